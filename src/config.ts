@@ -1,0 +1,112 @@
+// Every environment variable, parsed and typed in one place (see README "Configuration").
+import path from 'node:path';
+
+export type Role = 'search' | 'ads' | 'editor';
+
+export interface IndexingConfig {
+  /** Longest segment; longer shots are split into windows of at most this many seconds. */
+  maxSegmentSec: number;
+  /** Frames per second sampled for shot detection (low resolution). */
+  shotSampleFps: number;
+  /** Jobs run at once in one process. */
+  concurrency: number;
+  /** QUEUED jobs kept at most; the oldest beyond this are cancelled (newest-first policy). */
+  maxBacklog: number;
+  /** A RUNNING job whose heartbeat is older than this is considered crashed and re-queued. */
+  staleJobMs: number;
+  /** Timeout for one ffprobe call. */
+  probeTimeoutMs: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  mediaRoots: string[];
+  modelDir: string | null;
+  apiKeys: Map<string, Role>;
+  ffmpegPath: string | null;
+  ffprobePath: string | null;
+  store: 'embedded' | 'elastic';
+  vectors: 'embedded' | 'qdrant';
+  queue: 'embedded' | 'bullmq';
+  elasticsearchUrl: string | null;
+  elasticsearchApiKey: string | null;
+  qdrantUrl: string | null;
+  qdrantApiKey: string | null;
+  redisUrl: string | null;
+  /** HMAC secret for signed /media URLs; generated and persisted in the data dir when unset. */
+  mediaSecret: string | null;
+  indexing: IndexingConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new ConfigError(`${name} must be a number ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+export function parseApiKeys(raw: string | undefined): Map<string, Role> {
+  const keys = new Map<string, Role>();
+  if (!raw) return keys;
+  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = entry.lastIndexOf(':');
+    const key = at > 0 ? entry.slice(0, at) : '';
+    const role = at > 0 ? entry.slice(at + 1) : '';
+    if (!key || !['search', 'ads', 'editor'].includes(role)) {
+      throw new ConfigError(`VIDSEARCH_API_KEYS entry "${entry}" must look like key:search|ads|editor`);
+    }
+    keys.set(key, role as Role);
+  }
+  return keys;
+}
+
+const nonEmpty = (v: string | undefined): string | null => (v && v.trim() ? v.trim() : null);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const apiKeys = parseApiKeys(env.VIDSEARCH_API_KEYS);
+  const roots = (env.VIDSEARCH_MEDIA_ROOTS ?? '').split(':').filter(Boolean);
+  return {
+    port: intFrom(env, 'VIDSEARCH_PORT', 4000, 0),
+    // Without keys every caller is an editor, so only this machine may call.
+    host: apiKeys.size === 0 ? '127.0.0.1' : (nonEmpty(env.VIDSEARCH_HOST) ?? '0.0.0.0'),
+    dataDir: path.resolve(cwd, env.VIDSEARCH_DATA_DIR || '.vidsearch'),
+    mediaRoots: (roots.length ? roots : [cwd]).map((r) => path.resolve(cwd, r)),
+    modelDir: nonEmpty(env.VIDSEARCH_MODEL_DIR) ? path.resolve(cwd, env.VIDSEARCH_MODEL_DIR!) : null,
+    apiKeys,
+    ffmpegPath: nonEmpty(env.VIDSEARCH_FFMPEG),
+    ffprobePath: nonEmpty(env.VIDSEARCH_FFPROBE),
+    store: oneOf(env, 'VIDSEARCH_STORE', ['embedded', 'elastic'] as const, 'embedded'),
+    vectors: oneOf(env, 'VIDSEARCH_VECTORS', ['embedded', 'qdrant'] as const, 'embedded'),
+    queue: oneOf(env, 'VIDSEARCH_QUEUE', ['embedded', 'bullmq'] as const, 'embedded'),
+    elasticsearchUrl: nonEmpty(env.ELASTICSEARCH_URL),
+    elasticsearchApiKey: nonEmpty(env.ELASTICSEARCH_API_KEY),
+    qdrantUrl: nonEmpty(env.QDRANT_URL),
+    qdrantApiKey: nonEmpty(env.QDRANT_API_KEY),
+    redisUrl: nonEmpty(env.REDIS_URL),
+    mediaSecret: nonEmpty(env.VIDSEARCH_MEDIA_SECRET),
+    indexing: {
+      maxSegmentSec: intFrom(env, 'VIDSEARCH_MAX_SEGMENT_SEC', 10, 1),
+      shotSampleFps: intFrom(env, 'VIDSEARCH_SHOT_FPS', 10, 1),
+      concurrency: intFrom(env, 'VIDSEARCH_INDEX_CONCURRENCY', 1, 1),
+      maxBacklog: intFrom(env, 'VIDSEARCH_MAX_BACKLOG', 1000, 1),
+      staleJobMs: intFrom(env, 'VIDSEARCH_STALE_JOB_MS', 30_000, 1000),
+      probeTimeoutMs: intFrom(env, 'VIDSEARCH_PROBE_TIMEOUT_MS', 20_000, 100),
+    },
+  };
+}
