@@ -1,0 +1,38 @@
+// Shared shapes of the inference wrappers. models/ imports nothing of ours but types.
+
+/** Decoded pixels, row-major, interleaved RGB (channels 3) or grey (channels 1). */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export type Point = [x: number, y: number];
+
+export interface DetectedFace {
+  box: Box;
+  score: number;
+  /** Five points in image pixels: left eye, right eye, nose tip, left mouth corner, right mouth corner. */
+  landmarks: Point[] | null;
+}
+
+export interface FaceDetector {
+  readonly modelId: string;
+  detect(image: RawImage): Promise<DetectedFace[]>;
+}
+
+export interface FaceEmbedder {
+  /** Recorded with every stored vector; two models' vectors are never compared. */
+  readonly modelId: string;
+  readonly dim: number;
+  /** L2-normalised embedding of one face (the embedder aligns the crop itself). */
+  embed(image: RawImage, face: DetectedFace): Promise<Float32Array>;
+}
