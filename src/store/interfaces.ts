@@ -190,6 +190,8 @@ export interface JobQueue {
   setVideo(id: string, videoId: string): Promise<void>;
   complete(id: string): Promise<void>;
   fail(id: string, error: string): Promise<void>;
+  /** RUNNING → QUEUED keeping stagesDone (graceful shutdown hands the job to the next worker). */
+  requeue(id: string): Promise<void>;
   /** QUEUED → CANCELLED at once; RUNNING → CANCELLED, and the worker stops at its next stage. */
   cancel(id: string): Promise<JobRecord | null>;
   /** RUNNING jobs whose heartbeat is older than `staleMs` go back to QUEUED (crash resume). */
