@@ -1,0 +1,47 @@
+// What the API does. Resolvers and `vidsearch eval` both call these, so eval measures the real
+// path. Add a service: write it in its own file, then list it in Services and createServices.
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { extractFrame } from '../media/frames.js';
+import { contentHash, probeMedia } from '../media/probe.js';
+import type { MediaTools } from '../media/tools.js';
+import type { Store } from '../store/interfaces.js';
+import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
+import { createMediaService, type MediaService } from './media.service.js';
+import { createSearchService, type SearchService } from './search.service.js';
+import { createVideoService, type VideoService } from './video.service.js';
+
+export interface Services {
+  videos: VideoService;
+  indexing: IndexingService;
+  search: SearchService;
+  media: MediaService;
+}
+
+export interface ServiceDeps {
+  store: Store;
+  media: MediaTools;
+  config: Config;
+  log: Logger;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const { store, config, log } = deps;
+  const inspector: MediaInspector = {
+    probe: (filePath) => probeMedia(deps.media, filePath, { timeoutMs: config.indexing.probeTimeoutMs }),
+    contentHash,
+  };
+  const media = createMediaService({
+    store,
+    extractFrame: (videoPath, time, opts) => extractFrame(deps.media, videoPath, time, { ...opts, format: 'jpeg' }),
+    cacheDir: path.join(config.dataDir, 'cache'),
+    log,
+  });
+  return {
+    videos: createVideoService({ store, derivedFiles: media, log }),
+    indexing: createIndexingService({ store, inspector, config, log }),
+    search: createSearchService({ store, log }),
+    media,
+  };
+}

@@ -1,0 +1,112 @@
+// The catalog as the API sees it: videos, their segments, shots and cues; metadata edits; deletion
+// of a video with everything derived from it (catalog rows, text documents, vectors, cached frames).
+import type { CueKind, CueRecord, SegmentRecord, ShotRecord, VideoMetadataPatch, VideoRecord } from '../domain.js';
+import { BadInputError, NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Store, VideoFilter } from '../store/interfaces.js';
+import { pageFromArray, pageFromStore, type Connection } from './pagination.js';
+
+export interface VideoService {
+  get(id: string): Promise<VideoRecord | null>;
+  /** Same order as `ids`, null where missing (for DataLoaders). */
+  getMany(ids: readonly string[]): Promise<(VideoRecord | null)[]>;
+  list(filter: VideoFilter, first?: number | null, after?: string | null): Promise<Connection<VideoRecord>>;
+  update(id: string, patch: VideoMetadataPatch): Promise<VideoRecord>;
+  /** Cancels an active job and deletes the video and everything derived from it. */
+  delete(id: string): Promise<void>;
+
+  segment(id: string): Promise<SegmentRecord | null>;
+  segmentsByIds(ids: readonly string[]): Promise<(SegmentRecord | null)[]>;
+  segments(videoId: string, first?: number | null, after?: string | null): Promise<Connection<SegmentRecord>>;
+  shots(videoId: string, first?: number | null, after?: string | null): Promise<Connection<ShotRecord>>;
+  cues(videoId: string, kinds: readonly CueKind[] | null, first?: number | null, after?: string | null): Promise<Connection<CueRecord>>;
+  /** Cues per segment, same order as `segmentIds`. */
+  cuesBySegments(segmentIds: readonly string[]): Promise<CueRecord[][]>;
+}
+
+/** Files derived from a video outside the store (e.g. cached keyframes), removed with it. */
+export interface DerivedFiles {
+  purgeVideo(videoId: string): Promise<void>;
+}
+
+const MAX_TEXT_FIELD = 500;
+const MAX_NUMBER_FIELD = 100_000;
+
+function textField(name: string, value: string | null | undefined): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'string') throw new BadInputError(`${name} must be a string`);
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_TEXT_FIELD) throw new BadInputError(`${name} is longer than ${MAX_TEXT_FIELD} characters`, { field: name });
+  return trimmed === '' ? null : trimmed;
+}
+
+function countField(name: string, value: number | null | undefined): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_NUMBER_FIELD) {
+    throw new BadInputError(`${name} must be a whole number between 0 and ${MAX_NUMBER_FIELD}`, { field: name, value });
+  }
+  return value;
+}
+
+/**
+ * Checks and normalises a metadata patch (trimmed text, empty text → null, season/episode ≥ 0).
+ * Keys left undefined stay out of the result, so they leave the stored value alone; null clears it.
+ */
+export function validateMetadata(patch: VideoMetadataPatch): VideoMetadataPatch {
+  const checked: VideoMetadataPatch = {
+    title: textField('title', patch.title),
+    series: textField('series', patch.series),
+    season: countField('season', patch.season),
+    episode: countField('episode', patch.episode),
+  };
+  return Object.fromEntries(Object.entries(checked).filter(([, value]) => value !== undefined)) as VideoMetadataPatch;
+}
+
+export function createVideoService(deps: { store: Store; derivedFiles: DerivedFiles; log: Logger }): VideoService {
+  const { store, derivedFiles, log } = deps;
+  const { catalog } = store;
+
+  async function requireVideo(id: string): Promise<VideoRecord> {
+    const video = await catalog.getVideo(id);
+    if (!video) throw new NotFoundError('video', id);
+    return video;
+  }
+
+  return {
+    get: (id) => catalog.getVideo(id),
+    getMany: (ids) => catalog.getVideos(ids),
+    list: (filter, first, after) => pageFromStore((page) => catalog.listVideos(filter, page), first, after),
+
+    async update(id, patch) {
+      const checked = validateMetadata(patch);
+      await requireVideo(id);
+      const updated = await catalog.updateVideo(id, checked);
+      if (!updated) throw new NotFoundError('video', id);
+      return updated;
+    },
+
+    async delete(id) {
+      await requireVideo(id);
+      const active = await store.jobs.activeForVideo(id);
+      if (active) await store.jobs.cancel(active.id);
+      // Search documents and vectors first: a failure half-way must not leave hits pointing at
+      // a video the catalog no longer has.
+      await store.text.deleteByVideo(id);
+      await store.vectors.deleteByVideo(id);
+      await catalog.deleteVideo(id);
+      await derivedFiles.purgeVideo(id);
+      log.info({ videoId: id, cancelledJob: active?.id ?? null }, 'video deleted');
+    },
+
+    segment: (id) => catalog.getSegment(id),
+    segmentsByIds: (ids) => catalog.getSegmentsByIds(ids),
+    segments: (videoId, first, after) => pageFromStore((page) => catalog.listSegments(videoId, page), first, after),
+    async shots(videoId, first, after) {
+      return pageFromArray(await catalog.getShots(videoId), first, after);
+    },
+    async cues(videoId, kinds, first, after) {
+      return pageFromArray(await catalog.getCues(videoId, kinds?.length ? [...kinds] : undefined), first, after);
+    },
+    cuesBySegments: (segmentIds) => catalog.getCuesBySegments(segmentIds),
+  };
+}
