@@ -1,0 +1,123 @@
+// Face detector: the Ultra-Light-Fast-Generic-Face-Detector RFB-320 network (boxes + scores)
+// followed by a 68-point landmark network on each box, reduced to the five ArcFace points.
+// Both ONNX files ship in faceplugin-face-recognition-js (see manifest.json for licence/hash).
+import type * as ort from 'onnxruntime-node';
+import { letterbox } from '../image.js';
+import { ort as runtime } from '../runtime.js';
+import type { Box, DetectedFace, FaceDetector, Point, RawImage } from '../types.js';
+import { cropResize } from './align.js';
+
+const INPUT_WIDTH = 320;
+const INPUT_HEIGHT = 240;
+const LANDMARK_SIZE = 64;
+
+export interface UltraFaceOptions {
+  /** Minimum face score (the package's own demo uses 0.65). */
+  minScore?: number;
+  /** Overlap above which the weaker of two boxes is dropped. */
+  nmsIou?: number;
+  /**
+   * Margin added around the photo (fraction of its size per side) on a second pass when the
+   * first finds nothing: a face filling the whole frame looks like no face to this network.
+   */
+  retryMargin?: number;
+}
+
+export class UltraFaceDetector implements FaceDetector {
+  readonly modelId: string;
+  private readonly minScore: number;
+  private readonly nmsIou: number;
+  private readonly retryMargin: number;
+
+  constructor(
+    private readonly detectSession: ort.InferenceSession,
+    private readonly landmarkSession: ort.InferenceSession,
+    modelId: string,
+    options: UltraFaceOptions = {},
+  ) {
+    this.modelId = modelId;
+    this.minScore = options.minScore ?? 0.65;
+    this.nmsIou = options.nmsIou ?? 0.4;
+    this.retryMargin = options.retryMargin ?? 0.3;
+  }
+
+  async detect(image: RawImage): Promise<DetectedFace[]> {
+    let boxes = await this.detectBoxes(image, 0);
+    if (boxes.length === 0 && this.retryMargin > 0) boxes = await this.detectBoxes(image, this.retryMargin);
+    const faces: DetectedFace[] = [];
+    for (const { box, score } of boxes) faces.push({ box, score, landmarks: await this.landmarks(image, box) });
+    return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  }
+
+  private async detectBoxes(image: RawImage, margin: number): Promise<{ box: Box; score: number }[]> {
+    const fitted = await letterbox(image, INPUT_WIDTH, INPUT_HEIGHT, margin);
+    const pixels = INPUT_WIDTH * INPUT_HEIGHT;
+    const input = new Float32Array(3 * pixels);
+    const rgb = fitted.image.data;
+    const channels = fitted.image.channels;
+    for (let i = 0; i < pixels; i++) {
+      for (let c = 0; c < 3; c++) input[c * pixels + i] = (rgb[i * channels + (channels === 3 ? c : 0)]! - 127) / 128;
+    }
+    const out = await this.detectSession.run({ input: new runtime.Tensor('float32', input, [1, 3, INPUT_HEIGHT, INPUT_WIDTH]) });
+    const scores = out.scores!.data as Float32Array;
+    const corners = out.boxes!.data as Float32Array;
+    const candidates: { box: Box; score: number }[] = [];
+    for (let i = 0; i < scores.length / 2; i++) {
+      const score = scores[i * 2 + 1]!;
+      if (score < this.minScore) continue;
+      // Normalised corners in the letterboxed frame → source pixels.
+      const x1 = (corners[i * 4]! * INPUT_WIDTH - fitted.offsetX) * fitted.scale;
+      const y1 = (corners[i * 4 + 1]! * INPUT_HEIGHT - fitted.offsetY) * fitted.scale;
+      const x2 = (corners[i * 4 + 2]! * INPUT_WIDTH - fitted.offsetX) * fitted.scale;
+      const y2 = (corners[i * 4 + 3]! * INPUT_HEIGHT - fitted.offsetY) * fitted.scale;
+      if (x2 <= x1 || y2 <= y1) continue;
+      candidates.push({ box: clampBox({ x: x1, y: y1, width: x2 - x1, height: y2 - y1 }, image), score });
+    }
+    return nonMaxSuppression(candidates, this.nmsIou).filter((c) => c.box.width >= 8 && c.box.height >= 8);
+  }
+
+  /** 68 landmarks on a square grey crop of the box, reduced to eyes, nose tip and mouth corners. */
+  private async landmarks(image: RawImage, box: Box): Promise<Point[]> {
+    // The landmark network was trained on square crops as tall as the detector's box.
+    const side = box.height;
+    const left = box.x + box.width / 2 - side / 2;
+    const crop = cropResize(image, left, box.y, side, LANDMARK_SIZE);
+    const input = new Float32Array(LANDMARK_SIZE * LANDMARK_SIZE);
+    for (let i = 0; i < input.length; i++) {
+      const o = i * crop.channels;
+      const grey = crop.channels === 3 ? 0.299 * crop.data[o]! + 0.587 * crop.data[o + 1]! + 0.114 * crop.data[o + 2]! : crop.data[o]!;
+      input[i] = grey / 256;
+    }
+    const out = await this.landmarkSession.run({ input: new runtime.Tensor('float32', input, [1, 1, LANDMARK_SIZE, LANDMARK_SIZE]) });
+    const raw = out.output!.data as Float32Array;
+    const point = (index: number): Point => [left + raw[index * 2]! * side, box.y + raw[index * 2 + 1]! * side];
+    const mean = (...indices: number[]): Point => {
+      const pts = indices.map(point);
+      return [pts.reduce((s, p) => s + p[0], 0) / pts.length, pts.reduce((s, p) => s + p[1], 0) / pts.length];
+    };
+    // iBUG-68 indices: eye contours 36–41 and 42–47, nose tip 30, outer/inner mouth corners 48/60 and 54/64.
+    return [mean(36, 37, 38, 39, 40, 41), mean(42, 43, 44, 45, 46, 47), point(30), mean(48, 60), mean(54, 64)];
+  }
+}
+
+function clampBox(box: Box, image: RawImage): Box {
+  const x = Math.max(0, box.x);
+  const y = Math.max(0, box.y);
+  return { x, y, width: Math.min(image.width, box.x + box.width) - x, height: Math.min(image.height, box.y + box.height) - y };
+}
+
+export function iou(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+export function nonMaxSuppression<T extends { box: Box; score: number }>(candidates: T[], maxIou: number): T[] {
+  const kept: T[] = [];
+  for (const candidate of [...candidates].sort((a, b) => b.score - a.score)) {
+    if (kept.every((k) => iou(k.box, candidate.box) <= maxIou)) kept.push(candidate);
+  }
+  return kept;
+}
