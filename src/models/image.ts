@@ -2,7 +2,7 @@
 // through decodeImage, so a non-image or a decompression bomb fails here with a typed error
 // before any pixels are allocated.
 import sharp from 'sharp';
-import { BadInputError, PayloadTooLargeError } from '../errors.js';
+import { BadInputError } from '../errors.js';
 import type { RawImage } from './types.js';
 
 /** 40 MP: larger than any camera still we expect, small enough to keep one decode under ~120 MB. */
@@ -14,13 +14,14 @@ export class NotAnImageError extends BadInputError {
   }
 }
 
-export class ImageTooLargeError extends PayloadTooLargeError {
+/** Too many pixels is a bad argument (a decompression bomb can be a few kilobytes), not a large payload. */
+export class ImageTooLargeError extends BadInputError {
   constructor(
     readonly source: string,
     readonly pixels: number,
     readonly maxPixels: number,
   ) {
-    super(`${source} has ${pixels} pixels, more than the limit of ${maxPixels}`);
+    super(`${source} has ${pixels} pixels, more than the limit of ${maxPixels}`, { file: source, pixels, maxPixels });
   }
 }
 

@@ -1,0 +1,255 @@
+// ActorService on the real SQLite actor tables, an in-memory cosine vector index and fake face
+// models (a picture's size decides what the "detector" sees), so every rule is tested fast.
+import Database from 'better-sqlite3';
+import sharp from 'sharp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import type { FaceModels } from '../../src/models/faces/index.js';
+import type { DetectedFace, RawImage } from '../../src/models/types.js';
+import { confidenceFromSimilarity, createActorService, dominantFace, FACE_MATCH_THRESHOLD, type ActorService } from '../../src/services/actors.js';
+import { ACTORS_MIGRATION_SQL, EmbeddedActorRepository } from '../../src/store/embedded/actors.js';
+import type { Store, VectorCollectionSpec, VectorHit, VectorIndex, VectorPoint } from '../../src/store/interfaces.js';
+
+/** Brute-force cosine index that reports 'model-changed' (and drops vectors) like the real ones. */
+class MemoryVectors implements Pick<VectorIndex, 'ensureCollection' | 'upsert' | 'search' | 'delete' | 'count'> {
+  readonly points = new Map<string, VectorPoint>();
+  modelId: string | null = null;
+  async ensureCollection(spec: VectorCollectionSpec): Promise<'created' | 'ok' | 'model-changed'> {
+    if (this.modelId === spec.modelId) return 'ok';
+    const state = this.modelId === null ? 'created' : 'model-changed';
+    this.modelId = spec.modelId;
+    this.points.clear();
+    return state;
+  }
+  async upsert(_collection: string, points: readonly VectorPoint[]): Promise<void> {
+    for (const p of points) this.points.set(p.id, p);
+  }
+  async search(_collection: string, vector: Float32Array, limit: number): Promise<VectorHit[]> {
+    return [...this.points.values()]
+      .map((p) => ({ id: p.id, payload: p.payload, score: p.vector.reduce((s, v, i) => s + v * vector[i]!, 0) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit);
+  }
+  async delete(_collection: string, ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.points.delete(id);
+  }
+  async count(): Promise<number> {
+    return this.points.size;
+  }
+}
+
+const FACE = (x: number, side: number): DetectedFace => ({
+  box: { x, y: 10, width: side, height: side },
+  score: 0.9,
+  landmarks: [
+    [x + side * 0.3, 10 + side * 0.4],
+    [x + side * 0.7, 10 + side * 0.4],
+    [x + side * 0.5, 10 + side * 0.6],
+    [x + side * 0.35, 10 + side * 0.8],
+    [x + side * 0.65, 10 + side * 0.8],
+  ],
+});
+
+/** Picture width → what the fake detector finds. */
+const SCENES: Record<number, DetectedFace[]> = {
+  200: [FACE(20, 120)],
+  201: [],
+  202: [FACE(10, 80), FACE(100, 78)],
+  203: [FACE(10, 120), FACE(150, 40)],
+};
+
+function fakeModels(modelId = 'fake-embedder'): FaceModels {
+  return {
+    detector: { modelId: 'fake-detector', detect: async (image: RawImage) => SCENES[image.width] ?? [] },
+    embedder: {
+      modelId,
+      dim: 3,
+      // The picture's colour is its identity.
+      async embed(image: RawImage) {
+        const [r, g, b] = [image.data[0]!, image.data[1]!, image.data[2]!];
+        const n = Math.hypot(r, g, b) || 1;
+        return Float32Array.from([r / n, g / n, b / n]);
+      },
+    },
+  };
+}
+
+function picture(width: number, colour: [number, number, number]): Promise<Buffer> {
+  return sharp({ create: { width, height: 150, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } } }).png().toBuffer();
+}
+
+const RED: [number, number, number] = [220, 30, 30];
+const BLUE: [number, number, number] = [30, 30, 220];
+
+let db: Database.Database;
+let vectors: MemoryVectors;
+let service: ActorService;
+let models: FaceModels;
+
+function build(): ActorService {
+  const repo = new EmbeddedActorRepository(db);
+  const store = { vectors, actors: repo } as unknown as Store & { actors: EmbeddedActorRepository };
+  return createActorService({ store, config: { mediaRoots: [process.cwd()] }, log: createLogger('silent'), models: async () => models, maxImagePixels: 1_000_000 });
+}
+
+beforeEach(() => {
+  db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  db.exec(ACTORS_MIGRATION_SQL);
+  vectors = new MemoryVectors();
+  models = fakeModels();
+  service = build();
+});
+afterEach(() => db.close());
+
+async function expectBadInput(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).code).toBe('BAD_USER_INPUT');
+  expect((err as AppError).message).toMatch(pattern);
+}
+
+const rowCount = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+describe('dominantFace', () => {
+  it('takes the largest face only when it is clearly bigger than the next', () => {
+    expect(dominantFace([])).toBe('no face found');
+    expect(dominantFace([FACE(0, 80), FACE(100, 78)])).toMatch(/similar size/);
+    expect(dominantFace([FACE(150, 40), FACE(10, 120)])).toEqual(FACE(10, 120));
+    expect(dominantFace([FACE(0, 20)])).toMatch(/smaller than/);
+  });
+});
+
+describe('enrollActor', () => {
+  it('stores the actor, one template per picture with an aligned thumbnail, and the vectors', async () => {
+    const actor = await service.enrollActor({
+      name: '  Ada  ',
+      aliases: ['A', 'A', ' '],
+      images: [{ filename: 'a.png', data: await picture(200, RED) }],
+      imagesBase64: [`data:image/png;base64,${(await picture(203, RED)).toString('base64')}`],
+    });
+    expect(actor).toMatchObject({ name: 'Ada', aliases: ['A'] });
+    expect(await service.faceCounts([actor.id, 'nobody'])).toEqual([2, 0]);
+    expect(vectors.points.size).toBe(2);
+    expect([...vectors.points.values()].every((p) => p.payload.actorId === actor.id)).toBe(true);
+    const thumb = await service.thumbnail(actor.id);
+    expect((await sharp(thumb!).metadata()).width).toBe(112);
+  });
+
+  it.each([
+    ['no face', 201, /no face/],
+    ['several equal faces', 202, /similar size/],
+  ])('rejects a picture with %s, naming the file, and stores nothing', async (_case, width, pattern) => {
+    const good = await picture(200, RED);
+    await expectBadInput(
+      service.enrollActor({ name: 'Bob', images: [{ filename: 'good.png', data: good }, { filename: 'bad.png', data: await picture(width, RED) }] }),
+      new RegExp(`bad\\.png.*${pattern.source}`),
+    );
+    expect(rowCount('actors')).toBe(0);
+    expect(rowCount('actor_face_templates')).toBe(0);
+    expect(vectors.points.size).toBe(0);
+  });
+
+  it('rejects bytes that are not an image, and a picture over the pixel limit, storing nothing', async () => {
+    await expectBadInput(service.enrollActor({ name: 'C', images: [{ filename: 'notes.txt', data: Buffer.from('hello, not a picture') }] }), /notes\.txt.*not a decodable image/);
+    // 2000×1000 = 2 MP over this service's 1 MP limit; sharp's header read sees it without decoding.
+    const huge = await sharp({ create: { width: 2000, height: 1000, channels: 3, background: '#888' } }).png().toBuffer();
+    await expectBadInput(service.enrollActor({ name: 'C', images: [{ filename: 'huge.png', data: huge }] }), /huge\.png has 2000000 pixels/);
+    await expectBadInput(service.enrollActor({ name: 'C', imagesBase64: ['%%%'] }), /imagesBase64\[0\] is not base64/);
+    await expectBadInput(service.enrollActor({ name: 'C', imagePaths: ['/etc/passwd'] }), /outside the media roots/);
+    expect(rowCount('actors')).toBe(0);
+    expect(vectors.points.size).toBe(0);
+  });
+
+  it('rejects an empty name and voices when no voice enrolment is wired', async () => {
+    await expectBadInput(service.enrollActor({ name: '   ' }), /name must not be empty/);
+    await expectBadInput(service.enrollActor({ name: 'V', voices: [{ filename: 'v.wav', data: Buffer.from('x') }] }), /voice enrolment/);
+    expect(rowCount('actors')).toBe(0);
+  });
+
+  it('undoes the enrolment when storing the vectors fails', async () => {
+    vectors.upsert = async () => {
+      throw new Error('vector index down');
+    };
+    await expect(service.enrollActor({ name: 'D', images: [{ filename: 'a.png', data: await picture(200, RED) }] })).rejects.toThrow(/down/);
+    expect(rowCount('actors')).toBe(0);
+    expect(rowCount('actor_face_templates')).toBe(0);
+  });
+});
+
+describe('addFaces', () => {
+  it('adds usable pictures one by one and counts the skipped ones', async () => {
+    const actor = await service.enrollActor({ name: 'E' });
+    const result = await service.addFaces(actor.id, {
+      images: [
+        { filename: 'ok.png', data: await picture(200, BLUE) },
+        { filename: 'empty.png', data: await picture(201, BLUE) },
+        { filename: 'junk.bin', data: Buffer.from([1, 2, 3]) },
+      ],
+    });
+    expect(result.added).toBe(1);
+    expect(result.skipped.map((s) => s.source)).toEqual(['empty.png', 'junk.bin']);
+    expect(await service.faceCounts([actor.id])).toEqual([1]);
+    await expect(service.addFaces('missing', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('identifyFace', () => {
+  it('names the enrolled person above the threshold and answers unknown below it', async () => {
+    const red = await service.enrollActor({ name: 'Red', images: [{ filename: 'r.png', data: await picture(200, RED) }] });
+    await service.enrollActor({ name: 'Blue', images: [{ filename: 'b.png', data: await picture(200, BLUE) }] });
+    const reddish = Float32Array.from([0.99, 0.1, 0.1].map((v) => v / Math.hypot(0.99, 0.1, 0.1)));
+    const match = await service.identifyFace(reddish);
+    expect(match?.actorId).toBe(red.id);
+    expect(match!.confidence).toBeGreaterThan(0.5);
+    // Orthogonal to every enrolled colour's direction except a sliver: below the threshold.
+    expect(await service.identifyFace(Float32Array.from([0, 1, 0]))).toBeNull();
+    await expectBadInput(service.identifyFace(new Float32Array(5)), /embedding has 5 values/);
+  });
+
+  it('maps similarity to confidence: 0.5 at the threshold, rising with similarity', () => {
+    expect(confidenceFromSimilarity(FACE_MATCH_THRESHOLD)).toBeCloseTo(0.5);
+    expect(confidenceFromSimilarity(0.8)).toBeGreaterThan(0.95);
+    expect(confidenceFromSimilarity(0.2)).toBeLessThan(0.05);
+  });
+
+  it('re-embeds stored templates from their thumbnails when the embedder changes', async () => {
+    const red = await service.enrollActor({ name: 'Red', images: [{ filename: 'r.png', data: await picture(200, RED) }] });
+    models = fakeModels('another-embedder');
+    service = build();
+    const match = await service.identifyFace(Float32Array.from([1, 0.1, 0.1].map((v) => v / Math.hypot(1, 0.1, 0.1))));
+    expect(match?.actorId).toBe(red.id);
+    expect(vectors.modelId).toBe('another-embedder');
+  });
+});
+
+describe('update, list and delete', () => {
+  it('edits names and aliases, finds actors by name or alias, and deletes every template', async () => {
+    const ada = await service.enrollActor({ name: 'Ada Lovelace', images: [{ filename: 'a.png', data: await picture(200, RED) }] });
+    await service.enrollActor({ name: 'Grace Hopper', aliases: ['Amazing Grace'] });
+    await service.enrollActor({ name: 'alan turing' });
+
+    const updated = await service.updateActor(ada.id, { aliases: ['Countess'] });
+    expect(updated).toMatchObject({ name: 'Ada Lovelace', aliases: ['Countess'] });
+    expect((await service.listActors('countess')).edges.map((e) => e.node.id)).toEqual([ada.id]);
+    expect((await service.listActors('grace')).totalCount).toBe(1);
+
+    const first = await service.listActors(null, 2);
+    expect(first.edges.map((e) => e.node.name)).toEqual(['Ada Lovelace', 'alan turing']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await service.listActors(null, 2, first.pageInfo.endCursor);
+    expect(second.edges.map((e) => e.node.name)).toEqual(['Grace Hopper']);
+    expect(second.totalCount).toBe(3);
+
+    await service.deleteActor(ada.id);
+    expect(await service.getActor(ada.id)).toBeNull();
+    expect(rowCount('actor_face_templates')).toBe(0);
+    expect(await vectors.count()).toBe(0);
+    await expect(service.deleteActor(ada.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(service.updateActor('nope', { name: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
