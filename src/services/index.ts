@@ -4,9 +4,11 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { extractFrame } from '../media/frames.js';
+import { loadFaceModels } from '../models/faces/index.js';
 import { contentHash, probeMedia } from '../media/probe.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
+import { createActorService, type ActorService } from './actors.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
 import { createSearchService, type SearchService } from './search.service.js';
@@ -17,6 +19,7 @@ export interface Services {
   indexing: IndexingService;
   search: SearchService;
   media: MediaService;
+  actors: ActorService;
 }
 
 export interface ServiceDeps {
@@ -43,5 +46,6 @@ export function createServices(deps: ServiceDeps): Services {
     indexing: createIndexingService({ store, inspector, config, log }),
     search: createSearchService({ store, log }),
     media,
+    actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }) }),
   };
 }

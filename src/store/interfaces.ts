@@ -15,6 +15,7 @@ import type {
   VideoMetadataPatch,
   VideoRecord,
 } from '../domain.js';
+import type { ActorRepository } from './actors.js';
 
 export interface VideoFilter {
   series?: string | null;
@@ -207,6 +208,8 @@ export interface Store {
   text: TextIndex;
   vectors: VectorIndex;
   jobs: JobQueue;
+  /** Named people and their face-template metadata (vectors: collection 'actor_faces'). */
+  actors: ActorRepository;
   /** Schema version the store is at after migrating forward on open. */
   readonly schemaVersion: number;
   close(): Promise<void>;
