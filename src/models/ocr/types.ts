@@ -1,0 +1,43 @@
+// Shapes of the OCR wrappers: a detector finds text lines as rotated boxes and cuts them out
+// upright; a recogniser reads cut-out lines. They are separate steps so the work pool can schedule
+// them independently (see pool.ts).
+import type { Point, RawImage } from '../types.js';
+
+/** A text line's box: four corners clockwise from the top-left of the text as read. */
+export type Quad = [Point, Point, Point, Point];
+
+export interface DetectedText {
+  quad: Quad;
+  /** Mean text probability inside the box. */
+  score: number;
+}
+
+/** One detected line cut out of its image, straightened so its text runs left to right. */
+export interface TextCrop {
+  image: RawImage;
+  detection: DetectedText;
+}
+
+export interface RecognizedText {
+  text: string;
+  /** Mean probability of the decoded characters (0 when nothing was read). */
+  score: number;
+  /** True when the angle classifier found the line upside down and it was read turned over. */
+  flipped: boolean;
+}
+
+export interface TextLine extends RecognizedText {
+  quad: Quad;
+  detectionScore: number;
+}
+
+export interface TextDetector {
+  readonly modelId: string;
+  detect(image: RawImage): Promise<TextCrop[]>;
+}
+
+export interface TextRecognizer {
+  readonly modelId: string;
+  /** One result per crop, same order. */
+  recognize(crops: readonly RawImage[]): Promise<RecognizedText[]>;
+}

@@ -1,0 +1,27 @@
+// Text normalisation shared by search, OCR cue merging and keyword moderation, so that a query,
+// a stored cue and a blocked keyword compare equal whatever way they were written: full-width vs
+// half-width forms, traditional vs simplified characters, letter case, and spaces or punctuation
+// slipped between characters to dodge a filter ("微 信.号" still matches "微信号").
+import { Converter } from 'opencc-js/t2cn';
+
+// 't' (OpenCC's generic traditional) covers Taiwan and Hong Kong variants well enough for matching.
+const toSimplified = Converter({ from: 't', to: 'cn' });
+
+/** Anything that is not a letter, a digit or a mark: spaces, punctuation, symbols, emoji. */
+const SEPARATORS = /[^\p{L}\p{N}\p{M}]+/gu;
+
+/**
+ * NFKC (folds full-width ASCII, compatibility ideographs, circled digits), then traditional →
+ * simplified, lower-case, and every space/punctuation/symbol removed.
+ */
+export function normalizeText(text: string): string {
+  return toSimplified(text.normalize('NFKC')).toLowerCase().replace(SEPARATORS, '');
+}
+
+/**
+ * The looser form the evals use (NFKC, no whitespace, lower-case): punctuation and script are kept,
+ * because a recogniser that drops a comma or swaps 們 for 们 made a real error there.
+ */
+export function normalizeForScoring(text: string): string {
+  return text.normalize('NFKC').replace(/\s+/gu, '').toLowerCase();
+}
