@@ -9,11 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { UnsupportedMediaError } from '../../src/errors.js';
 import { startServer, type RunningServer, type ServedApp } from '../../src/server.js';
-import type { Services } from '../../src/services/index.js';
-import { createIndexingService } from '../../src/services/indexing.service.js';
-import { createMediaService } from '../../src/services/media.service.js';
-import { createSearchService } from '../../src/services/search.service.js';
-import { createVideoService } from '../../src/services/video.service.js';
+import { createCoreServices } from '../helpers/core-services.js';
 import { createFakeStore, seedVideo } from '../helpers/fake-store.js';
 import { repoRoot } from '../helpers/shared-data.js';
 
@@ -59,27 +55,17 @@ describe('HTTP server over an in-memory store', () => {
     dirs = await tempDirs('vidsearch-http-');
     const config = configFor(dirs);
     const store = createFakeStore();
-    const media = createMediaService({
-      store,
-      extractFrame: async () => {
-        extractions += 1;
-        return Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
-      },
-      cacheDir: path.join(dirs.data, 'cache'),
-      log,
-    });
     const inspector = {
       probe: async () => {
         throw new UnsupportedMediaError('no video stream');
       },
       contentHash: async () => 'f'.repeat(64),
     };
-    const services: Services = {
-      videos: createVideoService({ store, derivedFiles: media, log }),
-      indexing: createIndexingService({ store, inspector, config, log }),
-      search: createSearchService({ store, log }),
-      media,
+    const extractFrame = async (): Promise<Buffer> => {
+      extractions += 1;
+      return Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
     };
+    const services = createCoreServices({ store, config, log, inspector, extractFrame });
     const videoFile = path.join(dirs.media, 'clip.mp4');
     await writeFile(videoFile, Buffer.alloc(4096, 7));
     await seedVideo(store, { video: { path: videoFile, title: 'Clip' }, segmentCount: 2, cueText: () => 'hello there' });

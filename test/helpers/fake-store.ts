@@ -13,6 +13,7 @@ import type {
   ShotRecord,
   VideoRecord,
 } from '../../src/domain.js';
+import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../../src/store/actors.js';
 import type {
   Catalog,
   EnqueueRequest,
@@ -287,6 +288,60 @@ export class FakeJobQueue implements JobQueue {
   }
 }
 
+export class FakeActorRepository implements ActorRepository {
+  readonly actors = new Map<string, ActorRecord>();
+  readonly templates = new Map<string, FaceTemplateRecord>();
+
+  async createActor(actor: ActorRecord, templates: readonly FaceTemplateRecord[]): Promise<void> {
+    this.actors.set(actor.id, { ...actor });
+    await this.addFaceTemplates(templates);
+  }
+  async getActor(id: string): Promise<ActorRecord | null> {
+    return this.actors.get(id) ?? null;
+  }
+  async getActors(ids: readonly string[]): Promise<(ActorRecord | null)[]> {
+    return ids.map((id) => this.actors.get(id) ?? null);
+  }
+  async updateActor(id: string, patch: ActorPatch): Promise<ActorRecord | null> {
+    const actor = this.actors.get(id);
+    if (!actor) return null;
+    const updated = { ...actor, ...patch, updatedAt: new Date().toISOString() };
+    this.actors.set(id, updated);
+    return updated;
+  }
+  async deleteActor(id: string): Promise<string[] | null> {
+    if (!this.actors.delete(id)) return null;
+    const removed = [...this.templates.values()].filter((t) => t.actorId === id).map((t) => t.id);
+    for (const templateId of removed) this.templates.delete(templateId);
+    return removed;
+  }
+  async listActors(query: string | null, page: PageArgs): Promise<Page<ActorRecord>> {
+    const needle = query?.toLowerCase() ?? null;
+    const all = [...this.actors.values()]
+      .filter((a) => !needle || [a.name, ...a.aliases].some((n) => n.toLowerCase().includes(needle)))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    return pageOf(all, page);
+  }
+  async addFaceTemplates(templates: readonly FaceTemplateRecord[]): Promise<void> {
+    for (const template of templates) this.templates.set(template.id, { ...template });
+  }
+  async deleteFaceTemplates(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.templates.delete(id);
+  }
+  async listFaceTemplates(actorId: string): Promise<FaceTemplateRecord[]> {
+    return [...this.templates.values()].filter((t) => t.actorId === actorId).sort((a, b) => a.id.localeCompare(b.id));
+  }
+  async getFaceTemplate(id: string): Promise<FaceTemplateRecord | null> {
+    return this.templates.get(id) ?? null;
+  }
+  async countFaceTemplates(actorIds: readonly string[]): Promise<number[]> {
+    return actorIds.map((id) => [...this.templates.values()].filter((t) => t.actorId === id).length);
+  }
+  async allFaceTemplates(): Promise<FaceTemplateRecord[]> {
+    return [...this.templates.values()].sort((a, b) => a.actorId.localeCompare(b.actorId) || a.id.localeCompare(b.id));
+  }
+}
+
 /** Wraps an object so every method call is counted under "<label>.<method>". */
 function counted<T extends object>(target: T, label: string, calls: Map<string, number>): T {
   return new Proxy(target, {
@@ -304,7 +359,7 @@ function counted<T extends object>(target: T, label: string, calls: Map<string, 
 
 export interface FakeStore extends Store {
   /** The raw fakes, for seeding data without counting calls. */
-  raw: { catalog: FakeCatalog; text: FakeTextIndex; vectors: FakeVectorIndex; jobs: FakeJobQueue };
+  raw: { catalog: FakeCatalog; text: FakeTextIndex; vectors: FakeVectorIndex; jobs: FakeJobQueue; actors: FakeActorRepository };
   /** Calls per "catalog.getVideos"-style key since creation or the last resetCalls(). */
   calls: Map<string, number>;
   callCount(key: string): number;
@@ -312,7 +367,13 @@ export interface FakeStore extends Store {
 }
 
 export function createFakeStore(): FakeStore {
-  const raw = { catalog: new FakeCatalog(), text: new FakeTextIndex(), vectors: new FakeVectorIndex(), jobs: new FakeJobQueue() };
+  const raw = {
+    catalog: new FakeCatalog(),
+    text: new FakeTextIndex(),
+    vectors: new FakeVectorIndex(),
+    jobs: new FakeJobQueue(),
+    actors: new FakeActorRepository(),
+  };
   const calls = new Map<string, number>();
   return {
     raw,
@@ -323,6 +384,7 @@ export function createFakeStore(): FakeStore {
     text: counted(raw.text, 'text', calls),
     vectors: counted(raw.vectors, 'vectors', calls),
     jobs: counted(raw.jobs, 'jobs', calls),
+    actors: counted(raw.actors, 'actors', calls),
     schemaVersion: 1,
     close: async () => {},
   };

@@ -13,10 +13,8 @@ import { createRequestContext } from '../../src/resolvers/context.js';
 import type { RequestContext } from '../../src/resolvers/context.js';
 import { buildVidsearchSchema } from '../../src/resolvers/schema.js';
 import type { Services } from '../../src/services/index.js';
-import { createIndexingService, type MediaInspector } from '../../src/services/indexing.service.js';
-import { createMediaService } from '../../src/services/media.service.js';
-import { createSearchService } from '../../src/services/search.service.js';
-import { createVideoService } from '../../src/services/video.service.js';
+import type { MediaInspector } from '../../src/services/indexing.service.js';
+import { createCoreServices } from '../helpers/core-services.js';
 import { createFakeStore, seedVideo, type FakeStore } from '../helpers/fake-store.js';
 
 const log = pino({ level: 'silent' });
@@ -41,13 +39,7 @@ const inspector: MediaInspector = {
 
 function buildServices(target: FakeStore): Services {
   const config = loadConfig({ VIDSEARCH_MEDIA_ROOTS: mediaRoot, VIDSEARCH_DATA_DIR: path.join(workDir, 'data') }, workDir);
-  const media = createMediaService({ store: target, extractFrame: async () => Buffer.from('jpeg'), cacheDir: path.join(workDir, 'cache'), log });
-  return {
-    videos: createVideoService({ store: target, derivedFiles: media, log }),
-    indexing: createIndexingService({ store: target, inspector, config, log }),
-    search: createSearchService({ store: target, log }),
-    media,
-  };
+  return createCoreServices({ store: target, config, log, inspector, extractFrame: async () => Buffer.from('jpeg') });
 }
 
 interface GqlResult {
