@@ -32,12 +32,12 @@ function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Body-parser and upload errors carry an HTTP status; answer them in the GraphQL error shape. */
+/** Body-parser, upload and file-sending errors carry an HTTP status; answer them in the GraphQL error shape. */
 function httpErrorHandler(app: ServedApp) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
     const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
-    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 404 ? 'NOT_FOUND' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
     const message = status >= 500 ? 'Internal server error' : err instanceof Error ? err.message : 'bad request';
     if (status >= 500) app.log.error({ err }, 'HTTP request failed');
     res.status(status).json({ errors: [{ message, extensions: { code } }] });

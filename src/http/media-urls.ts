@@ -3,7 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 
 export interface MediaUrlOptions {
   /** How long a URL stays valid at least. */
@@ -12,6 +12,8 @@ export interface MediaUrlOptions {
   roundSec?: number;
   now?: () => number;
 }
+
+const MIN_SECRET_BYTES = 16;
 
 export type SignatureCheck = 'ok' | 'expired' | 'invalid';
 
@@ -24,7 +26,7 @@ export class MediaUrlSigner {
     private readonly secret: Buffer,
     options: MediaUrlOptions = {},
   ) {
-    if (secret.length < 16) throw new Error('media secret must be at least 16 bytes');
+    if (secret.length < MIN_SECRET_BYTES) throw new Error(`media secret must be at least ${MIN_SECRET_BYTES} bytes`);
     this.ttlSec = options.ttlSec ?? 3600;
     this.roundSec = options.roundSec ?? 600;
     this.now = options.now ?? Date.now;
@@ -79,7 +81,10 @@ export class MediaUrlSigner {
 
 /** config.mediaSecret, else the secret persisted in `<dataDir>/media-secret` (created on first use). */
 export async function loadMediaSecret(config: Pick<Config, 'mediaSecret' | 'dataDir'>): Promise<Buffer> {
-  if (config.mediaSecret) return Buffer.from(config.mediaSecret, 'utf8');
+  if (config.mediaSecret) {
+    if (config.mediaSecret.length < MIN_SECRET_BYTES) throw new ConfigError(`VIDSEARCH_MEDIA_SECRET must be at least ${MIN_SECRET_BYTES} characters`);
+    return Buffer.from(config.mediaSecret, 'utf8');
+  }
   const file = path.join(config.dataDir, 'media-secret');
   const existing = await readFile(file, 'utf8').catch(() => null);
   if (existing?.trim()) return Buffer.from(existing.trim(), 'utf8');
