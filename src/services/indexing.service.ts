@@ -36,7 +36,6 @@ export interface IndexVideoCommand extends IndexVideoRequest {
 export interface IndexingService {
   indexVideo(request: IndexVideoCommand): Promise<JobRecord>;
   job(id: string): Promise<JobRecord | null>;
-  jobsByIds(ids: readonly string[]): Promise<(JobRecord | null)[]>;
   jobs(status: JobStatus | null, first?: number | null, after?: string | null): Promise<Connection<JobRecord>>;
   cancelJob(id: string): Promise<JobRecord>;
 }
@@ -89,14 +88,13 @@ export function createIndexingService(deps: { store: Store; inspector: MediaInsp
     return video;
   }
 
-  async function enqueueFor(realPath: string, request: IndexVideoCommand): Promise<JobRecord> {
+  async function enqueueFor(requestedPath: string, realPath: string, metadata: VideoMetadataPatch, priority: number): Promise<JobRecord> {
     const probe = await inspector.probe(realPath);
-    if (!probe.hasVideo) throw new UnsupportedMediaError(`${request.path} has no video stream`);
+    if (!probe.hasVideo) throw new UnsupportedMediaError(`${requestedPath} has no video stream`);
     const hash = await inspector.contentHash(realPath);
     const pending = inFlight.get(hash);
     if (pending) return pending;
     const work = (async (): Promise<JobRecord> => {
-      const metadata = validateMetadata({ title: request.title, series: request.series, season: request.season, episode: request.episode });
       const existing = await store.catalog.findVideoByHash(hash);
       const active = existing ? await store.jobs.activeForVideo(existing.id) : null;
       if (existing && active) {
@@ -109,7 +107,7 @@ export function createIndexingService(deps: { store: Store; inspector: MediaInsp
         kind: 'INDEX_VIDEO',
         videoId: video.id,
         request: { path: realPath, title: video.title, series: video.series, season: video.season, episode: video.episode },
-        priority: request.priority ?? 0,
+        priority,
       });
       const dropped = await store.jobs.dropOldestBeyond(config.indexing.maxBacklog);
       if (dropped > 0) log.warn({ dropped, maxBacklog: config.indexing.maxBacklog }, 'indexing backlog full: cancelled the oldest queued jobs');
@@ -131,12 +129,11 @@ export function createIndexingService(deps: { store: Store; inspector: MediaInsp
         throw new BadInputError(`priority must be a whole number between -${MAX_PRIORITY} and ${MAX_PRIORITY}`, { priority });
       }
       // Fail on bad metadata before the (slow) probe and hash.
-      validateMetadata({ title: request.title, series: request.series, season: request.season, episode: request.episode });
+      const metadata = validateMetadata({ title: request.title, series: request.series, season: request.season, episode: request.episode });
       const realPath = await resolveMediaPath(request.path, config.mediaRoots);
-      return enqueueFor(realPath, { ...request, priority });
+      return enqueueFor(request.path, realPath, metadata, priority);
     },
     job: (id) => store.jobs.get(id),
-    jobsByIds: (ids) => store.jobs.getMany(ids),
     jobs: (status, first, after) => pageFromStore((page) => store.jobs.list(status, page), first, after),
     async cancelJob(id) {
       const cancelled = await store.jobs.cancel(id);
