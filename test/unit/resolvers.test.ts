@@ -272,6 +272,9 @@ describe('roles', () => {
       expect(codes(await gql(operation, { keys, key: 'a-key' })), operation).toEqual(['FORBIDDEN']);
     }
     expect((await gql('{ jobs { totalCount } }', { keys, key: 'e-key' })).errors).toBeUndefined();
+    // Server paths are for editors only.
+    expect(codes(await gql(`{ video(id: "${video.id}") { path } }`, { keys, key: 's-key' }))).toEqual(['FORBIDDEN']);
+    expect((await gql(`{ video(id: "${video.id}") { path } }`, { keys, key: 'e-key' })).data).toEqual({ video: { path: video.path } });
     expect((await gql(`mutation { deleteVideo(id: "${video.id}") }`, { keys, key: 'e-key' })).data).toEqual({ deleteVideo: true });
   });
 

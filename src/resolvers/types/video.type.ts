@@ -1,6 +1,7 @@
 import { DateTimeISOResolver } from 'graphql-scalars';
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Authorized, Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import type { VideoRecord, VideoStatus } from '../../domain.js';
+import { ACCESS } from '../auth.js';
 import { ConnectionType } from './connection.js';
 import { VideoStatusEnum } from './enums.js';
 
@@ -9,7 +10,9 @@ export class Video implements Omit<VideoRecord, 'createdAt' | 'updatedAt'> {
   @Field(() => ID)
   id!: string;
 
-  @Field({ description: 'Absolute, symlink-resolved path on the server' })
+  // Server file layout is for editors only.
+  @Authorized(...ACCESS.editor)
+  @Field({ description: 'Absolute, symlink-resolved path on the server (editors only)' })
   path!: string;
 
   @Field({ description: 'sha256 of the file contents' })
