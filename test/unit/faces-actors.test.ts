@@ -1,14 +1,23 @@
 // ActorService on the real SQLite actor tables, an in-memory cosine vector index and fake face
 // models (a picture's size decides what the "detector" sees), so every rule is tested fast.
+import { Readable } from 'node:stream';
+import type { ApolloServer } from '@apollo/server';
 import Database from 'better-sqlite3';
+import Upload from 'graphql-upload/Upload.mjs';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Role } from '../../src/config.js';
 import { AppError } from '../../src/errors.js';
+import { createApolloServer } from '../../src/http/graphql.js';
+import { MediaUrlSigner } from '../../src/http/media-urls.js';
 import { createLogger } from '../../src/logger.js';
 import type { FaceModels } from '../../src/models/faces/index.js';
 import type { DetectedFace, RawImage } from '../../src/models/types.js';
 import { confidenceFromSimilarity, createActorService, dominantFace, FACE_MATCH_THRESHOLD, type ActorService } from '../../src/services/actors.js';
 import { ACTORS_MIGRATION_SQL, EmbeddedActorRepository } from '../../src/store/embedded/actors.js';
+import { createRequestContext, type RequestContext } from '../../src/resolvers/context.js';
+import { buildVidsearchSchema } from '../../src/resolvers/schema.js';
+import type { Services } from '../../src/services/index.js';
 import type { Store, VectorCollectionSpec, VectorHit, VectorIndex, VectorPoint } from '../../src/store/interfaces.js';
 
 /** Brute-force cosine index that reports 'model-changed' (and drops vectors) like the real ones. */
@@ -251,5 +260,74 @@ describe('update, list and delete', () => {
     expect(await vectors.count()).toBe(0);
     await expect(service.deleteActor(ada.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(service.updateActor('nope', { name: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('GraphQL: actors', () => {
+  let server: ApolloServer<RequestContext>;
+  const signer = new MediaUrlSigner(Buffer.from('faces-graphql-test-secret-0123456789'));
+
+  beforeAll(async () => {
+    server = createApolloServer({ schema: await buildVidsearchSchema(), log: createLogger('silent') });
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  async function gql(query: string, variables: Record<string, unknown> = {}, role: Role = 'editor') {
+    const services = { actors: service } as unknown as Services;
+    const contextValue = createRequestContext({ services, apiKeys: new Map([['key', role]]), mediaUrls: signer }, 'Bearer key');
+    const response = await server.executeOperation({ query, variables }, { contextValue });
+    if (response.body.kind !== 'single') throw new Error('expected a single result');
+    const { data, errors } = response.body.singleResult;
+    return { data: data as Record<string, never> | null | undefined, codes: (errors ?? []).map((e) => e.extensions?.code), errors };
+  }
+
+  function upload(filename: string, data: Buffer): Upload {
+    const file = new Upload();
+    file.resolve({ filename, mimetype: 'image/png', encoding: '7bit', createReadStream: () => Readable.from([data]) as never });
+    return file;
+  }
+
+  const ENROL = `mutation($input: EnrollActorInput!) { enrollActor(input: $input) { id name aliases faceCount thumbnailUrl } }`;
+
+  it('enrols from an upload and base64, lists, renames and deletes', async () => {
+    const enrolled = await gql(ENROL, {
+      input: {
+        name: 'Ada',
+        aliases: ['Countess'],
+        images: [upload('ada.png', await picture(200, RED))],
+        imagesBase64: [(await picture(203, RED)).toString('base64')],
+      },
+    });
+    expect(enrolled.errors).toBeUndefined();
+    const actor = enrolled.data!.enrollActor as { id: string; faceCount: number; thumbnailUrl: string; aliases: string[] };
+    expect(actor).toMatchObject({ faceCount: 2, aliases: ['Countess'] });
+    expect(actor.thumbnailUrl).toMatch(/^data:image\/jpeg;base64,/);
+
+    const listed = await gql(`{ actors(query: "count", first: 5) { totalCount edges { node { id name faceCount } } } }`, {}, 'search');
+    expect(listed.data!.actors).toEqual({ totalCount: 1, edges: [{ node: { id: actor.id, name: 'Ada', faceCount: 2 } }] });
+
+    const renamed = await gql(`mutation($id: ID!) { updateActor(id: $id, input: { name: "Ada L." }) { name aliases } }`, { id: actor.id });
+    expect(renamed.data!.updateActor).toEqual({ name: 'Ada L.', aliases: ['Countess'] });
+
+    expect((await gql(`mutation($id: ID!) { deleteActor(id: $id) }`, { id: actor.id })).data!.deleteActor).toBe(true);
+    expect((await gql(`query($id: ID!) { actor(id: $id) { id } }`, { id: actor.id })).data!.actor).toBeNull();
+    expect(vectors.points.size).toBe(0);
+  });
+
+  it('answers BAD_USER_INPUT naming the file when one picture has no face, and stores nothing', async () => {
+    const result = await gql(ENROL, { input: { name: 'Bob', images: [upload('ok.png', await picture(200, RED)), upload('empty.png', await picture(201, RED))] } });
+    expect(result.codes).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors![0]!.message).toMatch(/empty\.png: no face found/);
+    expect(rowCount('actors')).toBe(0);
+  });
+
+  it('lets only editors enrol, update and delete', async () => {
+    const result = await gql(ENROL, { input: { name: 'Eve' } }, 'search');
+    expect(result.codes).toEqual(['FORBIDDEN']);
+    expect((await gql(`mutation { deleteActor(id: "x") }`, {}, 'ads')).codes).toEqual(['FORBIDDEN']);
+    expect((await gql(`mutation { deleteActor(id: "x") }`)).codes).toEqual(['NOT_FOUND']);
   });
 });

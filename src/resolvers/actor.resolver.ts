@@ -1,0 +1,95 @@
+import DataLoader from 'dataloader';
+import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { PayloadTooLargeError } from '../errors.js';
+import type { ImageUpload } from '../services/actors.js';
+import type { ActorRecord } from '../store/actors.js';
+import { ACCESS } from './auth.js';
+import type { RequestContext } from './context.js';
+import { Actor, ActorConnection } from './types/Actor.type.js';
+import { EnrollActorInput, UpdateActorInput } from './types/ActorInputs.js';
+
+// Per-request loader for Actor.faceCount (a page of actors costs one count query), kept beside
+// the request context so the shared loader registry stays untouched.
+const faceCountLoaders = new WeakMap<RequestContext, DataLoader<string, number>>();
+
+function faceCountLoader(ctx: RequestContext): DataLoader<string, number> {
+  let loader = faceCountLoaders.get(ctx);
+  if (!loader) {
+    loader = new DataLoader((ids) => ctx.services.actors.faceCounts(ids));
+    faceCountLoaders.set(ctx, loader);
+  }
+  return loader;
+}
+
+/** Reads an upload into memory; the server's multipart limits already cap its size. */
+async function readUpload(upload: Promise<FileUpload>, index: number): Promise<ImageUpload> {
+  const file = await upload;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 413) throw new PayloadTooLargeError(`${file.filename || `upload #${index + 1}`} is larger than the upload limit`);
+    throw err;
+  }
+  return { filename: file.filename || `upload #${index + 1}`, data: Buffer.concat(chunks) };
+}
+
+const readUploads = (uploads: Promise<FileUpload>[] | null | undefined): Promise<ImageUpload[]> => Promise.all((uploads ?? []).map(readUpload));
+
+@Resolver(() => Actor)
+export class ActorResolver {
+  @Authorized(...ACCESS.read)
+  @Query(() => ActorConnection, { description: 'Enrolled actors by name; `query` matches part of a name or alias' })
+  actors(
+    @Ctx() ctx: RequestContext,
+    @Arg('query', () => String, { nullable: true }) query?: string | null,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, default 20, at most 100' }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
+    return ctx.services.actors.listActors(query, first, after);
+  }
+
+  @Authorized(...ACCESS.read)
+  @Query(() => Actor, { nullable: true })
+  actor(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
+    return ctx.services.actors.getActor(id);
+  }
+
+  @Authorized(...ACCESS.editor)
+  @Mutation(() => Actor, {
+    description: 'Enrols a person from face pictures (and voice samples). All or nothing: a picture without exactly one dominant face fails the call, naming the file, and nothing is stored',
+  })
+  async enrollActor(@Ctx() ctx: RequestContext, @Arg('input', () => EnrollActorInput) input: EnrollActorInput) {
+    const [images, voices] = await Promise.all([readUploads(input.images), readUploads(input.voices)]);
+    return ctx.services.actors.enrollActor({ ...input, images, voices });
+  }
+
+  @Authorized(...ACCESS.editor)
+  @Mutation(() => Actor, { description: 'Renames an actor or replaces their aliases' })
+  updateActor(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateActorInput) input: UpdateActorInput) {
+    return ctx.services.actors.updateActor(id, input);
+  }
+
+  @Authorized(...ACCESS.editor)
+  @Mutation(() => Boolean, { description: 'Deletes the actor and every face and voice template made from their pictures and samples' })
+  async deleteActor(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<boolean> {
+    await ctx.services.actors.deleteActor(id);
+    return true;
+  }
+
+  @FieldResolver(() => Int, { description: 'Face templates enrolled for this actor' })
+  faceCount(@Root() actor: ActorRecord, @Ctx() ctx: RequestContext): Promise<number> {
+    return faceCountLoader(ctx).load(actor.id);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'The first enrolled face, aligned, as a data: URL of a small JPEG (usable in <img> without headers); null without faces',
+  })
+  async thumbnailUrl(@Root() actor: ActorRecord, @Ctx() ctx: RequestContext): Promise<string | null> {
+    const jpeg = await ctx.services.actors.thumbnail(actor.id);
+    return jpeg ? `data:image/jpeg;base64,${jpeg.toString('base64')}` : null;
+  }
+}
