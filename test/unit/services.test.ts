@@ -9,7 +9,10 @@ import { createIndexingService, type MediaInspector, type ProbedMedia } from '..
 import { createMediaService } from '../../src/services/media.service.js';
 import { createSearchService } from '../../src/services/search.service.js';
 import { createVideoService } from '../../src/services/video.service.js';
+import { contentHash, probeMedia } from '../../src/media/probe.js';
+import { resolveMediaTools } from '../../src/media/tools.js';
 import { createFakeStore, seedVideo, type FakeStore } from '../helpers/fake-store.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 const log = pino({ level: 'silent' });
 
@@ -322,5 +325,36 @@ describe('MediaService', () => {
 
     await media.purgeVideo(video.id);
     expect(await readdir(path.join(cacheDir, 'keyframes'))).toEqual([]);
+  });
+});
+
+describe('IndexingService with the real ffprobe', () => {
+  function realInspector(cfg: Config): MediaInspector {
+    const tools = resolveMediaTools(cfg);
+    return { probe: (file) => probeMedia(tools, file, { timeoutMs: cfg.indexing.probeTimeoutMs }), contentHash };
+  }
+
+  it('answers UNSUPPORTED_MEDIA for a text file renamed .mp4 and creates nothing', async () => {
+    const cfg = config();
+    const indexing = createIndexingService({ store, inspector: realInspector(cfg), config: cfg, log });
+    const fake = await mediaFile('notes.mp4', 'this is just text, not a video\n'.repeat(40));
+    expect(await codeOf(indexing.indexVideo({ path: fake }))).toBe('UNSUPPORTED_MEDIA');
+    expect(store.raw.jobs.jobs.size).toBe(0);
+    expect(store.raw.catalog.videos.size).toBe(0);
+  });
+
+  const clip = sharedData('derived/grid_montage.mp4');
+  it.skipIf(!clip)('queues a real video with its probed duration, size and sha256 id', async () => {
+    const base = config();
+    const cfg = { ...base, mediaRoots: [path.dirname(clip!)] };
+    const indexing = createIndexingService({ store, inspector: realInspector(cfg), config: cfg, log });
+    const job = await indexing.indexVideo({ path: clip! });
+    const video = store.raw.catalog.videos.get(job.videoId!)!;
+    expect(video.id).toBe(`vid_${video.contentHash.slice(0, 16)}`);
+    expect(video.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(video.durationSec).toBeGreaterThan(0);
+    expect(video.width).toBeGreaterThan(0);
+    expect(video.height).toBeGreaterThan(0);
+    expect(job.status).toBe('QUEUED');
   });
 });
