@@ -1,0 +1,258 @@
+// Only-watch-TA (只看TA): when are these actors on screen (or heard) in a video, as spans and a
+// playlist; every actor's timeline in a video; an actor's appearances across the library.
+//
+// Fusion rule: an actor is present at time t when a FACE span or a VOICE span of that actor
+// covers t (logical OR per instant, done exactly on interval boundaries rather than on bins).
+// A reported span says FACE, VOICE or BOTH by which kinds of evidence lie inside it.
+import type { VideoRecord } from '../domain.js';
+import { BadInputError, NotFoundError } from '../errors.js';
+import type { AppearanceRepository, AppearanceSpanRecord, SpanEvidence } from '../store/appearances.js';
+import type { ActorRepository } from '../store/actors.js';
+import type { Catalog } from '../store/interfaces.js';
+import { pageFromStore, type Connection } from './pagination.js';
+
+export type WatchMode = 'ANY' | 'ALL';
+export type WatchEvidence = 'FACE' | 'VOICE' | 'BOTH';
+
+/** Gaps this short between two appearances are bridged: a blink-long cutaway should not split a scene. */
+export const DEFAULT_MERGE_GAP_SEC = 1.0;
+/** Appearances shorter than this are dropped: a half-second glimpse is not worth a playlist entry. */
+export const DEFAULT_MIN_SPAN_SEC = 0.5;
+/** Every stored span passed its detector's acceptance threshold; callers may ask for more. */
+export const DEFAULT_MIN_CONFIDENCE = 0;
+export const MAX_WATCH_ACTORS = 50;
+const MAX_SECONDS = 3600;
+
+export interface OnlyWatchArgs {
+  videoId: string;
+  actorIds: readonly string[];
+  mode?: WatchMode | null;
+  minConfidence?: number | null;
+  padSec?: number | null;
+  mergeGapSec?: number | null;
+  minSpanSec?: number | null;
+}
+
+export interface WatchSpan {
+  start: number;
+  end: number;
+  /** The asked-for actors present somewhere in the span. */
+  actors: string[];
+  confidence: number;
+  evidence: WatchEvidence;
+  /** Best face shown in the span (for a thumbnail), when a face was seen. */
+  bestFaceId: string | null;
+}
+
+export interface OnlyWatchResult {
+  spans: WatchSpan[];
+  totalSec: number;
+  /** totalSec / video duration (0 for a zero-length video). */
+  share: number;
+  /** [start, end] pairs, the shape players take. */
+  playlist: [number, number][];
+}
+
+export interface ActorTimeline {
+  actorId: string;
+  spans: WatchSpan[];
+  totalSec: number;
+}
+
+export interface WatchOptions {
+  mode: WatchMode;
+  padSec: number;
+  mergeGapSec: number;
+  minSpanSec: number;
+  /** The video's length: spans are clipped to [0, durationSec]. */
+  durationSec: number;
+}
+
+interface Piece {
+  start: number;
+  end: number;
+  actors: Set<string>;
+  evidence: Set<SpanEvidence>;
+  confidence: number;
+  bestFaceId: string | null;
+  bestFaceConfidence: number;
+}
+
+function pieceOf(span: AppearanceSpanRecord): Piece {
+  return {
+    start: span.start,
+    end: span.end,
+    actors: new Set([span.actorId]),
+    evidence: new Set([span.evidence]),
+    confidence: span.confidence,
+    bestFaceId: span.bestFaceId,
+    bestFaceConfidence: span.bestFaceId ? span.confidence : -1,
+  };
+}
+
+function absorb(into: Piece, other: Piece, confidence: (a: number, b: number) => number): void {
+  into.end = Math.max(into.end, other.end);
+  for (const actor of other.actors) into.actors.add(actor);
+  for (const kind of other.evidence) into.evidence.add(kind);
+  into.confidence = confidence(into.confidence, other.confidence);
+  if (other.bestFaceConfidence > into.bestFaceConfidence) {
+    into.bestFaceId = other.bestFaceId;
+    into.bestFaceConfidence = other.bestFaceConfidence;
+  }
+}
+
+/** Sorts and joins pieces that overlap or lie within `gap` of each other. */
+function mergePieces(pieces: readonly Piece[], gap: number): Piece[] {
+  const sorted = [...pieces].sort((a, b) => a.start - b.start || a.end - b.end);
+  const out: Piece[] = [];
+  for (const piece of sorted) {
+    const last = out.at(-1);
+    if (last && piece.start <= last.end + gap) absorb(last, piece, Math.max);
+    else out.push({ ...piece, actors: new Set(piece.actors), evidence: new Set(piece.evidence) });
+  }
+  return out;
+}
+
+/** Where both lists cover time (two sorted, non-overlapping lists); confidence is the weaker side's. */
+function intersect(a: readonly Piece[], b: readonly Piece[]): Piece[] {
+  const out: Piece[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    const start = Math.max(x.start, y.start);
+    const end = Math.min(x.end, y.end);
+    if (end > start) {
+      const piece: Piece = { ...x, start, end, actors: new Set(x.actors), evidence: new Set(x.evidence) };
+      absorb(piece, y, Math.min);
+      piece.end = end;
+      out.push(piece);
+    }
+    if (x.end < y.end) i++;
+    else j++;
+  }
+  return out;
+}
+
+function toWatchSpan(piece: Piece): WatchSpan {
+  const evidence: WatchEvidence = piece.evidence.has('FACE') ? (piece.evidence.has('VOICE') ? 'BOTH' : 'FACE') : 'VOICE';
+  return {
+    start: piece.start,
+    end: piece.end,
+    actors: [...piece.actors].sort(),
+    confidence: piece.confidence,
+    evidence,
+    bestFaceId: piece.bestFaceId,
+  };
+}
+
+const longEnough = (minSec: number) => (p: Piece) => p.end - p.start >= minSec - 1e-9;
+
+/**
+ * The only-watch answer from stored spans (pure; the service reads the spans). Per actor, FACE
+ * and VOICE spans are united and gaps ≤ mergeGapSec bridged, then appearances shorter than
+ * minSpanSec dropped. ANY unites the actors' spans; ALL keeps the times where every actor is
+ * present. Finally spans are padded by padSec, clipped to the video and re-joined where padding
+ * made them overlap.
+ */
+export function computeOnlyWatch(spans: readonly AppearanceSpanRecord[], actorIds: readonly string[], options: WatchOptions): OnlyWatchResult {
+  const perActor = actorIds.map((actorId) =>
+    mergePieces(spans.filter((s) => s.actorId === actorId).map(pieceOf), options.mergeGapSec).filter(longEnough(options.minSpanSec)),
+  );
+  let combined: Piece[];
+  if (options.mode === 'ALL') {
+    combined = perActor.length ? perActor.reduce((acc, next) => intersect(acc, next)) : [];
+    combined = mergePieces(combined, options.mergeGapSec).filter(longEnough(options.minSpanSec));
+  } else {
+    combined = mergePieces(perActor.flat(), options.mergeGapSec);
+  }
+  const padded = mergePieces(
+    combined.map((p) => ({ ...p, start: Math.max(0, p.start - options.padSec), end: Math.min(options.durationSec, p.end + options.padSec) })),
+    0,
+  ).filter((p) => p.end > p.start);
+  const result = padded.map(toWatchSpan);
+  const totalSec = result.reduce((sum, s) => sum + (s.end - s.start), 0);
+  return {
+    spans: result,
+    totalSec,
+    share: options.durationSec > 0 ? Math.min(1, totalSec / options.durationSec) : 0,
+    playlist: result.map((s) => [s.start, s.end]),
+  };
+}
+
+function numberArg(name: string, value: number | null | undefined, fallback: number, max: number): number {
+  if (value === null || value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0 || value > max) throw new BadInputError(`${name} must be between 0 and ${max}`, { field: name, value });
+  return value;
+}
+
+export interface PresenceService {
+  onlyWatch(args: OnlyWatchArgs): Promise<OnlyWatchResult>;
+  /** Every actor seen or heard in the video, each with its spans (service defaults), by name order of id. */
+  actorTimeline(videoId: string): Promise<ActorTimeline[]>;
+  /** An actor's stored spans across the library, by video then time. */
+  appearances(actorId: string, first?: number | null, after?: string | null): Promise<Connection<AppearanceSpanRecord>>;
+}
+
+export interface PresenceServiceDeps {
+  catalog: Pick<Catalog, 'getVideo'>;
+  appearances: Pick<AppearanceRepository, 'getSpans' | 'getSpansOfVideo' | 'listSpansOfActor'>;
+  actors: Pick<ActorRepository, 'getActor' | 'getActors'>;
+}
+
+export function createPresenceService(deps: PresenceServiceDeps): PresenceService {
+  async function requireVideo(videoId: string): Promise<VideoRecord> {
+    const video = await deps.catalog.getVideo(videoId);
+    if (!video) throw new NotFoundError('video', videoId);
+    return video;
+  }
+
+  const defaults = (video: VideoRecord, mode: WatchMode): WatchOptions => ({
+    mode,
+    padSec: 0,
+    mergeGapSec: DEFAULT_MERGE_GAP_SEC,
+    minSpanSec: DEFAULT_MIN_SPAN_SEC,
+    durationSec: video.durationSec,
+  });
+
+  return {
+    async onlyWatch(args) {
+      const actorIds = [...new Set(args.actorIds)];
+      if (actorIds.length === 0) throw new BadInputError('actorIds must name at least one actor', { field: 'actorIds' });
+      if (actorIds.length > MAX_WATCH_ACTORS) throw new BadInputError(`at most ${MAX_WATCH_ACTORS} actors`, { field: 'actorIds' });
+      const mode = args.mode ?? 'ANY';
+      if (mode !== 'ANY' && mode !== 'ALL') throw new BadInputError('mode must be ANY or ALL', { field: 'mode' });
+      const minConfidence = numberArg('minConfidence', args.minConfidence, DEFAULT_MIN_CONFIDENCE, 1);
+      const video = await requireVideo(args.videoId);
+      const options: WatchOptions = {
+        ...defaults(video, mode),
+        padSec: numberArg('padSec', args.padSec, 0, MAX_SECONDS),
+        mergeGapSec: numberArg('mergeGapSec', args.mergeGapSec, DEFAULT_MERGE_GAP_SEC, MAX_SECONDS),
+        minSpanSec: numberArg('minSpanSec', args.minSpanSec, DEFAULT_MIN_SPAN_SEC, MAX_SECONDS),
+      };
+      const found = await deps.actors.getActors(actorIds);
+      const missing = actorIds.find((_, i) => found[i] === null);
+      if (missing) throw new NotFoundError('actor', missing);
+      const spans = await deps.appearances.getSpans(video.id, actorIds, minConfidence);
+      return computeOnlyWatch(spans, actorIds, options);
+    },
+
+    async actorTimeline(videoId) {
+      const video = await requireVideo(videoId);
+      const spans = await deps.appearances.getSpansOfVideo(videoId);
+      const actorIds = [...new Set(spans.map((s) => s.actorId))].sort();
+      return actorIds
+        .map((actorId) => {
+          const result = computeOnlyWatch(spans.filter((s) => s.actorId === actorId), [actorId], defaults(video, 'ANY'));
+          return { actorId, spans: result.spans, totalSec: result.totalSec };
+        })
+        .filter((timeline) => timeline.spans.length > 0);
+    },
+
+    async appearances(actorId, first, after) {
+      if (!(await deps.actors.getActor(actorId))) throw new NotFoundError('actor', actorId);
+      return pageFromStore((page) => deps.appearances.listSpansOfActor(actorId, page), first, after);
+    },
+  };
+}

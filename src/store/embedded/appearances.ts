@@ -1,0 +1,472 @@
+// AppearanceRepository on the embedded SQLite database. Face vectors are not here: they live in
+// the vector index (collection 'faces'); these tables keep tracks, faces, clusters and spans.
+import type { Database } from 'better-sqlite3';
+import type { Page, PageArgs } from '../../domain.js';
+import type {
+  AppearanceRepository,
+  AppearanceSpanRecord,
+  ClusterFilter,
+  FaceClusterRecord,
+  FaceIndexResult,
+  FaceRecord,
+  FaceTrackRecord,
+  SpanEvidence,
+} from '../appearances.js';
+
+/** Appended to the embedded store's migration list. */
+export const APPEARANCES_MIGRATION_SQL = `
+CREATE TABLE face_tracks (
+  id TEXT PRIMARY KEY,
+  video_id TEXT NOT NULL,
+  shot_index INTEGER NOT NULL,
+  start REAL NOT NULL,
+  end REAL NOT NULL,
+  face_count INTEGER NOT NULL,
+  actor_id TEXT,
+  cluster_id TEXT,
+  similarity REAL,
+  confidence REAL NOT NULL,
+  best_face_id TEXT NOT NULL,
+  embedding BLOB NOT NULL,
+  model_id TEXT NOT NULL
+);
+CREATE INDEX face_tracks_by_video ON face_tracks (video_id, start);
+CREATE INDEX face_tracks_by_cluster ON face_tracks (cluster_id);
+CREATE INDEX face_tracks_by_actor ON face_tracks (actor_id);
+CREATE TABLE faces (
+  id TEXT PRIMARY KEY,
+  video_id TEXT NOT NULL,
+  track_id TEXT NOT NULL,
+  time REAL NOT NULL,
+  box_x REAL NOT NULL,
+  box_y REAL NOT NULL,
+  box_width REAL NOT NULL,
+  box_height REAL NOT NULL,
+  detection_score REAL NOT NULL,
+  quality REAL NOT NULL,
+  thumbnail BLOB
+);
+CREATE INDEX faces_by_track ON faces (track_id, quality DESC);
+CREATE INDEX faces_by_video ON faces (video_id);
+CREATE TABLE face_clusters (
+  id TEXT PRIMARY KEY,
+  actor_id TEXT,
+  size INTEGER NOT NULL,
+  vector_sum BLOB NOT NULL,
+  model_id TEXT NOT NULL,
+  best_face_id TEXT,
+  best_face_quality REAL NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX face_clusters_by_created ON face_clusters (created_at DESC, id DESC);
+CREATE INDEX face_clusters_open ON face_clusters (model_id) WHERE actor_id IS NULL;
+CREATE TABLE appearance_spans (
+  id TEXT PRIMARY KEY,
+  video_id TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  start REAL NOT NULL,
+  end REAL NOT NULL,
+  confidence REAL NOT NULL,
+  evidence TEXT NOT NULL CHECK (evidence IN ('FACE', 'VOICE')),
+  source_ids TEXT NOT NULL DEFAULT '[]',
+  best_face_id TEXT
+);
+CREATE INDEX appearance_spans_by_video_actor ON appearance_spans (video_id, actor_id, start);
+CREATE INDEX appearance_spans_by_actor ON appearance_spans (actor_id, video_id, start);
+`;
+
+interface TrackRow {
+  id: string;
+  video_id: string;
+  shot_index: number;
+  start: number;
+  end: number;
+  face_count: number;
+  actor_id: string | null;
+  cluster_id: string | null;
+  similarity: number | null;
+  confidence: number;
+  best_face_id: string;
+  embedding: Buffer;
+  model_id: string;
+}
+
+interface FaceRow {
+  id: string;
+  video_id: string;
+  track_id: string;
+  time: number;
+  box_x: number;
+  box_y: number;
+  box_width: number;
+  box_height: number;
+  detection_score: number;
+  quality: number;
+  thumbnail: Buffer | null;
+}
+
+interface ClusterRow {
+  id: string;
+  actor_id: string | null;
+  size: number;
+  vector_sum: Buffer;
+  model_id: string;
+  best_face_id: string | null;
+  best_face_quality: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface SpanRow {
+  id: string;
+  video_id: string;
+  actor_id: string;
+  start: number;
+  end: number;
+  confidence: number;
+  evidence: SpanEvidence;
+  source_ids: string;
+  best_face_id: string | null;
+}
+
+export function vectorToBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+export function blobToVector(blob: Buffer): Float32Array {
+  // Copy: the Buffer may share a pool and need not be 4-byte aligned.
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+}
+
+const toTrack = (r: TrackRow): FaceTrackRecord => ({
+  id: r.id,
+  videoId: r.video_id,
+  shotIndex: r.shot_index,
+  start: r.start,
+  end: r.end,
+  faceCount: r.face_count,
+  actorId: r.actor_id,
+  clusterId: r.cluster_id,
+  similarity: r.similarity,
+  confidence: r.confidence,
+  bestFaceId: r.best_face_id,
+  embedding: blobToVector(r.embedding),
+  modelId: r.model_id,
+});
+
+const toFace = (r: FaceRow): FaceRecord => ({
+  id: r.id,
+  videoId: r.video_id,
+  trackId: r.track_id,
+  time: r.time,
+  box: { x: r.box_x, y: r.box_y, width: r.box_width, height: r.box_height },
+  detectionScore: r.detection_score,
+  quality: r.quality,
+  thumbnail: r.thumbnail,
+});
+
+const toCluster = (r: ClusterRow): FaceClusterRecord => ({
+  id: r.id,
+  actorId: r.actor_id,
+  size: r.size,
+  vectorSum: blobToVector(r.vector_sum),
+  modelId: r.model_id,
+  bestFaceId: r.best_face_id,
+  bestFaceQuality: r.best_face_quality,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toSpan = (r: SpanRow): AppearanceSpanRecord => ({
+  id: r.id,
+  videoId: r.video_id,
+  actorId: r.actor_id,
+  start: r.start,
+  end: r.end,
+  confidence: r.confidence,
+  evidence: r.evidence,
+  sourceIds: JSON.parse(r.source_ids) as string[],
+  bestFaceId: r.best_face_id,
+});
+
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(',');
+
+/** SQLite caps bound parameters; large id lists are queried in chunks. */
+const MAX_IDS_PER_QUERY = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += MAX_IDS_PER_QUERY) out.push(items.slice(i, i + MAX_IDS_PER_QUERY));
+  return out;
+}
+
+interface OffsetCursor {
+  offset: number;
+}
+
+interface ClusterCursor {
+  createdAt: string;
+  id: string;
+}
+
+function encodeCursor(cursor: OffsetCursor | ClusterCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(raw: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new Error('bad cursor');
+  }
+}
+
+export class EmbeddedAppearanceRepository implements AppearanceRepository {
+  constructor(private readonly db: Database) {}
+
+  async replaceVideoFaces(videoId: string, result: FaceIndexResult): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM faces WHERE video_id = ?').run(videoId);
+      this.db.prepare('DELETE FROM face_tracks WHERE video_id = ?').run(videoId);
+      this.db.prepare("DELETE FROM appearance_spans WHERE video_id = ? AND evidence = 'FACE'").run(videoId);
+      this.insertTracks(result.tracks);
+      this.insertFaces(result.faces);
+      this.insertSpans(result.spans);
+      this.writeClusters(result.clusters);
+    })();
+  }
+
+  async getTracksOfVideo(videoId: string): Promise<FaceTrackRecord[]> {
+    return (this.db.prepare('SELECT * FROM face_tracks WHERE video_id = ? ORDER BY start, id').all(videoId) as TrackRow[]).map(toTrack);
+  }
+
+  async getTracksOfCluster(clusterId: string): Promise<FaceTrackRecord[]> {
+    return (this.db.prepare('SELECT * FROM face_tracks WHERE cluster_id = ? ORDER BY video_id, start, id').all(clusterId) as TrackRow[]).map(toTrack);
+  }
+
+  async getTracksOfActor(actorId: string): Promise<FaceTrackRecord[]> {
+    return (this.db.prepare('SELECT * FROM face_tracks WHERE actor_id = ? ORDER BY video_id, start, id').all(actorId) as TrackRow[]).map(toTrack);
+  }
+
+  async getTracks(ids: readonly string[]): Promise<(FaceTrackRecord | null)[]> {
+    const byId = new Map<string, FaceTrackRecord>();
+    for (const part of chunks(ids)) {
+      for (const row of this.db.prepare(`SELECT * FROM face_tracks WHERE id IN (${placeholders(part.length)})`).all(...part) as TrackRow[]) {
+        byId.set(row.id, toTrack(row));
+      }
+    }
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async assignTracks(trackIds: readonly string[], actorId: string | null, confidence: number): Promise<void> {
+    const update = this.db.prepare('UPDATE face_tracks SET actor_id = ?, confidence = ?, similarity = NULL WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of trackIds) update.run(actorId, confidence, id);
+    })();
+  }
+
+  async getFaces(ids: readonly string[]): Promise<(FaceRecord | null)[]> {
+    const byId = new Map<string, FaceRecord>();
+    for (const part of chunks(ids)) {
+      for (const row of this.db.prepare(`SELECT * FROM faces WHERE id IN (${placeholders(part.length)})`).all(...part) as FaceRow[]) {
+        byId.set(row.id, toFace(row));
+      }
+    }
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async getFacesOfTracks(trackIds: readonly string[]): Promise<FaceRecord[]> {
+    const out: FaceRecord[] = [];
+    for (const part of chunks(trackIds)) {
+      const rows = this.db
+        .prepare(`SELECT * FROM faces WHERE track_id IN (${placeholders(part.length)}) ORDER BY track_id, quality DESC, id`)
+        .all(...part) as FaceRow[];
+      out.push(...rows.map(toFace));
+    }
+    return out;
+  }
+
+  async getCluster(id: string): Promise<FaceClusterRecord | null> {
+    const row = this.db.prepare('SELECT * FROM face_clusters WHERE id = ?').get(id) as ClusterRow | undefined;
+    return row ? toCluster(row) : null;
+  }
+
+  async listClusters(filter: ClusterFilter, page: PageArgs): Promise<Page<FaceClusterRecord>> {
+    const where = filter.named === true ? 'actor_id IS NOT NULL' : filter.named === false ? 'actor_id IS NULL' : '1 = 1';
+    const totalCount = (this.db.prepare(`SELECT count(*) AS n FROM face_clusters WHERE ${where}`).get() as { n: number }).n;
+    const after = page.after ? decodeCursor(page.after) : null;
+    if (after && (typeof after.createdAt !== 'string' || typeof after.id !== 'string')) throw new Error('bad cluster cursor');
+    const afterSql = after ? 'AND (created_at < ? OR (created_at = ? AND id < ?))' : '';
+    const params = after ? [after.createdAt, after.createdAt, after.id] : [];
+    const rows = this.db
+      .prepare(`SELECT * FROM face_clusters WHERE ${where} ${afterSql} ORDER BY created_at DESC, id DESC LIMIT ?`)
+      .all(...params, page.first + 1) as ClusterRow[];
+    const items = rows.slice(0, page.first).map(toCluster);
+    const last = items.at(-1);
+    return {
+      items,
+      endCursor: last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : (page.after ?? null),
+      hasNextPage: rows.length > page.first,
+      totalCount,
+    };
+  }
+
+  async openClusters(modelId: string): Promise<FaceClusterRecord[]> {
+    return (this.db.prepare('SELECT * FROM face_clusters WHERE actor_id IS NULL AND model_id = ? ORDER BY id').all(modelId) as ClusterRow[]).map(toCluster);
+  }
+
+  async putClusters(clusters: readonly FaceClusterRecord[]): Promise<void> {
+    this.db.transaction(() => this.writeClusters(clusters))();
+  }
+
+  async purgeUnnamedClusters(before: string): Promise<string[]> {
+    return this.db.transaction(() => {
+      const ids = (this.db.prepare('SELECT id FROM face_clusters WHERE actor_id IS NULL AND updated_at < ?').all(before) as { id: string }[]).map((r) => r.id);
+      for (const part of chunks(ids)) {
+        this.db.prepare(`UPDATE face_tracks SET cluster_id = NULL WHERE cluster_id IN (${placeholders(part.length)})`).run(...part);
+        this.db.prepare(`DELETE FROM face_clusters WHERE id IN (${placeholders(part.length)})`).run(...part);
+      }
+      return ids;
+    })();
+  }
+
+  async replaceSpans(videoId: string, evidence: SpanEvidence, spans: readonly AppearanceSpanRecord[]): Promise<void> {
+    if (spans.some((s) => s.videoId !== videoId || s.evidence !== evidence)) {
+      throw new Error(`replaceSpans(${videoId}, ${evidence}) got a span of another video or evidence`);
+    }
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM appearance_spans WHERE video_id = ? AND evidence = ?').run(videoId, evidence);
+      this.insertSpans(spans);
+    })();
+  }
+
+  async replaceFaceSpansOfVideos(spansByVideo: ReadonlyMap<string, readonly AppearanceSpanRecord[]>): Promise<void> {
+    this.db.transaction(() => {
+      const clear = this.db.prepare("DELETE FROM appearance_spans WHERE video_id = ? AND evidence = 'FACE'");
+      for (const [videoId, spans] of spansByVideo) {
+        clear.run(videoId);
+        this.insertSpans(spans);
+      }
+    })();
+  }
+
+  async getSpans(videoId: string, actorIds: readonly string[], minConfidence: number): Promise<AppearanceSpanRecord[]> {
+    if (actorIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM appearance_spans WHERE video_id = ? AND actor_id IN (${placeholders(actorIds.length)}) AND confidence >= ? ORDER BY start, id`,
+      )
+      .all(videoId, ...actorIds, minConfidence) as SpanRow[];
+    return rows.map(toSpan);
+  }
+
+  async getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]> {
+    return (this.db.prepare('SELECT * FROM appearance_spans WHERE video_id = ? ORDER BY actor_id, start, id').all(videoId) as SpanRow[]).map(toSpan);
+  }
+
+  async listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>> {
+    const totalCount = (this.db.prepare('SELECT count(*) AS n FROM appearance_spans WHERE actor_id = ?').get(actorId) as { n: number }).n;
+    const after = page.after ? decodeCursor(page.after) : null;
+    const offset = after ? Number(after.offset) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new Error('bad appearance cursor');
+    const rows = this.db
+      .prepare('SELECT * FROM appearance_spans WHERE actor_id = ? ORDER BY video_id, start, id LIMIT ? OFFSET ?')
+      .all(actorId, page.first, offset) as SpanRow[];
+    const end = offset + rows.length;
+    return {
+      items: rows.map(toSpan),
+      endCursor: rows.length ? encodeCursor({ offset: end }) : (page.after ?? null),
+      hasNextPage: end < totalCount,
+      totalCount,
+    };
+  }
+
+  async reassignVoiceSpans(sourceId: string, targetId: string): Promise<void> {
+    this.db.prepare("UPDATE appearance_spans SET actor_id = ? WHERE actor_id = ? AND evidence = 'VOICE'").run(targetId, sourceId);
+  }
+
+  async forgetActor(actorId: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE face_tracks SET actor_id = NULL, similarity = NULL WHERE actor_id = ?').run(actorId);
+      this.db.prepare('UPDATE face_clusters SET actor_id = NULL WHERE actor_id = ?').run(actorId);
+      this.db.prepare('DELETE FROM appearance_spans WHERE actor_id = ?').run(actorId);
+    })();
+  }
+
+  async deleteVideo(videoId: string): Promise<string[]> {
+    return this.db.transaction(() => {
+      const faceIds = (this.db.prepare('SELECT id FROM faces WHERE video_id = ?').all(videoId) as { id: string }[]).map((r) => r.id);
+      // Members leave their clusters: subtract their embeddings so centroids stay honest.
+      const tracks = (this.db.prepare('SELECT * FROM face_tracks WHERE video_id = ? AND cluster_id IS NOT NULL').all(videoId) as TrackRow[]).map(toTrack);
+      const goneFaces = new Set(faceIds);
+      const changed = new Map<string, FaceClusterRecord>();
+      for (const track of tracks) {
+        let cluster = changed.get(track.clusterId!);
+        if (!cluster) {
+          const row = this.db.prepare('SELECT * FROM face_clusters WHERE id = ?').get(track.clusterId) as ClusterRow | undefined;
+          if (!row) continue;
+          cluster = toCluster(row);
+        }
+        for (let i = 0; i < cluster.vectorSum.length; i++) cluster.vectorSum[i]! -= track.embedding[i] ?? 0;
+        cluster.size -= 1;
+        if (cluster.bestFaceId && goneFaces.has(cluster.bestFaceId)) {
+          cluster.bestFaceId = null;
+          cluster.bestFaceQuality = 0;
+        }
+        cluster.updatedAt = new Date().toISOString();
+        changed.set(cluster.id, cluster);
+      }
+      this.writeClusters([...changed.values()]);
+      this.db.prepare('DELETE FROM faces WHERE video_id = ?').run(videoId);
+      this.db.prepare('DELETE FROM face_tracks WHERE video_id = ?').run(videoId);
+      this.db.prepare('DELETE FROM appearance_spans WHERE video_id = ?').run(videoId);
+      return faceIds;
+    })();
+  }
+
+  private insertTracks(tracks: readonly FaceTrackRecord[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO face_tracks (id, video_id, shot_index, start, end, face_count, actor_id, cluster_id, similarity, confidence, best_face_id, embedding, model_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const t of tracks) {
+      insert.run(t.id, t.videoId, t.shotIndex, t.start, t.end, t.faceCount, t.actorId, t.clusterId, t.similarity, t.confidence, t.bestFaceId, vectorToBlob(t.embedding), t.modelId);
+    }
+  }
+
+  private insertFaces(faces: readonly FaceRecord[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO faces (id, video_id, track_id, time, box_x, box_y, box_width, box_height, detection_score, quality, thumbnail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const f of faces) {
+      insert.run(f.id, f.videoId, f.trackId, f.time, f.box.x, f.box.y, f.box.width, f.box.height, f.detectionScore, f.quality, f.thumbnail);
+    }
+  }
+
+  private insertSpans(spans: readonly AppearanceSpanRecord[]): void {
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO appearance_spans (id, video_id, actor_id, start, end, confidence, evidence, source_ids, best_face_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const s of spans) {
+      insert.run(s.id, s.videoId, s.actorId, s.start, s.end, s.confidence, s.evidence, JSON.stringify(s.sourceIds), s.bestFaceId);
+    }
+  }
+
+  /** Upserts clusters; a cluster left with no member is deleted. */
+  private writeClusters(clusters: readonly FaceClusterRecord[]): void {
+    const upsert = this.db.prepare(
+      `INSERT OR REPLACE INTO face_clusters (id, actor_id, size, vector_sum, model_id, best_face_id, best_face_quality, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const remove = this.db.prepare('DELETE FROM face_clusters WHERE id = ?');
+    for (const c of clusters) {
+      if (c.size <= 0) remove.run(c.id);
+      else upsert.run(c.id, c.actorId, c.size, vectorToBlob(c.vectorSum), c.modelId, c.bestFaceId, c.bestFaceQuality, c.createdAt, c.updatedAt);
+    }
+  }
+}
