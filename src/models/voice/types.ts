@@ -1,0 +1,42 @@
+// Shapes of the voice models: voice activity detection and speaker embeddings.
+// All audio here is mono float PCM at VOICE_SAMPLE_RATE (media/ decodes and resamples to it).
+
+export const VOICE_SAMPLE_RATE = 16_000;
+
+/** A stretch of speech, in seconds from the start of the PCM buffer. */
+export interface SpeechSegment {
+  start: number;
+  end: number;
+}
+
+export interface VadOptions {
+  /** Speech starts when the speech probability reaches this. */
+  onThreshold: number;
+  /** Speech ends only when the probability falls below this (hysteresis). */
+  offThreshold: number;
+  /** Shorter bursts are dropped. */
+  minSpeechSec: number;
+  /** Pauses shorter than this do not split a segment. */
+  minSilenceSec: number;
+  /** Padding added to both ends of each segment (clamped to the neighbours and the buffer). */
+  padSec: number;
+}
+
+export interface Vad {
+  readonly modelId: string;
+  /** Speech probability per window of `windowSec` seconds, in order. */
+  readonly windowSec: number;
+  probabilities(pcm: Float32Array, signal?: AbortSignal): Promise<Float32Array>;
+  detect(pcm: Float32Array, options?: Partial<VadOptions>, signal?: AbortSignal): Promise<SpeechSegment[]>;
+}
+
+export interface SpeakerEmbedder {
+  /** Recorded with every stored voice vector; vectors of two models are never compared. */
+  readonly modelId: string;
+  readonly dim: number;
+  /**
+   * L2-normalised embedding of speech-only PCM (the caller cuts out silence with the VAD).
+   * Returns null when the audio is too short to say anything about the speaker.
+   */
+  embed(speechPcm: Float32Array): Promise<Float32Array | null>;
+}
