@@ -16,6 +16,8 @@ export interface IndexingConfig {
   staleJobMs: number;
   /** Timeout for one ffprobe call. */
   probeTimeoutMs: number;
+  /** Frames per second sampled inside each shot for face detection and tracking. */
+  faceSampleFps: number;
 }
 
 export interface Config {
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxBacklog: intFrom(env, 'VIDSEARCH_MAX_BACKLOG', 1000, 1),
       staleJobMs: intFrom(env, 'VIDSEARCH_STALE_JOB_MS', 30_000, 1000),
       probeTimeoutMs: intFrom(env, 'VIDSEARCH_PROBE_TIMEOUT_MS', 20_000, 100),
+      faceSampleFps: intFrom(env, 'VIDSEARCH_FACE_FPS', 2, 0.1),
     },
   };
 }
