@@ -2,6 +2,7 @@
 // through the actor service, unusable ones skipped and counted), then answer each query picture
 // with the identity of its largest face, or "unknown" (no face, or no actor close enough).
 import { decodeImage } from '../models/image.js';
+import { FACE_PICTURE_MAX_SIDE } from '../services/actors.js';
 import { identificationMetrics, mean } from './metrics.js';
 import { EvalInputError, type EvalContext, type EvalTask } from './types.js';
 
@@ -50,7 +51,7 @@ export const facesTask: EvalTask = {
     for (const query of manifest.queries) {
       const file = ctx.resolve(query.image);
       const start = performance.now();
-      const found = await actors.embedLargestFace(await decodeImage(file));
+      const found = await actors.embedLargestFace(await decodeImage(file, { maxSide: FACE_PICTURE_MAX_SIDE }));
       const match = found ? await actors.identifyFace(found.embedding) : null;
       latencies.push(performance.now() - start);
       const answer = match ? (identityByActor.get(match.actorId) ?? null) : null;

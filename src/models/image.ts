@@ -29,6 +29,11 @@ export interface DecodeOptions {
   /** Name used in error messages (a file name or "upload #2"). */
   label?: string;
   maxPixels?: number;
+  /**
+   * Downscale so neither side exceeds this (never upscale). JPEGs then decode at a reduced DCT
+   * scale, several times faster for camera photos.
+   */
+  maxSide?: number;
 }
 
 /**
@@ -51,8 +56,9 @@ export async function decodeImage(input: Buffer | string, options: DecodeOptions
   if (width <= 0 || height <= 0) throw new NotAnImageError(label, 'no dimensions');
   if (width * height > maxPixels) throw new ImageTooLargeError(label, width * height, maxPixels);
   try {
-    const { data, info } = await sharp(input, { limitInputPixels: maxPixels })
-      .rotate()
+    let pipeline = sharp(input, { limitInputPixels: maxPixels }).rotate();
+    if (options.maxSide) pipeline = pipeline.resize(options.maxSide, options.maxSide, { fit: 'inside', withoutEnlargement: true });
+    const { data, info } = await pipeline
       .removeAlpha()
       .toColourspace('srgb')
       .raw()

@@ -32,6 +32,11 @@ const CONFIDENCE_SPREAD = 0.05;
 export const DOMINANT_FACE_AREA_RATIO = 1.5;
 /** Faces smaller than this (box side, pixels) carry too little detail to enrol. */
 export const MIN_ENROL_FACE_SIDE = 32;
+/**
+ * Pictures are decoded at most this large: a face filling even a tenth of the frame keeps well
+ * over the embedder's 112 pixels, and JPEG shrink-on-load makes big camera photos much cheaper.
+ */
+export const FACE_PICTURE_MAX_SIDE = 1600;
 export const MAX_ENROL_IMAGES = 50;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_ALIASES = 20;
@@ -224,7 +229,7 @@ export function createActorService(deps: ActorServiceDeps): ActorService {
   }
 
   async function prepareFace(models: FaceModels, source: SourceImage, actorId: string): Promise<PreparedFace> {
-    const image = await decodeImage(await source.load(), { label: source.label, maxPixels });
+    const image = await decodeImage(await source.load(), { label: source.label, maxPixels, maxSide: FACE_PICTURE_MAX_SIDE });
     const face = dominantFace(await models.detector.detect(image));
     if (typeof face === 'string') throw new UnusablePicture(face);
     const vector = await models.embedder.embed(image, face);
