@@ -34,6 +34,8 @@ export interface SpeakerEmbedder {
   /** Recorded with every stored voice vector; vectors of two models are never compared. */
   readonly modelId: string;
   readonly dim: number;
+  /** Cosine similarity from which two voices count as the same speaker (calibrated per model). */
+  readonly matchThreshold: number;
   /**
    * L2-normalised embedding of speech-only PCM (the caller cuts out silence with the VAD).
    * Returns null when the audio is too short to say anything about the speaker.
