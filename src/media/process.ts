@@ -1,0 +1,144 @@
+// Child processes for ffmpeg/ffprobe: spawned without a shell, with a timeout and AbortSignal,
+// stderr kept (its tail) for error messages, and stdout either collected or streamed in
+// fixed-size records (raw frames, PCM) so no frame ever goes through a temp file.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+const STDERR_TAIL_CHARS = 4000;
+
+export interface ProcessOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called with every complete stderr line (e.g. showinfo frame times). */
+  onStderrLine?(line: string): void;
+  /** Called once the process has ended and every stderr line was delivered. */
+  onClose?(): void;
+}
+
+/** ffmpeg/ffprobe ended badly: non-zero exit, timeout or killed. */
+export class MediaProcessError extends Error {
+  override name = 'MediaProcessError';
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly timedOut = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The error to throw when a signal aborted work: its reason when that is an Error. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  const err = new Error(`aborted${reason === undefined ? '' : `: ${String(reason)}`}`);
+  err.name = 'AbortError';
+  return err;
+}
+
+function describe(command: string): string {
+  return command.split('/').pop() ?? command;
+}
+
+/**
+ * One running tool. `exited` settles when the process ends: resolves on exit code 0, rejects with
+ * MediaProcessError otherwise (or with the abort reason when the signal fired).
+ */
+interface RunningTool {
+  child: ChildProcessWithoutNullStreams;
+  exited: Promise<void>;
+  stderrTail(): string;
+  kill(): void;
+}
+
+function startTool(command: string, args: readonly string[], opts: ProcessOptions): RunningTool {
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end();
+  let tail = '';
+  let partialLine = '';
+  let timedOut = false;
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-STDERR_TAIL_CHARS);
+    if (!opts.onStderrLine) return;
+    const lines = (partialLine + chunk).split(/\r?\n|\r/);
+    partialLine = lines.pop() ?? '';
+    for (const line of lines) opts.onStderrLine(line);
+  });
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, opts.timeoutMs)
+    : null;
+  const onAbort = (): void => kill();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (err) => reject(new MediaProcessError(`${describe(command)} could not start: ${err.message}`, null, '')));
+    child.once('close', (code, signalName) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (partialLine && opts.onStderrLine) opts.onStderrLine(partialLine);
+      opts.onClose?.();
+      if (opts.signal?.aborted) return reject(abortError(opts.signal));
+      if (code === 0) return resolve();
+      const why = timedOut ? `timed out after ${opts.timeoutMs} ms` : code === null ? `killed by ${signalName}` : `exited with code ${code}`;
+      const lastLines = tail.trim().split('\n').slice(-3).join(' | ');
+      reject(new MediaProcessError(`${describe(command)} ${why}${lastLines ? `: ${lastLines}` : ''}`, code, tail, timedOut));
+    });
+  });
+  // Callers that stream may stop listening early; the rejection is still observed there.
+  exited.catch(() => undefined);
+  return { child, exited, stderrTail: () => tail, kill };
+}
+
+/** Runs a tool to the end and returns its whole stdout. */
+export async function runTool(command: string, args: readonly string[], opts: ProcessOptions = {}): Promise<Buffer> {
+  const tool = startTool(command, args, opts);
+  const chunks: Buffer[] = [];
+  tool.child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await tool.exited;
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Runs a tool and yields its stdout cut into records of exactly `recordBytes` (one raw frame,
+ * one block of samples). A trailing partial record is yielded only when `allowPartialTail`.
+ * Leaving the loop early kills the process.
+ */
+export async function* streamToolRecords(
+  command: string,
+  args: readonly string[],
+  recordBytes: number,
+  opts: ProcessOptions & { allowPartialTail?: boolean } = {},
+): AsyncGenerator<Buffer> {
+  const tool = startTool(command, args, opts);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  try {
+    for await (const chunk of tool.child.stdout as AsyncIterable<Buffer>) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < recordBytes) continue;
+      let joined = Buffer.concat(pending, pendingBytes);
+      let offset = 0;
+      while (joined.length - offset >= recordBytes) {
+        // A copy, so the consumer may keep the record after the next one arrives.
+        yield Buffer.from(joined.subarray(offset, offset + recordBytes));
+        offset += recordBytes;
+      }
+      joined = joined.subarray(offset);
+      pending = joined.length ? [joined] : [];
+      pendingBytes = joined.length;
+    }
+    await tool.exited;
+    if (pendingBytes > 0 && opts.allowPartialTail) yield Buffer.concat(pending, pendingBytes);
+  } finally {
+    tool.kill();
+  }
+}

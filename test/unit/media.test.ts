@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { readFile, truncate, writeFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnsupportedMediaError } from '../../src/errors.js';
+import { extractAudioPcm, extractFrame, MediaDecodeError, streamFrames, type RawFrame } from '../../src/media/frames.js';
+import { contentHash, probeMedia } from '../../src/media/probe.js';
+import { makeAudioOnly, makeSurroundVideo, makeTempDir, makeTestVideo, runFfmpeg, testTools } from '../helpers/media.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let clip: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+  clip = (await makeTestVideo({ dir, durationSec: 3, cuts: [1.5], audio: 'tone' })).path;
+});
+afterAll(() => cleanup());
+
+async function collect(frames: AsyncIterable<RawFrame>): Promise<RawFrame[]> {
+  const out: RawFrame[] = [];
+  for await (const f of frames) out.push(f);
+  return out;
+}
+
+describe('probeMedia', () => {
+  it('reads size, rate, duration and streams', async () => {
+    const probe = await probeMedia(testTools, clip);
+    expect(probe).toMatchObject({ width: 320, height: 180, rotation: 0, hasVideo: true, hasAudio: true, videoCodec: 'h264', variableFrameRate: false });
+    expect(probe.fps).toBeCloseTo(25, 3);
+    expect(probe.durationSec).toBeGreaterThan(2.9);
+    expect(probe.durationSec).toBeLessThan(3.2);
+    expect(probe.audioStreams).toHaveLength(1);
+    expect(probe.audioStreams[0]).toMatchObject({ codec: 'aac', channels: 1, sampleRate: 44100 });
+  });
+
+  it('reports displayed size for a rotated phone video', async () => {
+    const rotated = await makeTestVideo({ dir, name: 'rotated', durationSec: 1, rotation: 90 });
+    const probe = await probeMedia(testTools, rotated.path);
+    // Sideways either way: the bundled 2018 muxer writes the tag's sign inverted.
+    expect([90, 270]).toContain(probe.rotation);
+    expect([probe.width, probe.height]).toEqual([180, 320]);
+    // Frames come out upright too, at the displayed aspect.
+    const [first] = await collect(streamFrames(testTools, rotated.path, { width: 90, pixFmt: 'gray', fps: 5, end: 0.1 }));
+    expect([first!.width, first!.height]).toEqual([90, 160]);
+  });
+
+  it('rejects files that are not video', async () => {
+    const empty = path.join(dir, 'empty.mp4');
+    const text = path.join(dir, 'notes.mp4');
+    await writeFile(empty, '');
+    await writeFile(text, 'this is not a video\n'.repeat(50));
+    const audio = await makeAudioOnly(dir);
+    for (const file of [empty, text, audio, path.join(dir, 'missing.mp4')]) {
+      await expect(probeMedia(testTools, file), file).rejects.toBeInstanceOf(UnsupportedMediaError);
+    }
+  });
+
+  it('hashes content with sha256', async () => {
+    const expected = createHash('sha256').update(await readFile(clip)).digest('hex');
+    expect(await contentHash(clip)).toBe(expected);
+  });
+});
+
+describe('streamFrames', () => {
+  it('samples at the requested rate with media-timeline times and aspect-kept size', async () => {
+    const frames = await collect(streamFrames(testTools, clip, { fps: 10, width: 64, pixFmt: 'rgb24' }));
+    expect(frames.length).toBeGreaterThanOrEqual(29);
+    expect(frames.length).toBeLessThanOrEqual(31);
+    expect(frames[0]!).toMatchObject({ width: 64, height: 36 });
+    expect(frames[0]!.data.length).toBe(64 * 36 * 3);
+    frames.forEach((f, i) => expect(f.time).toBeCloseTo(i / 10, 2));
+  });
+
+  it('honours start/end and keyframes-only decoding', async () => {
+    const window = await collect(streamFrames(testTools, clip, { fps: 10, width: 32, pixFmt: 'gray', start: 1, end: 2 }));
+    expect(window[0]!.time).toBeGreaterThanOrEqual(0.999);
+    expect(window.at(-1)!.time).toBeLessThanOrEqual(2.0001);
+    expect(window.length).toBeGreaterThanOrEqual(10);
+    // The helper encodes a keyframe every second (-g 25).
+    const keys = await collect(streamFrames(testTools, clip, { keyframesOnly: true, width: 32, pixFmt: 'gray' }));
+    expect(keys.map((k) => Math.round(k.time * 100) / 100)).toEqual(expect.arrayContaining([0, 1, 2]));
+    expect(keys.length).toBeLessThanOrEqual(4);
+  });
+
+  it('keeps times on the media timeline when the file starts late', async () => {
+    const offset = path.join(dir, 'offset.mkv');
+    await runFfmpeg(['-i', clip, '-c', 'copy', '-output_ts_offset', '5', offset]);
+    const probe = await probeMedia(testTools, offset);
+    expect(probe.startTime).toBeGreaterThan(4.9);
+    const frames = await collect(streamFrames(testTools, offset, { fps: 10, width: 32, pixFmt: 'gray', end: 0.55 }));
+    expect(frames[0]!.time).toBeCloseTo(0, 1);
+  });
+
+  it('stops ffmpeg when aborted', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const run = (async () => {
+      for await (const f of streamFrames(testTools, clip, { fps: 25, width: 32, pixFmt: 'gray', signal: controller.signal })) {
+        seen.push(f.time);
+        if (seen.length === 3) controller.abort(new Error('stop now'));
+      }
+    })();
+    await expect(run).rejects.toThrow('stop now');
+    expect(seen.length).toBeLessThan(20);
+  });
+
+  it('fails strict decoding of a file truncated mid-way', async () => {
+    const broken = path.join(dir, 'truncated.mkv');
+    await runFfmpeg(['-i', clip, '-c', 'copy', broken]);
+    await truncate(broken, Math.floor((await stat(broken)).size * 0.5));
+    const probe = await probeMedia(testTools, broken);
+    expect(probe.hasVideo).toBe(true);
+    await expect(collect(streamFrames(testTools, broken, { fps: 10, width: 32, pixFmt: 'gray', strict: true, probe }))).rejects.toBeInstanceOf(MediaDecodeError);
+  });
+});
+
+describe('extractFrame and extractAudioPcm', () => {
+  it('encodes JPEG/PNG thumbnails and raw RGB frames', async () => {
+    const jpeg = await extractFrame(testTools, clip, 1.0, { width: 160, format: 'jpeg' });
+    expect([...jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    const png = await extractFrame(testTools, clip, 1.0, { format: 'png' });
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    const raw = await extractFrame(testTools, clip, 2.0, { width: 80, format: 'rgb24' });
+    expect(raw).toMatchObject({ width: 80, height: 46 });
+    expect(raw.data.length).toBe(80 * 46 * 3);
+  });
+
+  it('extracts mono 16 kHz PCM and downmixes 5.1', async () => {
+    const pcm = await extractAudioPcm(testTools, clip, { sampleRate: 16000, channels: 1 });
+    expect(pcm.length / 16000).toBeCloseTo(3, 1);
+    const surround = await makeSurroundVideo(dir);
+    const mixed = await extractAudioPcm(testTools, surround, { sampleRate: 16000, channels: 1 });
+    expect(mixed.length / 16000).toBeCloseTo(2, 1);
+    const rms = Math.sqrt(mixed.reduce((sum, x) => sum + x * x, 0) / mixed.length);
+    // The tone lives only in the centre channel; a mono mix must keep it audible.
+    expect(rms).toBeGreaterThan(0.05);
+  });
+});
