@@ -9,11 +9,12 @@ import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { authChecker } from './auth.js';
 import { ActorResolver } from './actor.resolver.js';
 import { JobResolver } from './job.resolver.js';
+import { ModerationResolver } from './moderation.resolver.js';
 import { SearchResolver } from './search.resolver.js';
 import { SegmentResolver } from './segment.resolver.js';
 import { VideoResolver } from './video.resolver.js';
 
-export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver];
 
 export function buildVidsearchSchema(): Promise<GraphQLSchema> {
   return buildSchema({

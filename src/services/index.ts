@@ -11,6 +11,7 @@ import type { Store } from '../store/interfaces.js';
 import { createActorService, type ActorService } from './actors.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
+import { createModerationService, type ModerationService } from './moderation.js';
 import { createSearchService, type SearchService } from './search.service.js';
 import { createVideoService, type VideoService } from './video.service.js';
 
@@ -20,6 +21,7 @@ export interface Services {
   search: SearchService;
   media: MediaService;
   actors: ActorService;
+  moderation: ModerationService;
 }
 
 export interface ServiceDeps {
@@ -46,6 +48,7 @@ export function createServices(deps: ServiceDeps): Services {
     indexing: createIndexingService({ store, inspector, config, log }),
     search: createSearchService({ store, log }),
     media,
+    moderation: createModerationService({ catalog: store.catalog, moderation: store.moderation, log }),
     actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }) }),
   };
 }

@@ -16,6 +16,8 @@ import type {
   VideoRecord,
 } from '../domain.js';
 import type { ActorRepository } from './actors.js';
+import type { AppearanceRepository } from './appearances.js';
+import type { ModerationRepository } from './moderation.js';
 
 export interface VideoFilter {
   series?: string | null;
@@ -210,6 +212,10 @@ export interface Store {
   jobs: JobQueue;
   /** Named people and their face-template metadata (vectors: collection 'actor_faces'). */
   actors: ActorRepository;
+  /** Face tracks, faces, unknown-face clusters and appearance spans (vectors: collection 'faces'). */
+  appearances: AppearanceRepository;
+  /** Keyword lists and the flags found in stored cues. */
+  moderation: ModerationRepository;
   /** Schema version the store is at after migrating forward on open. */
   readonly schemaVersion: number;
   close(): Promise<void>;

@@ -14,6 +14,7 @@ import type {
   VideoRecord,
 } from '../../src/domain.js';
 import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../../src/store/actors.js';
+import { FakeModerationRepository } from './fake-moderation.js';
 import type {
   Catalog,
   EnqueueRequest,
@@ -359,7 +360,7 @@ function counted<T extends object>(target: T, label: string, calls: Map<string, 
 
 export interface FakeStore extends Store {
   /** The raw fakes, for seeding data without counting calls. */
-  raw: { catalog: FakeCatalog; text: FakeTextIndex; vectors: FakeVectorIndex; jobs: FakeJobQueue; actors: FakeActorRepository };
+  raw: { catalog: FakeCatalog; text: FakeTextIndex; vectors: FakeVectorIndex; jobs: FakeJobQueue; actors: FakeActorRepository; moderation: FakeModerationRepository };
   /** Calls per "catalog.getVideos"-style key since creation or the last resetCalls(). */
   calls: Map<string, number>;
   callCount(key: string): number;
@@ -373,6 +374,7 @@ export function createFakeStore(): FakeStore {
     vectors: new FakeVectorIndex(),
     jobs: new FakeJobQueue(),
     actors: new FakeActorRepository(),
+    moderation: new FakeModerationRepository(),
   };
   const calls = new Map<string, number>();
   return {
@@ -385,6 +387,7 @@ export function createFakeStore(): FakeStore {
     vectors: counted(raw.vectors, 'vectors', calls),
     jobs: counted(raw.jobs, 'jobs', calls),
     actors: counted(raw.actors, 'actors', calls),
+    moderation: counted(raw.moderation, 'moderation', calls),
     schemaVersion: 1,
     close: async () => {},
   };
