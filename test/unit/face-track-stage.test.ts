@@ -1,0 +1,149 @@
+// The faces stage end to end on synthetic frames: fake detector/embedder/identifier, the real
+// tracking, clustering and span code, the real SQLite appearance repository.
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import type { ShotRecord, VideoRecord } from '../../src/domain.js';
+import { createFacesStage, type FacesStageDeps } from '../../src/indexers/faces.js';
+import { cosine } from '../../src/indexers/face-tracking.js';
+import type { StageContext } from '../../src/indexers/stage.js';
+import type { DetectedFace } from '../../src/models/types.js';
+import { FACES_COLLECTION } from '../../src/store/appearances.js';
+import { APPEARANCES_MIGRATION_SQL, EmbeddedAppearanceRepository } from '../../src/store/embedded/appearances.js';
+import type { Store, VectorPoint } from '../../src/store/interfaces.js';
+
+const DIM = 8;
+const person = (axis: number): Float32Array => {
+  const v = new Float32Array(DIM);
+  v[axis] = 1;
+  return v;
+};
+const ALICE = person(0);
+const BOB = person(1);
+
+/** Who is where: x position of the face box → identity. */
+interface Appearance {
+  who: Float32Array;
+  x: number;
+  from: number;
+  to: number;
+}
+
+function fakeDeps(appearances: Appearance[]): Partial<FacesStageDeps> {
+  const faceAt = new Map<number, Float32Array>(appearances.map((a) => [a.x, a.who]));
+  return {
+    models: async () => ({
+      detector: {
+        modelId: 'fake-detector',
+        async detect(image): Promise<DetectedFace[]> {
+          const time = image.data[0]! / 10;
+          return appearances
+            .filter((a) => time >= a.from - 1e-9 && time <= a.to + 1e-9)
+            .map((a) => ({ box: { x: a.x, y: 20, width: 60, height: 60 }, score: 0.95, landmarks: [[a.x + 20, 40], [a.x + 40, 40], [a.x + 30, 50], [a.x + 22, 62], [a.x + 38, 62]] }));
+        },
+      },
+      embedder: { modelId: 'fake-embedder', dim: DIM, embed: async (_image, face) => faceAt.get(face.box.x)! },
+    }),
+    async *frames(ctx, request) {
+      for (let k = 0; k * (1 / request.fps) < ctx.video.durationSec; k++) {
+        const time = k / request.fps;
+        const data = Buffer.alloc(320 * 120 * 3, 90);
+        data[0] = Math.round(time * 10); // the fake detector reads the time back from the pixels
+        yield { time, data, width: 320, height: 120 };
+      }
+    },
+    identify: async (_ctx, embedding) => {
+      const similarity = cosine(embedding, ALICE);
+      return similarity >= 0.45 ? { actorId: 'alice', similarity, confidence: 0.8 } : null;
+    },
+  };
+}
+
+function makeStore(shots: Record<string, ShotRecord[]>) {
+  const db = new Database(':memory:');
+  db.exec(APPEARANCES_MIGRATION_SQL);
+  const vectors = new Map<string, VectorPoint>();
+  const store = {
+    catalog: { getShots: async (videoId: string) => shots[videoId] ?? [] },
+    vectors: {
+      ensureCollection: async () => 'ok' as const,
+      upsert: async (_c: string, points: readonly VectorPoint[]) => points.forEach((p) => vectors.set(p.id, p)),
+      delete: async (_c: string, ids: readonly string[]) => ids.forEach((id) => vectors.delete(id)),
+    },
+    appearances: new EmbeddedAppearanceRepository(db),
+  };
+  return { store, vectors };
+}
+
+function context(video: Partial<VideoRecord>, store: unknown): StageContext {
+  return {
+    video: { id: 'v1', path: '/x.mp4', durationSec: 10, width: 640, height: 240, ...video } as VideoRecord,
+    store: store as Store,
+    media: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' },
+    config: loadConfig({}),
+    log: pino({ level: 'silent' }),
+    signal: new AbortController().signal,
+    reportProgress: () => undefined,
+  };
+}
+
+const shot = (videoId: string, index: number, start: number, end: number): ShotRecord => ({ id: `${videoId}-s${index}`, videoId, index, start, end, keyframeTime: start, transition: index ? 'CUT' : 'START' });
+
+describe('faces stage', () => {
+  const v1Cast: Appearance[] = [
+    { who: ALICE, x: 10, from: 1, to: 3 },
+    { who: BOB, x: 200, from: 0, to: 4.5 },
+    { who: BOB, x: 201, from: 6, to: 7 },
+  ];
+
+  it('tracks, identifies, clusters strangers and stores spans with the coverage rule', async () => {
+    const { store, vectors } = makeStore({ v1: [shot('v1', 0, 0, 5), shot('v1', 1, 5, 10)] });
+    const stage = createFacesStage(fakeDeps(v1Cast));
+    const output = await stage.run(context({}, store), undefined);
+    expect(output).toMatchObject({ tracks: 3, identifiedTracks: 1, unknownTracks: 2, clustersCreated: 1, sampledFrames: 20 });
+
+    const spans = await store.appearances.getSpansOfVideo('v1');
+    // Seen at 1.0 … 3.0 with 2 fps → covers 0.75 … 3.25.
+    expect(spans.map((s) => [s.actorId, s.start, s.end, s.evidence])).toEqual([['alice', 0.75, 3.25, 'FACE']]);
+    const tracks = await store.appearances.getTracksOfVideo('v1');
+    const bobs = tracks.filter((t) => !t.actorId);
+    expect(bobs.map((t) => [t.start, t.end])).toEqual([[0, 4.75], [5.75, 7.25]]);
+    expect(new Set(bobs.map((t) => t.clusterId)).size).toBe(1);
+    expect(vectors.size).toBe(5 + 10 + 3);
+    expect([...vectors.values()][0]!.payload).toMatchObject({ videoId: 'v1', time: expect.any(Number) });
+    // Box back in the video's pixels (decoded 320 wide, video 640 wide).
+    const [face] = await store.appearances.getFaces([tracks[0]!.bestFaceId]);
+    expect(face!.box.width).toBe(120);
+    expect(face!.thumbnail?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it('joins strangers across videos and does not double-count a re-indexed video', async () => {
+    const { store, vectors } = makeStore({ v1: [shot('v1', 0, 0, 5), shot('v1', 1, 5, 10)] });
+    await createFacesStage(fakeDeps(v1Cast)).run(context({}, store), undefined);
+    await createFacesStage(fakeDeps([{ who: BOB, x: 50, from: 2, to: 4 }])).run(context({ id: 'v2', durationSec: 6 }, store), undefined);
+    const [cluster] = (await store.appearances.listClusters({}, { first: 10 })).items;
+    expect(cluster!.size).toBe(3);
+
+    const again = await createFacesStage(fakeDeps(v1Cast)).run(context({}, store), undefined);
+    expect(again.clustersCreated).toBe(0);
+    const clusters = (await store.appearances.listClusters({}, { first: 10 })).items;
+    expect(clusters).toHaveLength(1);
+    expect(clusters[0]!.size).toBe(3);
+    expect(await store.appearances.getTracksOfCluster(clusters[0]!.id)).toHaveLength(3);
+    expect([...vectors.keys()].filter((id) => id.startsWith('v1:')).length).toBe(18);
+  });
+
+  it('keeps two strangers in one frame apart even when they look alike', async () => {
+    const { store } = makeStore({});
+    const twins: Appearance[] = [
+      { who: BOB, x: 10, from: 0, to: 3 },
+      { who: BOB, x: 200, from: 0, to: 3 },
+    ];
+    const output = await createFacesStage(fakeDeps(twins)).run(context({ durationSec: 4 }, store), undefined);
+    expect(output.clustersCreated).toBe(2);
+    const tracks = await store.appearances.getTracksOfVideo('v1');
+    expect(tracks[0]!.clusterId).not.toBe(tracks[1]!.clusterId);
+    expect(FACES_COLLECTION).toBe('faces');
+  });
+});
