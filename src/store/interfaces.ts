@@ -17,7 +17,6 @@ import type {
 } from '../domain.js';
 import type { ActorRepository } from './actors.js';
 import type { AppearanceRepository } from './appearances.js';
-import type { AppearanceRepository } from './appearances.js';
 import type { ModerationRepository } from './moderation.js';
 
 export interface VideoFilter {
@@ -213,8 +212,6 @@ export interface Store {
   jobs: JobQueue;
   /** Named people and their face-template metadata (vectors: collection 'actor_faces'). */
   actors: ActorRepository;
-  /** Face tracks, faces, unknown-face clusters and appearance spans (vectors: collection 'faces'). */
-  appearances: AppearanceRepository;
   /** Face tracks, faces, unknown-face clusters and appearance spans (vectors: collection 'faces'). */
   appearances: AppearanceRepository;
   /** Keyword lists and the flags found in stored cues. */
