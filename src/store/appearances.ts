@@ -129,8 +129,11 @@ export interface AppearanceRepository {
   getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]>;
   /** An actor's spans across the library, ordered by video then start. */
   listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>>;
-  /** Moves VOICE spans of `sourceId` to `targetId` (FACE spans follow their tracks). */
-  reassignVoiceSpans(sourceId: string, targetId: string): Promise<void>;
+  /**
+   * Everything of `sourceId` becomes `targetId`'s: tracks (keeping their confidence), named
+   * clusters and VOICE spans. FACE spans are derived from tracks: callers rebuild them.
+   */
+  reassignActor(sourceId: string, targetId: string): Promise<void>;
   /** Forgets an actor's appearances: its tracks become unknown, its spans go. */
   forgetActor(actorId: string): Promise<void>;
 

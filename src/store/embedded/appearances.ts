@@ -384,8 +384,12 @@ export class EmbeddedAppearanceRepository implements AppearanceRepository {
     };
   }
 
-  async reassignVoiceSpans(sourceId: string, targetId: string): Promise<void> {
-    this.db.prepare("UPDATE appearance_spans SET actor_id = ? WHERE actor_id = ? AND evidence = 'VOICE'").run(targetId, sourceId);
+  async reassignActor(sourceId: string, targetId: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE face_tracks SET actor_id = ? WHERE actor_id = ?').run(targetId, sourceId);
+      this.db.prepare('UPDATE face_clusters SET actor_id = ? WHERE actor_id = ?').run(targetId, sourceId);
+      this.db.prepare("UPDATE appearance_spans SET actor_id = ? WHERE actor_id = ? AND evidence = 'VOICE'").run(targetId, sourceId);
+    })();
   }
 
   async forgetActor(actorId: string): Promise<void> {
