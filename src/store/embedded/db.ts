@@ -1,0 +1,29 @@
+// Opens the embedded SQLite database: one file in the data dir, WAL so readers never block the
+// single writer, foreign keys on, and a busy timeout so a second process (worker + server) waits
+// for the write lock instead of failing at once.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export const DATABASE_FILE = 'vidsearch.db';
+const BUSY_TIMEOUT_MS = 5_000;
+
+export type SqliteDatabase = Database.Database;
+
+export function openDatabase(dataDir: string): SqliteDatabase {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // WAL + NORMAL is durable across application crashes; only an OS crash can lose the last commit.
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/** Binds a list as ONE parameter (`IN (SELECT value FROM json_each(?))`), so lists of any size fit. */
+export function jsonList(values: readonly (string | number)[]): string {
+  return JSON.stringify(values);
+}
+
+export const IN_JSON_LIST = '(SELECT value FROM json_each(?))';

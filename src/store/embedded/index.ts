@@ -1,0 +1,35 @@
+// The embedded backend: every store interface on one SQLite file in the data dir.
+import type { Store } from '../interfaces.js';
+import { EmbeddedActorRepository } from './actors.js';
+import { EmbeddedAppearanceRepository } from './appearances.js';
+import { EmbeddedCatalog } from './catalog.js';
+import { openDatabase } from './db.js';
+import { EmbeddedJobQueue } from './job-queue.js';
+import { migrate } from './migrations.js';
+import { EmbeddedModerationRepository } from './moderation.js';
+import { EmbeddedTextIndex } from './text-index.js';
+import { EmbeddedVectorIndex } from './vector-index.js';
+
+export async function openEmbeddedStore(dataDir: string): Promise<Store> {
+  const db = openDatabase(dataDir);
+  let schemaVersion: number;
+  try {
+    schemaVersion = migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return {
+    catalog: new EmbeddedCatalog(db),
+    text: new EmbeddedTextIndex(db),
+    vectors: new EmbeddedVectorIndex(db),
+    jobs: new EmbeddedJobQueue(db),
+    actors: new EmbeddedActorRepository(db),
+    appearances: new EmbeddedAppearanceRepository(db),
+    moderation: new EmbeddedModerationRepository(db),
+    schemaVersion,
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// Text analysis for the embedded FTS5 index, shared by indexing and querying so both sides agree:
+// NFKC + lowercase, jieba words (Chinese) for ranking, and CJK character bigrams so any Chinese
+// substring can still be found as an exact phrase when jieba segments query and text differently.
+import { Jieba } from '@node-rs/jieba';
+import { dict } from '@node-rs/jieba/dict.js';
+
+let jieba: Jieba | null = null;
+
+function segmenter(): Jieba {
+  // Loading the dictionary takes ~0.3 s: only when text is first indexed or searched.
+  jieba ??= Jieba.withDict(dict);
+  return jieba;
+}
+
+export function normalizeText(text: string): string {
+  return text.normalize('NFKC').toLowerCase();
+}
+
+/** Han ideographs, kana and hangul: scripts written without spaces between words. */
+const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
+/** A token worth indexing or searching: contains a letter or digit (drops spaces and punctuation). */
+const WORD_LIKE = /[\p{L}\p{N}]/u;
+
+export function cjkRuns(normalized: string): string[] {
+  return normalized.match(CJK_RUN) ?? [];
+}
+
+/** Overlapping bigrams of one CJK run, then its last character: "今天天气" → 今天 天天 天气 气. */
+function runGrams(run: string): string[] {
+  const chars = [...run];
+  const grams: string[] = [];
+  for (let i = 0; i + 1 < chars.length; i += 1) grams.push(chars[i]! + chars[i + 1]!);
+  grams.push(chars.at(-1)!);
+  return grams;
+}
+
+export interface IndexedTokens {
+  /** jieba search-mode words, space-joined (FTS5's unicode61 + porter splits the non-CJK ones). */
+  words: string;
+  /** CJK bigrams of every run. A bigram lies inside one run, so a bigram phrase never spans two. */
+  grams: string;
+}
+
+export function indexTokens(text: string): IndexedTokens {
+  const normalized = normalizeText(text);
+  const words = segmenter()
+    .cutForSearch(normalized, true)
+    .filter((token) => WORD_LIKE.test(token));
+  const grams = cjkRuns(normalized).map((run) => runGrams(run).join(' '));
+  return { words: words.join(' '), grams: grams.join(' ') };
+}
+
+export interface QueryTerms {
+  /** Search words of the query (jieba precise mode), normalised. */
+  words: string[];
+  /** The query's CJK runs, each to be found as an exact substring. */
+  cjkRuns: string[];
+  /** Non-CJK words of the query (letters/digits), in order. */
+  latinWords: string[];
+}
+
+export function queryTerms(query: string): QueryTerms {
+  const normalized = normalizeText(query);
+  const words = segmenter()
+    .cut(normalized, true)
+    .map((token) => token.trim())
+    .filter((token) => WORD_LIKE.test(token));
+  const latinWords = normalized.replace(CJK_RUN, ' ').match(/[\p{L}\p{N}]+/gu) ?? [];
+  return { words: [...new Set(words)], cjkRuns: [...new Set(cjkRuns(normalized))], latinWords };
+}
+
+/** An FTS5 string literal: the tokenizer splits it, so "joy-con" becomes the phrase joy + con. */
+export function ftsString(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** The FTS5 phrase that matches `run` as an exact substring in the grams column. */
+export function gramsPhrase(run: string): string {
+  const chars = [...run];
+  // A single character is the first half of a bigram or a run's last character.
+  if (chars.length === 1) return `(grams : ${ftsString(run)}* )`;
+  const bigrams: string[] = [];
+  for (let i = 0; i + 1 < chars.length; i += 1) bigrams.push(chars[i]! + chars[i + 1]!);
+  return `(grams : ${ftsString(bigrams.join(' '))})`;
+}

@@ -1,0 +1,182 @@
+// VectorIndex: vectors are durable in SQLite (Float32 BLOBs); search is an exact scan over an
+// in-memory matrix per collection, loaded on first use. Writes go to SQLite only; triggers log
+// every changed id (vector_changes), and before each read a matrix applies the changes it has not
+// seen, so processes sharing the file (API server, worker) stay in step.
+import { BadInputError } from '../../errors.js';
+import type { VectorCollectionSpec, VectorFilter, VectorHit, VectorIndex, VectorMetric, VectorPayload, VectorPoint } from '../interfaces.js';
+import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
+import { VectorMatrix } from './vector-matrix.js';
+
+interface CollectionRow {
+  name: string;
+  dim: number;
+  metric: VectorMetric;
+  model_id: string;
+  generation: number;
+}
+
+interface LoadedMatrix {
+  matrix: VectorMatrix;
+  generation: number;
+  /** vector_changes up to this seq are reflected in the matrix. */
+  seenSeq: number;
+}
+
+/** Change-log rows kept; a process further behind than this reloads its matrices. */
+const CHANGES_KEPT = 200_000;
+
+interface VectorRow {
+  id: string;
+  payload: string;
+  vector: Buffer;
+}
+
+function toFloat32(blob: Buffer): Float32Array {
+  // Copy: the Buffer may be a view into a pooled allocation with an unaligned offset.
+  return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+}
+
+function toBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+export class EmbeddedVectorIndex implements VectorIndex {
+  private readonly matrices = new Map<string, LoadedMatrix>();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async ensureCollection(spec: VectorCollectionSpec): Promise<'created' | 'ok' | 'model-changed'> {
+    if (!Number.isInteger(spec.dim) || spec.dim <= 0) throw new BadInputError(`collection ${spec.name}: dim must be a positive integer`);
+    return this.db.transaction(() => {
+      const current = this.collection(spec.name);
+      if (!current) {
+        this.db
+          .prepare('INSERT INTO vector_collections (name, dim, metric, model_id, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(spec.name, spec.dim, spec.metric, spec.modelId, new Date().toISOString());
+        return 'created' as const;
+      }
+      if (current.model_id !== spec.modelId) {
+        // Vectors of two models are never compared: the old ones go, the caller re-embeds.
+        this.db.prepare('DELETE FROM vectors WHERE collection = ?').run(spec.name);
+        this.db
+          .prepare('UPDATE vector_collections SET dim = ?, metric = ?, model_id = ?, generation = generation + 1 WHERE name = ?')
+          .run(spec.dim, spec.metric, spec.modelId, spec.name);
+        return 'model-changed' as const;
+      }
+      if (current.dim !== spec.dim || current.metric !== spec.metric) {
+        throw new BadInputError(
+          `collection ${spec.name} holds ${current.dim}-d ${current.metric} vectors of model ${current.model_id}, not ${spec.dim}-d ${spec.metric}`,
+        );
+      }
+      return 'ok' as const;
+    })();
+  }
+
+  async upsert(collection: string, points: readonly VectorPoint[]): Promise<void> {
+    const spec = this.requireCollection(collection);
+    for (const point of points) this.checkDim(spec, point.vector, `point ${point.id}`);
+    const write = this.db.prepare(
+      `INSERT INTO vectors (collection, id, video_id, payload, vector) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (collection, id) DO UPDATE SET video_id = excluded.video_id, payload = excluded.payload, vector = excluded.vector`,
+    );
+    this.db.transaction(() => {
+      for (const p of points) write.run(collection, p.id, p.payload.videoId ?? null, JSON.stringify(p.payload), toBlob(p.vector));
+      this.pruneChanges();
+    })();
+  }
+
+  async search(collection: string, vector: Float32Array, limit: number, filter?: VectorFilter): Promise<VectorHit[]> {
+    const spec = this.collection(collection);
+    if (!spec || limit <= 0) return [];
+    this.checkDim(spec, vector, 'query vector');
+    return this.matrix(collection)!.search(vector, limit, filter);
+  }
+
+  async get(collection: string, ids: readonly string[]): Promise<(VectorPoint | null)[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT id, payload, vector FROM vectors WHERE collection = ? AND id IN ${IN_JSON_LIST}`)
+      .all(collection, jsonList(ids)) as VectorRow[];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      return row ? { id, vector: toFloat32(row.vector), payload: JSON.parse(row.payload) as VectorPayload } : null;
+    });
+  }
+
+  async delete(collection: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM vectors WHERE collection = ? AND id IN ${IN_JSON_LIST}`).run(collection, jsonList(ids));
+      this.pruneChanges();
+    })();
+  }
+
+  async deleteByVideo(videoId: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM vectors WHERE video_id = ?').run(videoId);
+      this.pruneChanges();
+    })();
+  }
+
+  async count(collection: string, filter?: VectorFilter): Promise<number> {
+    const spec = this.collection(collection);
+    if (!spec) return 0;
+    if (!filter) return (this.db.prepare('SELECT count(*) AS n FROM vectors WHERE collection = ?').get(collection) as { n: number }).n;
+    return this.matrix(collection)!.count(filter);
+  }
+
+  private collection(name: string): CollectionRow | null {
+    return (this.db.prepare('SELECT name, dim, metric, model_id, generation FROM vector_collections WHERE name = ?').get(name) as CollectionRow | undefined) ?? null;
+  }
+
+  private requireCollection(name: string): CollectionRow {
+    const spec = this.collection(name);
+    if (!spec) throw new Error(`vector collection ${name} does not exist: call ensureCollection first`);
+    return spec;
+  }
+
+  private checkDim(spec: CollectionRow, vector: Float32Array, what: string): void {
+    if (vector.length !== spec.dim) throw new BadInputError(`${what} has ${vector.length} dimensions; collection ${spec.name} holds ${spec.dim}`);
+  }
+
+  private pruneChanges(): void {
+    this.db.prepare('DELETE FROM vector_changes WHERE seq <= (SELECT max(seq) FROM vector_changes) - ?').run(CHANGES_KEPT);
+  }
+
+  /** The collection's matrix, brought up to date with SQLite in one read snapshot; null when no collection. */
+  private matrix(name: string): VectorMatrix | null {
+    return this.db.transaction(() => {
+      const spec = this.collection(name);
+      if (!spec) return null;
+      const log = this.db.prepare('SELECT min(seq) AS first, max(seq) AS last FROM vector_changes').get() as { first: number | null; last: number | null };
+      const lastSeq = log.last ?? 0;
+      const loaded = this.matrices.get(name);
+      const pruned = loaded !== undefined && log.first !== null && log.first > loaded.seenSeq + 1;
+      if (!loaded || loaded.generation !== spec.generation || pruned) {
+        const matrix = new VectorMatrix(spec.dim, spec.metric);
+        const rows = this.db.prepare('SELECT id, payload, vector FROM vectors WHERE collection = ?').iterate(name) as IterableIterator<VectorRow>;
+        for (const row of rows) matrix.set(row.id, toFloat32(row.vector), JSON.parse(row.payload) as VectorPayload);
+        this.matrices.set(name, { matrix, generation: spec.generation, seenSeq: lastSeq });
+        return matrix;
+      }
+      if (lastSeq > loaded.seenSeq) {
+        const changed = this.db
+          .prepare('SELECT DISTINCT id FROM vector_changes WHERE collection = ? AND seq > ? AND seq <= ?')
+          .all(name, loaded.seenSeq, lastSeq) as { id: string }[];
+        const ids = changed.map((c) => c.id);
+        const rows = this.db
+          .prepare(`SELECT id, payload, vector FROM vectors WHERE collection = ? AND id IN ${IN_JSON_LIST}`)
+          .all(name, jsonList(ids)) as VectorRow[];
+        const current = new Map(rows.map((row) => [row.id, row]));
+        for (const id of ids) {
+          const row = current.get(id);
+          if (row) loaded.matrix.set(id, toFloat32(row.vector), JSON.parse(row.payload) as VectorPayload);
+          else loaded.matrix.remove(id);
+        }
+        loaded.seenSeq = lastSeq;
+      }
+      return loaded.matrix;
+    })();
+  }
+}

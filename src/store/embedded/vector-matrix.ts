@@ -1,0 +1,139 @@
+// One collection's vectors as a dense Float32Array (row-major) plus ids and payloads, for exact
+// search. Rows are unordered: removing one moves the last row into its place.
+import type { VectorFilter, VectorHit, VectorMetric, VectorPayload } from '../interfaces.js';
+
+type PayloadTest = (payload: VectorPayload) => boolean;
+
+export function payloadTest(filter: VectorFilter | undefined): PayloadTest | null {
+  if (!filter) return null;
+  const videoIds = filter.videoIds ? new Set(filter.videoIds) : null;
+  const actorIds = filter.actorIds ? new Set(filter.actorIds) : null;
+  const equals = filter.equals ? Object.entries(filter.equals) : [];
+  if (!videoIds && !actorIds && equals.length === 0) return null;
+  return (payload) =>
+    (!videoIds || (payload.videoId !== undefined && videoIds.has(payload.videoId))) &&
+    (!actorIds || (payload.actorId !== undefined && actorIds.has(payload.actorId))) &&
+    equals.every(([key, value]) => payload[key] === value);
+}
+
+function l2Normalize(vector: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < vector.length; i += 1) norm += vector[i]! * vector[i]!;
+  norm = Math.sqrt(norm);
+  const out = new Float32Array(vector.length);
+  if (norm > 0) for (let i = 0; i < vector.length; i += 1) out[i] = vector[i]! / norm;
+  return out;
+}
+
+/** The `limit` best (highest) scores seen so far, kept sorted descending. */
+class TopK {
+  readonly rows: number[] = [];
+  readonly scores: number[] = [];
+  constructor(private readonly limit: number) {}
+
+  get threshold(): number {
+    return this.scores.length < this.limit ? -Infinity : this.scores[this.scores.length - 1]!;
+  }
+
+  offer(row: number, score: number): void {
+    if (score <= this.threshold) return;
+    let at = this.scores.length;
+    while (at > 0 && this.scores[at - 1]! < score) at -= 1;
+    this.scores.splice(at, 0, score);
+    this.rows.splice(at, 0, row);
+    if (this.scores.length > this.limit) {
+      this.scores.pop();
+      this.rows.pop();
+    }
+  }
+}
+
+export class VectorMatrix {
+  private data: Float32Array;
+  private readonly ids: string[] = [];
+  private readonly payloads: VectorPayload[] = [];
+  private readonly rowOf = new Map<string, number>();
+
+  constructor(
+    readonly dim: number,
+    readonly metric: VectorMetric,
+    initialCapacity = 1024,
+  ) {
+    this.data = new Float32Array(dim * initialCapacity);
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  set(id: string, vector: Float32Array, payload: VectorPayload): void {
+    // Cosine on unit vectors is a dot product: normalise once here, not per search.
+    const stored = this.metric === 'cosine' ? l2Normalize(vector) : vector;
+    let row = this.rowOf.get(id);
+    if (row === undefined) {
+      row = this.ids.length;
+      if ((row + 1) * this.dim > this.data.length) {
+        const grown = new Float32Array(Math.max(this.data.length * 2, (row + 1) * this.dim));
+        grown.set(this.data);
+        this.data = grown;
+      }
+      this.ids.push(id);
+      this.payloads.push(payload);
+      this.rowOf.set(id, row);
+    } else {
+      this.payloads[row] = payload;
+    }
+    this.data.set(stored, row * this.dim);
+  }
+
+  remove(id: string): void {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return;
+    const last = this.ids.length - 1;
+    if (row !== last) {
+      this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
+      this.ids[row] = this.ids[last]!;
+      this.payloads[row] = this.payloads[last]!;
+      this.rowOf.set(this.ids[row]!, row);
+    }
+    this.ids.pop();
+    this.payloads.pop();
+    this.rowOf.delete(id);
+  }
+
+  search(query: Float32Array, limit: number, filter?: VectorFilter): VectorHit[] {
+    const test = payloadTest(filter);
+    const q = this.metric === 'cosine' ? l2Normalize(query) : query;
+    const { dim, data } = this;
+    const top = new TopK(limit);
+    for (let row = 0; row < this.ids.length; row += 1) {
+      if (test && !test(this.payloads[row]!)) continue;
+      const base = row * dim;
+      let score = 0;
+      if (this.metric === 'l2') {
+        for (let i = 0; i < dim; i += 1) {
+          const d = data[base + i]! - q[i]!;
+          score += d * d;
+        }
+        score = -score;
+      } else {
+        for (let i = 0; i < dim; i += 1) score += data[base + i]! * q[i]!;
+      }
+      top.offer(row, score);
+    }
+    return top.rows.map((row, i) => ({
+      id: this.ids[row]!,
+      // Ranked on squared distance; reported as the negative distance itself.
+      score: this.metric === 'l2' ? -Math.sqrt(-top.scores[i]!) : top.scores[i]!,
+      payload: this.payloads[row]!,
+    }));
+  }
+
+  count(filter?: VectorFilter): number {
+    const test = payloadTest(filter);
+    if (!test) return this.size;
+    let n = 0;
+    for (const payload of this.payloads) if (test(payload)) n += 1;
+    return n;
+  }
+}

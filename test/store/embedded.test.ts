@@ -1,0 +1,143 @@
+// The embedded SQLite store: the shared conformance suite on a temp dir, plus what only this
+// backend promises (one file, migrations, persistence, cross-connection consistency).
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../src/store/embedded/db.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
+import type { Store } from '../../src/store/interfaces.js';
+import { describeStoreConformance, structure, textDoc, video } from './conformance.js';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), 'vidsearch-store-'));
+}
+
+describeStoreConformance('embedded', async () => {
+  const dir = await tempDir();
+  const store = await openEmbeddedStore(path.join(dir, 'data'));
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('embedded store', () => {
+  let dir: string;
+  const opened: Store[] = [];
+  const open = async (): Promise<Store> => {
+    const store = await openEmbeddedStore(path.join(dir, 'nested', 'data'));
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the data dir and one WAL database file, migrated to the latest schema', async () => {
+    const store = await open();
+    expect(store.schemaVersion).toBe(MIGRATIONS.length);
+    const file = path.join(dir, 'nested', 'data', DATABASE_FILE);
+    expect(existsSync(file)).toBe(true);
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps everything across close and reopen, at the same schema version', async () => {
+    const first = await open();
+    await first.catalog.putVideo(video('v1'));
+    const { shots, segments } = structure('v1', 2);
+    await first.catalog.replaceStructure('v1', shots, segments);
+    await first.text.upsert([textDoc('d1', 'v1', 0, '今天天气很好')]);
+    await first.vectors.ensureCollection({ name: 'faces', dim: 2, metric: 'cosine', modelId: 'm1' });
+    await first.vectors.upsert('faces', [{ id: 'p1', vector: Float32Array.from([1, 0]), payload: { videoId: 'v1' } }]);
+    const job = await first.jobs.enqueue({ kind: 'INDEX_VIDEO', videoId: 'v1', request: { path: '/m/v1.mp4' } });
+    await first.close();
+
+    const second = await open();
+    expect(second.schemaVersion).toBe(first.schemaVersion);
+    expect(await second.catalog.getVideo('v1')).toEqual(video('v1'));
+    expect(await second.catalog.getSegmentsOfVideo('v1')).toEqual(segments);
+    expect((await second.text.search({ query: '天气', limit: 5, offset: 0 })).hits.map((h) => h.doc.id)).toEqual(['d1']);
+    expect(await second.vectors.ensureCollection({ name: 'faces', dim: 2, metric: 'cosine', modelId: 'm1' })).toBe('ok');
+    expect((await second.vectors.search('faces', Float32Array.from([1, 0]), 1)).map((h) => h.id)).toEqual(['p1']);
+    expect(await second.jobs.get(job.id)).toEqual(job);
+  });
+
+  it('deleteVideo also removes the video text documents and vectors (same database, one transaction)', async () => {
+    const store = await open();
+    await store.catalog.putVideo(video('v1'));
+    await store.catalog.putVideo(video('v2'));
+    await store.text.upsert([textDoc('d1', 'v1', 0, 'storm ahead'), textDoc('d2', 'v2', 0, 'storm behind')]);
+    await store.vectors.ensureCollection({ name: 'faces', dim: 2, metric: 'dot', modelId: 'm1' });
+    await store.vectors.upsert('faces', [
+      { id: 'p1', vector: Float32Array.from([1, 0]), payload: { videoId: 'v1' } },
+      { id: 'p2', vector: Float32Array.from([1, 0]), payload: { videoId: 'v2' } },
+    ]);
+    // Load the matrix first: the cascade must reach the in-memory copy too.
+    expect(await store.vectors.search('faces', Float32Array.from([1, 0]), 5)).toHaveLength(2);
+    await store.catalog.deleteVideo('v1');
+    expect((await store.text.search({ query: 'storm', limit: 5, offset: 0 })).hits.map((h) => h.doc.id)).toEqual(['d2']);
+    expect((await store.vectors.search('faces', Float32Array.from([1, 0]), 5)).map((h) => h.id)).toEqual(['p2']);
+    expect(await store.vectors.count('faces', { videoIds: ['v1'] })).toBe(0);
+  });
+
+  it('keeps two connections to the same file consistent (API server and worker processes)', async () => {
+    const server = await open();
+    const worker = await open();
+    await server.vectors.ensureCollection({ name: 'frames', dim: 2, metric: 'cosine', modelId: 'm1' });
+    expect(await server.vectors.search('frames', Float32Array.from([1, 0]), 5)).toEqual([]);
+    await worker.vectors.upsert('frames', [
+      { id: 'a', vector: Float32Array.from([1, 0]), payload: { videoId: 'v1' } },
+      { id: 'b', vector: Float32Array.from([0, 1]), payload: { videoId: 'v2' } },
+    ]);
+    expect((await server.vectors.search('frames', Float32Array.from([1, 0]), 5)).map((h) => h.id)).toEqual(['a', 'b']);
+    await worker.vectors.upsert('frames', [{ id: 'a', vector: Float32Array.from([0, -1]), payload: { videoId: 'v1' } }]);
+    await worker.vectors.deleteByVideo('v2');
+    const hits = await server.vectors.search('frames', Float32Array.from([1, 0]), 5);
+    expect(hits.map((h) => [h.id, Math.round(h.score)])).toEqual([['a', 0]]);
+    expect(await worker.vectors.ensureCollection({ name: 'frames', dim: 2, metric: 'cosine', modelId: 'm2' })).toBe('model-changed');
+    expect(await server.vectors.search('frames', Float32Array.from([1, 0]), 5)).toEqual([]);
+
+    for (let i = 0; i < 10; i += 1) await server.jobs.enqueue({ kind: 'INDEX_VIDEO', videoId: null, request: { path: `/m/${i}.mp4` } });
+    const claimed: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const job = await (i % 2 === 0 ? server : worker).jobs.claim(`w${i % 2}`);
+      if (job) claimed.push(job.id);
+    }
+    expect(claimed).toHaveLength(10);
+    expect(new Set(claimed).size).toBe(10);
+  });
+
+  it('applies only the migrations a database has not seen, and refuses a newer schema', async () => {
+    const db = new Database(':memory:');
+    try {
+      expect(migrate(db, ['CREATE TABLE a (x)'])).toBe(1);
+      expect(migrate(db, ['CREATE TABLE a (x)', 'CREATE TABLE b (y)'])).toBe(2);
+      expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('a', 'b')").get()).toEqual({ n: 2 });
+      expect(() => migrate(db, ['CREATE TABLE a (x)'])).toThrow(/newer than this build/);
+      // A failing migration leaves the version where it was.
+      expect(() => migrate(db, ['CREATE TABLE a (x)', 'CREATE TABLE b (y)', 'CREATE TABLE c (z); BROKEN SQL'])).toThrow();
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'c'").get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  });
+});
