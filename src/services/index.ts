@@ -3,8 +3,9 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { extractFrame } from '../media/frames.js';
+import { extractAudioPcm, extractFrame } from '../media/frames.js';
 import { loadFaceModels } from '../models/faces/index.js';
+import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../models/voice/index.js';
 import { contentHash, probeMedia } from '../media/probe.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
@@ -14,6 +15,7 @@ import { createMediaService, type MediaService } from './media.service.js';
 import { createModerationService, type ModerationService } from './moderation.js';
 import { createSearchService, type SearchService } from './search.service.js';
 import { createVideoService, type VideoService } from './video.service.js';
+import { createVoiceService, type VoiceService } from './voices.js';
 
 export interface Services {
   videos: VideoService;
@@ -21,6 +23,7 @@ export interface Services {
   search: SearchService;
   media: MediaService;
   actors: ActorService;
+  voices: VoiceService;
   moderation: ModerationService;
 }
 
@@ -43,12 +46,20 @@ export function createServices(deps: ServiceDeps): Services {
     cacheDir: path.join(config.dataDir, 'cache'),
     log,
   });
+  const voices = createVoiceService({
+    store,
+    config,
+    log,
+    models: () => loadVoiceModels({ modelDir: config.modelDir }),
+    decodeAudio: (filePath, signal) => extractAudioPcm(deps.media, filePath, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
+  });
   return {
     videos: createVideoService({ store, derivedFiles: media, log }),
     indexing: createIndexingService({ store, inspector, config, log }),
     search: createSearchService({ store, log }),
     media,
     moderation: createModerationService({ catalog: store.catalog, moderation: store.moderation, log }),
-    actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }) }),
+    actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices }),
+    voices,
   };
 }

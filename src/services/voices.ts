@@ -1,0 +1,232 @@
+// Voices: enrolment of voice samples for actors (the ActorService hook), speech → speaker
+// embedding (VAD, then the embedder on the speech only), and open-set voice identification.
+// An actor's voice is one template: the mean of its sample vectors, stored beside them.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { BadInputError, errorMessage, NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { VoiceModels } from '../models/voice/index.js';
+import { VOICE_SAMPLE_RATE, type SpeechSegment } from '../models/voice/types.js';
+import type { Store, VectorPoint } from '../store/interfaces.js';
+import type { ActorVoiceHook, ImageUpload, VoiceSamplesInput } from './actors.js';
+import { resolveMediaPath } from './media-path.js';
+
+export const ACTOR_VOICES_COLLECTION = 'actor_voices';
+export const MAX_ENROL_VOICES = 20;
+/** Generous bound on templates per actor when listing them back from the vector index. */
+const MAX_POINTS_PER_ACTOR = 1000;
+/** Cosine distance from the threshold at which confidence reaches ~0.88 above it (~0.12 below). */
+const CONFIDENCE_SPREAD = 0.03;
+
+/** Decodes any audio (or the audio of a video) to mono float PCM at 16 kHz. */
+export type AudioDecoder = (filePath: string, signal?: AbortSignal) => Promise<Float32Array>;
+
+export interface SpeechEmbedding {
+  embedding: Float32Array;
+  modelId: string;
+  speechSec: number;
+  audioSec: number;
+}
+
+export interface VoiceMatch {
+  actorId: string;
+  /** Cosine similarity to the actor's voice template. */
+  similarity: number;
+  /** 0..1, 0.5 at the model's threshold. */
+  confidence: number;
+}
+
+export interface AddVoicesResult {
+  added: number;
+  skipped: { source: string; reason: string }[];
+}
+
+export interface VoiceService extends ActorVoiceHook {
+  /** Speech of the PCM (VAD) embedded as one voice; null when there is too little speech. */
+  embedSpeech(pcm: Float32Array, signal?: AbortSignal): Promise<SpeechEmbedding | null>;
+  /** Decodes a server-side file (already checked against the media roots) and embeds its speech. */
+  embedAudioFile(filePath: string, signal?: AbortSignal): Promise<{ audioSec: number; voice: SpeechEmbedding | null }>;
+  /** Open-set identification: the best actor at or above the model's threshold, else null (unknown). */
+  identifyVoice(embedding: Float32Array): Promise<VoiceMatch | null>;
+  /** Adds usable samples one at a time; unusable ones are skipped and reported, not fatal. */
+  addVoices(actorId: string, input: VoiceSamplesInput): Promise<AddVoicesResult>;
+  /** Voice samples per actor, same order as `actorIds`. */
+  voiceCounts(actorIds: readonly string[]): Promise<number[]>;
+}
+
+export interface VoiceServiceDeps {
+  store: Store;
+  config: Pick<Config, 'mediaRoots'>;
+  log: Logger;
+  models: () => Promise<VoiceModels>;
+  decodeAudio: AudioDecoder;
+}
+
+/** Why a sample cannot be used: enrolment turns it into BAD_USER_INPUT, addVoices into a skip. */
+class UnusableSample extends Error {}
+
+interface VoiceSource {
+  label: string;
+  /** Decoded 16 kHz mono PCM. */
+  decode(): Promise<Float32Array>;
+}
+
+export function concatSegments(pcm: Float32Array, segments: readonly SpeechSegment[]): Float32Array {
+  const parts = segments.map((s) => pcm.subarray(Math.round(s.start * VOICE_SAMPLE_RATE), Math.round(s.end * VOICE_SAMPLE_RATE)));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+const centroidId = (actorId: string): string => `${actorId}:voice`;
+
+export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
+  const { store, log } = deps;
+
+  async function ensureCollection(): Promise<VoiceModels> {
+    const models = await deps.models();
+    const state = await store.vectors.ensureCollection({ name: ACTOR_VOICES_COLLECTION, dim: models.embedder.dim, metric: 'cosine', modelId: models.embedder.modelId });
+    if (state === 'model-changed') log.warn({ modelId: models.embedder.modelId }, 'speaker model changed: old voice templates were dropped, re-enrol voices');
+    return models;
+  }
+
+  async function embedSpeech(pcm: Float32Array, signal?: AbortSignal): Promise<SpeechEmbedding | null> {
+    const { vad, embedder } = await deps.models();
+    const segments = await vad.detect(pcm, {}, signal);
+    const speech = concatSegments(pcm, segments);
+    const embedding = speech.length ? await embedder.embed(speech) : null;
+    if (!embedding) return null;
+    return { embedding, modelId: embedder.modelId, speechSec: speech.length / VOICE_SAMPLE_RATE, audioSec: pcm.length / VOICE_SAMPLE_RATE };
+  }
+
+  function sources(input: VoiceSamplesInput): VoiceSource[] {
+    const list: VoiceSource[] = [];
+    for (const requested of input.voicePaths ?? []) {
+      list.push({ label: requested, decode: async () => deps.decodeAudio(await resolveMediaPath(requested, deps.config.mediaRoots)) });
+    }
+    (input.voices ?? []).forEach((upload: ImageUpload, i) => {
+      list.push({ label: upload.filename || `upload #${i + 1}`, decode: () => decodeUpload(upload) });
+    });
+    if (list.length > MAX_ENROL_VOICES) throw new BadInputError(`at most ${MAX_ENROL_VOICES} voice samples per call, got ${list.length}`, { field: 'voices' });
+    return list;
+  }
+
+  async function decodeUpload(upload: ImageUpload): Promise<Float32Array> {
+    // ffmpeg probes formats best from a seekable file; the upload lives only as long as the decode.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-voice-'));
+    try {
+      const file = path.join(dir, `sample${path.extname(upload.filename).replace(/[^.\w]/g, '')}`);
+      await writeFile(file, upload.data);
+      return await deps.decodeAudio(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async function prepareSample(source: VoiceSource): Promise<SpeechEmbedding> {
+    let pcm: Float32Array;
+    try {
+      pcm = await source.decode();
+    } catch (err) {
+      if (err instanceof BadInputError) throw err;
+      throw new UnusableSample(`no decodable audio (${errorMessage(err).split('\n')[0]})`);
+    }
+    const embedded = await embedSpeech(pcm);
+    if (!embedded) throw new UnusableSample(pcm.length === 0 ? 'the audio is empty' : 'no speech found (at least 1 s of speech is needed)');
+    return embedded;
+  }
+
+  async function actorPointIds(actorId: string, dim: number): Promise<string[]> {
+    const hits = await store.vectors.search(ACTOR_VOICES_COLLECTION, new Float32Array(dim).fill(1 / Math.sqrt(dim)), MAX_POINTS_PER_ACTOR, { actorIds: [actorId] });
+    return hits.map((h) => h.id);
+  }
+
+  /** Stores the samples and recomputes the actor's template (mean of all its sample vectors). */
+  async function storeSamples(actorId: string, samples: readonly { source: string; embedded: SpeechEmbedding }[]): Promise<void> {
+    const models = await ensureCollection();
+    const dim = models.embedder.dim;
+    const points: VectorPoint[] = samples.map(({ source, embedded }) => ({
+      id: `${actorId}:voice:${randomUUID()}`,
+      vector: embedded.embedding,
+      payload: { actorId, kind: 'sample', source, speechSec: Math.round(embedded.speechSec * 100) / 100 },
+    }));
+    await store.vectors.upsert(ACTOR_VOICES_COLLECTION, points);
+    const ids = (await actorPointIds(actorId, dim)).filter((id) => id !== centroidId(actorId));
+    const vectors = (await store.vectors.get(ACTOR_VOICES_COLLECTION, ids)).filter((p): p is VectorPoint => p !== null);
+    const mean = new Float32Array(dim);
+    for (const point of vectors) for (let i = 0; i < dim; i++) mean[i]! += point.vector[i]!;
+    let norm = 0;
+    for (const v of mean) norm += v * v;
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < dim; i++) mean[i]! /= norm;
+    await store.vectors.upsert(ACTOR_VOICES_COLLECTION, [{ id: centroidId(actorId), vector: mean, payload: { actorId, kind: 'template', samples: vectors.length } }]);
+  }
+
+  return {
+    embedSpeech,
+
+    async embedAudioFile(filePath, signal) {
+      const pcm = await deps.decodeAudio(filePath, signal);
+      return { audioSec: pcm.length / VOICE_SAMPLE_RATE, voice: await embedSpeech(pcm, signal) };
+    },
+
+    async prepare(samples) {
+      await ensureCollection();
+      const prepared: { source: string; embedded: SpeechEmbedding }[] = [];
+      for (const source of sources(samples)) {
+        try {
+          prepared.push({ source: source.label, embedded: await prepareSample(source) });
+        } catch (err) {
+          if (err instanceof UnusableSample) throw new BadInputError(`${source.label}: ${err.message}`, { file: source.label, field: 'voices' });
+          throw err;
+        }
+      }
+      return { count: prepared.length, commit: (actorId: string) => storeSamples(actorId, prepared) };
+    },
+
+    async addVoices(actorId, input) {
+      if (!(await store.actors.getActor(actorId))) throw new NotFoundError('actor', actorId);
+      await ensureCollection();
+      const result: AddVoicesResult = { added: 0, skipped: [] };
+      const prepared: { source: string; embedded: SpeechEmbedding }[] = [];
+      for (const source of sources(input)) {
+        try {
+          prepared.push({ source: source.label, embedded: await prepareSample(source) });
+        } catch (err) {
+          if (!(err instanceof UnusableSample)) throw err;
+          result.skipped.push({ source: source.label, reason: err.message });
+        }
+      }
+      if (prepared.length) await storeSamples(actorId, prepared);
+      result.added = prepared.length;
+      return result;
+    },
+
+    async deleteForActor(actorId) {
+      const models = await ensureCollection();
+      const ids = await actorPointIds(actorId, models.embedder.dim);
+      if (ids.length) await store.vectors.delete(ACTOR_VOICES_COLLECTION, ids);
+    },
+
+    async identifyVoice(embedding) {
+      const models = await ensureCollection();
+      if (embedding.length !== models.embedder.dim) throw new BadInputError(`voice embedding has ${embedding.length} values, the speaker model makes ${models.embedder.dim}`);
+      const [best] = await store.vectors.search(ACTOR_VOICES_COLLECTION, embedding, 1, { equals: { kind: 'template' } });
+      const threshold = models.embedder.matchThreshold;
+      if (!best || typeof best.payload.actorId !== 'string' || best.score < threshold) return null;
+      return { actorId: best.payload.actorId, similarity: best.score, confidence: 1 / (1 + Math.exp(-(best.score - threshold) / (CONFIDENCE_SPREAD / 2))) };
+    },
+
+    async voiceCounts(actorIds) {
+      await ensureCollection();
+      return Promise.all(actorIds.map((actorId) => store.vectors.count(ACTOR_VOICES_COLLECTION, { actorIds: [actorId], equals: { kind: 'sample' } })));
+    },
+  };
+}

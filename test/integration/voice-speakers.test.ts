@@ -1,0 +1,119 @@
+// The voice path end to end on real audio: Silero VAD + GMM-UBM embedder + embedded store +
+// ffmpeg decoding, through the actor and voice services and the `speakers` eval task.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { speakersTask } from '../../src/eval/speakers.js';
+import { EvalInputError } from '../../src/eval/types.js';
+import { createLogger } from '../../src/logger.js';
+import { extractAudioPcm } from '../../src/media/frames.js';
+import { resolveMediaTools } from '../../src/media/tools.js';
+import { loadFaceModels } from '../../src/models/faces/index.js';
+import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../../src/models/voice/index.js';
+import { createActorService, type ActorService } from '../../src/services/actors.js';
+import { ACTOR_VOICES_COLLECTION, createVoiceService, type VoiceService } from '../../src/services/voices.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/interfaces.js';
+import { sharedData, sharedDataDir } from '../helpers/shared-data.js';
+
+const manifestFile = sharedData('speakers.json');
+const tools = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
+const work = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-voice-it-'));
+let store: Store;
+let actors: ActorService;
+let voices: VoiceService;
+
+beforeAll(async () => {
+  store = await openEmbeddedStore(path.join(work, 'store'));
+  const log = createLogger('silent');
+  const config = { mediaRoots: [sharedDataDir, work] };
+  voices = createVoiceService({
+    store,
+    config,
+    log,
+    models: () => loadVoiceModels({ modelDir: null }),
+    decodeAudio: (file, signal) => extractAudioPcm(tools, file, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
+  });
+  actors = createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: null }), voices });
+});
+afterAll(async () => {
+  await store?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Writes a test signal with ffmpeg's lavfi sources (e.g. silence, a tone, 5.1 layouts). */
+function synth(name: string, args: string[]): string {
+  const file = path.join(work, name);
+  const run = spawnSync(tools.ffmpeg, ['-v', 'error', '-y', ...args, file]);
+  if (run.status !== 0) throw new Error(run.stderr.toString());
+  return file;
+}
+
+describe.skipIf(!manifestFile)('speakers eval on ../shared/data/speakers.json', () => {
+  it('identifies the enrolled LibriSpeech voices and rejects the strangers', async () => {
+    const manifest = JSON.parse(readFileSync(manifestFile!, 'utf8')) as Record<string, unknown>;
+    const lines: string[] = [];
+    const metrics = await speakersTask.run(manifest, {
+      app: { services: { actors, voices } } as unknown as App,
+      resolve: (rel) => path.resolve(path.dirname(manifestFile!), rel),
+      options: {},
+      progress: (line) => lines.push(line),
+    });
+    console.log('speakers eval', JSON.stringify(metrics));
+    expect(metrics.queries).toBe(39);
+    expect(metrics.skippedGallery).toBe(0);
+    expect(metrics.knownAccuracy as number).toBeGreaterThanOrEqual(0.9);
+    expect(metrics.unknownRejection as number).toBeGreaterThanOrEqual(0.75);
+    expect(metrics.rank1 as number).toBeGreaterThanOrEqual(0.9);
+    // A small fraction of real time on one core.
+    expect(metrics.msPerAudioSecond as number).toBeLessThan(100);
+    expect(await voices.voiceCounts([...(await actors.listActors(null, 10)).edges.map((e) => e.node.id)])).toEqual([3, 3, 3, 3, 3]);
+  });
+
+  it('rejects a malformed manifest before doing any work', async () => {
+    const ctx = { app: {} as App, resolve: (p: string) => p, options: {}, progress: () => {} };
+    await expect(speakersTask.run({ gallery: [{ identity: 'x' }], queries: [] }, ctx)).rejects.toBeInstanceOf(EvalInputError);
+  });
+});
+
+describe('voice enrolment on bad input', () => {
+  it('refuses to enrol a voice file with no speech (silence, music-like tone) as BAD_USER_INPUT and keeps nothing', async () => {
+    const silence = synth('silence.wav', ['-f', 'lavfi', '-i', 'anullsrc=r=44100:cl=stereo', '-t', '3']);
+    const tone = synth('tone-51.flac', ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-af', 'pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0', '-t', '3']);
+    for (const file of [silence, tone]) {
+      await expect(actors.enrollActor({ name: 'Nobody', voicePaths: [file] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/no speech/) });
+    }
+    expect((await actors.listActors('Nobody', 10)).totalCount).toBe(0);
+  });
+
+  it('reports a corrupt or video-less file as undecodable, and a path outside the media roots as BAD_USER_INPUT', async () => {
+    const corrupt = path.join(work, 'corrupt.mp3');
+    spawnSync('sh', ['-c', `head -c 20000 /dev/urandom > ${corrupt}`]);
+    await expect(actors.enrollActor({ name: 'Broken', voicePaths: [corrupt] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/no decodable audio/) });
+    await expect(actors.enrollActor({ name: 'Outside', voicePaths: ['/etc/hostname'] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/outside the media roots/) });
+  });
+
+  it.skipIf(!manifestFile)('enrols from an upload at another sample rate and layout, skips silence in addVoices, and deletes templates with the actor', async () => {
+    // Speaker 1998 is one of the eval's strangers: nobody else in this store has that voice.
+    const speech = sharedData('speech_speakers/librispeech_test-other/1998/1998-15444-0000.flac')!;
+    const stereo8k = synth('stereo8k.mp3', ['-i', speech, '-ac', '2', '-ar', '8000']);
+    const actor = await actors.enrollActor({ name: 'Upload', voices: [{ filename: 'take.mp3', data: readFileSync(stereo8k) }] });
+    const silence = synth('silence2.wav', ['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '2']);
+    const added = await voices.addVoices(actor.id, { voicePaths: [silence] });
+    expect(added).toEqual({ added: 0, skipped: [{ source: silence, reason: expect.stringMatching(/no speech/) }] });
+    expect(await voices.voiceCounts([actor.id])).toEqual([1]);
+
+    const query = await voices.embedAudioFile(sharedData('speech_speakers/librispeech_test-other/1998/1998-15444-0001.flac')!);
+    expect(query.audioSec).toBeGreaterThan(5);
+    const match = await voices.identifyVoice(query.voice!.embedding);
+    expect(match?.actorId).toBe(actor.id);
+    expect(match!.confidence).toBeGreaterThan(0.5);
+
+    await actors.deleteActor(actor.id);
+    expect(await store.vectors.count(ACTOR_VOICES_COLLECTION, { actorIds: [actor.id] })).toBe(0);
+    await expect(voices.addVoices(actor.id, { voicePaths: [silence] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
