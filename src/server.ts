@@ -73,7 +73,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
     }
   });
 
-  web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log }));
+  web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters }));
 
   const contextDeps = { services: app.services, apiKeys: app.config.apiKeys, mediaUrls };
   web.use(

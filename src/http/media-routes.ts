@@ -3,6 +3,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { FaceClusterService } from '../services/face-clusters.js';
 import type { MediaService } from '../services/media.service.js';
 import type { MediaUrlSigner } from './media-urls.js';
 
@@ -19,7 +20,7 @@ function cacheHeaders(signer: MediaUrlSigner, req: Request): Record<string, stri
   return { 'Cache-Control': `private, max-age=${signer.secondsLeft(req.query as Record<string, unknown>)}, immutable` };
 }
 
-export function mediaRouter(deps: { media: MediaService; signer: MediaUrlSigner; log: Logger }): Router {
+export function mediaRouter(deps: { media: MediaService; signer: MediaUrlSigner; log: Logger; faces?: Pick<FaceClusterService, 'getFaces'> }): Router {
   const { media, signer, log } = deps;
   const router = express.Router();
   router.use(requireSignature(signer));
@@ -46,6 +47,16 @@ export function mediaRouter(deps: { media: MediaService; signer: MediaUrlSigner;
       log.error({ err, segmentId: match[1] }, 'keyframe extraction failed');
       res.status(500).json({ error: 'could not extract the keyframe' });
     }
+  });
+
+  router.get('/face/:file', async (req, res) => {
+    const match = /^(.+)\.jpg$/.exec(req.params.file);
+    const [face] = match && deps.faces ? await deps.faces.getFaces([match[1]!]) : [null];
+    if (!face?.thumbnail) {
+      res.status(404).json({ error: 'face picture not found' });
+      return;
+    }
+    res.set({ ...cacheHeaders(signer, req), 'Content-Type': 'image/jpeg' }).send(face.thumbnail);
   });
 
   router.get('/video/:videoId', async (req, res) => {

@@ -37,6 +37,11 @@ export class MediaUrlSigner {
     return this.sign(`/media/keyframe/${encodeURIComponent(segmentId)}.jpg`, width === null ? {} : { w: String(width) });
   }
 
+  /** JPEG of one face seen in a video (the aligned crop kept for a track's best faces). */
+  faceUrl(faceId: string): string {
+    return this.sign(`/media/face/${encodeURIComponent(faceId)}.jpg`, {});
+  }
+
   /** The video file itself (HTTP range requests work, for <video> seeking). */
   videoUrl(videoId: string): string {
     return this.sign(`/media/video/${encodeURIComponent(videoId)}`, {});

@@ -8,13 +8,16 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { authChecker } from './auth.js';
 import { ActorResolver } from './actor.resolver.js';
+import { FaceClusterResolver, FaceResolver } from './face-cluster.resolver.js';
 import { JobResolver } from './job.resolver.js';
 import { ModerationResolver } from './moderation.resolver.js';
+import { ActorTimelineResolver, AppearanceResolver, PresenceResolver } from './presence.resolver.js';
 import { SearchResolver } from './search.resolver.js';
 import { SegmentResolver } from './segment.resolver.js';
 import { VideoResolver } from './video.resolver.js';
 
-export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver,
+  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver];
 
 export function buildVidsearchSchema(): Promise<GraphQLSchema> {
   return buildSchema({

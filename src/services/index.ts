@@ -10,9 +10,11 @@ import { contentHash, probeMedia } from '../media/probe.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { createActorService, type ActorService } from './actors.js';
+import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
 import { createModerationService, type ModerationService } from './moderation.js';
+import { createPresenceService, type PresenceService } from './presence.js';
 import { createSearchService, type SearchService } from './search.service.js';
 import { createVideoService, type VideoService } from './video.service.js';
 import { createVoiceService, type VoiceService } from './voices.js';
@@ -23,6 +25,8 @@ export interface Services {
   search: SearchService;
   media: MediaService;
   actors: ActorService;
+  presence: PresenceService;
+  faceClusters: FaceClusterService;
   voices: VoiceService;
   moderation: ModerationService;
 }
@@ -58,6 +62,13 @@ export function createServices(deps: ServiceDeps): Services {
     indexing: createIndexingService({ store, inspector, config, log }),
     search: createSearchService({ store, log }),
     media,
+    presence: createPresenceService({ catalog: store.catalog, appearances: store.appearances, actors: store.actors }),
+    faceClusters: createFaceClusterService({
+      appearances: store.appearances,
+      actors: store.actors,
+      vectors: store.vectors,
+      currentFaceModelId: async () => (await loadFaceModels({ modelDir: config.modelDir })).embedder.modelId,
+    }),
     moderation: createModerationService({ catalog: store.catalog, moderation: store.moderation, log }),
     actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices }),
     voices,
