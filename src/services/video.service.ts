@@ -1,8 +1,10 @@
 // The catalog as the API sees it: videos, their segments, shots and cues; metadata edits; deletion
-// of a video with everything derived from it (catalog rows, text documents, vectors, cached frames).
+// of a video with everything derived from it (catalog rows, text documents, vectors, faces and
+// appearances, moderation flags, cached frames).
 import type { CueKind, CueRecord, SegmentRecord, ShotRecord, VideoMetadataPatch, VideoRecord } from '../domain.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { FACES_COLLECTION } from '../store/appearances.js';
 import type { Store, VideoFilter } from '../store/interfaces.js';
 import { pageFromArray, pageFromStore, type Connection } from './pagination.js';
 
@@ -89,10 +91,13 @@ export function createVideoService(deps: { store: Store; derivedFiles: DerivedFi
       await requireVideo(id);
       const active = await store.jobs.activeForVideo(id);
       if (active) await store.jobs.cancel(active.id);
-      // Search documents and vectors first: a failure half-way must not leave hits pointing at
-      // a video the catalog no longer has.
+      // Search documents, vectors and faces first: a failure half-way must not leave hits
+      // pointing at a video the catalog no longer has.
       await store.text.deleteByVideo(id);
+      const faceIds = await store.appearances.deleteVideo(id);
+      if (faceIds.length > 0) await store.vectors.delete(FACES_COLLECTION, faceIds);
       await store.vectors.deleteByVideo(id);
+      await store.moderation.deleteVideo(id);
       await catalog.deleteVideo(id);
       await derivedFiles.purgeVideo(id);
       log.info({ videoId: id, cancelledJob: active?.id ?? null }, 'video deleted');

@@ -14,6 +14,7 @@ import type {
   VideoRecord,
 } from '../../src/domain.js';
 import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../../src/store/actors.js';
+import { FakeAppearanceRepository } from './fake-appearances.js';
 import { FakeModerationRepository } from './fake-moderation.js';
 import type {
   Catalog,
@@ -360,7 +361,15 @@ function counted<T extends object>(target: T, label: string, calls: Map<string, 
 
 export interface FakeStore extends Store {
   /** The raw fakes, for seeding data without counting calls. */
-  raw: { catalog: FakeCatalog; text: FakeTextIndex; vectors: FakeVectorIndex; jobs: FakeJobQueue; actors: FakeActorRepository; moderation: FakeModerationRepository };
+  raw: {
+    catalog: FakeCatalog;
+    text: FakeTextIndex;
+    vectors: FakeVectorIndex;
+    jobs: FakeJobQueue;
+    actors: FakeActorRepository;
+    appearances: FakeAppearanceRepository;
+    moderation: FakeModerationRepository;
+  };
   /** Calls per "catalog.getVideos"-style key since creation or the last resetCalls(). */
   calls: Map<string, number>;
   callCount(key: string): number;
@@ -374,6 +383,7 @@ export function createFakeStore(): FakeStore {
     vectors: new FakeVectorIndex(),
     jobs: new FakeJobQueue(),
     actors: new FakeActorRepository(),
+    appearances: new FakeAppearanceRepository(),
     moderation: new FakeModerationRepository(),
   };
   const calls = new Map<string, number>();
@@ -387,6 +397,7 @@ export function createFakeStore(): FakeStore {
     vectors: counted(raw.vectors, 'vectors', calls),
     jobs: counted(raw.jobs, 'jobs', calls),
     actors: counted(raw.actors, 'actors', calls),
+    appearances: counted(raw.appearances, 'appearances', calls),
     moderation: counted(raw.moderation, 'moderation', calls),
     schemaVersion: 1,
     close: async () => {},

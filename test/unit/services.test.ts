@@ -211,6 +211,15 @@ describe('VideoService', () => {
     const other = await seedVideo(store);
     const job = await store.raw.jobs.enqueue({ kind: 'INDEX_VIDEO', videoId: video.id, request: { path: video.path } });
     await store.raw.vectors.upsert('frames', [{ id: 'p1', vector: new Float32Array([1]), payload: { videoId: video.id } }]);
+    // A face vector whose payload lacks the video id: only the appearance records tie it to the video.
+    await store.raw.vectors.upsert('faces', [{ id: 'face1', vector: new Float32Array([1]), payload: {} }]);
+    await store.raw.appearances.replaceVideoFaces(video.id, {
+      tracks: [],
+      faces: [{ id: 'face1', videoId: video.id, trackId: 't1', time: 1, box: { x: 0, y: 0, width: 10, height: 10 }, detectionScore: 1, quality: 1, thumbnail: null }],
+      spans: [{ id: 'span1', videoId: video.id, actorId: 'a1', start: 0, end: 5, confidence: 1, evidence: 'FACE', sourceIds: ['t1'], bestFaceId: 'face1' }],
+      clusters: [],
+    });
+    await store.raw.moderation.replaceFlags({ videoId: video.id, keywordsVersion: 1, videoUpdatedAt: video.updatedAt }, []);
 
     await videos.delete(video.id);
     expect((await store.raw.jobs.get(job.id))?.status).toBe('CANCELLED');
@@ -218,6 +227,10 @@ describe('VideoService', () => {
     expect(await store.raw.catalog.getSegmentsOfVideo(video.id)).toEqual([]);
     expect([...store.raw.text.docs.values()].some((d) => d.videoId === video.id)).toBe(false);
     expect(await store.raw.vectors.count('frames')).toBe(0);
+    expect(await store.raw.vectors.count('faces')).toBe(0);
+    expect(store.raw.appearances.faces.size).toBe(0);
+    expect(await store.raw.appearances.getSpansOfVideo(video.id)).toEqual([]);
+    expect(store.raw.moderation.checks.has(video.id)).toBe(false);
     expect(purged).toContain(video.id);
     // The other video is untouched.
     expect(await store.raw.catalog.getSegmentsOfVideo(other.video.id)).toHaveLength(3);
