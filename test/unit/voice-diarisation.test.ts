@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { activeSpeakerTrack, clusterVoices, MAX_TURN_SEC, speakerTurns } from '../../src/indexers/diarisation.js';
+import { voiceSpans } from '../../src/indexers/voices.js';
+
+const unit = (...values: number[]): Float32Array => {
+  const norm = Math.hypot(...values);
+  return Float32Array.from(values, (v) => v / norm);
+};
+
+describe('speaker turns', () => {
+  it('splits long speech into near-equal turns of at most MAX_TURN_SEC and keeps short ones whole', () => {
+    const turns = speakerTurns([{ start: 0, end: 0.8 }, { start: 2, end: 9.5 }]);
+    expect(turns.map((t) => [t.start, t.end])).toEqual([[0, 0.8], [2, 4.5], [4.5, 7], [7, 9.5]]);
+    expect(turns.every((t) => t.end - t.start <= MAX_TURN_SEC)).toBe(true);
+    expect(new Set(turns.map((t) => t.id)).size).toBe(4);
+  });
+});
+
+describe('clusterVoices', () => {
+  it('groups vectors of one voice and keeps different voices apart, labels by first appearance', () => {
+    const a1 = unit(1, 0.1, 0);
+    const a2 = unit(1, -0.1, 0.05);
+    const b1 = unit(0, 1, 0.1);
+    const b2 = unit(0.05, 1, -0.1);
+    expect(clusterVoices([b1, a1, b2, a2], 0.5)).toEqual([0, 1, 0, 1]);
+  });
+
+  it('merges nothing when no pair reaches the threshold and handles no input', () => {
+    expect(clusterVoices([unit(1, 0), unit(0, 1)], 0.5)).toEqual([0, 1]);
+    expect(clusterVoices([], 0.5)).toEqual([]);
+  });
+
+  it('uses average linkage: a chain of pairwise-close vectors does not collapse into one cluster', () => {
+    const chain = [0, 40, 80, 120].map((deg) => unit(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)));
+    const labels = clusterVoices(chain, 0.7);
+    expect(new Set(labels).size).toBeGreaterThan(1);
+  });
+});
+
+describe('active speaker', () => {
+  const turns = [{ id: 't0', start: 0, end: 4 }];
+  it('picks the track that is alone on screen for most of the speech', () => {
+    expect(activeSpeakerTrack(turns, [{ id: 'face', start: 0, end: 3 }])).toEqual({ trackId: 'face', share: 0.75 });
+  });
+  it('says nothing when two faces share the screen or the speaker is off screen', () => {
+    expect(activeSpeakerTrack(turns, [{ id: 'a', start: 0, end: 4 }, { id: 'b', start: 0, end: 4 }])).toBeNull();
+    expect(activeSpeakerTrack(turns, [{ id: 'a', start: 5, end: 9 }])).toBeNull();
+  });
+});
+
+describe('voice spans', () => {
+  it('bridges short pauses of one actor and keeps actors separate', () => {
+    const spans = voiceSpans({ id: 'v' }, new Map([
+      ['alice', { turns: [{ id: 't0', start: 0, end: 2 }, { id: 't1', start: 2.5, end: 4 }, { id: 't3', start: 8, end: 9 }], confidence: 0.8 }],
+      ['bob', { turns: [{ id: 't2', start: 4.2, end: 6 }], confidence: 0.6 }],
+    ]));
+    expect(spans.map((s) => [s.actorId, s.start, s.end, s.sourceIds])).toEqual([
+      ['alice', 0, 4, ['t0', 't1']],
+      ['bob', 4.2, 6, ['t2']],
+      ['alice', 8, 9, ['t3']],
+    ]);
+    expect(spans.every((s) => s.evidence === 'VOICE' && s.bestFaceId === null)).toBe(true);
+  });
+});
