@@ -129,24 +129,33 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       const clusters: VoiceClusterSummary[] = [];
       const turnsByActor = new Map<string, { turns: SpeakerTurn[]; confidence: number }>();
       const clusterCount = labels.length ? Math.max(...labels) + 1 : 0;
+      const addTurn = (actorId: string, turn: SpeakerTurn, confidence: number): void => {
+        const entry = turnsByActor.get(actorId) ?? { turns: [], confidence: 0 };
+        entry.turns.push(turn);
+        entry.confidence = Math.max(entry.confidence, confidence);
+        turnsByActor.set(actorId, entry);
+      };
       for (let label = 0; label < clusterCount; label++) {
         const members = embedded.filter((_, i) => labels[i] === label);
-        const match = await deps.identify(ctx, meanDirection(members.map((m) => m.vector)));
+        const clusterMatch = await deps.identify(ctx, meanDirection(members.map((m) => m.vector)));
         const memberTurns = members.map((m) => m.turn);
         const active = activeSpeakerTrack(memberTurns, tracks);
         clusters.push({
           label,
           turns: members.length,
           speechSec: memberTurns.reduce((s, t) => s + t.end - t.start, 0),
-          actorId: match?.actorId ?? null,
-          similarity: match?.similarity ?? null,
+          actorId: clusterMatch?.actorId ?? null,
+          similarity: clusterMatch?.similarity ?? null,
           activeTrackId: active?.trackId ?? null,
         });
-        if (!match) continue;
-        const entry = turnsByActor.get(match.actorId) ?? { turns: [], confidence: 0 };
-        entry.turns.push(...memberTurns);
-        entry.confidence = Math.max(entry.confidence, match.confidence);
-        turnsByActor.set(match.actorId, entry);
+        // A turn that matches an enrolled voice on its own keeps that answer: at the same-speaker
+        // threshold, clustering can merge two short voices, and the cluster mean then hides one.
+        // Turns that match nobody alone inherit their cluster's identity.
+        for (const member of members) {
+          const own = members.length > 1 ? await deps.identify(ctx, member.vector) : clusterMatch;
+          const match = own ?? clusterMatch;
+          if (match) addTurn(match.actorId, member.turn, match.confidence);
+        }
       }
       const spans = voiceSpans(video, turnsByActor);
       await store.appearances.replaceSpans(video.id, 'VOICE', spans);

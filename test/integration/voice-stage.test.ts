@@ -1,0 +1,112 @@
+// The voices stage on ../shared/data/derived/grid_montage.mp4 (11 GRID clips of 3 s, 10 speakers)
+// with the presence manifest's voice samples enrolled: VOICE spans scored with EVAL.md's binning.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { createVoicesStage } from '../../src/indexers/voices.js';
+import { createLogger } from '../../src/logger.js';
+import { extractAudioPcm } from '../../src/media/frames.js';
+import { resolveMediaTools } from '../../src/media/tools.js';
+import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../../src/models/voice/index.js';
+import { createVoiceService, type VoiceService } from '../../src/services/voices.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/interfaces.js';
+import { makeVideo } from '../helpers/fake-store.js';
+import { sharedData, sharedDataDir } from '../helpers/shared-data.js';
+
+const manifestFile = sharedData('presence.json');
+const tools = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
+const work = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-voice-stage-'));
+const log = createLogger('silent');
+let store: Store;
+let voices: VoiceService;
+let config: Config;
+
+beforeAll(async () => {
+  store = await openEmbeddedStore(path.join(work, 'store'));
+  config = { ...loadConfig({}, work), mediaRoots: [sharedDataDir, work] };
+  voices = createVoiceService({
+    store,
+    config,
+    log,
+    models: () => loadVoiceModels({ modelDir: null }),
+    decodeAudio: (file, signal) => extractAudioPcm(tools, file, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
+  });
+});
+afterAll(async () => {
+  await store?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface Interval { start: number; end: number }
+/** EVAL.md presence bins: positive when intervals cover at least half of the bin. */
+function positiveBins(intervals: readonly Interval[], durationSec: number, binSec: number): boolean[] {
+  const bins: boolean[] = [];
+  for (let start = 0; start < durationSec; start += binSec) {
+    const end = Math.min(start + binSec, durationSec);
+    const covered = intervals.reduce((s, i) => s + Math.max(0, Math.min(end, i.end) - Math.max(start, i.start)), 0);
+    bins.push(covered >= (end - start) / 2);
+  }
+  return bins;
+}
+
+function stageContext(video: ReturnType<typeof makeVideo>) {
+  return { video, store, media: tools, config, log, signal: new AbortController().signal, reportProgress: () => {} };
+}
+
+describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
+  it('finds who speaks when, voice only', async () => {
+    const manifest = JSON.parse(readFileSync(manifestFile!, 'utf8')) as {
+      actors: { id: string; name: string; voices: string[] }[];
+      videos: { path: string; truth: { actor: string; start: number; end: number }[] }[];
+      binSec: number;
+    };
+    const dir = path.dirname(manifestFile!);
+    const idOf = new Map<string, string>();
+    for (const actor of manifest.actors) {
+      const hook = await voices.prepare({ voicePaths: actor.voices.map((v) => path.join(dir, v)) }, config.mediaRoots);
+      const actorId = `actor-${actor.id}`;
+      await hook.commit(actorId);
+      idOf.set(actorId, actor.id);
+    }
+    const videoSpec = manifest.videos[0]!;
+    const video = makeVideo({ path: path.join(dir, videoSpec.path), durationSec: 33, hasAudio: true });
+    const output = await createVoicesStage().run(stageContext(video), undefined);
+    expect(output.skipped).toBeNull();
+    expect(output.turns).toBeGreaterThan(5);
+
+    const spans = await store.appearances.getSpansOfVideo(video.id);
+    expect(spans.every((s) => s.evidence === 'VOICE')).toBe(true);
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (const actor of manifest.actors) {
+      const truth = positiveBins(videoSpec.truth.filter((t) => t.actor === actor.id), 33, manifest.binSec);
+      const predicted = positiveBins(spans.filter((s) => idOf.get(s.actorId) === actor.id), 33, manifest.binSec);
+      truth.forEach((t, k) => {
+        if (t && predicted[k]) tp++;
+        else if (predicted[k]) fp++;
+        else if (t) fn++;
+      });
+    }
+    const precision = tp / Math.max(tp + fp, 1);
+    const recall = tp / Math.max(tp + fn, 1);
+    const f1 = (2 * precision * recall) / Math.max(precision + recall, 1e-9);
+    console.log('voice-only presence on grid_montage', JSON.stringify({ precision, recall, f1, clusters: output.clusters.length, turns: output.turns, spans: spans.length }));
+    // Speech covers roughly half of each 3-s clip, so recall of "visible or heard" truth is bounded.
+    expect(precision).toBeGreaterThan(0.9);
+    expect(f1).toBeGreaterThan(0.6);
+  });
+
+  it('reports a video without audio or with an undecodable track as skipped, with no VOICE spans', async () => {
+    const silent = makeVideo({ hasAudio: false });
+    expect((await createVoicesStage().run(stageContext(silent), undefined)).skipped).toBe('no audio track');
+    const broken = makeVideo({ path: path.join(work, 'missing.mp4'), hasAudio: true });
+    const output = await createVoicesStage().run(stageContext(broken), undefined);
+    expect(output.skipped).toMatch(/^audio not decodable/);
+    expect(await store.appearances.getSpansOfVideo(broken.id)).toEqual([]);
+  });
+});
