@@ -53,17 +53,24 @@ export function invertAffine(m: Affine): Affine {
 
 /**
  * Samples `image` through `toOutput` (source → output coordinates) into a width×height image,
- * bilinear, border pixels replicated.
+ * bilinear. Outside the source: `fill` (a constant grey level, as OpenCV's default warp that
+ * recognition training crops were made with) or, when null, the nearest border pixel.
  */
-export function warpAffine(image: RawImage, toOutput: Affine, width: number, height: number): RawImage {
+export function warpAffine(image: RawImage, toOutput: Affine, width: number, height: number, fill: number | null = 0): RawImage {
   const [a, b, c, d, e, f] = invertAffine(toOutput);
   const { data, width: sw, height: sh, channels } = image;
   const out = new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       // Pixel centres: sample the source at the pre-image of the output pixel's centre.
-      const sx = Math.min(Math.max(a * (x + 0.5) + b * (y + 0.5) + c - 0.5, 0), sw - 1);
-      const sy = Math.min(Math.max(d * (x + 0.5) + e * (y + 0.5) + f - 0.5, 0), sh - 1);
+      const rawX = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
+      const rawY = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
+      if (fill !== null && (rawX < -0.5 || rawY < -0.5 || rawX > sw - 0.5 || rawY > sh - 0.5)) {
+        out.fill(fill, (y * width + x) * channels, (y * width + x + 1) * channels);
+        continue;
+      }
+      const sx = Math.min(Math.max(rawX, 0), sw - 1);
+      const sy = Math.min(Math.max(rawY, 0), sh - 1);
       const x0 = Math.floor(sx), y0 = Math.floor(sy);
       const x1 = Math.min(x0 + 1, sw - 1), y1 = Math.min(y0 + 1, sh - 1);
       const wx = sx - x0, wy = sy - y0;
@@ -83,11 +90,11 @@ export function warpAffine(image: RawImage, toOutput: Affine, width: number, hei
 
 /** The 112×112 ArcFace-aligned crop of the face whose five landmarks are given. */
 export function alignFace(image: RawImage, landmarks: readonly Point[], template: readonly Point[] = ARCFACE_TEMPLATE_112, size = 112): RawImage {
-  return warpAffine(image, similarityTransform(landmarks, template), size, size);
+  return warpAffine(image, similarityTransform(landmarks, template), size, size, 0);
 }
 
-/** Axis-aligned crop of a square region (may extend past the image; borders are replicated). */
-export function cropResize(image: RawImage, x: number, y: number, side: number, size: number): RawImage {
+/** Axis-aligned crop of a square region, which may extend past the image (filled with `fill`, or replicated borders when null). */
+export function cropResize(image: RawImage, x: number, y: number, side: number, size: number, fill: number | null = 0): RawImage {
   const s = size / side;
-  return warpAffine(image, [s, 0, -x * s, 0, s, -y * s], size, size);
+  return warpAffine(image, [s, 0, -x * s, 0, s, -y * s], size, size, fill);
 }

@@ -10,6 +10,8 @@ import { cropResize } from './align.js';
 const INPUT_WIDTH = 320;
 const INPUT_HEIGHT = 240;
 const LANDMARK_SIZE = 64;
+/** Largest box side, as a fraction of the picture's shorter side, above which the face "fills" it. */
+const FILLS_FRAME = 0.6;
 
 export interface UltraFaceOptions {
   /** Minimum face score (the package's own demo uses 0.65). */
@@ -43,7 +45,13 @@ export class UltraFaceDetector implements FaceDetector {
 
   async detect(image: RawImage): Promise<DetectedFace[]> {
     let boxes = await this.detectBoxes(image, 0);
-    if (boxes.length === 0 && this.retryMargin > 0) boxes = await this.detectBoxes(image, this.retryMargin);
+    // A face that (nearly) fills the picture is found badly or not at all without context
+    // around it: look again with a margin. Video frames rarely get here, so the cost is rare.
+    const fillsFrame = boxes.some((b) => Math.max(b.box.width, b.box.height) > FILLS_FRAME * Math.min(image.width, image.height));
+    if ((boxes.length === 0 || fillsFrame) && this.retryMargin > 0) {
+      const padded = await this.detectBoxes(image, this.retryMargin);
+      if (padded.length > 0) boxes = padded;
+    }
     const faces: DetectedFace[] = [];
     for (const { box, score } of boxes) faces.push({ box, score, landmarks: await this.landmarks(image, box) });
     return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
