@@ -1,6 +1,5 @@
-// The real HTTP server on port 0: first over an in-memory store (always runs), then over the real
-// app (embedded store, ffprobe) once src/store/embedded and src/media/probe.ts exist.
-import { existsSync } from 'node:fs';
+// The real HTTP server on port 0: over an in-memory store (media faked), then over the real
+// embedded store and services with ffprobe.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,10 +7,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { UnsupportedMediaError } from '../../src/errors.js';
+import { resolveMediaTools } from '../../src/media/tools.js';
 import { startServer, type RunningServer, type ServedApp } from '../../src/server.js';
+import { createServices } from '../../src/services/index.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/interfaces.js';
 import { createCoreServices } from '../helpers/core-services.js';
 import { createFakeStore, seedVideo } from '../helpers/fake-store.js';
-import { repoRoot } from '../helpers/shared-data.js';
+import { sharedData, sharedDataDir } from '../helpers/shared-data.js';
 
 const log = pino({ level: 'silent' });
 const KEYS = 's-key:search,e-key:editor';
@@ -42,7 +45,9 @@ async function tempDirs(prefix: string): Promise<{ root: string; media: string; 
 }
 
 function configFor(dirs: { root: string; media: string; data: string }): Config {
-  return loadConfig({ VIDSEARCH_MEDIA_ROOTS: dirs.media, VIDSEARCH_DATA_DIR: dirs.data, VIDSEARCH_API_KEYS: KEYS }, dirs.root);
+  // The shared test media (read in place, never copied) count as a media root too.
+  const roots = [dirs.media, sharedDataDir].join(':');
+  return loadConfig({ VIDSEARCH_MEDIA_ROOTS: roots, VIDSEARCH_DATA_DIR: dirs.data, VIDSEARCH_API_KEYS: KEYS }, dirs.root);
 }
 
 describe('HTTP server over an in-memory store', () => {
@@ -154,30 +159,22 @@ describe('HTTP server over an in-memory store', () => {
   });
 });
 
-// createApp needs these modules, written by other parts of the project.
-const realAppModules = ['src/store/embedded/index.ts', 'src/media/probe.ts', 'src/media/frames.ts', 'src/indexers/pipeline.ts'];
-const missingModules = realAppModules.filter((file) => !existsSync(path.join(repoRoot, file)));
-const haveRealApp = missingModules.length === 0;
-if (!haveRealApp) console.warn(`[skip] ${missingModules.join(', ')} absent: the real-app HTTP e2e tests are skipped`);
-
-describe.skipIf(!haveRealApp)('HTTP server over the real app (embedded store, ffprobe)', () => {
+describe('HTTP server over the real store and services (embedded SQLite, ffprobe)', () => {
   let dirs: Awaited<ReturnType<typeof tempDirs>>;
   let server: RunningServer;
-  let close: () => Promise<void>;
+  let store: Store;
 
   beforeAll(async () => {
     dirs = await tempDirs('vidsearch-http-real-');
-    const { createApp } = await import('../../src/app.js');
-    const app = await createApp(configFor(dirs), { log });
-    server = await startServer(app, { port: 0, host: '127.0.0.1' });
-    close = async () => {
-      await server.close();
-      await app.close();
-    };
+    const config = configFor(dirs);
+    store = await openEmbeddedStore(config.dataDir);
+    const services = createServices({ store, media: resolveMediaTools(config), config, log });
+    server = await startServer({ config, store, services, log }, { port: 0, host: '127.0.0.1' });
   });
 
   afterAll(async () => {
-    await close?.();
+    await server?.close();
+    await store?.close();
     await rm(dirs.root, { recursive: true, force: true });
   });
 
@@ -201,5 +198,23 @@ describe.skipIf(!haveRealApp)('HTTP server over the real app (embedded store, ff
     expect(firstCode((await post(server.url, mutation, { authorization: 'Bearer e-key' })).body)).toBe('BAD_USER_INPUT');
     expect(firstCode((await post(server.url, mutation)).body)).toBe('UNAUTHENTICATED');
     expect(firstCode((await post(server.url, mutation, { authorization: 'Bearer s-key' })).body)).toBe('FORBIDDEN');
+  });
+
+  const clip = sharedData('derived/grid_montage.mp4');
+  it.skipIf(!clip)('queues a real video once, then cancels its job and deletes it with everything derived', async () => {
+    const editor = { authorization: 'Bearer e-key' };
+    const index = { query: 'mutation($p: String!) { indexVideo(input: { path: $p, title: "Grid" }) { id status video { id title status durationSec } } }', variables: { p: clip } };
+    const first = await post(server.url, index, editor);
+    expect(first.body.errors).toBeUndefined();
+    const job = first.body.data!.indexVideo as { id: string; status: string; video: { id: string; title: string; status: string; durationSec: number } };
+    expect(job).toMatchObject({ status: 'QUEUED', video: { title: 'Grid', status: 'PENDING' } });
+    expect(job.video.durationSec).toBeGreaterThan(0);
+    const again = await post(server.url, index, editor);
+    expect((again.body.data!.indexVideo as { id: string }).id).toBe(job.id);
+
+    const deleted = await post(server.url, { query: 'mutation($id: ID!) { deleteVideo(id: $id) }', variables: { id: job.video.id } }, editor);
+    expect(deleted.body).toEqual({ data: { deleteVideo: true } });
+    const after = await post(server.url, { query: 'query($id: ID!, $job: ID!) { video(id: $id) { id } job(id: $job) { status } }', variables: { id: job.video.id, job: job.id } }, editor);
+    expect(after.body.data).toEqual({ video: null, job: { status: 'CANCELLED' } });
   });
 });
