@@ -2,6 +2,9 @@
 // Backends are chosen here once and passed down (no global singletons), so tests and
 // `vidsearch eval` can run on a fresh temporary store.
 import type { Config } from './config.js';
+import type { IndexVideoRequest, VideoRecord } from './domain.js';
+import { AppError } from './errors.js';
+import { JobRunner, type JobRunnerEvents } from './jobs/runner.js';
 import { createLogger, type Logger } from './logger.js';
 import { resolveMediaTools, type MediaTools } from './media/tools.js';
 import { createServices, type Services } from './services/index.js';
@@ -14,20 +17,49 @@ export interface App {
   media: MediaTools;
   log: Logger;
   services: Services;
+  runner: JobRunner;
+  /**
+   * Index one file now, in this process, through the same path as the `indexVideo` mutation and
+   * a worker (used by `vidsearch index`, eval and the demo). Throws when the job fails.
+   */
+  indexNow(request: IndexVideoRequest): Promise<VideoRecord>;
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, log: Logger = createLogger()): Promise<App> {
+export interface CreateAppOptions {
+  log?: Logger;
+  runnerEvents?: JobRunnerEvents;
+}
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger();
   const store = await openEmbeddedStore(config.dataDir);
   const media = resolveMediaTools(config);
   const services = createServices({ store, media, config, log });
+  const runner = new JobRunner({ store, media, config, log }, options.runnerEvents);
+
+  async function indexNow(request: IndexVideoRequest): Promise<VideoRecord> {
+    const job = await services.indexing.indexVideo(request);
+    await runner.runUntilIdle();
+    const finished = await store.jobs.get(job.id);
+    if (finished?.status !== 'SUCCEEDED') {
+      throw new AppError('INTERNAL_SERVER_ERROR', `indexing ${request.path} ${finished?.status ?? 'vanished'}: ${finished?.error ?? ''}`);
+    }
+    const video = finished.videoId ? await store.catalog.getVideo(finished.videoId) : null;
+    if (!video) throw new AppError('INTERNAL_SERVER_ERROR', `indexing ${request.path} left no video`);
+    return video;
+  }
+
   return {
     config,
     store,
     media,
     log,
     services,
+    runner,
+    indexNow,
     async close() {
+      await runner.stop();
       await store.close();
     },
   };

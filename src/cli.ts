@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// vidsearch serve | index | eval | demo | worker | schema
+// Progress and logs go to stderr; results (eval's JSON line) go to stdout.
+import 'reflect-metadata';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig, ConfigError } from './config.js';
+import { AppError, errorMessage } from './errors.js';
+import { EvalInputError } from './eval/types.js';
+import { createLogger } from './logger.js';
+
+function intOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+}
+
+const program = new Command()
+  .name('vidsearch')
+  .description('GraphQL video-understanding search API: only-watch-TA, image-to-drama search, contextual ads')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('serve the GraphQL API (and run indexing jobs in this process)')
+  .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000)', intOption)
+  .option('--no-worker', 'do not run indexing jobs in this process')
+  .action(async (opts: { port?: number; worker: boolean }) => {
+    const { serveCommand } = await import('./commands/serve.js');
+    await serveCommand(loadConfig(), createLogger(), opts);
+  });
+
+program
+  .command('index')
+  .description('index a video file, or every video in a folder, and wait until done')
+  .argument('<path>', 'video file or folder')
+  .option('--title <title>')
+  .option('--series <series>')
+  .option('--season <n>', 'season number', intOption)
+  .option('--episode <n>', 'episode number', intOption)
+  .action(async (target: string, opts: { title?: string; series?: string; season?: number; episode?: number }) => {
+    const { indexCommand } = await import('./commands/index-media.js');
+    process.exitCode = await indexCommand(loadConfig(), createLogger('warn'), target, opts);
+  });
+
+program
+  .command('eval')
+  .description('run an evaluation manifest (../shared/EVAL.md); prints one JSON line of metrics last')
+  .argument('<manifest>', 'manifest.json')
+  .option('--out <file>', 'also write the result JSON to this file')
+  .option('--baseline <name>', 'also score a baseline (image-search: colorlayout)')
+  .action(async (manifest: string, opts: { out?: string; baseline?: string }) => {
+    const { evalCommand } = await import('./commands/eval.js');
+    await evalCommand(loadConfig(), createLogger('warn'), manifest, opts);
+  });
+
+program
+  .command('demo')
+  .description('generate a sample video with subtitles, index it, serve GraphQL and print example queries')
+  .option('--once', 'run the sample queries, print the answers and exit')
+  .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000; 0 picks a free one)', intOption)
+  .action(async (opts: { once?: boolean; port?: number }) => {
+    const { demoCommand } = await import('./commands/demo.js');
+    await demoCommand(loadConfig(), createLogger('warn'), opts);
+  });
+
+program
+  .command('worker')
+  .description('run indexing jobs from the queue until stopped')
+  .action(async () => {
+    const { workerCommand } = await import('./commands/worker.js');
+    await workerCommand(loadConfig(), createLogger());
+  });
+
+program
+  .command('schema')
+  .description('write the GraphQL schema to schema/schema.graphql')
+  .action(async () => {
+    const { emitSchemaFile } = await import('./resolvers/schema.js');
+    const file = await emitSchemaFile();
+    process.stderr.write(`wrote ${file}\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const expected = err instanceof EvalInputError || err instanceof ConfigError || err instanceof AppError;
+  process.stderr.write(`vidsearch: ${errorMessage(err)}\n`);
+  if (!expected && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = err instanceof EvalInputError || err instanceof ConfigError ? 2 : 1;
+});

@@ -1,0 +1,24 @@
+import { createApp } from '../app.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { startServer } from '../server.js';
+import { onShutdown } from './shutdown.js';
+
+export async function serveCommand(
+  config: Config,
+  log: Logger,
+  opts: { port?: number; worker: boolean },
+): Promise<void> {
+  const app = await createApp(config, { log });
+  if (opts.worker) await app.runner.start();
+  const server = await startServer(app, { port: opts.port ?? config.port, host: config.host });
+  if (config.apiKeys.size === 0) {
+    log.warn({ host: config.host }, 'no VIDSEARCH_API_KEYS configured: listening on localhost only, every caller is an editor');
+  }
+  log.info({ url: server.url }, 'vidsearch is serving GraphQL');
+  process.stderr.write(`vidsearch: GraphQL at ${server.url}/graphql\n`);
+  await onShutdown(log, async () => {
+    await server.close();
+    await app.close();
+  });
+}

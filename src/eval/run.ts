@@ -1,0 +1,62 @@
+// `vidsearch eval <manifest>`: runs one task on a fresh temporary embedded store (never the
+// user's data) through the real pipeline and services, and returns its metrics.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../app.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { roundMetrics } from './metrics.js';
+import { evalTasks } from './registry.js';
+import { EvalInputError, type EvalContext } from './types.js';
+
+export async function runEval(
+  manifestPath: string,
+  baseConfig: Config,
+  log: Logger,
+  options: Record<string, string | boolean> = {},
+): Promise<Record<string, unknown>> {
+  const absManifest = path.resolve(manifestPath);
+  if (!existsSync(absManifest)) throw new EvalInputError(`manifest not found: ${manifestPath}`);
+  let manifest: Record<string, unknown>;
+  try {
+    manifest = JSON.parse(await readFile(absManifest, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new EvalInputError(`manifest ${manifestPath} is not valid JSON: ${(err as Error).message}`);
+  }
+  const taskName = manifest.task;
+  if (typeof taskName !== 'string') throw new EvalInputError('manifest has no "task"');
+  const task = evalTasks.get(taskName);
+  if (!task) {
+    throw new EvalInputError(`unknown or not implemented eval task "${taskName}" (known: ${[...evalTasks.keys()].join(', ')})`);
+  }
+
+  const manifestDir = path.dirname(absManifest);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-eval-'));
+  const config: Config = {
+    ...baseConfig,
+    dataDir,
+    mediaRoots: [manifestDir, ...baseConfig.mediaRoots],
+  };
+  const app = await createApp(config, { log });
+  const ctx: EvalContext = {
+    app,
+    options,
+    resolve(relativePath: string) {
+      const file = path.resolve(manifestDir, relativePath);
+      if (!existsSync(file)) throw new EvalInputError(`file named in the manifest is missing: ${relativePath}`);
+      return file;
+    },
+    progress(message: string) {
+      process.stderr.write(`[eval ${taskName}] ${message}\n`);
+    },
+  };
+  try {
+    const metrics = await task.run(manifest, ctx);
+    return roundMetrics({ task: taskName, ...metrics }) as Record<string, unknown>;
+  } finally {
+    await app.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,134 @@
+// Runs the indexing stages of one job in order. Each stage's output is checkpointed as a catalog
+// artifact before the job records the stage as done, so a job resumed after a crash (or a
+// graceful hand-back) skips finished stages and reloads their outputs instead of decoding again.
+// To add a stage: write it in its own file and put it in INDEX_STAGES after the stages whose
+// stored results it reads.
+import type { Config } from '../config.js';
+import type { JobRecord, VideoRecord } from '../domain.js';
+import { AppError, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MediaTools } from '../media/tools.js';
+import type { Store } from '../store/interfaces.js';
+import { facesStage } from './faces.js';
+import { ocrStage } from './ocr.js';
+import { probeStage } from './probe.js';
+import { segmentsStage } from './segments.js';
+import { shotsStage } from './shots.js';
+import type { Stage, StageContext } from './stage.js';
+import { subtitlesStage } from './subtitles.js';
+import { textStage } from './text.js';
+import { voicesStage } from './voices.js';
+
+/** Outputs of the stages run so far in this job, by stage name (a stage's input). */
+export type StageOutputs = Readonly<Record<string, unknown>>;
+
+export type PipelineStage = Stage<StageOutputs, unknown>;
+
+export const INDEX_STAGES: readonly PipelineStage[] = [
+  probeStage, // duration, fps, size, rotation → the video record
+  shotsStage, // shot boundaries + keyframes
+  segmentsStage, // search units (shots split into bounded windows)
+  subtitlesStage, // sidecar and embedded subtitle cues
+  ocrStage, // burned-in subtitles and on-screen text (needs shots)
+  facesStage, // face tracks, identities, FACE spans (needs shots)
+  voicesStage, // speech turns, identities, VOICE spans (links to face tracks)
+  textStage, // every cue and the video's metadata into the text index (needs all cues)
+];
+
+export interface PipelineDeps {
+  store: Store;
+  media: MediaTools;
+  config: Config;
+  log: Logger;
+}
+
+export interface PipelineProgress {
+  stage: string;
+  progress: number;
+  stagesDone: string[];
+}
+
+export interface PipelineHooks {
+  signal: AbortSignal;
+  onProgress(progress: PipelineProgress): Promise<void>;
+}
+
+/** Intra-stage progress is reported at most this often (stages may report per frame). */
+const PROGRESS_INTERVAL_MS = 500;
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`aborted: ${String(signal.reason)}`);
+}
+
+export async function runIndexPipeline(
+  deps: PipelineDeps,
+  job: JobRecord,
+  hooks: PipelineHooks,
+  stages: readonly PipelineStage[] = INDEX_STAGES,
+): Promise<void> {
+  const { store, log } = deps;
+  if (!job.videoId) throw new AppError('BAD_USER_INPUT', `job ${job.id} names no video`);
+  const videoId = job.videoId;
+  const initial = await store.catalog.getVideo(videoId);
+  if (!initial) throw new AppError('NOT_FOUND', `video ${videoId} of job ${job.id} no longer exists`);
+  const wasReady = initial.status === 'READY';
+  await store.catalog.updateVideo(videoId, { status: wasReady ? 'READY' : 'INDEXING', error: null });
+
+  const totalWeight = stages.reduce((sum, s) => sum + s.weight, 0);
+  const stagesDone = job.stagesDone.filter((name) => stages.some((s) => s.name === name));
+  const outputs: Record<string, unknown> = {};
+  let weightDone = 0;
+
+  try {
+    for (const stage of stages) {
+      throwIfAborted(hooks.signal);
+      if (stagesDone.includes(stage.name)) {
+        const saved = await store.catalog.getArtifact<unknown>(videoId, stage.name);
+        if (saved !== null) {
+          outputs[stage.name] = saved;
+          weightDone += stage.weight;
+          continue;
+        }
+        // Marked done but its checkpoint is gone: run it again.
+        stagesDone.splice(stagesDone.indexOf(stage.name), 1);
+      }
+
+      const video = (await store.catalog.getVideo(videoId)) as VideoRecord;
+      let lastReport = 0;
+      let reporting: Promise<void> = Promise.resolve();
+      const report = (fraction: number): void => {
+        const now = Date.now();
+        if (now - lastReport < PROGRESS_INTERVAL_MS) return;
+        lastReport = now;
+        const progress = (weightDone + stage.weight * Math.min(1, Math.max(0, fraction))) / totalWeight;
+        reporting = reporting.then(() => hooks.onProgress({ stage: stage.name, progress, stagesDone: [...stagesDone] }));
+      };
+      const ctx: StageContext = { ...deps, video, signal: hooks.signal, log: log.child({ stage: stage.name }), reportProgress: report };
+
+      await hooks.onProgress({ stage: stage.name, progress: weightDone / totalWeight, stagesDone: [...stagesDone] });
+      const started = performance.now();
+      let output: unknown;
+      try {
+        output = await stage.run(ctx, outputs);
+      } catch (err) {
+        throwIfAborted(hooks.signal);
+        if (err instanceof AppError) throw err;
+        throw new Error(`stage ${stage.name}: ${errorMessage(err)}`, { cause: err });
+      }
+      await reporting;
+      await store.catalog.putArtifact(videoId, stage.name, output ?? null);
+      outputs[stage.name] = output;
+      stagesDone.push(stage.name);
+      weightDone += stage.weight;
+      ctx.log.debug({ ms: Math.round(performance.now() - started) }, 'stage finished');
+      await hooks.onProgress({ stage: stage.name, progress: weightDone / totalWeight, stagesDone: [...stagesDone] });
+    }
+    await store.catalog.updateVideo(videoId, { status: 'READY', error: null });
+  } catch (err) {
+    if (!hooks.signal.aborted) {
+      // A failed re-index keeps the previous results searchable; a first index is marked FAILED.
+      await store.catalog.updateVideo(videoId, { status: wasReady ? 'READY' : 'FAILED', error: errorMessage(err) });
+    }
+    throw err;
+  }
+}
