@@ -1,7 +1,8 @@
 // The shipped face models and the faces eval on real photos from ../shared/data (skipped with a
 // note when absent). A subset of faces.json keeps the file fast; the whole set runs in
 // `vidsearch eval ../shared/data/faces.json`.
-import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,43 +12,31 @@ import { createLogger } from '../../src/logger.js';
 import { loadFaceModels, type FaceModels } from '../../src/models/faces/index.js';
 import { decodeImage } from '../../src/models/image.js';
 import { createActorService, type ActorService } from '../../src/services/actors.js';
-import { ACTORS_MIGRATION_SQL, EmbeddedActorRepository } from '../../src/store/embedded/actors.js';
-import type { Store, VectorHit, VectorPoint } from '../../src/store/interfaces.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/interfaces.js';
 import { sharedData, sharedDataDir } from '../helpers/shared-data.js';
 
 const faces = sharedData('faces_deepface/person01/img1.jpg');
 const describeWithData = faces ? describe : describe.skip;
 
-/** Brute-force cosine index: enough vectors API for the actor service. */
-function memoryVectors() {
-  const points = new Map<string, VectorPoint>();
-  return {
-    points,
-    ensureCollection: async () => 'created' as const,
-    upsert: async (_c: string, list: readonly VectorPoint[]) => void list.forEach((p) => points.set(p.id, p)),
-    delete: async (_c: string, ids: readonly string[]) => void ids.forEach((id) => points.delete(id)),
-    search: async (_c: string, v: Float32Array, limit: number): Promise<VectorHit[]> =>
-      [...points.values()]
-        .map((p) => ({ id: p.id, payload: p.payload, score: p.vector.reduce((s, x, i) => s + x * v[i]!, 0) }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, limit),
-  };
-}
-
 let models: FaceModels;
-let db: Database.Database;
+let dataDir: string;
+let store: Store;
 let actors: ActorService;
 const data = (rel: string): string => path.join(sharedDataDir, rel);
 
 describeWithData('shipped face models on real photos', () => {
+  // The real embedded store (SQLite actor tables and vector index) in a temporary folder.
   beforeAll(async () => {
     models = await loadFaceModels({ modelDir: null });
-    db = new Database(':memory:');
-    db.exec(ACTORS_MIGRATION_SQL);
-    const store = { vectors: memoryVectors(), actors: new EmbeddedActorRepository(db) } as unknown as Store & { actors: EmbeddedActorRepository };
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-faces-'));
+    store = await openEmbeddedStore(dataDir);
     actors = createActorService({ store, config: { mediaRoots: [sharedDataDir] }, log: createLogger('silent'), models: async () => models });
   });
-  afterAll(() => db?.close());
+  afterAll(async () => {
+    await store?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('finds one face with five landmarks inside its box, and embeds it to a unit 512-d vector', async () => {
     const image = await decodeImage(data('faces_deepface/person01/img1.jpg'));
@@ -86,7 +75,8 @@ describeWithData('shipped face models on real photos', () => {
       code: 'BAD_USER_INPUT',
       message: expect.stringMatching(/img41\.jpg: 2 faces of similar size/),
     });
-    expect((db.prepare('SELECT count(*) AS n FROM actors').get() as { n: number }).n).toBe(0);
+    expect((await store.actors.listActors(null, { first: 1 })).totalCount).toBe(0);
+    expect(await store.vectors.count('actor_faces')).toBe(0);
   });
 
   it('faces eval on a subset: enrolled people found, a stranger rejected, an unusable gallery picture skipped', async () => {
@@ -115,5 +105,6 @@ describeWithData('shipped face models on real photos', () => {
     expect(metrics).toMatchObject({ queries: 4, rank1: 1, knownAccuracy: 1, unknownRejection: 1, skippedGallery: 1 });
     expect(metrics.msPerImage).toBeGreaterThan(0);
     expect(progress.some((line) => line.includes('img41.jpg'))).toBe(true);
+    expect(await store.vectors.count('actor_faces')).toBe(5);
   });
 });
