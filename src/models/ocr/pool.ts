@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { ModelIntegrityError } from '../runtime.js';
 import type { RawImage } from '../types.js';
 import { OcrEngine, sortReadingOrder } from './engine.js';
 import type { TextCrop, TextLine } from './types.js';
@@ -158,7 +159,9 @@ export type WorkerRequest =
   | { id: number; kind: 'detect'; image: RawImage }
   | { id: number; kind: 'recognize'; crops: TextCrop[] };
 
-export type WorkerReply = { id: number; ok: true; result: TextCrop[] | TextLine[] } | { id: number; ok: false; error: string };
+export type WorkerReply =
+  | { id: number; ok: true; result: TextCrop[] | TextLine[] }
+  | { id: number; ok: false; error: string; integrity: boolean };
 
 /** A worker thread with its own ONNX sessions (onnxruntime-node runs inference on the calling thread). */
 export class ThreadExecutor implements OcrExecutor {
@@ -174,7 +177,8 @@ export class ThreadExecutor implements OcrExecutor {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if (reply.ok) waiter?.resolve(reply.result);
-      else waiter?.reject(new Error(reply.error));
+      // A missing or altered model keeps its type across the thread boundary: callers skip on it.
+      else waiter?.reject(reply.integrity ? new ModelIntegrityError(reply.error) : new Error(reply.error));
     });
     this.worker.on('error', (error) => this.failAll(error));
     this.worker.on('exit', (code) => this.failAll(new Error(`OCR worker exited with code ${code}`)));

@@ -1,0 +1,284 @@
+// The `ocr` stage: burned-in subtitles and other on-screen text, read from one grey frame stream.
+//  - Subtitles: the bottom band is watched at BAND_FPS; a frame goes to OCR only when the band's
+//    block signature changed since the last OCR'd frame and has settled (seed 003: dedupe before
+//    the heavy model). Readings merge into cues whose boundaries are the band-change onsets, so
+//    they are accurate to one sample. Kind SUBTITLE.
+//  - On-screen text (titles, signs): the frame at each shot's keyframe time, skipped when it looks
+//    like the previous OCR'd keyframe; lines that are subtitles are left out. Kind ON_SCREEN_TEXT.
+// Everything is written as OCR cues with catalog.replaceCues, so a re-run replaces cleanly.
+import { availableParallelism } from 'node:os';
+import type { CueRecord, SegmentRecord } from '../domain.js';
+import { streamFrames, type RawFrame } from '../media/frames.js';
+import { sharedOcrPool } from '../models/ocr/pool.js';
+import type { TextLine } from '../models/ocr/types.js';
+import { ModelIntegrityError } from '../models/runtime.js';
+import type { RawImage } from '../models/types.js';
+import type { Stage, StageContext } from './stage.js';
+import {
+  BandLocator,
+  BandWatcher,
+  CueAssembler,
+  isSubtitleLike,
+  regionChanged,
+  regionSignature,
+  sameLine,
+  type Band,
+  type RegionSignature,
+  type TimedText,
+} from './subtitle-band.js';
+
+/** Band samples per second: cue boundaries land within 1/BAND_FPS of the true change. */
+export const BAND_FPS = 10;
+/** Decoded width: subtitle glyphs stay ~20+ px high at 960 for 1080p sources. */
+export const OCR_DECODE_WIDTH = 960;
+/** A band still changing after this long (motion behind the text) is read anyway. */
+const MAX_SETTLE_SEC = 0.5;
+/** Cues shorter than this are flashes between two subtitles, not lines. */
+const MIN_CUE_SEC = 0.25;
+/** Subtitle lines read with less confidence are dropped (noise in busy backgrounds). */
+const MIN_SUBTITLE_SCORE = 0.75;
+/** On-screen text needs more confidence: keyframes of busy scenes hold many false lines. */
+const MIN_ON_SCREEN_SCORE = 0.85;
+/** Band readings between two looks at where subtitles were found, until the band is located. */
+const LOCATE_EVERY_READINGS = 4;
+/** Without shots, one keyframe every this many seconds. */
+const KEYFRAME_FALLBACK_SEC = 5;
+
+export interface OcrStageOutput {
+  /** Why nothing was read (models missing); absent when the stage ran. */
+  skipped?: string;
+  subtitleCues: number;
+  onScreenCues: number;
+  band: Band & { located: boolean };
+  sampleFps: number;
+  decodeWidth: number;
+  /** Band frames decoded vs band frames that reached OCR (the rest were near-duplicates). */
+  framesSampled: number;
+  framesOcr: number;
+  /** Shot keyframes looked at vs keyframes that reached OCR. */
+  keyframes: number;
+  keyframesOcr: number;
+}
+
+export interface OcrReader {
+  read(image: RawImage): Promise<TextLine[]>;
+  readonly size: number;
+}
+
+export interface OcrStageDeps {
+  reader(ctx: StageContext): OcrReader;
+  frames(ctx: StageContext, request: { fps: number; width: number }): AsyncIterable<RawFrame>;
+}
+
+const defaultDeps: OcrStageDeps = {
+  // One worker per core but one, so ffmpeg keeps a core to decode.
+  reader: () => sharedOcrPool(Math.max(1, availableParallelism() - 1)),
+  frames: (ctx, request) =>
+    streamFrames(ctx.media, ctx.video.path, { fps: request.fps, width: request.width, pixFmt: 'gray', signal: ctx.signal }),
+};
+
+interface KeySlot {
+  start: number;
+  end: number;
+  time: number;
+}
+
+interface PendingRead<T> {
+  meta: T;
+  lines: Promise<TextLine[]>;
+}
+
+/** Rows [top, bottom) of a grey frame as an image. */
+function rowsOf(frame: RawFrame, band: Band): RawImage {
+  const data = new Uint8Array(frame.data.subarray(band.top * frame.width, band.bottom * frame.width));
+  return { data, width: frame.width, height: band.bottom - band.top, channels: 1 };
+}
+
+function wholeFrame(frame: RawFrame): RawImage {
+  return { data: new Uint8Array(frame.data), width: frame.width, height: frame.height, channels: 1 };
+}
+
+function segmentFinder(segments: readonly SegmentRecord[]): (time: number) => string | null {
+  return (time) => {
+    let lo = 0;
+    let hi = segments.length - 1;
+    let found: SegmentRecord | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (segments[mid]!.start <= time + 1e-6) {
+        found = segments[mid]!;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return (found ?? segments[0])?.id ?? null;
+  };
+}
+
+function keySlots(shots: readonly { start: number; end: number; keyframeTime: number }[], durationSec: number): KeySlot[] {
+  if (shots.length > 0) return shots.map((s) => ({ start: s.start, end: s.end, time: s.keyframeTime }));
+  const slots: KeySlot[] = [];
+  for (let start = 0; start < durationSec; start += KEYFRAME_FALLBACK_SEC) {
+    const end = Math.min(durationSec, start + KEYFRAME_FALLBACK_SEC);
+    slots.push({ start, end, time: (start + end) / 2 });
+  }
+  return slots;
+}
+
+/** Same line on consecutive keyframes (adjacent slots) → one cue across them. */
+function mergeOnScreen(readings: { slot: KeySlot; texts: string[] }[]): TimedText[] {
+  const cues: TimedText[] = [];
+  let open: TimedText[] = [];
+  for (const { slot, texts } of readings) {
+    const next: TimedText[] = [];
+    for (const text of texts) {
+      const continued = open.find((cue) => Math.abs(cue.end - slot.start) < 1e-3 && sameLine(cue.text, text));
+      if (continued) {
+        continued.end = slot.end;
+        open = open.filter((c) => c !== continued);
+        next.push(continued);
+      } else {
+        const cue = { start: slot.start, end: slot.end, text };
+        cues.push(cue);
+        next.push(cue);
+      }
+    }
+    open = next;
+  }
+  return cues;
+}
+
+export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unknown, OcrStageOutput> {
+  const deps: OcrStageDeps = { ...defaultDeps, ...overrides };
+  return {
+    name: 'ocr',
+    weight: 3,
+    async run(ctx) {
+      const { video, store, log } = ctx;
+      const width = Math.min(OCR_DECODE_WIDTH, video.width || OCR_DECODE_WIDTH);
+      const reader = deps.reader(ctx);
+      const slots = keySlots(await store.catalog.getShots(video.id), video.durationSec);
+      const segmentOf = segmentFinder(await store.catalog.getSegmentsOfVideo(video.id));
+      const output: OcrStageOutput = {
+        subtitleCues: 0,
+        onScreenCues: 0,
+        band: { top: 0, bottom: 0, located: false },
+        sampleFps: BAND_FPS,
+        decodeWidth: width,
+        framesSampled: 0,
+        framesOcr: 0,
+        keyframes: 0,
+        keyframesOcr: 0,
+      };
+
+      let locator: BandLocator | null = null;
+      let frameWidth = width;
+      const bandReads: PendingRead<{ onset: number; top: number }>[] = [];
+      let fedReadings = 0;
+      const keyReads: PendingRead<{ slot: KeySlot }>[] = [];
+      const inFlight = new Set<Promise<unknown>>();
+      // Bounded look-ahead: decoding may run ahead of OCR by a few frames, not the whole video.
+      const submit = async (image: RawImage): Promise<{ lines: Promise<TextLine[]> }> => {
+        while (inFlight.size >= reader.size * 3) await Promise.race(inFlight);
+        const lines = reader.read(image);
+        const settled = lines.then(
+          () => undefined,
+          () => undefined,
+        );
+        inFlight.add(settled);
+        void settled.then(() => inFlight.delete(settled));
+        // Wrapped: awaiting the slot must not await the reading itself.
+        return { lines };
+      };
+
+      const watcher = new BandWatcher(MAX_SETTLE_SEC);
+      let lastKeyRead: { signature: RegionSignature; lines: Promise<TextLine[]> } | null = null;
+      let slotIndex = 0;
+      let lastTime = 0;
+
+      try {
+        for await (const frame of deps.frames(ctx, { fps: BAND_FPS, width })) {
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          output.framesSampled++;
+          lastTime = frame.time;
+          frameWidth = frame.width;
+          locator ??= new BandLocator(frame.height);
+          const reading = watcher.next(frame, locator);
+          if (reading) {
+            output.framesOcr++;
+            const { lines } = await submit(rowsOf(frame, reading.band));
+            bandReads.push({ meta: { onset: reading.onset, top: reading.band.top }, lines });
+            // Until the band is located, wait for the readings every few frames and learn from
+            // them in order, so where the band moves does not depend on how fast OCR ran.
+            if (!locator.isLocated && bandReads.length % LOCATE_EVERY_READINGS === 0) {
+              for (; fedReadings < bandReads.length; fedReadings++) {
+                for (const line of await bandReads[fedReadings]!.lines) {
+                  if (line.score < MIN_SUBTITLE_SCORE || !isSubtitleLike(line.quad, frame.width)) continue;
+                  const ys = line.quad.map((p) => p[1] + bandReads[fedReadings]!.meta.top);
+                  locator.observe(Math.min(...ys), Math.max(...ys));
+                }
+              }
+            }
+          }
+
+          // The first frame at or after each shot's keyframe time stands for the shot.
+          while (slotIndex < slots.length && frame.time + 0.5 / BAND_FPS >= slots[slotIndex]!.time) {
+            const slot = slots[slotIndex++]!;
+            output.keyframes++;
+            const whole = regionSignature(frame.data, frame.width, { top: 0, bottom: frame.height });
+            if (lastKeyRead && !regionChanged(lastKeyRead.signature, whole)) {
+              keyReads.push({ meta: { slot }, lines: lastKeyRead.lines });
+              continue;
+            }
+            output.keyframesOcr++;
+            const { lines } = await submit(wholeFrame(frame));
+            lastKeyRead = { signature: whole, lines };
+            keyReads.push({ meta: { slot }, lines });
+          }
+          ctx.reportProgress(video.durationSec > 0 ? Math.min(0.99, frame.time / video.durationSec) : 0);
+        }
+
+        const assembler = new CueAssembler(MIN_CUE_SEC);
+        for (const read of bandReads) {
+          const lines = (await read.lines).filter((l) => l.score >= MIN_SUBTITLE_SCORE && isSubtitleLike(l.quad, frameWidth));
+          assembler.observe(read.meta.onset, lines.map((l) => l.text).join('\n'), Math.min(1, ...lines.map((l) => l.score)));
+        }
+        assembler.close(Math.max(lastTime + 1 / BAND_FPS, video.durationSec || 0));
+
+        const finalBand = locator?.band ?? { top: 0, bottom: 0 };
+        const onScreenReadings: { slot: KeySlot; texts: string[] }[] = [];
+        for (const read of keyReads) {
+          const lines = await read.lines;
+          const texts = lines
+            .filter((l) => l.score >= MIN_ON_SCREEN_SCORE)
+            .filter((l) => {
+              const centreY = l.quad.reduce((sum, p) => sum + p[1], 0) / 4;
+              const inBand = centreY >= finalBand.top && centreY < finalBand.bottom;
+              return !(inBand && isSubtitleLike(l.quad, frameWidth));
+            })
+            .map((l) => l.text);
+          onScreenReadings.push({ slot: read.meta.slot, texts });
+        }
+        const onScreen = mergeOnScreen(onScreenReadings);
+
+        const cues: CueRecord[] = [
+          ...assembler.cues.map((cue, i) => ({ ...cue, id: `${video.id}_ocrsub_${i}`, kind: 'SUBTITLE' as const })),
+          ...onScreen.map((cue, i) => ({ ...cue, id: `${video.id}_ocrtext_${i}`, kind: 'ON_SCREEN_TEXT' as const })),
+        ].map((cue) => ({ ...cue, videoId: video.id, segmentId: segmentOf(cue.start), source: 'OCR' as const, lang: null }));
+        await store.catalog.replaceCues(video.id, ['OCR'], cues);
+
+        output.subtitleCues = assembler.cues.length;
+        output.onScreenCues = onScreen.length;
+        output.band = { ...finalBand, located: locator?.isLocated ?? false };
+        log.info(output, 'ocr stage done');
+        return output;
+      } catch (err) {
+        if (!(err instanceof ModelIntegrityError)) throw err;
+        // Missing or altered OCR models: the video is still indexed, without OCR text.
+        log.warn({ err: err.message }, 'ocr stage skipped');
+        return { ...output, skipped: err.message };
+      }
+    },
+  };
+}
+
+export const ocrStage = createOcrStage();

@@ -1,0 +1,250 @@
+// The cheap half of burned-in subtitle reading: where the subtitle band is, whether its content
+// changed since the last frame that went to OCR (frame difference on a coarse block signature,
+// so near-duplicates never reach the heavy model), and how OCR readings of consecutive changes
+// merge into timed cues.
+import { distance } from 'fastest-levenshtein';
+import type { Quad } from '../models/ocr/types.js';
+import { normalizeText } from '../text/normalize.js';
+
+/** Rows [top, bottom) of the frame that hold subtitles. */
+export interface Band {
+  top: number;
+  bottom: number;
+}
+
+/** Where subtitles sit before any were seen: the bottom of the frame, with room for two lines. */
+export const DEFAULT_BAND_SHARE = 0.3;
+/** Subtitle boxes seen before the band narrows to where they actually are. */
+const BOXES_TO_LOCATE_BAND = 5;
+
+/**
+ * Learns the subtitle band from detector hits: starts as the bottom DEFAULT_BAND_SHARE of the
+ * frame, then narrows to the rows subtitle lines were found in, padded by a line height on each
+ * side so a second line above still fits. A narrower band means background motion triggers OCR
+ * less often.
+ */
+export class BandLocator {
+  private readonly boxes: { top: number; bottom: number }[] = [];
+  private located: Band | null = null;
+
+  constructor(private readonly frameHeight: number) {}
+
+  get band(): Band {
+    return this.located ?? { top: Math.floor(this.frameHeight * (1 - DEFAULT_BAND_SHARE)), bottom: this.frameHeight };
+  }
+
+  /** True once the band comes from observed subtitles rather than the default. */
+  get isLocated(): boolean {
+    return this.located !== null;
+  }
+
+  observe(boxTop: number, boxBottom: number): void {
+    if (this.located) return;
+    this.boxes.push({ top: boxTop, bottom: boxBottom });
+    if (this.boxes.length < BOXES_TO_LOCATE_BAND) return;
+    const heights = this.boxes.map((b) => b.bottom - b.top).sort((a, b) => a - b);
+    const lineHeight = heights[Math.floor(heights.length / 2)]!;
+    const top = Math.min(...this.boxes.map((b) => b.top)) - lineHeight * 1.2;
+    const bottom = Math.max(...this.boxes.map((b) => b.bottom)) + lineHeight * 0.5;
+    const fallback = this.band;
+    // Never wider than the default band: a stray hit high up must not make the band the whole frame.
+    this.located = {
+      top: Math.max(fallback.top, Math.floor(top)),
+      bottom: Math.min(this.frameHeight, Math.ceil(bottom)),
+    };
+  }
+}
+
+/** A coarse picture of a region: per block, mean brightness and mean edge strength. */
+export interface RegionSignature {
+  blocks: Float32Array;
+}
+
+const BLOCK = 8;
+
+/** Signature of rows [band.top, band.bottom) of a grey frame. */
+export function regionSignature(grey: Uint8Array, width: number, band: Band): RegionSignature {
+  const cols = Math.max(1, Math.floor(width / BLOCK));
+  const rows = Math.max(1, Math.floor((band.bottom - band.top) / BLOCK));
+  const blocks = new Float32Array(cols * rows * 2);
+  for (let by = 0; by < rows; by++) {
+    for (let bx = 0; bx < cols; bx++) {
+      let sum = 0;
+      let edges = 0;
+      for (let y = 0; y < BLOCK; y++) {
+        const row = (band.top + by * BLOCK + y) * width + bx * BLOCK;
+        for (let x = 0; x < BLOCK; x++) {
+          const v = grey[row + x]!;
+          sum += v;
+          // Horizontal gradient: glyph strokes are dense in it, smooth backgrounds are not.
+          if (x + 1 < BLOCK) edges += Math.abs(grey[row + x + 1]! - v);
+        }
+      }
+      const i = (by * cols + bx) * 2;
+      blocks[i] = sum / (BLOCK * BLOCK);
+      blocks[i + 1] = edges / (BLOCK * (BLOCK - 1));
+    }
+  }
+  return { blocks };
+}
+
+/** Brightness or edge change of one block that counts as "this block changed". */
+const BLOCK_CHANGE = 12;
+/** Share of changed blocks that makes the region changed (a short line swapped for another still trips it). */
+const CHANGED_SHARE = 0.02;
+
+/** Share of blocks whose brightness or edge strength changed (1 when the regions differ in size). */
+export function regionChangeShare(a: RegionSignature, b: RegionSignature): number {
+  if (a.blocks.length !== b.blocks.length) return 1;
+  let changed = 0;
+  const count = a.blocks.length / 2;
+  for (let i = 0; i < a.blocks.length; i += 2) {
+    if (Math.abs(a.blocks[i]! - b.blocks[i]!) > BLOCK_CHANGE || Math.abs(a.blocks[i + 1]! - b.blocks[i + 1]!) > BLOCK_CHANGE) changed++;
+  }
+  return changed / count;
+}
+
+export function regionChanged(a: RegionSignature, b: RegionSignature): boolean {
+  return regionChangeShare(a, b) > CHANGED_SHARE;
+}
+
+/** A subtitle line is centred (or spans much of the width); corner logos and captions are not. */
+export function isSubtitleLike(quad: Quad, frameWidth: number): boolean {
+  const xs = quad.map((p) => p[0]);
+  const left = Math.min(...xs);
+  const right = Math.max(...xs);
+  const centre = (left + right) / 2;
+  return Math.abs(centre - frameWidth / 2) < frameWidth * 0.15 || right - left > frameWidth * 0.5;
+}
+
+/** Normalised edit distance of two texts (0 same … 1 different), on search-normalised text. */
+export function textDistance(a: string, b: string): number {
+  const na = normalizeText(a);
+  const nb = normalizeText(b);
+  if (!na && !nb) return 0;
+  return distance(na, nb) / Math.max(na.length, nb.length);
+}
+
+/** Two readings closer than this are the same line read twice (OCR jitter, background change). */
+export const SAME_LINE_DISTANCE = 0.3;
+
+/**
+ * Same line: close in edit distance, or one reading is a large part of the other (a reading
+ * during motion that lost the first characters).
+ */
+export function sameLine(a: string, b: string): boolean {
+  if (textDistance(a, b) <= SAME_LINE_DISTANCE) return true;
+  const na = normalizeText(a);
+  const nb = normalizeText(b);
+  const [short, long] = na.length <= nb.length ? [na, nb] : [nb, na];
+  return short.length >= 2 && short.length >= long.length / 2 && long.includes(short);
+}
+
+export interface TimedText {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/**
+ * Turns "from time t the band reads X" observations into cues: equal consecutive readings
+ * merge, the most confident reading names the cue, and each cue ends where the next change began.
+ */
+export class CueAssembler {
+  private current: { start: number; text: string; score: number } | null = null;
+  readonly cues: TimedText[] = [];
+
+  constructor(private readonly minDurationSec: number) {}
+
+  /** The band content from `time` on; text '' means no subtitle. */
+  observe(time: number, text: string, score: number): void {
+    const current = this.current;
+    if (current && text && sameLine(current.text, text)) {
+      // The longer of two readings of one line lost fewer characters; confidence breaks ties.
+      if (text.length > current.text.length || (text.length === current.text.length && score > current.score)) Object.assign(current, { text, score });
+      return;
+    }
+    this.close(time);
+    this.current = text ? { start: time, text, score } : null;
+  }
+
+  /** Ends the open cue at `time` (the end of the video, or the next change). */
+  close(time: number): void {
+    const current = this.current;
+    this.current = null;
+    if (current && time - current.start >= this.minDurationSec) this.cues.push({ start: current.start, end: time, text: current.text });
+  }
+}
+
+/** A grey frame (one byte per pixel). */
+export interface GreyFrame {
+  time: number;
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A band crop that should go to OCR, and when its content most likely began. */
+export interface BandReading {
+  band: Band;
+  onset: number;
+}
+
+/**
+ * Decides which sampled frames' bands reach OCR. A band that differs from the last OCR'd one is
+ * read once it has settled (equal to the previous sample), or after `maxSettleSec` when motion
+ * behind the text never lets it settle. The reading's onset is the sample whose band changed most
+ * beyond what the picture just above it changed: motion and cuts change both, a subtitle switch
+ * changes the band alone.
+ */
+export class BandWatcher {
+  private active: Band | null = null;
+  private lastRead: RegionSignature | null = null;
+  private previous: { band: RegionSignature; above: RegionSignature } | null = null;
+  private onset: number | null = null;
+  private sharpest: { time: number; share: number } | null = null;
+
+  constructor(private readonly maxSettleSec: number) {}
+
+  /** Where subtitles were found, once known. */
+  get band(): Band | null {
+    return this.active;
+  }
+
+  next(frame: GreyFrame, locator: BandLocator): BandReading | null {
+    const band = (this.active ??= locator.band);
+    const signature = regionSignature(frame.data, frame.width, band);
+    const height = band.bottom - band.top;
+    const above = regionSignature(frame.data, frame.width, { top: Math.max(0, band.top - height), bottom: band.top });
+    const previous = this.previous;
+    this.previous = { band: signature, above };
+    if (this.lastRead && !regionChanged(this.lastRead, signature)) {
+      this.onset = null;
+      this.sharpest = null;
+      return null;
+    }
+    const jump = !this.lastRead ? Infinity : previous ? regionChangeShare(previous.band, signature) - regionChangeShare(previous.above, above) : 0;
+    this.onset ??= frame.time;
+    if (!this.sharpest || jump > this.sharpest.share) this.sharpest = { time: frame.time, share: jump };
+    const settled = previous !== null && !regionChanged(previous.band, signature);
+    if (!settled && frame.time - this.onset < this.maxSettleSec) return null;
+
+    const reading = { band, onset: this.sharpest.time };
+    this.lastRead = signature;
+    this.onset = null;
+    this.sharpest = null;
+    // Move to a newly located band only here, where the baseline is re-taken anyway: moving
+    // between readings would hide a change that happens in the same frame.
+    const located = locator.band;
+    if (located.top !== band.top || located.bottom !== band.bottom) {
+      this.active = located;
+      this.lastRead = regionSignature(frame.data, frame.width, located);
+      const locatedHeight = located.bottom - located.top;
+      this.previous = {
+        band: this.lastRead,
+        above: regionSignature(frame.data, frame.width, { top: Math.max(0, located.top - locatedHeight), bottom: located.top }),
+      };
+    }
+    return reading;
+  }
+}

@@ -1,0 +1,83 @@
+// The `ocr` stage on a real video with burned-in Chinese subtitles (../shared/data/derived/
+// burned_subs), run directly on a fake store: cues, their timing against the .srt the subtitles
+// were burned from, and the dedupe before the heavy model.
+import { readFile } from 'node:fs/promises';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createOcrStage, type OcrStageOutput } from '../../src/indexers/ocr.js';
+import type { StageContext } from '../../src/indexers/stage.js';
+import { probeMedia } from '../../src/media/probe.js';
+import { resolveMediaTools } from '../../src/media/tools.js';
+import { ModelIntegrityError } from '../../src/models/runtime.js';
+import { textDistance } from '../../src/indexers/subtitle-band.js';
+import { createFakeStore, makeVideo, type FakeStore } from '../helpers/fake-store.js';
+import { sharedData } from '../helpers/shared-data.js';
+
+const burned = sharedData('derived/burned_subs/tos_clip_zh_burned.mp4');
+const srt = sharedData('derived/burned_subs/tos_clip_zh.srt');
+
+function parseSrt(text: string): { start: number; end: number; text: string }[] {
+  const time = (t: string): number => {
+    const [h, m, s] = t.replace(',', '.').split(':').map(Number) as [number, number, number];
+    return h * 3600 + m * 60 + s;
+  };
+  return text
+    .trim()
+    .split(/\r?\n\r?\n/)
+    .map((block) => block.split(/\r?\n/))
+    .map((lines) => {
+      const [from, to] = lines[1]!.split(' --> ') as [string, string];
+      return { start: time(from), end: time(to), text: lines.slice(2).join('') };
+    });
+}
+
+async function contextFor(file: string, store: FakeStore): Promise<StageContext> {
+  const media = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
+  const probe = await probeMedia(media, file);
+  const video = makeVideo({ path: file, durationSec: probe.durationSec, width: probe.width, height: probe.height, fps: probe.fps, status: 'INDEXING' });
+  await store.catalog.putVideo(video);
+  return {
+    video,
+    store,
+    media,
+    config: loadConfig({}, process.cwd()),
+    log: pino({ level: 'silent' }),
+    signal: new AbortController().signal,
+    reportProgress: () => undefined,
+  };
+}
+
+describe.skipIf(!burned || !srt)('ocr stage on burned-in subtitles', () => {
+  it('recovers every subtitle line with boundaries near the true ones, OCRing few frames', async () => {
+    const store = createFakeStore();
+    const ctx = await contextFor(burned!, store);
+    const output: OcrStageOutput = await createOcrStage().run(ctx, undefined);
+    const truth = parseSrt(await readFile(srt!, 'utf8'));
+    const cues = await store.catalog.getCues(ctx.video.id, ['SUBTITLE']);
+    console.info('[ocr stage]', JSON.stringify(output), JSON.stringify(cues.map((c) => [c.start, c.end, c.text])));
+
+    expect(output.skipped).toBeUndefined();
+    for (const line of truth) {
+      const match = cues.find((c) => c.start < line.end && c.end > line.start && textDistance(c.text, line.text) <= 0.2);
+      expect(match, `cue "${line.text}"`).toBeDefined();
+      // Boundaries within a few samples of the truth (the sampling step is 0.1 s).
+      expect(Math.abs(match!.start - line.start)).toBeLessThan(0.35);
+      expect(Math.abs(match!.end - line.end)).toBeLessThan(0.35);
+      expect(match!.source).toBe('OCR');
+    }
+    // Dedupe before the heavy model: most sampled frames never reach OCR.
+    expect(output.framesOcr).toBeLessThan(output.framesSampled / 3);
+  });
+
+  it('skips, without failing the job, when the OCR models cannot be loaded', async () => {
+    const store = createFakeStore();
+    const ctx = await contextFor(burned!, store);
+    const stage = createOcrStage({
+      reader: () => ({ size: 1, read: async () => Promise.reject(new ModelIntegrityError('model file altered')) }),
+    });
+    const output = await stage.run(ctx, undefined);
+    expect(output.skipped).toMatch(/altered/);
+    expect(await store.catalog.getCues(ctx.video.id)).toEqual([]);
+  });
+});
