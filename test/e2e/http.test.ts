@@ -152,6 +152,17 @@ describe('HTTP server over an in-memory store', () => {
     expect((await range.arrayBuffer()).byteLength).toBe(100);
   });
 
+  it('PAYLOAD_TOO_LARGE for a multipart request with too many files', async () => {
+    const files = 21;
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: 'mutation($f: [Upload!]) { noop(f: $f) }', variables: { f: Array(files).fill(null) } }));
+    form.set('map', JSON.stringify(Object.fromEntries(Array.from({ length: files }, (_, i) => [String(i), [`variables.f.${i}`]]))));
+    for (let i = 0; i < files; i += 1) form.set(String(i), new Blob(['x']), `f${i}.txt`);
+    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'apollo-require-preflight': '1', authorization: 'Bearer e-key' }, body: form });
+    expect(res.status).toBe(413);
+    expect(firstCode((await res.json()) as GraphqlBody)).toBe('PAYLOAD_TOO_LARGE');
+  });
+
   it('PAYLOAD_TOO_LARGE for an oversized JSON body', async () => {
     const res = await post(server.url, { query: '{ videos { totalCount } }', variables: { pad: 'x'.repeat(9 * 1024 * 1024) } }, { authorization: 'Bearer s-key' });
     expect(res.status).toBe(413);
