@@ -365,6 +365,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await hitIds('打破')).toEqual([]);
         expect(await hitIds('fresh')).toEqual(['n1']);
         expect(await hitIds('rain')).toEqual(['en3']);
+        // The same document id re-upserted into another segment moves there.
+        await store.text.upsert([textDoc('en3', 'v3', 7, 'rain later')]);
+        const moved = await store.text.search(query('rain'));
+        expect(moved.total).toBe(1);
+        expect(moved.hits[0]!.doc).toEqual(textDoc('en3', 'v3', 7, 'rain later'));
       });
     });
 

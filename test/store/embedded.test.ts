@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/store/embedded/db.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
+import { EmbeddedTextIndex } from '../../src/store/embedded/text-index.js';
 import type { Store } from '../../src/store/interfaces.js';
 import { describeStoreConformance, structure, textDoc, video } from './conformance.js';
 
@@ -123,6 +124,28 @@ describe('embedded store', () => {
     }
     expect(claimed).toHaveLength(10);
     expect(new Set(claimed).size).toBe(10);
+  });
+
+  it('ranks only the newest matches of a very common query, keeping the total exact', async () => {
+    const store = await open();
+    const db = new Database(path.join(dir, 'nested', 'data', DATABASE_FILE));
+    try {
+      const text = new EmbeddedTextIndex(db, 4);
+      // Older segments hold the better (shorter) matches; the window sees only the 4 newest docs.
+      await text.upsert(Array.from({ length: 10 }, (_, i) => textDoc(`d${i}`, 'v1', i, i < 5 ? 'rain' : `rain and ${'more words '.repeat(i)}`)));
+      await text.upsert([textDoc('d10', 'v1', 9, 'rain again in the same segment as d9')]);
+      const windowed = await text.search({ query: 'rain', limit: 3, offset: 0 });
+      expect(windowed.total).toBe(10);
+      expect(windowed.hits.map((h) => h.doc.segmentId).every((id) => ['v1-seg7', 'v1-seg8', 'v1-seg9'].includes(id))).toBe(true);
+      // A filter that leaves too little of the window ranks every match instead (equal scores: newest first).
+      const filtered = await text.search({ query: 'rain', limit: 3, offset: 0, to: 25 });
+      expect(filtered.hits.map((h) => h.doc.id)).toEqual(['d2', 'd1', 'd0']);
+      expect(filtered.total).toBe(3);
+      // Without a window the best (shortest) matches win.
+      expect((await store.text.search({ query: 'rain', limit: 3, offset: 0 })).hits.map((h) => h.doc.id)).toEqual(['d4', 'd3', 'd2']);
+    } finally {
+      db.close();
+    }
   });
 
   it('applies only the migrations a database has not seen, and refuses a newer schema', async () => {

@@ -4,7 +4,6 @@
 import { stemmer } from 'stemmer';
 import { normalizeText, type QueryTerms } from './text-tokens.js';
 
-const CJK_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 /** Letters/digits outside the CJK scripts (those are matched as substrings instead). */
 const LATIN_WORD = /(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}])[\p{L}\p{N}])+/gu;
 
@@ -44,7 +43,7 @@ export function highlight(original: string, terms: QueryTerms, prefixes = false)
   const { text, origin } = normalizeWithOrigin(original);
   const ranges: [number, number][] = [];
 
-  const cjkNeedles = new Set([...terms.cjkRuns, ...terms.words.filter((w) => CJK_CHAR.test(w))]);
+  const cjkNeedles = new Set(terms.cjkRuns.flatMap(({ run, words }) => [run, ...words]));
   for (const needle of cjkNeedles) {
     for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) ranges.push([at, at + needle.length]);
   }

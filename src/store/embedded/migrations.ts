@@ -79,6 +79,12 @@ CREATE TABLE artifacts (
   PRIMARY KEY (video_id, stage)
 );
 
+-- Segments of text documents get a number; a document's rowid is (segment number << 16) + slot, so
+-- the FTS index alone can collapse hits and count distinct segments (rowid >> 16), with no join.
+CREATE TABLE text_segments (
+  seg_no INTEGER PRIMARY KEY,
+  segment_id TEXT NOT NULL UNIQUE
+);
 CREATE TABLE text_docs (
   rowid INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,

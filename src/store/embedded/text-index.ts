@@ -7,6 +7,15 @@ import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
 import { highlight } from './highlight.js';
 import { cjkRuns, ftsString, gramsPhrase, indexTokens, queryTerms, type QueryTerms } from './text-tokens.js';
 
+/** Document slots per segment: rowid = (segment number << SLOT_BITS) + slot. */
+const SLOT_BITS = 16;
+const SLOTS = 1 << SLOT_BITS;
+/**
+ * Queries matching more documents than this rank only the newest this-many of them: bm25 costs
+ * time per matching document, and a query that common (a stop word) has no better answer anyway.
+ * The total stays exact.
+ */
+export const RANK_WINDOW = 50_000;
 /** Ranked documents read per search at least; collapsing per segment needs some slack. */
 const MIN_CANDIDATES = 256;
 /** Candidates per requested hit (offset + limit), for segments with many matching docs. */
@@ -27,8 +36,10 @@ interface DocRow {
   series: string | null;
 }
 
-interface RankedRow extends DocRow {
-  rank: number;
+interface Filter {
+  /** `AND …` clauses over text_docs d, or '' when the query has no filter. */
+  sql: string;
+  params: (string | number)[];
 }
 
 function toDoc(row: DocRow): TextDocument {
@@ -45,10 +56,9 @@ function toDoc(row: DocRow): TextDocument {
   };
 }
 
-/** One query term: a word, or for Chinese also the exact substring (jieba may cut the text differently). */
-function termExpression(word: string): string {
-  const word_ = `(words : ${ftsString(word)})`;
-  return cjkRuns(word).length > 0 ? `(${word_} OR ${gramsPhrase(word)})` : word_;
+/** A word in the jieba column, or (for Chinese) the exact substring: jieba may cut text and query differently. */
+function wordOrSubstring(word: string): string {
+  return [...word].length > 1 && cjkRuns(word).length > 0 ? `((words : ${ftsString(word)}) OR ${gramsPhrase(word)})` : `(words : ${ftsString(word)})`;
 }
 
 interface MatchPlan {
@@ -56,20 +66,33 @@ interface MatchPlan {
   prefixes: boolean;
 }
 
-/** The FTS5 MATCH expressions to try in order, or none when the query has no searchable term. */
+/**
+ * The FTS5 MATCH expressions to try in order, or none when the query has no searchable term.
+ * Strict: every CJK run as all its words or as an exact substring, AND every other term (a
+ * hyphenated term is a phrase). Loose: any multi-character word, any term as a prefix.
+ */
 function matchPlans(terms: QueryTerms): MatchPlan[] {
-  if (terms.words.length === 0) return [];
-  const expressions = terms.words.map(termExpression);
-  const plans: MatchPlan[] = [{ match: expressions.join(' AND '), prefixes: false }];
-  const latinPrefixes = terms.latinWords.map((w) => `(words : ${ftsString(w)}*)`);
-  if (expressions.length > 1 || latinPrefixes.length > 0) {
-    plans.push({ match: [...expressions, ...latinPrefixes].join(' OR '), prefixes: true });
+  const runs = terms.cjkRuns.map(({ run, words }) => {
+    const substring = gramsPhrase(run);
+    return words.length ? `((words : ${words.map(ftsString).join(' AND ')}) OR ${substring})` : substring;
+  });
+  const latin = terms.latinTerms.map((term) => `(words : ${ftsString(term)})`);
+  const strict = [...runs, ...latin];
+  if (strict.length === 0) return [];
+  const plans: MatchPlan[] = [{ match: strict.join(' AND '), prefixes: false }];
+  const looseWords = terms.cjkRuns.flatMap(({ words }) => words.filter((w) => [...w].length > 1)).map(wordOrSubstring);
+  const loose = [...new Set([...looseWords, ...terms.latinTerms.map((term) => `(words : ${ftsString(term)}*)`)])];
+  if (loose.length > 0 && (strict.length > 1 || loose.length > 1 || terms.latinTerms.length > 0)) {
+    plans.push({ match: loose.join(' OR '), prefixes: true });
   }
   return plans;
 }
 
 export class EmbeddedTextIndex implements TextIndex {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly rankWindow = RANK_WINDOW,
+  ) {}
 
   async upsert(docs: readonly TextDocument[]): Promise<void> {
     this.db.transaction(() => this.write(docs))();
@@ -91,47 +114,72 @@ export class EmbeddedTextIndex implements TextIndex {
     const filter = this.filterSql(query);
     const wanted = query.offset + query.limit;
     for (const plan of matchPlans(terms)) {
+      const matching = (this.db.prepare('SELECT count(*) AS n FROM text_fts WHERE text_fts MATCH ?').get(plan.match) as { n: number }).n;
+      if (matching === 0) continue;
+      let fromRowid = matching > this.rankWindow ? this.newestRowids(plan.match, this.rankWindow) : 0;
       let cap = Math.max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT);
       for (;;) {
-        const rows = this.db
-          .prepare(
-            `SELECT d.*, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
-             WHERE text_fts MATCH ? ${filter.sql} ORDER BY rank, d.rowid LIMIT ?`,
-          )
-          .all(plan.match, ...filter.params, cap) as RankedRow[];
-        if (rows.length === 0) break;
-        const best = new Map<string, RankedRow>();
-        for (const row of rows) if (!best.has(row.segment_id)) best.set(row.segment_id, row);
-        const exhausted = rows.length < cap;
-        // Not enough distinct segments among the candidates for this page: read deeper.
-        if (!exhausted && best.size < wanted) {
-          cap *= 4;
+        const ranked = this.ranked(plan.match, filter, fromRowid, cap);
+        const best = new Map<number, { rowid: number; rank: number }>();
+        for (const row of ranked) {
+          const segment = Math.floor(row.rowid / SLOTS);
+          if (!best.has(segment)) best.set(segment, row);
+        }
+        const exhausted = ranked.length < cap;
+        if (best.size < wanted && !exhausted) {
+          cap *= 4; // Not enough distinct segments among the candidates for this page: read deeper.
           continue;
         }
-        const total = exhausted ? best.size : this.countSegments(plan.match, filter);
-        const hits = [...best.values()].slice(query.offset, wanted).map((row) => ({
-          doc: toDoc(row),
-          score: -row.rank,
-          snippet: highlight(row.text, terms, plan.prefixes),
-        }));
+        if (best.size < wanted && fromRowid > 0) {
+          fromRowid = 0; // The filters left too little of the window: rank every match.
+          continue;
+        }
+        if (best.size === 0) break;
+        const page = [...best.values()].slice(query.offset, wanted);
+        const docs = this.docsByRowid(page.map((row) => row.rowid));
+        const hits = page.map((row) => {
+          const doc = docs.get(row.rowid)!;
+          return { doc: toDoc(doc), score: -row.rank, snippet: highlight(doc.text, terms, plan.prefixes) };
+        });
+        const total = exhausted && fromRowid === 0 ? best.size : this.countSegments(plan.match, filter);
         return { hits, total };
       }
     }
     return { hits: [], total: 0 };
   }
 
-  private countSegments(match: string, filter: { sql: string; params: (string | number)[] }): number {
-    return (
-      this.db
-        .prepare(
-          `SELECT count(DISTINCT d.segment_id) AS n FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
-           WHERE text_fts MATCH ? ${filter.sql}`,
-        )
-        .get(match, ...filter.params) as { n: number }
-    ).n;
+  /** The smallest rowid among the `count` newest matching documents. */
+  private newestRowids(match: string, count: number): number {
+    const row = this.db.prepare('SELECT rowid FROM text_fts WHERE text_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?').get(match, count - 1) as
+      | { rowid: number }
+      | undefined;
+    return row?.rowid ?? 0;
   }
 
-  private filterSql(query: TextQuery): { sql: string; params: (string | number)[] } {
+  /** Matching rowids best first (ties: newest first). Without filters the FTS index answers alone. */
+  private ranked(match: string, filter: Filter, fromRowid: number, limit: number): { rowid: number; rank: number }[] {
+    const sql = filter.sql
+      ? `SELECT text_fts.rowid AS rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
+         WHERE text_fts MATCH ? AND text_fts.rowid >= ? ${filter.sql} ORDER BY rank, rowid DESC LIMIT ?`
+      : `SELECT rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts
+         WHERE text_fts MATCH ? AND rowid >= ? ORDER BY rank, rowid DESC LIMIT ?`;
+    return this.db.prepare(sql).all(match, fromRowid, ...filter.params, limit) as { rowid: number; rank: number }[];
+  }
+
+  private docsByRowid(rowids: readonly number[]): Map<number, DocRow> {
+    const rows = this.db.prepare(`SELECT * FROM text_docs WHERE rowid IN ${IN_JSON_LIST}`).all(jsonList(rowids)) as DocRow[];
+    return new Map(rows.map((row) => [row.rowid, row]));
+  }
+
+  private countSegments(match: string, filter: Filter): number {
+    const sql = filter.sql
+      ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
+         WHERE text_fts MATCH ? ${filter.sql}`
+      : `SELECT count(DISTINCT rowid >> ${SLOT_BITS}) AS n FROM text_fts WHERE text_fts MATCH ?`;
+    return (this.db.prepare(sql).get(match, ...filter.params) as { n: number }).n;
+  }
+
+  private filterSql(query: TextQuery): Filter {
     const clauses: string[] = [];
     const params: (string | number)[] = [];
     if (query.videoIds) {
@@ -158,22 +206,42 @@ export class EmbeddedTextIndex implements TextIndex {
   }
 
   private write(docs: readonly TextDocument[]): void {
-    const upsertDoc = this.db.prepare(
-      `INSERT INTO text_docs (id, video_id, segment_id, cue_id, kind, start, "end", text, series)
-       VALUES (@id, @videoId, @segmentId, @cueId, @kind, @start, @end, @text, @series)
-       ON CONFLICT (id) DO UPDATE SET video_id = excluded.video_id, segment_id = excluded.segment_id, cue_id = excluded.cue_id,
-         kind = excluded.kind, start = excluded.start, "end" = excluded."end", text = excluded.text, series = excluded.series
-       RETURNING rowid`,
+    const existing = this.db.prepare('SELECT rowid, segment_id FROM text_docs WHERE id = ?');
+    const segmentNumber = this.db.prepare(
+      'INSERT INTO text_segments (segment_id) VALUES (?) ON CONFLICT (segment_id) DO UPDATE SET segment_id = excluded.segment_id RETURNING seg_no',
+    );
+    const lastSlot = this.db.prepare('SELECT max(rowid) AS last FROM text_docs WHERE rowid BETWEEN ? AND ?');
+    const removeDoc = this.db.prepare('DELETE FROM text_docs WHERE rowid = ?');
+    const removeIndexed = this.db.prepare('DELETE FROM text_fts WHERE rowid = ?');
+    const putDoc = this.db.prepare(
+      `INSERT OR REPLACE INTO text_docs (rowid, id, video_id, segment_id, cue_id, kind, start, "end", text, series)
+       VALUES (@rowid, @id, @videoId, @segmentId, @cueId, @kind, @start, @end, @text, @series)`,
     );
     const indexDoc = this.db.prepare('INSERT OR REPLACE INTO text_fts (rowid, words, grams) VALUES (?, ?, ?)');
     for (const doc of docs) {
-      const { rowid } = upsertDoc.get(doc) as { rowid: number };
+      const previous = existing.get(doc.id) as { rowid: number; segment_id: string } | undefined;
+      let rowid: number;
+      if (previous && previous.segment_id === doc.segmentId) {
+        rowid = previous.rowid;
+      } else {
+        if (previous) {
+          removeIndexed.run(previous.rowid);
+          removeDoc.run(previous.rowid);
+        }
+        const { seg_no: segment } = segmentNumber.get(doc.segmentId) as { seg_no: number };
+        const first = segment * SLOTS;
+        const { last } = lastSlot.get(first, first + SLOTS - 1) as { last: number | null };
+        rowid = last === null ? first : last + 1;
+        if (rowid >= first + SLOTS) throw new Error(`segment ${doc.segmentId} has more than ${SLOTS} text documents`);
+      }
+      putDoc.run({ ...doc, rowid });
       const tokens = indexTokens(doc.text);
       indexDoc.run(rowid, tokens.words, tokens.grams);
     }
   }
 
   private deleteVideoDocs(videoId: string): void {
+    this.db.prepare('DELETE FROM text_segments WHERE segment_id IN (SELECT segment_id FROM text_docs WHERE video_id = ?)').run(videoId);
     this.db.prepare('DELETE FROM text_fts WHERE rowid IN (SELECT rowid FROM text_docs WHERE video_id = ?)').run(videoId);
     this.db.prepare('DELETE FROM text_docs WHERE video_id = ?').run(videoId);
   }

@@ -51,22 +51,23 @@ export function indexTokens(text: string): IndexedTokens {
 }
 
 export interface QueryTerms {
-  /** Search words of the query (jieba precise mode), normalised. */
-  words: string[];
-  /** The query's CJK runs, each to be found as an exact substring. */
-  cjkRuns: string[];
-  /** Non-CJK words of the query (letters/digits), in order. */
+  /** The query's CJK runs, each to be found by its jieba words or as an exact substring. */
+  cjkRuns: { run: string; words: string[] }[];
+  /** Space-separated non-CJK terms ("joy-con", "running"), normalised. */
+  latinTerms: string[];
+  /** The letter/digit words inside latinTerms (for highlighting). */
   latinWords: string[];
 }
 
 export function queryTerms(query: string): QueryTerms {
   const normalized = normalizeText(query);
-  const words = segmenter()
-    .cut(normalized, true)
-    .map((token) => token.trim())
-    .filter((token) => WORD_LIKE.test(token));
-  const latinWords = normalized.replace(CJK_RUN, ' ').match(/[\p{L}\p{N}]+/gu) ?? [];
-  return { words: [...new Set(words)], cjkRuns: [...new Set(cjkRuns(normalized))], latinWords };
+  const runs = [...new Set(cjkRuns(normalized))].map((run) => ({
+    run,
+    words: [...new Set(segmenter().cut(run, true))].filter((token) => WORD_LIKE.test(token)),
+  }));
+  const latinTerms = [...new Set(normalized.replace(CJK_RUN, ' ').split(/\s+/).filter((term) => WORD_LIKE.test(term)))];
+  const latinWords = latinTerms.flatMap((term) => term.match(/[\p{L}\p{N}]+/gu) ?? []);
+  return { cjkRuns: runs, latinTerms, latinWords };
 }
 
 /** An FTS5 string literal: the tokenizer splits it, so "joy-con" becomes the phrase joy + con. */
