@@ -2,7 +2,7 @@
 // followed by a 68-point landmark network on each box, reduced to the five ArcFace points.
 // Both ONNX files ship in faceplugin-face-recognition-js (see manifest.json for licence/hash).
 import type * as ort from 'onnxruntime-node';
-import { letterbox } from '../image.js';
+import { letterbox, toGrey } from '../image.js';
 import { ort as runtime } from '../runtime.js';
 import type { Box, DetectedFace, FaceDetector, Point, RawImage } from '../types.js';
 import { cropResize } from './align.js';
@@ -89,13 +89,8 @@ export class UltraFaceDetector implements FaceDetector {
     // The landmark network was trained on square crops as tall as the detector's box.
     const side = box.height;
     const left = box.x + box.width / 2 - side / 2;
-    const crop = cropResize(image, left, box.y, side, LANDMARK_SIZE);
-    const input = new Float32Array(LANDMARK_SIZE * LANDMARK_SIZE);
-    for (let i = 0; i < input.length; i++) {
-      const o = i * crop.channels;
-      const grey = crop.channels === 3 ? 0.299 * crop.data[o]! + 0.587 * crop.data[o + 1]! + 0.114 * crop.data[o + 2]! : crop.data[o]!;
-      input[i] = grey / 256;
-    }
+    const crop = toGrey(cropResize(image, left, box.y, side, LANDMARK_SIZE));
+    const input = Float32Array.from(crop.data, (grey) => grey / 256);
     const out = await this.landmarkSession.run({ input: new runtime.Tensor('float32', input, [1, 1, LANDMARK_SIZE, LANDMARK_SIZE]) });
     const raw = out.output!.data as Float32Array;
     const point = (index: number): Point => [left + raw[index * 2]! * side, box.y + raw[index * 2 + 1]! * side];
