@@ -17,9 +17,9 @@ import { pageFromStore, type Connection } from './pagination.js';
  * Lowest cosine similarity (best template of an actor) accepted as that actor.
  * Calibrated on ../shared/data/faces.json with the shipped embedder (faceplugin-feature512):
  * over all 61 pictures of its 13 people, the 1690 different-person pairs reach at most 0.42
- * (99.9th percentile 0.405) and 137 of the 140 same-person pairs lie above 0.45; at query level
+ * (99.9th percentile 0.405) and 139 of the 140 same-person pairs lie above 0.45; at query level
  * (best of an actor's templates) the dev queries score 0.65–0.88 for enrolled people and
- * 0.16–0.37 for strangers. 0.45 sits just above every stranger pair seen, leaving the widest
+ * 0.17–0.37 for strangers. 0.45 sits just above every stranger pair seen, leaving the widest
  * room for harder same-person pictures. Re-calibrate when the embedder changes.
  */
 export const FACE_MATCH_THRESHOLD = 0.45;
