@@ -3,10 +3,11 @@ import { facesTask } from './faces.js';
 import { presenceTask } from './presence.js';
 import { ocrTask } from './ocr.js';
 import { searchTask } from './search.js';
+import { shotsTask } from './shots.js';
 import { speakersTask } from './speakers.js';
 import { subtitlesTask } from './subtitles.js';
 import type { EvalTask } from './types.js';
 
 export const evalTasks: ReadonlyMap<string, EvalTask> = new Map(
-  [searchTask, speakersTask, facesTask, presenceTask, ocrTask, subtitlesTask].map((task) => [task.task, task]),
+  [searchTask, speakersTask, facesTask, presenceTask, ocrTask, subtitlesTask, shotsTask].map((task) => [task.task, task]),
 );

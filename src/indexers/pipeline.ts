@@ -5,8 +5,9 @@
 // stored results it reads.
 import type { Config } from '../config.js';
 import type { JobRecord, VideoRecord } from '../domain.js';
-import { AppError, errorMessage } from '../errors.js';
+import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { MediaDecodeError } from '../media/frames.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { facesStage } from './faces.js';
@@ -53,6 +54,17 @@ export interface PipelineHooks {
   onProgress(progress: PipelineProgress): Promise<void>;
 }
 
+/** Throws when a stage is listed before a stage it `needs` (or needs one that is not listed). */
+export function checkStageOrder(stages: readonly PipelineStage[]): void {
+  const seen = new Set<string>();
+  for (const stage of stages) {
+    for (const need of stage.needs ?? []) {
+      if (!seen.has(need)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} needs ${need}, which does not run before it`);
+    }
+    seen.add(stage.name);
+  }
+}
+
 /** Intra-stage progress is reported at most this often (stages may report per frame). */
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -67,6 +79,7 @@ export async function runIndexPipeline(
   stages: readonly PipelineStage[] = INDEX_STAGES,
 ): Promise<void> {
   const { store, log } = deps;
+  checkStageOrder(stages);
   if (!job.videoId) throw new AppError('BAD_USER_INPUT', `job ${job.id} names no video`);
   const videoId = job.videoId;
   const initial = await store.catalog.getVideo(videoId);
@@ -113,6 +126,8 @@ export async function runIndexPipeline(
       } catch (err) {
         throwIfAborted(hooks.signal);
         if (err instanceof AppError) throw err;
+        // Probed fine but broke part-way: the file, not the system, is at fault.
+        if (err instanceof MediaDecodeError) throw new UnsupportedMediaError(`${video.path} cannot be decoded: ${err.message}`);
         throw new Error(`stage ${stage.name}: ${errorMessage(err)}`, { cause: err });
       }
       await reporting;

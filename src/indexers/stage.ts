@@ -24,5 +24,10 @@ export interface Stage<I, O> {
   readonly name: string;
   /** Relative cost, to turn stage progress into job progress. */
   readonly weight: number;
+  /**
+   * Earlier stages whose outputs this one reads from its input (or whose stored results it
+   * reads); the pipeline refuses an order that runs a stage before what it needs.
+   */
+  readonly needs?: readonly string[];
   run(ctx: StageContext, input: I): Promise<O>;
 }

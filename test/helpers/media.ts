@@ -73,10 +73,10 @@ function shotSource(index: number, w: number, h: number, fps: number, dur: numbe
     `testsrc2=s=${sw}x${h}:r=${fps}:${d}`,
     `smptehdbars=s=${sw}x${h}:r=${fps}:${d}`,
     `mandelbrot=s=${sw}x${h}:r=${fps},trim=duration=${dur.toFixed(3)}`,
-    `cellauto=s=${sw}x${h}:r=${fps}:rule=110:${d},hue=H=1.5:s=4,colorbalance=rs=0.6:bs=-0.4`,
+    `cellauto=s=${sw}x${h}:r=${fps}:rule=110,trim=duration=${dur.toFixed(3)},hue=H=1.5:s=4,colorbalance=rs=0.6:bs=-0.4`,
     `color=c=0x2a6e3f:s=${sw}x${h}:r=${fps}:${d},noise=alls=40:allf=t,drawbox=x=iw/4:y=ih/4:w=iw/3:h=ih/2:color=0xe0c030:t=fill`,
     `rgbtestsrc=s=${sw}x${h}:r=${fps}:${d},hue=h=90`,
-    `life=s=${sw}x${h}:r=${fps}:mold=10:ratio=0.3:life_color=0xff6040:death_color=0x102060:${d}`,
+    `life=s=${sw}x${h}:r=${fps}:mold=10:ratio=0.3:life_color=0xff6040:death_color=0x102060,trim=duration=${dur.toFixed(3)}`,
     `color=c=0x8040a0:s=${sw}x${h}:r=${fps}:${d},drawbox=x=0:y=ih/2:w=iw:h=ih/2:color=0x20c0d0:t=fill,noise=alls=25:allf=t`,
   ];
   const base = sources[index % sources.length]!;
@@ -101,27 +101,28 @@ export async function makeTestVideo(spec: TestVideoSpec): Promise<TestVideo> {
     ...(spec.fades ?? []).map((f) => ({ at: f.at, durationSec: f.durationSec, kind: f.kind ?? ('dissolve' as const) })),
   ].sort((a, b) => a.at - b.at);
 
-  // Each shot is its own source overlaid from its start; later overlays cover earlier ones, and a
-  // dissolve is the next source's alpha fading in over the previous one.
-  const chains: string[] = [`${shotSource(0, width, height, fps, dur, spec.pan ?? false)}[v0]`];
+  // Each shot is its own full-length source; the picture switches from the running composite to
+  // the next source with a linear mix whose weight ramps 0 → 1 (a step for a hard cut).
+  const pan = spec.pan ?? false;
+  const chains: string[] = [`${shotSource(0, width, height, fps, dur, pan)}[v0]`];
   let last = 'v0';
+  const mix = (from: string, to: string, out: string, start: number, length: number): void => {
+    const weight = length > 0 ? `min(1,max(0,(T-${start.toFixed(3)})/${length.toFixed(3)}))` : `gte(T,${start.toFixed(3)})`;
+    chains.push(`[${from}][${to}]blend=all_expr='A*(1-${weight})+B*${weight}'[${out}]`);
+  };
   boundaries.forEach((b, i) => {
-    const from = b.kind === 'cut' ? b.at : b.at - b.durationSec / 2;
     const src = `s${i + 1}`;
-    const alpha =
-      b.kind === 'cut'
-        ? `fade=t=in:st=${b.at.toFixed(3)}:d=0.001:alpha=1`
-        : b.kind === 'dissolve'
-          ? `fade=t=in:st=${from.toFixed(3)}:d=${b.durationSec.toFixed(3)}:alpha=1`
-          : `fade=t=in:st=${b.at.toFixed(3)}:d=${(b.durationSec / 2).toFixed(3)}:alpha=1`;
-    chains.push(`${shotSource(i + 1, width, height, fps, dur, spec.pan ?? false)},format=yuva420p,${alpha}[${src}]`);
-    if (b.kind === 'black') {
-      // Fade out: a black layer fading in over the first half; the next shot fades in over black.
-      chains.push(`color=c=black:s=${width}x${height}:r=${fps}:d=${dur.toFixed(3)},format=yuva420p,fade=t=in:st=${from.toFixed(3)}:d=${(b.durationSec / 2).toFixed(3)}:alpha=1[k${i + 1}]`);
-      chains.push(`[${last}][k${i + 1}]overlay=eof_action=pass:format=auto[b${i + 1}]`);
-      last = `b${i + 1}`;
+    chains.push(`${shotSource(i + 1, width, height, fps, dur, pan)}[${src}]`);
+    if (b.kind === 'cut') {
+      mix(last, src, `o${i + 1}`, b.at, 0);
+    } else if (b.kind === 'dissolve') {
+      mix(last, src, `o${i + 1}`, b.at - b.durationSec / 2, b.durationSec);
+    } else {
+      // Fade out to black over the first half, then in from black over the second.
+      chains.push(`color=c=black:s=${width}x${height}:r=${fps}:d=${dur.toFixed(3)},format=yuv420p,setsar=1[k${i + 1}]`);
+      mix(last, `k${i + 1}`, `b${i + 1}`, b.at - b.durationSec / 2, b.durationSec / 2);
+      mix(`b${i + 1}`, src, `o${i + 1}`, b.at, b.durationSec / 2);
     }
-    chains.push(`[${last}][${src}]overlay=eof_action=pass:format=auto[o${i + 1}]`);
     last = `o${i + 1}`;
   });
   const flashes = (spec.flashes ?? [])
