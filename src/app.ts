@@ -8,7 +8,7 @@ import { JobRunner, type JobRunnerEvents } from './jobs/runner.js';
 import { createLogger, type Logger } from './logger.js';
 import { resolveMediaTools, type MediaTools } from './media/tools.js';
 import { createServices, type Services } from './services/index.js';
-import { openEmbeddedStore } from './store/embedded/index.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/interfaces.js';
 
 export interface App {
@@ -33,7 +33,7 @@ export interface CreateAppOptions {
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger();
-  const store = await openEmbeddedStore(config.dataDir);
+  const store = await openStore(config, log);
   const media = resolveMediaTools(config);
   const services = createServices({ store, media, config, log });
   const runner = new JobRunner({ store, media, config, log }, options.runnerEvents);

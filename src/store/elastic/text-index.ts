@@ -1,0 +1,218 @@
+// TextIndex on Elasticsearch, with the same contract as the embedded FTS5 index
+// (test/store/conformance.ts): every term must match (falling back to any term when no document
+// has them all), BM25 ranking, one hit per segment (field collapsing on segmentId, the best
+// document of each segment wins), `total` = distinct matching segments, and a snippet that is the
+// original text, HTML-escaped, with matched terms in <em>…</em>.
+//
+// Writes: the bulk helper with idempotent `_id`s (= TextDocument.id), per-document retries on 429
+// with back-off, and transport-level retries for connection errors; `refresh: wait_for`-style
+// visibility (refresh on completion) so a finished indexing job is searchable at once.
+import { Client, type estypes } from '@elastic/elasticsearch';
+import type { TextDocKind, TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
+import { migrateTextIndex, textIndexNames, type MigrationResult } from './schema.js';
+
+/** Fields queried together; see schema.ts for what each analyses. */
+const FIELDS = ['text', 'text.en', 'text.gram'] as const;
+/** Distinct segments are counted exactly up to this many (Elasticsearch's maximum). */
+const CARDINALITY_PRECISION = 40_000;
+const BULK_RETRIES = 5;
+const BULK_WAIT_MS = 500;
+// Control characters never appear in subtitle text, so they mark highlights unambiguously.
+const MARK_OPEN = '\u0001';
+const MARK_CLOSE = '\u0002';
+
+export interface ElasticOptions {
+  url: string;
+  apiKey?: string | null;
+  /** Index/alias prefix, so several deployments can share one cluster. */
+  prefix?: string;
+  /** Transport retries for connection errors and 502/503/504 (with back-off). */
+  maxRetries?: number;
+  requestTimeoutMs?: number;
+}
+
+export function elasticClient(options: ElasticOptions): Client {
+  return new Client({
+    node: options.url,
+    ...(options.apiKey ? { auth: { apiKey: options.apiKey } } : {}),
+    maxRetries: options.maxRetries ?? 3,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+  });
+}
+
+interface StoredDoc {
+  id: string;
+  videoId: string;
+  segmentId: string;
+  cueId: string | null;
+  kind: TextDocKind;
+  start: number;
+  end: number;
+  text: string;
+  series: string | null;
+}
+
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const escapeHtml = (text: string): string => text.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c]!);
+
+/** [start, end) ranges of the original text that a marked-up highlight wraps. */
+export function markedRanges(marked: string): [number, number][] {
+  const ranges: [number, number][] = [];
+  let offset = 0;
+  let open = -1;
+  for (const char of marked) {
+    if (char === MARK_OPEN) open = offset;
+    else if (char === MARK_CLOSE) {
+      if (open >= 0) ranges.push([open, offset]);
+      open = -1;
+    } else offset += char.length;
+  }
+  return ranges;
+}
+
+/** The original text, HTML-escaped, with the union of every field's highlighted ranges in <em>. */
+export function renderSnippet(text: string, highlights: readonly string[]): string {
+  const ranges = highlights.flatMap(markedRanges).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  const merged: [number, number][] = [];
+  for (const [start, end] of ranges) {
+    const last = merged[merged.length - 1];
+    // Touching ranges merge too: bigrams 技术|术上|上的 highlight one run, not three.
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  let out = '';
+  let at = 0;
+  for (const [start, end] of merged) {
+    out += `${escapeHtml(text.slice(at, start))}<em>${escapeHtml(text.slice(start, end))}</em>`;
+    at = end;
+  }
+  return out + escapeHtml(text.slice(at));
+}
+
+function filterClauses(query: TextQuery): estypes.QueryDslQueryContainer[] {
+  const filters: estypes.QueryDslQueryContainer[] = [];
+  if (query.videoIds) filters.push({ terms: { videoId: [...query.videoIds] } });
+  if (query.series !== undefined && query.series !== null) filters.push({ term: { series: query.series } });
+  if (query.kinds) filters.push({ terms: { kind: [...query.kinds] } });
+  // Overlap with [from, to]: the document ends at or after `from` and starts at or before `to`.
+  if (query.from !== undefined && query.from !== null) filters.push({ range: { end: { gte: query.from } } });
+  if (query.to !== undefined && query.to !== null) filters.push({ range: { start: { lte: query.to } } });
+  return filters;
+}
+
+/** The search request for one pass: every term (`and`) or any term (`or`). */
+export function searchRequest(index: string, query: TextQuery, operator: 'and' | 'or'): estypes.SearchRequest {
+  return {
+    index,
+    from: query.offset,
+    size: query.limit,
+    track_total_hits: false,
+    query: {
+      bool: {
+        // most_fields: a document matches when one view (words, English, bigrams) has every term;
+        // its score adds the views that match, so exact words outrank bigram-only matches.
+        must: [{ multi_match: { query: query.query, fields: [...FIELDS], type: 'most_fields', operator } }],
+        filter: filterClauses(query),
+      },
+    },
+    collapse: { field: 'segmentId' },
+    // Ties break on the id so pages never overlap.
+    sort: [{ _score: { order: 'desc' } }, { id: { order: 'asc' } }],
+    aggs: { segments: { cardinality: { field: 'segmentId', precision_threshold: CARDINALITY_PRECISION } } },
+    highlight: {
+      pre_tags: [MARK_OPEN],
+      post_tags: [MARK_CLOSE],
+      number_of_fragments: 0,
+      require_field_match: true,
+      fields: Object.fromEntries(FIELDS.map((f) => [f, {}])),
+    },
+  };
+}
+
+export class ElasticTextIndex implements TextIndex {
+  private readonly alias: string;
+
+  constructor(
+    readonly client: Client,
+    prefix = 'vidsearch',
+  ) {
+    this.alias = textIndexNames(prefix).alias;
+  }
+
+  /** Opens the index, migrating it forward to this build's schema first. */
+  static async open(options: ElasticOptions): Promise<{ index: ElasticTextIndex; migration: MigrationResult }> {
+    const client = elasticClient(options);
+    const prefix = options.prefix ?? 'vidsearch';
+    const migration = await migrateTextIndex(client, prefix);
+    return { index: new ElasticTextIndex(client, prefix), migration };
+  }
+
+  async upsert(docs: readonly TextDocument[]): Promise<void> {
+    if (docs.length === 0) return;
+    const dropped: string[] = [];
+    const stats = await this.client.helpers.bulk<StoredDoc>({
+      datasource: docs.map(stored),
+      onDocument: (doc) => ({ index: { _index: this.alias, _id: doc.id } }),
+      onDrop: (drop) => dropped.push(`${drop.document.id}: ${drop.error?.reason ?? drop.status}`),
+      retries: BULK_RETRIES,
+      wait: BULK_WAIT_MS,
+      refreshOnCompletion: this.alias,
+    });
+    if (stats.failed > 0 || dropped.length > 0) {
+      throw new Error(`Elasticsearch bulk index failed for ${Math.max(stats.failed, dropped.length)} of ${docs.length} documents: ${dropped.slice(0, 3).join('; ')}`);
+    }
+  }
+
+  async deleteByVideo(videoId: string): Promise<void> {
+    await this.client.deleteByQuery({ index: this.alias, query: { term: { videoId } }, refresh: true, conflicts: 'proceed' });
+  }
+
+  /**
+   * New documents first, then the video's documents that are not among them: the video never
+   * has an empty moment in search, and a failed write leaves the old documents in place.
+   */
+  async replaceVideo(videoId: string, docs: readonly TextDocument[]): Promise<void> {
+    await this.upsert(docs);
+    await this.client.deleteByQuery({
+      index: this.alias,
+      query: { bool: { filter: [{ term: { videoId } }], must_not: docs.length ? [{ ids: { values: docs.map((d) => d.id) } }] : [] } },
+      refresh: true,
+      conflicts: 'proceed',
+    });
+  }
+
+  async search(query: TextQuery): Promise<{ hits: TextHit[]; total: number }> {
+    if (!query.query.trim() || query.videoIds?.length === 0 || query.kinds?.length === 0 || query.limit <= 0) return { hits: [], total: 0 };
+    for (const operator of ['and', 'or'] as const) {
+      const response = await this.client.search<StoredDoc, { segments: estypes.AggregationsCardinalityAggregate }>(searchRequest(this.alias, query, operator));
+      const total = response.aggregations?.segments.value ?? 0;
+      if (total === 0) continue;
+      const hits = response.hits.hits.flatMap((hit): TextHit[] => {
+        if (!hit._source) return [];
+        const doc = fromStored(hit._source);
+        const highlights = FIELDS.flatMap((field) => hit.highlight?.[field] ?? []);
+        return [{ doc, score: hit._score ?? 0, snippet: renderSnippet(doc.text, highlights) }];
+      });
+      return { hits, total };
+    }
+    return { hits: [], total: 0 };
+  }
+}
+
+function stored(doc: TextDocument): StoredDoc {
+  return { id: doc.id, videoId: doc.videoId, segmentId: doc.segmentId, cueId: doc.cueId, kind: doc.kind, start: doc.start, end: doc.end, text: doc.text, series: doc.series };
+}
+
+function fromStored(doc: StoredDoc): TextDocument {
+  return {
+    id: doc.id,
+    videoId: doc.videoId,
+    segmentId: doc.segmentId,
+    cueId: doc.cueId ?? null,
+    kind: doc.kind,
+    start: doc.start,
+    end: doc.end,
+    text: doc.text,
+    series: doc.series ?? null,
+  };
+}
