@@ -27,7 +27,7 @@ export interface MediaProbe {
   subtitleStreams: { index: number; codec: string; lang: string | null; title: string | null }[];
 }
 
-interface FfprobeStream {
+export interface FfprobeStream {
   index: number;
   codec_type?: string;
   codec_name?: string;
@@ -43,7 +43,7 @@ interface FfprobeStream {
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 
-interface FfprobeOutput {
+export interface FfprobeOutput {
   streams?: FfprobeStream[];
   format?: { format_name?: string; duration?: string; start_time?: string };
 }
@@ -150,20 +150,21 @@ export async function probeMedia(
   filePath: string,
   opts: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<MediaProbe> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
   let stdout: Buffer;
   try {
     stdout = await runTool(
       tools.ffprobe,
       // Absolute, so a name starting with "-" is never read as an option.
       ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path.resolve(filePath)],
-      { timeoutMs: opts.timeoutMs ?? 20_000, signal: opts.signal },
+      { timeoutMs, signal: opts.signal },
     );
   } catch (err) {
-    if (err instanceof MediaProcessError) {
-      const reason = err.timedOut ? 'ffprobe timed out' : (err.stderr.trim().split('\n').pop() ?? err.message);
-      throw new UnsupportedMediaError(`${filePath} cannot be read as media: ${reason}`);
-    }
-    throw err;
+    if (!(err instanceof MediaProcessError)) throw err;
+    // ffprobe crashed (the shipped static build segfaults on MPEG-TS): ask ffmpeg instead.
+    if (err.exitCode === null && !err.timedOut) return interpretProbe(filePath, await probeWithFfmpeg(tools, filePath, { timeoutMs, signal: opts.signal }));
+    const reason = err.timedOut ? 'ffprobe timed out' : (err.stderr.trim().split('\n').pop() ?? err.message);
+    throw new UnsupportedMediaError(`${filePath} cannot be read as media: ${reason}`);
   }
   let data: FfprobeOutput;
   try {
@@ -172,6 +173,68 @@ export async function probeMedia(
     throw new UnsupportedMediaError(`${filePath} cannot be read as media: ffprobe printed no JSON`);
   }
   return interpretProbe(filePath, data);
+}
+
+const CHANNELS_BY_LAYOUT: Record<string, number> = { mono: 1, stereo: 2, '2.1': 3, quad: 4, '4.0': 4, '5.0': 5, '5.1': 6, '6.1': 7, '7.1': 8 };
+
+/** ffmpeg's input summary ("Input #0 … Duration … Stream #0:0 …") in ffprobe's JSON shape. */
+export function parseFfmpegInputInfo(stderr: string): FfprobeOutput {
+  const input = /^Input #0, ([^,]+(?:,[^,\s]+)*), from/m.exec(stderr);
+  if (!input) return {};
+  const format: NonNullable<FfprobeOutput['format']> = { format_name: input[1] };
+  const header = /Duration: ([\d:.]+|N\/A)(?:, start: (-?[\d.]+))?/.exec(stderr);
+  if (header?.[1] && header[1] !== 'N/A') {
+    const [h, m, sec] = header[1].split(':').map(Number);
+    format.duration = String((h ?? 0) * 3600 + (m ?? 0) * 60 + (sec ?? 0));
+  }
+  if (header?.[2]) format.start_time = header[2];
+  const streams: FfprobeStream[] = [];
+  const lines = stderr.split('\n');
+  lines.forEach((line, i) => {
+    const m = /Stream #0:(\d+)(?:\[[^\]]*\])?(?:\((\w+)\))?: (Video|Audio|Subtitle|Data|Attachment): (\w+)(.*)$/.exec(line);
+    if (!m) return;
+    const rest = m[5] ?? '';
+    const stream: FfprobeStream = { index: Number(m[1]), codec_type: m[3]!.toLowerCase(), codec_name: m[4], tags: m[2] ? { language: m[2] } : {} };
+    if (/\(attached pic\)/.test(rest)) stream.disposition = { attached_pic: 1 };
+    const size = /, (\d{2,5})x(\d{2,5})/.exec(rest);
+    if (size) [stream.width, stream.height] = [Number(size[1]), Number(size[2])];
+    const fps = /, ([\d.]+)k? fps/.exec(rest);
+    const tbr = /, ([\d.]+)k? tbr/.exec(rest);
+    if (fps) stream.avg_frame_rate = fps[1];
+    if (tbr ?? fps) stream.r_frame_rate = (tbr ?? fps)![1];
+    const hz = /, (\d+) Hz, ([^,]+)/.exec(rest);
+    if (hz) {
+      stream.sample_rate = hz[1];
+      const layout = hz[2]!.trim().replace(/\(.*\)$/, '');
+      stream.channels = CHANNELS_BY_LAYOUT[layout] ?? Number(/(\d+) channels/.exec(layout)?.[1] ?? 0);
+    }
+    // Metadata and side data follow on indented lines until the next stream.
+    for (let j = i + 1; j < lines.length && !/Stream #0:/.test(lines[j]!) && !/^\S/.test(lines[j]!); j++) {
+      const rotate = /^\s+rotate\s+: (-?\d+)/.exec(lines[j]!);
+      if (rotate) stream.tags!.rotate = rotate[1]!;
+      const matrix = /displaymatrix: rotation of (-?[\d.]+) degrees/.exec(lines[j]!);
+      if (matrix) stream.side_data_list = [{ side_data_type: 'Display Matrix', rotation: Number(matrix[1]) }];
+      const title = /^\s+title\s+: (.+)$/.exec(lines[j]!);
+      if (title) stream.tags!.title = title[1]!.trim();
+    }
+    streams.push(stream);
+  });
+  return { streams, format };
+}
+
+async function probeWithFfmpeg(tools: MediaTools, filePath: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<FfprobeOutput> {
+  let stderr = '';
+  try {
+    // With no output file ffmpeg prints the input summary and exits with an error: expected.
+    await runTool(tools.ffmpeg, ['-hide_banner', '-nostdin', '-i', path.resolve(filePath)], { ...opts, onStderrLine: (line) => void (stderr += `${line}\n`) });
+  } catch (err) {
+    if (!(err instanceof MediaProcessError) || err.timedOut || err.exitCode === null) {
+      throw new UnsupportedMediaError(`${filePath} cannot be read as media: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const data = parseFfmpegInputInfo(stderr);
+  if (!data.streams) throw new UnsupportedMediaError(`${filePath} cannot be read as media: ${stderr.trim().split('\n').pop() ?? 'unknown format'}`);
+  return data;
 }
 
 /** sha256 of the file's bytes, streamed (videos are large). */

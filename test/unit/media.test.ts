@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedMediaError } from '../../src/errors.js';
 import { extractAudioPcm, extractFrame, MediaDecodeError, streamFrames, type RawFrame } from '../../src/media/frames.js';
-import { contentHash, probeMedia } from '../../src/media/probe.js';
+import { contentHash, interpretProbe, parseFfmpegInputInfo, probeMedia } from '../../src/media/probe.js';
+import { runTool } from '../../src/media/process.js';
 import { makeAudioOnly, makeSurroundVideo, makeTempDir, makeTestVideo, runFfmpeg, testTools } from '../helpers/media.js';
 
 let dir: string;
@@ -54,6 +55,28 @@ describe('probeMedia', () => {
     for (const file of [empty, text, audio, path.join(dir, 'missing.mp4')]) {
       await expect(probeMedia(testTools, file), file).rejects.toBeInstanceOf(UnsupportedMediaError);
     }
+  });
+
+  it('probes MPEG-TS with a late start (ffmpeg stands in when ffprobe crashes)', async () => {
+    const ts = path.join(dir, 'late.ts');
+    await runFfmpeg(['-i', clip, '-c', 'copy', '-output_ts_offset', '5', '-f', 'mpegts', ts]);
+    const probe = await probeMedia(testTools, ts);
+    expect(probe).toMatchObject({ width: 320, height: 180, hasAudio: true, formatName: 'mpegts' });
+    expect(probe.startTime).toBeGreaterThan(4.9);
+    const frames = await collect(streamFrames(testTools, ts, { fps: 10, width: 32, pixFmt: 'gray', end: 0.55, probe }));
+    expect(frames[0]!.time).toBeCloseTo(0, 1);
+  });
+
+  it('reads the same facts from ffmpeg\'s input summary as from ffprobe', async () => {
+    const rotated = await makeTestVideo({ dir, name: 'summary', durationSec: 1, rotation: 90, audio: 'tone', extension: 'mkv' });
+    let summary = '';
+    await runTool(testTools.ffmpeg, ['-hide_banner', '-i', rotated.path], { onStderrLine: (l) => void (summary += `${l}\n`) }).catch(() => undefined);
+    const fromFfmpeg = interpretProbe(rotated.path, parseFfmpegInputInfo(summary));
+    const fromFfprobe = await probeMedia(testTools, rotated.path);
+    for (const key of ['width', 'height', 'rotation', 'hasAudio', 'videoCodec', 'formatName'] as const) expect(fromFfmpeg[key], key).toEqual(fromFfprobe[key]);
+    expect(fromFfmpeg.fps).toBeCloseTo(fromFfprobe.fps, 2);
+    expect(fromFfmpeg.durationSec).toBeCloseTo(fromFfprobe.durationSec, 1);
+    expect(fromFfmpeg.audioStreams[0]).toMatchObject({ codec: 'aac', channels: 1, sampleRate: 44100 });
   });
 
   it('hashes content with sha256', async () => {
