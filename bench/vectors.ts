@@ -3,20 +3,23 @@
 // and scenes, which is where approximate search loses recall). Prints one JSON line per run:
 // {n, dim, method, buildSec, p50Ms, p99Ms, recallAt10, ...}.
 //   node dist/bench/vectors.js [n:dim ...]       default: 100000:512 1000000:64
-//   VECTOR_BENCH_QUERIES=200 (default 100)
+//   VECTOR_BENCH_QUERIES=200 (default 100); VECTOR_BENCH_METHODS=exact,exact-js,hnsw (default all)
+// exact: the store path (SQLite + in-memory matrix, native SIMD scan when usearch loads);
+// exact-js: the same matrix forced onto the JS loop; hnsw: a usearch HNSW graph, index only.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
-import { VectorMatrix } from '../src/store/embedded/vector-matrix.js';
+import { nativeScanAvailable, VectorMatrix } from '../src/store/embedded/vector-matrix.js';
 import type { VectorPoint } from '../src/store/interfaces.js';
 import { rng } from './synthetic-library.js';
 
 const K = 10;
 const QUERIES = Number(process.env.VECTOR_BENCH_QUERIES ?? 100);
 const UPSERT_BATCH = 10_000;
+const METHODS = new Set((process.env.VECTOR_BENCH_METHODS ?? 'exact,exact-js,hnsw').split(','));
 const configs = (process.argv.slice(2).length ? process.argv.slice(2) : ['100000:512', '1000000:64']).map((arg) => {
   const [n, dim] = arg.split(':').map(Number);
   if (!n || !dim) throw new Error(`bad config "${arg}": expected n:dim`);
@@ -76,20 +79,8 @@ function loadUsearch(): UsearchModule | string {
   }
 }
 
-for (const { n, dim } of configs) {
-  const { data, centroids } = clustered(n, dim);
-  const queries = Array.from({ length: QUERIES }, () => {
-    const c = centroids[Math.floor(random() * centroids.length)]!;
-    return Float32Array.from(c, (x) => x + 0.35 * gaussian());
-  });
-  const row = (i: number) => data.subarray(i * dim, (i + 1) * dim);
-
-  // Ground truth: a plain exact scan of the same vectors.
-  const reference = new VectorMatrix(dim, 'cosine', n);
-  for (let i = 0; i < n; i += 1) reference.set(String(i), row(i), {});
-  const truth = queries.map((q) => reference.search(q, K).map((h) => h.id));
-
-  // exact: the embedded VectorIndex as the application uses it (SQLite durable + in-memory scan).
+/** The embedded VectorIndex as the application uses it: SQLite-durable points, in-memory exact scan. */
+async function benchStore(n: number, dim: number, row: (i: number) => Float32Array, queries: Float32Array[], truth: string[][]): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-vector-bench-'));
   try {
     const store = await openEmbeddedStore(dir);
@@ -123,6 +114,7 @@ for (const { n, dim } of configs) {
         n,
         dim,
         method: 'exact',
+        nativeScan: nativeScanAvailable(),
         buildSec: Math.round(buildSec * 10) / 10,
         sqliteWriteSec: Math.round(writeSec * 10) / 10,
         ...timings(samples),
@@ -133,6 +125,30 @@ for (const { n, dim } of configs) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+for (const { n, dim } of configs) {
+  const { data, centroids } = clustered(n, dim);
+  const queries = Array.from({ length: QUERIES }, () => {
+    const c = centroids[Math.floor(random() * centroids.length)]!;
+    return Float32Array.from(c, (x) => x + 0.35 * gaussian());
+  });
+  const row = (i: number) => data.subarray(i * dim, (i + 1) * dim);
+
+  // Ground truth: the JS exact scan of the same vectors.
+  const reference = new VectorMatrix(dim, 'cosine', n, false);
+  for (let i = 0; i < n; i += 1) reference.set(String(i), row(i), {});
+  const jsSamples: number[] = [];
+  const truth = queries.map((q) => {
+    const t0 = performance.now();
+    const ids = reference.search(q, K).map((h) => h.id);
+    jsSamples.push(performance.now() - t0);
+    return ids;
+  });
+  if (METHODS.has('exact-js')) console.log(JSON.stringify({ n, dim, method: 'exact-js', buildSec: 0, ...timings(jsSamples), recallAt10: 1 }));
+
+  if (METHODS.has('exact')) await benchStore(n, dim, row, queries, truth);
+  if (!METHODS.has('hnsw')) continue;
 
   // hnsw: usearch over the same vectors (index only; no durability, no payload filters).
   const usearch = loadUsearch();

@@ -328,15 +328,21 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       it('filters by video ids, series, time overlap and kinds', async () => {
         expect(await hitIds('天气', { videoIds: ['v2'] })).toEqual(['zh4']);
         expect(await hitIds('天气', { videoIds: [] })).toEqual([]);
+        // Documents added to v1 after v2's: the filter still keeps v2 out.
+        await store.text.upsert([textDoc('zh9', 'v1', 8, '后天天气转晴'), textDoc('zhA', 'v2', 9, '天气不错')]);
+        const v1v3 = await store.text.search(query('天气', { videoIds: ['v3', 'v1'] }));
+        expect(v1v3.hits.map((h) => h.doc.id).sort()).toEqual(['zh1', 'zh9']);
+        expect(v1v3.total).toBe(2);
+        expect((await hitIds('天气', { videoIds: ['v2'] })).sort()).toEqual(['zh4', 'zhA']);
         expect(await hitIds('rain', { series: 'News' })).toEqual(['en3']);
         expect(await hitIds('rain', { series: 'Sports' })).toEqual([]);
         // zh1 spans [1, 3] of v1, zh4 spans [1, 3] of v2: both overlap [2.5, 2.6]; neither [3.5, 9].
         expect((await hitIds('天气', { from: 2.5, to: 2.6 })).sort()).toEqual(['zh1', 'zh4']);
         expect(await hitIds('天气', { from: 3.5, to: 9 })).toEqual([]);
-        expect(await hitIds('天气', { from: 3 })).toHaveLength(2);
+        expect(await hitIds('天气', { from: 3, to: 3 })).toHaveLength(2);
         expect(await hitIds('天气', { to: 1 })).toHaveLength(2);
         expect(await hitIds('天气', { kinds: ['ON_SCREEN_TEXT'] })).toEqual([]);
-        expect(await hitIds('天气', { kinds: ['SUBTITLE', 'METADATA'] })).toHaveLength(2);
+        expect(await hitIds('天气', { kinds: ['SUBTITLE', 'METADATA'] })).toHaveLength(4);
       });
 
       it('pages with offset and limit over a stable order and a constant total', async () => {

@@ -2,6 +2,7 @@
 // applied; opening the store applies the rest in order, each in its own transaction. To change the
 // schema, APPEND a migration to MIGRATIONS (never edit one that has shipped).
 import { ACTORS_MIGRATION_SQL } from './actors.js';
+import { ADS_MIGRATION_SQL } from './ads.js';
 import { APPEARANCES_MIGRATION_SQL } from './appearances.js';
 import type { SqliteDatabase } from './db.js';
 import { MODERATION_MIGRATION_SQL } from './moderation.js';
@@ -83,8 +84,10 @@ CREATE TABLE artifacts (
 -- the FTS index alone can collapse hits and count distinct segments (rowid >> 16), with no join.
 CREATE TABLE text_segments (
   seg_no INTEGER PRIMARY KEY,
-  segment_id TEXT NOT NULL UNIQUE
+  segment_id TEXT NOT NULL UNIQUE,
+  video_id TEXT NOT NULL
 );
+CREATE INDEX text_segments_by_video ON text_segments (video_id, seg_no);
 CREATE TABLE text_docs (
   rowid INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -167,7 +170,7 @@ CREATE INDEX jobs_by_video ON jobs (video_id, status);
 `;
 
 /** Append only. Index i is schema version i + 1. */
-export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL];
+export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {

@@ -15,7 +15,7 @@ const SLOTS = 1 << SLOT_BITS;
  * time per matching document, and a query that common (a stop word) has no better answer anyway.
  * The total stays exact.
  */
-export const RANK_WINDOW = 50_000;
+export const RANK_WINDOW = 20_000;
 /** Ranked documents read per search at least; collapsing per segment needs some slack. */
 const MIN_CANDIDATES = 256;
 /** Candidates per requested hit (offset + limit), for segments with many matching docs. */
@@ -34,6 +34,15 @@ interface DocRow {
   end: number;
   text: string;
   series: string | null;
+}
+
+/** Inclusive rowid bounds. */
+type RowidRange = [number, number];
+const ALL_ROWIDS: RowidRange = [0, Number.MAX_SAFE_INTEGER];
+
+interface RankedRowid {
+  rowid: number;
+  rank: number;
 }
 
 interface Filter {
@@ -113,14 +122,14 @@ export class EmbeddedTextIndex implements TextIndex {
     const terms = queryTerms(query.query);
     const filter = this.filterSql(query);
     const wanted = query.offset + query.limit;
+    if (query.videoIds?.length === 0) return { hits: [], total: 0 };
+    const videoRanges = query.videoIds ? this.videoRanges(query.videoIds) : null;
     for (const plan of matchPlans(terms)) {
-      const matching = (this.db.prepare('SELECT count(*) AS n FROM text_fts WHERE text_fts MATCH ?').get(plan.match) as { n: number }).n;
-      if (matching === 0) continue;
-      let fromRowid = matching > this.rankWindow ? this.newestRowids(plan.match, this.rankWindow) : 0;
+      let ranges = videoRanges ?? this.rankingRanges(plan.match);
       let cap = Math.max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT);
       for (;;) {
-        const ranked = this.ranked(plan.match, filter, fromRowid, cap);
-        const best = new Map<number, { rowid: number; rank: number }>();
+        const ranked = this.ranked(plan.match, filter, ranges, cap);
+        const best = new Map<number, RankedRowid>();
         for (const row of ranked) {
           const segment = Math.floor(row.rowid / SLOTS);
           if (!best.has(segment)) best.set(segment, row);
@@ -130,8 +139,9 @@ export class EmbeddedTextIndex implements TextIndex {
           cap *= 4; // Not enough distinct segments among the candidates for this page: read deeper.
           continue;
         }
-        if (best.size < wanted && fromRowid > 0) {
-          fromRowid = 0; // The filters left too little of the window: rank every match.
+        const windowed = ranges !== videoRanges && ranges[0]![0] > 0;
+        if (best.size < wanted && windowed) {
+          ranges = [ALL_ROWIDS]; // The filters left too little of the window: rank every match.
           continue;
         }
         if (best.size === 0) break;
@@ -141,29 +151,56 @@ export class EmbeddedTextIndex implements TextIndex {
           const doc = docs.get(row.rowid)!;
           return { doc: toDoc(doc), score: -row.rank, snippet: highlight(doc.text, terms, plan.prefixes) };
         });
-        const total = exhausted && fromRowid === 0 ? best.size : this.countSegments(plan.match, filter);
+        const total = exhausted && !windowed ? best.size : this.countSegments(plan.match, filter, videoRanges ?? [ALL_ROWIDS]);
         return { hits, total };
       }
     }
     return { hits: [], total: 0 };
   }
 
-  /** The smallest rowid among the `count` newest matching documents. */
-  private newestRowids(match: string, count: number): number {
-    const row = this.db.prepare('SELECT rowid FROM text_fts WHERE text_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?').get(match, count - 1) as
-      | { rowid: number }
-      | undefined;
-    return row?.rowid ?? 0;
+  /**
+   * Where to rank: every rowid, or (for a query matching more than the rank window) only the
+   * newest window of matches.
+   */
+  private rankingRanges(match: string): RowidRange[] {
+    const matching = (this.db.prepare('SELECT count(*) AS n FROM text_fts WHERE text_fts MATCH ?').get(match) as { n: number }).n;
+    if (matching <= this.rankWindow) return [ALL_ROWIDS];
+    const oldest = this.db
+      .prepare('SELECT rowid FROM text_fts WHERE text_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?')
+      .get(match, this.rankWindow - 1) as { rowid: number };
+    return [[oldest.rowid, ALL_ROWIDS[1]]];
+  }
+
+  /**
+   * The rowid ranges holding the given videos' documents. A video's segments are numbered
+   * together when it is indexed, so its documents sit in one tight range that FTS5 can seek to;
+   * the video filter itself still applies (a range may hold other videos' segments).
+   */
+  private videoRanges(videoIds: readonly string[]): RowidRange[] {
+    const rows = this.db
+      .prepare(`SELECT min(seg_no) AS lo, max(seg_no) AS hi FROM text_segments WHERE video_id IN ${IN_JSON_LIST} GROUP BY video_id ORDER BY lo`)
+      .all(jsonList(videoIds)) as { lo: number; hi: number }[];
+    const merged: RowidRange[] = [];
+    for (const { lo, hi } of rows) {
+      const range: RowidRange = [lo * SLOTS, hi * SLOTS + SLOTS - 1];
+      const last = merged.at(-1);
+      if (last && range[0] <= last[1] + 1) last[1] = Math.max(last[1], range[1]);
+      else merged.push(range);
+    }
+    return merged;
   }
 
   /** Matching rowids best first (ties: newest first). Without filters the FTS index answers alone. */
-  private ranked(match: string, filter: Filter, fromRowid: number, limit: number): { rowid: number; rank: number }[] {
+  private ranked(match: string, filter: Filter, ranges: readonly RowidRange[], limit: number): RankedRowid[] {
     const sql = filter.sql
       ? `SELECT text_fts.rowid AS rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
-         WHERE text_fts MATCH ? AND text_fts.rowid >= ? ${filter.sql} ORDER BY rank, rowid DESC LIMIT ?`
+         WHERE text_fts MATCH ? AND text_fts.rowid BETWEEN ? AND ? ${filter.sql} ORDER BY rank, rowid DESC LIMIT ?`
       : `SELECT rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts
-         WHERE text_fts MATCH ? AND rowid >= ? ORDER BY rank, rowid DESC LIMIT ?`;
-    return this.db.prepare(sql).all(match, fromRowid, ...filter.params, limit) as { rowid: number; rank: number }[];
+         WHERE text_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank, rowid DESC LIMIT ?`;
+    const statement = this.db.prepare(sql);
+    const rows = ranges.flatMap(([lo, hi]) => statement.all(match, lo, hi, ...filter.params, limit) as RankedRowid[]);
+    if (ranges.length > 1) rows.sort((a, b) => a.rank - b.rank || b.rowid - a.rowid);
+    return rows.slice(0, limit);
   }
 
   private docsByRowid(rowids: readonly number[]): Map<number, DocRow> {
@@ -171,12 +208,15 @@ export class EmbeddedTextIndex implements TextIndex {
     return new Map(rows.map((row) => [row.rowid, row]));
   }
 
-  private countSegments(match: string, filter: Filter): number {
-    const sql = filter.sql
-      ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
-         WHERE text_fts MATCH ? ${filter.sql}`
-      : `SELECT count(DISTINCT rowid >> ${SLOT_BITS}) AS n FROM text_fts WHERE text_fts MATCH ?`;
-    return (this.db.prepare(sql).get(match, ...filter.params) as { n: number }).n;
+  /** Distinct matching segments; `ranges` are disjoint and whole segments, so their counts add up. */
+  private countSegments(match: string, filter: Filter, ranges: readonly RowidRange[]): number {
+    const statement = this.db.prepare(
+      filter.sql
+        ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
+           WHERE text_fts MATCH ? AND text_fts.rowid BETWEEN ? AND ? ${filter.sql}`
+        : `SELECT count(DISTINCT rowid >> ${SLOT_BITS}) AS n FROM text_fts WHERE text_fts MATCH ? AND rowid BETWEEN ? AND ?`,
+    );
+    return ranges.reduce((sum, [lo, hi]) => sum + (statement.get(match, lo, hi, ...filter.params) as { n: number }).n, 0);
   }
 
   private filterSql(query: TextQuery): Filter {
@@ -208,7 +248,7 @@ export class EmbeddedTextIndex implements TextIndex {
   private write(docs: readonly TextDocument[]): void {
     const existing = this.db.prepare('SELECT rowid, segment_id FROM text_docs WHERE id = ?');
     const segmentNumber = this.db.prepare(
-      'INSERT INTO text_segments (segment_id) VALUES (?) ON CONFLICT (segment_id) DO UPDATE SET segment_id = excluded.segment_id RETURNING seg_no',
+      'INSERT INTO text_segments (segment_id, video_id) VALUES (?, ?) ON CONFLICT (segment_id) DO UPDATE SET video_id = excluded.video_id RETURNING seg_no',
     );
     const lastSlot = this.db.prepare('SELECT max(rowid) AS last FROM text_docs WHERE rowid BETWEEN ? AND ?');
     const removeDoc = this.db.prepare('DELETE FROM text_docs WHERE rowid = ?');
@@ -228,7 +268,7 @@ export class EmbeddedTextIndex implements TextIndex {
           removeIndexed.run(previous.rowid);
           removeDoc.run(previous.rowid);
         }
-        const { seg_no: segment } = segmentNumber.get(doc.segmentId) as { seg_no: number };
+        const { seg_no: segment } = segmentNumber.get(doc.segmentId, doc.videoId) as { seg_no: number };
         const first = segment * SLOTS;
         const { last } = lastSlot.get(first, first + SLOTS - 1) as { last: number | null };
         rowid = last === null ? first : last + 1;

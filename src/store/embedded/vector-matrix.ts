@@ -1,6 +1,32 @@
 // One collection's vectors as a dense Float32Array (row-major) plus ids and payloads, for exact
-// search. Rows are unordered: removing one moves the last row into its place.
+// search. Rows are unordered: removing one moves the last row into its place. Unfiltered scans of
+// larger matrices run in usearch's SIMD brute force (still exact: ~5x the JS loop, see
+// bench/vectors.ts); filtered scans, and machines where the native module does not load, use JS.
+import { createRequire } from 'node:module';
 import type { VectorFilter, VectorHit, VectorMetric, VectorPayload } from '../interfaces.js';
+
+type UsearchModule = typeof import('usearch');
+
+/** Below this many rows the JS loop is as fast as a native call. */
+const SIMD_MIN_ROWS = 2_048;
+
+let usearch: UsearchModule | null | undefined;
+
+/** Whether unfiltered scans run natively here (for benches and tests). */
+export function nativeScanAvailable(): boolean {
+  return simdModule() !== null;
+}
+
+function simdModule(): UsearchModule | null {
+  if (usearch === undefined) {
+    try {
+      usearch = createRequire(import.meta.url)('usearch') as UsearchModule;
+    } catch {
+      usearch = null;
+    }
+  }
+  return usearch;
+}
 
 type PayloadTest = (payload: VectorPayload) => boolean;
 
@@ -54,10 +80,12 @@ export class VectorMatrix {
   private readonly payloads: VectorPayload[] = [];
   private readonly rowOf = new Map<string, number>();
 
+  /** @param simd use the native exact scan when available (false: always the JS loop). */
   constructor(
     readonly dim: number,
     readonly metric: VectorMetric,
     initialCapacity = 1024,
+    private readonly simd = true,
   ) {
     this.data = new Float32Array(dim * initialCapacity);
   }
@@ -104,6 +132,8 @@ export class VectorMatrix {
   search(query: Float32Array, limit: number, filter?: VectorFilter): VectorHit[] {
     const test = payloadTest(filter);
     const q = this.metric === 'cosine' ? l2Normalize(query) : query;
+    const native = this.simd && !test && this.size >= SIMD_MIN_ROWS ? simdModule() : null;
+    if (native) return this.nativeSearch(native, q, limit);
     const { dim, data } = this;
     const top = new TopK(limit);
     for (let row = 0; row < this.ids.length; row += 1) {
@@ -125,8 +155,25 @@ export class VectorMatrix {
       id: this.ids[row]!,
       // Ranked on squared distance; reported as the negative distance itself.
       score: this.metric === 'l2' ? -Math.sqrt(-top.scores[i]!) : top.scores[i]!,
-      payload: this.payloads[row]!,
+      // A copy: callers must not be able to edit the cached payload.
+      payload: { ...this.payloads[row]! },
     }));
+  }
+
+  private nativeSearch(native: UsearchModule, q: Float32Array, limit: number): VectorHit[] {
+    const metric = this.metric === 'l2' ? native.MetricKind.L2sq : native.MetricKind.IP;
+    // One thread: concurrent API requests already use the other cores.
+    const { keys, distances } = native.exactSearch(this.data.subarray(0, this.size * this.dim), q, this.dim, Math.min(limit, this.size), metric, 1) as {
+      keys: BigUint64Array;
+      distances: Float32Array;
+    };
+    return Array.from(keys, (key, i) => {
+      const row = Number(key);
+      const distance = distances[i]!;
+      // usearch's "ip" distance is 1 - dot; "l2sq" is the squared distance.
+      const score = this.metric === 'l2' ? -Math.sqrt(Math.max(0, distance)) : 1 - distance;
+      return { id: this.ids[row]!, score, payload: { ...this.payloads[row]! } };
+    });
   }
 
   count(filter?: VectorFilter): number {
