@@ -53,7 +53,7 @@ export class MediaDecodeError extends Error {
 const BYTES_PER_PIXEL: Record<PixelFormat, number> = { gray: 1, rgb24: 3 };
 const SHOWINFO = /Parsed_showinfo_\d+ @ [^\]]+\]\s+n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
 // Decoder complaints such as "[h264 @ 0x…] error while decoding MB 3 4" or "Invalid NAL unit size".
-const DECODER_ERROR = /^\[(?!Parsed_)[\w-]+ @ 0x[0-9a-f]+\].*(error|invalid|corrupt|conceal|missing|truncat)/i;
+const DECODER_ERROR = /^\[(?!Parsed_)[\w-]+ @ 0x[0-9a-f]+\].*(error|invalid|corrupt|conceal|truncat)/i;
 const ALLOWED_MISSING_TAIL_SEC = 1.0;
 
 function even(n: number): number {

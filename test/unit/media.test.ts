@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, truncate, writeFile, stat } from 'node:fs/promises';
+import { open, readFile, truncate, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedMediaError } from '../../src/errors.js';
@@ -135,6 +135,20 @@ describe('streamFrames', () => {
     const probe = await probeMedia(testTools, broken);
     expect(probe.hasVideo).toBe(true);
     await expect(collect(streamFrames(testTools, broken, { fps: 10, width: 32, pixFmt: 'gray', strict: true, probe }))).rejects.toBeInstanceOf(MediaDecodeError);
+  });
+
+  it('fails strict decoding of a file with garbage in the middle, and reads a healthy one', async () => {
+    const damaged = path.join(dir, 'damaged.mp4');
+    await writeFile(damaged, await readFile(clip));
+    const size = (await stat(damaged)).size;
+    const handle = await open(damaged, 'r+');
+    // Deterministic junk over a tenth of the file, past its middle (the header stays readable).
+    const junk = Buffer.alloc(Math.floor(size * 0.1), 0).map((_, i) => (i * 7919 + 13) % 251);
+    await handle.write(junk, 0, junk.length, Math.floor(size * 0.55));
+    await handle.close();
+    await expect(collect(streamFrames(testTools, damaged, { fps: 10, width: 32, pixFmt: 'gray', strict: true }))).rejects.toBeInstanceOf(MediaDecodeError);
+    const healthy = await collect(streamFrames(testTools, clip, { fps: 10, width: 32, pixFmt: 'gray', strict: true }));
+    expect(healthy.length).toBeGreaterThanOrEqual(29);
   });
 });
 
