@@ -10,6 +10,7 @@ import { contentHash, probeMedia } from '../media/probe.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { createActorService, type ActorService } from './actors.js';
+import { createAdsService, type AdsService } from './ads.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
@@ -29,6 +30,7 @@ export interface Services {
   faceClusters: FaceClusterService;
   voices: VoiceService;
   moderation: ModerationService;
+  ads: AdsService;
 }
 
 export interface ServiceDeps {
@@ -72,5 +74,6 @@ export function createServices(deps: ServiceDeps): Services {
     moderation: createModerationService({ catalog: store.catalog, moderation: store.moderation, log }),
     actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices }),
     voices,
+    ads: createAdsService({ store, log }),
   };
 }

@@ -16,6 +16,7 @@ import type {
   VideoRecord,
 } from '../domain.js';
 import type { ActorRepository } from './actors.js';
+import type { AdRepository, HighlightRepository, TagRepository } from './ads.js';
 import type { AppearanceRepository } from './appearances.js';
 import type { ModerationRepository } from './moderation.js';
 
@@ -216,6 +217,12 @@ export interface Store {
   appearances: AppearanceRepository;
   /** Keyword lists and the flags found in stored cues. */
   moderation: ModerationRepository;
+  /** The contextual-ads inventory. */
+  ads: AdRepository;
+  /** Object/scene/mood tags per segment (objects and scenes stages). */
+  tags: TagRepository;
+  /** Highlight signals per segment, editors' feedback and the learnt weights. */
+  highlights: HighlightRepository;
   /** Schema version the store is at after migrating forward on open. */
   readonly schemaVersion: number;
   close(): Promise<void>;

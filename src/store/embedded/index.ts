@@ -1,6 +1,7 @@
 // The embedded backend: every store interface on one SQLite file in the data dir.
 import type { Store } from '../interfaces.js';
 import { EmbeddedActorRepository } from './actors.js';
+import { EmbeddedAdRepository, EmbeddedHighlightRepository, EmbeddedTagRepository } from './ads.js';
 import { EmbeddedAppearanceRepository } from './appearances.js';
 import { EmbeddedCatalog } from './catalog.js';
 import { openDatabase } from './db.js';
@@ -27,6 +28,9 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     actors: new EmbeddedActorRepository(db),
     appearances: new EmbeddedAppearanceRepository(db),
     moderation: new EmbeddedModerationRepository(db),
+    ads: new EmbeddedAdRepository(db),
+    tags: new EmbeddedTagRepository(db),
+    highlights: new EmbeddedHighlightRepository(db),
     schemaVersion,
     async close() {
       if (db.open) db.close();
