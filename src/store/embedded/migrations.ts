@@ -3,7 +3,6 @@
 // schema, APPEND a migration to MIGRATIONS (never edit one that has shipped).
 import { ACTORS_MIGRATION_SQL } from './actors.js';
 import { ADS_MIGRATION_SQL } from './ads.js';
-import { ADS_MIGRATION_SQL } from './ads.js';
 import { APPEARANCES_MIGRATION_SQL } from './appearances.js';
 import type { SqliteDatabase } from './db.js';
 import { MODERATION_MIGRATION_SQL } from './moderation.js';
