@@ -198,7 +198,9 @@ export class QdrantVectorIndex implements VectorIndex {
   private async create(name: string, metadata: CollectionMetadata): Promise<void> {
     const collection = this.collectionName(name);
     try {
-      await this.client.createCollection(collection, {
+      // Through the raw API: the client's createCollection() wrapper drops `metadata`.
+      await this.client.api().createCollection({
+        collection_name: collection,
         vectors: { size: metadata.dim, distance: DISTANCE[metadata.metric] },
         hnsw_config: { ...HNSW_CONFIG },
         metadata: { vidsearch: { ...metadata } },
