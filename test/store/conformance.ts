@@ -300,6 +300,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(fallback).toHaveLength(2);
         expect(await hitIds('zebra')).toEqual([]);
         expect(await store.text.search(query('，。！'))).toEqual({ hits: [], total: 0 });
+        // Query syntax characters are text, not operators.
+        expect(await hitIds('rain" OR "( NEAR*')).toEqual(['en3']);
       });
 
       it('ranks by relevance (bm25): more occurrences in a shorter text first', async () => {

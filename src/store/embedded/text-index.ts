@@ -1,7 +1,7 @@
-// TextIndex on SQLite FTS5 (see text-tokens.ts for the analysis). A query ANDs its terms, each
-// term matching as a jieba word OR as an exact CJK substring (bigram phrase); when that finds
-// nothing it ORs the terms with English prefixes. Ranking is bm25; hits collapse to the best
-// document per segment.
+// TextIndex on SQLite FTS5 (see text-tokens.ts for the analysis). A query ANDs its terms (each
+// Chinese run matching as all its jieba words OR as an exact substring, a bigram phrase); when
+// that finds nothing it ORs the words, English ones as prefixes. Ranking is bm25; hits collapse
+// to the best document per segment; very common queries rank only their newest matches.
 import type { TextDocKind, TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
 import { highlight } from './highlight.js';
@@ -67,7 +67,7 @@ function toDoc(row: DocRow): TextDocument {
 
 /** A word in the jieba column, or (for Chinese) the exact substring: jieba may cut text and query differently. */
 function wordOrSubstring(word: string): string {
-  return [...word].length > 1 && cjkRuns(word).length > 0 ? `((words : ${ftsString(word)}) OR ${gramsPhrase(word)})` : `(words : ${ftsString(word)})`;
+  return cjkRuns(word).length > 0 ? `((words : ${ftsString(word)}) OR ${gramsPhrase(word)})` : `(words : ${ftsString(word)})`;
 }
 
 interface MatchPlan {
