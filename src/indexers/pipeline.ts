@@ -11,6 +11,9 @@ import { MediaDecodeError } from '../media/frames.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { facesStage } from './faces.js';
+import { highlightsStage } from './highlights.js';
+import { objectsStage } from './objects.js';
+import { scenesStage } from './scenes.js';
 import { ocrStage } from './ocr.js';
 import { probeStage } from './probe.js';
 import { segmentsStage } from './segments.js';
@@ -33,6 +36,9 @@ export const INDEX_STAGES: readonly PipelineStage[] = [
   ocrStage, // burned-in subtitles and on-screen text (needs shots)
   facesStage, // face tracks, identities, FACE spans (needs shots)
   voicesStage, // speech turns, identities, VOICE spans (links to face tracks)
+  objectsStage, // COCO objects on shot keyframes → OBJECT tags
+  scenesStage, // HEURISTIC scene/mood tags + per-segment signals (needs faces, objects)
+  highlightsStage, // per-segment highlight features, normalised per video
   textStage, // every cue and the video's metadata into the text index (needs all cues)
 ];
 

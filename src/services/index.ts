@@ -12,6 +12,7 @@ import type { Store } from '../store/interfaces.js';
 import { createActorService, type ActorService } from './actors.js';
 import { createAdsService, type AdsService } from './ads.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
+import { createHighlightsService, type HighlightsService } from './highlights.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
 import { createModerationService, type ModerationService } from './moderation.js';
@@ -31,6 +32,7 @@ export interface Services {
   voices: VoiceService;
   moderation: ModerationService;
   ads: AdsService;
+  highlights: HighlightsService;
 }
 
 export interface ServiceDeps {
@@ -75,5 +77,6 @@ export function createServices(deps: ServiceDeps): Services {
     actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices }),
     voices,
     ads: createAdsService({ store, log }),
+    highlights: createHighlightsService({ store }),
   };
 }
