@@ -48,7 +48,8 @@ program
   .argument('<manifest>', 'manifest.json')
   .option('--out <file>', 'also write the result JSON to this file')
   .option('--baseline <name>', 'also score a baseline (image-search: colorlayout)')
-  .action(async (manifest: string, opts: { out?: string; baseline?: string }) => {
+  .option('--face-only', 'presence: enrol faces only (no voices), to report face-only presence')
+  .action(async (manifest: string, opts: { out?: string; baseline?: string; faceOnly?: boolean }) => {
     const { evalCommand } = await import('./commands/eval.js');
     await evalCommand(loadConfig(), createLogger('warn'), manifest, opts);
   });
@@ -69,6 +70,16 @@ program
   .action(async () => {
     const { workerCommand } = await import('./commands/worker.js');
     await workerCommand(loadConfig(), createLogger());
+  });
+
+program
+  .command('migrate')
+  .description('copy the embedded store into Elasticsearch and/or Qdrant (safe to re-run)')
+  .requiredOption('--to <targets>', 'elastic, qdrant or elastic,qdrant')
+  .action(async (opts: { to: string }) => {
+    const { migrateCommand } = await import('./commands/migrate.js');
+    const summary = await migrateCommand(loadConfig(), createLogger(), opts.to);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
   });
 
 program

@@ -5,7 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrateCommand, parseTargets } from '../../src/commands/migrate.js';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { openStore } from '../../src/store/open.js';
 import { HNSW_CONFIG, pointId, QdrantVectorIndex } from '../../src/store/qdrant/vector-index.js';
 import { describeStoreConformance } from './conformance.js';
@@ -133,5 +136,31 @@ describe('qdrant adapter against recorded responses', () => {
       ['/collections/vidsearch_faces/points/delete?wait=true', { filter: { must: [{ key: 'videoId', match: { value: 'v9' } }] } }],
       ['/collections/vidsearch_frames/points/delete?wait=true', { filter: { must: [{ key: 'videoId', match: { value: 'v9' } }] } }],
     ]);
+  });
+
+  it('`vidsearch migrate --to qdrant` copies the embedded collections with their model ids', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-migrate-'));
+    try {
+      const embedded = await openEmbeddedStore(dir);
+      await embedded.vectors.ensureCollection(spec);
+      await embedded.vectors.upsert('faces', [{ id: 'p1', vector: Float32Array.from([0, 3, 4]), payload: { videoId: 'v1', time: 2 } }]);
+      await embedded.close();
+      server.replay([
+        ...loadExchanges('qdrant/create.json'),
+        { method: 'PUT', path: '/collections/vidsearch_faces/points?wait=true', status: 200, body: { result: { operation_id: 9, status: 'completed' }, status: 'ok', time: 0.001 } },
+      ]);
+      const summary = await migrateCommand(loadConfig({ VIDSEARCH_DATA_DIR: dir, QDRANT_URL: url }, dir), createLogger('silent'), 'qdrant');
+      finish();
+      expect(summary).toEqual({ collections: { faces: 1 } });
+      expect(server.received[1]!.body).toMatchObject({ metadata: { vidsearch: { modelId: 'model-a', dim: 3, metric: 'cosine' } } });
+      expect(server.received[5]!.body).toEqual({ points: [{ id: pointId('p1'), vector: [0, 3, 4], payload: { videoId: 'v1', time: 2, _vs_id: 'p1', _vs_norm: 5 } }] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('migrate accepts only known targets', () => {
+    expect(parseTargets('elastic, qdrant,qdrant')).toEqual(['elastic', 'qdrant']);
+    expect(() => parseTargets('postgres')).toThrow(/--to takes elastic, qdrant/);
   });
 });

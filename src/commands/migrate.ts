@@ -1,0 +1,118 @@
+// `vidsearch migrate --to elastic,qdrant`: copies what an embedded store holds into the remote
+// backends, so an existing library moves to the scale-out setup without re-indexing media.
+// Text documents are rebuilt from the catalog (the same builder the "text" stage uses); vectors are
+// read from the embedded SQLite file as stored, with their collection's model id. Deterministic ids
+// on both sides make the command safe to re-run. The catalog itself stays where it is (open.ts).
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ConfigError, type Config } from '../config.js';
+import { buildTextDocuments } from '../indexers/text.js';
+import type { Logger } from '../logger.js';
+import { ElasticTextIndex } from '../store/elastic/text-index.js';
+import { DATABASE_FILE } from '../store/embedded/db.js';
+import { openEmbeddedStore } from '../store/embedded/index.js';
+import type { Catalog, VectorMetric, VectorPoint, VectorPayload } from '../store/interfaces.js';
+import { QdrantVectorIndex } from '../store/qdrant/vector-index.js';
+
+export type MigrationTarget = 'elastic' | 'qdrant';
+const TARGETS: readonly MigrationTarget[] = ['elastic', 'qdrant'];
+const VIDEO_PAGE = 100;
+const VECTOR_BATCH = 512;
+
+export function parseTargets(raw: string): MigrationTarget[] {
+  const targets = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = targets.filter((t) => !(TARGETS as readonly string[]).includes(t));
+  if (targets.length === 0 || unknown.length) throw new ConfigError(`--to takes ${TARGETS.join(', ')} (comma-separated), got "${raw}"`);
+  return [...new Set(targets)] as MigrationTarget[];
+}
+
+export interface MigrationSummary {
+  videos?: number;
+  textDocuments?: number;
+  collections?: Record<string, number>;
+}
+
+async function copyText(catalog: Catalog, target: ElasticTextIndex, log: Logger): Promise<{ videos: number; textDocuments: number }> {
+  let videos = 0;
+  let textDocuments = 0;
+  let after: string | null = null;
+  for (;;) {
+    const page = await catalog.listVideos({}, { first: VIDEO_PAGE, after });
+    for (const video of page.items) {
+      const docs = buildTextDocuments(video, await catalog.getSegmentsOfVideo(video.id), await catalog.getCues(video.id));
+      await target.replaceVideo(video.id, docs);
+      videos += 1;
+      textDocuments += docs.length;
+    }
+    log.info({ videos, textDocuments }, 'text copied');
+    if (!page.hasNextPage) return { videos, textDocuments };
+    after = page.endCursor;
+  }
+}
+
+interface CollectionRow {
+  name: string;
+  dim: number;
+  metric: VectorMetric;
+  model_id: string;
+}
+
+interface VectorRow {
+  rowid: number;
+  id: string;
+  payload: string;
+  vector: Buffer;
+}
+
+async function copyVectors(dataDir: string, target: QdrantVectorIndex, log: Logger): Promise<Record<string, number>> {
+  // Read-only straight from the embedded file: VectorIndex has no "list everything" call, and a
+  // one-off export should not grow the interface every backend implements.
+  const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+  const copied: Record<string, number> = {};
+  try {
+    const collections = db.prepare('SELECT name, dim, metric, model_id FROM vector_collections ORDER BY name').all() as CollectionRow[];
+    const rows = db.prepare('SELECT rowid, id, payload, vector FROM vectors WHERE collection = ? AND rowid > ? ORDER BY rowid LIMIT ?');
+    for (const c of collections) {
+      await target.ensureCollection({ name: c.name, dim: c.dim, metric: c.metric, modelId: c.model_id });
+      copied[c.name] = 0;
+      for (let last = 0; ; ) {
+        const batch = rows.all(c.name, last, VECTOR_BATCH) as VectorRow[];
+        if (batch.length === 0) break;
+        const points: VectorPoint[] = batch.map((row) => ({
+          id: row.id,
+          vector: new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength)),
+          payload: JSON.parse(row.payload) as VectorPayload,
+        }));
+        await target.upsert(c.name, points);
+        copied[c.name] += points.length;
+        last = batch[batch.length - 1]!.rowid;
+      }
+      log.info({ collection: c.name, points: copied[c.name] }, 'vectors copied');
+    }
+  } finally {
+    db.close();
+  }
+  return copied;
+}
+
+export async function migrateCommand(config: Config, log: Logger, to: string): Promise<MigrationSummary> {
+  const targets = parseTargets(to);
+  const summary: MigrationSummary = {};
+  if (targets.includes('elastic')) {
+    if (!config.elasticsearchUrl) throw new ConfigError('ELASTICSEARCH_URL must be set to migrate to elastic');
+    const { index, migration } = await ElasticTextIndex.open({ url: config.elasticsearchUrl, apiKey: config.elasticsearchApiKey });
+    log.info({ index: migration.index, action: migration.action }, 'Elasticsearch text index ready');
+    const source = await openEmbeddedStore(config.dataDir);
+    try {
+      Object.assign(summary, await copyText(source.catalog, index, log));
+    } finally {
+      await source.close();
+      await index.client.close();
+    }
+  }
+  if (targets.includes('qdrant')) {
+    if (!config.qdrantUrl) throw new ConfigError('QDRANT_URL must be set to migrate to qdrant');
+    summary.collections = await copyVectors(config.dataDir, new QdrantVectorIndex({ url: config.qdrantUrl, apiKey: config.qdrantApiKey }), log);
+  }
+  return summary;
+}
