@@ -190,10 +190,14 @@ export class EmbeddedTextIndex implements TextIndex {
     return merged;
   }
 
-  /** Matching rowids best first (ties: newest first). Without filters the FTS index answers alone. */
+  /**
+   * Matching rowids best first (ties: newest first). Without filters the FTS index answers alone;
+   * with filters, CROSS JOIN keeps FTS as the outer loop (SQLite would otherwise walk a video's
+   * documents and run the full-text query once per row, ~100x slower).
+   */
   private ranked(match: string, filter: Filter, ranges: readonly RowidRange[], limit: number): RankedRowid[] {
     const sql = filter.sql
-      ? `SELECT text_fts.rowid AS rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
+      ? `SELECT text_fts.rowid AS rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
          WHERE text_fts MATCH ? AND text_fts.rowid BETWEEN ? AND ? ${filter.sql} ORDER BY rank, rowid DESC LIMIT ?`
       : `SELECT rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts
          WHERE text_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank, rowid DESC LIMIT ?`;
@@ -212,7 +216,7 @@ export class EmbeddedTextIndex implements TextIndex {
   private countSegments(match: string, filter: Filter, ranges: readonly RowidRange[]): number {
     const statement = this.db.prepare(
       filter.sql
-        ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts JOIN text_docs d ON d.rowid = text_fts.rowid
+        ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
            WHERE text_fts MATCH ? AND text_fts.rowid BETWEEN ? AND ? ${filter.sql}`
         : `SELECT count(DISTINCT rowid >> ${SLOT_BITS}) AS n FROM text_fts WHERE text_fts MATCH ? AND rowid BETWEEN ? AND ?`,
     );
