@@ -8,7 +8,9 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { authChecker } from './auth.js';
 import { ActorResolver } from './actor.resolver.js';
+import { AdBreakResolver, AdResolver, SegmentTagsResolver } from './ads.resolver.js';
 import { FaceClusterResolver, FaceResolver } from './face-cluster.resolver.js';
+import { HighlightResolver } from './highlights.resolver.js';
 import { JobResolver } from './job.resolver.js';
 import { ModerationResolver } from './moderation.resolver.js';
 import { ActorTimelineResolver, AppearanceResolver, PresenceResolver } from './presence.resolver.js';
@@ -17,7 +19,7 @@ import { SegmentResolver } from './segment.resolver.js';
 import { VideoResolver } from './video.resolver.js';
 
 export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver,
-  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver];
+  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver];
 
 export function buildVidsearchSchema(): Promise<GraphQLSchema> {
   return buildSchema({

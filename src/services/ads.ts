@@ -109,6 +109,8 @@ export interface AdsService {
   ads(first?: number | null, after?: string | null): Promise<Connection<AdRecord>>;
   matchAds(query: MatchQuery, first?: number | null): Promise<AdMatch[]>;
   adBreaks(videoId: string, first?: number | null, adsPerBreak?: number | null): Promise<AdBreak[]>;
+  /** Tags of each segment (same order; empty where none), for Segment.tags. */
+  tagsOfSegments(segmentIds: readonly string[]): Promise<SegmentTagRecord[][]>;
 }
 
 export interface AdsDeps {
@@ -530,6 +532,7 @@ export function createAdsService(deps: AdsDeps): AdsService {
     ad: (id) => store.ads.getAd(id),
     ads: (first, after) => pageFromStore((page) => store.ads.listAds(page), first, after),
     matchAds,
+    tagsOfSegments: (segmentIds) => store.tags.getTagsOfSegments(segmentIds),
     async adBreaks(videoId, first, adsPerBreak) {
       const count = matchCount(first, 20);
       const perBreak = matchCount(adsPerBreak, 3);
