@@ -9,6 +9,7 @@ const ALL: Record<string, string[]> = {
   indexing: ['indexing.js'],
   search: ['search.js'],
   audio: ['audio.js'],
+  ocr: ['ocr.js'],
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

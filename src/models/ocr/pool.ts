@@ -171,17 +171,19 @@ export class ThreadExecutor implements OcrExecutor {
 
   constructor(script: URL) {
     this.worker = new Worker(script);
-    // An idle pool must not keep the process alive.
-    this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
       if (reply.ok) waiter?.resolve(reply.result);
       // A missing or altered model keeps its type across the thread boundary: callers skip on it.
       else waiter?.reject(reply.integrity ? new ModelIntegrityError(reply.error) : new Error(reply.error));
     });
     this.worker.on('error', (error) => this.failAll(error));
     this.worker.on('exit', (code) => this.failAll(new Error(`OCR worker exited with code ${code}`)));
+    // An idle pool must not keep the process alive; a busy one must (a pending reading is work).
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.worker.unref();
   }
 
   detect(image: RawImage): Promise<TextCrop[]> {
@@ -198,6 +200,7 @@ export class ThreadExecutor implements OcrExecutor {
 
   private call(request: WorkerRequest): Promise<TextCrop[] | TextLine[]> {
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(request.id, { resolve, reject });
       this.worker.postMessage(request);
     });
