@@ -18,6 +18,8 @@ export interface IndexingConfig {
   probeTimeoutMs: number;
   /** Frames per second sampled inside each shot for face detection and tracking. */
   faceSampleFps: number;
+  /** Frames per second sampled for image search descriptors (before near-duplicates are dropped). */
+  frameFps: number;
 }
 
 export interface Config {
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxBacklog: intFrom(env, 'VIDSEARCH_MAX_BACKLOG', 1000, 1),
       staleJobMs: intFrom(env, 'VIDSEARCH_STALE_JOB_MS', 30_000, 1000),
       probeTimeoutMs: intFrom(env, 'VIDSEARCH_PROBE_TIMEOUT_MS', 20_000, 100),
+      frameFps: intFrom(env, 'VIDSEARCH_FRAME_FPS', 2, 0.1),
       faceSampleFps: intFrom(env, 'VIDSEARCH_FACE_FPS', 2, 0.1),
     },
   };

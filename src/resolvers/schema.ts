@@ -11,6 +11,7 @@ import { ActorResolver } from './actor.resolver.js';
 import { AdBreakResolver, AdResolver, SegmentTagsResolver } from './ads.resolver.js';
 import { FaceClusterResolver, FaceResolver } from './face-cluster.resolver.js';
 import { HighlightResolver } from './highlights.resolver.js';
+import { ImageSearchResolver } from './image-search.resolver.js';
 import { JobResolver } from './job.resolver.js';
 import { ModerationResolver } from './moderation.resolver.js';
 import { ActorTimelineResolver, AppearanceResolver, PresenceResolver } from './presence.resolver.js';
@@ -19,7 +20,7 @@ import { SegmentResolver } from './segment.resolver.js';
 import { VideoResolver } from './video.resolver.js';
 
 export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver,
-  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver];
+  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, ImageSearchResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver];
 
 export function buildVidsearchSchema(): Promise<GraphQLSchema> {
   return buildSchema({

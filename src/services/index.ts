@@ -13,6 +13,9 @@ import { createActorService, type ActorService } from './actors.js';
 import { createAdsService, type AdsService } from './ads.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
 import { createHighlightsService, type HighlightsService } from './highlights.js';
+import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from './image-search.js';
+import { MobileNetDescriptor } from '../models/image-descriptors/mobilenet.js';
+import { OrbMatcher } from '../models/image-descriptors/local-features.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
 import { createModerationService, type ModerationService } from './moderation.js';
@@ -33,6 +36,7 @@ export interface Services {
   moderation: ModerationService;
   ads: AdsService;
   highlights: HighlightsService;
+  imageSearch: ImageSearchService;
 }
 
 export interface ServiceDeps {
@@ -78,5 +82,6 @@ export function createServices(deps: ServiceDeps): Services {
     voices,
     ads: createAdsService({ store, log }),
     highlights: createHighlightsService({ store }),
+    imageSearch: createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(), ...ffmpegFrameSource(deps.media) }),
   };
 }

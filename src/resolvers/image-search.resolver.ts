@@ -1,0 +1,54 @@
+import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { PayloadTooLargeError } from '../errors.js';
+import { IMAGE_SEARCH_MAX_BYTES, type ImageMatch as ImageMatchRecord } from '../services/image-search.js';
+import { ACCESS } from './auth.js';
+import type { RequestContext } from './context.js';
+import { ImageMatch } from './types/ImageMatch.type.js';
+import { ImageMatchFilter } from './types/ImageMatchFilter.input.js';
+
+/** Thumbnail width: enough for a result list, small enough to load fast. */
+const THUMBNAIL_WIDTH = 320;
+
+/** Reads an upload, refusing it as soon as it passes the size limit (never buffers more). */
+async function readUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<Buffer> {
+  const file = await upload;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = file.createReadStream();
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      stream.destroy();
+      throw new PayloadTooLargeError(`the upload is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+@Resolver(() => ImageMatch)
+export class ImageSearchResolver {
+  @Authorized(...ACCESS.read)
+  @Query(() => [ImageMatch], { description: 'Where a screenshot comes from: videos and moments, most similar first' })
+  async searchByImage(
+    @Ctx() ctx: RequestContext,
+    @Arg('image', () => GraphQLUpload, { nullable: true, description: 'JPEG, PNG or WebP (a GIF or video uses its first frame)' })
+    image?: Promise<FileUpload> | null,
+    @Arg('imageBase64', () => String, { nullable: true, description: 'The same, base64-encoded (a data: URL prefix is allowed)' })
+    imageBase64?: string | null,
+    @Arg('filter', () => ImageMatchFilter, { nullable: true }) filter?: ImageMatchFilter | null,
+    @Arg('first', () => Int, { nullable: true, description: 'How many matches, default 10, at most 50' }) first?: number | null,
+  ): Promise<ImageMatchRecord[]> {
+    const bytes = image ? await readUpload(image, IMAGE_SEARCH_MAX_BYTES) : null;
+    const matches = await ctx.services.imageSearch.searchByImage({ image: bytes, imageBase64, filter, first });
+    for (const match of matches) ctx.loaders.video.prime(match.video.id, match.video);
+    return matches;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Signed, expiring JPEG of the matched scene' })
+  thumbnailUrl(@Root() match: ImageMatchRecord, @Ctx() ctx: RequestContext): string | null {
+    return match.segmentId ? ctx.mediaUrls.keyframeUrl(match.segmentId, THUMBNAIL_WIDTH) : null;
+  }
+}

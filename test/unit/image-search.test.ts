@@ -1,0 +1,228 @@
+import sharp from 'sharp';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createFramesStage, FRAME_COLLECTION, FRAME_COLORLAYOUT_COLLECTION, frameId } from '../../src/indexers/frames.js';
+import type { StageContext } from '../../src/indexers/stage.js';
+import {
+  COLOR_LAYOUT_DIM,
+  colorLayout,
+  colorLayoutDistance,
+  colorLayoutFromVector,
+  colorLayoutVector,
+} from '../../src/models/image-descriptors/color-layout.js';
+import { findInnerRectangles, trimFlatBorders } from '../../src/models/image-descriptors/content-rect.js';
+import type { ImageDescriptor } from '../../src/models/image-descriptors/mobilenet.js';
+import { OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
+import type { RawImage } from '../../src/models/types.js';
+import { calibratedSimilarity, createImageSearchService, sniffContainer } from '../../src/services/image-search.js';
+import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
+
+/** Deterministic pseudo-random RGB texture (a stand-in for picture content). */
+function texture(width: number, height: number, seed = 1): RawImage {
+  const data = new Uint8Array(width * height * 3);
+  let s = seed;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = (s >> 16) & 0xff;
+  }
+  return { data, width, height, channels: 3 };
+}
+
+/** Blurred texture: blocks of colour, so ORB finds corners and ColorLayout sees structure. */
+function blocks(width: number, height: number, seed = 1, block = 16): RawImage {
+  const noise = texture(Math.ceil(width / block), Math.ceil(height / block), seed);
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const n = (Math.floor(y / block) * noise.width + Math.floor(x / block)) * 3;
+      data.set(noise.data.subarray(n, n + 3), (y * width + x) * 3);
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
+
+function paste(page: RawImage, picture: RawImage, left: number, top: number): RawImage {
+  const data = Uint8Array.from(page.data);
+  for (let y = 0; y < picture.height; y++) {
+    data.set(picture.data.subarray(y * picture.width * 3, (y + 1) * picture.width * 3), ((top + y) * page.width + left) * 3);
+  }
+  return { ...page, data };
+}
+
+function flat(width: number, height: number, rgb: [number, number, number]): RawImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) data.set(rgb, i * 3);
+  return { data, width, height, channels: 3 };
+}
+
+function mirror(image: RawImage): RawImage {
+  const data = new Uint8Array(image.data.length);
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const from = (y * image.width + x) * 3;
+      data.set(image.data.subarray(from, from + 3), (y * image.width + (image.width - 1 - x)) * 3);
+    }
+  }
+  return { ...image, data };
+}
+
+describe('MPEG-7 ColorLayout (LIRE parity)', () => {
+  it('gives 33 coefficients; a flat image has only a DC term (AC = the quantiser zero, 16)', () => {
+    const layout = colorLayout(flat(64, 48, [120, 60, 200]));
+    expect(layout.y.length + layout.cb.length + layout.cr.length).toBe(COLOR_LAYOUT_DIM);
+    expect(COLOR_LAYOUT_DIM).toBe(33);
+    expect([...layout.y.slice(1), ...layout.cb.slice(1), ...layout.cr.slice(1)].every((c) => c === 16)).toBe(true);
+    // Y = 219·(0.299·120 + 0.587·60 + 0.114·200)/256 + 16.5 = 93 per pixel; DCT DC = 8·93 = 744.
+    // Y per pixel = trunc(219·(0.299·120 + 0.587·60 + 0.114·200)/256 + 16.5) = 96; DC = 8·96 = 768;
+    // quant_ydc(768 >> 3 = 96) = 16 + (32 >> 1) = 32; LIRE halves it: 16.
+    expect(layout.y[0]).toBe(16);
+  });
+
+  it('is zero between identical images, large for a mirrored picture, and survives the vector round trip', () => {
+    const picture = blocks(160, 90, 7, 20);
+    const layout = colorLayout(picture);
+    expect(colorLayoutDistance(layout, colorLayout(picture))).toBe(0);
+    expect(colorLayoutDistance(layout, colorLayout(mirror(picture)))).toBeGreaterThan(5);
+    expect(colorLayoutFromVector(colorLayoutVector(layout))).toEqual(layout);
+  });
+});
+
+describe('content rectangle', () => {
+  it('trims letterbox bars of any flat colour but keeps a dark scene whole', () => {
+    const picture = blocks(200, 100, 3, 10);
+    const boxed = paste(flat(200, 160, [0, 0, 0]), picture, 0, 30);
+    expect(trimFlatBorders(boxed)).toEqual({ x: 0, y: 30, width: 200, height: 100 });
+    const pillar = paste(flat(260, 100, [40, 40, 40]), picture, 30, 0);
+    expect(trimFlatBorders(pillar)).toEqual({ x: 30, y: 0, width: 200, height: 100 });
+    const dark = flat(200, 100, [5, 5, 5]);
+    expect(trimFlatBorders(dark)).toEqual({ x: 0, y: 0, width: 200, height: 100 });
+  });
+
+  it('finds a frame pasted into a player page with a control bar', () => {
+    const page = flat(400, 300, [128, 128, 128]);
+    const withBar = paste(page, flat(400, 40, [30, 30, 30]), 0, 260);
+    const withProgress = paste(withBar, flat(200, 4, [220, 20, 20]), 30, 275);
+    const screenshot = paste(withProgress, blocks(160, 90, 5, 30), 50, 40);
+    const [best] = findInnerRectangles(screenshot);
+    expect(best).toBeDefined();
+    const box = trimFlatBorders(screenshot, best!.box);
+    expect(Math.abs(box.x - 50)).toBeLessThanOrEqual(1);
+    expect(Math.abs(box.y - 40)).toBeLessThanOrEqual(1);
+    expect(Math.abs(box.width - 160)).toBeLessThanOrEqual(2);
+    expect(Math.abs(box.height - 90)).toBeLessThanOrEqual(2);
+  });
+
+  it('finds no inner rectangle in a picture without straight outlines', () => {
+    const gradient = flat(200, 120, [0, 0, 0]);
+    for (let y = 0; y < 120; y++) for (let x = 0; x < 200; x++) gradient.data.set([x, y * 2, 255 - x], (y * 200 + x) * 3);
+    expect(findInnerRectangles(gradient)).toEqual([]);
+  });
+});
+
+describe('ORB geometric check', () => {
+  it('verifies a crop of the same picture and rejects a different picture', async () => {
+    const matcher = new OrbMatcher();
+    const frame = blocks(320, 180, 11, 8);
+    const crop = await sharp(frame.data, { raw: { width: 320, height: 180, channels: 3 } })
+      .extract({ left: 40, top: 20, width: 224, height: 126 })
+      .resize(300)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const query = await matcher.extract({ data: new Uint8Array(crop.data), width: crop.info.width, height: crop.info.height, channels: 3 });
+    const same = await matcher.match(query, await matcher.extract(frame));
+    const other = await matcher.match(query, await matcher.extract(blocks(320, 180, 99, 8)));
+    expect(same.inliers).toBeGreaterThan(30);
+    expect(other.inliers).toBeLessThan(10);
+  });
+});
+
+describe('upload checks', () => {
+  it('recognises containers by magic bytes, not by name', () => {
+    expect(sniffContainer(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]))).toBe('jpeg');
+    expect(sniffContainer(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]))).toBe('png');
+    expect(sniffContainer(Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1'))).toBe('webp');
+    expect(sniffContainer(Buffer.from('GIF89a......', 'latin1'))).toBe('gif');
+    expect(sniffContainer(Buffer.from('\0\0\0\x20ftypisom', 'latin1'))).toBe('video');
+    expect(sniffContainer(Buffer.from('<html><body>', 'latin1'))).toBeNull();
+  });
+
+  const descriptor: ImageDescriptor = { modelId: 'fake', dim: 2, describe: async (inputs) => inputs.map(() => Float32Array.of(1, 0)) };
+  const service = createImageSearchService({
+    store: createFakeStore(),
+    log: pino({ level: 'silent' }),
+    descriptor,
+    matcher: new OrbMatcher(),
+    readFrames: async function* () {},
+    firstFrame: async () => Buffer.alloc(0),
+    limits: { maxBytes: 200_000, maxPixels: 1_000_000 },
+  });
+  const png = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#336699' } }).png().toBuffer();
+
+  it('turns bad input into typed errors', async () => {
+    const code = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code);
+    expect(await code(service.searchByImage({}))).toBe('BAD_USER_INPUT');
+    expect(await code(service.searchByImage({ image: await png(10, 10), imageBase64: 'aGVsbG8=' }))).toBe('BAD_USER_INPUT');
+    expect(await code(service.searchByImage({ image: Buffer.from('not an image at all') }))).toBe('BAD_USER_INPUT');
+    expect(await code(service.searchByImage({ imageBase64: '%%%not base64%%%' }))).toBe('BAD_USER_INPUT');
+    expect(await code(service.searchByImage({ image: await png(10, 10), first: 0 }))).toBe('BAD_USER_INPUT');
+    // Over the pixel limit is a bad argument; over the byte limit is too large a payload.
+    expect(await code(service.searchByImage({ image: await png(2000, 1000) }))).toBe('BAD_USER_INPUT');
+    expect(await code(service.searchByImage({ image: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(300_000)]) }))).toBe('PAYLOAD_TOO_LARGE');
+    const base64 = (await png(32, 32)).toString('base64');
+    expect(await service.searchByImage({ imageBase64: `data:image/png;base64,${base64}` })).toEqual([]);
+  });
+});
+
+describe('calibrated similarity', () => {
+  it('rises with inliers and with the descriptor cosine, and stays in 0..1', () => {
+    expect(calibratedSimilarity(0.8, 60)).toBeGreaterThan(calibratedSimilarity(0.8, 15));
+    expect(calibratedSimilarity(0.9, 0)).toBeGreaterThan(calibratedSimilarity(0.7, 0));
+    for (const [cos, inl] of [[0, 0], [1, 1000]] as const) {
+      const s = calibratedSimilarity(cos, inl);
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
+describe('frames stage', () => {
+  it('drops near-identical frames, spans the kept ones over their repeats, and uses deterministic ids', async () => {
+    const store = createFakeStore();
+    const video = makeVideo({ durationSec: 3 });
+    const a = blocks(64, 36, 1, 4);
+    const b = blocks(64, 36, 2, 4);
+    const frames = [a, a, a, b, b, a].map((image, i) => ({ time: i * 0.5, data: Buffer.from(image.data), width: 64, height: 36 }));
+    let described = 0;
+    const descriptor: ImageDescriptor = {
+      modelId: 'fake-cnn',
+      dim: 3,
+      describe: async (inputs) => inputs.map(() => (described++, Float32Array.of(1, 0, 0))),
+    };
+    const stage = createFramesStage({
+      descriptor,
+      frames: async function* () {
+        yield* frames;
+      } as unknown as NonNullable<Parameters<typeof createFramesStage>[0]>['frames'],
+    });
+    const ctx = {
+      video,
+      store,
+      media: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' },
+      config: loadConfig({}),
+      log: pino({ level: 'silent' }),
+      signal: new AbortController().signal,
+      reportProgress: () => {},
+    } as unknown as StageContext;
+    const out = await stage.run(ctx, undefined);
+    expect(out).toMatchObject({ sampled: 6, kept: 3, descriptorModelId: 'fake-cnn' });
+    expect(described).toBe(3);
+    const stored = store.raw.vectors.collections.get(FRAME_COLLECTION)!;
+    expect([...stored.keys()].sort()).toEqual([frameId(video.id, 0), frameId(video.id, 1.5), frameId(video.id, 2.5)].sort());
+    expect(stored.get(frameId(video.id, 0))!.payload).toMatchObject({ videoId: video.id, time: 0, from: 0, to: 1 });
+    expect(store.raw.vectors.collections.get(FRAME_COLORLAYOUT_COLLECTION)!.size).toBe(3);
+    // Re-running overwrites the same ids instead of adding more.
+    await stage.run(ctx, undefined);
+    expect(stored.size).toBe(3);
+  });
+});
