@@ -116,7 +116,7 @@ export const DEFAULT_SHOT_DETECTION: Omit<ShotDetectionOptions, 'fps'> = {
   cutMinScore: 0.1,
   cutRatio: 3,
   maxFadeHoldSec: 2.5,
-  dissolveMinScore: 0.3,
+  dissolveMinScore: 0.15,
 };
 
 export interface DetectedBoundary {
@@ -173,6 +173,8 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
     const runEnd = j;
     i = j + 1;
     if (runStart === 0 || runEnd === n - 1) continue;
+    // A frame or two of white is a flash (left to the cut detector's flash test), not a fade.
+    if (frames[runStart]!.meanLuma > 0.5 && frames[runEnd]!.time - frames[runStart]!.time < 0.25) continue;
     // Walk out of the fade ramps: luminance moving monotonically toward the flat level.
     let before = runStart - 1;
     while (before > 0 && runStart - before < ramp && Math.abs(frames[before - 1]!.meanLuma - frames[runStart]!.meanLuma) > Math.abs(frames[before]!.meanLuma - frames[runStart]!.meanLuma) + 0.004 && !isFlat(frames[before - 1]!)) before--;
@@ -196,15 +198,24 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
   }
 
   /**
-   * The frame between a and b that looks equally like both: a dissolve's 50 % point. Measured on
-   * the luma grid, which (unlike a histogram) changes linearly through a mix of two pictures.
+   * The frame between a and b that looks equally like both ends: a dissolve's 50 % point.
+   * Measured on the luma grid, which (unlike a histogram) changes linearly through a mix of two
+   * pictures; each end is the mean of three frames, so flicker at an end does not pull it.
    */
-  const gridDist = (a: number, b: number): number => gridDistance(frames[a]!.grid, frames[b]!.grid);
+  const meanGrid = (from: number, to: number): Float32Array => {
+    const lo = Math.max(0, from);
+    const hi = Math.min(n - 1, to);
+    const out = new Float32Array(frames[0]!.grid.length);
+    for (let j = lo; j <= hi; j++) frames[j]!.grid.forEach((v, x) => (out[x]! += v / (hi - lo + 1)));
+    return out;
+  };
   const equidistantFrame = (a: number, b: number): number => {
+    const before = meanGrid(a - 2, a);
+    const after = meanGrid(b, b + 2);
     let best = Math.round((a + b) / 2);
     let bestGap = Number.POSITIVE_INFINITY;
     for (let m = a + 1; m < b; m++) {
-      const gap = Math.abs(gridDist(a, m) - gridDist(m, b));
+      const gap = Math.abs(gridDistance(before, frames[m]!.grid) - gridDistance(frames[m]!.grid, after));
       if (gap < bestGap) {
         bestGap = gap;
         best = m;
@@ -255,7 +266,12 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
       if (insideMean < 2 * outside && !(d >= 0.5 && insideMean >= 2 * calmerSide)) continue;
       // Re-anchor on clean frames just outside the transition and look for the middle again.
       let middle = centre;
-      for (let pass = 0; pass < 2; pass++) middle = equidistantFrame(Math.max(0, middle - k - side), Math.min(n - 1, middle + k + side));
+      for (let pass = 0; pass < 2; pass++) {
+        const found = equidistantFrame(Math.max(0, middle - k - side), Math.min(n - 1, middle + k + side));
+        middle = found;
+      }
+      // Far from the plateau's middle, the ends were not clean (flicker, overlays): trust the plateau.
+      if (Math.abs(middle - centre) > k / 2) middle = centre;
       candidates.push({ time: frames[middle]!.time, kind: 'FADE', score: d / Math.max(0.02, outside) });
       claim(middle - k, middle + k);
     }

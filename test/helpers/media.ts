@@ -186,3 +186,84 @@ export async function makeSurroundVideo(dir: string, durationSec = 2): Promise<s
   ]);
   return file;
 }
+
+export interface CompositePiece {
+  /** A source video; the range [from, to) should lie inside one of its shots. */
+  file: string;
+  from: number;
+  to: number;
+}
+
+export interface CompositeTransition {
+  kind: 'cut' | TransitionKind;
+  /** 0 for a cut. */
+  durationSec: number;
+}
+
+/**
+ * Joins pieces of real footage with known transitions (transitions[i] joins pieces i and i+1):
+ * real motion and content, truth by construction. A dissolve or fade of length d uses the last
+ * d seconds of one piece and the first d of the next; its boundary is its middle.
+ */
+export async function makeCompositeVideo(spec: {
+  dir: string;
+  name: string;
+  pieces: CompositePiece[];
+  transitions: CompositeTransition[];
+  flashes?: number[];
+  size?: { width: number; height: number };
+  fps?: number;
+}): Promise<TestVideo> {
+  const { width, height } = spec.size ?? { width: 320, height: 180 };
+  const fps = spec.fps ?? 25;
+  if (spec.transitions.length !== spec.pieces.length - 1) throw new Error('one transition between each pair of pieces');
+  const chains: string[] = [];
+  const parts: string[] = [];
+  const boundaries: number[] = [];
+  // Each piece is normalised once and split: its body, and its ends that feed transitions.
+  spec.pieces.forEach((_, i) => {
+    chains.push(`[${i}:v]fps=${fps},scale=${width}:${height},setsar=1,format=yuv420p,split=3[p${i}body][p${i}head][p${i}tail]`);
+  });
+  const cut = (label: string, out: string, from: number, to: number): void => {
+    chains.push(`[${label}]trim=start=${from.toFixed(3)}:end=${to.toFixed(3)},setpts=PTS-STARTPTS[${out}]`);
+  };
+  let outputTime = 0;
+  spec.pieces.forEach((piece, i) => {
+    const head = i > 0 ? spec.transitions[i - 1]!.durationSec : 0;
+    const tail = i < spec.transitions.length ? spec.transitions[i]!.durationSec : 0;
+    cut(`p${i}body`, `body${i}`, piece.from + head, piece.to - tail);
+    parts.push(`[body${i}]`);
+    outputTime += piece.to - tail - (piece.from + head);
+    // Unused split outputs must still be consumed.
+    if (i === 0 || head === 0) chains.push(`[p${i}head]nullsink`);
+    if (i === spec.pieces.length - 1) {
+      chains.push(`[p${i}tail]nullsink`);
+      return;
+    }
+    const t = spec.transitions[i]!;
+    if (t.kind === 'cut' || t.durationSec === 0) {
+      chains.push(`[p${i}tail]nullsink`);
+      boundaries.push(outputTime);
+      return;
+    }
+    const next = spec.pieces[i + 1]!;
+    const d = t.durationSec.toFixed(3);
+    cut(`p${i}tail`, `ta${i}`, piece.to - t.durationSec, piece.to);
+    cut(`p${i + 1}head`, `tb${i}`, next.from, next.from + t.durationSec);
+    const wa = t.kind === 'dissolve' ? `(1-min(1,T/${d}))` : `max(0,1-2*T/${d})`;
+    const wb = t.kind === 'dissolve' ? `min(1,T/${d})` : `max(0,2*T/${d}-1)`;
+    // Chroma mixes around its neutral 128, so a fade through black stays black, not green.
+    chains.push(`[ta${i}][tb${i}]blend=c0_expr='A*${wa}+B*${wb}':c1_expr='128+(A-128)*${wa}+(B-128)*${wb}':c2_expr='128+(A-128)*${wa}+(B-128)*${wb}'[mix${i}]`);
+    parts.push(`[mix${i}]`);
+    boundaries.push(outputTime + t.durationSec / 2);
+    outputTime += t.durationSec;
+  });
+  const flashes = (spec.flashes ?? [])
+    .map((t) => `drawbox=x=0:y=0:w=iw:h=ih:color=white@0.85:t=fill:enable='between(t,${t.toFixed(3)},${(t + 1.5 / fps).toFixed(3)})'`)
+    .join(',');
+  chains.push(`${parts.join('')}concat=n=${parts.length}:v=1:a=0${flashes ? `,${flashes}` : ''}[vout]`);
+  const file = path.join(spec.dir, `${spec.name}.mp4`);
+  const inputs = spec.pieces.flatMap((p) => ['-i', p.file]);
+  await runFfmpeg([...inputs, '-filter_complex', chains.join(';'), '-map', '[vout]', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(fps * 2), '-pix_fmt', 'yuv420p', file]);
+  return { path: file, srtPath: null, boundaries };
+}
