@@ -98,6 +98,8 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
   return {
     name: 'frames',
     weight: 3,
+    // The probe stage fills in the duration used for progress.
+    needs: ['probe'],
     async run(ctx) {
       const { video, config } = ctx;
       await ctx.store.vectors.ensureCollection({ name: FRAME_COLLECTION, dim: descriptor.dim, metric: 'cosine', modelId: descriptor.modelId });

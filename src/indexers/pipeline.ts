@@ -11,6 +11,7 @@ import { MediaDecodeError } from '../media/frames.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { facesStage } from './faces.js';
+import { framesStage } from './frames.js';
 import { highlightsStage } from './highlights.js';
 import { objectsStage } from './objects.js';
 import { scenesStage } from './scenes.js';
@@ -32,6 +33,7 @@ export const INDEX_STAGES: readonly PipelineStage[] = [
   probeStage, // duration, fps, size, rotation → the video record
   shotsStage, // shot boundaries + keyframes
   segmentsStage, // search units (shots split into bounded windows)
+  framesStage, // image-search descriptors of sampled frames (CNN + ColorLayout)
   subtitlesStage, // sidecar and embedded subtitle cues
   ocrStage, // burned-in subtitles and on-screen text (needs shots)
   facesStage, // face tracks, identities, FACE spans (needs shots)
