@@ -10,6 +10,7 @@ const ALL: Record<string, string[]> = {
   search: ['search.js'],
   audio: ['audio.js'],
   ocr: ['ocr.js'],
+  ads: ['ads.js'],
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
