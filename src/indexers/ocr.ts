@@ -152,6 +152,8 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
   return {
     name: 'ocr',
     weight: 3,
+    // Reads the stored shots (keyframe times) and segments (cue → segment).
+    needs: ['shots', 'segments'],
     async run(ctx) {
       const { video, store, log } = ctx;
       const width = Math.min(OCR_DECODE_WIDTH, video.width || OCR_DECODE_WIDTH);
