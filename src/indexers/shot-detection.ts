@@ -114,7 +114,7 @@ export interface ShotDetectionOptions {
 export const DEFAULT_SHOT_DETECTION: Omit<ShotDetectionOptions, 'fps'> = {
   minShotSec: 0.5,
   cutMinScore: 0.1,
-  cutRatio: 3,
+  cutRatio: 2.5,
   maxFadeHoldSec: 2.5,
   dissolveMinScore: 0.15,
 };
@@ -289,7 +289,8 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
     const neighbours: number[] = [];
     for (let k = Math.max(1, i - window); k <= Math.min(n - 1, i + window); k++) if (Math.abs(k - i) > 1) neighbours.push(change[k]!);
     const baseline = median(neighbours);
-    if (s < opts.cutRatio * baseline + 0.06) continue;
+    // Relative for busy pictures, a fixed margin above the noise for still ones.
+    if (s < Math.max(opts.cutRatio * baseline, baseline + 0.08)) continue;
     // Sudden: the pictures just around the jump differ by about the jump itself. In a fast
     // dissolve the change goes on, so frames one step further apart differ much more.
     if (s < 0.5 * dist(i - 2, i + 1)) continue;
