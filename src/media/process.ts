@@ -4,6 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 const STDERR_TAIL_CHARS = 4000;
+const DEFAULT_STALL_MS = 120_000;
 
 export interface ProcessOptions {
   timeoutMs?: number;
@@ -115,30 +116,50 @@ export async function* streamToolRecords(
   command: string,
   args: readonly string[],
   recordBytes: number,
-  opts: ProcessOptions & { allowPartialTail?: boolean } = {},
+  opts: ProcessOptions & { allowPartialTail?: boolean; stallTimeoutMs?: number } = {},
 ): AsyncGenerator<Buffer> {
+  // A whole-run timeout cannot fit a stream of unknown length; a stream that stops moving can.
+  const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
+  let stalled = false;
   const tool = startTool(command, args, opts);
+  let stallTimer: NodeJS.Timeout | null = null;
+  const watch = (): void => {
+    if (stallTimer) clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => {
+      stalled = true;
+      tool.kill();
+    }, stallMs);
+  };
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   try {
+    watch();
     for await (const chunk of tool.child.stdout as AsyncIterable<Buffer>) {
+      watch();
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (pendingBytes < recordBytes) continue;
       let joined = Buffer.concat(pending, pendingBytes);
       let offset = 0;
       while (joined.length - offset >= recordBytes) {
-        // A copy, so the consumer may keep the record after the next one arrives.
+        // A copy, so the consumer may keep the record after the next one arrives. The clock
+        // stops while the consumer works: a slow consumer is not a stalled ffmpeg.
+        if (stallTimer) clearTimeout(stallTimer);
         yield Buffer.from(joined.subarray(offset, offset + recordBytes));
+        watch();
         offset += recordBytes;
       }
       joined = joined.subarray(offset);
       pending = joined.length ? [joined] : [];
       pendingBytes = joined.length;
     }
-    await tool.exited;
+    await tool.exited.catch((err: unknown) => {
+      if (stalled) throw new MediaProcessError(`${describe(command)} produced nothing for ${stallMs} ms`, null, tool.stderrTail(), true);
+      throw err;
+    });
     if (pendingBytes > 0 && opts.allowPartialTail) yield Buffer.concat(pending, pendingBytes);
   } finally {
+    if (stallTimer) clearTimeout(stallTimer);
     tool.kill();
   }
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedMediaError } from '../../src/errors.js';
 import { extractAudioPcm, extractFrame, MediaDecodeError, streamFrames, type RawFrame } from '../../src/media/frames.js';
 import { contentHash, interpretProbe, parseFfmpegInputInfo, probeMedia } from '../../src/media/probe.js';
-import { runTool } from '../../src/media/process.js';
+import { MediaProcessError, runTool, streamToolRecords } from '../../src/media/process.js';
 import { makeAudioOnly, makeSurroundVideo, makeTempDir, makeTestVideo, runFfmpeg, testTools } from '../helpers/media.js';
 
 let dir: string;
@@ -113,6 +113,25 @@ describe('streamFrames', () => {
     expect(probe.startTime).toBeGreaterThan(4.9);
     const frames = await collect(streamFrames(testTools, offset, { fps: 10, width: 32, pixFmt: 'gray', end: 0.55 }));
     expect(frames[0]!.time).toBeCloseTo(0, 1);
+  });
+
+  it('flags variable frame rate and keeps true times through it', async () => {
+    const vfr = path.join(dir, 'vfr.mp4');
+    // 25 fps for a second, then 12.5 fps.
+    await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=3', '-vf', "setpts='if(lt(N,25),N/25,1+(N-25)/12.5)/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', vfr]);
+    const probe = await probeMedia(testTools, vfr);
+    expect(probe.variableFrameRate).toBe(true);
+    expect(probe.durationSec).toBeGreaterThan(4.8);
+    const all = await collect(streamFrames(testTools, vfr, { width: 32, pixFmt: 'gray', probe }));
+    expect(all).toHaveLength(75);
+    expect(all[30]!.time).toBeCloseTo(1 + 5 / 12.5, 3);
+  });
+
+  it('kills a stream that stops producing', async () => {
+    const silent = streamToolRecords(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], 16, { stallTimeoutMs: 200 });
+    const started = Date.now();
+    await expect(collect(silent as AsyncIterable<never>)).rejects.toBeInstanceOf(MediaProcessError);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('stops ffmpeg when aborted', async () => {
