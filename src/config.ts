@@ -20,6 +20,22 @@ export interface IndexingConfig {
   faceSampleFps: number;
   /** Frames per second sampled for image search descriptors (before near-duplicates are dropped). */
   frameFps: number;
+  /** A stage gets at least this long before it is abandoned as hung (ffmpeg and model calls included). */
+  stageTimeoutMinSec: number;
+  /** …plus this many seconds per second of media (long videos take longer). */
+  stageTimeoutPerMediaSec: number;
+}
+
+/** Limits on what one caller may ask of the GraphQL endpoint. */
+export interface RequestLimitsConfig {
+  /** Requests per second each API key (or client address, without a key) may make on average. */
+  ratePerSec: number;
+  /** Requests a caller may make back to back after being idle (token bucket size). */
+  rateBurst: number;
+  /** Deepest selection nesting a query may have. */
+  maxQueryDepth: number;
+  /** Highest estimated cost of a query (fields × page sizes; see resolvers/limits.ts). */
+  maxQueryComplexity: number;
 }
 
 export interface Config {
@@ -42,6 +58,7 @@ export interface Config {
   /** HMAC secret for signed /media URLs; generated and persisted in the data dir when unset. */
   mediaSecret: string | null;
   indexing: IndexingConfig;
+  limits: RequestLimitsConfig;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +130,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       probeTimeoutMs: intFrom(env, 'VIDSEARCH_PROBE_TIMEOUT_MS', 20_000, 100),
       frameFps: intFrom(env, 'VIDSEARCH_FRAME_FPS', 2, 0.1),
       faceSampleFps: intFrom(env, 'VIDSEARCH_FACE_FPS', 2, 0.1),
+      stageTimeoutMinSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_MIN_SEC', 900, 1),
+      stageTimeoutPerMediaSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_PER_MEDIA_SEC', 10, 0),
+    },
+    limits: {
+      ratePerSec: intFrom(env, 'VIDSEARCH_RATE_PER_SEC', 20, 0.01),
+      rateBurst: intFrom(env, 'VIDSEARCH_RATE_BURST', 60, 1),
+      maxQueryDepth: intFrom(env, 'VIDSEARCH_MAX_QUERY_DEPTH', 10, 1),
+      maxQueryComplexity: intFrom(env, 'VIDSEARCH_MAX_QUERY_COMPLEXITY', 20_000, 1),
     },
   };
 }

@@ -9,6 +9,9 @@ import type { App } from './app.js';
 import { createApolloServer } from './http/graphql.js';
 import { mediaRouter } from './http/media-routes.js';
 import { MediaUrlSigner, loadMediaSecret } from './http/media-urls.js';
+import { metricsHandler } from './http/metrics-route.js';
+import { rateLimit, TokenBuckets } from './http/rate-limit.js';
+import { watchJobQueue } from './observability/metrics.js';
 import { createRequestContext } from './resolvers/context.js';
 import { buildVidsearchSchema } from './resolvers/schema.js';
 
@@ -50,7 +53,8 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   const web = express();
   web.disable('x-powered-by');
   const httpServer = createServer(web);
-  const apollo = createApolloServer({ schema, log: app.log, httpServer });
+  const { limits } = app.config;
+  const apollo = createApolloServer({ schema, log: app.log, httpServer, limits: { maxDepth: limits.maxQueryDepth, maxComplexity: limits.maxQueryComplexity } });
   await apollo.start();
   let closing = false;
 
@@ -73,11 +77,16 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
     }
   });
 
+  const unwatchQueue = watchJobQueue(app.store.jobs);
+  web.get('/metrics', metricsHandler(app.log));
+
   web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters }));
 
   const contextDeps = { services: app.services, apiKeys: app.config.apiKeys, mediaUrls };
   web.use(
     '/graphql',
+    // Before the body is read: a throttled caller costs no parsing.
+    rateLimit({ buckets: new TokenBuckets(limits.ratePerSec, limits.rateBurst), apiKeys: app.config.apiKeys }),
     express.json({ limit: MAX_JSON_BODY }),
     graphqlUploadExpress({ maxFileSize: MAX_UPLOAD_BYTES, maxFiles: MAX_UPLOAD_FILES }),
     expressMiddleware(apollo, {
@@ -101,6 +110,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
     async close() {
       if (closing) return;
       closing = true;
+      unwatchQueue();
       // The drain plugin stops accepting connections and lets in-flight requests finish.
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));

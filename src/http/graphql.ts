@@ -1,14 +1,48 @@
 // The Apollo server every entry point uses (HTTP and the resolver tests), so error shaping and
 // request rules are the same everywhere.
 import type { Server } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from '../logger.js';
+import { graphqlDuration, rejectedQueries } from '../observability/metrics.js';
 import type { RequestContext } from '../resolvers/context.js';
 import { createErrorFormatter } from '../resolvers/errors.js';
+import { checkQueryLimits, type QueryLimits } from '../resolvers/limits.js';
 
-export function createApolloServer(opts: { schema: GraphQLSchema; log: Logger; httpServer?: Server }): ApolloServer<RequestContext> {
+/**
+ * Refuses operations over the depth/complexity limits once variables are known (page sizes can
+ * come from variables), and times every request by its root field.
+ */
+function requestRulesPlugin(limits: QueryLimits | undefined): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      let field = 'none';
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const first = operation.selectionSet.selections.find((s) => s.kind === 'Field');
+          if (first?.kind === 'Field') field = first.name.value;
+          if (!limits) return;
+          const refusal = checkQueryLimits(schema, document, operation, request.variables ?? {}, limits);
+          if (refusal) {
+            rejectedQueries.inc({ limit: refusal.limit });
+            throw refusal;
+          }
+        },
+        async willSendResponse({ response }) {
+          const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
+          graphqlDuration.observe({ field, outcome: failed ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
+}
+
+export function createApolloServer(opts: { schema: GraphQLSchema; log: Logger; httpServer?: Server; limits?: QueryLimits }): ApolloServer<RequestContext> {
+  const plugins: ApolloServerPlugin<RequestContext>[] = [requestRulesPlugin(opts.limits)];
+  if (opts.httpServer) plugins.push(ApolloServerPluginDrainHttpServer({ httpServer: opts.httpServer }));
   return new ApolloServer<RequestContext>({
     schema: opts.schema,
     // Rejects simple (form/GET) requests that browsers send cross-site without a preflight.
@@ -17,6 +51,6 @@ export function createApolloServer(opts: { schema: GraphQLSchema; log: Logger; h
     includeStacktraceInErrorResponses: false,
     formatError: createErrorFormatter(opts.log),
     logger: opts.log,
-    plugins: opts.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: opts.httpServer })] : [],
+    plugins,
   });
 }

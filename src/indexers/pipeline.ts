@@ -9,6 +9,7 @@ import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MediaDecodeError } from '../media/frames.js';
 import type { MediaTools } from '../media/tools.js';
+import { stageDuration } from '../observability/metrics.js';
 import type { Store } from '../store/interfaces.js';
 import { facesStage } from './faces.js';
 import { framesStage } from './frames.js';
@@ -76,6 +77,24 @@ export function checkStageOrder(stages: readonly PipelineStage[]): void {
 /** Intra-stage progress is reported at most this often (stages may report per frame). */
 const PROGRESS_INTERVAL_MS = 500;
 
+/** How long a stage may run before it is abandoned as hung: a floor, plus time per media second. */
+export function stageTimeoutMs(config: Config, durationSec: number): number {
+  const { stageTimeoutMinSec, stageTimeoutPerMediaSec } = config.indexing;
+  return 1000 * Math.max(stageTimeoutMinSec, stageTimeoutPerMediaSec * Math.max(0, durationSec || 0));
+}
+
+export class StageTimeoutError extends Error {
+  override name = 'StageTimeoutError';
+  constructor(stage: string, timeoutMs: number) {
+    super(`stage ${stage} timed out after ${Math.round(timeoutMs / 1000)} s`);
+  }
+}
+
+/** Rejects with the signal's reason once it aborts (never resolves). */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+}
+
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`aborted: ${String(signal.reason)}`);
 }
@@ -124,20 +143,33 @@ export async function runIndexPipeline(
         const progress = (weightDone + stage.weight * Math.min(1, Math.max(0, fraction))) / totalWeight;
         reporting = reporting.then(() => hooks.onProgress({ stage: stage.name, progress, stagesDone: [...stagesDone] }));
       };
-      const ctx: StageContext = { ...deps, video, signal: hooks.signal, log: log.child({ stage: stage.name }), reportProgress: report };
+      // The stage sees the deadline through its signal (ffmpeg children are killed, loops stop).
+      const timeoutMs = stageTimeoutMs(deps.config, video.durationSec);
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new StageTimeoutError(stage.name, timeoutMs)), timeoutMs);
+      const signal = AbortSignal.any([hooks.signal, deadline.signal]);
+      const ctx: StageContext = { ...deps, video, signal, log: log.child({ stage: stage.name }), reportProgress: report };
 
       await hooks.onProgress({ stage: stage.name, progress: weightDone / totalWeight, stagesDone: [...stagesDone] });
       const started = performance.now();
+      const elapsedSec = (): number => (performance.now() - started) / 1000;
       let output: unknown;
       try {
-        output = await stage.run(ctx, outputs);
+        // The race fails the job at the deadline even when a model call cannot be interrupted.
+        output = await Promise.race([stage.run(ctx, outputs), rejectOnAbort(deadline.signal)]);
       } catch (err) {
+        const outcome = hooks.signal.aborted ? 'aborted' : deadline.signal.aborted ? 'timeout' : 'failed';
+        stageDuration.observe({ stage: stage.name, outcome }, elapsedSec());
         throwIfAborted(hooks.signal);
+        if (deadline.signal.aborted) throw deadline.signal.reason;
         if (err instanceof AppError) throw err;
         // Probed fine but broke part-way: the file, not the system, is at fault.
         if (err instanceof MediaDecodeError) throw new UnsupportedMediaError(`${video.path} cannot be decoded: ${err.message}`);
         throw new Error(`stage ${stage.name}: ${errorMessage(err)}`, { cause: err });
+      } finally {
+        clearTimeout(timer);
       }
+      stageDuration.observe({ stage: stage.name, outcome: 'done' }, elapsedSec());
       await reporting;
       await store.catalog.putArtifact(videoId, stage.name, output ?? null);
       outputs[stage.name] = output;

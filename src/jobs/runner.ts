@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js';
 import { runIndexPipeline } from '../indexers/pipeline.js';
 import type { Logger } from '../logger.js';
 import type { MediaTools } from '../media/tools.js';
+import { finishedJobs } from '../observability/metrics.js';
 import type { Store } from '../store/interfaces.js';
 
 export interface JobRunnerDeps {
@@ -114,15 +115,19 @@ export class JobRunner {
         },
       });
       await store.jobs.complete(job.id);
+      finishedJobs.inc({ outcome: 'succeeded' });
       jobLog.info('job succeeded');
     } catch (err) {
       if (controller.signal.aborted && controller.signal.reason === SHUTDOWN) {
         await store.jobs.requeue(job.id);
+        finishedJobs.inc({ outcome: 'requeued' });
         jobLog.info('job handed back to the queue (shutdown)');
       } else if (controller.signal.aborted) {
+        finishedJobs.inc({ outcome: 'cancelled' });
         jobLog.info('job cancelled');
       } else {
         await store.jobs.fail(job.id, errorMessage(err));
+        finishedJobs.inc({ outcome: 'failed' });
         jobLog.warn({ err: errorMessage(err) }, 'job failed');
       }
     } finally {

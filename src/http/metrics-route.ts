@@ -1,0 +1,18 @@
+// GET /metrics in the Prometheus text format. Like /healthz it needs no API key: scrapers rarely
+// carry one, and it reveals counts and timings only, never library content.
+import type { Request, Response } from 'express';
+import type { Logger } from '../logger.js';
+import { metricsRegistry } from '../observability/metrics.js';
+
+export function metricsHandler(log: Logger) {
+  return async (_req: Request, res: Response): Promise<void> => {
+    try {
+      const body = await metricsRegistry.metrics();
+      res.setHeader('Content-Type', metricsRegistry.contentType);
+      res.end(body);
+    } catch (err) {
+      log.warn({ err }, 'collecting metrics failed');
+      res.status(503).json({ status: 'metrics unavailable' });
+    }
+  };
+}

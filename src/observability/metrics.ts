@@ -1,0 +1,69 @@
+// Prometheus metrics (prom-client), served at GET /metrics: GraphQL latency per root field,
+// refused requests, indexing stage durations, finished jobs, queue depth by status, and the
+// process metrics (RSS, CPU, event-loop lag, GC). One registry per process: stages and the HTTP
+// layer record into it without being handed it, as a scraper sees one process.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JobStatus } from '../domain.js';
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+
+export const graphqlDuration = new Histogram({
+  name: 'vidsearch_graphql_request_duration_seconds',
+  help: 'GraphQL request latency by root field (the first one of the operation) and outcome',
+  labelNames: ['field', 'outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [metricsRegistry],
+});
+
+export const rejectedQueries = new Counter({
+  name: 'vidsearch_graphql_rejected_total',
+  help: 'GraphQL operations refused before execution, by the limit they broke (depth, complexity)',
+  labelNames: ['limit'] as const,
+  registers: [metricsRegistry],
+});
+
+export const rateLimitedRequests = new Counter({
+  name: 'vidsearch_rate_limited_total',
+  help: 'Requests answered 429 RATE_LIMITED',
+  registers: [metricsRegistry],
+});
+
+export const stageDuration = new Histogram({
+  name: 'vidsearch_index_stage_duration_seconds',
+  help: 'Indexing stage run time by stage and outcome (done, failed, aborted, timeout)',
+  labelNames: ['stage', 'outcome'] as const,
+  buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+  registers: [metricsRegistry],
+});
+
+export const finishedJobs = new Counter({
+  name: 'vidsearch_index_jobs_finished_total',
+  help: 'Indexing jobs that left this worker, by outcome (succeeded, failed, requeued, cancelled)',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Where queue depth is read from at scrape time (the store of the serving process). */
+let queueSource: { countByStatus(): Promise<Record<JobStatus, number>> } | null = null;
+
+export const jobsByStatus = new Gauge({
+  name: 'vidsearch_jobs',
+  help: 'Indexing jobs in the queue by status (QUEUED is the queue depth)',
+  labelNames: ['status'] as const,
+  registers: [metricsRegistry],
+  async collect() {
+    this.reset();
+    if (!queueSource) return;
+    const counts = await queueSource.countByStatus();
+    for (const [status, count] of Object.entries(counts)) this.set({ status }, count);
+  },
+});
+
+/** Reports this job queue's depth at scrape time; returns the undo. */
+export function watchJobQueue(jobs: { countByStatus(): Promise<Record<JobStatus, number>> }): () => void {
+  queueSource = jobs;
+  return () => {
+    if (queueSource === jobs) queueSource = null;
+  };
+}
