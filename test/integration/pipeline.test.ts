@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import type { JobRecord, ShotRecord, VideoRecord } from '../../src/domain.js';
 import { UnsupportedMediaError } from '../../src/errors.js';
 import { matchCuts } from '../../src/eval/shots.js';
-import { INDEX_STAGES, runIndexPipeline, type PipelineProgress } from '../../src/indexers/pipeline.js';
+import { checkStageOrder, INDEX_STAGES, runIndexPipeline, type PipelineProgress } from '../../src/indexers/pipeline.js';
 import { createLogger } from '../../src/logger.js';
 import { createFakeStore, makeVideo, type FakeStore } from '../helpers/fake-store.js';
 import { makeCompositeVideo, makeTempDir, makeTestVideo, runFfmpeg, testTools } from '../helpers/media.js';
@@ -48,6 +48,12 @@ async function run(store: FakeStore, job: JobRecord, signal = new AbortControlle
 }
 
 describe('runIndexPipeline (foundation stages)', () => {
+  it('refuses a stage list that runs a stage before what it needs', () => {
+    expect(() => checkStageOrder(INDEX_STAGES)).not.toThrow();
+    const [probe, shots, segments] = stages;
+    expect(() => checkStageOrder([probe!, segments!, shots!])).toThrow('stage segments needs shots');
+  });
+
   it('indexes a generated video: probe, shots, segments, subtitles, text', async () => {
     const made = await makeTestVideo({
       dir, name: 'episode', durationSec: 6, cuts: [2, 4], audio: 'tone',
