@@ -3,32 +3,19 @@
 // covered at once, and one missing from ROLE_TABLE fails here until somebody decides who may call
 // it. Every operation is called by every kind of caller with generated arguments: no key and an
 // unknown key → UNAUTHENTICATED, a role outside the row → FORBIDDEN, a role in it → past the check.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  buildSchema,
-  getNamedType,
-  isCompositeType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isScalarType,
-  type GraphQLField,
-  type GraphQLInputType,
-} from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { roleFromAuthorization } from '../../src/resolvers/auth.js';
-import { SCHEMA_FILE } from '../../src/resolvers/schema.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createServices } from '../../src/services/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
+import { schemaOperations } from './auth-matrix-operations.js';
 
 type Access = 'read' | 'ads' | 'editor';
 
@@ -57,46 +44,7 @@ const CALLERS = [
   { name: 'editor', header: 'Bearer e-key', role: 'editor' },
 ] as const;
 
-const sdl = buildSchema(readFileSync(SCHEMA_FILE, 'utf8'));
-
-/** A literal for a required argument of this type (optional inputs are left out). */
-function literalFor(type: GraphQLInputType): string {
-  if (isNonNullType(type)) return literalFor(type.ofType);
-  if (isListType(type)) return `[${literalFor(type.ofType)}]`;
-  if (isEnumType(type)) return type.getValues()[0]!.name;
-  if (isInputObjectType(type)) {
-    const required = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) && f.defaultValue === undefined);
-    return `{ ${required.map((f) => `${f.name}: ${literalFor(f.type)}`).join(', ')} }`;
-  }
-  if (isScalarType(type)) {
-    switch (type.name) {
-      case 'Int':
-        return '1';
-      case 'Float':
-        return '1.5';
-      case 'Boolean':
-        return 'false';
-      case 'DateTimeISO':
-        return '"2020-01-01T00:00:00.000Z"';
-      case 'ID':
-      case 'String':
-        return '"authz-probe"';
-    }
-  }
-  throw new Error(`no literal for required argument type ${String(type)}: teach literalFor about it`);
-}
-
-function operationText(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): string {
-  const args = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
-  const argText = args.length ? `(${args.map((a) => `${a.name}: ${literalFor(a.type)}`).join(', ')})` : '';
-  const selection = isCompositeType(getNamedType(field.type)) ? ' { __typename }' : '';
-  return `${kind} { ${field.name}${argText}${selection} }`;
-}
-
-const operations = [
-  ...Object.values(sdl.getQueryType()?.getFields() ?? {}).map((f) => ({ name: f.name, text: operationText('query', f) })),
-  ...Object.values(sdl.getMutationType()?.getFields() ?? {}).map((f) => ({ name: f.name, text: operationText('mutation', f) })),
-];
+const operations = schemaOperations();
 
 interface GraphqlBody {
   data?: unknown;
