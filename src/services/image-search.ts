@@ -101,8 +101,10 @@ const QUERY_MAX_SIDE = 640;
 /** Candidates per query variant from the vector index. */
 const SHORTLIST = 40;
 /** Candidate groups that get the geometric check, and the window decoded around each. */
-const VERIFIED_GROUPS = 4;
+const VERIFIED_GROUPS = 3;
+/** Seconds decoded before and after a group's span (a deduplicated still can hide motion), at most VERIFY_MAX_SPAN_SEC in all. */
 const VERIFY_WINDOW_SEC = 1.25;
+const VERIFY_MAX_SPAN_SEC = 6;
 const VERIFY_FPS = 4;
 const VERIFY_WIDTH = 320;
 /** Fewer inliers than this is no geometric evidence at all (random matches reach ~6). */
@@ -233,57 +235,50 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
   }
 
   /**
-   * Geometric check in two rounds, to keep latency down: the candidate frame of each group
-   * first; then, for the group that verified best, every frame of a window around it, and the
-   * frame with most inliers gives the time.
+   * Geometric check: every frame (at VERIFY_FPS) of a window around each candidate group's span
+   * is matched to the query; the frame with most inliers gives `at`. The whole screenshot is
+   * matched, not the detected region: the homography itself locates the picture inside bars or
+   * a player page, so a missed region costs nothing here.
    */
   async function verify(groups: Group[], variants: QueryVariant[], image: RawImage): Promise<Map<Group, Verification>> {
     const verified = new Map<Group, Verification>();
-    const queryFeatures = new Map<number, LocalFeatures>();
-    const featuresFor = async (variant: number): Promise<LocalFeatures> => {
-      let features = queryFeatures.get(variant);
-      if (!features) {
-        features = await matcher.extract(await cropForMatching(image, variants[variant]!));
-        queryFeatures.set(variant, features);
-      }
-      return features;
-    };
-    const videos = new Map<string, VideoRecord>();
+    const queryFeatures = new Map<boolean, LocalFeatures>();
     for (const group of groups) {
-      const video = videos.get(group.videoId) ?? (await store.catalog.getVideo(group.videoId));
+      const video = await store.catalog.getVideo(group.videoId);
       if (!video) continue;
-      videos.set(video.id, video);
+      const start = Math.max(0, group.from - VERIFY_WINDOW_SEC);
+      const end = Math.min(video.durationSec > 0 ? video.durationSec : Infinity, group.to + VERIFY_WINDOW_SEC, start + VERIFY_MAX_SPAN_SEC);
+      let frames: { time: number; features: LocalFeatures }[];
       try {
-        const [frame] = await featuresOfFrames(video, group.time, group.time + 0.5 / VERIFY_FPS);
-        if (!frame) continue;
-        const { inliers } = await matcher.match(await featuresFor(group.variant), frame.features);
-        verified.set(group, { inliers, at: group.time, from: group.from, to: group.to });
+        frames = await featuresOfFrames(video, start, end);
       } catch (err) {
         // A moved or unreadable file loses its verification, not the whole answer.
-        log.warn({ videoId: video.id, err }, 'image search: a frame for verification could not be read');
+        log.warn({ videoId: video.id, err }, 'image search: frames for verification could not be read');
+        continue;
       }
-    }
-    const best = [...verified.entries()].sort((a, b) => b[1].inliers - a[1].inliers)[0];
-    if (!best || best[1].inliers < MIN_INLIERS) return verified;
-    const [group] = best;
-    const video = videos.get(group.videoId)!;
-    const query = await featuresFor(group.variant);
-    const start = Math.max(0, group.time - VERIFY_WINDOW_SEC);
-    const end = Math.min(video.durationSec > 0 ? video.durationSec : Infinity, group.time + VERIFY_WINDOW_SEC);
-    const scored: { time: number; inliers: number }[] = [];
-    try {
-      for (const frame of await featuresOfFrames(video, start, end)) scored.push({ time: frame.time, inliers: (await matcher.match(query, frame.features)).inliers });
-    } catch (err) {
-      log.warn({ videoId: video.id, err }, 'image search: frames for time refinement could not be read');
-      return verified;
-    }
-    const top = Math.max(best[1].inliers, ...scored.map((s) => s.inliers));
-    // Frames about as good as the best are one still stretch: its middle is the safest `at`.
-    const alike = scored.filter((s) => s.inliers >= 0.9 * top);
-    if (alike.length > 0) {
+      // The orientation whose descriptor found the group first; the other when that finds nothing
+      // (a mirrored descriptor can win by chance on symmetric pictures).
+      const preferred = variants[group.variant]!.mirror;
+      let scored: { time: number; inliers: number }[] = [];
+      for (const mirror of [preferred, !preferred]) {
+        let query = queryFeatures.get(mirror);
+        if (!query) {
+          query = await matcher.extract(mirror ? await mirrored(image) : image);
+          queryFeatures.set(mirror, query);
+        }
+        scored = [];
+        for (const frame of frames) scored.push({ time: frame.time, inliers: (await matcher.match(query, frame.features)).inliers });
+        if (Math.max(0, ...scored.map((s) => s.inliers)) >= MIN_INLIERS) break;
+      }
+      const top = Math.max(0, ...scored.map((s) => s.inliers));
+      if (top === 0) continue;
+      // Frames about as good as the best are one still stretch (from/to); `at` is the best frame,
+      // ties going to the stretch's middle: more inliers do mean closer in slow motion.
+      const alike = scored.filter((s) => s.inliers >= 0.9 * top);
       const from = Math.min(...alike.map((s) => s.time));
       const to = Math.max(...alike.map((s) => s.time));
-      const at = alike.reduce((a, b) => (Math.abs(b.time - (from + to) / 2) < Math.abs(a.time - (from + to) / 2) ? b : a)).time;
+      const middle = (from + to) / 2;
+      const at = alike.reduce((a, b) => (b.inliers > a.inliers || (b.inliers === a.inliers && Math.abs(b.time - middle) < Math.abs(a.time - middle)) ? b : a)).time;
       verified.set(group, { inliers: top, at, from, to });
     }
     return verified;
@@ -337,7 +332,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
           inliers,
         });
       }
-      return matches.sort((a, b) => b.similarity - a.similarity).slice(0, first);
+      return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity)).slice(0, first);
     },
   };
 }
@@ -356,6 +351,28 @@ export function queryVariants(image: RawImage): QueryVariant[] {
   ]);
 }
 
+/**
+ * Two verified groups of one video that overlap are one still stretch found twice (a long shot
+ * split by the shortlist): they become one answer spanning both.
+ */
+function mergeSameMoments(ranked: readonly ImageMatch[]): ImageMatch[] {
+  const kept: ImageMatch[] = [];
+  for (const match of ranked) {
+    const twin = kept.find((k) => k.video.id === match.video.id && match.from <= k.to + SAME_MOMENT_SEC / 2 && match.to >= k.from - SAME_MOMENT_SEC / 2);
+    if (!twin) {
+      kept.push({ ...match });
+      continue;
+    }
+    if (twin.inliers > 0 && match.inliers >= 0.9 * twin.inliers) {
+      twin.from = Math.min(twin.from, match.from);
+      twin.to = Math.max(twin.to, match.to);
+      // Exactly as good: the moment between the two is the safer guess.
+      if (match.inliers === twin.inliers) twin.at = (twin.at + match.at) / 2;
+    }
+  }
+  return kept;
+}
+
 /** One answer per (video, moment): the best-scoring frame of each cluster of nearby hits. */
 function collapse(ranked: readonly { hit: VectorHit; score: number; variant: number }[], limit: number): Group[] {
   const groups: Group[] = [];
@@ -370,21 +387,13 @@ function collapse(ranked: readonly { hit: VectorHit; score: number; variant: num
   return groups;
 }
 
-/** The query region, mirrored when the variant is, at about the verification frames' width. */
-async function cropForMatching(image: RawImage, variant: QueryVariant): Promise<RawImage> {
-  const { region } = variant;
-  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).extract({
-    left: region.x,
-    top: region.y,
-    width: region.width,
-    height: region.height,
-  });
-  if (variant.mirror) pipeline = pipeline.flop();
-  const width = Math.min(region.width, Math.round(VERIFY_WIDTH * 1.5));
-  const { data, info } = await pipeline.resize({ width }).raw().toBuffer({ resolveWithObject: true });
+async function mirrored(image: RawImage): Promise<RawImage> {
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+    .flop()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: image.channels };
 }
-
 /** The media side of the service, on ffmpeg: windows of frames for verification, first frames of uploads. */
 export function ffmpegFrameSource(tools: MediaTools): Pick<ImageSearchDeps, 'readFrames' | 'firstFrame'> {
   return {
