@@ -12,6 +12,7 @@ import type { MediaTools } from '../media/tools.js';
 import { stageDuration } from '../observability/metrics.js';
 import type { Store } from '../store/interfaces.js';
 import { facesStage } from './faces.js';
+import { fingerprintsStage } from './fingerprints.js';
 import { framesStage } from './frames.js';
 import { highlightsStage } from './highlights.js';
 import { objectsStage } from './objects.js';
@@ -21,6 +22,7 @@ import { probeStage } from './probe.js';
 import { segmentsStage } from './segments.js';
 import { shotsStage } from './shots.js';
 import type { Stage, StageContext } from './stage.js';
+import { technicalCuesStage } from './technical-cues.js';
 import { subtitlesStage } from './subtitles.js';
 import { textStage } from './text.js';
 import { voicesStage } from './voices.js';
@@ -35,6 +37,8 @@ export const INDEX_STAGES: readonly PipelineStage[] = [
   shotsStage, // shot boundaries + keyframes
   segmentsStage, // search units (shots split into bounded windows)
   framesStage, // image-search descriptors of sampled frames (CNN + ColorLayout)
+  fingerprintsStage, // one 4 fps/128 px + 8 kHz pass: head/tail fingerprints → series intro/outro; picture/sound signals
+  technicalCuesStage, // black, bars, slates, borders, freezes, silence from the fingerprints signals (no decode)
   subtitlesStage, // sidecar and embedded subtitle cues
   ocrStage, // burned-in subtitles and on-screen text (needs shots)
   facesStage, // face tracks, identities, FACE spans (needs shots)
@@ -93,6 +97,26 @@ export class StageTimeoutError extends Error {
 /** Rejects with the signal's reason once it aborts (never resolves). */
 function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+}
+
+/**
+ * Stages without which a video cannot be found at all: their failure fails the job. Any other
+ * stage (faces, OCR, voices, objects, …) that fails or times out is checkpointed as failed and the
+ * job goes on, so one weak model never costs the whole video.
+ */
+export const ESSENTIAL_STAGES: ReadonlySet<string> = new Set(['probe', 'shots', 'segments', 'subtitles', 'text']);
+
+/** The checkpoint of an enrichment stage that failed. */
+export interface FailedStageOutput {
+  failed: true;
+  reason: string;
+}
+
+function essentialStageError(stage: string, videoPath: string, failure: unknown): unknown {
+  if (failure instanceof AppError || failure instanceof StageTimeoutError) return failure;
+  // Probed fine but broke part-way: the file, not the system, is at fault.
+  if (failure instanceof MediaDecodeError) return new UnsupportedMediaError(`${videoPath} cannot be decoded: ${failure.message}`);
+  return new Error(`stage ${stage}: ${errorMessage(failure)}`, { cause: failure });
 }
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -161,11 +185,11 @@ export async function runIndexPipeline(
         const outcome = hooks.signal.aborted ? 'aborted' : deadline.signal.aborted ? 'timeout' : 'failed';
         stageDuration.observe({ stage: stage.name, outcome }, elapsedSec());
         throwIfAborted(hooks.signal);
-        if (deadline.signal.aborted) throw deadline.signal.reason;
-        if (err instanceof AppError) throw err;
-        // Probed fine but broke part-way: the file, not the system, is at fault.
-        if (err instanceof MediaDecodeError) throw new UnsupportedMediaError(`${video.path} cannot be decoded: ${err.message}`);
-        throw new Error(`stage ${stage.name}: ${errorMessage(err)}`, { cause: err });
+        const failure: unknown = deadline.signal.aborted ? deadline.signal.reason : err;
+        if (ESSENTIAL_STAGES.has(stage.name)) throw essentialStageError(stage.name, video.path, failure);
+        // An enrichment stage that fails is recorded in its checkpoint; the video stays searchable.
+        ctx.log.warn({ err: errorMessage(failure) }, 'stage failed; the job goes on without it');
+        output = { failed: true, reason: errorMessage(failure) } satisfies FailedStageOutput;
       } finally {
         clearTimeout(timer);
       }
