@@ -50,6 +50,12 @@ export class FaceClusterResolver {
     return ctx.services.faceClusters.moveFaces(faceIds, toActorId);
   }
 
+  @Authorized(...ACCESS.editor)
+  @Mutation(() => Int, { description: 'Forgets strangers: deletes unnamed face clusters untouched for olderThanDays, with their faces; returns how many clusters went' })
+  purgeUnknownFaces(@Ctx() ctx: RequestContext, @Arg('olderThanDays', () => Int) olderThanDays: number) {
+    return ctx.services.faceClusters.purgeUnknownFaces(olderThanDays);
+  }
+
   @FieldResolver(() => Actor, { nullable: true, description: 'The actor the cluster was named after; null while unknown' })
   actor(@Root() cluster: FaceClusterRecord, @Ctx() ctx: RequestContext) {
     return cluster.actorId ? actorLoader(ctx).load(cluster.actorId) : null;

@@ -48,6 +48,8 @@ export interface FaceClusterService {
   /** Moves everything of `sourceId` (appearances, templates, clusters) to `targetId`, then deletes the source. */
   mergeActors(sourceId: string, targetId: string): Promise<ActorRecord>;
   moveFaces(faceIds: readonly string[], toActorId: string): Promise<MoveFacesResult>;
+  /** Deletes unnamed clusters untouched for `olderThanDays`, with their faces and vectors; returns how many clusters went. */
+  purgeUnknownFaces(olderThanDays: number): Promise<number>;
 }
 
 export interface FaceClusterServiceDeps {
@@ -175,6 +177,14 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
       await appearances.assignTracks(tracks.map((t) => t.id), toActorId, EDITOR_CONFIDENCE);
       const videosUpdated = await rebuildFaceSpans(tracks.map((t) => t.videoId));
       return { actor, tracksMoved: tracks.length, videosUpdated };
+    },
+
+    async purgeUnknownFaces(olderThanDays) {
+      if (!Number.isFinite(olderThanDays) || olderThanDays < 0) throw new BadInputError('olderThanDays must be a number ≥ 0', { field: 'olderThanDays' });
+      const before = new Date(Date.now() - olderThanDays * 86_400_000).toISOString();
+      const { clusterIds, faceIds } = await appearances.purgeUnknownFaces(before);
+      await vectors.delete(FACES_COLLECTION, faceIds);
+      return clusterIds.length;
     },
   };
 }

@@ -241,7 +241,10 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     async actorTimeline(videoId) {
       const video = await requireVideo(videoId);
       const spans = await deps.appearances.getSpansOfVideo(videoId);
-      const actorIds = [...new Set(spans.map((s) => s.actorId))].sort();
+      const mentioned = [...new Set(spans.map((s) => s.actorId))].sort();
+      // A deleted actor's leftover spans are not a timeline.
+      const existing = await deps.actors.getActors(mentioned);
+      const actorIds = mentioned.filter((_, i) => existing[i] !== null);
       return actorIds
         .map((actorId) => {
           const result = computeOnlyWatch(spans.filter((s) => s.actorId === actorId), [actorId], defaults(video, 'ANY'));

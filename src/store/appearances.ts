@@ -116,8 +116,11 @@ export interface AppearanceRepository {
   /** Every unnamed cluster of the model: the candidates a new unknown track may join. */
   openClusters(modelId: string): Promise<FaceClusterRecord[]>;
   putClusters(clusters: readonly FaceClusterRecord[]): Promise<void>;
-  /** Unnamed clusters not updated since `before` with their tracks' cluster link cleared; returns their ids. */
-  purgeUnnamedClusters(before: string): Promise<string[]>;
+  /**
+   * Forgets strangers: unnamed clusters not updated since `before` are deleted with their unknown
+   * tracks and faces (biometric data). Returns what went, so callers drop the face vectors.
+   */
+  purgeUnknownFaces(before: string): Promise<{ clusterIds: string[]; faceIds: string[] }>;
 
   /** Replaces the video's spans of one evidence kind (the voices stage passes VOICE). */
   replaceSpans(videoId: string, evidence: SpanEvidence, spans: readonly AppearanceSpanRecord[]): Promise<void>;

@@ -76,11 +76,24 @@ export class FakeAppearanceRepository implements AppearanceRepository {
       else this.clusters.set(cluster.id, { ...cluster });
     }
   }
-  async purgeUnnamedClusters(before: string): Promise<string[]> {
-    const purged = [...this.clusters.values()].filter((c) => c.actorId === null && c.updatedAt < before).map((c) => c.id);
-    for (const id of purged) this.clusters.delete(id);
-    for (const track of this.tracks.values()) if (track.clusterId && purged.includes(track.clusterId)) track.clusterId = null;
-    return purged;
+  async purgeUnknownFaces(before: string): Promise<{ clusterIds: string[]; faceIds: string[] }> {
+    const clusterIds = [...this.clusters.values()].filter((c) => c.actorId === null && c.updatedAt < before).map((c) => c.id);
+    const faceIds: string[] = [];
+    for (const id of clusterIds) this.clusters.delete(id);
+    for (const [trackId, track] of this.tracks) {
+      if (!track.clusterId || !clusterIds.includes(track.clusterId)) continue;
+      if (track.actorId !== null) {
+        track.clusterId = null;
+        continue;
+      }
+      this.tracks.delete(trackId);
+      for (const [faceId, face] of this.faces) {
+        if (face.trackId !== trackId) continue;
+        this.faces.delete(faceId);
+        faceIds.push(faceId);
+      }
+    }
+    return { clusterIds, faceIds };
   }
   async replaceSpans(videoId: string, evidence: SpanEvidence, spans: readonly AppearanceSpanRecord[]): Promise<void> {
     for (const [id, span] of this.spans) if (span.videoId === videoId && span.evidence === evidence) this.spans.delete(id);

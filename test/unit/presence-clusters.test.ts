@@ -115,6 +115,14 @@ describe('face clusters service', () => {
     await expect(clusters.mergeActors('ghost', 'alice')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('purges old strangers with their face vectors', async () => {
+    await expect(clusters.purgeUnknownFaces(-1)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(await clusters.purgeUnknownFaces(365_000)).toBe(0);
+    expect(await clusters.purgeUnknownFaces(0)).toBe(1);
+    expect((await clusters.faceClusters(10)).totalCount).toBe(0);
+    expect([...vectors.points.get(FACES_COLLECTION)!.keys()].sort()).toEqual(['t2-f0', 't2-f1']);
+  });
+
   it('moves faces with their whole track', async () => {
     const { actor: bob } = await clusters.nameFaceCluster('c1', { newActorName: 'Bob' });
     const moved = await clusters.moveFaces(['t2-f1'], bob.id);

@@ -85,13 +85,22 @@ describe('EmbeddedAppearanceRepository', () => {
     expect((await repo.getTracksOfCluster('c1')).map((t) => t.id)).toEqual(['t1']);
   });
 
-  it('forgets an actor and purges old unnamed clusters', async () => {
-    await repo.putClusters([cluster('old', 1, vec(1, 0), '2020-01-01')]);
-    await repo.replaceVideoFaces('v1', { tracks: [track('t1', 'v1', { actorId: 'a', clusterId: 'old' })], faces: [], spans: [span('s', 'v1', 'a', 0)], clusters: [] });
+  it('forgets an actor and purges old strangers with their faces', async () => {
+    await repo.putClusters([cluster('old', 2, vec(2, 0), '2020-01-01'), cluster('new', 1, vec(1, 0), '2022-01-01')]);
+    const face = (id: string, trackId: string) => ({ id, videoId: 'v1', trackId, time: 0, box: { x: 0, y: 0, width: 9, height: 9 }, detectionScore: 1, quality: 1, thumbnail: null });
+    await repo.replaceVideoFaces('v1', {
+      tracks: [track('t1', 'v1', { actorId: 'a', clusterId: 'old' }), track('t2', 'v1', { clusterId: 'old' }), track('t3', 'v1', { clusterId: 'new' })],
+      faces: [face('f1', 't1'), face('f2', 't2'), face('f3', 't3')],
+      spans: [span('s', 'v1', 'a', 0)],
+      clusters: [],
+    });
     await repo.forgetActor('a');
     expect((await repo.getTracksOfVideo('v1'))[0]!.actorId).toBeNull();
     expect(await repo.getSpansOfVideo('v1')).toEqual([]);
-    expect(await repo.purgeUnnamedClusters('2021-01-01')).toEqual(['old']);
-    expect((await repo.getTracksOfVideo('v1'))[0]!.clusterId).toBeNull();
+    await repo.assignTracks(['t1'], 'b', 1);
+    expect(await repo.purgeUnknownFaces('2021-01-01')).toEqual({ clusterIds: ['old'], faceIds: ['f2'] });
+    const left = await repo.getTracksOfVideo('v1');
+    expect(left.map((t) => [t.id, t.clusterId])).toEqual([['t1', null], ['t3', 'new']]);
+    expect((await repo.getFaces(['f1', 'f2', 'f3'])).map((f) => f?.id ?? null)).toEqual(['f1', null, 'f3']);
   });
 });

@@ -61,7 +61,7 @@ describe('presence service', () => {
     a: { id: 'a', name: 'A', aliases: [], createdAt: '', updatedAt: '' },
     b: { id: 'b', name: 'B', aliases: [], createdAt: '', updatedAt: '' },
   };
-  const stored = [span('a', 0, 5, 'FACE', 0.9), span('a', 10, 15, 'FACE', 0.55), span('b', 3, 12)];
+  const stored = [span('a', 0, 5, 'FACE', 0.9), span('a', 10, 15, 'FACE', 0.55), span('b', 3, 12), span('deleted', 1, 9)];
   const service = createPresenceService({
     catalog: { getVideo: async (id) => (id === 'v' ? video : null) },
     actors: { getActor: async (id) => actors[id] ?? null, getActors: async (ids) => ids.map((id) => actors[id] ?? null) },
@@ -99,5 +99,17 @@ describe('presence service', () => {
       ['b', 9],
     ]);
     expect((await service.appearances('b')).edges).toHaveLength(1);
+  });
+});
+
+describe('presence eval bins', () => {
+  it('marks bins covered at least half, judging the last short bin by its own length', async () => {
+    const { positiveBins } = await import('../../src/eval/presence.js');
+    // Bins of 1 s over 3.4 s: [0,1) [1,2) [2,3) [3,3.4).
+    expect(positiveBins([{ start: 0.5, end: 1.2 }], 3.4, 1)).toEqual([true, false, false, false]);
+    expect(positiveBins([{ start: 0.6, end: 0.8 }, { start: 0.7, end: 0.95 }], 3.4, 1)).toEqual([false, false, false, false]);
+    expect(positiveBins([{ start: 3.2, end: 9 }], 3.4, 1)).toEqual([false, false, false, true]);
+    expect(positiveBins([{ start: 3.25, end: 9 }], 3.4, 1)).toEqual([false, false, false, false]);
+    expect(positiveBins([], 0, 1)).toEqual([]);
   });
 });

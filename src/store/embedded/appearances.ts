@@ -322,14 +322,24 @@ export class EmbeddedAppearanceRepository implements AppearanceRepository {
     this.db.transaction(() => this.writeClusters(clusters))();
   }
 
-  async purgeUnnamedClusters(before: string): Promise<string[]> {
+  async purgeUnknownFaces(before: string): Promise<{ clusterIds: string[]; faceIds: string[] }> {
     return this.db.transaction(() => {
-      const ids = (this.db.prepare('SELECT id FROM face_clusters WHERE actor_id IS NULL AND updated_at < ?').all(before) as { id: string }[]).map((r) => r.id);
-      for (const part of chunks(ids)) {
-        this.db.prepare(`UPDATE face_tracks SET cluster_id = NULL WHERE cluster_id IN (${placeholders(part.length)})`).run(...part);
+      const clusterIds = (this.db.prepare('SELECT id FROM face_clusters WHERE actor_id IS NULL AND updated_at < ?').all(before) as { id: string }[]).map((r) => r.id);
+      const faceIds: string[] = [];
+      for (const part of chunks(clusterIds)) {
+        const inClusters = `cluster_id IN (${placeholders(part.length)})`;
+        const trackIds = (this.db.prepare(`SELECT id FROM face_tracks WHERE ${inClusters} AND actor_id IS NULL`).all(...part) as { id: string }[]).map((r) => r.id);
+        for (const tracks of chunks(trackIds)) {
+          const inTracks = `track_id IN (${placeholders(tracks.length)})`;
+          faceIds.push(...(this.db.prepare(`SELECT id FROM faces WHERE ${inTracks}`).all(...tracks) as { id: string }[]).map((r) => r.id));
+          this.db.prepare(`DELETE FROM faces WHERE ${inTracks}`).run(...tracks);
+          this.db.prepare(`DELETE FROM face_tracks WHERE id IN (${placeholders(tracks.length)})`).run(...tracks);
+        }
+        // Members an editor gave to an actor stay, without the cluster.
+        this.db.prepare(`UPDATE face_tracks SET cluster_id = NULL WHERE ${inClusters}`).run(...part);
         this.db.prepare(`DELETE FROM face_clusters WHERE id IN (${placeholders(part.length)})`).run(...part);
       }
-      return ids;
+      return { clusterIds, faceIds };
     })();
   }
 
