@@ -18,7 +18,9 @@ import type {
 import type { ActorRepository } from './actors.js';
 import type { AdRepository, HighlightRepository, TagRepository } from './ads.js';
 import type { AppearanceRepository } from './appearances.js';
+import type { IntroRepository } from './intro.js';
 import type { ModerationRepository } from './moderation.js';
+import type { TechnicalRepository } from './technical.js';
 
 export interface VideoFilter {
   series?: string | null;
@@ -223,6 +225,10 @@ export interface Store {
   tags: TagRepository;
   /** Highlight signals per segment, editors' feedback and the learnt weights. */
   highlights: HighlightRepository;
+  /** Technical cues, per-shot visual quality and visual-moderation flags. */
+  technical: TechnicalRepository;
+  /** Episode fingerprints and intro/outro skip markers. */
+  intro: IntroRepository;
   /** Schema version the store is at after migrating forward on open. */
   readonly schemaVersion: number;
   close(): Promise<void>;

@@ -7,7 +7,9 @@ import { EmbeddedCatalog } from './catalog.js';
 import { openDatabase } from './db.js';
 import { EmbeddedJobQueue } from './job-queue.js';
 import { migrate } from './migrations.js';
+import { EmbeddedIntroRepository } from './intro.js';
 import { EmbeddedModerationRepository } from './moderation.js';
+import { EmbeddedTechnicalRepository } from './technical.js';
 import { EmbeddedTextIndex } from './text-index.js';
 import { EmbeddedVectorIndex } from './vector-index.js';
 
@@ -31,6 +33,8 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     ads: new EmbeddedAdRepository(db),
     tags: new EmbeddedTagRepository(db),
     highlights: new EmbeddedHighlightRepository(db),
+    technical: new EmbeddedTechnicalRepository(db),
+    intro: new EmbeddedIntroRepository(db),
     schemaVersion,
     async close() {
       if (db.open) db.close();
