@@ -13,7 +13,6 @@ import { stageDuration } from '../observability/metrics.js';
 import type { Store } from '../store/interfaces.js';
 import { facesStage } from './faces.js';
 import { fingerprintsStage } from './fingerprints.js';
-import { fingerprintsStage } from './fingerprints.js';
 import { framesStage } from './frames.js';
 import { highlightsStage } from './highlights.js';
 import { objectsStage } from './objects.js';
@@ -23,7 +22,6 @@ import { probeStage } from './probe.js';
 import { segmentsStage } from './segments.js';
 import { shotsStage } from './shots.js';
 import type { Stage, StageContext } from './stage.js';
-import { technicalCuesStage } from './technical-cues.js';
 import { technicalCuesStage } from './technical-cues.js';
 import { subtitlesStage } from './subtitles.js';
 import { textStage } from './text.js';
@@ -39,8 +37,6 @@ export const INDEX_STAGES: readonly PipelineStage[] = [
   shotsStage, // shot boundaries + keyframes
   segmentsStage, // search units (shots split into bounded windows)
   framesStage, // image-search descriptors of sampled frames (CNN + ColorLayout)
-  fingerprintsStage, // one 4 fps/128 px + 8 kHz pass: head/tail fingerprints → series intro/outro; picture/sound signals
-  technicalCuesStage, // black, bars, slates, borders, freezes, silence from the fingerprints signals (no decode)
   fingerprintsStage, // one 4 fps/128 px + 8 kHz pass: head/tail fingerprints → series intro/outro; picture/sound signals
   technicalCuesStage, // black, bars, slates, borders, freezes, silence from the fingerprints signals (no decode)
   subtitlesStage, // sidecar and embedded subtitle cues
