@@ -9,6 +9,7 @@ const ALL: Record<string, string[]> = {
   indexing: ['indexing.js'],
   search: ['search.js'],
   audio: ['audio.js'],
+  presence: ['presence.js'],
   ocr: ['ocr.js'],
   ads: ['ads.js'],
 };

@@ -106,6 +106,8 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
   return {
     name: 'faces',
     weight: 4,
+    // Samples inside shots (stored by the shots stage); without them the video is one shot.
+    needs: ['shots'],
     async run(ctx) {
       const { video, store, log } = ctx;
       const fps = ctx.config.indexing.faceSampleFps;
