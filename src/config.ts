@@ -18,6 +18,11 @@ export interface IndexingConfig {
   probeTimeoutMs: number;
   /** Frames per second sampled inside each shot for face detection and tracking. */
   faceSampleFps: number;
+  /**
+   * Enrichment stages to run (faces, ocr, voices, …); null runs them all. The essential stages
+   * (probe, shots, segments, subtitles, text) always run.
+   */
+  enrichmentStages: string[] | null;
   /** Frames per second sampled for image search descriptors (before near-duplicates are dropped). */
   frameFps: number;
   /** A stage gets at least this long before it is abandoned as hung (ffmpeg and model calls included). */
@@ -130,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       probeTimeoutMs: intFrom(env, 'VIDSEARCH_PROBE_TIMEOUT_MS', 20_000, 100),
       frameFps: intFrom(env, 'VIDSEARCH_FRAME_FPS', 2, 0.1),
       faceSampleFps: intFrom(env, 'VIDSEARCH_FACE_FPS', 2, 0.1),
+      enrichmentStages: nonEmpty(env.VIDSEARCH_STAGES)?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
       stageTimeoutMinSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_MIN_SEC', 900, 1),
       stageTimeoutPerMediaSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_PER_MEDIA_SEC', 10, 0),
     },

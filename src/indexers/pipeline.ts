@@ -112,6 +112,19 @@ export interface FailedStageOutput {
   reason: string;
 }
 
+/** The essential stages plus the chosen enrichment stages (VIDSEARCH_STAGES), in pipeline order. */
+export function selectStages(all: readonly PipelineStage[], enrichment: readonly string[] | null): PipelineStage[] {
+  if (enrichment === null) return [...all];
+  const unknown = enrichment.filter((name) => !all.some((s) => s.name === name));
+  if (unknown.length) throw new AppError('BAD_USER_INPUT', `VIDSEARCH_STAGES names unknown stages: ${unknown.join(', ')}`);
+  // A chosen stage brings the stages it reads from (scenes needs faces and objects, …).
+  const chosen = new Set([...ESSENTIAL_STAGES, ...enrichment]);
+  for (const stage of [...all].reverse()) {
+    if (chosen.has(stage.name)) for (const need of stage.needs ?? []) chosen.add(need);
+  }
+  return all.filter((s) => chosen.has(s.name));
+}
+
 function essentialStageError(stage: string, videoPath: string, failure: unknown): unknown {
   if (failure instanceof AppError || failure instanceof StageTimeoutError) return failure;
   // Probed fine but broke part-way: the file, not the system, is at fault.
@@ -127,7 +140,7 @@ export async function runIndexPipeline(
   deps: PipelineDeps,
   job: JobRecord,
   hooks: PipelineHooks,
-  stages: readonly PipelineStage[] = INDEX_STAGES,
+  stages: readonly PipelineStage[] = selectStages(INDEX_STAGES, deps.config.indexing.enrichmentStages),
 ): Promise<void> {
   const { store, log } = deps;
   checkStageOrder(stages);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobRecord, VideoRecord } from '../../src/domain.js';
-import { runIndexPipeline, type PipelineStage } from '../../src/indexers/pipeline.js';
+import { runIndexPipeline, selectStages, type PipelineStage } from '../../src/indexers/pipeline.js';
 import { createLogger } from '../../src/logger.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -77,5 +77,32 @@ describe('pipeline failure policy', () => {
     const video = await store.catalog.getVideo('vid_pipeline');
     expect(video?.status).toBe('FAILED');
     expect(video?.error).toMatch(/decoder exploded/);
+  });
+});
+
+describe('selectStages (VIDSEARCH_STAGES)', () => {
+  const all: PipelineStage[] = [
+    { ...stage('probe', async () => null) },
+    { ...stage('shots', async () => null), needs: ['probe'] },
+    { ...stage('faces', async () => null), needs: ['shots'] },
+    { ...stage('objects', async () => null), needs: ['shots'] },
+    { ...stage('scenes', async () => null), needs: ['faces', 'objects'] },
+    { ...stage('ocr', async () => null), needs: ['shots'] },
+    { ...stage('text', async () => null), needs: ['shots'] },
+  ];
+  const names = (stages: PipelineStage[]): string[] => stages.map((s) => s.name);
+
+  it('runs everything by default and only essentials plus the chosen ones otherwise', () => {
+    expect(names(selectStages(all, null))).toEqual(names(all));
+    expect(names(selectStages(all, []))).toEqual(['probe', 'shots', 'text']);
+    expect(names(selectStages(all, ['ocr']))).toEqual(['probe', 'shots', 'ocr', 'text']);
+  });
+
+  it('brings in the stages a chosen stage reads from', () => {
+    expect(names(selectStages(all, ['scenes']))).toEqual(['probe', 'shots', 'faces', 'objects', 'scenes', 'text']);
+  });
+
+  it('refuses unknown stage names', () => {
+    expect(() => selectStages(all, ['ocrr'])).toThrow(/unknown stages: ocrr/);
   });
 });
