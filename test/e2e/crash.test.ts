@@ -1,0 +1,199 @@
+// Crash safety with the real CLI as a child process (`node dist/src/cli.js serve`; `npm test`
+// builds dist first): a video is indexed by three server lives in turn. The first is stopped
+// with SIGTERM mid-indexing (graceful: the job goes back to the queue and the process exits), the
+// second is SIGKILLed mid-indexing, the third finishes the job. The job must resume at its next
+// unfinished stage each time (stages finished before are never run again, as each life's
+// /metrics shows) and the store must end with exactly the segments the first life made.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INDEX_STAGES } from '../../src/indexers/pipeline.js';
+import { runFfmpeg } from '../helpers/media.js';
+import { repoRoot } from '../helpers/shared-data.js';
+
+const CLI = path.join(repoRoot, 'dist/src/cli.js');
+const STAGES = INDEX_STAGES.map((s) => s.name);
+
+interface ServerLife {
+  child: ChildProcess;
+  url: string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+interface JobView {
+  status: string;
+  stage: string | null;
+  attempts: number;
+  error: string | null;
+}
+
+interface SegmentView {
+  id: string;
+  start: number;
+  end: number;
+}
+
+const lives: ServerLife[] = [];
+
+async function startLife(env: NodeJS.ProcessEnv): Promise<ServerLife> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${stderr}`)), 60_000);
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /GraphQL at (http:\/\/\S+)\/graphql/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    void exited.then(({ code }) => reject(new Error(`server exited (${code}) before serving:\n${stderr}`)));
+  });
+  const life = { child, url, stderr: () => stderr, exited };
+  lives.push(life);
+  return life;
+}
+
+async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
+
+async function job(url: string, id: string): Promise<JobView> {
+  return (await gql<{ job: JobView }>(url, 'query($id: ID!) { job(id: $id) { status stage attempts error } }', { id })).job;
+}
+
+/** Polls the job until `done` says so (or it ends); the last view. */
+async function waitForJob(url: string, id: string, done: (j: JobView) => boolean, timeoutMs = 240_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await job(url, id);
+    if (done(current) || ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(current.status)) return current;
+    if (Date.now() > deadline) throw new Error(`job still ${JSON.stringify(current)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function segments(url: string, videoId: string): Promise<SegmentView[]> {
+  const data = await gql<{ video: { segments: { totalCount: number; edges: { node: SegmentView }[] } } }>(
+    url,
+    'query($id: ID!) { video(id: $id) { segments(first: 100) { totalCount edges { node { id start end } } } } }',
+    { id: videoId },
+  );
+  expect(data.video.segments.edges.length).toBe(data.video.segments.totalCount);
+  return data.video.segments.edges.map((e) => e.node);
+}
+
+/** Stages this server life ran to the end, from its Prometheus metrics. */
+async function stagesRun(url: string): Promise<string[]> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^vidsearch_index_stage_duration_seconds_count\{stage="([a-z-]+)",outcome="done"\} ([1-9]\d*)$/gm)].map((m) => m[1]!);
+}
+
+const stageIndex = (stage: string | null): number => (stage ? STAGES.indexOf(stage) : -1);
+
+describe('crash and shutdown safety of `vidsearch serve`', () => {
+  let root: string;
+  let env: NodeJS.ProcessEnv;
+  let videoPath: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm test\` (it compiles first) or \`npx tsc -p tsconfig.json\``);
+    root = await mkdtemp(path.join(tmpdir(), 'vidsearch-crash-'));
+    // Long enough that each life is caught mid-indexing (about a minute of work on a 2-core box).
+    // Six 10 s shots of different synthetic pictures, joined by cuts, with a tone.
+    videoPath = path.join(root, 'episode.mp4');
+    const shots = ['testsrc2', 'smptebars', 'rgbtestsrc', 'mandelbrot', 'testsrc', 'cellauto'];
+    await runFfmpeg([
+      ...shots.flatMap((source) => ['-f', 'lavfi', '-i', `${source}=s=320x180:r=25,trim=duration=10`]),
+      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=60',
+      '-filter_complex', `${shots.map((_, i) => `[${i}:v]format=yuv420p,setsar=1[v${i}]`).join(';')};${shots.map((_, i) => `[v${i}]`).join('')}concat=n=${shots.length}:v=1:a=0[v]`,
+      '-map', '[v]', '-map', `${shots.length}:a`, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-t', '60', videoPath,
+    ]);
+    const { VIDSEARCH_API_KEYS: _keys, ...inherited } = process.env;
+    env = {
+      ...inherited,
+      VIDSEARCH_DATA_DIR: path.join(root, 'data'),
+      VIDSEARCH_MEDIA_ROOTS: root,
+      // A killed worker's job is taken back after 1 s without a heartbeat (default 30 s).
+      VIDSEARCH_STALE_JOB_MS: '1000',
+      VIDSEARCH_LOG_LEVEL: 'info',
+    };
+  });
+
+  afterAll(async () => {
+    for (const life of lives) if (life.child.exitCode === null && life.child.signalCode === null) life.child.kill('SIGKILL');
+    await Promise.all(lives.map((l) => l.exited));
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('survives SIGTERM and SIGKILL mid-indexing: resumes at the next stage, no lost or doubled segments', async () => {
+    // Life 1: no API keys → localhost only, said at start.
+    const first = await startLife(env);
+    expect(new URL(first.url).hostname).toBe('127.0.0.1');
+    expect(first.stderr()).toMatch(/no VIDSEARCH_API_KEYS configured: listening on localhost only/);
+    expect(await (await fetch(`${first.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+
+    const queued = await gql<{ indexVideo: { id: string; video: { id: string } } }>(first.url, 'mutation($p: String!) { indexVideo(input: { path: $p }) { id video { id } } }', { p: videoPath });
+    const jobId = queued.indexVideo.id;
+    const videoId = queued.indexVideo.video.id;
+    const segmentsAt = stageIndex('segments');
+    const inFirst = await waitForJob(first.url, jobId, (j) => j.status === 'RUNNING' && stageIndex(j.stage) > segmentsAt);
+    expect(inFirst.status, 'the first life finished before it could be stopped: make the video longer').toBe('RUNNING');
+    const madeSegments = await segments(first.url, videoId);
+    expect(madeSegments.length).toBeGreaterThanOrEqual(6);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.stderr()).toEqual({ code: 0, signal: null });
+    expect(first.stderr()).toMatch(/job handed back to the queue \(shutdown\)/);
+
+    // Life 2: picks the handed-back job up at once and skips what life 1 finished.
+    const second = await startLife(env);
+    const afterTerm = await job(second.url, jobId);
+    expect(['QUEUED', 'RUNNING']).toContain(afterTerm.status);
+    const reached = Math.max(stageIndex(inFirst.stage) + 1, stageIndex('faces'));
+    const inSecond = await waitForJob(second.url, jobId, (j) => j.status === 'RUNNING' && stageIndex(j.stage) >= reached);
+    expect(inSecond.status, 'the second life finished before it could be killed').toBe('RUNNING');
+    const ranInSecond = await stagesRun(second.url);
+    expect(ranInSecond.filter((s) => stageIndex(s) <= segmentsAt)).toEqual([]);
+    second.child.kill('SIGKILL');
+    expect((await second.exited).signal).toBe('SIGKILL');
+
+    // Life 3: the killed worker's heartbeat is stale after 1 s; the job is re-queued and resumed.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const third = await startLife(env);
+    expect(third.stderr()).toMatch(/re-queued jobs of a worker that stopped/);
+    const finished = await waitForJob(third.url, jobId, () => false);
+    expect(finished).toMatchObject({ status: 'SUCCEEDED', error: null, attempts: 3 });
+    // Stages that finished in an earlier life never ran again.
+    const ranInThird = await stagesRun(third.url);
+    const finishedBeforeKill = STAGES.filter((s) => stageIndex(s) < stageIndex(inSecond.stage));
+    expect(ranInThird.filter((s) => finishedBeforeKill.includes(s))).toEqual([]);
+    expect(ranInThird).toContain(STAGES.at(-1));
+
+    // Exactly the segments life 1 made: none lost, none doubled, still tiling the video.
+    const final = await segments(third.url, videoId);
+    expect(final).toEqual(madeSegments);
+    expect(new Set(final.map((s) => s.id)).size).toBe(final.length);
+    for (let i = 1; i < final.length; i += 1) expect(final[i]!.start).toBeCloseTo(final[i - 1]!.end, 3);
+    expect(final.at(-1)!.end).toBeCloseTo(60, 0);
+    const video = await gql<{ video: { status: string } }>(third.url, 'query($id: ID!) { video(id: $id) { status } }', { id: videoId });
+    expect(video.video.status).toBe('READY');
+    const metrics = await (await fetch(`${third.url}/metrics`)).text();
+    expect(metrics).toMatch(/^vidsearch_index_jobs_finished_total\{outcome="succeeded"\} 1$/m);
+    expect(metrics).toMatch(/^vidsearch_jobs\{status="SUCCEEDED"\} 1$/m);
+
+    third.child.kill('SIGTERM');
+    expect((await third.exited).code).toBe(0);
+  }, 600_000);
+});
