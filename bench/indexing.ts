@@ -1,7 +1,8 @@
 // Foundation indexing speed: generates a 720p video (default 10 minutes, with a cut every few
 // seconds and a subtitle track), indexes it through the real pipeline on a temporary store, and
 // prints JSON with the speed as a multiple of realtime.
-//   node dist/bench/indexing.js [--minutes 10]
+//   node dist/bench/indexing.js [--minutes 10] [--stages foundation|all|faces,ocr,…]
+// `foundation` runs only the essential stages (probe, shots, segments, subtitles, text).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -50,12 +51,20 @@ async function generate(ffmpeg: string, out: string, durationSec: number): Promi
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' } } });
+  const { values } = parseArgs({
+    options: { minutes: { type: 'string', default: '10' }, stages: { type: 'string', default: 'foundation' } },
+  });
   const durationSec = Number(values.minutes) * 60;
+  const enrichmentStages = values.stages === 'all' ? null : values.stages === 'foundation' ? [] : values.stages!.split(',');
   const work = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-index-'));
   try {
     const base = loadConfig();
-    const config = { ...base, dataDir: path.join(work, 'store'), mediaRoots: [work] };
+    const config = {
+      ...base,
+      dataDir: path.join(work, 'store'),
+      mediaRoots: [work],
+      indexing: { ...base.indexing, enrichmentStages },
+    };
     const video = path.join(work, 'bench720p.mp4');
     const genStart = performance.now();
     await generate(resolveMediaTools(config).ffmpeg, video, durationSec);
@@ -72,6 +81,7 @@ async function main(): Promise<void> {
       console.log(
         JSON.stringify({
           bench: 'indexing',
+          stages: values.stages,
           input: `generated 1280x720 25fps h264, ${durationSec}s, scene every ${SCENE_SEC}s, srt`,
           videoSec: indexed.durationSec,
           generateSec: Number(generateSec.toFixed(1)),

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ALL: Record<string, string[]> = {
-  indexing: ['indexing.js'],
+  indexing: ['indexing.js', '--minutes', '10', '--stages', 'foundation'],
+  'indexing-full': ['indexing.js', '--minutes', '2', '--stages', 'all'],
   search: ['search.js'],
   audio: ['audio.js'],
   presence: ['presence.js'],
