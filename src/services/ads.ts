@@ -203,6 +203,11 @@ interface Inventory {
   byTier1: Map<string, number[]>;
   /** Per ad: normalised exclude keywords. */
   excludes: string[][];
+  /** Per ad: its keyword terms (to name the matched words). */
+  adTerms: Set<string>[];
+  /** Per ad: its targeted tags as "KIND:label" keys, and its categories' tier-1 codes (precomputed for scoring). */
+  adTagKeys: { key: string; weight: number }[][];
+  adTier1: string[][];
 }
 
 function push(map: Map<string, number[]>, key: string, ad: number): void {
@@ -216,13 +221,15 @@ function bm25Part(tf: number, docLength: number, avgDocLength: number): number {
   return (tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * docLength) / (avgDocLength || 1)));
 }
 
-export function buildInventory(ads: readonly AdRecord[], version: number): Inventory {
+export function buildInventory(unsorted: readonly AdRecord[], version: number): Inventory {
+  // Id order: rankAds breaks score ties by inventory index.
+  const ads = [...unsorted].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const postings = new Map<string, Posting[]>();
   const docLength = new Float64Array(ads.length);
   const keywordTerms: string[][][] = [];
   const inv: Inventory = {
     version,
-    ads: [...ads],
+    ads,
     postings,
     idf: new Map(),
     docLength,
@@ -235,6 +242,9 @@ export function buildInventory(ads: readonly AdRecord[], version: number): Inven
     byCategory: new Map(),
     byTier1: new Map(),
     excludes: [],
+    adTerms: [],
+    adTagKeys: [],
+    adTier1: [],
   };
   ads.forEach((ad, i) => {
     const perKeyword = ad.keywords.map((k) => [...new Set(textTerms(k))]).filter((t) => t.length > 0);
@@ -256,6 +266,13 @@ export function buildInventory(ads: readonly AdRecord[], version: number): Inven
       push(inv.byTier1, iabTier1(c), i);
     }
     inv.excludes.push(ad.excludeKeywords.map(normalizeText).filter(Boolean));
+    inv.adTerms.push(new Set(tf.keys()));
+    inv.adTagKeys.push([
+      ...ad.objects.map((label) => ({ key: `OBJECT:${label}`, weight: MATCH_WEIGHTS.OBJECT })),
+      ...ad.scenes.map((label) => ({ key: `SCENE:${label}`, weight: MATCH_WEIGHTS.SCENE })),
+      ...ad.moods.map((label) => ({ key: `MOOD:${label}`, weight: MATCH_WEIGHTS.MOOD })),
+    ]);
+    inv.adTier1.push(ad.categories.map(iabTier1));
   });
   inv.avgDocLength = ads.length ? docLength.reduce((a, b) => a + b, 0) / ads.length : 0;
   for (const [term, list] of postings) {
@@ -277,26 +294,29 @@ export function buildInventory(ads: readonly AdRecord[], version: number): Inven
   return inv;
 }
 
-/** Text relevance per ad (0..1) of a set of query terms, with the terms that matched. */
-function textRelevance(inv: Inventory, terms: ReadonlySet<string>): Map<number, { rel: number; matched: string[] }> {
-  const raw = new Map<number, { score: number; matched: string[] }>();
+/**
+ * Text relevance per ad (0..1) of a set of query terms: BM25 accumulated into a dense array (no
+ * per-ad objects: a common word can touch thousands of ads), then divided by the ad's self score.
+ */
+function textRelevance(inv: Inventory, terms: ReadonlySet<string>, touched: number[], seen: Uint8Array): Float64Array {
+  const scores = new Float64Array(inv.ads.length);
   for (const term of terms) {
     const list = inv.postings.get(term);
     if (!list) continue;
     const idf = inv.idf.get(term)!;
     for (const p of list) {
-      const entry = raw.get(p.ad) ?? { score: 0, matched: [] };
-      entry.score += idf * bm25Part(p.tf, inv.docLength[p.ad]!, inv.avgDocLength);
-      entry.matched.push(term);
-      raw.set(p.ad, entry);
+      scores[p.ad]! += idf * bm25Part(p.tf, inv.docLength[p.ad]!, inv.avgDocLength);
+      if (!seen[p.ad]) {
+        seen[p.ad] = 1;
+        touched.push(p.ad);
+      }
     }
   }
-  const out = new Map<number, { rel: number; matched: string[] }>();
-  for (const [ad, { score, matched }] of raw) {
+  for (const ad of touched) {
     const self = inv.selfScore[ad]!;
-    if (self > 0) out.set(ad, { rel: Math.min(1, score / self), matched });
+    scores[ad] = self > 0 ? Math.min(1, scores[ad]! / self) : 0;
   }
-  return out;
+  return scores;
 }
 
 /** What the matcher knows about one moment of a video. */
@@ -312,63 +332,130 @@ function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
 }
 
-/** Ranks the inventory for one moment (pure: everything it needs is passed in). */
+/** The moment's signals, indexed for scoring any ad against them. */
+interface MomentIndex {
+  focusTerms: Set<string>;
+  contextTerms: Set<string>;
+  focusRel: Float64Array;
+  contextRel: Float64Array;
+  actors: Map<string, number>;
+  /** "KIND:label" → best score. */
+  tagScore: Map<string, number>;
+  /** IAB category → best score of a tag implying it, and that tag's label. */
+  categories: Map<string, { score: number; from: string }>;
+  /** Tier-1 code → best of its categories. */
+  tier1: Map<string, { score: number; from: string; code: string }>;
+}
+
+/** One ad's score against one moment: the sum of its reasons' weights, computed without allocating. */
+function scoreOf(inv: Inventory, index: number, m: MomentIndex): number {
+  const ad = inv.ads[index]!;
+  let score = MATCH_WEIGHTS.KEYWORD * m.focusRel[index]! + MATCH_WEIGHTS.CONTEXT * m.contextRel[index]!;
+  for (const actor of ad.actors) score += MATCH_WEIGHTS.ACTOR * (m.actors.get(actor) ?? 0);
+  for (const { key, weight } of inv.adTagKeys[index]!) score += weight * (m.tagScore.get(key) ?? 0);
+  let category = 0;
+  const tier1 = inv.adTier1[index]!;
+  for (let c = 0; c < ad.categories.length; c++) {
+    category = Math.max(category, MATCH_WEIGHTS.CATEGORY * (m.categories.get(ad.categories[c]!)?.score ?? 0), (MATCH_WEIGHTS.CATEGORY / 2) * (m.tier1.get(tier1[c]!)?.score ?? 0));
+  }
+  return score + category;
+}
+
+/** One ad against one moment: its reasons (weights unrounded), in no particular order. */
+function explain(inv: Inventory, index: number, m: MomentIndex): MatchReason[] {
+  const ad = inv.ads[index]!;
+  const reasons: MatchReason[] = [];
+  const matchedTerms = (terms: Set<string>): string => [...terms].filter((t) => inv.adTerms[index]!.has(t)).join(' ');
+  if (m.focusRel[index]! > 0) reasons.push({ kind: 'KEYWORD', value: matchedTerms(m.focusTerms), weight: MATCH_WEIGHTS.KEYWORD * m.focusRel[index]! });
+  if (m.contextRel[index]! > 0) reasons.push({ kind: 'CONTEXT', value: matchedTerms(m.contextTerms), weight: MATCH_WEIGHTS.CONTEXT * m.contextRel[index]! });
+  for (const actor of ad.actors) {
+    const presence = m.actors.get(actor);
+    if (presence) reasons.push({ kind: 'ACTOR', value: actor, weight: MATCH_WEIGHTS.ACTOR * presence });
+  }
+  const tagged = (kind: 'OBJECT' | 'SCENE' | 'MOOD', labels: readonly string[]): void => {
+    for (const label of labels) {
+      const score = m.tagScore.get(`${kind}:${label}`);
+      if (score) reasons.push({ kind, value: label, weight: MATCH_WEIGHTS[kind] * score });
+    }
+  };
+  tagged('OBJECT', ad.objects);
+  tagged('SCENE', ad.scenes);
+  tagged('MOOD', ad.moods);
+  let category: MatchReason | null = null;
+  for (const code of ad.categories) {
+    const exact = m.categories.get(code);
+    const related = m.tier1.get(iabTier1(code));
+    const offers: MatchReason[] = [];
+    if (exact) offers.push({ kind: 'CATEGORY', value: `${code} (${exact.from})`, weight: MATCH_WEIGHTS.CATEGORY * exact.score });
+    if (related) offers.push({ kind: 'CATEGORY', value: `${iabTier1(code)} (${related.from})`, weight: (MATCH_WEIGHTS.CATEGORY / 2) * related.score });
+    for (const offer of offers) if (!category || offer.weight > category.weight) category = offer;
+  }
+  if (category) reasons.push(category);
+  return reasons.filter((r) => r.weight > 0);
+}
+
+function indexMoment(inv: Inventory, moment: MomentEvidence, candidates: number[], seen: Uint8Array): MomentIndex {
+  const focusTerms = new Set(moment.focusText.flatMap(textTerms));
+  const contextTerms = new Set(moment.contextText.flatMap(textTerms));
+  const tagScore = new Map<string, number>();
+  const categories = new Map<string, { score: number; from: string }>();
+  for (const tag of moment.tags) {
+    const key = `${tag.kind}:${tag.label}`;
+    if ((tagScore.get(key) ?? -1) < tag.score) tagScore.set(key, tag.score);
+    for (const code of categoriesOfTag(tag.kind, tag.label)) {
+      if ((categories.get(code)?.score ?? -1) < tag.score) categories.set(code, { score: tag.score, from: tag.label });
+    }
+  }
+  const tier1 = new Map<string, { score: number; from: string; code: string }>();
+  for (const [code, c] of categories) {
+    const top = iabTier1(code);
+    if ((tier1.get(top)?.score ?? -1) < c.score) tier1.set(top, { ...c, code });
+  }
+  const mark = (ads: readonly number[] | undefined): void => {
+    for (const ad of ads ?? []) {
+      if (!seen[ad]) {
+        seen[ad] = 1;
+        candidates.push(ad);
+      }
+    }
+  };
+  const focusRel = textRelevance(inv, focusTerms, candidates, seen);
+  const contextRel = textRelevance(inv, contextTerms, candidates, seen);
+  for (const actor of moment.actors.keys()) mark(inv.byActor.get(actor));
+  for (const key of tagScore.keys()) {
+    const [kind, label] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+    mark((kind === 'OBJECT' ? inv.byObject : kind === 'SCENE' ? inv.byScene : inv.byMood).get(label));
+  }
+  for (const code of categories.keys()) mark(inv.byCategory.get(code));
+  for (const top of tier1.keys()) mark(inv.byTier1.get(top));
+  return { focusTerms, contextTerms, focusRel, contextRel, actors: moment.actors, tagScore, categories, tier1 };
+}
+
+/**
+ * Ranks the inventory for one moment (pure: everything it needs is passed in). Candidates come
+ * from the inverted indexes; each is scored without allocating, and reasons are built for the
+ * winners only, so a moment that touches thousands of ads stays cheap.
+ */
 export function rankAds(
   inv: Inventory,
   moment: MomentEvidence,
   options: { first: number; today: string; flagsOf: (texts: readonly string[]) => { list: string }[] },
 ): AdMatch[] {
-  const reasons = new Map<number, MatchReason[]>();
-  const add = (ad: number, reason: MatchReason): void => {
-    if (reason.weight <= 0) return;
-    const list = reasons.get(ad);
-    if (list) list.push(reason);
-    else reasons.set(ad, [reason]);
-  };
-
-  const focusTerms = new Set(moment.focusText.flatMap(textTerms));
-  const contextTerms = new Set(moment.contextText.flatMap(textTerms));
-  for (const [ad, { rel, matched }] of textRelevance(inv, focusTerms)) add(ad, { kind: 'KEYWORD', value: matched.join(' '), weight: MATCH_WEIGHTS.KEYWORD * rel });
-  for (const [ad, { rel, matched }] of textRelevance(inv, contextTerms)) add(ad, { kind: 'CONTEXT', value: matched.join(' '), weight: MATCH_WEIGHTS.CONTEXT * rel });
-
-  for (const [actorId, presence] of moment.actors) {
-    for (const ad of inv.byActor.get(actorId) ?? []) add(ad, { kind: 'ACTOR', value: actorId, weight: MATCH_WEIGHTS.ACTOR * presence });
-  }
-
-  // Best score per tag label, and per category the best tag implying it.
-  const bestTag = new Map<string, SegmentTagRecord>();
-  for (const tag of moment.tags) {
-    const key = `${tag.kind}:${tag.label}`;
-    if ((bestTag.get(key)?.score ?? -1) < tag.score) bestTag.set(key, tag);
-  }
-  const categoryScore = new Map<string, { score: number; from: string }>();
-  for (const tag of bestTag.values()) {
-    const index = tag.kind === 'OBJECT' ? inv.byObject : tag.kind === 'SCENE' ? inv.byScene : inv.byMood;
-    for (const ad of index.get(tag.label) ?? []) add(ad, { kind: tag.kind, value: tag.label, weight: MATCH_WEIGHTS[tag.kind] * tag.score });
-    for (const category of categoriesOfTag(tag.kind, tag.label)) {
-      if ((categoryScore.get(category)?.score ?? -1) < tag.score) categoryScore.set(category, { score: tag.score, from: tag.label });
-    }
-  }
-  const categoryReasons = new Map<number, MatchReason>();
-  const offerCategory = (ad: number, reason: MatchReason): void => {
-    const current = categoryReasons.get(ad);
-    if (!current || current.weight < reason.weight) categoryReasons.set(ad, reason);
-  };
-  for (const [category, { score, from }] of categoryScore) {
-    for (const ad of inv.byCategory.get(category) ?? []) offerCategory(ad, { kind: 'CATEGORY', value: `${category} (${from})`, weight: MATCH_WEIGHTS.CATEGORY * score });
-    for (const ad of inv.byTier1.get(iabTier1(category)) ?? []) {
-      offerCategory(ad, { kind: 'CATEGORY', value: `${iabTier1(category)} (${from})`, weight: (MATCH_WEIGHTS.CATEGORY / 2) * score });
-    }
-  }
-  for (const [ad, reason] of categoryReasons) add(ad, reason);
+  const candidates: number[] = [];
+  const m = indexMoment(inv, moment, candidates, new Uint8Array(inv.ads.length));
+  const score = new Float64Array(inv.ads.length);
+  for (const index of candidates) score[index] = scoreOf(inv, index, m);
+  // The inventory is in id order, so the index breaks ties by ad id.
+  const ranked = candidates.filter((i) => score[i]! > 0).sort((a, b) => score[b]! - score[a]! || a - b);
 
   const allText = [...moment.focusText, ...moment.contextText];
   const normalizedText = allText.map(normalizeText).join('\n');
   let flags: { list: string }[] | null = null;
-  const sceneScore = (label: string): number => Math.max(0, ...moment.tags.filter((t) => t.kind !== 'OBJECT' && t.label === label).map((t) => t.score));
+  const sceneScore = (label: string): number => Math.max(m.tagScore.get(`SCENE:${label}`) ?? 0, m.tagScore.get(`MOOD:${label}`) ?? 0);
 
   const matches: AdMatch[] = [];
-  for (const [index, list] of reasons) {
+  for (const index of ranked) {
+    if (matches.length >= options.first) break;
     const ad = inv.ads[index]!;
     if ((ad.flightStart && options.today < ad.flightStart) || (ad.flightEnd && options.today > ad.flightEnd)) continue;
     if (inv.excludes[index]!.some((k) => normalizedText.includes(k))) continue;
@@ -378,10 +465,12 @@ export function rankAds(
       if (flags.some((f) => lists.length === 0 || lists.includes(f.list))) continue;
     }
     if (ad.brandSafety.avoidScenes.some((label) => sceneScore(label) >= AVOID_SCENE_MIN_SCORE)) continue;
-    const sorted = list.map((r) => ({ ...r, weight: round(r.weight) })).sort((a, b) => b.weight - a.weight || a.kind.localeCompare(b.kind));
-    matches.push({ ad, score: round(list.reduce((sum, r) => sum + r.weight, 0)), reasons: sorted });
+    const reasons = explain(inv, index, m)
+      .map((r) => ({ ...r, weight: round(r.weight) }))
+      .sort((a, b) => b.weight - a.weight || a.kind.localeCompare(b.kind));
+    matches.push({ ad, score: round(score[index]!), reasons });
   }
-  return matches.sort((a, b) => b.score - a.score || a.ad.id.localeCompare(b.ad.id)).slice(0, options.first);
+  return matches;
 }
 
 // ---------------------------------------------------------------- the service
