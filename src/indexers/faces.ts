@@ -9,7 +9,7 @@ import type { ShotRecord, VideoRecord } from '../domain.js';
 import { streamFrames, type RawFrame } from '../media/frames.js';
 import { alignFace, loadFaceModels, type FaceModels } from '../models/faces/index.js';
 import type { DetectedFace, RawImage } from '../models/types.js';
-import { createActorService, type FaceMatch } from '../services/actors.js';
+import { createActorService, type ActorService, type FaceMatch } from '../services/actors.js';
 import { FACES_COLLECTION, type FaceClusterRecord, type FaceRecord, type FaceTrackRecord } from '../store/appearances.js';
 import { assignClusters, resolveIdentityConflicts, type MutableCluster } from './face-clustering.js';
 import {
@@ -62,10 +62,21 @@ const defaultDeps: FacesStageDeps = {
   models: (ctx) => loadFaceModels({ modelDir: ctx.config.modelDir }),
   frames: (ctx, request) =>
     streamFrames(ctx.media, ctx.video.path, { fps: request.fps, width: Math.min(request.width, ctx.video.width || request.width), pixFmt: 'rgb24', signal: request.signal }),
-  identify: (ctx, embedding) =>
-    // The ActorService owns the calibrated threshold and the template collection's model checks.
-    createActorService({ store: ctx.store, config: ctx.config, log: ctx.log, models: () => loadFaceModels({ modelDir: ctx.config.modelDir }) }).identifyFace(embedding),
+  identify: (ctx, embedding) => actorServiceFor(ctx).identifyFace(embedding),
 };
+
+// The ActorService owns the calibrated threshold and the template collection's model checks;
+// one per stage run, so its collection check happens once rather than per track.
+const actorServices = new WeakMap<StageContext, ActorService>();
+
+function actorServiceFor(ctx: StageContext): ActorService {
+  let service = actorServices.get(ctx);
+  if (!service) {
+    service = createActorService({ store: ctx.store, config: ctx.config, log: ctx.log, models: () => loadFaceModels({ modelDir: ctx.config.modelDir }) });
+    actorServices.set(ctx, service);
+  }
+  return service;
+}
 
 interface SampledFaceWithCrop extends SampledFace {
   /** JPEG of the aligned face; only the best faces of each track keep it. */
