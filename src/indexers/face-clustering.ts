@@ -70,11 +70,11 @@ export interface TrackIdentity {
  * Two tracks in the same frame cannot both be one actor: the less similar of the two loses the
  * name and becomes unknown (repeated until no such pair is left).
  */
-export function resolveIdentityConflicts(identities: readonly (TrackIdentity | null)[], cannotLink: ReadonlySet<string>): (TrackIdentity | null)[] {
+export function resolveIdentityConflicts<T extends TrackIdentity>(identities: readonly (T | null)[], cannotLink: ReadonlySet<string>): (T | null)[] {
   const result = [...identities];
   const order = result
     .map((identity, index) => ({ identity, index }))
-    .filter((e): e is { identity: TrackIdentity; index: number } => e.identity !== null)
+    .filter((e): e is { identity: T; index: number } => e.identity !== null)
     .sort((a, b) => b.identity.similarity - a.identity.similarity);
   const kept: number[] = [];
   for (const { identity, index } of order) {

@@ -177,13 +177,9 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
       }
       closeShot();
 
-      const identities = resolveIdentityConflicts(
-        await Promise.all(drafts.map(async (d) => {
-          const match = await deps.identify(ctx, d.embedding);
-          return match ? { ...match } : null;
-        })),
-        cannotLink,
-      ) as (FaceMatch | null)[];
+      const matches: (FaceMatch | null)[] = [];
+      for (const draft of drafts) matches.push(await deps.identify(ctx, draft.embedding));
+      const identities = resolveIdentityConflicts(matches, cannotLink);
 
       const clusterResult = await clusterUnknowns(ctx, drafts, identities, cannotLink, modelId);
       const { tracks, faces } = buildRecords(video, drafts, identities, clusterResult.assigned, modelId, scale);
