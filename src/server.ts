@@ -1,11 +1,13 @@
 // The HTTP process: POST /graphql (Apollo, CSRF prevention, multipart uploads), health and
-// readiness probes, and the signed /media routes. Everything it serves comes from an App.
+// readiness probes, the signed /media routes and the editors' /console page. Everything it serves
+// comes from an App.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { App } from './app.js';
+import { consoleRouter } from './console/routes.js';
 import { createApolloServer } from './http/graphql.js';
 import { mediaRouter } from './http/media-routes.js';
 import { MediaUrlSigner, loadMediaSecret } from './http/media-urls.js';
@@ -80,7 +82,8 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   const unwatchQueue = watchJobQueue(app.store.jobs);
   web.get('/metrics', metricsHandler(app.log));
 
-  web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters }));
+  web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters, clips: app.services.clips, actors: app.services.actors }));
+  web.use('/console', consoleRouter());
 
   const contextDeps = { services: app.services, apiKeys: app.config.apiKeys, mediaUrls };
   web.use(

@@ -1,8 +1,11 @@
 // GET /media/keyframe/<segmentId>.jpg?w=…&exp=…&sig=… and GET /media/video/<videoId>?exp=…&sig=…
 // Only URLs this server signed (see media-urls.ts) are served: 403 otherwise, or once expired.
+// Also /media/clip/<clipId>.mp4 (exported clips, as downloads) and /media/actor/<actorId>.jpg.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ActorService } from '../services/actors.js';
+import type { ClipService } from '../services/clips.js';
 import type { FaceClusterService } from '../services/face-clusters.js';
 import type { MediaService } from '../services/media.service.js';
 import type { MediaUrlSigner } from './media-urls.js';
@@ -20,7 +23,16 @@ function cacheHeaders(signer: MediaUrlSigner, req: Request): Record<string, stri
   return { 'Cache-Control': `private, max-age=${signer.secondsLeft(req.query as Record<string, unknown>)}, immutable` };
 }
 
-export function mediaRouter(deps: { media: MediaService; signer: MediaUrlSigner; log: Logger; faces?: Pick<FaceClusterService, 'getFaces'> }): Router {
+export interface MediaRouterDeps {
+  media: MediaService;
+  signer: MediaUrlSigner;
+  log: Logger;
+  faces?: Pick<FaceClusterService, 'getFaces'>;
+  clips?: Pick<ClipService, 'clipFile'>;
+  actors?: Pick<ActorService, 'thumbnail'>;
+}
+
+export function mediaRouter(deps: MediaRouterDeps): Router {
   const { media, signer, log } = deps;
   const router = express.Router();
   router.use(requireSignature(signer));
@@ -57,6 +69,32 @@ export function mediaRouter(deps: { media: MediaService; signer: MediaUrlSigner;
       return;
     }
     res.set({ ...cacheHeaders(signer, req), 'Content-Type': 'image/jpeg' }).send(face.thumbnail);
+  });
+
+  router.get('/actor/:file', async (req, res) => {
+    const match = /^(.+)\.jpg$/.exec(req.params.file);
+    const jpeg = match && deps.actors ? await deps.actors.thumbnail(match[1]!) : null;
+    if (!jpeg) {
+      res.status(404).json({ error: 'actor picture not found' });
+      return;
+    }
+    res.set({ ...cacheHeaders(signer, req), 'Content-Type': 'image/jpeg' }).send(jpeg);
+  });
+
+  router.get('/clip/:file', async (req, res) => {
+    const match = /^(.+)\.mp4$/.exec(req.params.file);
+    try {
+      const clip = match && deps.clips ? await deps.clips.clipFile(match[1]!) : null;
+      if (!clip) {
+        res.status(404).json({ error: 'clip not found' });
+        return;
+      }
+      res.attachment(clip.downloadName);
+      res.sendFile(clip.file, { headers: { ...cacheHeaders(signer, req), 'Content-Type': 'video/mp4' }, dotfiles: 'allow', acceptRanges: true });
+    } catch (err) {
+      log.error({ err, clipId: match?.[1] }, 'clip export failed');
+      res.status(500).json({ error: 'could not cut the clip' });
+    }
   });
 
   router.get('/video/:videoId', async (req, res) => {

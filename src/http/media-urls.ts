@@ -47,6 +47,16 @@ export class MediaUrlSigner {
     return this.sign(`/media/video/${encodeURIComponent(videoId)}`, {});
   }
 
+  /** An exported clip (MP4, downloaded as an attachment). */
+  clipUrl(clipId: string): string {
+    return this.sign(`/media/clip/${encodeURIComponent(clipId)}.mp4`, {});
+  }
+
+  /** JPEG of an actor's first enrolled face. */
+  actorUrl(actorId: string): string {
+    return this.sign(`/media/actor/${encodeURIComponent(actorId)}.jpg`, {});
+  }
+
   /** Checks a request's path and query (as parsed by express) against its `sig`. */
   verify(pathname: string, query: Record<string, unknown>): SignatureCheck {
     const { sig, ...params } = query;

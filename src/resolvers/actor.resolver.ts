@@ -86,10 +86,9 @@ export class ActorResolver {
 
   @FieldResolver(() => String, {
     nullable: true,
-    description: 'The first enrolled face, aligned, as a data: URL of a small JPEG (usable in <img> without headers); null without faces',
+    description: 'Signed, expiring URL of the first enrolled face, aligned (a small JPEG); null without faces',
   })
   async thumbnailUrl(@Root() actor: ActorRecord, @Ctx() ctx: RequestContext): Promise<string | null> {
-    const jpeg = await ctx.services.actors.thumbnail(actor.id);
-    return jpeg ? `data:image/jpeg;base64,${jpeg.toString('base64')}` : null;
+    return (await ctx.services.actors.thumbnail(actor.id)) ? ctx.mediaUrls.actorUrl(actor.id) : null;
   }
 }

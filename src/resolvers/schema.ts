@@ -8,6 +8,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { authChecker } from './auth.js';
 import { ActorResolver } from './actor.resolver.js';
+import { ClipResolver } from './clip.resolver.js';
 import { AdBreakResolver, AdResolver, SegmentTagsResolver } from './ads.resolver.js';
 import { FaceClusterResolver, FaceResolver } from './face-cluster.resolver.js';
 import { HighlightResolver } from './highlights.resolver.js';
@@ -20,7 +21,7 @@ import { SegmentResolver } from './segment.resolver.js';
 import { VideoResolver } from './video.resolver.js';
 
 export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver,
-  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, ImageSearchResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver];
+  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, ImageSearchResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver, ClipResolver];
 
 export function buildVidsearchSchema(): Promise<GraphQLSchema> {
   return buildSchema({

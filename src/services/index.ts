@@ -11,6 +11,8 @@ import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { createActorService, type ActorService } from './actors.js';
 import { createAdsService, type AdsService } from './ads.js';
+import { createClipService, type ClipService } from './clips.js';
+import { cutClip, keyframeTimes } from '../media/clips.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
 import { createHighlightsService, type HighlightsService } from './highlights.js';
 import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from './image-search.js';
@@ -37,6 +39,7 @@ export interface Services {
   ads: AdsService;
   highlights: HighlightsService;
   imageSearch: ImageSearchService;
+  clips: ClipService;
 }
 
 export interface ServiceDeps {
@@ -65,8 +68,21 @@ export function createServices(deps: ServiceDeps): Services {
     models: () => loadVoiceModels({ modelDir: config.modelDir }),
     decodeAudio: (filePath, signal) => extractAudioPcm(deps.media, filePath, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
   });
+  const clips = createClipService({
+    catalog: store.catalog,
+    inspect: async (filePath) => {
+      const probe = await probeMedia(deps.media, filePath, { timeoutMs: config.indexing.probeTimeoutMs });
+      return { videoCodec: probe.videoCodec, audioCodec: probe.audioStreams[0]?.codec ?? null };
+    },
+    keyframes: (filePath, range) => keyframeTimes(deps.media, filePath, range),
+    cut: (input, output, opts) => cutClip(deps.media, input, output, opts),
+    cacheDir: path.join(config.dataDir, 'cache'),
+    log,
+  });
+  // Cached keyframes and exported clips go with their video.
+  const derivedFiles = { purgeVideo: async (videoId: string) => void (await Promise.all([media.purgeVideo(videoId), clips.purgeVideo(videoId)])) };
   return {
-    videos: createVideoService({ store, derivedFiles: media, log }),
+    videos: createVideoService({ store, derivedFiles, log }),
     indexing: createIndexingService({ store, inspector, config, log }),
     search: createSearchService({ store, log }),
     media,
@@ -83,5 +99,6 @@ export function createServices(deps: ServiceDeps): Services {
     ads: createAdsService({ store, log }),
     highlights: createHighlightsService({ store }),
     imageSearch: createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(), ...ffmpegFrameSource(deps.media) }),
+    clips,
   };
 }

@@ -305,7 +305,7 @@ describe('GraphQL: actors', () => {
     expect(enrolled.errors).toBeUndefined();
     const actor = enrolled.data!.enrollActor as { id: string; faceCount: number; thumbnailUrl: string; aliases: string[] };
     expect(actor).toMatchObject({ faceCount: 2, aliases: ['Countess'] });
-    expect(actor.thumbnailUrl).toMatch(/^data:image\/jpeg;base64,/);
+    expect(actor.thumbnailUrl).toMatch(new RegExp(`^/media/actor/${actor.id}\\.jpg\\?exp=\\d+&sig=`));
 
     const listed = await gql(`{ actors(query: "count", first: 5) { totalCount edges { node { id name faceCount } } } }`, {}, 'search');
     expect(listed.data!.actors).toEqual({ totalCount: 1, edges: [{ node: { id: actor.id, name: 'Ada', faceCount: 2 } }] });
