@@ -3,7 +3,9 @@
 // from a Zipf-weighted vocabulary, so common words are common and rare words are rare, as in
 // real dialogue. Deterministic for a given seed.
 import type { CueRecord, SegmentRecord, ShotRecord, VideoRecord } from '../src/domain.js';
-import type { Store, TextDocument } from '../src/store/interfaces.js';
+import type { SegmentTagRecord } from '../src/store/ads.js';
+import type { AppearanceSpanRecord } from '../src/store/appearances.js';
+import type { Store, TextDocument, VectorPoint } from '../src/store/interfaces.js';
 
 const ZH_WORDS = (
   '今天 天气 很好 我们 去 公园 散步 小心 前面 有 一只 猫 晚饭 想 吃 饺子 还是 面条 你 我 他 她 ' +
@@ -63,7 +65,7 @@ export async function buildSyntheticLibrary(store: Store, options: SyntheticLibr
   const now = new Date().toISOString();
   const videos = Math.ceil(options.segments / perVideo);
   for (let v = 0; v < videos; v++) {
-    const videoId = `vid_bench${String(v).padStart(7, '0')}`;
+    const videoId = syntheticVideoId(v);
     const count = Math.min(perVideo, options.segments - v * perVideo);
     const video: VideoRecord = {
       id: videoId, path: `/bench/${videoId}.mp4`, contentHash: videoId, title: `Episode ${v}`,
@@ -90,4 +92,110 @@ export async function buildSyntheticLibrary(store: Store, options: SyntheticLibr
     await store.text.upsert(docs);
     options.onProgress?.((v + 1) * perVideo);
   }
+}
+
+/** The id buildSyntheticLibrary gives video number `v` (its segments are `${id}_s${n}`). */
+export function syntheticVideoId(v: number): string {
+  return `vid_bench${String(v).padStart(7, '0')}`;
+}
+
+export interface LoadFixtureOptions {
+  /** Same as the buildSyntheticLibrary call: which videos and segments exist. */
+  segments: number;
+  segmentsPerVideo?: number;
+  seed?: number;
+  /** Enrolled actors; each video gets a cast of 8 of them. */
+  actors?: number;
+  spansPerVideo?: number;
+  /** Frame descriptors stored per video in the image-search collection. */
+  framesPerVideo?: number;
+  frameCollection: { name: string; dim: number; modelId: string };
+  ads?: number;
+}
+
+export interface LoadFixtures {
+  /** Per video: its cast (actor ids), for onlyWatch. */
+  casts: string[][];
+  adCount: number;
+}
+
+/**
+ * What the load bench needs beyond text, through the same store interfaces the stages use:
+ * actors and FACE/VOICE appearance spans (onlyWatch), frame descriptors with the image-search
+ * model id (searchByImage: random unit vectors, so the vector scan does its full work), and an
+ * ad inventory with object/scene/mood tags on every segment (matchAds).
+ */
+export async function addLoadFixtures(store: Store, options: LoadFixtureOptions): Promise<LoadFixtures> {
+  const perVideo = options.segmentsPerVideo ?? 100;
+  const random = rng((options.seed ?? 42) + 1);
+  const now = new Date().toISOString();
+  const videos = Math.ceil(options.segments / perVideo);
+  const actorCount = options.actors ?? 500;
+  const spansPerVideo = options.spansPerVideo ?? 40;
+  const framesPerVideo = options.framesPerVideo ?? 10;
+  const adCount = options.ads ?? 200;
+  const objects = ['cup', 'car', 'phone', 'bottle', 'laptop', 'dog', 'cake', 'chair'];
+  const scenes = ['indoor', 'outdoor', 'close-up', 'dialogue', 'night'];
+  const moods = ['calm', 'tense', 'upbeat'];
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+
+  for (let a = 0; a < actorCount; a++) {
+    await store.actors.createActor({ id: `bench_actor${a}`, name: `Actor ${a}`, aliases: [], createdAt: now, updatedAt: now }, []);
+  }
+  for (let i = 0; i < adCount; i++) {
+    await store.ads.putAd({
+      id: `bench_ad${i}`, advertiser: `Brand ${i % 40}`, title: `Ad ${i}`, creativeUrl: null,
+      keywords: [sentence(random).split(/\s+/)[0]!, pick(EN_WORDS), pick(ZH_WORDS)], categories: [`IAB${1 + (i % 20)}`],
+      actors: random() < 0.2 ? [`bench_actor${Math.floor(random() * actorCount)}`] : [], objects: [pick(objects)], scenes: [pick(scenes)], moods: [pick(moods)],
+      excludeKeywords: [], brandSafety: { avoidFlagged: i % 2 === 0, avoidLists: [], avoidScenes: [] },
+      flightStart: null, flightEnd: null, createdAt: now, updatedAt: now,
+    });
+  }
+  await store.vectors.ensureCollection({ name: options.frameCollection.name, dim: options.frameCollection.dim, metric: 'cosine', modelId: options.frameCollection.modelId });
+
+  const casts: string[][] = [];
+  for (let v = 0; v < videos; v++) {
+    const videoId = syntheticVideoId(v);
+    const count = Math.min(perVideo, options.segments - v * perVideo);
+    const durationSec = count * 5;
+    const cast = Array.from({ length: 8 }, () => `bench_actor${Math.floor(random() * actorCount)}`);
+    casts.push(cast);
+    const face: AppearanceSpanRecord[] = [];
+    const voice: AppearanceSpanRecord[] = [];
+    for (let s = 0; s < spansPerVideo; s++) {
+      const start = random() * Math.max(1, durationSec - 30);
+      const span: AppearanceSpanRecord = {
+        id: `${videoId}:${s}`, videoId, actorId: cast[s % cast.length]!, start, end: start + 1 + random() * 25, confidence: 0.5 + random() / 2,
+        evidence: s % 4 === 0 ? 'VOICE' : 'FACE', sourceIds: [`${videoId}:track:${s}`], bestFaceId: null,
+      };
+      (span.evidence === 'FACE' ? face : voice).push(span);
+    }
+    await store.appearances.replaceSpans(videoId, 'FACE', face);
+    await store.appearances.replaceSpans(videoId, 'VOICE', voice);
+
+    const tags: SegmentTagRecord[] = [];
+    for (let s = 0; s < count; s++) {
+      const segmentId = `${videoId}_s${s}`;
+      tags.push({ videoId, segmentId, kind: 'OBJECT', label: pick(objects), score: 0.5 + random() / 2, source: 'MODEL', box: null });
+      tags.push({ videoId, segmentId, kind: 'SCENE', label: pick(scenes), score: 0.6, source: 'HEURISTIC', box: null });
+      tags.push({ videoId, segmentId, kind: 'MOOD', label: pick(moods), score: 0.6, source: 'HEURISTIC', box: null });
+    }
+    await store.tags.replaceVideoTags(videoId, ['OBJECT', 'SCENE', 'MOOD'], tags);
+
+    const frames: VectorPoint[] = [];
+    for (let f = 0; f < framesPerVideo; f++) {
+      const vector = new Float32Array(options.frameCollection.dim);
+      let norm = 0;
+      for (let d = 0; d < vector.length; d++) {
+        vector[d] = random() - 0.5;
+        norm += vector[d]! ** 2;
+      }
+      for (let d = 0; d < vector.length; d++) vector[d]! /= Math.sqrt(norm);
+      const time = ((f + 0.5) * durationSec) / framesPerVideo;
+      frames.push({ id: `${videoId}:${Math.round(time * 1000)}`, vector, payload: { videoId, time, from: time - 1, to: time + 1 } });
+    }
+    await store.vectors.upsert(options.frameCollection.name, frames);
+    if ((v + 1) % 1000 === 0) process.stderr.write(`bench: load fixtures for ${v + 1} videos\n`);
+  }
+  return { casts, adCount };
 }
