@@ -13,6 +13,7 @@ const ALL: Record<string, string[]> = {
   presence: ['presence.js'],
   ocr: ['ocr.js'],
   ads: ['ads.js'],
+  'image-search': ['image-search.js'],
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -102,8 +102,11 @@ const QUERY_MAX_SIDE = 640;
 const SHORTLIST = 40;
 /** Candidate groups that get the geometric check, and the window decoded around each. */
 const VERIFIED_GROUPS = 3;
-/** Seconds decoded before and after a group's span (a deduplicated still can hide motion), at most VERIFY_MAX_SPAN_SEC in all. */
-const VERIFY_WINDOW_SEC = 1.25;
+/**
+ * Seconds decoded before and after a group's span, at most VERIFY_MAX_SPAN_SEC in all: as wide
+ * as the collapse distance, so every shortlisted frame folded into the group is looked at.
+ */
+const VERIFY_WINDOW_SEC = 2;
 const VERIFY_MAX_SPAN_SEC = 6;
 const VERIFY_FPS = 4;
 const VERIFY_WIDTH = 320;
