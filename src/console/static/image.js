@@ -84,7 +84,7 @@ export class ImageView {
       h('div', { class: 'thumb small' }, match.thumbnailUrl ? h('img', { src: match.thumbnailUrl, alt: '', loading: 'lazy' }) : null),
       h('div', { class: 'card-body' },
         h('div', { class: 'card-title' }, videoLabel(match.video)),
-        h('div', { class: 'meta muted' }, `at ${formatTime(match.at)} · ${formatTime(match.from)}–${formatTime(match.to)}`),
+        h('div', { class: 'meta muted' }, match.to > match.from ? `at ${formatTime(match.at)} · looks alike ${formatTime(match.from)}–${formatTime(match.to)}` : `at ${formatTime(match.at)}`),
         h('div', { class: `similarity ${confidence}` }, h('div', { class: 'bar' }, h('div', { class: 'fill', css: { width: `${percent}%` } })), h('span', null, `${percent}% ${confidence}`)),
       ),
     );
