@@ -91,9 +91,14 @@ program
     process.stderr.write(`wrote ${file}\n`);
   });
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  const expected = err instanceof EvalInputError || err instanceof ConfigError || err instanceof AppError;
-  process.stderr.write(`vidsearch: ${errorMessage(err)}\n`);
-  if (!expected && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  process.exitCode = err instanceof EvalInputError || err instanceof ConfigError ? 2 : 1;
-});
+program
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    const expected = err instanceof EvalInputError || err instanceof ConfigError || err instanceof AppError;
+    process.stderr.write(`vidsearch: ${errorMessage(err)}\n`);
+    if (!expected && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = err instanceof EvalInputError || err instanceof ConfigError ? 2 : 1;
+  })
+  // Every command has closed what it opened by now (servers and workers return after an orderly
+  // shutdown); model runtimes (wasm, worker threads) may still hold the event loop, so exit.
+  .finally(() => process.exit());
