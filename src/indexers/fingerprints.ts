@@ -73,8 +73,8 @@ export function lumaPlane(frame: RawFrame): Uint8Array {
   return luma;
 }
 
-/** How many lines from one side are flat and near-black (a border), capped at 40 %. */
-function borderDepth(luma: Uint8Array, width: number, height: number, side: 'top' | 'bottom' | 'left' | 'right'): number {
+/** How many lines from one side are flat and near-black (a border), as a share, capped at 40 %. */
+export function borderDepth(luma: Uint8Array, width: number, height: number, side: 'top' | 'bottom' | 'left' | 'right'): number {
   const horizontal = side === 'top' || side === 'bottom';
   const lines = horizontal ? height : width;
   const length = horizontal ? width : height;

@@ -15,10 +15,12 @@ import { facesStage } from './faces.js';
 import { fingerprintsStage } from './fingerprints.js';
 import { framesStage } from './frames.js';
 import { highlightsStage } from './highlights.js';
+import { nsfwStage } from './nsfw.js';
 import { objectsStage } from './objects.js';
 import { scenesStage } from './scenes.js';
 import { ocrStage } from './ocr.js';
 import { probeStage } from './probe.js';
+import { qualityStage } from './quality.js';
 import { segmentsStage } from './segments.js';
 import { shotsStage } from './shots.js';
 import type { Stage, StageContext } from './stage.js';
@@ -44,6 +46,8 @@ export const INDEX_STAGES: readonly PipelineStage[] = [
   facesStage, // face tracks, identities, FACE spans (needs shots)
   voicesStage, // speech turns, identities, VOICE spans (links to face tracks)
   objectsStage, // COCO objects on shot keyframes → OBJECT tags
+  qualityStage, // per-shot sharpness (faces too), blockiness, brightness, contrast on grey I-frames → clean posters
+  nsfwStage, // nsfwjs on I-frames (+ keyframes of shots without one) → visual moderation flags per segment
   scenesStage, // HEURISTIC scene/mood tags + per-segment signals (needs faces, objects)
   highlightsStage, // per-segment highlight features, normalised per video
   textStage, // every cue and the video's metadata into the text index (needs all cues)
