@@ -55,6 +55,10 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   const web = express();
   web.disable('x-powered-by');
   const httpServer = createServer(web);
+  // Longer than the usual client/proxy idle timeouts, so a client never reuses a connection the
+  // server is closing at that moment (the ECONNRESET race of Node's 5 s default).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const { limits } = app.config;
   const apollo = createApolloServer({ schema, log: app.log, httpServer, limits: { maxDepth: limits.maxQueryDepth, maxComplexity: limits.maxQueryComplexity } });
   await apollo.start();
