@@ -139,21 +139,20 @@ export function createClipService(deps: ClipServiceDeps): ClipService {
 
   async function exportSpan(video: VideoRecord, startMs: number, endMs: number): Promise<ClipExport> {
     const file = cacheFile(video, startMs, endMs);
-    const key = file;
-    const running = cutting.get(key);
+    const running = cutting.get(file);
     if (running) return running;
     const work = (async () => {
       const size = await fileSize(file);
-      // The method of a cached cut is not stored; a copy is what ffmpeg would choose again.
+      // A cached cut does not record its method: the same file and span choose the same one again.
       if (size !== null) return { id: clipId(video.id, startMs, endMs), video, start: startMs / 1000, end: endMs / 1000, method: (await chooseMethod(video, startMs / 1000)).method, sizeBytes: size };
       await sweepOldClips();
       return cutToCache(video, startMs, endMs, file);
     })();
-    cutting.set(key, work);
+    cutting.set(file, work);
     try {
       return await work;
     } finally {
-      cutting.delete(key);
+      cutting.delete(file);
     }
   }
 

@@ -229,6 +229,22 @@ describe.skipIf(!available)('editors console in Chromium', () => {
     await page.evaluate(() => document.querySelector('video')!.pause());
   });
 
+  it('filters search hits by actor (their appearances) and by detected object', async () => {
+    await page.click('[aria-controls="view-search"]');
+    await page.locator('select[name="actor"] option', { hasText: '林一' }).waitFor({ state: 'attached' });
+    await page.selectOption('select[name="actor"]', { label: '林一' });
+    await page.fill('input[name="query"]', '天气');
+    await page.click('.search-form button[type="submit"]');
+    // The line at 0.5 s lies in the first shot, where track-a (1–2.5 s) shows the actor.
+    await expect.poll(() => page.locator('#view-search .summary').textContent()).toMatch(/^1 shown: .* actor filter$/);
+    await page.selectOption('select[name="actor"]', '');
+    await page.fill('input[name="object"]', 'cup');
+    await page.click('.search-form button[type="submit"]');
+    // Generated test pictures hold no cup.
+    await expect.poll(() => page.locator('#view-search .summary').textContent()).toMatch(/^0 shown: the hits among 1 text matches that fit the object filter$/);
+    await page.fill('input[name="object"]', '');
+  });
+
   it('searches by a dropped screenshot and lists the video with its similarity', async () => {
     await page.click('[aria-controls="view-image"]');
     const screenshot = await extractFrame(app.media, video.path, 5.5, { format: 'jpeg' });
