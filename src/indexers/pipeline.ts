@@ -198,6 +198,7 @@ export async function runIndexPipeline(
       try {
         // The race fails the job at the deadline even when a model call cannot be interrupted.
         output = await Promise.race([stage.run(ctx, outputs), rejectOnAbort(deadline.signal)]);
+        stageDuration.observe({ stage: stage.name, outcome: 'done' }, elapsedSec());
       } catch (err) {
         const outcome = hooks.signal.aborted ? 'aborted' : deadline.signal.aborted ? 'timeout' : 'failed';
         stageDuration.observe({ stage: stage.name, outcome }, elapsedSec());
@@ -210,7 +211,6 @@ export async function runIndexPipeline(
       } finally {
         clearTimeout(timer);
       }
-      stageDuration.observe({ stage: stage.name, outcome: 'done' }, elapsedSec());
       await reporting;
       await store.catalog.putArtifact(videoId, stage.name, output ?? null);
       outputs[stage.name] = output;

@@ -4,16 +4,21 @@
 // empty, audio-only, video-only, rotated or variable-frame-rate. A refused file never creates a
 // job; a file that breaks part-way fails its job with a reason and leaves nothing half-stored.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import type { JobRecord } from '../../src/domain.js';
+import { runIndexPipeline, StageTimeoutError, type PipelineStage } from '../../src/indexers/pipeline.js';
+import { runTool } from '../../src/media/process.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { createServices } from '../../src/services/index.js';
+import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 import { makeAudioOnly, makeTestVideo, runFfmpeg, testTools } from '../helpers/media.js';
 
 const EDITOR = { authorization: 'Bearer e-key' };
@@ -265,5 +270,73 @@ describe('media safety over HTTP with the real app', () => {
       const boundary = video.segments.edges.map((e) => e.node.start).find((s) => Math.abs(s - 3) < 0.5);
       expect(boundary).toBeDefined();
     });
+  });
+});
+
+describe('media tools and stages cannot hang a request or a job', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'vidsearch-timeouts-'));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('indexVideo answers UNSUPPORTED_MEDIA when ffprobe hangs past its timeout, and creates no job', async () => {
+    const hanging = path.join(root, 'ffprobe-hangs');
+    await writeFile(hanging, '#!/bin/sh\nexec sleep 60\n');
+    await chmod(hanging, 0o755);
+    const video = await makeTestVideo({ dir: root, name: 'fine', durationSec: 1 });
+    const config = loadConfig({ VIDSEARCH_DATA_DIR: path.join(root, 'data'), VIDSEARCH_MEDIA_ROOTS: root, VIDSEARCH_FFPROBE: hanging, VIDSEARCH_PROBE_TIMEOUT_MS: '500' }, root);
+    const store = createFakeStore();
+    const services = createServices({ store, media: { ...testTools, ffprobe: hanging }, config, log: pino({ level: 'silent' }) });
+    const started = performance.now();
+    await expect(services.indexing.indexVideo({ path: video.path })).rejects.toMatchObject({ code: 'UNSUPPORTED_MEDIA', message: expect.stringMatching(/ffprobe timed out/) });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(store.raw.jobs.jobs.size).toBe(0);
+  });
+
+  it('a stage past its deadline is stopped: its ffmpeg is killed, and one that ignores its signal is abandoned', async () => {
+    const config = loadConfig({ VIDSEARCH_STAGE_TIMEOUT_MIN_SEC: '1', VIDSEARCH_STAGE_TIMEOUT_PER_MEDIA_SEC: '0' });
+    const log = pino({ level: 'silent' });
+    let ffmpegEnded: unknown = null;
+    // An enrichment stage decoding an endless source in real time: only the deadline stops it.
+    const endlessFfmpeg: PipelineStage = {
+      name: 'endless-ffmpeg',
+      weight: 1,
+      run: async (ctx) => {
+        await runTool(ctx.media.ffmpeg, ['-hide_banner', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=64x36:r=5', '-f', 'null', '-'], { signal: ctx.signal }).catch((err: unknown) => {
+          ffmpegEnded = err;
+          throw err;
+        });
+      },
+    };
+    // An essential stage (named as one) that never looks at its signal.
+    const deafShots: PipelineStage = { name: 'shots', weight: 1, run: () => new Promise(() => undefined) };
+
+    async function runAlone(stage: PipelineStage): Promise<{ store: ReturnType<typeof createFakeStore>; videoId: string; run: Promise<void> }> {
+      const store = createFakeStore();
+      const video = makeVideo({ status: 'PENDING', durationSec: 100 });
+      await store.catalog.putVideo(video);
+      const now = new Date().toISOString();
+      const job: JobRecord = {
+        id: `job-${stage.name}`, kind: 'INDEX_VIDEO', videoId: video.id, request: { path: video.path }, status: 'RUNNING', priority: 0, progress: 0, stage: null,
+        stagesDone: [], error: null, attempts: 1, workerId: 'w', createdAt: now, startedAt: now, finishedAt: null, heartbeatAt: now,
+      };
+      const run = runIndexPipeline({ store, media: testTools, config, log }, job, { signal: new AbortController().signal, onProgress: async () => undefined }, [stage]);
+      return { store, videoId: video.id, run };
+    }
+
+    let started = performance.now();
+    const enrichment = await runAlone(endlessFfmpeg);
+    await enrichment.run; // an enrichment stage's failure is recorded; the video stays usable
+    expect(performance.now() - started).toBeLessThan(4000);
+    // The ffmpeg child was killed by the deadline (its exit is reported just after the race ends).
+    await vi.waitFor(() => expect(ffmpegEnded).toBeInstanceOf(StageTimeoutError), { timeout: 2000 });
+    expect(await enrichment.store.catalog.getArtifact(enrichment.videoId, 'endless-ffmpeg')).toEqual({ failed: true, reason: 'stage endless-ffmpeg timed out after 1 s' });
+
+    started = performance.now();
+    const essential = await runAlone(deafShots);
+    await expect(essential.run).rejects.toThrow(StageTimeoutError);
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(await essential.store.catalog.getVideo(essential.videoId)).toMatchObject({ status: 'FAILED', error: 'stage shots timed out after 1 s' });
   });
 });
