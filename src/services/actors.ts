@@ -335,6 +335,8 @@ export function createActorService(deps: ActorServiceDeps): ActorService {
       if (templateIds === null) throw new NotFoundError('actor', id);
       await store.vectors.delete(ACTOR_FACES_COLLECTION, templateIds);
       await deps.voices?.deleteForActor(id);
+      // Their tracks become unknown faces again and their spans go: no timeline names a deleted actor.
+      await store.appearances.forgetActor(id);
       log.info({ actorId: id, faces: templateIds.length }, 'actor and biometric templates deleted');
     },
 

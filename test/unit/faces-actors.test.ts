@@ -16,6 +16,7 @@ import type { DetectedFace, RawImage } from '../../src/models/types.js';
 import { confidenceFromSimilarity, createActorService, dominantFace, FACE_MATCH_THRESHOLD, type ActorService } from '../../src/services/actors.js';
 import { ACTORS_MIGRATION_SQL, EmbeddedActorRepository } from '../../src/store/embedded/actors.js';
 import { createRequestContext, type RequestContext } from '../../src/resolvers/context.js';
+import { FakeAppearanceRepository } from '../helpers/fake-appearances.js';
 import { buildVidsearchSchema } from '../../src/resolvers/schema.js';
 import type { Services } from '../../src/services/index.js';
 import type { Store, VectorCollectionSpec, VectorHit, VectorIndex, VectorPoint } from '../../src/store/interfaces.js';
@@ -99,7 +100,7 @@ let models: FaceModels;
 
 function build(): ActorService {
   const repo = new EmbeddedActorRepository(db);
-  const store = { vectors, actors: repo } as unknown as Store & { actors: EmbeddedActorRepository };
+  const store = { vectors, actors: repo, appearances: new FakeAppearanceRepository() } as unknown as Store & { actors: EmbeddedActorRepository };
   return createActorService({ store, config: { mediaRoots: [process.cwd()] }, log: createLogger('silent'), models: async () => models, maxImagePixels: 1_000_000 });
 }
 
