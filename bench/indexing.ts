@@ -25,24 +25,27 @@ function srt(durationSec: number): string {
   return lines.join('\n');
 }
 
+/**
+ * A 30-second loop of five distinct scenes (one lavfi source each, bounded by its own duration),
+ * repeated with stream copy up to the wanted length: cheap to make, a cut every SCENE_SEC.
+ */
 async function generate(ffmpeg: string, out: string, durationSec: number): Promise<void> {
-  const scenes = Math.ceil(durationSec / SCENE_SEC);
-  const inputs: string[] = [];
-  const labels: string[] = [];
-  for (let i = 0; i < scenes; i++) {
-    const src = SOURCES[i % SOURCES.length]!;
-    inputs.push('-f', 'lavfi', '-i', `${src}=size=1280x720:rate=25`);
-    labels.push(`[${i}:v]trim=duration=${SCENE_SEC},setpts=PTS-STARTPTS,hue=h=${(i * 37) % 360}[s${i}]`);
-  }
-  const filter = `${labels.join(';')};${Array.from({ length: scenes }, (_, i) => `[s${i}]`).join('')}concat=n=${scenes}:v=1:a=0,format=yuv420p[v]`;
-  const args = [
-    '-hide_banner', '-loglevel', 'error', '-y', ...inputs,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${durationSec}`,
-    '-filter_complex', filter, '-map', '[v]', '-map', `${scenes}:a`,
-    '-t', String(durationSec), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-c:a', 'aac', out,
-  ];
+  const loopSec = SCENE_SEC * SOURCES.length;
+  const inputs = SOURCES.flatMap((src) => ['-f', 'lavfi', '-i', `${src}=size=1280x720:rate=25`]);
+  const scenes = SOURCES.map((_, i) => `[${i}:v]trim=duration=${SCENE_SEC},setpts=PTS-STARTPTS,hue=h=${i * 67}[s${i}]`);
+  const filter = `${scenes.join(';')};${SOURCES.map((_, i) => `[s${i}]`).join('')}concat=n=${SOURCES.length}:v=1:a=0,format=yuv420p[v]`;
+  const loop = out.replace(/\.mp4$/, '.loop.mp4');
+  await ffmpegRun(ffmpeg, [
+    ...inputs, '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${loopSec}`,
+    '-filter_complex', filter, '-map', '[v]', '-map', `${SOURCES.length}:a`,
+    '-t', String(loopSec), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-c:a', 'aac', loop,
+  ]);
+  await ffmpegRun(ffmpeg, ['-stream_loop', String(Math.ceil(durationSec / loopSec) - 1), '-i', loop, '-t', String(durationSec), '-c', 'copy', out]);
+}
+
+async function ffmpegRun(ffmpeg: string, args: string[]): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);

@@ -134,7 +134,7 @@ export async function demoCommand(config: Config, log: Logger, opts: { once?: bo
 
   const port = opts.once ? (opts.port ?? 0) : (opts.port ?? config.port);
   const server = await startServer(app, { port, host: demoConfig.host });
-  process.stderr.write(`demo: GraphQL at ${server.url}/graphql\n\nTry:\n`);
+  process.stderr.write(`demo: GraphQL at ${server.url}/graphql, editors' console at ${server.url}/console\n\nTry:\n`);
   for (const q of DEMO_QUERIES) {
     process.stderr.write(`\n# ${q.title}\ncurl -s ${server.url}/graphql -H 'content-type: application/json' \\\n  -d '${JSON.stringify({ query: q.query })}'\n`);
   }
