@@ -10,7 +10,6 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import type { VideoRecord } from '../src/domain.js';
@@ -24,8 +23,8 @@ import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { VectorPoint } from '../src/store/interfaces.js';
 import { rng } from './synthetic-library.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../../shared/data' : '../../shared/data');
+// Benches run from the repo root (npm run bench); the shared media sit beside it.
+const dataDir = path.resolve(process.cwd(), '../shared/data');
 const SYNTHETIC = Number(process.env.IMAGE_BENCH_SYNTHETIC ?? 100_000);
 const [SCAN_N, SCAN_DIM] = (process.env.IMAGE_BENCH_SCAN ?? '1000000:128').split(':').map(Number) as [number, number];
 const BATCH = 5_000;

@@ -90,7 +90,7 @@ describe.skipIf(!clip || !manifestFile)('image search on a real clip', () => {
     const mirrored = await search('hflip', 'colorlayout');
     const mirroredRight = mirrored.matches[0] && Math.abs(mirrored.matches[0].at - mirrored.query.time) <= 1;
     const full = await search('hflip');
-    expect(full.matches[0]!.similarity).toBeGreaterThan(0.9);
+    expect(full.matches[0]!.similarity).toBeGreaterThan(0.5);
     expect(mirroredRight && mirrored.matches[0]!.similarity > full.matches[0]!.similarity).toBeFalsy();
   });
 

@@ -13,7 +13,7 @@ import {
 } from '../../src/models/image-descriptors/color-layout.js';
 import { findInnerRectangles, trimFlatBorders } from '../../src/models/image-descriptors/content-rect.js';
 import type { ImageDescriptor } from '../../src/models/image-descriptors/mobilenet.js';
-import { OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
+import { alignedCorrelation, OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
 import type { RawImage } from '../../src/models/types.js';
 import { calibratedSimilarity, createImageSearchService, sniffContainer } from '../../src/services/image-search.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
@@ -137,6 +137,21 @@ describe('ORB geometric check', () => {
   });
 });
 
+describe('aligned correlation (time refinement)', () => {
+  it('is 1 for the same picture under its homography, whatever the contrast, and lower for a moved picture', () => {
+    const frame = blocks(160, 90, 21, 6);
+    const identity = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    const contrast = { ...frame, data: frame.data.map((v) => Math.round(v / 2 + 40)) };
+    expect(alignedCorrelation(contrast, frame, identity)).toBeGreaterThan(0.99);
+    // The query is the frame at half size: its homography to the frame scales by 2.
+    const half = { data: new Uint8Array(80 * 45 * 3), width: 80, height: 45, channels: 3 as const };
+    for (let y = 0; y < 45; y++) for (let x = 0; x < 80; x++) half.data.set(frame.data.subarray((2 * y * 160 + 2 * x) * 3, (2 * y * 160 + 2 * x) * 3 + 3), (y * 80 + x) * 3);
+    expect(alignedCorrelation(half, frame, [2, 0, 0, 0, 2, 0, 0, 0, 1])).toBeGreaterThan(0.9);
+    const moved = blocks(160, 90, 22, 6);
+    expect(alignedCorrelation(moved, frame, identity)!).toBeLessThan(0.3);
+  });
+});
+
 describe('upload checks', () => {
   it('recognises containers by magic bytes, not by name', () => {
     expect(sniffContainer(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]))).toBe('jpeg');
@@ -175,14 +190,13 @@ describe('upload checks', () => {
 });
 
 describe('calibrated similarity', () => {
-  it('rises with inliers and with the descriptor cosine, and stays in 0..1', () => {
-    expect(calibratedSimilarity(0.8, 60)).toBeGreaterThan(calibratedSimilarity(0.8, 15));
-    expect(calibratedSimilarity(0.9, 0)).toBeGreaterThan(calibratedSimilarity(0.7, 0));
-    for (const [cos, inl] of [[0, 0], [1, 1000]] as const) {
-      const s = calibratedSimilarity(cos, inl);
-      expect(s).toBeGreaterThanOrEqual(0);
-      expect(s).toBeLessThanOrEqual(1);
-    }
+  it('rises with inliers, stays in 0..1, and crosses 0.9 only with strong geometric evidence', () => {
+    expect(calibratedSimilarity(60)).toBeGreaterThan(calibratedSimilarity(15));
+    expect(calibratedSimilarity(0)).toBeLessThan(0.01);
+    expect(calibratedSimilarity(20)).toBeLessThan(0.5);
+    expect(calibratedSimilarity(150)).toBeLessThan(0.9);
+    expect(calibratedSimilarity(400)).toBeGreaterThan(0.9);
+    expect(calibratedSimilarity(1e6)).toBeLessThanOrEqual(1);
   });
 });
 

@@ -17,6 +17,8 @@ export interface GeometricMatch {
   inliers: number;
   /** Matches that passed the ratio test. */
   matches: number;
+  /** Row-major 3×3 homography from query to frame pixels; null without a geometric fit. */
+  homography: number[] | null;
 }
 
 const ORB_DESCRIPTOR_BYTES = 32;
@@ -30,6 +32,7 @@ const MIN_MATCHES = 8;
 interface CvMat {
   rows: number;
   data: Uint8Array;
+  data64F: Float64Array;
   empty(): boolean;
   delete(): void;
 }
@@ -108,7 +111,7 @@ export class OrbMatcher {
 
   /** Ratio-test matches from `query` to `frame`, then the inliers of a RANSAC homography. */
   async match(query: LocalFeatures, frame: LocalFeatures): Promise<GeometricMatch> {
-    if (query.count < MIN_MATCHES || frame.count < MIN_MATCHES) return { inliers: 0, matches: 0 };
+    if (query.count < MIN_MATCHES || frame.count < MIN_MATCHES) return { inliers: 0, matches: 0, homography: null };
     const { cv } = await openCv();
     const a = cv.matFromArray(query.count, ORB_DESCRIPTOR_BYTES, cv.CV_8UC1, query.descriptors);
     const b = cv.matFromArray(frame.count, ORB_DESCRIPTOR_BYTES, cv.CV_8UC1, frame.descriptors);
@@ -134,17 +137,70 @@ export class OrbMatcher {
       b.delete();
     }
     const matches = from.length / 2;
-    if (matches < MIN_MATCHES) return { inliers: 0, matches };
+    if (matches < MIN_MATCHES) return { inliers: 0, matches, homography: null };
     const src = cv.matFromArray(matches, 1, cv.CV_32FC2, from);
     const dst = cv.matFromArray(matches, 1, cv.CV_32FC2, to);
     const mask = new cv.Mat();
     const homography = cv.findHomography(src, dst, cv.RANSAC, RANSAC_PX, mask);
     try {
       let inliers = 0;
-      if (!homography.empty()) for (let i = 0; i < mask.rows; i++) inliers += mask.data[i]! ? 1 : 0;
-      return { inliers, matches };
+      if (homography.empty()) return { inliers: 0, matches, homography: null };
+      for (let i = 0; i < mask.rows; i++) inliers += mask.data[i]! ? 1 : 0;
+      return { inliers, matches, homography: Array.from(homography.data64F) };
     } finally {
       for (const mat of [src, dst, mask, homography]) mat.delete();
     }
   }
+}
+
+function invert3x3(m: readonly number[]): number[] | null {
+  const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
+  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+  if (Math.abs(det) < 1e-12) return null;
+  return [e * i - f * h, c * h - b * i, b * f - c * e, f * g - d * i, a * i - c * g, c * d - a * f, d * h - e * g, b * g - a * h, a * e - b * d].map((v) => v / det);
+}
+
+function greyAt(image: RawImage, x: number, y: number): number {
+  const o = (y * image.width + x) * image.channels;
+  return image.channels === 3 ? 0.299 * image.data[o]! + 0.587 * image.data[o + 1]! + 0.114 * image.data[o + 2]! : image.data[o]!;
+}
+
+/**
+ * Normalised cross-correlation between a frame and the query warped onto it by `homography`
+ * (query → frame), over the frame pixels the query covers. Once the geometry is known this
+ * tells neighbouring frames apart by small motion (a mouth, a hand) that inlier counts miss;
+ * it ignores brightness and contrast changes. Null when the overlap is too small.
+ */
+export function alignedCorrelation(query: RawImage, frame: RawImage, homography: readonly number[], step = 2): number | null {
+  const inverse = invert3x3(homography);
+  if (!inverse) return null;
+  const [a, b, c, d, e, f, g, h, i] = inverse as [number, number, number, number, number, number, number, number, number];
+  let n = 0;
+  let sumQ = 0;
+  let sumF = 0;
+  let sumQQ = 0;
+  let sumFF = 0;
+  let sumQF = 0;
+  for (let y = 0; y < frame.height; y += step) {
+    for (let x = 0; x < frame.width; x += step) {
+      const w = g * x + h * y + i;
+      if (w <= 0) continue;
+      const qx = Math.round((a * x + b * y + c) / w);
+      const qy = Math.round((d * x + e * y + f) / w);
+      if (qx < 0 || qy < 0 || qx >= query.width || qy >= query.height) continue;
+      const q = greyAt(query, qx, qy);
+      const v = greyAt(frame, x, y);
+      n++;
+      sumQ += q;
+      sumF += v;
+      sumQQ += q * q;
+      sumFF += v * v;
+      sumQF += q * v;
+    }
+  }
+  if (n < 0.1 * (frame.width / step) * (frame.height / step)) return null;
+  const cov = sumQF / n - (sumQ / n) * (sumF / n);
+  const varQ = sumQQ / n - (sumQ / n) ** 2;
+  const varF = sumFF / n - (sumF / n) ** 2;
+  return varQ > 0 && varF > 0 ? cov / Math.sqrt(varQ * varF) : null;
 }
