@@ -12,16 +12,18 @@ import { ClipResolver } from './clip.resolver.js';
 import { AdBreakResolver, AdResolver, SegmentTagsResolver } from './ads.resolver.js';
 import { FaceClusterResolver, FaceResolver } from './face-cluster.resolver.js';
 import { HighlightResolver } from './highlights.resolver.js';
+import { VideoSkipMarkerResolver } from './intro.resolver.js';
 import { ImageSearchResolver } from './image-search.resolver.js';
 import { JobResolver } from './job.resolver.js';
 import { ModerationResolver } from './moderation.resolver.js';
 import { ActorTimelineResolver, AppearanceResolver, PresenceResolver } from './presence.resolver.js';
 import { SearchResolver } from './search.resolver.js';
 import { SegmentResolver } from './segment.resolver.js';
+import { TechnicalResolver } from './technical.resolver.js';
 import { VideoResolver } from './video.resolver.js';
 
 export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver,
-  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, ImageSearchResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver, ClipResolver];
+  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, ImageSearchResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver, VideoSkipMarkerResolver, TechnicalResolver, ClipResolver];
 
 export function buildVidsearchSchema(): Promise<GraphQLSchema> {
   return buildSchema({

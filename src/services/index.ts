@@ -18,12 +18,15 @@ import { createHighlightsService, type HighlightsService } from './highlights.js
 import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from './image-search.js';
 import { MobileNetDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { OrbMatcher } from '../models/image-descriptors/local-features.js';
+import { createIntroOutroService, type IntroOutroService } from './intro-outro.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
 import { createModerationService, type ModerationService } from './moderation.js';
 import { createPresenceService, type PresenceService } from './presence.js';
 import { createSearchService, type SearchService } from './search.service.js';
+import { createTechnicalCuesService, type TechnicalCuesService } from './technical-cues.js';
 import { createVideoService, type VideoService } from './video.service.js';
+import { createVisualModerationService, type VisualModerationService } from './visual-moderation.js';
 import { createVoiceService, type VoiceService } from './voices.js';
 
 export interface Services {
@@ -39,6 +42,9 @@ export interface Services {
   ads: AdsService;
   highlights: HighlightsService;
   imageSearch: ImageSearchService;
+  introOutro: IntroOutroService;
+  technicalCues: TechnicalCuesService;
+  visualModeration: VisualModerationService;
   clips: ClipService;
 }
 
@@ -98,6 +104,9 @@ export function createServices(deps: ServiceDeps): Services {
     voices,
     ads: createAdsService({ store, log }),
     highlights: createHighlightsService({ store }),
+    introOutro: createIntroOutroService({ store, log }),
+    technicalCues: createTechnicalCuesService({ store }),
+    visualModeration: createVisualModerationService({ store }),
     imageSearch: createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(), ...ffmpegFrameSource(deps.media) }),
     clips,
   };

@@ -98,6 +98,8 @@ export function createVideoService(deps: { store: Store; derivedFiles: DerivedFi
       if (faceIds.length > 0) await store.vectors.delete(FACES_COLLECTION, faceIds);
       await store.vectors.deleteByVideo(id);
       await store.moderation.deleteVideo(id);
+      await store.technical.deleteVideo(id);
+      await store.intro.deleteVideo(id);
       await catalog.deleteVideo(id);
       await derivedFiles.purgeVideo(id);
       log.info({ videoId: id, cancelledJob: active?.id ?? null }, 'video deleted');
