@@ -7,22 +7,40 @@ import type { VideoRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import { extractAudioPcm } from '../media/frames.js';
 import { loadVoiceModels, VOICE_SAMPLE_RATE, type VoiceModels } from '../models/voice/index.js';
-import { createVoiceService, type VoiceMatch } from '../services/voices.js';
-import type { AppearanceSpanRecord } from '../store/appearances.js';
+import { VoiceClusterStore, type VoiceClusterOrigin, type VoiceClusterRecord, type VoiceTurnRecord } from '../services/voice-clusters.js';
+import { createVoiceService, type VoiceMatch, type VoiceService } from '../services/voices.js';
+import type { AppearanceSpanRecord, FaceTrackRecord } from '../store/appearances.js';
 import { activeSpeakerTrack, clusterVoices, speakerTurns, type SpeakerTurn } from './diarisation.js';
 import type { Stage, StageContext } from './stage.js';
 
 /** Turns of one identified voice closer than this are one span (pauses between sentences). */
 export const SPAN_MERGE_GAP_SEC = 1.0;
+/** A voice nobody enrolled is the on-screen actor's when that face alone is visible for at least this share of its speech. */
+export const FACE_LINK_MIN_SHARE = 0.5;
+/**
+ * Stricter bar before a face-linked voice becomes a template of the actor: a wrong template would
+ * misname the voice in every later video, while a wrong span stays in this one.
+ */
+export const TEMPLATE_LINK_MIN_SHARE = 0.8;
+export const TEMPLATE_MIN_SPEECH_SEC = 3;
+
+/** A speech turn and who it was given to (null: an unknown voice). */
+export interface AttributedTurn extends SpeakerTurn {
+  actorId: string | null;
+  confidence: number;
+}
 
 export interface VoiceClusterSummary {
-  label: number;
+  id: string;
   turns: number;
   speechSec: number;
   actorId: string | null;
+  origin: VoiceClusterOrigin | null;
   similarity: number | null;
   /** The face track alone on screen for most of this voice's speech, if any. */
   activeTrackId: string | null;
+  /** Whether the cluster's voice became a template of the face's actor. */
+  templateLearned: boolean;
 }
 
 export interface VoicesStageOutput {
@@ -41,23 +59,28 @@ export interface VoicesStageDeps {
   audio(ctx: StageContext): Promise<Float32Array>;
   /** Open-set identification of a voice cluster's mean embedding (null: a stranger). */
   identify(ctx: StageContext, embedding: Float32Array): Promise<VoiceMatch | null>;
+  /** Adds a voice template to an actor (a face-linked cluster's voice). */
+  learn(ctx: StageContext, actorId: string, sample: { vector: Float32Array; source: string; speechSec: number; modelId: string }): Promise<boolean>;
 }
 
 const decode = (ctx: StageContext, file: string, signal?: AbortSignal): Promise<Float32Array> =>
   extractAudioPcm(ctx.media, file, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal });
 
+// The voice service owns the calibrated threshold and the template collection's model checks.
+const voiceServiceOf = (ctx: StageContext): VoiceService =>
+  createVoiceService({
+    store: ctx.store,
+    config: ctx.config,
+    log: ctx.log,
+    models: () => loadVoiceModels({ modelDir: ctx.config.modelDir }),
+    decodeAudio: (file, signal) => decode(ctx, file, signal),
+  });
+
 const defaultDeps: VoicesStageDeps = {
   models: (ctx) => loadVoiceModels({ modelDir: ctx.config.modelDir }),
   audio: (ctx) => decode(ctx, ctx.video.path, ctx.signal),
-  identify: (ctx, embedding) =>
-    // The voice service owns the calibrated threshold and the template collection's model checks.
-    createVoiceService({
-      store: ctx.store,
-      config: ctx.config,
-      log: ctx.log,
-      models: () => loadVoiceModels({ modelDir: ctx.config.modelDir }),
-      decodeAudio: (file, signal) => decode(ctx, file, signal),
-    }).identifyVoice(embedding),
+  identify: (ctx, embedding) => voiceServiceOf(ctx).identifyVoice(embedding),
+  learn: async (ctx, actorId, sample) => (await voiceServiceOf(ctx).addTemplateVectors(actorId, [sample])) > 0,
 };
 
 function meanDirection(vectors: readonly Float32Array[]): Float32Array {
@@ -69,23 +92,44 @@ function meanDirection(vectors: readonly Float32Array[]): Float32Array {
   return mean.map((v) => v / norm);
 }
 
-/** Consecutive turns of one actor, gaps under SPAN_MERGE_GAP_SEC bridged, as VOICE spans. */
-export function voiceSpans(video: Pick<VideoRecord, 'id'>, turnsByActor: ReadonlyMap<string, { turns: SpeakerTurn[]; confidence: number }>): AppearanceSpanRecord[] {
+/** Consecutive turns of one actor, gaps under SPAN_MERGE_GAP_SEC bridged, as VOICE spans (unknown turns make none). */
+export function voiceSpans(video: Pick<VideoRecord, 'id'>, turns: readonly AttributedTurn[]): AppearanceSpanRecord[] {
   const spans: AppearanceSpanRecord[] = [];
-  for (const [actorId, { turns, confidence }] of turnsByActor) {
-    const sorted = [...turns].sort((a, b) => a.start - b.start);
+  const byActor = new Map<string, AttributedTurn[]>();
+  for (const turn of turns) if (turn.actorId !== null) byActor.set(turn.actorId, [...(byActor.get(turn.actorId) ?? []), turn]);
+  for (const [actorId, own] of byActor) {
     let current: AppearanceSpanRecord | null = null;
-    for (const turn of sorted) {
+    for (const turn of [...own].sort((a, b) => a.start - b.start)) {
       if (current && turn.start - current.end <= SPAN_MERGE_GAP_SEC) {
         current.end = Math.max(current.end, turn.end);
+        current.confidence = Math.max(current.confidence, turn.confidence);
         current.sourceIds.push(turn.id);
         continue;
       }
-      current = { id: `${video.id}:voice:${spans.length}`, videoId: video.id, actorId, start: turn.start, end: turn.end, confidence, evidence: 'VOICE', sourceIds: [turn.id], bestFaceId: null };
+      current = { id: '', videoId: video.id, actorId, start: turn.start, end: turn.end, confidence: turn.confidence, evidence: 'VOICE', sourceIds: [turn.id], bestFaceId: null };
       spans.push(current);
     }
   }
-  return spans.sort((a, b) => a.start - b.start || a.actorId.localeCompare(b.actorId));
+  spans.sort((a, b) => a.start - b.start || a.actorId.localeCompare(b.actorId));
+  spans.forEach((span, i) => (span.id = `${video.id}:voice:${i}`));
+  return spans;
+}
+
+interface ClusterDecision {
+  actorId: string | null;
+  origin: VoiceClusterOrigin | null;
+  confidence: number;
+}
+
+/**
+ * Who a voice cluster is: its own voice match first; otherwise the identified face that is alone
+ * on screen for at least FACE_LINK_MIN_SHARE of its speech, with that face track's confidence.
+ */
+export function decideCluster(match: VoiceMatch | null, active: { trackId: string; share: number } | null, tracks: readonly Pick<FaceTrackRecord, 'id' | 'actorId' | 'confidence'>[]): ClusterDecision {
+  if (match) return { actorId: match.actorId, origin: 'VOICE', confidence: match.confidence };
+  const track = active && active.share >= FACE_LINK_MIN_SHARE ? tracks.find((t) => t.id === active.trackId) : undefined;
+  if (track?.actorId) return { actorId: track.actorId, origin: 'FACE', confidence: track.confidence };
+  return { actorId: null, origin: null, confidence: 0 };
 }
 
 export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Stage<unknown, VoicesStageOutput> {
@@ -96,8 +140,13 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
     async run(ctx) {
       const { video, store, log } = ctx;
       const empty = (skipped: string | null, audioSec = 0, modelId: string | null = null): VoicesStageOutput => ({ skipped, audioSec, speechSec: 0, turns: 0, clusters: [], voiceSpans: 0, modelId });
-      if (!video.hasAudio) {
+      // A re-index that finds no usable audio drops what an earlier run stored.
+      const forgetVoices = async (): Promise<void> => {
+        await new VoiceClusterStore(store.vectors, async () => (await deps.models(ctx)).embedder.dim).replaceVideo(video.id, [], '');
         await store.appearances.replaceSpans(video.id, 'VOICE', []);
+      };
+      if (!video.hasAudio) {
+        await forgetVoices();
         return empty('no audio track');
       }
       let pcm: Float32Array;
@@ -107,7 +156,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
         ctx.signal.throwIfAborted();
         // A damaged audio track must not fail the whole video: pictures and text still index.
         log.warn({ videoId: video.id, err: errorMessage(err) }, 'voices: audio could not be decoded; stage skipped');
-        await store.appearances.replaceSpans(video.id, 'VOICE', []);
+        await forgetVoices();
         return empty(`audio not decodable: ${errorMessage(err).split('\n')[0]}`);
       }
       const audioSec = pcm.length / VOICE_SAMPLE_RATE;
@@ -127,37 +176,53 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       const labels = clusterVoices(embedded.map((e) => e.vector), embedder.matchThreshold);
       const tracks = await store.appearances.getTracksOfVideo(video.id);
       const clusters: VoiceClusterSummary[] = [];
-      const turnsByActor = new Map<string, { turns: SpeakerTurn[]; confidence: number }>();
+      const records: { record: VoiceClusterRecord; vector: Float32Array }[] = [];
       const clusterCount = labels.length ? Math.max(...labels) + 1 : 0;
-      const addTurn = (actorId: string, turn: SpeakerTurn, confidence: number): void => {
-        const entry = turnsByActor.get(actorId) ?? { turns: [], confidence: 0 };
-        entry.turns.push(turn);
-        entry.confidence = Math.max(entry.confidence, confidence);
-        turnsByActor.set(actorId, entry);
-      };
+      const now = new Date().toISOString();
       for (let label = 0; label < clusterCount; label++) {
         const members = embedded.filter((_, i) => labels[i] === label);
-        const clusterMatch = await deps.identify(ctx, meanDirection(members.map((m) => m.vector)));
+        const centre = meanDirection(members.map((m) => m.vector));
+        const clusterMatch = await deps.identify(ctx, centre);
         const memberTurns = members.map((m) => m.turn);
         const active = activeSpeakerTrack(memberTurns, tracks);
-        clusters.push({
-          label,
-          turns: members.length,
-          speechSec: memberTurns.reduce((s, t) => s + t.end - t.start, 0),
-          actorId: clusterMatch?.actorId ?? null,
-          similarity: clusterMatch?.similarity ?? null,
-          activeTrackId: active?.trackId ?? null,
-        });
+        const decision = decideCluster(clusterMatch, active, tracks);
         // A turn that matches an enrolled voice on its own keeps that answer: at the same-speaker
         // threshold, clustering can merge two short voices, and the cluster mean then hides one.
         // Turns that match nobody alone inherit their cluster's identity.
+        const turnRecords: VoiceTurnRecord[] = [];
         for (const member of members) {
           const own = members.length > 1 ? await deps.identify(ctx, member.vector) : clusterMatch;
-          const match = own ?? clusterMatch;
-          if (match) addTurn(match.actorId, member.turn, match.confidence);
+          turnRecords.push(
+            own
+              ? { ...member.turn, actorId: own.actorId, confidence: own.confidence, ownMatch: true }
+              : { ...member.turn, actorId: decision.actorId, confidence: decision.confidence, ownMatch: false },
+          );
         }
+        const speechSec = memberTurns.reduce((s, t) => s + t.end - t.start, 0);
+        const id = `${video.id}:voice-cluster:${label}`;
+        const teach = decision.origin === 'FACE' && active !== null && active.share >= TEMPLATE_LINK_MIN_SHARE && speechSec >= TEMPLATE_MIN_SPEECH_SEC;
+        const templateLearned = teach ? await deps.learn(ctx, decision.actorId!, { vector: centre, source: `voice cluster ${id}`, speechSec, modelId: embedder.modelId }) : false;
+        clusters.push({ id, turns: members.length, speechSec, actorId: decision.actorId, origin: decision.origin, similarity: clusterMatch?.similarity ?? null, activeTrackId: active?.trackId ?? null, templateLearned });
+        records.push({
+          vector: centre,
+          record: {
+            id,
+            videoId: video.id,
+            actorId: decision.actorId,
+            origin: decision.origin,
+            linkedTrackId: active?.trackId ?? null,
+            linkedShare: active?.share ?? 0,
+            linkedFaceId: tracks.find((t) => t.id === active?.trackId)?.bestFaceId ?? null,
+            turns: turnRecords,
+            speechSec,
+            modelId: embedder.modelId,
+            createdAt: now,
+            updatedAt: now,
+          },
+        });
       }
-      const spans = voiceSpans(video, turnsByActor);
+      await new VoiceClusterStore(store.vectors, async () => embedder.dim).replaceVideo(video.id, records, embedder.modelId);
+      const spans = voiceSpans(video, records.flatMap((r) => r.record.turns));
       await store.appearances.replaceSpans(video.id, 'VOICE', spans);
       log.info({ videoId: video.id, turns: turns.length, clusters: clusters.length, spans: spans.length }, 'voices indexed');
       return {

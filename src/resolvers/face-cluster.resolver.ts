@@ -51,7 +51,7 @@ export class FaceClusterResolver {
   }
 
   @Authorized(...ACCESS.editor)
-  @Mutation(() => Int, { description: 'Forgets strangers: deletes unnamed face clusters untouched for olderThanDays, with their faces; returns how many clusters went' })
+  @Mutation(() => Int, { description: 'Forgets strangers: deletes unnamed face clusters untouched for olderThanDays, with their faces, and voice clusters in which nobody is known; returns how many clusters (face and voice) went' })
   purgeUnknownFaces(@Ctx() ctx: RequestContext, @Arg('olderThanDays', () => Int) olderThanDays: number) {
     return ctx.services.faceClusters.purgeUnknownFaces(olderThanDays);
   }

@@ -21,9 +21,10 @@ import { SearchResolver } from './search.resolver.js';
 import { SegmentResolver } from './segment.resolver.js';
 import { TechnicalResolver } from './technical.resolver.js';
 import { VideoResolver } from './video.resolver.js';
+import { VoiceClusterResolver } from './voice-cluster.resolver.js';
 
 export const RESOLVERS: NonEmptyArray<Function> = [VideoResolver, SegmentResolver, SearchResolver, JobResolver, ActorResolver, ModerationResolver,
-  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, ImageSearchResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver, VideoSkipMarkerResolver, TechnicalResolver, ClipResolver];
+  PresenceResolver, ActorTimelineResolver, AppearanceResolver, FaceClusterResolver, FaceResolver, ImageSearchResolver, AdResolver, AdBreakResolver, SegmentTagsResolver, HighlightResolver, VideoSkipMarkerResolver, TechnicalResolver, ClipResolver, VoiceClusterResolver];
 
 export function buildVidsearchSchema(): Promise<GraphQLSchema> {
   return buildSchema({

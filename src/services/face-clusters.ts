@@ -8,6 +8,7 @@ import { ACTOR_FACES_COLLECTION, type ActorRecord, type ActorRepository, type Fa
 import { FACES_COLLECTION, type AppearanceRepository, type FaceClusterRecord, type FaceRecord } from '../store/appearances.js';
 import type { VectorIndex } from '../store/interfaces.js';
 import { pageFromStore, type Connection } from './pagination.js';
+import type { VoiceClusterService } from './voice-clusters.js';
 
 /** Best faces of a named cluster that become the actor's templates. */
 export const TEMPLATES_FROM_CLUSTER = 5;
@@ -48,7 +49,7 @@ export interface FaceClusterService {
   /** Moves everything of `sourceId` (appearances, templates, clusters) to `targetId`, then deletes the source. */
   mergeActors(sourceId: string, targetId: string): Promise<ActorRecord>;
   moveFaces(faceIds: readonly string[], toActorId: string): Promise<MoveFacesResult>;
-  /** Deletes unnamed clusters untouched for `olderThanDays`, with their faces and vectors; returns how many clusters went. */
+  /** Deletes unnamed face (and unknown voice) clusters untouched for `olderThanDays`, with their faces and vectors; returns how many clusters went. */
   purgeUnknownFaces(olderThanDays: number): Promise<number>;
 }
 
@@ -58,6 +59,8 @@ export interface FaceClusterServiceDeps {
   vectors: VectorIndex;
   /** The face embedder in use: templates of another model would never match. */
   currentFaceModelId(): Promise<string>;
+  /** The voice side of merging actors and forgetting strangers (voice clusters, voice templates). */
+  voiceClusters?: Pick<VoiceClusterService, 'moveActor' | 'purgeUnknownVoices'>;
 }
 
 export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClusterService {
@@ -148,6 +151,7 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
       const videoIds = (await appearances.getTracksOfActor(sourceId)).map((t) => t.videoId);
       await appearances.reassignActor(sourceId, targetId);
       await rebuildFaceSpans(videoIds);
+      await deps.voiceClusters?.moveActor(sourceId, targetId);
 
       // Face templates move with their vectors, so the merged actor is recognised by both sets.
       const templates = await actors.listFaceTemplates(sourceId);
@@ -184,7 +188,8 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
       const before = new Date(Date.now() - olderThanDays * 86_400_000).toISOString();
       const { clusterIds, faceIds } = await appearances.purgeUnknownFaces(before);
       await vectors.delete(FACES_COLLECTION, faceIds);
-      return clusterIds.length;
+      const voiceClusters = (await deps.voiceClusters?.purgeUnknownVoices(before)) ?? 0;
+      return clusterIds.length + voiceClusters;
     },
   };
 }

@@ -27,6 +27,7 @@ import { createSearchService, type SearchService } from './search.service.js';
 import { createTechnicalCuesService, type TechnicalCuesService } from './technical-cues.js';
 import { createVideoService, type VideoService } from './video.service.js';
 import { createVisualModerationService, type VisualModerationService } from './visual-moderation.js';
+import { createVoiceClusterService, type VoiceClusterService } from './voice-clusters.js';
 import { createVoiceService, type VoiceService } from './voices.js';
 
 export interface Services {
@@ -38,6 +39,7 @@ export interface Services {
   presence: PresenceService;
   faceClusters: FaceClusterService;
   voices: VoiceService;
+  voiceClusters: VoiceClusterService;
   moderation: ModerationService;
   ads: AdsService;
   highlights: HighlightsService;
@@ -74,6 +76,13 @@ export function createServices(deps: ServiceDeps): Services {
     models: () => loadVoiceModels({ modelDir: config.modelDir }),
     decodeAudio: (filePath, signal) => extractAudioPcm(deps.media, filePath, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
   });
+  const voiceClusters = createVoiceClusterService({
+    vectors: store.vectors,
+    appearances: store.appearances,
+    actors: store.actors,
+    templates: voices,
+    voiceModel: async () => (await loadVoiceModels({ modelDir: config.modelDir })).embedder,
+  });
   const clips = createClipService({
     catalog: store.catalog,
     inspect: async (filePath) => {
@@ -98,10 +107,12 @@ export function createServices(deps: ServiceDeps): Services {
       actors: store.actors,
       vectors: store.vectors,
       currentFaceModelId: async () => (await loadFaceModels({ modelDir: config.modelDir })).embedder.modelId,
+      voiceClusters,
     }),
     moderation: createModerationService({ catalog: store.catalog, moderation: store.moderation, log }),
     actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices }),
     voices,
+    voiceClusters,
     ads: createAdsService({ store, log }),
     highlights: createHighlightsService({ store }),
     introOutro: createIntroOutroService({ store, log }),

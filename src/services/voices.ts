@@ -12,6 +12,7 @@ import type { VoiceModels } from '../models/voice/index.js';
 import { VOICE_SAMPLE_RATE, type SpeechSegment } from '../models/voice/types.js';
 import type { Store, VectorPoint } from '../store/interfaces.js';
 import type { ActorVoiceHook, ImageUpload, VoiceSamplesInput } from './actors.js';
+import { VoiceClusterStore } from './voice-clusters.js';
 import { resolveMediaPath } from './media-path.js';
 
 export const ACTOR_VOICES_COLLECTION = 'actor_voices';
@@ -55,6 +56,13 @@ export interface VoiceService extends ActorVoiceHook {
   addVoices(actorId: string, input: VoiceSamplesInput): Promise<AddVoicesResult>;
   /** Voice samples per actor, same order as `actorIds`. */
   voiceCounts(actorIds: readonly string[]): Promise<number[]>;
+  /**
+   * Adds already-embedded voices (a named or face-linked voice cluster) as samples of the actor;
+   * vectors of another speaker model are refused (returns how many were added).
+   */
+  addTemplateVectors(actorId: string, samples: readonly { vector: Float32Array; source: string; speechSec: number; modelId: string }[]): Promise<number>;
+  /** mergeActors: the source's voice samples become the target's, and both templates are recomputed. */
+  moveTemplates(sourceId: string, targetId: string): Promise<void>;
 }
 
 export interface VoiceServiceDeps {
@@ -213,6 +221,44 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
       const models = await ensureCollection();
       const ids = await actorPointIds(actorId, models.embedder.dim);
       if (ids.length) await store.vectors.delete(ACTOR_VOICES_COLLECTION, ids);
+      // Voice clusters and turns given to the actor become unknown again (their spans go with the actor).
+      const clusters = new VoiceClusterStore(store.vectors, async () => models.embedder.dim);
+      const touched = (await clusters.list({})).filter((c) => c.actorId === actorId || c.turns.some((t) => t.actorId === actorId));
+      await clusters.update(
+        touched.map((c) => ({
+          ...c,
+          actorId: c.actorId === actorId ? null : c.actorId,
+          origin: c.actorId === actorId ? null : c.origin,
+          turns: c.turns.map((t) => (t.actorId === actorId ? { ...t, actorId: null, confidence: 0, ownMatch: false } : t)),
+          updatedAt: new Date().toISOString(),
+        })),
+      );
+    },
+
+    async addTemplateVectors(actorId, samples) {
+      const models = await ensureCollection();
+      const usable = samples.filter((s) => s.modelId === models.embedder.modelId && s.vector.length === models.embedder.dim);
+      if (usable.length === 0) return 0;
+      await storeSamples(
+        actorId,
+        usable.map((s) => ({ source: s.source, embedded: { embedding: s.vector, modelId: s.modelId, speechSec: s.speechSec, audioSec: s.speechSec } })),
+      );
+      return usable.length;
+    },
+
+    async moveTemplates(sourceId, targetId) {
+      const models = await ensureCollection();
+      const ids = (await actorPointIds(sourceId, models.embedder.dim)).filter((id) => id !== centroidId(sourceId));
+      const points = (await store.vectors.get(ACTOR_VOICES_COLLECTION, ids)).filter((p): p is VectorPoint => p !== null);
+      await store.vectors.delete(ACTOR_VOICES_COLLECTION, [...ids, centroidId(sourceId)]);
+      if (points.length === 0) return;
+      await storeSamples(
+        targetId,
+        points.map((p) => {
+          const speechSec = typeof p.payload.speechSec === 'number' ? p.payload.speechSec : 0;
+          return { source: typeof p.payload.source === 'string' ? p.payload.source : 'merged', embedded: { embedding: p.vector, modelId: models.embedder.modelId, speechSec, audioSec: speechSec } };
+        }),
+      );
     },
 
     async identifyVoice(embedding) {

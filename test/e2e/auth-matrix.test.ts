@@ -32,6 +32,8 @@ const ROLE_TABLE: Record<string, Access> = {
   enrollActor: 'editor', updateActor: 'editor', deleteActor: 'editor', faceClusters: 'editor', nameFaceCluster: 'editor',
   mergeActors: 'editor', moveFaces: 'editor', keywordLists: 'editor', addKeywords: 'editor', removeKeywords: 'editor',
   flaggedSegments: 'editor', markHighlight: 'editor', highlightModel: 'editor', purgeUnknownFaces: 'editor',
+  // voice clusters mirror the face-cluster rows
+  voiceClusters: 'editor', nameVoiceCluster: 'editor',
   // Not in API.md's table yet: cutting media files out of the library is an editor's operation.
   exportClip: 'editor',
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { activeSpeakerTrack, clusterVoices, MAX_TURN_SEC, speakerTurns } from '../../src/indexers/diarisation.js';
-import { voiceSpans } from '../../src/indexers/voices.js';
+import { decideCluster, FACE_LINK_MIN_SHARE, voiceSpans } from '../../src/indexers/voices.js';
 
 const unit = (...values: number[]): Float32Array => {
   const norm = Math.hypot(...values);
@@ -50,15 +50,43 @@ describe('active speaker', () => {
 
 describe('voice spans', () => {
   it('bridges short pauses of one actor and keeps actors separate', () => {
-    const spans = voiceSpans({ id: 'v' }, new Map([
-      ['alice', { turns: [{ id: 't0', start: 0, end: 2 }, { id: 't1', start: 2.5, end: 4 }, { id: 't3', start: 8, end: 9 }], confidence: 0.8 }],
-      ['bob', { turns: [{ id: 't2', start: 4.2, end: 6 }], confidence: 0.6 }],
-    ]));
+    const turn = (id: string, start: number, end: number, actorId: string | null, confidence: number) => ({ id, start, end, actorId, confidence });
+    const spans = voiceSpans({ id: 'v' }, [
+      turn('t0', 0, 2, 'alice', 0.7),
+      turn('t1', 2.5, 4, 'alice', 0.8),
+      turn('t2', 4.2, 6, 'bob', 0.6),
+      turn('t3', 8, 9, 'alice', 0.9),
+      turn('t4', 9.5, 11, null, 0),
+    ]);
     expect(spans.map((s) => [s.actorId, s.start, s.end, s.sourceIds])).toEqual([
       ['alice', 0, 4, ['t0', 't1']],
       ['bob', 4.2, 6, ['t2']],
       ['alice', 8, 9, ['t3']],
     ]);
+    expect(spans.map((s) => s.confidence)).toEqual([0.8, 0.6, 0.9]);
     expect(spans.every((s) => s.evidence === 'VOICE' && s.bestFaceId === null)).toBe(true);
+  });
+});
+
+describe('who a voice cluster is', () => {
+  const tracks = [
+    { id: 'known', actorId: 'alice', confidence: 0.9 },
+    { id: 'stranger', actorId: null, confidence: 0.2 },
+  ];
+  const match = { actorId: 'bob', similarity: 0.5, confidence: 0.95 };
+
+  it('trusts its own voice match over the face on screen', () => {
+    expect(decideCluster(match, { trackId: 'known', share: 1 }, tracks)).toEqual({ actorId: 'bob', origin: 'VOICE', confidence: 0.95 });
+  });
+
+  it('takes the identified face alone on screen for most of its speech, with the face’s confidence', () => {
+    expect(decideCluster(null, { trackId: 'known', share: FACE_LINK_MIN_SHARE }, tracks)).toEqual({ actorId: 'alice', origin: 'FACE', confidence: 0.9 });
+  });
+
+  it('stays unknown with an unknown face, a short overlap or no face', () => {
+    const unknown = { actorId: null, origin: null, confidence: 0 };
+    expect(decideCluster(null, { trackId: 'stranger', share: 1 }, tracks)).toEqual(unknown);
+    expect(decideCluster(null, { trackId: 'known', share: FACE_LINK_MIN_SHARE - 0.01 }, tracks)).toEqual(unknown);
+    expect(decideCluster(null, null, tracks)).toEqual(unknown);
   });
 });
