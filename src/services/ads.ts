@@ -320,6 +320,9 @@ function textRelevance(inv: Inventory, terms: ReadonlySet<string>, touched: numb
 }
 
 /** What the matcher knows about one moment of a video. */
+/** The list name visual-moderation flags go under in brand-safety rules (`avoidLists`). */
+export const VISUAL_FLAG_LIST = 'visual';
+
 export interface MomentEvidence {
   focusText: string[];
   contextText: string[];
@@ -572,8 +575,16 @@ export function createAdsService(deps: AdsDeps): AdsService {
 
   async function matchAds(query: MatchQuery, first?: number | null): Promise<AdMatch[]> {
     const count = matchCount(first);
-    const [{ moment }, inv, matcher] = await Promise.all([evidence(query), currentInventory(), moderationMatcher()]);
-    return rankAds(inv, moment, { first: count, today: today(), flagsOf: (texts) => texts.flatMap((t) => matcher(t)) });
+    const [{ segment, moment }, inv, matcher] = await Promise.all([evidence(query), currentInventory(), moderationMatcher()]);
+    // Visual moderation (NSFW classifier on the segment's frames) counts as a flag like a keyword hit.
+    const visualFlags = (await store.technical.getVisualFlags(segment.videoId))
+      .filter((flag) => flag.segmentId === segment.id)
+      .map(() => ({ list: VISUAL_FLAG_LIST }));
+    return rankAds(inv, moment, {
+      first: count,
+      today: today(),
+      flagsOf: (texts) => [...visualFlags, ...texts.flatMap((t) => matcher(t))],
+    });
   }
 
   return {

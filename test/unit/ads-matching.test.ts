@@ -141,6 +141,21 @@ describe('matchAds', () => {
     await store.moderation.removeKeywords('violence', ['white']);
   });
 
+  it('applies brand safety to visual moderation flags of the segment', async () => {
+    const travel = { id: 'ad_travel', title: 'Trips', scenes: ['室外'], moods: ['calm'] };
+    await ads.upsertAd({ ...travel, brandSafety: { avoidFlagged: true } });
+    expect(ids(await ads.matchAds({ segmentId: `${video.id}:seg:3` }))).toContain('ad_travel');
+    await store.technical.replaceVisualFlags(video.id, [
+      { id: 'flag3', videoId: video.id, segmentId: `${video.id}:seg:3`, label: 'PORN', start: 30, end: 40, score: 0.93, evidenceTimes: [31.5], modelId: 'test' },
+    ]);
+    expect(ids(await ads.matchAds({ segmentId: `${video.id}:seg:3` }))).not.toContain('ad_travel');
+    // An ad that avoids only some keyword lists still runs next to a visual flag.
+    await ads.upsertAd({ ...travel, brandSafety: { avoidFlagged: true, avoidLists: ['violence'] } });
+    expect(ids(await ads.matchAds({ segmentId: `${video.id}:seg:3` }))).toContain('ad_travel');
+    await store.technical.replaceVisualFlags(video.id, []);
+    await ads.upsertAd(travel);
+  });
+
   it('skips ads outside their flight dates', async () => {
     await ads.upsertAd({ id: 'ad_s2', title: 'Sponsor of s2', actors: [ACTOR], flightEnd: '2026-05-31' });
     expect(ids(await ads.matchAds({ videoId: video.id, time: 7.5 }))).not.toContain('ad_s2');
