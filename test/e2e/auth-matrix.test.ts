@@ -36,6 +36,8 @@ const ROLE_TABLE: Record<string, Access> = {
   voiceClusters: 'editor', nameVoiceCluster: 'editor',
   // Not in API.md's table yet: cutting media files out of the library is an editor's operation.
   exportClip: 'editor',
+  // Issue 11: the merged moderation view guides ad placement (ads, editors); skip markers are edited.
+  moderation: 'ads', setSkipMarker: 'editor', resetSkipMarker: 'editor',
 };
 
 const ALLOWED: Record<Access, readonly string[]> = { read: ['search', 'ads', 'editor'], ads: ['ads', 'editor'], editor: ['editor'] };
