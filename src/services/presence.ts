@@ -1,9 +1,12 @@
 // Only-watch-TA (只看TA): when are these actors on screen (or heard) in a video, as spans and a
 // playlist; every actor's timeline in a video; an actor's appearances across the library.
 //
-// Fusion rule: an actor is present at time t when a FACE span or a VOICE span of that actor
-// covers t (logical OR per instant, done exactly on interval boundaries rather than on bins).
-// A reported span says FACE, VOICE or BOTH by which kinds of evidence lie inside it.
+// Fusion rule (per actor): time is cut at every span boundary; in each piece f and v are the
+// highest confidences of the actor's FACE and VOICE spans covering it (0 when none), and the actor
+// is present when  FUSION.faceWeight·f + FUSION.voiceWeight·v ≥ FUSION.threshold.  The pieces are
+// the bins: exact on the boundaries, so no bin width to tune. A reported span says FACE, VOICE or
+// BOTH by which kinds of evidence carried it. Weights and threshold were chosen on the dev set
+// (src/models/voice/README.md, "Fusion").
 import type { VideoRecord } from '../domain.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { AppearanceRepository, AppearanceSpanRecord, SpanEvidence } from '../store/appearances.js';
@@ -59,8 +62,19 @@ export interface ActorTimeline {
   totalSec: number;
 }
 
+/** score = faceWeight·faceConfidence + voiceWeight·voiceConfidence; present when score ≥ threshold. */
+export interface FusionRule {
+  faceWeight: number;
+  voiceWeight: number;
+  threshold: number;
+}
+
+export const FUSION: FusionRule = { faceWeight: 1, voiceWeight: 1, threshold: 0.5 };
+
 export interface WatchOptions {
   mode: WatchMode;
+  /** Defaults to FUSION. */
+  fusion?: FusionRule;
   padSec: number;
   mergeGapSec: number;
   minSpanSec: number;
@@ -76,18 +90,6 @@ interface Piece {
   confidence: number;
   bestFaceId: string | null;
   bestFaceConfidence: number;
-}
-
-function pieceOf(span: AppearanceSpanRecord): Piece {
-  return {
-    start: span.start,
-    end: span.end,
-    actors: new Set([span.actorId]),
-    evidence: new Set([span.evidence]),
-    confidence: span.confidence,
-    bestFaceId: span.bestFaceId,
-    bestFaceConfidence: span.bestFaceId ? span.confidence : -1,
-  };
 }
 
 function absorb(into: Piece, other: Piece, confidence: (a: number, b: number) => number): void {
@@ -135,6 +137,36 @@ function intersect(a: readonly Piece[], b: readonly Piece[]): Piece[] {
   return out;
 }
 
+/** One actor's FACE and VOICE spans fused into the pieces of time where the rule says present. */
+export function fusePresence(spans: readonly AppearanceSpanRecord[], rule: FusionRule): Piece[] {
+  const cuts = [...new Set(spans.flatMap((s) => [s.start, s.end]))].sort((a, b) => a - b);
+  const out: Piece[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const [start, end] = [cuts[k]!, cuts[k + 1]!];
+    const covering = spans.filter((s) => s.start < end && s.end > start);
+    if (covering.length === 0) continue;
+    const best = (kind: SpanEvidence) => covering.filter((s) => s.evidence === kind).reduce<AppearanceSpanRecord | null>((b, s) => (!b || s.confidence > b.confidence ? s : b), null);
+    const face = best('FACE');
+    const voice = best('VOICE');
+    const faceScore = rule.faceWeight * (face?.confidence ?? 0);
+    const voiceScore = rule.voiceWeight * (voice?.confidence ?? 0);
+    if (faceScore + voiceScore < rule.threshold) continue;
+    // Evidence is what carried the decision: a kind that adds nothing (weight 0) is not claimed.
+    const evidence = new Set<SpanEvidence>([...(faceScore > 0 ? ['FACE' as const] : []), ...(voiceScore > 0 ? ['VOICE' as const] : [])]);
+    out.push({
+      start,
+      end,
+      actors: new Set([covering[0]!.actorId]),
+      evidence,
+      // The recognisers' own scale (0.5 at acceptance), as the API documents; the rule only decides presence.
+      confidence: Math.max(faceScore > 0 ? face!.confidence : 0, voiceScore > 0 ? voice!.confidence : 0),
+      bestFaceId: face?.bestFaceId ?? null,
+      bestFaceConfidence: face?.bestFaceId ? face.confidence : -1,
+    });
+  }
+  return out;
+}
+
 function toWatchSpan(piece: Piece): WatchSpan {
   const evidence: WatchEvidence = piece.evidence.has('FACE') ? (piece.evidence.has('VOICE') ? 'BOTH' : 'FACE') : 'VOICE';
   return {
@@ -151,14 +183,15 @@ const longEnough = (minSec: number) => (p: Piece) => p.end - p.start >= minSec -
 
 /**
  * The only-watch answer from stored spans (pure; the service reads the spans). Per actor, FACE
- * and VOICE spans are united and gaps ≤ mergeGapSec bridged, then appearances shorter than
+ * and VOICE spans are fused (fusePresence) and gaps ≤ mergeGapSec bridged, then appearances shorter than
  * minSpanSec dropped. ANY unites the actors' spans; ALL keeps the times where every actor is
  * present. Finally spans are padded by padSec, clipped to the video and re-joined where padding
  * made them overlap.
  */
 export function computeOnlyWatch(spans: readonly AppearanceSpanRecord[], actorIds: readonly string[], options: WatchOptions): OnlyWatchResult {
+  const rule = options.fusion ?? FUSION;
   const perActor = actorIds.map((actorId) =>
-    mergePieces(spans.filter((s) => s.actorId === actorId).map(pieceOf), options.mergeGapSec).filter(longEnough(options.minSpanSec)),
+    mergePieces(fusePresence(spans.filter((s) => s.actorId === actorId), rule), options.mergeGapSec).filter(longEnough(options.minSpanSec)),
   );
   let combined: Piece[];
   if (options.mode === 'ALL') {
