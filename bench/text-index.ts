@@ -2,6 +2,8 @@
 // jieba's dictionary frequencies, English by a Zipf law over common words and a long tail), then
 // times TextIndex.search over a query mix (the issue's cases, mid-frequency words, common words,
 // filtered searches) and prints JSON {docs, buildSec, p50Ms, p99Ms, ...} as the last stdout line.
+// Wall time suffers from other load on the machine; CPU ms per query (this process's user+system
+// time, single-threaded search) is the steadier number to compare runs by.
 //   node dist/bench/text-index.js [docs]      (or TEXT_BENCH_DOCS=…; default 1,000,000)
 // TEXT_BENCH_DIR=/some/dir keeps the built store there and reuses it on the next run (no rebuild).
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -129,6 +131,29 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+const round = (x: number) => Math.round(x * 100) / 100;
+
+class Timings {
+  private readonly wall: number[] = [];
+  private readonly cpu: number[] = [];
+  add(wallMs: number, cpuMs: number): void {
+    this.wall.push(wallMs);
+    this.cpu.push(cpuMs);
+  }
+  summary(): { samples: number; p50Ms: number; p99Ms: number; maxMs: number; cpuP50Ms: number; cpuP99Ms: number } {
+    const wall = [...this.wall].sort((a, b) => a - b);
+    const cpu = [...this.cpu].sort((a, b) => a - b);
+    return {
+      samples: wall.length,
+      p50Ms: round(percentile(wall, 50)),
+      p99Ms: round(percentile(wall, 99)),
+      maxMs: round(wall.at(-1)!),
+      cpuP50Ms: round(percentile(cpu, 50)),
+      cpuP99Ms: round(percentile(cpu, 99)),
+    };
+  }
+}
+
 const keptDir = process.env.TEXT_BENCH_DIR;
 const dir = keptDir ?? mkdtempSync(path.join(os.tmpdir(), 'vidsearch-text-bench-'));
 try {
@@ -151,38 +176,37 @@ try {
 
   const mix = queries(Math.ceil(docs / SEGMENTS_PER_VIDEO / 1.2));
   for (const q of mix) await store.text.search(q); // warm the page cache and jieba
-  const times: number[] = [];
-  const stopWordTimes: number[] = [];
-  const otherTimes: number[] = [];
-  const slowest: { query: string; ms: number; total: number }[] = [];
+  /** Wall and CPU milliseconds per query, per query class. */
+  const samples = { all: new Timings(), commonWords: new Timings(), otherWords: new Timings(), filtered: new Timings() };
+  const slowest: { query: string; ms: number; cpuMs: number; total: number }[] = [];
   for (let r = 0; r < REPEATS; r += 1) {
     for (const q of mix) {
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const result = await store.text.search(q);
       const ms = performance.now() - t0;
-      times.push(ms);
-      (STOP_WORD_QUERIES.has(q.query) ? stopWordTimes : otherTimes).push(ms);
-      if (r === 0) slowest.push({ query: `${q.query}${q.videoIds ? ' [videos]' : q.kinds ? ' [kinds]' : q.series ? ' [series+time]' : ''}`, ms, total: result.total });
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      const filtered = q.videoIds != null || q.kinds != null || q.series != null;
+      samples.all.add(ms, cpuMs);
+      (filtered ? samples.filtered : STOP_WORD_QUERIES.has(q.query) ? samples.commonWords : samples.otherWords).add(ms, cpuMs);
+      if (r === 0) slowest.push({ query: `${q.query}${q.videoIds ? ' [videos]' : q.kinds ? ' [kinds]' : q.series ? ' [series+time]' : ''}`, ms, cpuMs, total: result.total });
     }
   }
-  for (const list of [times, stopWordTimes, otherTimes]) list.sort((a, b) => a - b);
   slowest.sort((a, b) => b.ms - a.ms);
   await store.close();
-  const round = (x: number) => Math.round(x * 100) / 100;
   console.log(
     JSON.stringify({
       docs,
       buildSec: reuse ? null : round(buildSec),
       dbMB: Math.round(statSync(path.join(dir, DATABASE_FILE)).size / 1e6),
       queries: mix.length,
-      samples: times.length,
-      p50Ms: round(percentile(times, 50)),
-      p99Ms: round(percentile(times, 99)),
-      maxMs: round(times.at(-1)!),
-      withoutStopWordQueries: { samples: otherTimes.length, p50Ms: round(percentile(otherTimes, 50)), p99Ms: round(percentile(otherTimes, 99)) },
-      stopWordQueries: { samples: stopWordTimes.length, p50Ms: round(percentile(stopWordTimes, 50)), p99Ms: round(percentile(stopWordTimes, 99)) },
+      ...samples.all.summary(),
+      commonWords: samples.commonWords.summary(),
+      otherWords: samples.otherWords.summary(),
+      filtered: samples.filtered.summary(),
       loadAvg: os.loadavg().map((x) => Math.round(x * 10) / 10),
-      slowest: slowest.slice(0, 5).map((s) => ({ ...s, ms: round(s.ms) })),
+      slowest: slowest.slice(0, 5).map((s) => ({ ...s, ms: round(s.ms), cpuMs: round(s.cpuMs) })),
     }),
   );
 } finally {
