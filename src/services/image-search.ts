@@ -110,6 +110,8 @@ const VERIFY_WINDOW_SEC = 2;
 const VERIFY_MAX_SPAN_SEC = 6;
 const VERIFY_FPS = 4;
 const VERIFY_WIDTH = 320;
+/** Frame rate of the fine time pass over the best match's stretch (correlation only). */
+const REFINE_FPS = 12;
 /** Fewer inliers than this is no geometric evidence at all (random matches reach ~6). */
 const MIN_INLIERS = 10;
 /** Hits of one video closer than this are one answer. */
@@ -162,6 +164,8 @@ interface Verification {
   at: number;
   from: number;
   to: number;
+  /** The oriented screenshot and its homography onto the best frame, for the fine time pass. */
+  alignment: { picture: RawImage; homography: number[] } | null;
 }
 
 interface Group {
@@ -265,19 +269,21 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       // The orientation whose descriptor found the group first; the other when that finds nothing
       // (a mirrored descriptor can win by chance on symmetric pictures).
       const preferred = variants[group.variant]!.mirror;
-      let scored: { time: number; inliers: number; correlation: number | null }[] = [];
+      let scored: { time: number; inliers: number; correlation: number | null; homography: number[] | null }[] = [];
+      let picture = image;
       for (const mirror of [preferred, !preferred]) {
         let query = queryFeatures.get(mirror);
         if (!query) {
-          const picture = mirror ? await mirrored(image) : image;
-          query = { picture, features: await matcher.extract(picture) };
+          const oriented = mirror ? await mirrored(image) : image;
+          query = { picture: oriented, features: await matcher.extract(oriented) };
           queryFeatures.set(mirror, query);
         }
+        picture = query.picture;
         scored = [];
         for (const frame of frames) {
           const match = await matcher.match(query.features, frame.features);
           const correlation = match.homography && match.inliers >= MIN_INLIERS ? alignedCorrelation(query.picture, frame.image, match.homography) : null;
-          scored.push({ time: frame.time, inliers: match.inliers, correlation });
+          scored.push({ time: frame.time, inliers: match.inliers, correlation, homography: match.homography });
         }
         if (Math.max(0, ...scored.map((s) => s.inliers)) >= MIN_INLIERS) break;
       }
@@ -289,13 +295,37 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       const alike = scored.filter((s) => s.inliers >= 0.7 * top);
       const from = Math.min(...alike.map((s) => s.time));
       const to = Math.max(...alike.map((s) => s.time));
-      const at = alike.reduce((a, b) => {
+      const best = alike.reduce((a, b) => {
         if (a.correlation !== null || b.correlation !== null) return (b.correlation ?? -2) > (a.correlation ?? -2) ? b : a;
         return b.inliers > a.inliers ? b : a;
-      }).time;
-      verified.set(group, { inliers: top, at, from, to });
+      });
+      verified.set(group, { inliers: top, at: best.time, from, to, alignment: best.homography ? { picture, homography: best.homography } : null });
     }
     return verified;
+  }
+
+  /**
+   * Fine time pass for the best verified match: every frame of its stretch at REFINE_FPS is
+   * compared with the screenshot under the best frame's homography (no feature matching, so
+   * cheap), and the most correlated frame becomes `at`. The ORB pass samples at VERIFY_FPS,
+   * which in a slow shot leaves the exact frame unseen.
+   */
+  async function refineTime(group: Group, check: Verification): Promise<void> {
+    if (!check.alignment) return;
+    const video = await store.catalog.getVideo(group.videoId);
+    if (!video) return;
+    let best = { time: check.at, correlation: -2 };
+    try {
+      const start = Math.max(0, check.from - 1 / VERIFY_FPS);
+      for await (const frame of deps.readFrames(video, { start, end: check.to + 1 / VERIFY_FPS, fps: REFINE_FPS, width: VERIFY_WIDTH })) {
+        const correlation = alignedCorrelation(check.alignment.picture, { data: frame.data, width: frame.width, height: frame.height, channels: 3 }, check.alignment.homography);
+        if (correlation !== null && correlation > best.correlation) best = { time: frame.time, correlation };
+      }
+    } catch (err) {
+      log.warn({ videoId: video.id, err }, 'image search: frames for time refinement could not be read');
+      return;
+    }
+    check.at = best.time;
   }
 
   return {
@@ -325,6 +355,8 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         }
         groups = collapse([...best.values()].sort((a, b) => b.score - a.score), Math.max(first, VERIFIED_GROUPS));
         verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, image);
+        const strongest = [...verified.entries()].sort((a, b) => b[1].inliers - a[1].inliers)[0];
+        if (strongest && strongest[1].inliers >= MIN_INLIERS) await refineTime(...strongest);
       }
 
       const videos = new Map((await store.catalog.getVideos([...new Set(groups.map((g) => g.videoId))])).filter((v): v is VideoRecord => v !== null).map((v) => [v.id, v]));

@@ -29,7 +29,16 @@ async function loadBackbone(): Promise<{ tf: Tfjs; backbone: LayersModel }> {
   if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
   await tf.ready();
   const nsfwjs = await import('nsfwjs');
-  const classifier = await nsfwjs.load('MobileNetV2');
+  // nsfwjs announces the bundled model with console.info, i.e. on stdout, where the CLI's
+  // JSON result must stand alone: send that line to stderr.
+  const info = console.info;
+  console.info = (...args: unknown[]) => console.error(...args);
+  let classifier: Awaited<ReturnType<typeof nsfwjs.load>>;
+  try {
+    classifier = await nsfwjs.load('MobileNetV2');
+  } finally {
+    console.info = info;
+  }
   const model = (classifier as unknown as { model: LayersModel }).model;
   const backbone = tf.model({ inputs: model.inputs, outputs: model.getLayer(FEATURE_LAYER).output });
   return { tf, backbone };
