@@ -109,4 +109,22 @@ describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
     expect(output.skipped).toMatch(/^audio not decodable/);
     expect(await store.appearances.getSpansOfVideo(broken.id)).toEqual([]);
   });
+
+  it('finds no voice (no spans, no clusters) in music-like tone on 5.1 at 48 kHz or silence on stereo 44.1 kHz', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const cases = [
+      ['tone51.mp4', 'sine=frequency=440:sample_rate=48000', ['-af', 'pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0']],
+      ['silence.mkv', 'anullsrc=r=44100:cl=stereo', []],
+    ] as const;
+    for (const [name, audio, filter] of cases) {
+      const file = path.join(work, name);
+      const run = spawnSync(tools.ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:s=160x120:r=10:d=4', '-f', 'lavfi', '-i', audio, ...filter, '-t', '4', '-c:a', 'aac', file]);
+      expect(run.status, run.stderr.toString()).toBe(0);
+      const video = makeVideo({ path: file, durationSec: 4, hasAudio: true });
+      const output = await createVoicesStage().run(stageContext(video), undefined);
+      expect(output).toMatchObject({ skipped: null, turns: 0, clusters: [], voiceSpans: 0 });
+      expect(output.audioSec).toBeCloseTo(4, 0);
+      expect(await store.appearances.getSpansOfVideo(video.id)).toEqual([]);
+    }
+  });
 });
