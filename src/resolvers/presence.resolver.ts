@@ -45,7 +45,7 @@ export class PresenceResolver {
   @Authorized(...ACCESS.read)
   @Query(() => OnlyWatchResult, {
     description:
-      'Only-watch-TA (只看TA): where the actors appear in the video. An actor is present where a face or voice appearance covers the time; gaps up to mergeGapSec (default 1) are bridged, appearances shorter than minSpanSec (default 0.5) dropped, spans padded by padSec and clipped to the video',
+      'Only-watch-TA (只看TA): where the actors appear in the video. An actor is present where the fused evidence 1·face + 0.8·voice confidence reaches 0.5 (each span says whether it rests on FACE, VOICE or BOTH); gaps up to mergeGapSec (default 1) are bridged, appearances shorter than minSpanSec (default 0.5) dropped, spans padded by padSec and clipped to the video',
   })
   onlyWatch(
     @Ctx() ctx: RequestContext,
