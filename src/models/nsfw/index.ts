@@ -2,6 +2,7 @@
 // download) on tfjs's WASM backend. Five classes per picture: Drawing, Hentai, Neutral, Porn,
 // Sexy. MobileNetV2 (~30–60 ms a frame here) rather than InceptionV3 (~4× the cost, +4 points in
 // the seed article): the pipeline runs on 2 CPU cores, and keyframes are many.
+import { loadNsfwjsMobileNet } from '../nsfwjs-mobilenet.js';
 import type { RawImage } from '../types.js';
 
 export const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'] as const;
@@ -14,24 +15,7 @@ export interface NsfwClassifier {
   classify(images: readonly RawImage[]): Promise<NsfwScores[]>;
 }
 
-type Tfjs = typeof import('@tensorflow/tfjs');
-interface Loaded {
-  tf: Tfjs;
-  classifier: { classify(img: import('@tensorflow/tfjs').Tensor3D, topk?: number): Promise<{ className: string; probability: number }[]> };
-}
-
 const INPUT = 224;
-let loading: Promise<Loaded> | null = null;
-
-async function load(): Promise<Loaded> {
-  const tf = await import('@tensorflow/tfjs');
-  await import('@tensorflow/tfjs-backend-wasm');
-  if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
-  await tf.ready();
-  const nsfwjs = await import('nsfwjs');
-  const classifier = await nsfwjs.load('MobileNetV2');
-  return { tf, classifier: classifier as unknown as Loaded['classifier'] };
-}
 
 /** Nearest-neighbour squash to 224×224 RGB (the network resizes bilinearly anyway; this bounds the tensor). */
 function toInput(image: RawImage): Int32Array {
@@ -50,11 +34,7 @@ function toInput(image: RawImage): Int32Array {
 
 /** The shared classifier (loaded once per process; a failed load is retried on the next call). */
 export async function loadNsfwClassifier(): Promise<NsfwClassifier> {
-  loading ??= load().catch((err: unknown) => {
-    loading = null;
-    throw err;
-  });
-  const { tf, classifier } = await loading;
+  const { tf, classifier } = await loadNsfwjsMobileNet();
   return {
     modelId: 'nsfwjs-4.3-mobilenetv2-224',
     async classify(images) {
