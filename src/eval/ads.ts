@@ -46,11 +46,7 @@ export const adsTask: EvalTask = {
       for (const file of entry.voices ?? []) skippedGallery += (await voices.addVoices(actor.id, { voicePaths: [ctx.resolve(file)] })).skipped.length;
     }
 
-    const videoIdOf = new Map<string, string>();
-    for (const entry of manifest.videos) {
-      ctx.progress(`indexing ${entry.path}`);
-      videoIdOf.set(entry.id, (await ctx.app.indexNow({ path: ctx.resolve(entry.path) })).id);
-    }
+    const videoIdOf = await ctx.indexVideos(manifest.videos);
 
     for (const ad of manifest.ads) {
       const unknown = (ad.actors ?? []).filter((a) => !actorIdOf.has(a));

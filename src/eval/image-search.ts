@@ -56,12 +56,7 @@ export const imageSearchTask: EvalTask = {
   async run(raw, ctx: EvalContext) {
     const manifest = parse(raw);
     const tolerance = manifest.toleranceSec ?? 1.0;
-    const videoIdByManifestId = new Map<string, string>();
-    for (const entry of manifest.videos) {
-      ctx.progress(`indexing ${entry.path}`);
-      const video = await ctx.app.indexNow({ path: ctx.resolve(entry.path) });
-      videoIdByManifestId.set(entry.id, video.id);
-    }
+    const videoIdByManifestId = await ctx.indexVideos(manifest.videos);
     const methods: ImageSearchMethod[] = ctx.options.baseline === 'colorlayout' ? ['full', 'colorlayout'] : ['full'];
     const results = new Map<ImageSearchMethod, Scored[]>(methods.map((m) => [m, []]));
     for (const [i, query] of manifest.queries.entries()) {

@@ -51,6 +51,14 @@ export async function runEval(
     progress(message: string) {
       process.stderr.write(`[eval ${taskName}] ${message}\n`);
     },
+    async indexVideos(videos) {
+      const ids = new Map<string, string>();
+      for (const entry of videos) {
+        ctx.progress(`indexing ${entry.path}`);
+        ids.set(entry.id, (await app.indexNow({ path: ctx.resolve(entry.path) })).id);
+      }
+      return ids;
+    },
   };
   try {
     const metrics = await task.run(manifest, ctx);

@@ -28,12 +28,7 @@ export const searchTask: EvalTask = {
   async run(raw, ctx: EvalContext) {
     const manifest = parse(raw);
     const tolerance = manifest.toleranceSec ?? 1.0;
-    const videoIdByManifestId = new Map<string, string>();
-    for (const entry of manifest.videos) {
-      ctx.progress(`indexing ${entry.path}`);
-      const video = await ctx.app.indexNow({ path: ctx.resolve(entry.path) });
-      videoIdByManifestId.set(entry.id, video.id);
-    }
+    const videoIdByManifestId = await ctx.indexVideos(manifest.videos);
 
     const latencies: number[] = [];
     const ranks: (number | null)[] = [];

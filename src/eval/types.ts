@@ -11,6 +11,8 @@ export interface EvalContext {
   options: Record<string, string | boolean>;
   /** Progress lines go to stderr. */
   progress(message: string): void;
+  /** Indexes the manifest's videos through the real pipeline; manifest id → stored video id. */
+  indexVideos(videos: readonly { id: string; path: string }[]): Promise<Map<string, string>>;
 }
 
 export interface EvalTask {
