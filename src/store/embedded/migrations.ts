@@ -8,6 +8,7 @@ import type { SqliteDatabase } from './db.js';
 import { INTRO_MIGRATION_SQL } from './intro.js';
 import { MODERATION_MIGRATION_SQL } from './moderation.js';
 import { TECHNICAL_MIGRATION_SQL } from './technical.js';
+import { rebuildTextIndex, TEXT_TAGS_MIGRATION_SQL } from './text-index.js';
 
 export type Migration = string | ((db: SqliteDatabase) => void);
 
@@ -172,7 +173,7 @@ CREATE INDEX jobs_by_video ON jobs (video_id, status);
 `;
 
 /** Append only. Index i is schema version i + 1. */
-export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL, TECHNICAL_MIGRATION_SQL, INTRO_MIGRATION_SQL];
+export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL, TECHNICAL_MIGRATION_SQL, INTRO_MIGRATION_SQL, TEXT_TAGS_MIGRATION_SQL, rebuildTextIndex];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {

@@ -1,7 +1,9 @@
 // TextIndex on SQLite FTS5 (see text-tokens.ts for the analysis). A query ANDs its terms (each
 // Chinese run matching as all its jieba words OR as an exact substring, a bigram phrase); when
 // that finds nothing it ORs the words, English ones as prefixes. Ranking is bm25; hits collapse
-// to the best document per segment; very common queries rank only their newest matches.
+// to the best document per segment; very common queries rank only their newest matches. Series
+// and kind filters are answered by a second FTS5 table of filter tags (see TEXT_TAGS_MIGRATION_SQL)
+// and video filters by seeking to the videos' rowid ranges, not by reading every match's row.
 import type { Statement } from 'better-sqlite3';
 import type { TextDocKind, TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
@@ -44,7 +46,7 @@ interface DocRow {
 }
 
 /** Inclusive rowid bounds. */
-type RowidRange = [number, number];
+type RowidRange = readonly [number, number];
 const ALL_ROWIDS: RowidRange = [0, Number.MAX_SAFE_INTEGER];
 
 interface RankedRowid {
@@ -53,9 +55,80 @@ interface RankedRowid {
 }
 
 interface Filter {
-  /** `AND …` clauses over text_docs d, or '' when the query has no filter. */
+  /** MATCH expression over text_tags for the series/kind filters, or '' for none. */
+  tags: string;
+  /** `AND …` clauses over text_docs d (videos, time window), or '' when there are none. */
   sql: string;
   params: (string | number)[];
+}
+
+/**
+ * Filter tags: one ASCII token per field value (a letter + the value's UTF-8 in hex), kept in step
+ * with text_docs by triggers. A separate table because tag tokens in text_fts would lengthen every
+ * document and so shift bm25's length normalisation. detail=none: rowid lists only.
+ */
+export const TEXT_TAGS_MIGRATION_SQL = `
+CREATE VIRTUAL TABLE text_tags USING fts5 (tags, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii');
+CREATE TRIGGER text_docs_tag AFTER INSERT ON text_docs BEGIN
+  INSERT OR REPLACE INTO text_tags (rowid, tags) VALUES (new.rowid,
+    'k' || hex(new.kind) || CASE WHEN new.series IS NULL THEN '' ELSE ' s' || hex(new.series) END);
+END;
+CREATE TRIGGER text_docs_untag AFTER DELETE ON text_docs BEGIN
+  DELETE FROM text_tags WHERE rowid = old.rowid;
+END;
+INSERT INTO text_tags (rowid, tags)
+  SELECT rowid, 'k' || hex(kind) || CASE WHEN series IS NULL THEN '' ELSE ' s' || hex(series) END FROM text_docs;
+`;
+
+type TagField = 'series' | 'kind';
+const TAG_PREFIX: Record<TagField, string> = { series: 's', kind: 'k' };
+
+/** Documents with any of `values` in a field: `("k…" OR "k…")`. */
+function anyTag(field: TagField, values: readonly string[]): string {
+  const tags = [...new Set(values)].map((value) => `"${TAG_PREFIX[field]}${Buffer.from(value, 'utf8').toString('hex')}"`);
+  return `(${tags.join(' OR ')})`;
+}
+
+/**
+ * The FTS condition of a search: its MATCH, and for tag filters a rowid set. The unary + keeps
+ * SQLite from handing the IN list to FTS5 as rowid lookups (one bm25 set-up per rowid, seconds);
+ * instead FTS5 walks the matches once and SQLite probes the tag rowids (a Bloom filter first).
+ */
+function ftsCondition(filter: Filter): string {
+  const tagged = filter.tags ? ' AND +text_fts.rowid IN (SELECT rowid FROM text_tags WHERE text_tags MATCH ?)' : '';
+  return `text_fts MATCH ?${tagged}`;
+}
+
+function ftsParams(match: string, filter: Filter): string[] {
+  return filter.tags ? [match, filter.tags] : [match];
+}
+
+const CREATE_TEXT_FTS = `CREATE VIRTUAL TABLE text_fts USING fts5 (
+  words, grams,
+  content = '', contentless_delete = 1,
+  tokenize = 'porter unicode61 remove_diacritics 2'
+)`;
+const INDEX_DOC = 'INSERT OR REPLACE INTO text_fts (rowid, words, grams) VALUES (?, ?, ?)';
+/** Documents re-tokenised per read while rebuilding the index. */
+const REBUILD_BATCH = 5_000;
+
+/**
+ * Schema migration: traditional→simplified folding and single-character grams change every
+ * document's tokens, so the full-text index is built again (about 1.5 min per million documents).
+ */
+export function rebuildTextIndex(db: SqliteDatabase): void {
+  db.exec(`DROP TABLE text_fts; ${CREATE_TEXT_FTS}`);
+  const read = db.prepare('SELECT rowid, text FROM text_docs WHERE rowid > ? ORDER BY rowid LIMIT ?');
+  const index = db.prepare(INDEX_DOC);
+  for (let after = -1; ; ) {
+    const rows = read.all(after, REBUILD_BATCH) as { rowid: number; text: string }[];
+    for (const row of rows) {
+      const tokens = indexTokens(row.text);
+      index.run(row.rowid, tokens.words, tokens.grams);
+    }
+    if (rows.length < REBUILD_BATCH) return;
+    after = rows.at(-1)!.rowid;
+  }
 }
 
 function toDoc(row: DocRow): TextDocument {
@@ -138,13 +211,13 @@ export class EmbeddedTextIndex implements TextIndex {
   }
 
   async search(query: TextQuery): Promise<{ hits: TextHit[]; total: number }> {
+    if (query.videoIds?.length === 0 || query.kinds?.length === 0) return { hits: [], total: 0 };
     const terms = queryTerms(query.query);
-    const filter = this.filterSql(query);
+    const filter = this.filter(query);
     const wanted = query.offset + query.limit;
-    if (query.videoIds?.length === 0) return { hits: [], total: 0 };
     const videoRanges = query.videoIds ? this.videoRanges(query.videoIds) : null;
     for (const plan of matchPlans(terms)) {
-      let ranges = videoRanges ?? this.rankingRanges(plan.match);
+      let ranges = videoRanges ?? this.rankingRanges(plan.match, filter);
       let cap = Math.max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT);
       for (;;) {
         const ranked = this.ranked(plan.match, filter, ranges, cap);
@@ -160,7 +233,7 @@ export class EmbeddedTextIndex implements TextIndex {
         }
         const windowed = ranges !== videoRanges && ranges[0]![0] > 0;
         if (best.size < wanted && windowed) {
-          ranges = [ALL_ROWIDS]; // The filters left too little of the window: rank every match.
+          ranges = [ALL_ROWIDS]; // The time window left too little of the rank window: rank every match.
           continue;
         }
         if (best.size === 0) break;
@@ -182,11 +255,12 @@ export class EmbeddedTextIndex implements TextIndex {
    * newest window of matches. FTS5 walks a posting list backwards from its end, so finding the
    * window's oldest rowid reads the window only, not the whole list as count(*) would.
    */
-  private rankingRanges(match: string): RowidRange[] {
-    const oldest = this.statement('SELECT rowid FROM text_fts WHERE text_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?').get(match, this.rankWindow) as
-      | { rowid: number }
-      | undefined;
-    return oldest ? [[oldest.rowid + 1, ALL_ROWIDS[1]]] : [ALL_ROWIDS];
+  private rankingRanges(match: string, filter: Filter): RowidRange[] {
+    const oldest = this.statement(`SELECT rowid FROM text_fts WHERE ${ftsCondition(filter)} ORDER BY rowid DESC LIMIT 1 OFFSET ?`).get(
+      ...ftsParams(match, filter),
+      this.rankWindow,
+    ) as { rowid: number } | undefined;
+    return [oldest ? [oldest.rowid + 1, ALL_ROWIDS[1]] : ALL_ROWIDS];
   }
 
   /**
@@ -195,11 +269,12 @@ export class EmbeddedTextIndex implements TextIndex {
    * the video filter itself still applies (a range may hold other videos' segments).
    */
   private videoRanges(videoIds: readonly string[]): RowidRange[] {
-    const rows = this.statement(`SELECT min(seg_no) AS lo, max(seg_no) AS hi FROM text_segments WHERE video_id IN ${IN_JSON_LIST} GROUP BY video_id ORDER BY lo`)
-      .all(jsonList(videoIds)) as { lo: number; hi: number }[];
-    const merged: RowidRange[] = [];
+    const rows = this.statement(`SELECT min(seg_no) AS lo, max(seg_no) AS hi FROM text_segments WHERE video_id IN ${IN_JSON_LIST} GROUP BY video_id ORDER BY lo`).all(
+      jsonList(videoIds),
+    ) as { lo: number; hi: number }[];
+    const merged: [number, number][] = [];
     for (const { lo, hi } of rows) {
-      const range: RowidRange = [lo * SLOTS, hi * SLOTS + SLOTS - 1];
+      const range: [number, number] = [lo * SLOTS, hi * SLOTS + SLOTS - 1];
       const last = merged.at(-1);
       if (last && range[0] <= last[1] + 1) last[1] = Math.max(last[1], range[1]);
       else merged.push(range);
@@ -208,18 +283,18 @@ export class EmbeddedTextIndex implements TextIndex {
   }
 
   /**
-   * Matching rowids best first (ties: newest first). Without filters the FTS index answers alone;
-   * with filters, CROSS JOIN keeps FTS as the outer loop (SQLite would otherwise walk a video's
+   * Matching rowids best first (ties: newest first). Without a time window the FTS index answers
+   * alone; with one, CROSS JOIN keeps FTS as the outer loop (SQLite would otherwise walk the
    * documents and run the full-text query once per row, ~100x slower).
    */
   private ranked(match: string, filter: Filter, ranges: readonly RowidRange[], limit: number): RankedRowid[] {
     const sql = filter.sql
       ? `SELECT text_fts.rowid AS rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
-         WHERE text_fts MATCH ? AND text_fts.rowid ${ROWID_RANGE} ${filter.sql} ORDER BY rank, rowid DESC LIMIT ?`
+         WHERE ${ftsCondition(filter)} AND text_fts.rowid ${ROWID_RANGE} ${filter.sql} ORDER BY rank, rowid DESC LIMIT ?`
       : `SELECT rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts
-         WHERE text_fts MATCH ? AND rowid ${ROWID_RANGE} ORDER BY rank, rowid DESC LIMIT ?`;
+         WHERE ${ftsCondition(filter)} AND rowid ${ROWID_RANGE} ORDER BY rank, rowid DESC LIMIT ?`;
     const statement = this.statement(sql);
-    const rows = ranges.flatMap(([lo, hi]) => statement.all(match, lo, hi, ...filter.params, limit) as RankedRowid[]);
+    const rows = ranges.flatMap(([lo, hi]) => statement.all(...ftsParams(match, filter), lo, hi, ...filter.params, limit) as RankedRowid[]);
     if (ranges.length > 1) rows.sort((a, b) => a.rank - b.rank || b.rowid - a.rowid);
     return rows.slice(0, limit);
   }
@@ -234,36 +309,31 @@ export class EmbeddedTextIndex implements TextIndex {
     const statement = this.statement(
       filter.sql
         ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
-           WHERE text_fts MATCH ? AND text_fts.rowid ${ROWID_RANGE} ${filter.sql}`
-        : `SELECT count(DISTINCT rowid >> ${SLOT_BITS}) AS n FROM text_fts WHERE text_fts MATCH ? AND rowid ${ROWID_RANGE}`,
+           WHERE ${ftsCondition(filter)} AND text_fts.rowid ${ROWID_RANGE} ${filter.sql}`
+        : `SELECT count(DISTINCT rowid >> ${SLOT_BITS}) AS n FROM text_fts WHERE ${ftsCondition(filter)} AND rowid ${ROWID_RANGE}`,
     );
-    return ranges.reduce((sum, [lo, hi]) => sum + (statement.get(match, lo, hi, ...filter.params) as { n: number }).n, 0);
+    return ranges.reduce((sum, [lo, hi]) => sum + (statement.get(...ftsParams(match, filter), lo, hi, ...filter.params) as { n: number }).n, 0);
   }
 
-  private filterSql(query: TextQuery): Filter {
+  private filter(query: TextQuery): Filter {
+    const tags: string[] = [];
+    if (query.series != null) tags.push(anyTag('series', [query.series]));
+    if (query.kinds) tags.push(anyTag('kind', query.kinds));
     const clauses: string[] = [];
     const params: (string | number)[] = [];
     if (query.videoIds) {
-      clauses.push(`d.video_id IN ${IN_JSON_LIST}`);
+      clauses.push(`AND d.video_id IN ${IN_JSON_LIST}`);
       params.push(jsonList(query.videoIds));
     }
-    if (query.series != null) {
-      clauses.push('d.series = ?');
-      params.push(query.series);
-    }
     if (query.from != null) {
-      clauses.push('d."end" >= ?');
+      clauses.push('AND d."end" >= ?');
       params.push(query.from);
     }
     if (query.to != null) {
-      clauses.push('d.start <= ?');
+      clauses.push('AND d.start <= ?');
       params.push(query.to);
     }
-    if (query.kinds) {
-      clauses.push(`d.kind IN ${IN_JSON_LIST}`);
-      params.push(jsonList(query.kinds));
-    }
-    return { sql: clauses.map((c) => `AND ${c}`).join(' '), params };
+    return { tags: tags.join(' AND '), sql: clauses.join(' '), params };
   }
 
   private write(docs: readonly TextDocument[]): void {
@@ -278,7 +348,7 @@ export class EmbeddedTextIndex implements TextIndex {
       `INSERT OR REPLACE INTO text_docs (rowid, id, video_id, segment_id, cue_id, kind, start, "end", text, series)
        VALUES (@rowid, @id, @videoId, @segmentId, @cueId, @kind, @start, @end, @text, @series)`,
     );
-    const indexDoc = this.db.prepare('INSERT OR REPLACE INTO text_fts (rowid, words, grams) VALUES (?, ?, ?)');
+    const indexDoc = this.db.prepare(INDEX_DOC);
     for (const doc of docs) {
       const previous = existing.get(doc.id) as { rowid: number; segment_id: string } | undefined;
       let rowid: number;

@@ -1,8 +1,10 @@
 // Text analysis for the embedded FTS5 index, shared by indexing and querying so both sides agree:
-// NFKC + lowercase, jieba words (Chinese) for ranking, and CJK character bigrams so any Chinese
-// substring can still be found as an exact phrase when jieba segments query and text differently.
+// NFKC + traditional→simplified + lowercase, jieba words (Chinese) for ranking, and CJK character
+// bigrams and single characters so any Chinese substring can still be found as an exact phrase
+// when jieba segments query and text differently.
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
+import { Converter } from 'opencc-js/t2cn';
 
 let jieba: Jieba | null = null;
 
@@ -12,8 +14,11 @@ function segmenter(): Jieba {
   return jieba;
 }
 
+// 't' (OpenCC's generic traditional) covers Taiwan and Hong Kong variants: 們 and 们 index alike.
+const toSimplified = Converter({ from: 't', to: 'cn' });
+
 export function normalizeText(text: string): string {
-  return text.normalize('NFKC').toLowerCase();
+  return toSimplified(text.normalize('NFKC')).toLowerCase();
 }
 
 /** Han ideographs, kana and hangul: scripts written without spaces between words. */
@@ -25,19 +30,22 @@ export function cjkRuns(normalized: string): string[] {
   return normalized.match(CJK_RUN) ?? [];
 }
 
-/** Overlapping bigrams of one CJK run, then its last character: "今天天气" → 今天 天天 天气 气. */
+/**
+ * Overlapping bigrams of one CJK run, then its characters: "今天天气" → 今天 天天 天气 今 天 天 气.
+ * A one-character query is then one posting list instead of a prefix query merging every bigram
+ * that starts with it; the characters also keep two runs' bigrams from forming one phrase.
+ */
 function runGrams(run: string): string[] {
   const chars = [...run];
   const grams: string[] = [];
   for (let i = 0; i + 1 < chars.length; i += 1) grams.push(chars[i]! + chars[i + 1]!);
-  grams.push(chars.at(-1)!);
-  return grams;
+  return [...grams, ...chars];
 }
 
 export interface IndexedTokens {
   /** jieba search-mode words, space-joined (FTS5's unicode61 + porter splits the non-CJK ones). */
   words: string;
-  /** CJK bigrams of every run. A bigram lies inside one run, so a bigram phrase never spans two. */
+  /** CJK bigrams and characters of every run. A bigram lies inside one run, so a bigram phrase never spans two. */
   grams: string;
 }
 
@@ -78,8 +86,7 @@ export function ftsString(text: string): string {
 /** The FTS5 phrase that matches `run` as an exact substring in the grams column. */
 export function gramsPhrase(run: string): string {
   const chars = [...run];
-  // A single character is the first half of a bigram or a run's last character.
-  if (chars.length === 1) return `(grams : ${ftsString(run)}* )`;
+  if (chars.length === 1) return `(grams : ${ftsString(run)})`;
   const bigrams: string[] = [];
   for (let i = 0; i + 1 < chars.length; i += 1) bigrams.push(chars[i]! + chars[i + 1]!);
   return `(grams : ${ftsString(bigrams.join(' '))})`;

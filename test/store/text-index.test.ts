@@ -1,0 +1,110 @@
+// What only the embedded FTS5 text index promises beyond the conformance suite: traditional and
+// simplified Chinese find each other, single characters match inside words, and video/series/kind
+// filters (the filter-tag table) stay exact when a very common query ranks only its newest matches,
+// also across re-upserts, deletes and the migration that rebuilds an existing index.
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SqliteDatabase } from '../../src/store/embedded/db.js';
+import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
+import { EmbeddedTextIndex, TEXT_TAGS_MIGRATION_SQL } from '../../src/store/embedded/text-index.js';
+import type { TextQuery } from '../../src/store/interfaces.js';
+import { textDoc } from './conformance.js';
+
+const query = (q: string, extra: Partial<TextQuery> = {}): TextQuery => ({ query: q, limit: 10, offset: 0, ...extra });
+
+describe('embedded text index', () => {
+  let db: SqliteDatabase;
+  beforeEach(() => {
+    db = new Database(':memory:');
+    migrate(db);
+  });
+  afterEach(() => db.close());
+
+  it('folds traditional to simplified Chinese in both the text and the query', async () => {
+    const text = new EmbeddedTextIndex(db);
+    await text.upsert([textDoc('simplified', 'v1', 0, '我们明天在机场见面'), textDoc('traditional', 'v1', 1, '後來他們離開了台灣')]);
+    const ids = async (q: string) => (await text.search(query(q))).hits.map((h) => h.doc.id);
+    expect(await ids('我們')).toEqual(['simplified']);
+    expect(await ids('機場見面')).toEqual(['simplified']);
+    expect(await ids('他们离开')).toEqual(['traditional']);
+    expect(await ids('離開')).toEqual(['traditional']);
+    // The snippet marks the original characters.
+    const [hit] = (await text.search(query('他们'))).hits;
+    expect(hit!.snippet).toBe('後來<em>他們</em>離開了台灣');
+  });
+
+  it('finds a single Chinese character anywhere in a run, not only where a word starts', async () => {
+    const text = new EmbeddedTextIndex(db);
+    await text.upsert([textDoc('park', 'v1', 0, '我们去公园散步'), textDoc('other', 'v1', 1, '今天天气很好')]);
+    expect((await text.search(query('园'))).hits.map((h) => h.doc.id)).toEqual(['park']);
+    expect((await text.search(query('气'))).hits.map((h) => h.doc.id)).toEqual(['other']);
+  });
+
+  describe('filters of a query that matches more than the rank window', () => {
+    // Window of 4: the 12 newest "rain" lines (series New) push the older, filtered ones out of it.
+    let text: EmbeddedTextIndex;
+    beforeEach(async () => {
+      text = new EmbeddedTextIndex(db, 4);
+      await text.upsert([
+        textDoc('old1', 'old', 0, 'rain on the old roof', { series: 'Old' }),
+        textDoc('old2', 'old', 1, 'rain again', { series: 'Old', kind: 'ON_SCREEN_TEXT', cueId: null }),
+        textDoc('old3', 'old', 1, 'more rain in the same segment', { series: 'Old' }),
+        textDoc('other', 'other', 0, 'rain elsewhere', { series: 'Elsewhere' }),
+      ]);
+      await text.upsert(Array.from({ length: 12 }, (_, i) => textDoc(`new${i}`, 'new', i, `rain number ${i}`, { series: 'New' })));
+    });
+
+    it('ranks and counts exactly what the series, video and kind filters keep', async () => {
+      const all = await text.search(query('rain', { limit: 3 }));
+      expect(all.total).toBe(15);
+      expect(all.hits.every((h) => h.doc.videoId === 'new')).toBe(true);
+
+      const old = await text.search(query('rain', { series: 'Old' }));
+      expect(old.total).toBe(2);
+      expect(old.hits.map((h) => h.doc.id).sort()).toEqual(['old1', 'old2']);
+      const videos = await text.search(query('rain', { videoIds: ['other', 'old'] }));
+      expect(videos.total).toBe(3);
+      expect(videos.hits.map((h) => h.doc.id).sort()).toEqual(['old1', 'old2', 'other']);
+      const onScreen = await text.search(query('rain', { kinds: ['ON_SCREEN_TEXT'] }));
+      expect(onScreen).toMatchObject({ total: 1, hits: [{ doc: { id: 'old2' } }] });
+      // Time window (a row filter) together with a tag filter: old1 spans [1, 3], old2/old3 [11, 13].
+      const early = await text.search(query('rain', { series: 'Old', to: 5 }));
+      expect(early).toMatchObject({ total: 1, hits: [{ doc: { id: 'old1' } }] });
+      expect(await text.search(query('rain', { series: 'Nope' }))).toEqual({ hits: [], total: 0 });
+      expect(await text.search(query('rain', { kinds: [] }))).toEqual({ hits: [], total: 0 });
+    });
+
+    it('keeps the filter tags in step with re-upserts and deletes', async () => {
+      // old1 moves to another series, the whole "other" video goes, "new" is replaced.
+      await text.upsert([textDoc('old1', 'old', 0, 'rain on the old roof', { series: 'Moved' })]);
+      await text.deleteByVideo('other');
+      await text.replaceVideo('new', [textDoc('fresh', 'new', 0, 'rain, fresh', { series: 'Old' })]);
+      expect((await text.search(query('rain', { series: 'Old' }))).hits.map((h) => h.doc.id).sort()).toEqual(['fresh', 'old2']);
+      expect((await text.search(query('rain', { series: 'Moved' }))).hits.map((h) => h.doc.id)).toEqual(['old1']);
+      expect(await text.search(query('rain', { videoIds: ['other'] }))).toEqual({ hits: [], total: 0 });
+      expect((await text.search(query('rain', { series: 'New' }))).total).toBe(0);
+    });
+  });
+
+  it('migrates an index built before folding and filter tags', async () => {
+    const old = new Database(':memory:');
+    try {
+      const before = MIGRATIONS.indexOf(TEXT_TAGS_MIGRATION_SQL);
+      expect(before).toBeGreaterThan(0);
+      migrate(old, MIGRATIONS.slice(0, before));
+      // What the earlier analysis stored: unfolded traditional tokens.
+      old
+        .prepare(`INSERT INTO text_docs (rowid, id, video_id, segment_id, cue_id, kind, start, "end", text, series) VALUES (?, ?, ?, ?, ?, 'SUBTITLE', 1, 3, ?, ?)`)
+        .run(65536, 'd1', 'v1', 'v1-seg0', 'd1', '他們離開了', 'Drama');
+      old.prepare('INSERT INTO text_fts (rowid, words, grams) VALUES (?, ?, ?)').run(65536, '他們 離開 了', '他們 們離 離開 開了 了');
+      old.prepare('INSERT INTO text_segments (seg_no, segment_id, video_id) VALUES (1, ?, ?)').run('v1-seg0', 'v1');
+      expect(migrate(old)).toBe(MIGRATIONS.length);
+      const text = new EmbeddedTextIndex(old);
+      expect((await text.search(query('他们离开', { series: 'Drama' }))).hits.map((h) => h.doc.id)).toEqual(['d1']);
+      expect((await text.search(query('離開', { videoIds: ['v1'], kinds: ['SUBTITLE'] }))).total).toBe(1);
+      expect((await text.search(query('離開', { series: 'Other' }))).total).toBe(0);
+    } finally {
+      old.close();
+    }
+  });
+});
