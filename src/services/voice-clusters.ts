@@ -67,6 +67,8 @@ export class VoiceClusterStore {
   }
 
   async put(clusters: readonly VoiceClusterWithVector[]): Promise<void> {
+    // Nothing to write (e.g. an actor with no voice clusters): the collection may not exist yet.
+    if (clusters.length === 0) return;
     await this.vectors.upsert(VOICE_CLUSTERS_COLLECTION, clusters.map(({ record, vector }) => ({ id: record.id, vector, payload: toPayload(record) })));
   }
 

@@ -14,6 +14,7 @@ import type {
   VideoRecord,
 } from '../../src/domain.js';
 import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../../src/store/actors.js';
+import { FakeIntroRepository, FakeTechnicalRepository } from './fake-technical.js';
 import { FakeAppearanceRepository } from './fake-appearances.js';
 import { FakeModerationRepository } from './fake-moderation.js';
 import type {
@@ -369,6 +370,8 @@ export interface FakeStore extends Store {
     actors: FakeActorRepository;
     appearances: FakeAppearanceRepository;
     moderation: FakeModerationRepository;
+    technical: FakeTechnicalRepository;
+    intro: FakeIntroRepository;
   };
   /** Calls per "catalog.getVideos"-style key since creation or the last resetCalls(). */
   calls: Map<string, number>;
@@ -377,14 +380,17 @@ export interface FakeStore extends Store {
 }
 
 export function createFakeStore(): FakeStore {
+  const catalog = new FakeCatalog();
   const raw = {
-    catalog: new FakeCatalog(),
+    catalog,
     text: new FakeTextIndex(),
     vectors: new FakeVectorIndex(),
     jobs: new FakeJobQueue(),
     actors: new FakeActorRepository(),
     appearances: new FakeAppearanceRepository(),
     moderation: new FakeModerationRepository(),
+    technical: new FakeTechnicalRepository(),
+    intro: new FakeIntroRepository(catalog.videos),
   };
   const calls = new Map<string, number>();
   return {
@@ -399,6 +405,8 @@ export function createFakeStore(): FakeStore {
     actors: counted(raw.actors, 'actors', calls),
     appearances: counted(raw.appearances, 'appearances', calls),
     moderation: counted(raw.moderation, 'moderation', calls),
+    technical: counted(raw.technical, 'technical', calls),
+    intro: counted(raw.intro, 'intro', calls),
     schemaVersion: 1,
     close: async () => {},
   };
