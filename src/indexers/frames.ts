@@ -2,18 +2,23 @@
 // resolution (one decode), drops frames nearly identical to the last kept one (a static shot
 // becomes one entry spanning its time), and stores two descriptors per kept frame: the CNN
 // descriptor of the frame's content region (black bars trimmed) and the MPEG-7 ColorLayout
-// baseline of the full frame, keyed by (video, time) with deterministic ids.
+// baseline of the full frame, keyed by (video, time) with deterministic ids. A compact projection
+// of the CNN descriptor goes to its own collection: the first stage of a search scans only that.
+// Re-indexing first drops the video's earlier frame points (another sampling leaves other ids).
 import type { VideoRecord } from '../domain.js';
 import { streamFrames } from '../media/frames.js';
 import { COLOR_LAYOUT_DIM, COLOR_LAYOUT_MODEL_ID, colorLayout, colorLayoutVector } from '../models/image-descriptors/color-layout.js';
 import { trimFlatBorders } from '../models/image-descriptors/content-rect.js';
 import { MobileNetDescriptor, type ImageDescriptor } from '../models/image-descriptors/mobilenet.js';
+import { compactProjectionFor } from '../models/image-descriptors/projection.js';
 import type { RawImage } from '../models/types.js';
-import type { VectorPoint } from '../store/interfaces.js';
+import type { VectorIndex, VectorPoint } from '../store/interfaces.js';
 import type { Stage, StageContext } from './stage.js';
 
 export const FRAME_COLLECTION = 'frames';
 export const FRAME_COLORLAYOUT_COLLECTION = 'frames-colorlayout';
+/** Compact (projected) CNN descriptors: what the first stage of an image search scans. */
+export const FRAME_COMPACT_COLLECTION = 'frames-compact';
 /** Frames are decoded this wide: enough for the 224-px CNN input and the 8×8 ColorLayout grid. */
 export const FRAME_DECODE_WIDTH = 320;
 /** Mean absolute grey difference (0–255) on a 16×9 thumbnail below which a frame repeats the last one. */
@@ -65,6 +70,22 @@ export function meanAbsDiff(a: Float32Array, b: Float32Array): number {
   return sum / a.length;
 }
 
+/**
+ * Removes one video's points from one collection. VectorIndex.deleteByVideo would also drop the
+ * video's faces and voices, so the ids are listed through a filtered search of them all.
+ */
+export async function deleteVideoPoints(vectors: VectorIndex, collection: string, dim: number, videoId: string): Promise<number> {
+  const filter = { videoIds: [videoId] };
+  const n = await vectors.count(collection, filter);
+  if (n === 0) return 0;
+  const hits = await vectors.search(collection, new Float32Array(dim), n, filter);
+  await vectors.delete(
+    collection,
+    hits.map((h) => h.id),
+  );
+  return hits.length;
+}
+
 interface KeptFrame {
   image: RawImage;
   thumb: Float32Array;
@@ -80,18 +101,21 @@ export interface FramesStageDeps {
 export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, FramesStageOutput> {
   const descriptor = deps.descriptor ?? new MobileNetDescriptor();
   const frames = deps.frames ?? streamFrames;
+  const compact = compactProjectionFor(descriptor);
 
   async function store(ctx: StageContext, video: VideoRecord, batch: KeptFrame[]): Promise<void> {
     if (batch.length === 0) return;
     const vectors = await descriptor.describe(batch.map((f) => ({ image: f.image, region: trimFlatBorders(f.image) })));
     const payload = (f: KeptFrame): FramePayload => ({ videoId: video.id, time: f.time, from: f.time, to: f.to });
     const cnnPoints: VectorPoint[] = batch.map((f, i) => ({ id: frameId(video.id, f.time), vector: vectors[i]!, payload: { ...payload(f) } }));
+    const compactPoints: VectorPoint[] = batch.map((f, i) => ({ id: frameId(video.id, f.time), vector: compact.project(vectors[i]!), payload: { ...payload(f) } }));
     const layoutPoints: VectorPoint[] = batch.map((f) => ({
       id: frameId(video.id, f.time),
       vector: colorLayoutVector(colorLayout(f.image)),
       payload: { ...payload(f) },
     }));
     await ctx.store.vectors.upsert(FRAME_COLLECTION, cnnPoints);
+    await ctx.store.vectors.upsert(FRAME_COMPACT_COLLECTION, compactPoints);
     await ctx.store.vectors.upsert(FRAME_COLORLAYOUT_COLLECTION, layoutPoints);
   }
 
@@ -109,6 +133,10 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
         metric: 'l2',
         modelId: COLOR_LAYOUT_MODEL_ID,
       });
+      await ctx.store.vectors.ensureCollection({ name: FRAME_COMPACT_COLLECTION, dim: compact.dim, metric: 'cosine', modelId: compact.modelId });
+      await deleteVideoPoints(ctx.store.vectors, FRAME_COLLECTION, descriptor.dim, video.id);
+      await deleteVideoPoints(ctx.store.vectors, FRAME_COMPACT_COLLECTION, compact.dim, video.id);
+      await deleteVideoPoints(ctx.store.vectors, FRAME_COLORLAYOUT_COLLECTION, COLOR_LAYOUT_DIM, video.id);
       let sampled = 0;
       let kept = 0;
       let last: KeptFrame | null = null;

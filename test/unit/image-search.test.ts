@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createFramesStage, FRAME_COLLECTION, FRAME_COLORLAYOUT_COLLECTION, frameId } from '../../src/indexers/frames.js';
+import { createFramesStage, FRAME_COLLECTION, FRAME_COLORLAYOUT_COLLECTION, FRAME_COMPACT_COLLECTION, frameId } from '../../src/indexers/frames.js';
 import type { StageContext } from '../../src/indexers/stage.js';
 import {
   COLOR_LAYOUT_DIM,
@@ -14,7 +17,9 @@ import {
 import { findInnerRectangles, trimFlatBorders } from '../../src/models/image-descriptors/content-rect.js';
 import type { ImageDescriptor } from '../../src/models/image-descriptors/mobilenet.js';
 import { alignedCorrelation, OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
+import { compactProjectionFor, randomOrthogonalProjection } from '../../src/models/image-descriptors/projection.js';
 import type { RawImage } from '../../src/models/types.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { calibratedSimilarity, createImageSearchService, sniffContainer } from '../../src/services/image-search.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 
@@ -200,43 +205,102 @@ describe('calibrated similarity', () => {
   });
 });
 
+describe('compact projection (first stage)', () => {
+  const unit = (values: number[]) => {
+    const norm = Math.hypot(...values);
+    return Float32Array.from(values, (v) => v / norm);
+  };
+  const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
+  const random = (seed: number, dim: number) => {
+    let s = seed;
+    return unit(
+      Array.from({ length: dim }, () => {
+        s = (s * 1103515245 + 12345) & 0x7fffffff;
+        return s / 0x7fffffff - 0.5;
+      }),
+    );
+  };
+
+  it('is deterministic, unit-length, names its source model, and keeps near neighbours nearest', () => {
+    const source = { modelId: 'cnn-x', dim: 512 };
+    const a = randomOrthogonalProjection(source, 64, 7);
+    const b = randomOrthogonalProjection(source, 64, 7);
+    const x = random(1, 512);
+    expect([...a.project(x)]).toEqual([...b.project(x)]);
+    expect(Math.hypot(...a.project(x))).toBeCloseTo(1, 5);
+    expect(a.modelId).toBe('cnn-x+rop64-s7');
+    expect(randomOrthogonalProjection(source, 64, 8).project(x)).not.toEqual(a.project(x));
+    // A slightly perturbed copy stays closer after projection than unrelated vectors.
+    const near = unit([...x].map((v, i) => v + 0.2 * (random(2, 512)[i] ?? 0)));
+    const others = Array.from({ length: 50 }, (_, i) => random(100 + i, 512));
+    const nearScore = cosine(a.project(x), a.project(near));
+    expect(others.every((o) => cosine(a.project(x), a.project(o)) < nearScore)).toBe(true);
+    expect(() => a.project(random(3, 100))).toThrow(/512/);
+  });
+
+  it('is shared per descriptor model and never wider than its source', () => {
+    expect(compactProjectionFor({ modelId: 'm', dim: 1280 })).toBe(compactProjectionFor({ modelId: 'm', dim: 1280 }));
+    expect(compactProjectionFor({ modelId: 'm', dim: 1280 }).dim).toBe(128);
+    expect(compactProjectionFor({ modelId: 'tiny', dim: 3 }).dim).toBe(3);
+  });
+});
+
 describe('frames stage', () => {
   it('drops near-identical frames, spans the kept ones over their repeats, and uses deterministic ids', async () => {
-    const store = createFakeStore();
-    const video = makeVideo({ durationSec: 3 });
-    const a = blocks(64, 36, 1, 4);
-    const b = blocks(64, 36, 2, 4);
-    const frames = [a, a, a, b, b, a].map((image, i) => ({ time: i * 0.5, data: Buffer.from(image.data), width: 64, height: 36 }));
-    let described = 0;
-    const descriptor: ImageDescriptor = {
-      modelId: 'fake-cnn',
-      dim: 3,
-      describe: async (inputs) => inputs.map(() => (described++, Float32Array.of(1, 0, 0))),
-    };
-    const stage = createFramesStage({
-      descriptor,
-      frames: async function* () {
-        yield* frames;
-      } as unknown as NonNullable<Parameters<typeof createFramesStage>[0]>['frames'],
-    });
-    const ctx = {
-      video,
-      store,
-      media: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' },
-      config: loadConfig({}),
-      log: pino({ level: 'silent' }),
-      signal: new AbortController().signal,
-      reportProgress: () => {},
-    } as unknown as StageContext;
-    const out = await stage.run(ctx, undefined);
-    expect(out).toMatchObject({ sampled: 6, kept: 3, descriptorModelId: 'fake-cnn' });
-    expect(described).toBe(3);
-    const stored = store.raw.vectors.collections.get(FRAME_COLLECTION)!;
-    expect([...stored.keys()].sort()).toEqual([frameId(video.id, 0), frameId(video.id, 1.5), frameId(video.id, 2.5)].sort());
-    expect(stored.get(frameId(video.id, 0))!.payload).toMatchObject({ videoId: video.id, time: 0, from: 0, to: 1 });
-    expect(store.raw.vectors.collections.get(FRAME_COLORLAYOUT_COLLECTION)!.size).toBe(3);
-    // Re-running overwrites the same ids instead of adding more.
-    await stage.run(ctx, undefined);
-    expect(stored.size).toBe(3);
+    const work = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-frames-stage-'));
+    const store = await openEmbeddedStore(work);
+    try {
+      const video = makeVideo({ durationSec: 3 });
+      await store.catalog.putVideo(video);
+      const a = blocks(64, 36, 1, 4);
+      const b = blocks(64, 36, 2, 4);
+      let frames = [a, a, a, b, b, a].map((image, i) => ({ time: i * 0.5, data: Buffer.from(image.data), width: 64, height: 36 }));
+      let described = 0;
+      const descriptor: ImageDescriptor = {
+        modelId: 'fake-cnn',
+        dim: 3,
+        describe: async (inputs) => inputs.map(() => (described++, Float32Array.of(1, 0, 0))),
+      };
+      const stage = createFramesStage({
+        descriptor,
+        frames: async function* () {
+          yield* frames;
+        } as unknown as NonNullable<Parameters<typeof createFramesStage>[0]>['frames'],
+      });
+      const ctx = {
+        video,
+        store,
+        media: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' },
+        config: loadConfig({}),
+        log: pino({ level: 'silent' }),
+        signal: new AbortController().signal,
+        reportProgress: () => {},
+      } as unknown as StageContext;
+      const out = await stage.run(ctx, undefined);
+      expect(out).toMatchObject({ sampled: 6, kept: 3, descriptorModelId: 'fake-cnn' });
+      expect(described).toBe(3);
+      const ids = async (collection: string) => (await store.vectors.search(collection, new Float32Array(collection === FRAME_COLORLAYOUT_COLLECTION ? COLOR_LAYOUT_DIM : 3), 100)).map((h) => h.id).sort();
+      const expected = [frameId(video.id, 0), frameId(video.id, 1.5), frameId(video.id, 2.5)].sort();
+      expect(await ids(FRAME_COLLECTION)).toEqual(expected);
+      expect(await ids(FRAME_COMPACT_COLLECTION)).toEqual(expected);
+      expect(await ids(FRAME_COLORLAYOUT_COLLECTION)).toEqual(expected);
+      const [first] = await store.vectors.get(FRAME_COLLECTION, [frameId(video.id, 0)]);
+      expect(first!.payload).toMatchObject({ videoId: video.id, time: 0, from: 0, to: 1 });
+      // Another video's frames, and other collections of this video, are not touched by a re-index.
+      await store.vectors.upsert(FRAME_COLLECTION, [{ id: 'other:0', vector: Float32Array.of(0, 1, 0), payload: { videoId: 'other', time: 0, from: 0, to: 0 } }]);
+      await store.vectors.ensureCollection({ name: 'faces-test', dim: 3, metric: 'cosine', modelId: 'f' });
+      await store.vectors.upsert('faces-test', [{ id: 'face', vector: Float32Array.of(1, 0, 0), payload: { videoId: video.id } }]);
+      // Re-indexing with another sampling leaves only the new run's frames of this video.
+      frames = [a, b, a].map((image, i) => ({ time: i * 0.4, data: Buffer.from(image.data), width: 64, height: 36 }));
+      await stage.run(ctx, undefined);
+      const resampled = [frameId(video.id, 0), frameId(video.id, 0.4), frameId(video.id, 0.8)].sort();
+      expect(await ids(FRAME_COLLECTION)).toEqual([...resampled, 'other:0'].sort());
+      expect(await ids(FRAME_COMPACT_COLLECTION)).toEqual(resampled);
+      expect(await ids(FRAME_COLORLAYOUT_COLLECTION)).toEqual(resampled);
+      expect(await store.vectors.count('faces-test')).toBe(1);
+    } finally {
+      await store.close();
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
