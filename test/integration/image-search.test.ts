@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createFramesStage, FRAME_COLLECTION } from '../../src/indexers/frames.js';
+import { createFramesStage, FRAME_COLLECTION, FRAME_COMPACT_COLLECTION } from '../../src/indexers/frames.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
@@ -58,6 +58,8 @@ describe.skipIf(!clip || !manifestFile)('image search on a real clip', () => {
     );
     expect(output.kept).toBeGreaterThan(5);
     expect(await store.vectors.count(FRAME_COLLECTION)).toBe(output.kept);
+    // The first stage scans the compact copies: one per kept frame.
+    expect(await store.vectors.count(FRAME_COMPACT_COLLECTION)).toBe(output.kept);
     service = createImageSearchService({ store, log: pino({ level: 'silent' }), descriptor, matcher: new OrbMatcher(), ...ffmpegFrameSource(media) });
     const manifest = JSON.parse(await readFile(manifestFile!, 'utf8')) as { queries: Query[] };
     queries = manifest.queries.filter((q) => q.video === 'tears_of_steel');
