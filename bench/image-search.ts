@@ -8,7 +8,9 @@
 //    clustered like video (a frame per 0.5 s around a per-shot centre), the centres drawn near
 //    the real frames' compact descriptors so that they crowd the shortlists. They have no full
 //    descriptor (1M × 1280-d would be 5.1 GB), so the re-rank reads back only real frames' vectors.
-//  - scan: the compact collection's exact scan alone, with the real queries' projected vectors.
+//  - scan: the compact collection's exact scan alone, with the real queries' projected vectors;
+//    recallAt200: how often the frame the full descriptor ranks first (among the real frames,
+//    the only ones with full descriptors) is inside that compact top 200 amid the synthetic crowd.
 //   npx tsc -p tsconfig.json && IMAGE_BENCH_SYNTHETIC=1000000 node dist/bench/image-search.js
 // ffmpeg's CPU (verification decodes, in child processes) is not in the CPU figures.
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -19,7 +21,7 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config.js';
 import type { VideoRecord } from '../src/domain.js';
-import { createFramesStage, FRAME_COMPACT_COLLECTION } from '../src/indexers/frames.js';
+import { createFramesStage, FRAME_COLLECTION, FRAME_COMPACT_COLLECTION } from '../src/indexers/frames.js';
 import { probeMedia } from '../src/media/probe.js';
 import { resolveMediaTools } from '../src/media/tools.js';
 import { OrbMatcher } from '../src/models/image-descriptors/local-features.js';
@@ -136,7 +138,7 @@ try {
   const warmUpSec = (performance.now() - loadStart) / 1000;
   const wall: number[] = [];
   const cpu: number[] = [];
-  const queryVectors: Float32Array[] = [];
+  const queryVectors: { full: Float32Array; compact: Float32Array }[] = [];
   for (const image of images) {
     const bytes = await readFile(image);
     const cpuStart = process.cpuUsage();
@@ -147,15 +149,18 @@ try {
     cpu.push((used.user + used.system) / 1000);
     const decoded = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const [vector] = await descriptor.describe([{ image: { data: decoded.data, width: decoded.info.width, height: decoded.info.height, channels: 3 } }]);
-    queryVectors.push(compact.project(vector!));
+    queryVectors.push({ full: vector!, compact: compact.project(vector!) });
   }
 
   // The first-stage scan alone (one per query variant in searchByImage).
   const scans: number[] = [];
+  let recalled = 0;
   for (const vector of queryVectors) {
     const start = performance.now();
-    await store.vectors.search(FRAME_COMPACT_COLLECTION, vector, 200);
+    const hits = await store.vectors.search(FRAME_COMPACT_COLLECTION, vector.compact, 200);
     scans.push(performance.now() - start);
+    const [exactBest] = await store.vectors.search(FRAME_COLLECTION, vector.full, 1);
+    if (exactBest && hits.some((h) => h.id === exactBest.id)) recalled++;
   }
   const compactFrames = await store.vectors.count(FRAME_COMPACT_COLLECTION);
 
@@ -182,7 +187,7 @@ try {
         wall: percentiles(wall),
         cpu: percentiles(cpu),
       },
-      scan: { frames: compactFrames, dim: compact.dim, limit: 200, ...percentiles(scans) },
+      scan: { frames: compactFrames, dim: compact.dim, limit: 200, ...percentiles(scans), recallAt200: Math.round((recalled / queryVectors.length) * 1000) / 1000 },
     })}\n`,
   );
 } finally {
