@@ -40,6 +40,15 @@ describe('embedded text index', () => {
     expect((await text.search(query('气'))).hits.map((h) => h.doc.id)).toEqual(['other']);
   });
 
+  it('drops stop words from a query that has other terms, and keeps them when it has none', async () => {
+    const text = new EmbeddedTextIndex(db);
+    await text.upsert([textDoc('walk', 'v1', 0, 'a walk by a park'), textDoc('the', 'v1', 1, 'not the one'), textDoc('zh', 'v1', 2, '技术问题')]);
+    const ids = async (q: string) => (await text.search(query(q))).hits.map((h) => h.doc.id);
+    expect(await ids('walk in the park')).toEqual(['walk']);
+    expect(await ids('the')).toEqual(['the']);
+    expect(await ids('技术的问题')).toEqual(['zh']);
+  });
+
   describe('filters of a query that matches more than the rank window', () => {
     // Window of 4: the 12 newest "rain" lines (series New) push the older, filtered ones out of it.
     let text: EmbeddedTextIndex;

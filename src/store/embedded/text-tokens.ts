@@ -67,13 +67,33 @@ export interface QueryTerms {
   latinWords: string[];
 }
 
+/**
+ * Function words that occur in a large share of all lines. A query drops them when it has other
+ * terms: requiring "the" or 的 costs a walk over a posting list covering much of the library and
+ * barely changes which lines match (as the stop filters of Elasticsearch's analyzers do).
+ */
+const STOP_WORDS = new Set([
+  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'but', 'by', 'for', 'if', 'in', 'into', 'is', 'it', 'no', 'not', 'of',
+  'on', 'or', 'such', 'that', 'the', 'their', 'then', 'there', 'these', 'they', 'this', 'to', 'was', 'will', 'with',
+  '的', '了', '是', '在', '和', '就', '都', '而', '及', '与', '着', '也', '吧', '呢', '啊', '吗',
+]);
+
+/** The terms without stop words, unless nothing else is left. */
+function withoutStopWords(terms: string[], othersLeft: boolean): string[] {
+  const content = terms.filter((term) => !STOP_WORDS.has(term));
+  return content.length > 0 || othersLeft ? content : terms;
+}
+
 export function queryTerms(query: string): QueryTerms {
   const normalized = normalizeText(query);
   const runs = [...new Set(cjkRuns(normalized))].map((run) => ({
     run,
-    words: [...new Set(segmenter().cut(run, true))].filter((token) => WORD_LIKE.test(token)),
+    words: withoutStopWords([...new Set(segmenter().cut(run, true))].filter((token) => WORD_LIKE.test(token)), false),
   }));
-  const latinTerms = [...new Set(normalized.replace(CJK_RUN, ' ').split(/\s+/).filter((term) => WORD_LIKE.test(term)))];
+  const latinTerms = withoutStopWords(
+    [...new Set(normalized.replace(CJK_RUN, ' ').split(/\s+/).filter((term) => WORD_LIKE.test(term)))],
+    runs.length > 0,
+  );
   const latinWords = latinTerms.flatMap((term) => term.match(/[\p{L}\p{N}]+/gu) ?? []);
   return { cjkRuns: runs, latinTerms, latinWords };
 }
