@@ -12,7 +12,7 @@ import { trimFlatBorders } from '../models/image-descriptors/content-rect.js';
 import { MobileNetDescriptor, type ImageDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../models/image-descriptors/projection.js';
 import type { RawImage } from '../models/types.js';
-import type { VectorIndex, VectorPoint } from '../store/interfaces.js';
+import type { VectorPoint } from '../store/interfaces.js';
 import type { Stage, StageContext } from './stage.js';
 
 export const FRAME_COLLECTION = 'frames';
@@ -70,22 +70,6 @@ export function meanAbsDiff(a: Float32Array, b: Float32Array): number {
   return sum / a.length;
 }
 
-/**
- * Removes one video's points from one collection. VectorIndex.deleteByVideo would also drop the
- * video's faces and voices, so the ids are listed through a filtered search of them all.
- */
-export async function deleteVideoPoints(vectors: VectorIndex, collection: string, dim: number, videoId: string): Promise<number> {
-  const filter = { videoIds: [videoId] };
-  const n = await vectors.count(collection, filter);
-  if (n === 0) return 0;
-  const hits = await vectors.search(collection, new Float32Array(dim), n, filter);
-  await vectors.delete(
-    collection,
-    hits.map((h) => h.id),
-  );
-  return hits.length;
-}
-
 interface KeptFrame {
   image: RawImage;
   thumb: Float32Array;
@@ -134,9 +118,7 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
         modelId: COLOR_LAYOUT_MODEL_ID,
       });
       await ctx.store.vectors.ensureCollection({ name: FRAME_COMPACT_COLLECTION, dim: compact.dim, metric: 'cosine', modelId: compact.modelId });
-      await deleteVideoPoints(ctx.store.vectors, FRAME_COLLECTION, descriptor.dim, video.id);
-      await deleteVideoPoints(ctx.store.vectors, FRAME_COMPACT_COLLECTION, compact.dim, video.id);
-      await deleteVideoPoints(ctx.store.vectors, FRAME_COLORLAYOUT_COLLECTION, COLOR_LAYOUT_DIM, video.id);
+      await ctx.store.vectors.deleteByVideo(video.id, [FRAME_COLLECTION, FRAME_COMPACT_COLLECTION, FRAME_COLORLAYOUT_COLLECTION]);
       let sampled = 0;
       let kept = 0;
       let last: KeptFrame | null = null;

@@ -162,7 +162,8 @@ export interface VectorIndex {
   search(collection: string, vector: Float32Array, limit: number, filter?: VectorFilter): Promise<VectorHit[]>;
   get(collection: string, ids: readonly string[]): Promise<(VectorPoint | null)[]>;
   delete(collection: string, ids: readonly string[]): Promise<void>;
-  deleteByVideo(videoId: string): Promise<void>;
+  /** Removes the video's points from every collection, or only from `collections` when given. */
+  deleteByVideo(videoId: string, collections?: readonly string[]): Promise<void>;
   count(collection: string, filter?: VectorFilter): Promise<number>;
 }
 

@@ -189,8 +189,9 @@ export class FakeVectorIndex implements VectorIndex {
   async delete(collection: string, ids: readonly string[]): Promise<void> {
     for (const id of ids) this.collections.get(collection)?.delete(id);
   }
-  async deleteByVideo(videoId: string): Promise<void> {
-    for (const points of this.collections.values()) {
+  async deleteByVideo(videoId: string, collections?: readonly string[]): Promise<void> {
+    for (const [name, points] of this.collections) {
+      if (collections && !collections.includes(name)) continue;
       for (const [id, point] of points) if (point.payload.videoId === videoId) points.delete(id);
     }
   }

@@ -468,6 +468,19 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await store.vectors.count('frames')).toBe(0);
         expect(await store.vectors.get('faces', ['a', 'b', 'c'])).toEqual([null, expect.objectContaining({ id: 'b' }), null]);
       });
+
+      it('deletes a video’s points from the named collections only', async () => {
+        await store.vectors.ensureCollection(spec);
+        await store.vectors.ensureCollection({ ...spec, name: 'frames', dim: 2 });
+        await store.vectors.upsert('faces', [point('a', [1, 0, 0], { videoId: 'v1' })]);
+        await store.vectors.upsert('frames', [
+          { id: 'f1', vector: vector([1, 0]), payload: { videoId: 'v1' } },
+          { id: 'f2', vector: vector([0, 1]), payload: { videoId: 'v2' } },
+        ]);
+        await store.vectors.deleteByVideo('v1', ['frames']);
+        expect(await store.vectors.count('faces')).toBe(1);
+        expect((await store.vectors.search('frames', vector([1, 1]), 10)).map((h) => h.id)).toEqual(['f2']);
+      });
     });
 
     describe('JobQueue', () => {

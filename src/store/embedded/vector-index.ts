@@ -112,9 +112,14 @@ export class EmbeddedVectorIndex implements VectorIndex {
     })();
   }
 
-  async deleteByVideo(videoId: string): Promise<void> {
+  async deleteByVideo(videoId: string, collections?: readonly string[]): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM vectors WHERE video_id = ?').run(videoId);
+      if (collections) {
+        const remove = this.db.prepare('DELETE FROM vectors WHERE video_id = ? AND collection = ?');
+        for (const collection of collections) remove.run(videoId, collection);
+      } else {
+        this.db.prepare('DELETE FROM vectors WHERE video_id = ?').run(videoId);
+      }
       this.pruneChanges();
     })();
   }

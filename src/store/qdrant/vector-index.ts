@@ -180,9 +180,10 @@ export class QdrantVectorIndex implements VectorIndex {
     await this.client.delete(this.collectionName(collection), { wait: true, points: ids.map(pointId) });
   }
 
-  async deleteByVideo(videoId: string): Promise<void> {
+  async deleteByVideo(videoId: string, only?: readonly string[]): Promise<void> {
     const { collections } = await this.client.getCollections();
-    const ours = collections.map((c) => c.name).filter((name) => name.startsWith(this.prefix));
+    const wanted = only ? new Set(only.map((name) => this.collectionName(name))) : null;
+    const ours = collections.map((c) => c.name).filter((name) => name.startsWith(this.prefix) && (!wanted || wanted.has(name)));
     for (const name of ours) {
       await this.client.delete(name, { wait: true, filter: { must: [{ key: 'videoId', match: { value: videoId } }] } });
     }
