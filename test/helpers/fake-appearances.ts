@@ -1,5 +1,6 @@
 // In-memory AppearanceRepository for unit tests of services (part of the fake store). Follows the
 // interface's ordering and replace-per-video rules; the embedded backend is the reference.
+import { pageOf } from './paging.js';
 import type { Page, PageArgs } from '../../src/domain.js';
 import type {
   AppearanceRepository,
@@ -11,13 +12,6 @@ import type {
   FaceTrackRecord,
   SpanEvidence,
 } from '../../src/store/appearances.js';
-
-function pageOf<T>(all: readonly T[], page: PageArgs): Page<T> {
-  const offset = page.after ? Number(page.after) : 0;
-  const items = all.slice(offset, offset + page.first);
-  const end = offset + items.length;
-  return { items, endCursor: items.length ? String(end) : (page.after ?? null), hasNextPage: end < all.length, totalCount: all.length };
-}
 
 export class FakeAppearanceRepository implements AppearanceRepository {
   readonly tracks = new Map<string, FaceTrackRecord>();

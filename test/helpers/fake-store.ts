@@ -2,6 +2,7 @@
 // (ordering, null-for-missing, cascade delete) closely enough to test the layers above, and counts
 // every method call so tests can prove batching (no N+1). Not a conformance reference: the real
 // backends are tested against test/store/.
+import { pageOf } from './paging.js';
 import type {
   CueKind,
   CueRecord,
@@ -29,13 +30,6 @@ import type {
   VectorIndex,
   VectorPoint,
 } from '../../src/store/interfaces.js';
-
-function pageOf<T>(all: readonly T[], page: PageArgs): Page<T> {
-  const offset = page.after ? Number(page.after) : 0;
-  const items = all.slice(offset, offset + page.first);
-  const end = offset + items.length;
-  return { items, endCursor: items.length ? String(end) : (page.after ?? null), hasNextPage: end < all.length, totalCount: all.length };
-}
 
 export class FakeCatalog implements Catalog {
   readonly videos = new Map<string, VideoRecord>();

@@ -1,13 +1,13 @@
 // Contextual ad matching on the real embedded store: text (BM25 over jieba terms, focus vs
 // context), actors, objects → IAB categories, scenes, exclusions, brand safety, flight dates,
 // ad breaks at quiet cuts, typed errors for bad input, and cleanup when a video is deleted.
+import { codeOf } from '../helpers/errors.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CueRecord, SegmentRecord, ShotRecord } from '../../src/domain.js';
-import { AppError } from '../../src/errors.js';
 import { createAdsService, type AdsService } from '../../src/services/ads.js';
 import type { SegmentTagRecord } from '../../src/store/ads.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -15,16 +15,6 @@ import type { Store } from '../../src/store/interfaces.js';
 import { makeVideo } from '../helpers/fake-store.js';
 
 const log = pino({ level: 'silent' });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AppError) return err.code;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 let dir: string;
 let store: Store;

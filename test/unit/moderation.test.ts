@@ -1,5 +1,6 @@
 // Keyword moderation: normalised matching, library re-checks from stored cues (no video is read),
 // the SQLite repository, and the GraphQL operations (editor role only).
+import { codeOf } from '../helpers/errors.js';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,19 +15,8 @@ import { EmbeddedModerationRepository, MODERATION_MIGRATION_SQL } from '../../sr
 import type { FlagRecord } from '../../src/store/moderation.js';
 import { normalizeForScoring, normalizeText } from '../../src/text/normalize.js';
 import { createFakeStore, seedVideo, type FakeStore } from '../helpers/fake-store.js';
-import { AppError } from '../../src/errors.js';
 
 const log = pino({ level: 'silent' });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AppError) return err.code;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('text normalisation', () => {
   it('folds width, script, case, spaces and punctuation', () => {

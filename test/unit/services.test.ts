@@ -1,10 +1,11 @@
+import { codeOf } from '../helpers/errors.js';
 import { mkdtemp, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
-import { AppError, UnsupportedMediaError } from '../../src/errors.js';
+import { UnsupportedMediaError } from '../../src/errors.js';
 import { createIndexingService, type MediaInspector, type ProbedMedia } from '../../src/services/indexing.service.js';
 import { createMediaService } from '../../src/services/media.service.js';
 import { createSearchService } from '../../src/services/search.service.js';
@@ -15,16 +16,6 @@ import { createFakeStore, seedVideo, type FakeStore } from '../helpers/fake-stor
 import { sharedData } from '../helpers/shared-data.js';
 
 const log = pino({ level: 'silent' });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AppError) return err.code;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const goodProbe: ProbedMedia = { durationSec: 12, fps: 25, width: 640, height: 360, rotation: 0, startTime: 0, hasVideo: true, hasAudio: true };
 
