@@ -4,6 +4,7 @@
 // than an 8×8 colour grid. Runs on tfjs's WASM backend (no native build, ~25–60 ms a frame).
 import type { LayersModel, Tensor4D } from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { loadNsfwjsMobileNet, type Tfjs } from '../nsfwjs-mobilenet.js';
 import type { Box, RawImage } from '../types.js';
 
 export const MOBILENET_INPUT = 224;
@@ -19,37 +20,16 @@ export interface ImageDescriptor {
   describe(inputs: readonly { image: RawImage; region?: Box; mirror?: boolean }[]): Promise<Float32Array[]>;
 }
 
-type Tfjs = typeof import('@tensorflow/tfjs');
-
 let loading: Promise<{ tf: Tfjs; backbone: LayersModel }> | null = null;
 
-async function loadBackbone(): Promise<{ tf: Tfjs; backbone: LayersModel }> {
-  const tf = await import('@tensorflow/tfjs');
-  await import('@tensorflow/tfjs-backend-wasm');
-  if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
-  await tf.ready();
-  const nsfwjs = await import('nsfwjs');
-  // nsfwjs announces the bundled model with console.info, i.e. on stdout, where the CLI's
-  // JSON result must stand alone: send that line to stderr.
-  const info = console.info;
-  console.info = (...args: unknown[]) => console.error(...args);
-  let classifier: Awaited<ReturnType<typeof nsfwjs.load>>;
-  try {
-    classifier = await nsfwjs.load('MobileNetV2');
-  } finally {
-    console.info = info;
-  }
-  const model = (classifier as unknown as { model: LayersModel }).model;
-  const backbone = tf.model({ inputs: model.inputs, outputs: model.getLayer(FEATURE_LAYER).output });
-  return { tf, backbone };
-}
-
-/** The shared backbone (loaded once per process; a failed load is retried on the next call). */
+/** The backbone cut out of the shared nsfwjs model (loaded once per process; a failed load is retried). */
 function backbone(): Promise<{ tf: Tfjs; backbone: LayersModel }> {
-  loading ??= loadBackbone().catch((err: unknown) => {
-    loading = null;
-    throw err;
-  });
+  loading ??= loadNsfwjsMobileNet()
+    .then(({ tf, model }) => ({ tf, backbone: tf.model({ inputs: model.inputs, outputs: model.getLayer(FEATURE_LAYER).output }) }))
+    .catch((err: unknown) => {
+      loading = null;
+      throw err;
+    });
   return loading;
 }
 
