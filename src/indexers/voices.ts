@@ -142,7 +142,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       const empty = (skipped: string | null, audioSec = 0, modelId: string | null = null): VoicesStageOutput => ({ skipped, audioSec, speechSec: 0, turns: 0, clusters: [], voiceSpans: 0, modelId });
       // A re-index that finds no usable audio drops what an earlier run stored.
       const forgetVoices = async (): Promise<void> => {
-        await new VoiceClusterStore(store.vectors, async () => (await deps.models(ctx)).embedder.dim).replaceVideo(video.id, [], '');
+        await new VoiceClusterStore(store.vectors).replaceVideo(video.id, [], '');
         await store.appearances.replaceSpans(video.id, 'VOICE', []);
       };
       if (!video.hasAudio) {
@@ -221,7 +221,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
           },
         });
       }
-      await new VoiceClusterStore(store.vectors, async () => embedder.dim).replaceVideo(video.id, records, embedder.modelId);
+      await new VoiceClusterStore(store.vectors).replaceVideo(video.id, records, embedder.modelId);
       const spans = voiceSpans(video, records.flatMap((r) => r.record.turns));
       await store.appearances.replaceSpans(video.id, 'VOICE', spans);
       log.info({ videoId: video.id, turns: turns.length, clusters: clusters.length, spans: spans.length }, 'voices indexed');

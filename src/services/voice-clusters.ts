@@ -51,11 +51,7 @@ export interface VoiceClusterWithVector {
 
 /** The voice-cluster records on top of the vector index (payload values are scalars: turns go as JSON). */
 export class VoiceClusterStore {
-  /** `dim`: the speaker embedder's vector length (the index has no scan; listing searches with a dummy query). */
-  constructor(
-    private readonly vectors: VectorIndex,
-    private readonly dim: () => Promise<number>,
-  ) {}
+  constructor(private readonly vectors: VectorIndex) {}
 
   /** Replaces the video's clusters (a re-index gives new ones). */
   async replaceVideo(videoId: string, clusters: readonly VoiceClusterWithVector[], modelId: string): Promise<void> {
@@ -87,14 +83,16 @@ export class VoiceClusterStore {
   async list(filter: { videoId?: string; actorId?: string; named?: boolean }): Promise<VoiceClusterRecord[]> {
     const total = await this.vectors.count(VOICE_CLUSTERS_COLLECTION);
     if (total === 0) return [];
-    const dim = await this.dim();
-    // The vector index has no scan: a search with limit = everything in the collection lists it.
-    const hits = await this.vectors.search(VOICE_CLUSTERS_COLLECTION, new Float32Array(dim).fill(1 / Math.sqrt(dim)), total, {
-      ...(filter.videoId ? { videoIds: [filter.videoId] } : {}),
-      ...(filter.actorId ? { actorIds: [filter.actorId] } : {}),
-      ...(filter.named !== undefined ? { equals: { named: filter.named } } : {}),
-    });
-    return hits.map((h) => fromPayload(h.id, h.payload)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    const records = await this.vectors.scroll(
+      VOICE_CLUSTERS_COLLECTION,
+      {
+        ...(filter.videoId ? { videoIds: [filter.videoId] } : {}),
+        ...(filter.actorId ? { actorIds: [filter.actorId] } : {}),
+        ...(filter.named !== undefined ? { equals: { named: filter.named } } : {}),
+      },
+      total,
+    );
+    return records.map((r) => fromPayload(r.id, r.payload)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   }
 
   async delete(ids: readonly string[]): Promise<void> {
@@ -189,7 +187,7 @@ export async function rebuildVoiceSpans(clusters: VoiceClusterStore, appearances
 const isKnown = (c: VoiceClusterRecord): boolean => c.actorId !== null || c.turns.some((t) => t.actorId !== null);
 
 export function createVoiceClusterService(deps: VoiceClusterServiceDeps): VoiceClusterService {
-  const store = new VoiceClusterStore(deps.vectors, async () => (await deps.voiceModel()).dim);
+  const store = new VoiceClusterStore(deps.vectors);
 
   async function actorForNaming(input: NameVoiceClusterInput): Promise<ActorRecord> {
     const hasId = typeof input.actorId === 'string' && input.actorId !== '';

@@ -151,9 +151,8 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
     return embedded;
   }
 
-  async function actorPointIds(actorId: string, dim: number): Promise<string[]> {
-    const hits = await store.vectors.search(ACTOR_VOICES_COLLECTION, new Float32Array(dim).fill(1 / Math.sqrt(dim)), MAX_POINTS_PER_ACTOR, { actorIds: [actorId] });
-    return hits.map((h) => h.id);
+  async function actorPointIds(actorId: string): Promise<string[]> {
+    return (await store.vectors.scroll(ACTOR_VOICES_COLLECTION, { actorIds: [actorId] }, MAX_POINTS_PER_ACTOR)).map((p) => p.id);
   }
 
   /** Stores the samples and recomputes the actor's template (mean of all its sample vectors). */
@@ -166,7 +165,7 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
       payload: { actorId, kind: 'sample', source, speechSec: Math.round(embedded.speechSec * 100) / 100 },
     }));
     await store.vectors.upsert(ACTOR_VOICES_COLLECTION, points);
-    const ids = (await actorPointIds(actorId, dim)).filter((id) => id !== centroidId(actorId));
+    const ids = (await actorPointIds(actorId)).filter((id) => id !== centroidId(actorId));
     const vectors = (await store.vectors.get(ACTOR_VOICES_COLLECTION, ids)).filter((p): p is VectorPoint => p !== null);
     const mean = new Float32Array(dim);
     for (const point of vectors) for (let i = 0; i < dim; i++) mean[i]! += point.vector[i]!;
@@ -218,11 +217,11 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
     },
 
     async deleteForActor(actorId) {
-      const models = await ensureCollection();
-      const ids = await actorPointIds(actorId, models.embedder.dim);
+      // No model load: listing and deleting need no embedder.
+      const ids = await actorPointIds(actorId);
       if (ids.length) await store.vectors.delete(ACTOR_VOICES_COLLECTION, ids);
       // Voice clusters and turns given to the actor become unknown again (their spans go with the actor).
-      const clusters = new VoiceClusterStore(store.vectors, async () => models.embedder.dim);
+      const clusters = new VoiceClusterStore(store.vectors);
       const touched = (await clusters.list({})).filter((c) => c.actorId === actorId || c.turns.some((t) => t.actorId === actorId));
       await clusters.update(
         touched.map((c) => ({
@@ -248,7 +247,7 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
 
     async moveTemplates(sourceId, targetId) {
       const models = await ensureCollection();
-      const ids = (await actorPointIds(sourceId, models.embedder.dim)).filter((id) => id !== centroidId(sourceId));
+      const ids = (await actorPointIds(sourceId)).filter((id) => id !== centroidId(sourceId));
       const points = (await store.vectors.get(ACTOR_VOICES_COLLECTION, ids)).filter((p): p is VectorPoint => p !== null);
       await store.vectors.delete(ACTOR_VOICES_COLLECTION, [...ids, centroidId(sourceId)]);
       if (points.length === 0) return;

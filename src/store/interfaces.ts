@@ -165,7 +165,14 @@ export interface VectorIndex {
   /** Removes the video's points from every collection, or only from `collections` when given. */
   deleteByVideo(videoId: string, collections?: readonly string[]): Promise<void>;
   count(collection: string, filter?: VectorFilter): Promise<number>;
+  /**
+   * Points matching the filter, without their vectors (listing, not ranking), ordered by id; when
+   * more than `limit` match, which ones come back is up to the backend.
+   */
+  scroll(collection: string, filter: VectorFilter | undefined, limit: number): Promise<VectorRecord[]>;
 }
+
+export type VectorRecord = Omit<VectorPoint, 'vector'>;
 
 export interface EnqueueRequest {
   kind: JobKind;

@@ -27,9 +27,12 @@ import type {
   TextHit,
   TextIndex,
   TextQuery,
+  VectorFilter,
   VectorIndex,
   VectorPoint,
+  VectorRecord,
 } from '../../src/store/interfaces.js';
+import { payloadTest } from '../../src/store/embedded/vector-matrix.js';
 
 export class FakeCatalog implements Catalog {
   readonly videos = new Map<string, VideoRecord>();
@@ -191,6 +194,14 @@ export class FakeVectorIndex implements VectorIndex {
   }
   async count(collection: string): Promise<number> {
     return this.collections.get(collection)?.size ?? 0;
+  }
+  async scroll(collection: string, filter: VectorFilter | undefined, limit: number): Promise<VectorRecord[]> {
+    const test = payloadTest(filter);
+    return [...(this.collections.get(collection)?.values() ?? [])]
+      .filter((point) => !test || test(point.payload))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, limit)
+      .map(({ id, payload }) => ({ id, payload }));
   }
 }
 

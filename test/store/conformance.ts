@@ -456,6 +456,26 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await store.vectors.count('unknown')).toBe(0);
       });
 
+      it('lists matching points by id without ranking them', async () => {
+        await store.vectors.ensureCollection(spec);
+        await store.vectors.upsert('faces', [
+          point('c', [1, 0, 0], { videoId: 'v1', actorId: 'x' }),
+          point('a', [0, 1, 0], { videoId: 'v2', actorId: 'x', named: true }),
+          point('b', [0, 0, 1], { videoId: 'v1' }),
+        ]);
+        const ids = async (filter: Parameters<Store['vectors']['scroll']>[1], limit = 10): Promise<string[]> =>
+          (await store.vectors.scroll('faces', filter, limit)).map((p) => p.id);
+        expect(await ids(undefined)).toEqual(['a', 'b', 'c']);
+        expect(await ids({ actorIds: ['x'] })).toEqual(['a', 'c']);
+        expect(await ids({ videoIds: ['v1'], equals: {} })).toEqual(['b', 'c']);
+        expect(await ids({ equals: { named: true } })).toEqual(['a']);
+        expect(await ids({ videoIds: [] })).toEqual([]);
+        expect(await ids(undefined, 2)).toHaveLength(2);
+        const [a] = await store.vectors.scroll('faces', { equals: { named: true } }, 1);
+        expect(a).toEqual({ id: 'a', payload: { videoId: 'v2', actorId: 'x', named: true } });
+        expect(await store.vectors.scroll('unknown', undefined, 10)).toEqual([]);
+      });
+
       it('deletes points by id and by video across collections', async () => {
         await store.vectors.ensureCollection(spec);
         await store.vectors.ensureCollection({ ...spec, name: 'frames', dim: 2 });

@@ -128,6 +128,29 @@ describe('qdrant adapter against recorded responses', () => {
     expect(count).toBe(2);
   });
 
+  it('lists points by scrolling page after page, in our id order, without vectors', async () => {
+    server.replay(loadExchanges('qdrant/scroll.json'));
+    const records = await index.scroll('voices', { actorIds: ['a1'] }, 2_500);
+    // Nothing can match an empty id list: answered without a request.
+    expect(await index.scroll('voices', { videoIds: [] }, 10)).toEqual([]);
+    finish();
+    expect(server.received.slice(1).map((r) => r.body)).toEqual([
+      { limit: 1000, with_payload: true, with_vector: false, filter: { must: [{ key: 'actorId', match: { any: ['a1'] } }] } },
+      {
+        limit: 1000,
+        with_payload: true,
+        with_vector: false,
+        filter: { must: [{ key: 'actorId', match: { any: ['a1'] } }] },
+        offset: '2d1e5f60-8b73-5f20-9c66-2c9b2e5f4d33',
+      },
+    ]);
+    expect(records).toEqual([
+      { id: 'a1:voice:b', payload: { actorId: 'a1', kind: 'sample' } },
+      { id: 'a1:voice:template', payload: { actorId: 'a1', kind: 'template' } },
+      { id: 'a1:voice:z', payload: { actorId: 'a1', kind: 'sample' } },
+    ]);
+  });
+
   it('deletes a video from every collection of this deployment only', async () => {
     server.replay(loadExchanges('qdrant/delete-by-video.json'));
     await index.deleteByVideo('v9');

@@ -36,7 +36,7 @@ async function actor(id: string, name = id): Promise<void> {
 beforeEach(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-voice-clusters-'));
   store = await openEmbeddedStore(work);
-  clusters = new VoiceClusterStore(store.vectors, async () => DIM);
+  clusters = new VoiceClusterStore(store.vectors);
   learned = [];
   moved = [];
   const templates: VoiceTemplates = {

@@ -3,7 +3,7 @@
 // every changed id (vector_changes), and before each read a matrix applies the changes it has not
 // seen, so processes sharing the file (API server, worker) stay in step.
 import { BadInputError } from '../../errors.js';
-import type { VectorCollectionSpec, VectorFilter, VectorHit, VectorIndex, VectorMetric, VectorPayload, VectorPoint } from '../interfaces.js';
+import type { VectorCollectionSpec, VectorFilter, VectorHit, VectorIndex, VectorMetric, VectorPayload, VectorPoint, VectorRecord } from '../interfaces.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
 import { VectorMatrix } from './vector-matrix.js';
 
@@ -129,6 +129,10 @@ export class EmbeddedVectorIndex implements VectorIndex {
     if (!spec) return 0;
     if (!filter) return (this.db.prepare('SELECT count(*) AS n FROM vectors WHERE collection = ?').get(collection) as { n: number }).n;
     return this.matrix(collection)!.count(filter);
+  }
+
+  async scroll(collection: string, filter: VectorFilter | undefined, limit: number): Promise<VectorRecord[]> {
+    return this.matrix(collection)?.scroll(filter, limit) ?? [];
   }
 
   private collection(name: string): CollectionRow | null {

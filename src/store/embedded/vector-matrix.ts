@@ -176,6 +176,15 @@ export class VectorMatrix {
     });
   }
 
+  /** Matching rows ordered by id (the rows themselves are unordered), at most `limit`. */
+  scroll(filter: VectorFilter | undefined, limit: number): { id: string; payload: VectorPayload }[] {
+    const test = payloadTest(filter);
+    const rows: number[] = [];
+    for (let row = 0; row < this.ids.length; row += 1) if (!test || test(this.payloads[row]!)) rows.push(row);
+    rows.sort((a, b) => (this.ids[a]! < this.ids[b]! ? -1 : 1));
+    return rows.slice(0, Math.max(0, limit)).map((row) => ({ id: this.ids[row]!, payload: { ...this.payloads[row]! } }));
+  }
+
   count(filter?: VectorFilter): number {
     const test = payloadTest(filter);
     if (!test) return this.size;

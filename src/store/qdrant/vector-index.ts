@@ -12,7 +12,7 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { v5 as uuidv5 } from 'uuid';
 import { BadInputError } from '../../errors.js';
-import type { VectorCollectionSpec, VectorFilter, VectorHit, VectorIndex, VectorMetric, VectorPayload, VectorPoint } from '../interfaces.js';
+import type { VectorCollectionSpec, VectorFilter, VectorHit, VectorIndex, VectorMetric, VectorPayload, VectorPoint, VectorRecord } from '../interfaces.js';
 
 /** Namespace for point ids (UUIDv5 of "vidsearch.vectors" in the URL namespace). */
 export const POINT_NAMESPACE = uuidv5('vidsearch.vectors', uuidv5.URL);
@@ -20,6 +20,8 @@ export const POINT_NAMESPACE = uuidv5('vidsearch.vectors', uuidv5.URL);
 const ID_KEY = '_vs_id';
 const NORM_KEY = '_vs_norm';
 const UPSERT_BATCH = 256;
+/** Points per scroll request when listing. */
+const SCROLL_PAGE = 1_000;
 export const HNSW_CONFIG = { m: 16, ef_construct: 128 } as const;
 export const SEARCH_EF = 128;
 
@@ -194,6 +196,29 @@ export class QdrantVectorIndex implements VectorIndex {
     if (where === null || !(await this.knownSpec(collection))) return 0;
     const { count } = await this.client.count(this.collectionName(collection), { exact: true, ...(where ? { filter: where } : {}) });
     return count;
+  }
+
+  async scroll(collection: string, filter: VectorFilter | undefined, limit: number): Promise<VectorRecord[]> {
+    const where = qdrantFilter(filter);
+    if (limit <= 0 || where === null || !(await this.knownSpec(collection))) return [];
+    const records: VectorRecord[] = [];
+    let offset: Schemas['ExtendedPointId'] | null | undefined;
+    do {
+      const page = await this.client.scroll(this.collectionName(collection), {
+        limit: Math.min(SCROLL_PAGE, limit - records.length),
+        with_payload: true,
+        with_vector: false,
+        ...(where ? { filter: where } : {}),
+        ...(offset !== undefined && offset !== null ? { offset } : {}),
+      });
+      for (const point of page.points) {
+        const { id, payload } = ownPayload(point.payload);
+        records.push({ id, payload });
+      }
+      offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
+    } while (offset !== undefined && offset !== null && records.length < limit);
+    // Qdrant pages in the order of its UUIDs; our contract orders by our own ids.
+    return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private async create(name: string, metadata: CollectionMetadata): Promise<void> {
