@@ -1,25 +1,5 @@
-import { IsOptional, MaxLength, Min } from 'class-validator';
-import { Field, InputType, Int } from 'type-graphql';
+import { InputType } from 'type-graphql';
+import { VideoMetadataInput } from './video-metadata.input.js';
 
 @InputType({ description: 'Metadata to change; a field left out stays, null clears it' })
-export class UpdateVideoInput {
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(500)
-  title?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(500)
-  series?: string | null;
-
-  @Field(() => Int, { nullable: true })
-  @IsOptional()
-  @Min(0)
-  season?: number | null;
-
-  @Field(() => Int, { nullable: true })
-  @IsOptional()
-  @Min(0)
-  episode?: number | null;
-}
+export class UpdateVideoInput extends VideoMetadataInput {}
