@@ -31,6 +31,22 @@ export interface IndexingConfig {
   stageTimeoutPerMediaSec: number;
 }
 
+/** Caps on expensive GraphQL operations running at once (src/http/admission.ts). */
+export interface AdmissionConfig {
+  /** searchByImage calls at once (CNN + ORB on this machine's cores). */
+  imageSearches: number;
+  /** matchAds/adBreaks calls at once. */
+  adMatches: number;
+  /** exportClip calls at once (one ffmpeg each). */
+  clipExports: number;
+  /** enrollActor calls at once (face and voice models). */
+  enrolments: number;
+  /** Per kind: calls that may wait for a slot; beyond that RATE_LIMITED at once. */
+  queue: number;
+  /** Per kind: longest wait for a slot before RATE_LIMITED. */
+  waitSec: number;
+}
+
 /** Limits on what one caller may ask of the GraphQL endpoint. */
 export interface RequestLimitsConfig {
   /** Requests per second each API key (or client address, without a key) may make on average. */
@@ -63,6 +79,7 @@ export interface Config {
   /** HMAC secret for signed /media URLs; generated and persisted in the data dir when unset. */
   mediaSecret: string | null;
   indexing: IndexingConfig;
+  admission: AdmissionConfig;
   limits: RequestLimitsConfig;
 }
 
@@ -138,6 +155,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       enrichmentStages: nonEmpty(env.VIDSEARCH_STAGES)?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
       stageTimeoutMinSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_MIN_SEC', 900, 1),
       stageTimeoutPerMediaSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_PER_MEDIA_SEC', 10, 0),
+    },
+    admission: {
+      imageSearches: intFrom(env, 'VIDSEARCH_MAX_IMAGE_SEARCHES', 2, 1),
+      adMatches: intFrom(env, 'VIDSEARCH_MAX_AD_MATCHES', 8, 1),
+      clipExports: intFrom(env, 'VIDSEARCH_MAX_CLIP_EXPORTS', 2, 1),
+      enrolments: intFrom(env, 'VIDSEARCH_MAX_ENROLMENTS', 2, 1),
+      queue: intFrom(env, 'VIDSEARCH_ADMISSION_QUEUE', 32, 0),
+      waitSec: intFrom(env, 'VIDSEARCH_ADMISSION_WAIT_SEC', 10, 0.1),
     },
     limits: {
       ratePerSec: intFrom(env, 'VIDSEARCH_RATE_PER_SEC', 20, 0.01),

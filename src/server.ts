@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { App } from './app.js';
 import { consoleRouter } from './console/routes.js';
+import { Admission, gateLimitsFrom, watchAdmission } from './http/admission.js';
 import { createApolloServer } from './http/graphql.js';
 import { mediaRouter } from './http/media-routes.js';
 import { MediaUrlSigner, loadMediaSecret } from './http/media-urls.js';
@@ -60,7 +61,8 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   const { limits } = app.config;
-  const apollo = createApolloServer({ schema, log: app.log, httpServer, limits: { maxDepth: limits.maxQueryDepth, maxComplexity: limits.maxQueryComplexity } });
+  const admission = new Admission(gateLimitsFrom(app.config.admission));
+  const apollo = createApolloServer({ schema, log: app.log, httpServer, limits: { maxDepth: limits.maxQueryDepth, maxComplexity: limits.maxQueryComplexity }, admission });
   await apollo.start();
   let closing = false;
 
@@ -84,6 +86,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   });
 
   const unwatchQueue = watchJobQueue(app.store.jobs);
+  const unwatchAdmission = watchAdmission(admission);
   web.get('/metrics', metricsHandler(app.log));
 
   web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters, clips: app.services.clips, actors: app.services.actors }));
@@ -118,6 +121,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
       if (closing) return;
       closing = true;
       unwatchQueue();
+      unwatchAdmission();
       // The drain plugin stops accepting connections and lets in-flight requests finish.
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));

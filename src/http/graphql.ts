@@ -9,29 +9,35 @@ import { graphqlDuration, rejectedQueries } from '../observability/metrics.js';
 import type { RequestContext } from '../resolvers/context.js';
 import { createErrorFormatter } from '../resolvers/errors.js';
 import { checkQueryLimits, type QueryLimits } from '../resolvers/limits.js';
+import { rootFieldNames, type Admission, type Release } from './admission.js';
 
 /**
  * Refuses operations over the depth/complexity limits once variables are known (page sizes can
- * come from variables), and times every request by its root field.
+ * come from variables), holds expensive operations until admission control gives them a slot
+ * (released once the response is on its way), and times every request by its root field.
  */
-function requestRulesPlugin(limits: QueryLimits | undefined): ApolloServerPlugin<RequestContext> {
+function requestRulesPlugin(limits: QueryLimits | undefined, admission: Admission | undefined): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
       let field = 'none';
+      let release: Release | null = null;
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
           const first = operation.selectionSet.selections.find((s) => s.kind === 'Field');
           if (first?.kind === 'Field') field = first.name.value;
-          if (!limits) return;
-          const refusal = checkQueryLimits(schema, document, operation, request.variables ?? {}, limits);
-          if (refusal) {
-            rejectedQueries.inc({ limit: refusal.limit });
-            throw refusal;
+          if (limits) {
+            const refusal = checkQueryLimits(schema, document, operation, request.variables ?? {}, limits);
+            if (refusal) {
+              rejectedQueries.inc({ limit: refusal.limit });
+              throw refusal;
+            }
           }
+          if (admission) release = await admission.admit(rootFieldNames(document, operation));
         },
         async willSendResponse({ response }) {
+          release?.();
           const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
           graphqlDuration.observe({ field, outcome: failed ? 'error' : 'ok' }, (performance.now() - started) / 1000);
         },
@@ -40,8 +46,14 @@ function requestRulesPlugin(limits: QueryLimits | undefined): ApolloServerPlugin
   };
 }
 
-export function createApolloServer(opts: { schema: GraphQLSchema; log: Logger; httpServer?: Server; limits?: QueryLimits }): ApolloServer<RequestContext> {
-  const plugins: ApolloServerPlugin<RequestContext>[] = [requestRulesPlugin(opts.limits)];
+export function createApolloServer(opts: {
+  schema: GraphQLSchema;
+  log: Logger;
+  httpServer?: Server;
+  limits?: QueryLimits;
+  admission?: Admission;
+}): ApolloServer<RequestContext> {
+  const plugins: ApolloServerPlugin<RequestContext>[] = [requestRulesPlugin(opts.limits, opts.admission)];
   if (opts.httpServer) plugins.push(ApolloServerPluginDrainHttpServer({ httpServer: opts.httpServer }));
   return new ApolloServer<RequestContext>({
     schema: opts.schema,

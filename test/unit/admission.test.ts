@@ -1,0 +1,130 @@
+// Admission gates: slots per kind, a FIFO line, refusal when the line is full or the wait too
+// long (RATE_LIMITED with retryAfter), and root-field detection through fragments.
+import { parse, type OperationDefinitionNode } from 'graphql';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Admission, AdmissionGate, rootFieldNames, ServerBusyError, type GateLimits, type Release } from '../../src/http/admission.js';
+
+const limits = (overrides: Partial<GateLimits> = {}): GateLimits => ({ concurrency: 1, queue: 2, waitMs: 1000, ...overrides });
+
+async function refusalOf(promise: Promise<unknown>): Promise<ServerBusyError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ServerBusyError) return err;
+    throw err;
+  }
+  throw new Error('expected a ServerBusyError');
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('AdmissionGate', () => {
+  it('lets up to `concurrency` calls in and admits waiting calls first come, first served', async () => {
+    const gate = new AdmissionGate('imageSearch', limits({ concurrency: 2, queue: 5 }));
+    const first = await gate.enter();
+    await gate.enter();
+    const admitted: string[] = [];
+    const third = gate.enter().then((release) => (admitted.push('third'), release));
+    const fourth = gate.enter().then((release) => (admitted.push('fourth'), release));
+    expect([gate.active, gate.waiting]).toEqual([2, 2]);
+    first();
+    await third;
+    expect(admitted).toEqual(['third']);
+    expect([gate.active, gate.waiting]).toEqual([2, 1]);
+    (await third)();
+    await fourth;
+    expect(admitted).toEqual(['third', 'fourth']);
+  });
+
+  it('refuses at once when the line is full, with the busy message, RATE_LIMITED and retryAfter', async () => {
+    const refused: string[] = [];
+    const gate = new AdmissionGate('adMatching', limits({ queue: 1 }), (kind, reason) => refused.push(`${kind}:${reason}`));
+    await gate.enter();
+    const waiting = gate.enter();
+    const error = await refusalOf(gate.enter());
+    expect(error.extensions).toMatchObject({ code: 'RATE_LIMITED', kind: 'adMatching' });
+    expect(error.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(error.message).toMatch(/server is busy/);
+    expect(error.reason).toBe('queue-full');
+    expect(refused).toEqual(['adMatching:queue-full']);
+    expect(gate.waiting).toBe(1);
+    void waiting;
+  });
+
+  it('refuses a call that waited past the deadline and takes it out of the line', async () => {
+    vi.useFakeTimers();
+    const gate = new AdmissionGate('clipExport', limits({ waitMs: 500 }));
+    const release = await gate.enter();
+    const waiting = refusalOf(gate.enter());
+    vi.advanceTimersByTime(499);
+    expect(gate.waiting).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect((await waiting).reason).toBe('wait-timeout');
+    expect(gate.waiting).toBe(0);
+    // The slot it never got stays with its holder, then frees normally.
+    release();
+    expect(gate.active).toBe(0);
+  });
+
+  it('a release called twice frees one slot only', async () => {
+    const gate = new AdmissionGate('enrolment', limits({ concurrency: 2 }));
+    const release = await gate.enter();
+    await gate.enter();
+    release();
+    release();
+    expect(gate.active).toBe(1);
+  });
+
+  it('estimates retryAfter from how long calls hold their slot and how many wait', async () => {
+    vi.useFakeTimers();
+    const gate = new AdmissionGate('imageSearch', limits({ queue: 3, waitMs: 60_000 }));
+    // Teach the average: calls that hold their slot 20 s.
+    for (let i = 0; i < 30; i++) {
+      const release = await gate.enter();
+      vi.advanceTimersByTime(20_000);
+      release();
+    }
+    await gate.enter();
+    const line = [gate.enter(), gate.enter(), gate.enter()];
+    const error = await refusalOf(gate.enter());
+    // Three ahead plus itself, one slot, ~20 s each.
+    expect(error.retryAfter).toBeGreaterThan(70);
+    expect(error.retryAfter).toBeLessThanOrEqual(80);
+    void line;
+  });
+});
+
+describe('Admission', () => {
+  const kinds = { imageSearch: limits(), adMatching: limits(), clipExport: limits(), enrolment: limits() };
+
+  it('cheap operations pass without a slot; expensive ones take one of their kind', async () => {
+    const admission = new Admission(kinds);
+    const cheap = await admission.admit(['searchSegments', 'videos']);
+    expect(admission.snapshot().every((g) => g.active === 0)).toBe(true);
+    cheap();
+    const release = await admission.admit(['searchByImage', 'adBreaks', 'videos']);
+    const active = Object.fromEntries(admission.snapshot().map((g) => [g.kind, g.active]));
+    expect(active).toEqual({ imageSearch: 1, adMatching: 1, clipExport: 0, enrolment: 0 });
+    release();
+    expect(admission.snapshot().every((g) => g.active === 0)).toBe(true);
+  });
+
+  it('gives back the slots it took when a later kind refuses', async () => {
+    const admission = new Admission({ ...kinds, imageSearch: limits({ queue: 0 }) });
+    const holder: Release = await admission.admit(['searchByImage']);
+    await refusalOf(admission.admit(['matchAds', 'searchByImage']));
+    const active = Object.fromEntries(admission.snapshot().map((g) => [g.kind, g.active]));
+    expect(active).toEqual({ imageSearch: 1, adMatching: 0, clipExport: 0, enrolment: 0 });
+    holder();
+  });
+});
+
+describe('rootFieldNames', () => {
+  it('finds root fields inside inline fragments and named fragments', () => {
+    const document = parse('query { videos { totalCount } ... on Query { searchByImage(imageBase64: "x") { at } } ...Ads } fragment Ads on Query { matchAds(segmentId: "s") { score } }');
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    expect(rootFieldNames(document, operation)).toEqual(['videos', 'searchByImage', 'matchAds']);
+  });
+});
