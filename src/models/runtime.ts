@@ -85,6 +85,14 @@ export function loadOnnxSession(file: string, expectedSha256?: string): Promise<
   return session;
 }
 
+/**
+ * A session for a model built in memory (e.g. converted at load). Not cached here: the caller
+ * owns the one instance. ONNX Runtime runs it on its own threads, off the event loop.
+ */
+export function createOnnxSession(bytes: Uint8Array, intraOpNumThreads = 1): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { intraOpNumThreads, interOpNumThreads: 1, logSeverityLevel: 3 });
+}
+
 /** Session of a manifest model, its sha256 verified at load. */
 export function loadManifestSession(id: string): Promise<ort.InferenceSession> {
   return loadOnnxSession(manifestModelPath(id), manifestEntry(id).sha256);

@@ -1,8 +1,8 @@
 // NSFW picture classifier: nsfwjs's MobileNetV2 (weights bundled in the npm package, no
-// download) on tfjs's WASM backend. Five classes per picture: Drawing, Hentai, Neutral, Porn,
-// Sexy. MobileNetV2 (~30–60 ms a frame here) rather than InceptionV3 (~4× the cost, +4 points in
-// the seed article): the pipeline runs on 2 CPU cores, and keyframes are many.
-import { loadNsfwjsMobileNet } from '../nsfwjs-mobilenet.js';
+// download), converted to ONNX at load and run on ONNX Runtime. Five classes per picture:
+// Drawing, Hentai, Neutral, Porn, Sexy. MobileNetV2 rather than InceptionV3 (~4× the cost, +4
+// points in the seed article): the pipeline runs on 2 CPU cores, and keyframes are many.
+import { loadNsfwjsMobileNet, NSFWJS_INPUT } from '../nsfwjs-mobilenet.js';
 import type { RawImage } from '../types.js';
 
 export const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'] as const;
@@ -15,18 +15,18 @@ export interface NsfwClassifier {
   classify(images: readonly RawImage[]): Promise<NsfwScores[]>;
 }
 
-const INPUT = 224;
+const INPUT = NSFWJS_INPUT;
 
-/** Nearest-neighbour squash to 224×224 RGB (the network resizes bilinearly anyway; this bounds the tensor). */
-function toInput(image: RawImage): Int32Array {
-  const out = new Int32Array(INPUT * INPUT * 3);
+/** Nearest-neighbour squash to 224×224 RGB scaled to 0..1, as nsfwjs feeds its network. */
+function toInput(image: RawImage): Float32Array {
+  const out = new Float32Array(INPUT * INPUT * 3);
   for (let y = 0; y < INPUT; y++) {
     const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / INPUT));
     for (let x = 0; x < INPUT; x++) {
       const sx = Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / INPUT));
       const s = (sy * image.width + sx) * image.channels;
       const o = (y * INPUT + x) * 3;
-      for (let c = 0; c < 3; c++) out[o + c] = image.data[s + (image.channels === 3 ? c : 0)]!;
+      for (let c = 0; c < 3; c++) out[o + c] = image.data[s + (image.channels === 3 ? c : 0)]! / 255;
     }
   }
   return out;
@@ -34,23 +34,12 @@ function toInput(image: RawImage): Int32Array {
 
 /** The shared classifier (loaded once per process; a failed load is retried on the next call). */
 export async function loadNsfwClassifier(): Promise<NsfwClassifier> {
-  const { tf, classifier } = await loadNsfwjsMobileNet();
+  const model = await loadNsfwjsMobileNet();
   return {
     modelId: 'nsfwjs-4.3-mobilenetv2-224',
     async classify(images) {
-      const results: NsfwScores[] = [];
-      for (const image of images) {
-        const tensor = tf.tensor3d(toInput(image), [INPUT, INPUT, 3], 'int32');
-        try {
-          const predictions = await classifier.classify(tensor, NSFW_CLASSES.length);
-          const scores = Object.fromEntries(NSFW_CLASSES.map((c) => [c, 0])) as NsfwScores;
-          for (const p of predictions) if ((NSFW_CLASSES as readonly string[]).includes(p.className)) scores[p.className as NsfwClass] = p.probability;
-          results.push(scores);
-        } finally {
-          tensor.dispose();
-        }
-      }
-      return results;
+      const outputs = await model.infer(images.map(toInput));
+      return outputs.map(({ probabilities }) => Object.fromEntries(NSFW_CLASSES.map((c, i) => [c, probabilities[i]!])) as NsfwScores);
     },
   };
 }
