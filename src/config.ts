@@ -1,5 +1,6 @@
 // Every environment variable, parsed and typed in one place (see README "Configuration").
 import path from 'node:path';
+import { DEFAULT_FUSION_WEIGHTS, fusionWeights, type FusionWeights } from './services/fusion.js';
 
 export type Role = 'search' | 'ads' | 'editor';
 
@@ -59,6 +60,12 @@ export interface RequestLimitsConfig {
   maxQueryComplexity: number;
 }
 
+/** How searchSegments fuses text relevance and image similarity when a query has both. */
+export interface SearchConfig {
+  /** Normalised to sum 1; the vector weight keeps similarity ≥ 0.9 above text-only hits (services/fusion.ts). */
+  hybridWeights: FusionWeights;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -81,6 +88,7 @@ export interface Config {
   indexing: IndexingConfig;
   admission: AdmissionConfig;
   limits: RequestLimitsConfig;
+  search: SearchConfig;
 }
 
 export class ConfigError extends Error {
@@ -117,6 +125,16 @@ export function parseApiKeys(raw: string | undefined): Map<string, Role> {
     keys.set(key, role as Role);
   }
   return keys;
+}
+
+function hybridWeightsFrom(env: NodeJS.ProcessEnv): FusionWeights {
+  const text = intFrom(env, 'VIDSEARCH_HYBRID_TEXT_WEIGHT', DEFAULT_FUSION_WEIGHTS.text, 0);
+  const vector = intFrom(env, 'VIDSEARCH_HYBRID_VECTOR_WEIGHT', DEFAULT_FUSION_WEIGHTS.vector, 0);
+  try {
+    return fusionWeights(text, vector);
+  } catch (err) {
+    throw new ConfigError(`VIDSEARCH_HYBRID_TEXT_WEIGHT / VIDSEARCH_HYBRID_VECTOR_WEIGHT: ${(err as Error).message}`);
+  }
 }
 
 const nonEmpty = (v: string | undefined): string | null => (v && v.trim() ? v.trim() : null);
@@ -170,5 +188,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxQueryDepth: intFrom(env, 'VIDSEARCH_MAX_QUERY_DEPTH', 10, 1),
       maxQueryComplexity: intFrom(env, 'VIDSEARCH_MAX_QUERY_COMPLEXITY', 20_000, 1),
     },
+    search: { hybridWeights: hybridWeightsFrom(env) },
   };
 }

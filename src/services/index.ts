@@ -94,12 +94,13 @@ export function createServices(deps: ServiceDeps): Services {
     cacheDir: path.join(config.dataDir, 'cache'),
     log,
   });
+  const imageSearch = createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(), ...ffmpegFrameSource(deps.media) });
   // Cached keyframes and exported clips go with their video.
   const derivedFiles = { purgeVideo: async (videoId: string) => void (await Promise.all([media.purgeVideo(videoId), clips.purgeVideo(videoId)])) };
   return {
     videos: createVideoService({ store, derivedFiles, log }),
     indexing: createIndexingService({ store, inspector, config, log }),
-    search: createSearchService({ store, log }),
+    search: createSearchService({ store, log, imageSearch, hybridWeights: config.search.hybridWeights }),
     media,
     presence: createPresenceService({ catalog: store.catalog, appearances: store.appearances, actors: store.actors }),
     faceClusters: createFaceClusterService({
@@ -118,7 +119,7 @@ export function createServices(deps: ServiceDeps): Services {
     introOutro: createIntroOutroService({ store, log }),
     technicalCues: createTechnicalCuesService({ store }),
     visualModeration: createVisualModerationService({ store }),
-    imageSearch: createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(), ...ffmpegFrameSource(deps.media) }),
+    imageSearch,
     clips,
   };
 }

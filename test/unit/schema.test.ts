@@ -27,7 +27,7 @@ describe('schema/schema.graphql', () => {
     expect(signature(query, 'job')).toBe('job(id: ID!): IndexingJob');
     expect(signature(query, 'jobs')).toBe('jobs(after: String, first: Int, status: JobStatus): IndexingJobConnection!');
     expect(signature(query, 'searchSegments')).toBe(
-      'searchSegments(after: String, filter: SegmentFilter, first: Int, query: String!): SearchHitConnection!',
+      'searchSegments(after: String, filter: SegmentFilter, first: Int, image: Upload, imageBase64: String, query: String!): SearchHitConnection!',
     );
     expect(signature(mutation, 'indexVideo')).toBe('indexVideo(input: IndexVideoInput!): IndexingJob!');
     expect(signature(mutation, 'updateVideo')).toBe('updateVideo(id: ID!, input: UpdateVideoInput!): Video!');

@@ -4,7 +4,7 @@ import { Segment } from './segment.type.js';
 import { SubtitleCue } from './subtitle-cue.type.js';
 import { Video } from './video.type.js';
 
-@ObjectType({ description: 'A segment that matched a text search' })
+@ObjectType({ description: 'A segment that matched a text search, or a hybrid text + picture search' })
 export class SearchHit {
   @Field(() => Segment)
   segment!: Segment;
@@ -12,14 +12,26 @@ export class SearchHit {
   @Field(() => Video)
   video!: Video;
 
-  @Field(() => Float, { description: 'Relevance; higher is better, comparable within one search only' })
+  @Field(() => Float, {
+    description:
+      'Relevance; higher is better, comparable within one search only. Text only: the text engine\'s score. Hybrid: wText·textScore + wVector·vectorScore (0..1)',
+  })
   score!: number;
 
-  @Field({ description: 'The matched text with query terms wrapped in <em>…</em>' })
+  @Field({ description: 'The matched text with query terms wrapped in <em>…</em>; empty when only the picture matched' })
   snippet!: string;
 
   @Field(() => SubtitleCue, { nullable: true, description: 'The subtitle or on-screen text line that matched, if any' })
   cue!: SubtitleCue | null;
+
+  @Field(() => Float, { nullable: true, description: "The text side's share: its relevance divided by this search's best (0..1); null when the text did not match" })
+  textScore!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "The picture side's share: the image search's calibrated similarity (0..1); null without a picture or when it did not match",
+  })
+  vectorScore!: number | null;
 }
 
 @ObjectType()
