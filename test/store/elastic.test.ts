@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { migrateTextIndex, SchemaTooNewError, TEXT_SCHEMA_VERSION } from '../../src/store/elastic/schema.js';
-import { elasticClient, ElasticTextIndex, renderSnippet } from '../../src/store/elastic/text-index.js';
+import { elasticClient } from '../../src/store/elastic/client.js';
+import { ElasticTextIndex, renderSnippet } from '../../src/store/elastic/text-index.js';
 import { openStore } from '../../src/store/open.js';
 import { describeStoreConformance, textDoc } from './conformance.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
@@ -132,11 +133,11 @@ describe('elasticsearch adapter against recorded responses', () => {
     expect(server.received).toEqual([]);
   });
 
-  it('replaces a video: bulk with idempotent ids (a 429 item retried), refresh, then deletes only the old documents', async () => {
+  it('replaces a video: bulk with idempotent ids (a 429 item retried) waiting for the refresh, then deletes only the old documents', async () => {
     server.replay(loadExchanges('elastic/replace-video.json'));
     await index.replaceVideo('v1', [textDoc('n1', 'v1', 0, 'fresh subtitles'), textDoc('n2', 'v1', 1, '新的字幕')]);
     finish();
-    const [first, retry, , cleanup] = server.received;
+    const [first, retry, cleanup] = server.received;
     expect(first!.body).toEqual([
       { index: { _index: 'vidsearch-text', _id: 'n1' } },
       textDoc('n1', 'v1', 0, 'fresh subtitles'),

@@ -4,41 +4,21 @@
 // document of each segment wins), `total` = distinct matching segments, and a snippet that is the
 // original text, HTML-escaped, with matched terms in <em>…</em>.
 //
-// Writes: the bulk helper with idempotent `_id`s (= TextDocument.id), per-document retries on 429
-// with back-off, and transport-level retries for connection errors; `refresh: wait_for`-style
-// visibility (refresh on completion) so a finished indexing job is searchable at once.
-import { Client, type estypes } from '@elastic/elasticsearch';
+// Writes: the shared bulk helper (bulk.ts) with idempotent `_id`s (= TextDocument.id), retries of
+// 429/503 with back-off; `refresh: wait_for` so a finished indexing job is searchable at once.
+import type { Client, estypes } from '@elastic/elasticsearch';
 import type { TextDocKind, TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
+import { bulkIndex } from './bulk.js';
+import { DEFAULT_BACKOFF, elasticClient, type Backoff, type ElasticOptions } from './client.js';
 import { migrateTextIndex, textIndexNames, type MigrationResult } from './schema.js';
 
 /** Fields queried together; see schema.ts for what each analyses. */
 const FIELDS = ['text', 'text.en', 'text.gram'] as const;
 /** Distinct segments are counted exactly up to this many (Elasticsearch's maximum). */
 const CARDINALITY_PRECISION = 40_000;
-const BULK_RETRIES = 5;
-const BULK_WAIT_MS = 500;
 // Control characters never appear in subtitle text, so they mark highlights unambiguously.
 const MARK_OPEN = '\u0001';
 const MARK_CLOSE = '\u0002';
-
-export interface ElasticOptions {
-  url: string;
-  apiKey?: string | null;
-  /** Index/alias prefix, so several deployments can share one cluster. */
-  prefix?: string;
-  /** Transport retries for connection errors and 502/503/504 (with back-off). */
-  maxRetries?: number;
-  requestTimeoutMs?: number;
-}
-
-export function elasticClient(options: ElasticOptions): Client {
-  return new Client({
-    node: options.url,
-    ...(options.apiKey ? { auth: { apiKey: options.apiKey } } : {}),
-    maxRetries: options.maxRetries ?? 3,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-  });
-}
 
 interface StoredDoc {
   id: string;
@@ -135,6 +115,7 @@ export class ElasticTextIndex implements TextIndex {
   constructor(
     readonly client: Client,
     prefix = 'vidsearch',
+    private readonly backoff: Backoff = DEFAULT_BACKOFF,
   ) {
     this.alias = textIndexNames(prefix).alias;
   }
@@ -148,19 +129,7 @@ export class ElasticTextIndex implements TextIndex {
   }
 
   async upsert(docs: readonly TextDocument[]): Promise<void> {
-    if (docs.length === 0) return;
-    const dropped: string[] = [];
-    const stats = await this.client.helpers.bulk<StoredDoc>({
-      datasource: docs.map(stored),
-      onDocument: (doc) => ({ index: { _index: this.alias, _id: doc.id } }),
-      onDrop: (drop) => dropped.push(`${drop.document.id}: ${drop.error?.reason ?? drop.status}`),
-      retries: BULK_RETRIES,
-      wait: BULK_WAIT_MS,
-      refreshOnCompletion: this.alias,
-    });
-    if (stats.failed > 0 || dropped.length > 0) {
-      throw new Error(`Elasticsearch bulk index failed for ${Math.max(stats.failed, dropped.length)} of ${docs.length} documents: ${dropped.slice(0, 3).join('; ')}`);
-    }
+    await bulkIndex(this.client, docs.map((doc) => ({ index: this.alias, id: doc.id, source: stored(doc) })), 'wait_for', this.backoff);
   }
 
   async deleteByVideo(videoId: string): Promise<void> {
