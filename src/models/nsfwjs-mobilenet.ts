@@ -1,10 +1,11 @@
 // nsfwjs's bundled MobileNetV2 (weights inside the npm package, no download), shared by the NSFW
 // classifier (its softmax head) and image search (its last feature map, GeM-pooled). tfjs only
 // reads the Keras model; it is converted once per process to ONNX (onnx/keras-to-onnx.ts) and
-// runs on ONNX Runtime, ~5× faster than on tfjs's WASM backend.
+// runs on ONNX Runtime, ~5× faster than on tfjs's WASM backend, on its own thread (conversion
+// included), so inference never stalls the event loop.
 import type { LayersModel } from '@tensorflow/tfjs';
 import { kerasLayersOf, kerasToOnnx } from './onnx/keras-to-onnx.js';
-import { createOnnxSession, ort } from './runtime.js';
+import { openOnnxRunner } from './onnx/runner.js';
 
 /** The network's square input side. */
 export const NSFWJS_INPUT = 224;
@@ -58,10 +59,11 @@ export async function convertNsfwjsMobileNet(): Promise<Uint8Array> {
   return onnx;
 }
 
-async function load(): Promise<NsfwjsMobileNet> {
-  const session = await createOnnxSession(await convertNsfwjsMobileNet());
+/** Runs images in batches of at most MAX_BATCH on `runner`'s thread. */
+async function load(): Promise<{ model: NsfwjsMobileNet; ended: Promise<void> }> {
+  const runner = await openOnnxRunner({ module: import.meta.url, exportName: convertNsfwjsMobileNet.name });
   const pixels = NSFWJS_INPUT * NSFWJS_INPUT * 3;
-  return {
+  const model: NsfwjsMobileNet = {
     async infer(images) {
       const results: MobileNetOutput[] = [];
       for (let start = 0; start < images.length; start += MAX_BATCH) {
@@ -71,9 +73,9 @@ async function load(): Promise<NsfwjsMobileNet> {
           if (image.length !== pixels) throw new RangeError(`expected ${NSFWJS_INPUT}×${NSFWJS_INPUT}×3 values, got ${image.length}`);
           batch.set(image, i * pixels);
         });
-        const output = await session.run({ input: new ort.Tensor('float32', batch, [chunk.length, NSFWJS_INPUT, NSFWJS_INPUT, 3]) });
-        const descriptors = output.descriptor!.data as Float32Array;
-        const probabilities = output.probabilities!.data as Float32Array;
+        const output = await runner.run({ input: { data: batch, dims: [chunk.length, NSFWJS_INPUT, NSFWJS_INPUT, 3] } });
+        const descriptors = output.descriptor!.data;
+        const probabilities = output.probabilities!.data;
         const descriptorDim = descriptors.length / chunk.length;
         const classes = probabilities.length / chunk.length;
         chunk.forEach((_, i) => {
@@ -86,15 +88,27 @@ async function load(): Promise<NsfwjsMobileNet> {
       return results;
     },
   };
+  return { model, ended: runner.ended };
 }
 
 let loading: Promise<NsfwjsMobileNet> | null = null;
 
-/** The shared model (a failed load is retried on the next call). */
+/** The shared model (a failed load, or a runner thread that died, is reloaded on the next call). */
 export function loadNsfwjsMobileNet(): Promise<NsfwjsMobileNet> {
-  loading ??= load().catch((err: unknown) => {
-    loading = null;
-    throw err;
-  });
+  if (!loading) {
+    const attempt: Promise<NsfwjsMobileNet> = load().then(
+      ({ model, ended }) => {
+        void ended.then(() => {
+          if (loading === attempt) loading = null;
+        });
+        return model;
+      },
+      (err: unknown) => {
+        loading = null;
+        throw err;
+      },
+    );
+    loading = attempt;
+  }
   return loading;
 }

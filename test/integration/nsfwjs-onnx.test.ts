@@ -2,8 +2,10 @@
 // pictures (always) and on real screenshots from ../shared/data (when present), the image-search
 // descriptor must keep cosine ≥ 0.9999 with the tfjs one and the NSFW probabilities must stay
 // within 1e-3 — the bar for keeping the stored vectors' modelId.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { LayersModel, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/models/image.js';
@@ -11,7 +13,7 @@ import { networkInput } from '../../src/models/image-descriptors/mobilenet.js';
 import { FEATURE_LAYER, GEM_P, loadNsfwjsKerasModel, loadNsfwjsMobileNet, NSFWJS_INPUT, type NsfwjsMobileNet } from '../../src/models/nsfwjs-mobilenet.js';
 import type { RawImage } from '../../src/models/types.js';
 import { seededWeights } from '../helpers/tiny-onnx.js';
-import { sharedData } from '../helpers/shared-data.js';
+import { repoRoot, sharedData } from '../helpers/shared-data.js';
 
 type Tfjs = typeof import('@tensorflow/tfjs');
 
@@ -116,5 +118,26 @@ describe('nsfwjs MobileNetV2 on ONNX Runtime vs tfjs', () => {
       images.push(Float32Array.from(pixels, (v) => v / 255));
     }
     await expectEquivalent('real', images);
+  });
+
+  // Under vitest the sources are TypeScript and the model runs in this thread; the compiled build
+  // (npm test runs tsc first) runs it on a worker thread, which this checks.
+  it('runs on its own thread in the compiled build, leaving the event loop free', async () => {
+    const compiled = path.join(repoRoot, 'dist/src/models/nsfwjs-mobilenet.js');
+    if (!existsSync(compiled)) return console.warn('[nsfwjs-onnx] no dist/ build (run tsc): worker thread check skipped');
+    const { loadNsfwjsMobileNet: loadCompiled } = (await import(pathToFileURL(compiled).href)) as { loadNsfwjsMobileNet: typeof loadNsfwjsMobileNet };
+    const threaded = await loadCompiled();
+    const images = [8, 9, 10, 11, 12, 13, 14, 15].map(generatedPicture);
+    const inThread = await onnx.infer(images);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = performance.now();
+    const offThread = await threaded.infer(images);
+    const elapsed = performance.now() - started;
+    clearInterval(timer);
+    console.log(`[nsfwjs-onnx] worker thread: 8 images in ${elapsed.toFixed(0)} ms, ${ticks} 1-ms timer ticks meanwhile`);
+    // Run on this thread, the batch would block the timer for its whole duration (0–1 ticks).
+    expect(ticks).toBeGreaterThanOrEqual(Math.min(10, elapsed / 10));
+    offThread.forEach((output, i) => expect(maxAbsDifference(output.descriptor, inThread[i]!.descriptor)).toBeLessThan(1e-5));
   });
 });
