@@ -1,13 +1,20 @@
 // `vidsearch migrate --to elastic,qdrant`: copies what an embedded store holds into the remote
 // backends, so an existing library moves to the scale-out setup without re-indexing media.
-// Text documents are rebuilt from the catalog (the same builder the "text" stage uses); vectors are
-// read from the embedded SQLite file as stored, with their collection's model id. Deterministic ids
-// on both sides make the command safe to re-run. The catalog itself stays where it is (open.ts).
+// `elastic` copies the catalog (videos, shots, segments, cues, stage checkpoints) into the
+// Elasticsearch catalog, then rebuilds the text documents from it (the same builder the "text"
+// stage uses); vectors are read from the embedded SQLite file as stored, with their collection's
+// model id. Safe to re-run: a video whose segments are already in Elasticsearch is skipped
+// (segments are written last, so a video cut off half-way is copied again), which also means a
+// re-run after the switch never overwrites newer Elasticsearch data with the stale SQLite rows;
+// text and vectors have deterministic ids. The SQLite rows stay (the video rows are the mirror
+// the relational repositories read, see open.ts).
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, type Config } from '../config.js';
 import { buildTextDocuments } from '../indexers/text.js';
 import type { Logger } from '../logger.js';
+import { ElasticCatalog } from '../store/elastic/catalog.js';
+import { CUE_SOURCES } from '../store/elastic/catalog-schema.js';
 import { ElasticTextIndex } from '../store/elastic/text-index.js';
 import { DATABASE_FILE } from '../store/embedded/db.js';
 import { openEmbeddedStore } from '../store/embedded/index.js';
@@ -26,10 +33,63 @@ export function parseTargets(raw: string): MigrationTarget[] {
   return [...new Set(targets)] as MigrationTarget[];
 }
 
+export interface CatalogCopy {
+  videos: number;
+  /** Videos already in the target (with their segments): left as they are. */
+  skipped: number;
+  shots: number;
+  segments: number;
+  cues: number;
+  artifacts: number;
+}
+
 export interface MigrationSummary {
+  catalog?: CatalogCopy;
   videos?: number;
   textDocuments?: number;
   collections?: Record<string, number>;
+}
+
+interface ArtifactRow {
+  stage: string;
+  data: string;
+}
+
+/** Copies every video not yet in the target with its cues, stage checkpoints and structure. */
+export async function copyCatalog(source: Catalog, dataDir: string, target: Catalog, log: Logger): Promise<CatalogCopy> {
+  // Checkpoints straight from the embedded file: Catalog reads one stage at a time by name and has
+  // no call listing a video's stages.
+  const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+  const copied: CatalogCopy = { videos: 0, skipped: 0, shots: 0, segments: 0, cues: 0, artifacts: 0 };
+  try {
+    const artifactsOf = db.prepare('SELECT stage, data FROM artifacts WHERE video_id = ? ORDER BY stage');
+    for (let after: string | null = null; ; ) {
+      const page = await source.listVideos({}, { first: VIDEO_PAGE, after });
+      for (const video of page.items) {
+        if ((await target.getVideo(video.id)) && (await target.listSegments(video.id, { first: 1 })).totalCount > 0) {
+          copied.skipped += 1;
+          continue;
+        }
+        const [shots, segments, cues] = await Promise.all([source.getShots(video.id), source.getSegmentsOfVideo(video.id), source.getCues(video.id)]);
+        const artifacts = artifactsOf.all(video.id) as ArtifactRow[];
+        await target.putVideo(video);
+        await target.replaceCues(video.id, [...CUE_SOURCES], cues);
+        for (const artifact of artifacts) await target.putArtifact(video.id, artifact.stage, JSON.parse(artifact.data) as unknown);
+        // Last: the segments mark the video as copied.
+        await target.replaceStructure(video.id, shots, segments);
+        copied.videos += 1;
+        copied.shots += shots.length;
+        copied.segments += segments.length;
+        copied.cues += cues.length;
+        copied.artifacts += artifacts.length;
+      }
+      log.info({ ...copied }, 'catalog copied');
+      if (!page.hasNextPage) return copied;
+      after = page.endCursor;
+    }
+  } finally {
+    db.close();
+  }
 }
 
 async function copyText(catalog: Catalog, target: ElasticTextIndex, log: Logger): Promise<{ videos: number; textDocuments: number }> {
@@ -104,6 +164,8 @@ export async function migrateCommand(config: Config, log: Logger, to: string): P
     log.info({ index: migration.index, action: migration.action }, 'Elasticsearch text index ready');
     const source = await openEmbeddedStore(config.dataDir);
     try {
+      const { catalog } = await ElasticCatalog.open(index.client);
+      summary.catalog = await copyCatalog(source.catalog, config.dataDir, catalog, log);
       Object.assign(summary, await copyText(source.catalog, index, log));
     } finally {
       await source.close();

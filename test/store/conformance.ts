@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CueRecord, JobStatus, SegmentRecord, ShotRecord, VideoRecord } from '../../src/domain.js';
 import type { Store, TextDocument, TextQuery, VectorPoint } from '../../src/store/interfaces.js';
+import { codeOf } from '../helpers/errors.js';
 
 export interface StoreFixture {
   /** A fresh, empty store. */
@@ -242,6 +243,53 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await store.catalog.getSegmentsOfVideo('v2')).toHaveLength(2);
         expect(await store.catalog.getCues('v2')).toHaveLength(1);
         expect(await store.catalog.getArtifact('v2', 'probe')).toEqual({ id: 'v2' });
+      });
+      it('keeps structure, cues and checkpoints when the video row is put or updated again', async () => {
+        await store.catalog.putVideo(video('v1'));
+        const { shots, segments } = structure('v1', 2);
+        await store.catalog.replaceStructure('v1', shots, segments);
+        await store.catalog.replaceCues('v1', ['SIDECAR'], [cue('v1', 'c1', 0, 'hello')]);
+        await store.catalog.putArtifact('v1', 'probe', { ok: true });
+        await store.catalog.putVideo(video('v1', { durationSec: 120, status: 'INDEXING' }));
+        await store.catalog.updateVideo('v1', { title: 'Renamed' });
+        expect(await store.catalog.getShots('v1')).toEqual(shots);
+        expect(await store.catalog.getSegmentsOfVideo('v1')).toEqual(segments);
+        expect((await store.catalog.getCues('v1')).map((c) => c.id)).toEqual(['c1']);
+        expect(await store.catalog.getArtifact('v1', 'probe')).toEqual({ ok: true });
+      });
+
+      it('finds the segment in a gap and past the end, clears structure with empty lists, and rejects cursors of another list', async () => {
+        await store.catalog.putVideo(video('v1'));
+        const segments: SegmentRecord[] = [
+          { id: 'v1-seg0', videoId: 'v1', index: 0, shotIndex: 0, start: 0, end: 10, keyframeTime: 5 },
+          { id: 'v1-seg1', videoId: 'v1', index: 1, shotIndex: 0, start: 20, end: 30, keyframeTime: 25 },
+        ];
+        await store.catalog.replaceStructure('v1', [], segments);
+        expect((await store.catalog.segmentAt('v1', 10))?.index).toBe(0);
+        expect((await store.catalog.segmentAt('v1', 15))?.index).toBe(0);
+        expect((await store.catalog.segmentAt('v1', 20))?.index).toBe(1);
+        expect((await store.catalog.segmentAt('v1', 99))?.index).toBe(1);
+        await store.catalog.replaceStructure('v1', [], []);
+        expect(await store.catalog.getSegmentsOfVideo('v1')).toEqual([]);
+        expect(await store.catalog.segmentAt('v1', 5)).toBeNull();
+        const videoCursor = (await store.catalog.listVideos({}, { first: 1 })).endCursor!;
+        expect(await codeOf(store.catalog.listSegments('v1', { first: 2, after: videoCursor }))).toBe('BAD_USER_INPUT');
+        expect(await codeOf(store.catalog.listVideos({}, { first: 2, after: 'not a cursor' }))).toBe('BAD_USER_INPUT');
+      });
+
+      it('reads a long video whole: more segments and cues than one search page', async () => {
+        await store.catalog.putVideo(video('long'));
+        const { shots, segments } = structure('long', 1200);
+        await store.catalog.replaceStructure('long', shots, segments);
+        const cues = segments.map((s) => cue('long', `long-c${String(s.index).padStart(4, '0')}`, s.index, 'line'));
+        await store.catalog.replaceCues('long', ['SIDECAR'], cues);
+        expect(await store.catalog.getSegmentsOfVideo('long')).toEqual(segments);
+        expect(await store.catalog.getShots('long')).toHaveLength(1200);
+        expect((await store.catalog.getCues('long')).map((c) => c.id)).toEqual(cues.map((c) => c.id));
+        const first = await store.catalog.listSegments('long', { first: 1000 });
+        const next = await store.catalog.listSegments('long', { first: 3, after: first.endCursor });
+        expect(next).toMatchObject({ totalCount: 1200, hasNextPage: true });
+        expect(next.items.map((s) => s.index)).toEqual([1000, 1001, 1002]);
       });
     });
 

@@ -1,5 +1,5 @@
-// Elasticsearch TextIndex: the shared conformance suite when ELASTICSEARCH_URL is set (a real
-// cluster), and always the adapter's requests and response handling through the real
+// Elasticsearch TextIndex (and, through openStore, the Elasticsearch catalog): the shared
+// conformance suite when ELASTICSEARCH_URL is set (a real cluster), and always the adapter's requests and response handling through the real
 // @elastic/elasticsearch client against recorded responses (test/store/fixtures/elastic/*.json).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { migrateTextIndex, SchemaTooNewError, TEXT_SCHEMA_VERSION } from '../../src/store/elastic/schema.js';
+import { CATALOG_INDICES } from '../../src/store/elastic/catalog-schema.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
 import { ElasticTextIndex, renderSnippet } from '../../src/store/elastic/text-index.js';
 import { openStore } from '../../src/store/open.js';
@@ -21,7 +22,8 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic] conformance SKIPPED: ELASTICSEAR
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-elastic-'));
     const wipe = async (): Promise<void> => {
       const client = elasticClient({ url: ELASTICSEARCH_URL!, apiKey: process.env.ELASTICSEARCH_API_KEY ?? null });
-      await client.indices.delete({ index: 'vidsearch-text-v*', ignore_unavailable: true, allow_no_indices: true });
+      const indices = ['text', ...CATALOG_INDICES].map((name) => `vidsearch-${name}-v*`);
+      await client.indices.delete({ index: indices, ignore_unavailable: true, allow_no_indices: true });
       await client.close();
     };
     await wipe();

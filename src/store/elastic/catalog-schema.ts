@@ -1,0 +1,119 @@
+// The catalog's indices in Elasticsearch: videos, shots, segments, cues and stage artifacts, each a
+// versioned index behind its alias (`<prefix>-videos` → `<prefix>-videos-v<N>`, schema.ts), with
+// strict explicit mappings: ids are keywords, times doubles, and what is only ever read back
+// (cue text, error messages, artifact JSON) is kept in _source without being indexed.
+//
+// Generations: shots, segments and cues carry the `generation` they were written under; the video
+// document holds the current generation per replaceable set (`generations.structure` for shots and
+// segments, `generations.<SOURCE>` for cues of that source). See catalog.ts.
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { CueSource } from '../../domain.js';
+import { indexNames, migrateVersionedIndex, type IndexNames, type VersionedIndexResult } from './schema.js';
+
+export const CATALOG_SCHEMA_VERSION = 1;
+
+export const CUE_SOURCES: readonly CueSource[] = ['SIDECAR', 'EMBEDDED', 'OCR'];
+
+/** The sets a replace swaps in one generation flip. */
+export type GenerationSlot = 'structure' | CueSource;
+
+export type CatalogIndex = 'videos' | 'shots' | 'segments' | 'cues' | 'artifacts';
+export const CATALOG_INDICES: readonly CatalogIndex[] = ['videos', 'shots', 'segments', 'cues', 'artifacts'];
+
+export function catalogIndexNames(prefix: string): Record<CatalogIndex, IndexNames> {
+  return Object.fromEntries(CATALOG_INDICES.map((name) => [name, indexNames(prefix, name)])) as Record<CatalogIndex, IndexNames>;
+}
+
+const KEYWORD: estypes.MappingProperty = { type: 'keyword' };
+const DOUBLE: estypes.MappingProperty = { type: 'double' };
+const INTEGER: estypes.MappingProperty = { type: 'integer' };
+// Generations are millisecond clock readings (catalog.ts), beyond the integer range.
+const LONG: estypes.MappingProperty = { type: 'long' };
+const STORED_ONLY: estypes.MappingProperty = { type: 'text', index: false };
+
+const PROPERTIES: Record<CatalogIndex, Record<string, estypes.MappingProperty>> = {
+  videos: {
+    id: KEYWORD,
+    path: KEYWORD,
+    contentHash: KEYWORD,
+    title: STORED_ONLY,
+    // NFKC + lower-cased title: titleContains is a wildcard query on it (exact substring semantics).
+    titleFolded: { type: 'wildcard' },
+    series: KEYWORD,
+    season: INTEGER,
+    episode: INTEGER,
+    durationSec: DOUBLE,
+    fps: DOUBLE,
+    width: INTEGER,
+    height: INTEGER,
+    rotation: INTEGER,
+    startTime: DOUBLE,
+    hasAudio: { type: 'boolean' },
+    status: KEYWORD,
+    error: STORED_ONLY,
+    // ISO-8601 strings sorted as keywords: the same order (and cursors) as the embedded catalog.
+    createdAt: KEYWORD,
+    updatedAt: KEYWORD,
+    generations: { type: 'object', properties: Object.fromEntries((['structure', ...CUE_SOURCES] as const).map((slot) => [slot, LONG])) },
+  },
+  shots: {
+    id: KEYWORD,
+    videoId: KEYWORD,
+    generation: LONG,
+    index: INTEGER,
+    start: DOUBLE,
+    end: DOUBLE,
+    keyframeTime: DOUBLE,
+    transition: KEYWORD,
+  },
+  segments: {
+    id: KEYWORD,
+    videoId: KEYWORD,
+    generation: LONG,
+    index: INTEGER,
+    shotIndex: INTEGER,
+    start: DOUBLE,
+    end: DOUBLE,
+    keyframeTime: DOUBLE,
+  },
+  cues: {
+    id: KEYWORD,
+    videoId: KEYWORD,
+    generation: LONG,
+    segmentId: KEYWORD,
+    start: DOUBLE,
+    end: DOUBLE,
+    text: STORED_ONLY,
+    kind: KEYWORD,
+    source: KEYWORD,
+    lang: KEYWORD,
+  },
+  artifacts: {
+    videoId: KEYWORD,
+    stage: KEYWORD,
+    // The stage's JSON output as a string: its shape differs per stage and is never queried.
+    data: STORED_ONLY,
+    updatedAt: KEYWORD,
+  },
+};
+
+export function catalogIndexMappings(name: CatalogIndex): estypes.MappingTypeMapping {
+  return { dynamic: 'strict', _meta: { schemaVersion: CATALOG_SCHEMA_VERSION }, properties: PROPERTIES[name] };
+}
+
+export type CatalogMigration = Record<CatalogIndex, VersionedIndexResult>;
+
+/** Brings every catalog index to CATALOG_SCHEMA_VERSION (create, or copy forward and swap the alias). */
+export async function migrateCatalogIndices(client: Client, prefix: string): Promise<CatalogMigration> {
+  const names = catalogIndexNames(prefix);
+  const results: Partial<CatalogMigration> = {};
+  for (const name of CATALOG_INDICES) {
+    results[name] = await migrateVersionedIndex(client, {
+      names: names[name],
+      version: CATALOG_SCHEMA_VERSION,
+      settings: { number_of_shards: 1 },
+      mappings: catalogIndexMappings(name),
+    });
+  }
+  return results as CatalogMigration;
+}
