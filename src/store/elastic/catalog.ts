@@ -67,11 +67,14 @@ interface StoredArtifact {
  */
 const FLIP_SCRIPT = `
 if (ctx._source.generations == null) { ctx._source.generations = [:]; }
+boolean superseded = false;
 for (slot in params.slots) {
   def current = ctx._source.generations[slot];
-  if (current != null && current > params.generation) { ctx.op = 'noop'; return; }
+  if (current != null && current > params.generation) { superseded = true; }
 }
-for (slot in params.slots) { ctx._source.generations[slot] = params.generation; }
+if (superseded) { ctx.op = 'noop'; } else {
+  for (slot in params.slots) { ctx._source.generations[slot] = params.generation; }
+}
 `.trim();
 
 /** Updates of one video document (put, flip) that race retry on the version conflict. */
