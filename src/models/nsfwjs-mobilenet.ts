@@ -2,7 +2,9 @@
 // classifier (its softmax head) and image search (its last feature map, GeM-pooled). tfjs only
 // reads the Keras model; it is converted once per process to ONNX (onnx/keras-to-onnx.ts) and
 // runs on ONNX Runtime, ~5× faster than on tfjs's WASM backend, on its own thread (conversion
-// included), so inference never stalls the event loop.
+// included), so inference never stalls the event loop. The .onnx is not cached on disk: converting
+// costs ~0.6–1 s once per process, on that thread, against ~50 ms to open a cached file — not
+// worth a cache keyed on the package and converter versions.
 import type { LayersModel } from '@tensorflow/tfjs';
 import { kerasLayersOf, kerasToOnnx } from './onnx/keras-to-onnx.js';
 import { openOnnxRunner } from './onnx/runner.js';
@@ -61,7 +63,9 @@ export async function convertNsfwjsMobileNet(): Promise<Uint8Array> {
 
 /** Runs images in batches of at most MAX_BATCH on `runner`'s thread. */
 async function load(): Promise<{ model: NsfwjsMobileNet; ended: Promise<void> }> {
-  const runner = await openOnnxRunner({ module: import.meta.url, exportName: convertNsfwjsMobileNet.name });
+  // One intra-op thread: on two cores shared with ffmpeg and the other stages, two threads ran a
+  // single image 2× slower (20–25 ms against 10–12 ms), the threads fighting for the cores.
+  const runner = await openOnnxRunner({ module: import.meta.url, exportName: convertNsfwjsMobileNet.name }, { intraOpNumThreads: 1 });
   const pixels = NSFWJS_INPUT * NSFWJS_INPUT * 3;
   const model: NsfwjsMobileNet = {
     async infer(images) {
