@@ -142,11 +142,11 @@ function toCue(doc: StoredCue): CueRecord {
 }
 
 /** `_id` of a record written under a generation: the same record in two generations are two documents. */
-export function generationId(id: string, generation: number): string {
+function generationId(id: string, generation: number): string {
   return `${id}@${generation}`;
 }
 
-export function artifactId(videoId: string, stage: string): string {
+function artifactId(videoId: string, stage: string): string {
   return `${encodeURIComponent(videoId)}/${encodeURIComponent(stage)}`;
 }
 

@@ -9,7 +9,7 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { TextDocKind, TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
 import { bulkIndex } from './bulk.js';
-import { DEFAULT_BACKOFF, elasticClient, type Backoff, type ElasticOptions } from './client.js';
+import { elasticClient, type ElasticOptions } from './client.js';
 import { migrateTextIndex, textIndexNames, type MigrationResult } from './schema.js';
 
 /** Fields queried together; see schema.ts for what each analyses. */
@@ -115,7 +115,6 @@ export class ElasticTextIndex implements TextIndex {
   constructor(
     readonly client: Client,
     prefix = 'vidsearch',
-    private readonly backoff: Backoff = DEFAULT_BACKOFF,
   ) {
     this.alias = textIndexNames(prefix).alias;
   }
@@ -129,7 +128,7 @@ export class ElasticTextIndex implements TextIndex {
   }
 
   async upsert(docs: readonly TextDocument[]): Promise<void> {
-    await bulkIndex(this.client, docs.map((doc) => ({ index: this.alias, id: doc.id, source: stored(doc) })), 'wait_for', this.backoff);
+    await bulkIndex(this.client, docs.map((doc) => ({ index: this.alias, id: doc.id, source: stored(doc) })), 'wait_for');
   }
 
   async deleteByVideo(videoId: string): Promise<void> {
