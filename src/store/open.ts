@@ -3,8 +3,8 @@
 // moves vectors to Qdrant and VIDSEARCH_QUEUE=bullmq the job queue to BullMQ on Redis.
 //
 // What still lives in the embedded SQLite file: the job queue and vectors unless moved as above,
-// and, whatever the settings, the relational repositories (actors, appearances and face clusters,
-// moderation, ads/tags/highlights, technical cues, intro fingerprints and skip markers). Their
+// and, whatever the settings, every other repository on Store (actors, appearances and face
+// clusters, moderation, ads/tags/highlights, technical cues, intro fingerprints and markers). Their
 // writes are multi-row transactions and joins over small tables that no backend here replaces one
 // for one, and no issue asks to move them yet. Two of them read the `videos` table (intro groups
 // episodes by series with a join; deleting a video row clears its ads data by trigger), so with the
