@@ -50,7 +50,7 @@ export async function loadNsfwjsKerasModel(): Promise<LayersModel> {
   }
 }
 
-/** The ONNX form of nsfwjs's MobileNetV2: input NHWC 'input', outputs 'descriptor' and 'probabilities'. */
+/** The ONNX form of nsfwjs's MobileNetV2: input NHWC 'input', outputs 'descriptor' and 'probabilities' (called by name on the runner's thread). */
 export async function convertNsfwjsMobileNet(): Promise<Uint8Array> {
   const model = await loadNsfwjsKerasModel();
   const onnx = kerasToOnnx(kerasLayersOf(model), [

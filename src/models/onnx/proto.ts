@@ -63,7 +63,7 @@ const ONNX_SCHEMA = {
 };
 
 /** TensorProto.DataType values used here. */
-export const ONNX_FLOAT = 1;
+const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
 /** AttributeProto.AttributeType values used here. */
 const ATTR_FLOAT = 1;
@@ -72,7 +72,7 @@ const ATTR_INTS = 7;
 
 const ModelProto = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
 
-export type Dim = number | string;
+type Dim = number | string;
 
 export interface OnnxValueInfo {
   name: string;
