@@ -1,22 +1,29 @@
 // HTTP load on loopback with autocannon against a real `vidsearch serve` child process over a
 // synthetic library (segments, cues, text, appearance spans, frame descriptors, ads and tags, all
 // written through the store interfaces). Each operation gets its own run: searchSegments,
-// onlyWatch, searchByImage, matchAds. Prints one JSON line: per operation p50/p99 latency,
-// requests per second and errors (transport errors, timeouts, non-2xx and GraphQL errors; goal 0),
-// plus the server's peak RSS (goal ≤ 1.5 GB). Not part of `npm test`.
+// onlyWatch, searchByImage, matchAds. Prints one JSON line: per operation p50/p99 latency of
+// answered requests, answered and refused (429 RATE_LIMITED: admission control or the rate
+// limiter saying "come back later") per second, errors (transport errors, timeouts, other non-2xx
+// and GraphQL errors; goal 0), a responsiveness probe (a cheap query every PROBE_EVERY_MS while
+// the load runs), the load average around the run, plus the server's peak RSS (goal ≤ 1.5 GB).
+// Between operations the bench waits until the server's admission lines are empty, so no
+// operation inherits the previous one's backlog. Not part of `npm test`.
 //   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 64] [--ops searchSegments,onlyWatch]
+//                           [--cpu-prof-dir DIR]   (V8 CPU profile of the server, written when it exits)
+//                           [--keep-library DIR]   (build the library in DIR once and reuse it on later runs)
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
-import { FRAME_COLLECTION } from '../src/indexers/frames.js';
+import { FRAME_COLLECTION, FRAME_COMPACT_COLLECTION } from '../src/indexers/frames.js';
 import { MobileNetDescriptor } from '../src/models/image-descriptors/mobilenet.js';
+import { compactProjectionFor } from '../src/models/image-descriptors/projection.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
-import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, rng, syntheticVideoId } from './synthetic-library.js';
+import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, rng, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +32,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     ops: { type: 'string', default: 'searchSegments,onlyWatch,searchByImage,matchAds' },
     'frames-per-video': { type: 'string', default: '10' },
+    'cpu-prof-dir': { type: 'string' },
+    'keep-library': { type: 'string' },
   },
 });
 const segments = Number(values.segments);
@@ -33,6 +42,12 @@ const connections = Number(values.connections);
 const framesPerVideo = Number(values['frames-per-video']);
 const SEGMENTS_PER_VIDEO = 100;
 const API_KEY = 'bench-load-key';
+const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
+const PROBE_EVERY_MS = 250;
+/** Longest wait for the previous operation's admitted and queued requests to finish. */
+const DRAIN_LIMIT_MS = 120_000;
+/** Longest wait for one warm-up request (the first image search loads the CNN). */
+const WARM_LIMIT_MS = 120_000;
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
 
 type Body = { query: string; variables: Record<string, unknown> };
@@ -67,24 +82,130 @@ async function rssKb(pid: number): Promise<{ currentKb: number; peakKb: number }
   return { currentKb: field('VmRSS'), peakKb: field('VmHWM') };
 }
 
-const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-load-'));
-let server: ReturnType<typeof spawn> | null = null;
-try {
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** A cheap query (one video by id) every PROBE_EVERY_MS until stopped: how long a bystander waits. */
+function startProbe(url: string, body: Body): { stop(): Promise<{ probes: number; p50Ms: number | null; maxMs: number | null; failed: number }> } {
+  const latencies: number[] = [];
+  let failed = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        const res = await fetch(`${url}/graphql`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
+        const text = await res.text();
+        if (res.status !== 200 || text.includes('"errors"')) failed += 1;
+        else latencies.push(performance.now() - started);
+      } catch {
+        failed += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      const sorted = latencies.sort((a, b) => a - b);
+      const round = (v: number | null): number | null => (v === null ? null : Math.round(v));
+      return { probes: latencies.length + failed, p50Ms: round(percentile(sorted, 0.5)), maxMs: round(sorted.at(-1) ?? null), failed };
+    },
+  };
+}
+
+/** Running plus waiting expensive operations, from the server's /metrics admission gauges. */
+async function admissionBacklog(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => /^vidsearch_admission_(active|waiting)\{/.test(line))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/** Seconds until the server's admission lines are empty; null when they are not within DRAIN_LIMIT_MS (a hung request). */
+async function drain(url: string): Promise<number | null> {
+  const started = performance.now();
+  while ((await admissionBacklog(url)) > 0) {
+    if (performance.now() - started > DRAIN_LIMIT_MS) return null;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return Number(((performance.now() - started) / 1000).toFixed(1));
+}
+
+/** Each distinct request once, one at a time; the first GraphQL error seen, or why a request did not answer. */
+async function warmUp(url: string, list: readonly Body[]): Promise<{ ok: true } | { ok: false; error: string }> {
+  for (const body of list) {
+    try {
+      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body), signal: AbortSignal.timeout(WARM_LIMIT_MS) });
+      const text = await res.text();
+      if (text.includes('"errors"')) return { ok: false, error: text.slice(0, 300) };
+    } catch (err) {
+      return { ok: false, error: `no answer within ${WARM_LIMIT_MS / 1000} s (${err instanceof Error ? err.message : String(err)})` };
+    }
+  }
+  return { ok: true };
+}
+
+const loadAverage = (): number[] => os.loadavg().map((v) => Number(v.toFixed(2)));
+
+interface Built {
+  fixtures: LoadFixtures;
+  librarySec: number;
+  buildSec: number;
+}
+
+async function buildLibrary(dataDir: string): Promise<Built> {
   const buildStart = performance.now();
   const store = await openEmbeddedStore(dataDir);
   await buildSyntheticLibrary(store, { segments, segmentsPerVideo: SEGMENTS_PER_VIDEO, onProgress: (done) => done % 100_000 === 0 && process.stderr.write(`bench: ${done} segments written\n`) });
+  const librarySec = (performance.now() - buildStart) / 1000;
   const descriptor = new MobileNetDescriptor();
-  const fixtures = await addLoadFixtures(store, { segments, segmentsPerVideo: SEGMENTS_PER_VIDEO, framesPerVideo, frameCollection: { name: FRAME_COLLECTION, dim: descriptor.dim, modelId: descriptor.modelId } });
+  const compact = compactProjectionFor(descriptor);
+  const fixtures = await addLoadFixtures(store, {
+    segments,
+    segmentsPerVideo: SEGMENTS_PER_VIDEO,
+    framesPerVideo,
+    frameCollections: {
+      full: { name: FRAME_COLLECTION, dim: descriptor.dim, modelId: descriptor.modelId },
+      compact: { name: FRAME_COMPACT_COLLECTION, dim: compact.dim, modelId: compact.modelId, project: (v) => compact.project(v) },
+    },
+  });
   await store.close();
-  const buildSec = (performance.now() - buildStart) / 1000;
+  return { fixtures, librarySec: Number(librarySec.toFixed(1)), buildSec: Number(((performance.now() - buildStart) / 1000).toFixed(1)) };
+}
 
-  const child = spawn(process.execPath, [cli, 'serve', '--no-worker', '--port', '0'], {
+/** With --keep-library: the library built by an earlier run with the same size, else a new one kept there. */
+async function keptLibrary(dir: string): Promise<Built> {
+  const manifest = path.join(dir, `bench-load-${segments}-${framesPerVideo}.json`);
+  try {
+    return JSON.parse(await readFile(manifest, 'utf8')) as Built;
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const built = await buildLibrary(dir);
+    await writeFile(manifest, JSON.stringify(built));
+    return built;
+  }
+}
+
+const keepDir = values['keep-library'] ? path.resolve(values['keep-library']) : null;
+const dataDir = keepDir ?? (await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-load-')));
+let server: ReturnType<typeof spawn> | null = null;
+try {
+  const { fixtures, librarySec, buildSec } = keepDir ? await keptLibrary(keepDir) : await buildLibrary(dataDir);
+
+  const profileFlags = values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof-dir'])}`] : [];
+  const child = spawn(process.execPath, [...profileFlags, cli, 'serve', '--no-worker', '--port', '0'], {
     env: {
       ...process.env,
       VIDSEARCH_DATA_DIR: dataDir,
       VIDSEARCH_API_KEYS: `${API_KEY}:editor`,
       VIDSEARCH_HOST: '127.0.0.1',
-      // The bench measures the server, not the per-key limiter.
+      // The bench measures the server, not the per-key limiter (admission control stays as configured).
       VIDSEARCH_RATE_PER_SEC: '1000000',
       VIDSEARCH_RATE_BURST: '1000000',
       VIDSEARCH_LOG_LEVEL: 'error',
@@ -104,32 +225,57 @@ try {
   });
 
   const requestsByOp = await bodies(fixtures.casts);
+  const probeBody: Body = { query: 'query($v: ID!) { video(id: $v) { id title } }', variables: { v: syntheticVideoId(0) } };
   const results: Record<string, unknown> = {};
   for (const op of values.ops.split(',')) {
     const list = requestsByOp[op];
     if (!list) throw new Error(`unknown operation ${op} (known: ${Object.keys(requestsByOp).join(', ')})`);
-    // One request first: model loading and caches warm before the clock starts.
-    const warm = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify(list[0]) });
-    const warmBody = await warm.text();
+    const drainSec = await drain(url);
+    // Each distinct request once first: model loading and caches (statements, the pages of the
+    // text index each query reads) warm before the clock starts, so a cold start does not pass
+    // for the tail of 64 concurrent connections. An operation that does not answer is reported
+    // as failed and the bench goes on with the next one.
+    const warm = await warmUp(url, list);
+    if (!warm.ok && warm.error.startsWith('no answer')) {
+      results[op] = { failed: warm.error, drainSecBefore: drainSec };
+      process.stderr.write(`bench: ${op} ${JSON.stringify(results[op])}\n`);
+      continue;
+    }
+    const loadBefore = loadAverage();
+    const probe = startProbe(url, probeBody);
     const result = await autocannon({
       url: `${url}/graphql`,
       connections,
       duration: durationSec,
       timeout: 30,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      headers: HEADERS,
       requests: list.map((body) => ({ method: 'POST' as const, body: JSON.stringify(body) })),
-      // A GraphQL error arrives with status 200: count it as a failure too.
-      verifyBody: (body) => typeof body === 'string' && !body.includes('"errors"'),
+      // A GraphQL error arrives with status 200: count it as a failure too. RATE_LIMITED (429,
+      // "come back later") is counted apart, as refused.
+      verifyBody: (body) => typeof body === 'string' && (!body.includes('"errors"') || body.includes('"code":"RATE_LIMITED"')),
     });
+    const probed = await probe.stop();
+    const refused = result.statusCodeStats?.['429']?.count ?? 0;
+    const answered = (result.statusCodeStats?.['200']?.count ?? 0) - result.mismatches;
     results[op] = {
+      // Latencies of 2xx answers only (autocannon leaves refusals out).
       p50Ms: result.latency.p50,
+      p90Ms: result.latency.p90,
       p99Ms: result.latency.p99,
-      requestsPerSec: result.requests.average,
-      requests: result.requests.total,
-      errors: result.errors + result.timeouts + result.non2xx + result.mismatches,
-      errorDetail: { transport: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, graphqlErrors: result.mismatches },
-      ...(warmBody.includes('"errors"') ? { sampleError: warmBody.slice(0, 300) } : {}),
+      maxMs: result.latency.max,
+      answeredPerSec: Number((answered / durationSec).toFixed(1)),
+      answered,
+      refusedPerSec: Number((refused / durationSec).toFixed(1)),
+      refused,
+      errors: result.errors + result.timeouts + (result.non2xx - refused) + result.mismatches,
+      errorDetail: { transport: result.errors, timeouts: result.timeouts, non2xx: result.non2xx - refused, graphqlErrors: result.mismatches },
+      probe: probed,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAverage(),
+      drainSecBefore: drainSec,
+      ...(warm.ok ? {} : { sampleError: warm.error }),
     };
+    process.stderr.write(`bench: ${op} ${JSON.stringify(results[op])}\n`);
   }
   const rss = await rssKb(child.pid!);
   console.log(
@@ -139,9 +285,11 @@ try {
       videos: fixtures.casts.length,
       frameDescriptors: fixtures.casts.length * framesPerVideo,
       ads: fixtures.adCount,
-      buildSec: Number(buildSec.toFixed(1)),
+      librarySec,
+      buildSec,
       connections,
       durationSecPerOp: durationSec,
+      cores: os.availableParallelism(),
       results,
       serverRssMb: Math.round(rss.currentKb / 1024),
       serverPeakRssMb: Math.round(rss.peakKb / 1024),
@@ -149,7 +297,13 @@ try {
     }),
   );
 } finally {
-  server?.kill('SIGTERM');
-  if (server && server.exitCode === null) await new Promise((resolve) => server!.once('exit', resolve));
-  await rm(dataDir, { recursive: true, force: true });
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server.kill('SIGTERM');
+    // A graceful stop waits for requests in flight; one that hangs must not hang the bench.
+    const forced = setTimeout(() => server!.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(forced);
+  }
+  if (!keepDir) await rm(dataDir, { recursive: true, force: true });
 }

@@ -107,10 +107,17 @@ export interface LoadFixtureOptions {
   /** Enrolled actors; each video gets a cast of 8 of them. */
   actors?: number;
   spansPerVideo?: number;
-  /** Frame descriptors stored per video in the image-search collection. */
+  /** Frame descriptors stored per video in the image-search collections. */
   framesPerVideo?: number;
-  frameCollection: { name: string; dim: number; modelId: string };
+  /** The full-descriptor collection (re-rank) and the compact one searched first, as the frames stage writes them. */
+  frameCollections: { full: FrameCollection; compact: FrameCollection & { project(vector: Float32Array): Float32Array } };
   ads?: number;
+}
+
+export interface FrameCollection {
+  name: string;
+  dim: number;
+  modelId: string;
 }
 
 export interface LoadFixtures {
@@ -122,7 +129,8 @@ export interface LoadFixtures {
 /**
  * What the load bench needs beyond text, through the same store interfaces the stages use:
  * actors and FACE/VOICE appearance spans (onlyWatch), frame descriptors with the image-search
- * model id (searchByImage: random unit vectors, so the vector scan does its full work), and an
+ * model ids, full and compact (searchByImage: random unit vectors, so the first-stage scan and
+ * the re-rank do their full work), and an
  * ad inventory with object/scene/mood tags on every segment (matchAds).
  */
 export async function addLoadFixtures(store: Store, options: LoadFixtureOptions): Promise<LoadFixtures> {
@@ -151,7 +159,10 @@ export async function addLoadFixtures(store: Store, options: LoadFixtureOptions)
       flightStart: null, flightEnd: null, createdAt: now, updatedAt: now,
     });
   }
-  await store.vectors.ensureCollection({ name: options.frameCollection.name, dim: options.frameCollection.dim, metric: 'cosine', modelId: options.frameCollection.modelId });
+  const { full, compact } = options.frameCollections;
+  for (const collection of [full, compact]) {
+    await store.vectors.ensureCollection({ name: collection.name, dim: collection.dim, metric: 'cosine', modelId: collection.modelId });
+  }
 
   const casts: string[][] = [];
   for (let v = 0; v < videos; v++) {
@@ -184,7 +195,7 @@ export async function addLoadFixtures(store: Store, options: LoadFixtureOptions)
 
     const frames: VectorPoint[] = [];
     for (let f = 0; f < framesPerVideo; f++) {
-      const vector = new Float32Array(options.frameCollection.dim);
+      const vector = new Float32Array(full.dim);
       let norm = 0;
       for (let d = 0; d < vector.length; d++) {
         vector[d] = random() - 0.5;
@@ -194,7 +205,8 @@ export async function addLoadFixtures(store: Store, options: LoadFixtureOptions)
       const time = ((f + 0.5) * durationSec) / framesPerVideo;
       frames.push({ id: `${videoId}:${Math.round(time * 1000)}`, vector, payload: { videoId, time, from: time - 1, to: time + 1 } });
     }
-    await store.vectors.upsert(options.frameCollection.name, frames);
+    await store.vectors.upsert(full.name, frames);
+    await store.vectors.upsert(compact.name, frames.map((point) => ({ ...point, vector: compact.project(point.vector) })));
     if ((v + 1) % 1000 === 0) process.stderr.write(`bench: load fixtures for ${v + 1} videos\n`);
   }
   return { casts, adCount };

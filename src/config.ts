@@ -32,18 +32,24 @@ export interface IndexingConfig {
   stageTimeoutPerMediaSec: number;
 }
 
-/** Caps on expensive GraphQL operations running at once (src/http/admission.ts). */
+/** Caps on GraphQL operations running at once (src/http/admission.ts). */
 export interface AdmissionConfig {
-  /** searchByImage calls at once (CNN + ORB on this machine's cores). */
-  imageSearches: number;
+  /** Operations without an expensive field, at once (each kind below has its own slots). */
+  standard: number;
+  /** searchSegments calls at once (FTS ranking, synchronous). */
+  textSearches: number;
   /** matchAds/adBreaks calls at once. */
   adMatches: number;
+  /** searchByImage calls at once (CNN + ORB on this machine's cores). */
+  imageSearches: number;
   /** exportClip calls at once (one ffmpeg each). */
   clipExports: number;
   /** enrollActor calls at once (face and voice models). */
   enrolments: number;
-  /** Per kind: calls that may wait for a slot; beyond that RATE_LIMITED at once. */
-  queue: number;
+  /** Per query kind (standard, text search, ad matching): calls that may wait for a slot; beyond that RATE_LIMITED at once. */
+  queryQueue: number;
+  /** The same for kinds whose requests carry pictures or start ffmpeg (image search, enrolment, clip export): a short line. */
+  mediaQueue: number;
   /** Per kind: longest wait for a slot before RATE_LIMITED. */
   waitSec: number;
 }
@@ -175,11 +181,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       stageTimeoutPerMediaSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_PER_MEDIA_SEC', 10, 0),
     },
     admission: {
+      standard: intFrom(env, 'VIDSEARCH_MAX_QUERIES', 8, 1),
+      textSearches: intFrom(env, 'VIDSEARCH_MAX_TEXT_SEARCHES', 4, 1),
+      adMatches: intFrom(env, 'VIDSEARCH_MAX_AD_MATCHES', 4, 1),
       imageSearches: intFrom(env, 'VIDSEARCH_MAX_IMAGE_SEARCHES', 2, 1),
-      adMatches: intFrom(env, 'VIDSEARCH_MAX_AD_MATCHES', 8, 1),
       clipExports: intFrom(env, 'VIDSEARCH_MAX_CLIP_EXPORTS', 2, 1),
       enrolments: intFrom(env, 'VIDSEARCH_MAX_ENROLMENTS', 2, 1),
-      queue: intFrom(env, 'VIDSEARCH_ADMISSION_QUEUE', 32, 0),
+      queryQueue: intFrom(env, 'VIDSEARCH_QUERY_QUEUE', 1024, 0),
+      mediaQueue: intFrom(env, 'VIDSEARCH_ADMISSION_QUEUE', 32, 0),
       waitSec: intFrom(env, 'VIDSEARCH_ADMISSION_WAIT_SEC', 10, 0.1),
     },
     limits: {

@@ -1,18 +1,22 @@
-// Admission control for expensive GraphQL operations. Each kind (image search, ad matching, clip
-// export, enrolment) has its own cap on calls running at once and a bounded FIFO line with a wait
-// deadline; a call beyond the line or past the deadline is refused RATE_LIMITED (429, retryAfter)
-// instead of piling up. Cheap operations never take a slot, so they keep flowing while expensive
-// ones wait: a burst of image searches cannot starve text search.
+// Admission control for GraphQL operations. Each expensive kind (text search, image search, ad
+// matching, clip export, enrolment) has its own cap on calls running at once and a bounded FIFO
+// line with a wait deadline; a call beyond the line or past the deadline is refused RATE_LIMITED
+// (429, retryAfter) instead of piling up. Every other operation takes a 'standard' slot, never an
+// expensive one, so cheap queries keep flowing while searches wait. The caps matter for latency
+// too: the store answers synchronously, so dozens of interleaved requests share the event loop
+// round-robin and a slow one (a common word matching a quarter of the library) takes dozens of
+// times its own CPU time; a few at a time, first come first served, keeps the tail near the median.
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
 import type { AdmissionConfig } from '../config.js';
 import { metricsRegistry } from '../observability/metrics.js';
 
-export type AdmissionKind = 'imageSearch' | 'adMatching' | 'clipExport' | 'enrolment';
+export type AdmissionKind = 'standard' | 'textSearch' | 'imageSearch' | 'adMatching' | 'clipExport' | 'enrolment';
 
-/** Root fields whose work is heavy enough to need a slot (CNN/ORB, ffmpeg, face models, ad ranking). */
+/** Root fields whose work is heavy enough to need a slot of their own (FTS ranking, CNN/ORB, ffmpeg, face models, ad ranking). */
 export const KIND_OF_ROOT_FIELD: Readonly<Record<string, AdmissionKind>> = {
+  searchSegments: 'textSearch',
   searchByImage: 'imageSearch',
   matchAds: 'adMatching',
   // One ad ranking per break, up to 100 breaks: the same work as matchAds, many times.
@@ -94,18 +98,26 @@ export class AdmissionGate {
 
   private take(): Release {
     this.running += 1;
+    return this.slotRelease();
+  }
+
+  private slotRelease(): Release {
     const started = performance.now();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.averageHoldMs += HOLD_AVERAGE_WEIGHT * (performance.now() - started - this.averageHoldMs);
-      this.running -= 1;
       const next = this.line.shift();
-      if (next) {
-        clearTimeout(next.timer);
-        next.admit(this.take());
+      if (!next) {
+        this.running -= 1;
+        return;
       }
+      clearTimeout(next.timer);
+      // The slot passes straight to the next in line (no newcomer can take it), but only on the
+      // next turn of the event loop: handing over at once would run the whole line in one turn,
+      // and Node accepts one new connection and reads sockets only between turns.
+      setImmediate(() => next.admit(this.slotRelease()));
     };
   }
 
@@ -118,12 +130,17 @@ export class AdmissionGate {
 }
 
 export function gateLimitsFrom(config: AdmissionConfig): Record<AdmissionKind, GateLimits> {
-  const limits = (concurrency: number): GateLimits => ({ concurrency, queue: config.queue, waitMs: config.waitSec * 1000 });
+  const waitMs = config.waitSec * 1000;
+  // Requests that carry pictures (up to the body limit each) wait in a short line; queries in a long one.
+  const query = (concurrency: number): GateLimits => ({ concurrency, queue: config.queryQueue, waitMs });
+  const media = (concurrency: number): GateLimits => ({ concurrency, queue: config.mediaQueue, waitMs });
   return {
-    imageSearch: limits(config.imageSearches),
-    adMatching: limits(config.adMatches),
-    clipExport: limits(config.clipExports),
-    enrolment: limits(config.enrolments),
+    standard: query(config.standard),
+    textSearch: query(config.textSearches),
+    adMatching: query(config.adMatches),
+    imageSearch: media(config.imageSearches),
+    clipExport: media(config.clipExports),
+    enrolment: media(config.enrolments),
   };
 }
 
@@ -156,11 +173,12 @@ export class Admission {
 
   /**
    * Takes one slot of every expensive kind among the root fields (in a fixed order, so two
-   * operations never hold each other's first slot) and returns one release for all of them.
-   * Operations without expensive fields pass at once.
+   * operations never hold each other's first slot), or a standard slot when there is none, and
+   * returns one release for all of them.
    */
   async admit(rootFields: readonly string[]): Promise<Release> {
-    const kinds = [...new Set(rootFields.map((f) => KIND_OF_ROOT_FIELD[f]).filter((k): k is AdmissionKind => k !== undefined))].sort();
+    const expensive = [...new Set(rootFields.map((f) => KIND_OF_ROOT_FIELD[f]).filter((k): k is AdmissionKind => k !== undefined))].sort();
+    const kinds: AdmissionKind[] = expensive.length ? expensive : ['standard'];
     const releases: Release[] = [];
     try {
       for (const kind of kinds) releases.push(await this.gates.get(kind)!.enter());
@@ -193,7 +211,7 @@ function collectAdmission(gauge: Gauge<'kind'>, field: 'active' | 'waiting'): vo
 
 export const admissionActive = new Gauge({
   name: 'vidsearch_admission_active',
-  help: 'Expensive GraphQL operations running now, by kind',
+  help: 'GraphQL operations running now, by admission kind (standard or an expensive kind)',
   labelNames: ['kind'] as const,
   registers: [metricsRegistry],
   collect() {
@@ -203,7 +221,7 @@ export const admissionActive = new Gauge({
 
 export const admissionWaiting = new Gauge({
   name: 'vidsearch_admission_waiting',
-  help: 'Expensive GraphQL operations waiting for a slot (admission queue depth), by kind',
+  help: 'GraphQL operations waiting for a slot (admission queue depth), by kind',
   labelNames: ['kind'] as const,
   registers: [metricsRegistry],
   collect() {
@@ -213,7 +231,7 @@ export const admissionWaiting = new Gauge({
 
 const refusals = new Counter({
   name: 'vidsearch_admission_refused_total',
-  help: 'Expensive GraphQL operations refused RATE_LIMITED by admission control, by kind and reason (queue-full, wait-timeout)',
+  help: 'GraphQL operations refused RATE_LIMITED by admission control, by kind and reason (queue-full, wait-timeout)',
   labelNames: ['kind', 'reason'] as const,
   registers: [metricsRegistry],
 });

@@ -23,6 +23,7 @@ import { BadInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { canonicalObjectLabel } from '../models/objects/labels.js';
 import type { AdRecord, BrandSafetyRules, SegmentTagRecord } from '../store/ads.js';
+import type { AppearanceSpanRecord } from '../store/appearances.js';
 import type { Store } from '../store/interfaces.js';
 import { normalizeText } from '../text/normalize.js';
 import { buildKeywordMatcher, type KeywordMatcher } from './moderation.js';
@@ -478,6 +479,48 @@ export function rankAds(
 
 // ---------------------------------------------------------------- the service
 
+/** What a video gives every moment of it: its lines, presence spans and visually flagged segments. */
+interface VideoEvidence {
+  cues: CueRecord[];
+  spans: AppearanceSpanRecord[];
+  flaggedSegments: Set<string>;
+}
+
+/** The segment whose [start, end) holds `time`; in a gap or past the end, the latest one started by then (as Catalog.segmentAt). */
+export function segmentContaining(segments: readonly SegmentRecord[], time: number): SegmentRecord | null {
+  let started: SegmentRecord | null = null;
+  for (const segment of segments) {
+    if (segment.start > time) continue;
+    if (time < segment.end) return segment;
+    if (!started || segment.index > started.index) started = segment;
+  }
+  return started;
+}
+
+/** The evidence of one moment: the segment's or the time's lines, presence and tags. */
+export function momentEvidence(segment: SegmentRecord, time: number | null, video: VideoEvidence, tags: SegmentTagRecord[]): MomentEvidence {
+  const focusFrom = time ?? segment.start;
+  const focusTo = time ?? segment.end;
+  const contextFrom = Math.min(segment.start, focusFrom - CONTEXT_SEC);
+  const contextTo = Math.max(segment.end, focusTo + CONTEXT_SEC);
+  const { cues, spans } = video;
+  let focus = cues.filter((c) => (time === null ? overlap(c.start, c.end, segment.start, segment.end) > 0 || c.segmentId === segment.id : c.start <= time && c.end >= time));
+  if (time !== null && focus.length === 0) focus = cues.filter((c) => c.end >= time - FOCUS_SLACK_SEC && c.start <= time + FOCUS_SLACK_SEC);
+  const focusIds = new Set(focus.map((c) => c.id));
+  const context = cues.filter((c) => !focusIds.has(c.id) && c.end > contextFrom && c.start < contextTo);
+
+  const windowFrom = time === null ? segment.start : time - PRESENCE_HALF_WINDOW_SEC;
+  const windowTo = time === null ? segment.end : time + PRESENCE_HALF_WINDOW_SEC;
+  const windowLength = Math.max(1e-6, windowTo - windowFrom);
+  const actors = new Map<string, number>();
+  for (const span of spans) {
+    const share = Math.min(1, overlap(span.start, span.end, windowFrom, windowTo) / windowLength);
+    if (share <= 0) continue;
+    actors.set(span.actorId, Math.max(actors.get(span.actorId) ?? 0, span.confidence * share));
+  }
+  return { focusText: focus.map((c) => c.text), contextText: context.map((c) => c.text), actors, tags };
+}
+
 function overlap(aStart: number, aEnd: number, bStart: number, bEnd: number): number {
   return Math.max(0, Math.min(aEnd, bEnd) - Math.max(aStart, bStart));
 }
@@ -525,66 +568,60 @@ export function createAdsService(deps: AdsDeps): AdsService {
     if (missing.length) throw new BadInputError(`actors: unknown actor ids ${missing.join(', ')}`, { field: 'actors', missing });
   }
 
-  /** The evidence of one moment: the segment's or the time's lines, presence and tags. */
-  async function evidence(query: MatchQuery): Promise<{ segment: SegmentRecord; moment: MomentEvidence }> {
+  /** The moment a query names: its segment, and the time when one was given. */
+  async function locate(query: MatchQuery): Promise<{ segment: SegmentRecord; time: number | null }> {
     const hasTime = query.time !== null && query.time !== undefined;
     if (query.segmentId && (query.videoId || hasTime)) throw new BadInputError('give either segmentId, or videoId and time, not both');
-    let segment: SegmentRecord | null;
-    let time: number | null = null;
     if (query.segmentId) {
-      segment = await store.catalog.getSegment(query.segmentId);
+      const segment = await store.catalog.getSegment(query.segmentId);
       if (!segment) throw new NotFoundError('segment', query.segmentId);
-    } else {
-      if (!query.videoId || !hasTime) throw new BadInputError('give segmentId, or videoId and time');
-      time = query.time!;
-      if (!Number.isFinite(time) || time < 0) throw new BadInputError('time must be a number of seconds ≥ 0', { time });
-      const video = await store.catalog.getVideo(query.videoId);
-      if (!video) throw new NotFoundError('video', query.videoId);
-      if (time > video.durationSec + 1) throw new BadInputError(`time ${time} is past the end of the video (${video.durationSec} s)`, { time });
-      segment = await store.catalog.segmentAt(query.videoId, time);
-      if (!segment) throw new NotFoundError('segment of video at time', `${query.videoId}@${time}`);
+      return { segment, time: null };
     }
-    const focusFrom = time ?? segment.start;
-    const focusTo = time ?? segment.end;
-    const [cues, spans, [tags]] = await Promise.all([
-      store.catalog.getCues(segment.videoId),
-      store.appearances.getSpansOfVideo(segment.videoId),
-      store.tags.getTagsOfSegments([segment.id]),
-    ]);
-    const contextFrom = Math.min(segment.start, focusFrom - CONTEXT_SEC);
-    const contextTo = Math.max(segment.end, focusTo + CONTEXT_SEC);
-    let focus = cues.filter((c) => (time === null ? overlap(c.start, c.end, segment.start, segment.end) > 0 || c.segmentId === segment.id : c.start <= time && c.end >= time));
-    if (time !== null && focus.length === 0) focus = cues.filter((c) => c.end >= time - FOCUS_SLACK_SEC && c.start <= time + FOCUS_SLACK_SEC);
-    const focusIds = new Set(focus.map((c) => c.id));
-    const context = cues.filter((c: CueRecord) => !focusIds.has(c.id) && c.end > contextFrom && c.start < contextTo);
+    if (!query.videoId || !hasTime) throw new BadInputError('give segmentId, or videoId and time');
+    const time = query.time!;
+    if (!Number.isFinite(time) || time < 0) throw new BadInputError('time must be a number of seconds ≥ 0', { time });
+    const video = await store.catalog.getVideo(query.videoId);
+    if (!video) throw new NotFoundError('video', query.videoId);
+    if (time > video.durationSec + 1) throw new BadInputError(`time ${time} is past the end of the video (${video.durationSec} s)`, { time });
+    const segment = await store.catalog.segmentAt(query.videoId, time);
+    if (!segment) throw new NotFoundError('segment of video at time', `${query.videoId}@${time}`);
+    return { segment, time };
+  }
 
-    const windowFrom = time === null ? segment.start : time - PRESENCE_HALF_WINDOW_SEC;
-    const windowTo = time === null ? segment.end : time + PRESENCE_HALF_WINDOW_SEC;
-    const windowLength = Math.max(1e-6, windowTo - windowFrom);
-    const actors = new Map<string, number>();
-    for (const span of spans) {
-      const share = Math.min(1, overlap(span.start, span.end, windowFrom, windowTo) / windowLength);
-      if (share <= 0) continue;
-      actors.set(span.actorId, Math.max(actors.get(span.actorId) ?? 0, span.confidence * share));
-    }
-    return {
-      segment,
-      moment: { focusText: focus.map((c) => c.text), contextText: context.map((c) => c.text), actors, tags: tags ?? [] },
-    };
+  /** Read once per call, however many moments of the video are ranked (adBreaks ranks up to 100). */
+  async function videoEvidence(videoId: string): Promise<VideoEvidence> {
+    const [cues, spans, flags] = await Promise.all([store.catalog.getCues(videoId), store.appearances.getSpansOfVideo(videoId), store.technical.getVisualFlags(videoId)]);
+    return { cues, spans, flaggedSegments: new Set(flags.map((flag) => flag.segmentId)) };
+  }
+
+  /** Everything ranking needs besides the moment, read in parallel with it. */
+  async function rankingInputs(): Promise<{ inv: Inventory; matcher: KeywordMatcher }> {
+    const [inv, matcher] = await Promise.all([currentInventory(), moderationMatcher()]);
+    return { inv, matcher };
+  }
+
+  function rankMoment(
+    segment: SegmentRecord,
+    time: number | null,
+    video: VideoEvidence,
+    tags: SegmentTagRecord[],
+    ranking: { inv: Inventory; matcher: KeywordMatcher },
+    count: number,
+  ): AdMatch[] {
+    // Visual moderation (NSFW classifier on the segment's frames) counts as a flag like a keyword hit.
+    const visualFlags = video.flaggedSegments.has(segment.id) ? [{ list: VISUAL_FLAG_LIST }] : [];
+    return rankAds(ranking.inv, momentEvidence(segment, time, video, tags), {
+      first: count,
+      today: today(),
+      flagsOf: (texts) => [...visualFlags, ...texts.flatMap((t) => ranking.matcher(t))],
+    });
   }
 
   async function matchAds(query: MatchQuery, first?: number | null): Promise<AdMatch[]> {
     const count = matchCount(first);
-    const [{ segment, moment }, inv, matcher] = await Promise.all([evidence(query), currentInventory(), moderationMatcher()]);
-    // Visual moderation (NSFW classifier on the segment's frames) counts as a flag like a keyword hit.
-    const visualFlags = (await store.technical.getVisualFlags(segment.videoId))
-      .filter((flag) => flag.segmentId === segment.id)
-      .map(() => ({ list: VISUAL_FLAG_LIST }));
-    return rankAds(inv, moment, {
-      first: count,
-      today: today(),
-      flagsOf: (texts) => [...visualFlags, ...texts.flatMap((t) => matcher(t))],
-    });
+    const { segment, time } = await locate(query);
+    const [video, [tags], ranking] = await Promise.all([videoEvidence(segment.videoId), store.tags.getTagsOfSegments([segment.id]), rankingInputs()]);
+    return rankMoment(segment, time, video, tags ?? [], ranking, count);
   }
 
   return {
@@ -649,13 +686,24 @@ export function createAdsService(deps: AdsDeps): AdsService {
         .filter((s: ShotRecord) => s.index > 0 && s.start >= BREAK_EDGE_SEC && s.start <= video.durationSec - BREAK_EDGE_SEC)
         .filter((s) => !talking.some((t) => t.end > s.start - BREAK_QUIET_SEC && t.start < s.start + BREAK_QUIET_SEC))
         .slice(0, count);
-      const breaks: AdBreak[] = [];
-      for (const cut of quietCuts) {
-        const before = await store.catalog.segmentAt(videoId, Math.max(0, cut.start - 0.05));
-        if (!before) continue;
-        breaks.push({ videoId, time: cut.start, segmentId: before.id, ads: await matchAds({ segmentId: before.id }, perBreak) });
-      }
-      return breaks;
+      if (quietCuts.length === 0) return [];
+      // One read of the video's segments, lines, spans, flags and the breaks' tags for all breaks
+      // (not one round per break).
+      const segments = await store.catalog.getSegmentsOfVideo(videoId);
+      const placed = quietCuts
+        .map((cut) => ({ cut, before: segmentContaining(segments, Math.max(0, cut.start - 0.05)) }))
+        .filter((b): b is { cut: ShotRecord; before: SegmentRecord } => b.before !== null);
+      const [evidenceOfVideo, tags, ranking] = await Promise.all([
+        videoEvidence(videoId),
+        store.tags.getTagsOfSegments(placed.map((b) => b.before.id)),
+        rankingInputs(),
+      ]);
+      return placed.map(({ cut, before }, i) => ({
+        videoId,
+        time: cut.start,
+        segmentId: before.id,
+        ads: rankMoment(before, null, evidenceOfVideo, tags[i] ?? [], ranking, perBreak),
+      }));
     },
   };
 }

@@ -68,6 +68,18 @@ describe('AdmissionGate', () => {
     expect(gate.active).toBe(0);
   });
 
+  it('hands a freed slot to the first in line, not to a caller arriving during the hand-over', async () => {
+    const gate = new AdmissionGate('imageSearch', limits({ queue: 5 }));
+    const release = await gate.enter();
+    const admitted: string[] = [];
+    const waiter = gate.enter().then((r) => (admitted.push('waiter'), r));
+    release();
+    const newcomer = gate.enter().then((r) => (admitted.push('newcomer'), r));
+    (await waiter)();
+    await newcomer;
+    expect(admitted).toEqual(['waiter', 'newcomer']);
+  });
+
   it('a release called twice frees one slot only', async () => {
     const gate = new AdmissionGate('enrolment', limits({ concurrency: 2 }));
     const release = await gate.enter();
@@ -97,16 +109,16 @@ describe('AdmissionGate', () => {
 });
 
 describe('Admission', () => {
-  const kinds = { imageSearch: limits(), adMatching: limits(), clipExport: limits(), enrolment: limits() };
+  const kinds = { standard: limits(), textSearch: limits(), imageSearch: limits(), adMatching: limits(), clipExport: limits(), enrolment: limits() };
+  const activeOf = (admission: Admission): Record<string, number> => Object.fromEntries(admission.snapshot().map((g) => [g.kind, g.active]));
 
-  it('cheap operations pass without a slot; expensive ones take one of their kind', async () => {
+  it('cheap operations take a standard slot only; expensive ones take one of each of their kinds instead', async () => {
     const admission = new Admission(kinds);
-    const cheap = await admission.admit(['searchSegments', 'videos']);
-    expect(admission.snapshot().every((g) => g.active === 0)).toBe(true);
+    const cheap = await admission.admit(['video', 'videos']);
+    expect(activeOf(admission)).toEqual({ standard: 1, textSearch: 0, imageSearch: 0, adMatching: 0, clipExport: 0, enrolment: 0 });
     cheap();
     const release = await admission.admit(['searchByImage', 'adBreaks', 'videos']);
-    const active = Object.fromEntries(admission.snapshot().map((g) => [g.kind, g.active]));
-    expect(active).toEqual({ imageSearch: 1, adMatching: 1, clipExport: 0, enrolment: 0 });
+    expect(activeOf(admission)).toEqual({ standard: 0, textSearch: 0, imageSearch: 1, adMatching: 1, clipExport: 0, enrolment: 0 });
     release();
     expect(admission.snapshot().every((g) => g.active === 0)).toBe(true);
   });
@@ -115,8 +127,7 @@ describe('Admission', () => {
     const admission = new Admission({ ...kinds, imageSearch: limits({ queue: 0 }) });
     const holder: Release = await admission.admit(['searchByImage']);
     await refusalOf(admission.admit(['matchAds', 'searchByImage']));
-    const active = Object.fromEntries(admission.snapshot().map((g) => [g.kind, g.active]));
-    expect(active).toEqual({ imageSearch: 1, adMatching: 0, clipExport: 0, enrolment: 0 });
+    expect(activeOf(admission)).toEqual({ standard: 0, textSearch: 0, imageSearch: 1, adMatching: 0, clipExport: 0, enrolment: 0 });
     holder();
   });
 });

@@ -159,6 +159,26 @@ describe('matchAds', () => {
     expect(breaks.map((b) => b.time)).toEqual([10, 20, 30]);
     expect(breaks[2]!.ads.map((m) => m.ad.id)).toContain('ad_wine');
   });
+
+  it('ranks every break as matchAds ranks its segment, reading the video once for all breaks', async () => {
+    const reads = new Map<string, number>();
+    const countedCatalog = new Proxy(store.catalog, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          reads.set(String(key), (reads.get(String(key)) ?? 0) + 1);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const counted = createAdsService({ store: { ...store, catalog: countedCatalog }, log, today: () => '2026-06-01' });
+    const breaks = await counted.adBreaks(video.id, null, 5);
+    expect(breaks).toHaveLength(3);
+    expect(reads.get('getCues')).toBe(2); // speech fallback + the breaks' lines, not one per break
+    expect(reads.get('segmentAt') ?? 0).toBe(0);
+    for (const adBreak of breaks) expect(adBreak.ads).toEqual(await ads.matchAds({ segmentId: adBreak.segmentId }, 5));
+  });
 });
 
 describe('inventory and bad input', () => {

@@ -1,5 +1,5 @@
 // AdRepository, TagRepository and HighlightRepository on the embedded SQLite database.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { Page, PageArgs } from '../../domain.js';
 import type {
   AdRecord,
@@ -99,7 +99,12 @@ function encodeCursor(id: string): string {
 }
 
 export class EmbeddedAdRepository implements AdRepository {
-  constructor(private readonly db: Database) {}
+  // Prepared once: matchAds reads the version on every call.
+  private readonly versionQuery: Statement<[], number>;
+
+  constructor(private readonly db: Database) {
+    this.versionQuery = db.prepare<[], number>('SELECT inventory_version FROM ads_state WHERE id = 1').pluck();
+  }
 
   private bump(): void {
     this.db.prepare('UPDATE ads_state SET inventory_version = inventory_version + 1 WHERE id = 1').run();
@@ -147,12 +152,19 @@ export class EmbeddedAdRepository implements AdRepository {
   }
 
   async inventoryVersion(): Promise<number> {
-    return this.db.prepare('SELECT inventory_version FROM ads_state WHERE id = 1').pluck().get() as number;
+    return this.versionQuery.get()!;
   }
 }
 
 export class EmbeddedTagRepository implements TagRepository {
-  constructor(private readonly db: Database) {}
+  // Prepared once: matchAds reads a segment's tags on every call.
+  private readonly segmentsQuery: Statement<[string], TagRow>;
+
+  constructor(private readonly db: Database) {
+    this.segmentsQuery = db.prepare<[string], TagRow>(
+      'SELECT * FROM segment_tags WHERE segment_id IN (SELECT value FROM json_each(?)) ORDER BY segment_id, kind, score DESC, label',
+    );
+  }
 
   async replaceVideoTags(videoId: string, kinds: readonly TagKind[], tags: readonly SegmentTagRecord[]): Promise<void> {
     this.db.transaction(() => {
@@ -168,10 +180,7 @@ export class EmbeddedTagRepository implements TagRepository {
   async getTagsOfSegments(segmentIds: readonly string[]): Promise<SegmentTagRecord[][]> {
     if (segmentIds.length === 0) return [];
     const bySegment = new Map<string, SegmentTagRecord[]>(segmentIds.map((id) => [id, []]));
-    const query = this.db.prepare(
-      `SELECT * FROM segment_tags WHERE segment_id IN (SELECT value FROM json_each(?)) ORDER BY segment_id, kind, score DESC, label`,
-    );
-    for (const row of query.all(JSON.stringify(segmentIds)) as TagRow[]) bySegment.get(row.segment_id)?.push(toTag(row));
+    for (const row of this.segmentsQuery.all(JSON.stringify(segmentIds))) bySegment.get(row.segment_id)?.push(toTag(row));
     return segmentIds.map((id) => bySegment.get(id) ?? []);
   }
 
