@@ -1,10 +1,10 @@
 // nsfwjs's bundled MobileNetV2 (weights inside the npm package, no download), shared by the NSFW
 // classifier (its softmax head) and image search (its last feature map, GeM-pooled). tfjs only
-// reads the Keras model; it is converted once per process to ONNX (onnx/keras-to-onnx.ts) and
-// runs on ONNX Runtime, ~5× faster than on tfjs's WASM backend, on its own thread (conversion
-// included), so inference never stalls the event loop. The .onnx is not cached on disk: converting
-// costs ~0.6–1 s once per process, on that thread, against ~50 ms to open a cached file — not
-// worth a cache keyed on the package and converter versions.
+// reads the Keras model, on a short-lived thread that converts it to ONNX (onnx/keras-to-onnx.ts);
+// ONNX Runtime runs it on another thread, ~5× faster than tfjs's WASM backend did, and never
+// stalls the event loop. The .onnx is not cached on disk: converting costs ~0.6–1 s once per
+// process, off the main thread, against ~50 ms to open a cached file — not worth a cache keyed on
+// the package and converter versions.
 import type { LayersModel } from '@tensorflow/tfjs';
 import { kerasLayersOf, kerasToOnnx } from './onnx/keras-to-onnx.js';
 import { openOnnxRunner } from './onnx/runner.js';

@@ -1,7 +1,8 @@
 // An ONNX model run on its own thread. onnxruntime-node's session.run is synchronous underneath
 // its Promise (microsoft/onnxruntime#19611): on the main thread every inference stalls the event
-// loop, i.e. every GraphQL request in flight. The worker also builds the model (an export of a
-// module named by URL), so heavy builders such as the tfjs → ONNX conversion never load here.
+// loop, i.e. every GraphQL request in flight. The model is built (by an export of a module named
+// by URL) on a second, short-lived thread: heavy builders such as the tfjs → ONNX conversion
+// never load here, and what they leave in memory (~110 MB for tfjs) goes when that thread ends.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -33,13 +34,11 @@ export interface OnnxRunner {
 }
 
 /** Messages of the thread protocol (session-worker.ts is the other side). */
-export interface RunnerInit {
-  builder: ModelBuilder;
-  options: OnnxRunnerOptions;
-}
+export type RunnerInit = { build: ModelBuilder } | { serve: Uint8Array; options: OnnxRunnerOptions };
 export type RunnerRequest = { id: number; feeds: FloatTensors };
 export type RunnerReply = { id: number; ok: true; outputs: FloatTensors } | { id: number; ok: false; error: string };
-export type RunnerStatus = { ready: true } | { ready: false; error: string };
+/** First message of a thread: the built model (build role), or readiness (serve role). */
+export type RunnerStatus = { ok: true; model?: Uint8Array } | { ok: false; error: string };
 
 export async function buildModel(builder: ModelBuilder): Promise<Uint8Array> {
   const exported = ((await import(builder.module)) as Record<string, unknown>)[builder.exportName];
@@ -115,24 +114,42 @@ class ThreadRunner implements OnnxRunner {
   }
 }
 
-function startThread(script: URL, init: RunnerInit): Promise<OnnxRunner> {
-  const worker = new Worker(script, { workerData: init });
+/** Starts a thread and waits for its first message (a failure, an error or an early exit rejects). */
+function startThread(script: URL, init: RunnerInit, transferList: ArrayBuffer[]): Promise<{ worker: Worker; status: { ok: true; model?: Uint8Array } }> {
+  const worker = new Worker(script, { workerData: init, transferList });
   return new Promise((resolve, reject) => {
-    const fail = (error: Error) => {
+    // Only our own listeners come off: Worker keeps internal ones (they start its message port).
+    const stopWatching = () => {
+      worker.off('error', fail);
+      worker.off('exit', exitedEarly);
+    };
+    function fail(error: Error): void {
+      stopWatching();
       void worker.terminate();
       reject(error);
-    };
+    }
+    function exitedEarly(code: number): void {
+      fail(new Error(`ONNX worker exited with code ${code} while loading`));
+    }
     worker.once('error', fail);
-    worker.once('exit', (code) => reject(new Error(`ONNX worker exited with code ${code} while loading`)));
+    worker.once('exit', exitedEarly);
     worker.once('message', (status: RunnerStatus) => {
-      worker.off('error', fail);
-      worker.removeAllListeners('exit');
-      if (!status.ready) return fail(new Error(status.error));
+      if (!status.ok) return fail(new Error(status.error));
+      stopWatching();
       // Later thread errors end it: 'exit' follows and fails what is pending.
       worker.on('error', () => undefined);
-      resolve(new ThreadRunner(worker));
+      resolve({ worker, status });
     });
   });
+}
+
+async function openThreadRunner(script: URL, builder: ModelBuilder, options: OnnxRunnerOptions): Promise<OnnxRunner> {
+  const built = await startThread(script, { build: builder }, []);
+  await built.worker.terminate();
+  const model = built.status.model;
+  if (!model) throw new Error(`${builder.exportName} built no model`);
+  const served = await startThread(script, { serve: model, options }, [model.buffer as ArrayBuffer]);
+  return new ThreadRunner(served.worker);
 }
 
 /**
@@ -141,6 +158,6 @@ function startThread(script: URL, init: RunnerInit): Promise<OnnxRunner> {
  */
 export async function openOnnxRunner(builder: ModelBuilder, options: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
   const script = new URL('./session-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(script))) return startThread(script, { builder, options });
+  if (existsSync(fileURLToPath(script))) return openThreadRunner(script, builder, options);
   return openSessionRunner(await buildModel(builder), options);
 }
