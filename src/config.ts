@@ -48,7 +48,7 @@ export interface AdmissionConfig {
   enrolments: number;
   /** Per query kind (standard, text search, ad matching): calls that may wait for a slot; beyond that RATE_LIMITED at once. */
   queryQueue: number;
-  /** The same for kinds whose requests carry pictures or start ffmpeg (image search, enrolment, clip export): a short line. */
+  /** The same for kinds whose requests carry pictures or start ffmpeg (image search, enrolment, clip export): a shorter line. */
   mediaQueue: number;
   /** Per kind: longest wait for a slot before RATE_LIMITED. */
   waitSec: number;
@@ -188,7 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       clipExports: intFrom(env, 'VIDSEARCH_MAX_CLIP_EXPORTS', 2, 1),
       enrolments: intFrom(env, 'VIDSEARCH_MAX_ENROLMENTS', 2, 1),
       queryQueue: intFrom(env, 'VIDSEARCH_QUERY_QUEUE', 1024, 0),
-      mediaQueue: intFrom(env, 'VIDSEARCH_ADMISSION_QUEUE', 32, 0),
+      mediaQueue: intFrom(env, 'VIDSEARCH_ADMISSION_QUEUE', 64, 0),
       waitSec: intFrom(env, 'VIDSEARCH_ADMISSION_WAIT_SEC', 10, 0.1),
     },
     limits: {

@@ -131,7 +131,7 @@ export class AdmissionGate {
 
 export function gateLimitsFrom(config: AdmissionConfig): Record<AdmissionKind, GateLimits> {
   const waitMs = config.waitSec * 1000;
-  // Requests that carry pictures (up to the body limit each) wait in a short line; queries in a long one.
+  // Requests that carry pictures (up to the body limit each) wait in a shorter line than queries.
   const query = (concurrency: number): GateLimits => ({ concurrency, queue: config.queryQueue, waitMs });
   const media = (concurrency: number): GateLimits => ({ concurrency, queue: config.mediaQueue, waitMs });
   return {
