@@ -27,7 +27,7 @@ import { resolveMediaTools } from '../src/media/tools.js';
 import { OrbMatcher } from '../src/models/image-descriptors/local-features.js';
 import { MobileNetDescriptor } from '../src/models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../src/models/image-descriptors/projection.js';
-import { createImageSearchService, ffmpegFrameSource } from '../src/services/image-search.js';
+import { createImageSearchService, ffmpegFrameSource, type ImageSearchPhase, type PhaseTimings } from '../src/services/image-search.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { VectorPoint } from '../src/store/interfaces.js';
 import { rng } from './synthetic-library.js';
@@ -48,6 +48,19 @@ function percentiles(samples: number[]): { p50Ms: number; p99Ms: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
   return { p50Ms: Math.round(at(50) * 10) / 10, p99Ms: Math.round(at(99) * 10) / 10 };
+}
+
+function phaseSummary(samples: readonly PhaseTimings[]): Record<string, { p50Ms: number; p99Ms: number; callsPerQuery: number }> {
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s)))] as ImageSearchPhase[];
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        ...percentiles(samples.map((s) => s[name]?.ms ?? 0)),
+        callsPerQuery: Math.round((samples.reduce((sum, s) => sum + (s[name]?.calls ?? 0), 0) / samples.length) * 10) / 10,
+      },
+    ]),
+  );
 }
 
 function gaussian(): number {
@@ -138,13 +151,16 @@ try {
   const warmUpSec = (performance.now() - loadStart) / 1000;
   const wall: number[] = [];
   const cpu: number[] = [];
+  const phaseSamples: PhaseTimings[] = [];
   const queryVectors: { full: Float32Array; compact: Float32Array }[] = [];
   for (const image of images) {
     const bytes = await readFile(image);
     const cpuStart = process.cpuUsage();
     const start = performance.now();
-    await service.searchByImage({ image: bytes, first: 5 });
+    const phases: PhaseTimings = {};
+    await service.searchByImage({ image: bytes, first: 5 }, { phases });
     wall.push(performance.now() - start);
+    phaseSamples.push(phases);
     const used = process.cpuUsage(cpuStart);
     cpu.push((used.user + used.system) / 1000);
     const decoded = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -186,6 +202,9 @@ try {
         queries: wall.length,
         wall: percentiles(wall),
         cpu: percentiles(cpu),
+        // Per phase over the queries: wall ms (0 where a query skipped the phase) and calls per query.
+        phases: phaseSummary(phaseSamples),
+        loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100,
       },
       scan: { frames: compactFrames, dim: compact.dim, limit: 200, ...percentiles(scans), recallAt200: Math.round((recalled / queryVectors.length) * 1000) / 1000 },
     })}\n`,

@@ -5,14 +5,19 @@
 // baseline of the full frame, keyed by (video, time) with deterministic ids. A compact projection
 // of the CNN descriptor goes to its own collection: the first stage of a search scans only that.
 // Re-indexing first drops the video's earlier frame points (another sampling leaves other ids).
+// Every sampled frame, repeats included, is also kept as verification evidence (frameEvidence):
+// a small JPEG and its ORB features, so a search checks its candidates without running ffmpeg
+// (a talking head's repeats differ by a mouth, which is what tells the moment).
+import sharp from 'sharp';
 import type { VideoRecord } from '../domain.js';
 import { streamFrames } from '../media/frames.js';
 import { COLOR_LAYOUT_DIM, COLOR_LAYOUT_MODEL_ID, colorLayout, colorLayoutVector } from '../models/image-descriptors/color-layout.js';
 import { trimFlatBorders } from '../models/image-descriptors/content-rect.js';
+import { OrbMatcher, packFeatures } from '../models/image-descriptors/local-features.js';
 import { MobileNetDescriptor, type ImageDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../models/image-descriptors/projection.js';
 import type { RawImage } from '../models/types.js';
-import type { VectorPoint } from '../store/interfaces.js';
+import type { FrameEvidence, VectorPoint } from '../store/interfaces.js';
 import type { Stage, StageContext } from './stage.js';
 
 export const FRAME_COLLECTION = 'frames';
@@ -24,6 +29,17 @@ export const FRAME_DECODE_WIDTH = 320;
 /** Mean absolute grey difference (0–255) on a 16×9 thumbnail below which a frame repeats the last one. */
 const NEAR_DUPLICATE_MAD = 1.5;
 const DESCRIBE_BATCH = 8;
+/**
+ * JPEG quality of the stored evidence pictures: ~9 KB at 320 px, and their aligned correlation
+ * with a screenshot still tells neighbouring frames apart.
+ */
+const EVIDENCE_JPEG_QUALITY = 75;
+const EVIDENCE_BATCH = 32;
+
+/** Names the stored evidence format: another picture size or feature extractor is not read back. */
+export function frameEvidenceModel(matcher: Pick<OrbMatcher, 'modelId'>): string {
+  return `${matcher.modelId}-jpeg${FRAME_DECODE_WIDTH}`;
+}
 
 export interface FramesStageOutput {
   sampled: number;
@@ -79,13 +95,23 @@ interface KeptFrame {
 
 export interface FramesStageDeps {
   descriptor?: ImageDescriptor;
+  matcher?: OrbMatcher;
   frames?: typeof streamFrames;
 }
 
 export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, FramesStageOutput> {
   const descriptor = deps.descriptor ?? new MobileNetDescriptor();
   const frames = deps.frames ?? streamFrames;
+  const matcher = deps.matcher ?? new OrbMatcher();
+  const evidenceModel = frameEvidenceModel(matcher);
   const compact = compactProjectionFor(descriptor);
+
+  async function evidenceOf(image: RawImage, time: number, repeat: boolean): Promise<FrameEvidence> {
+    const picture = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+      .jpeg({ quality: EVIDENCE_JPEG_QUALITY })
+      .toBuffer();
+    return { time, picture, features: packFeatures(await matcher.extract(image)), repeat };
+  }
 
   async function store(ctx: StageContext, video: VideoRecord, batch: KeptFrame[]): Promise<void> {
     if (batch.length === 0) return;
@@ -119,6 +145,8 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
       });
       await ctx.store.vectors.ensureCollection({ name: FRAME_COMPACT_COLLECTION, dim: compact.dim, metric: 'cosine', modelId: compact.modelId });
       await ctx.store.vectors.deleteByVideo(video.id, [FRAME_COLLECTION, FRAME_COMPACT_COLLECTION, FRAME_COLORLAYOUT_COLLECTION]);
+      await ctx.store.frameEvidence.deleteVideo(video.id);
+      let evidence: FrameEvidence[] = [];
       let sampled = 0;
       let kept = 0;
       let last: KeptFrame | null = null;
@@ -133,8 +161,14 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
         sampled++;
         const image: RawImage = { data: frame.data, width: frame.width, height: frame.height, channels: 3 };
         const thumb = thumbnail(image);
-        if (last && meanAbsDiff(thumb, last.thumb) < NEAR_DUPLICATE_MAD) {
-          last.to = frame.time;
+        const repeat = last !== null && meanAbsDiff(thumb, last.thumb) < NEAR_DUPLICATE_MAD;
+        evidence.push(await evidenceOf(image, frame.time, repeat));
+        if (evidence.length >= EVIDENCE_BATCH) {
+          await ctx.store.frameEvidence.add(video.id, evidenceModel, evidence);
+          evidence = [];
+        }
+        if (repeat) {
+          last!.to = frame.time;
           continue;
         }
         last = { image, thumb, time: frame.time, to: frame.time };
@@ -148,6 +182,7 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
         if (video.durationSec > 0) ctx.reportProgress(Math.min(1, frame.time / video.durationSec));
       }
       await store(ctx, video, pending);
+      await ctx.store.frameEvidence.add(video.id, evidenceModel, evidence);
       ctx.log.debug({ videoId: video.id, sampled, kept }, 'frame descriptors stored');
       return { sampled, kept, descriptorModelId: descriptor.modelId };
     },

@@ -7,11 +7,15 @@
 //    re-uploads). All variants go through the CNN in one batch. Each variant's compact
 //    (projected, 128-d) descriptor shortlists frames in `frames-compact`; the shortlist is
 //    re-ranked by the exact cosine of the full descriptors (`frames`), read back by id.
-// 3. The best candidate (video, time) groups are re-ranked with a geometric check: frames
-//    around each candidate are decoded and matched to the query with ORB + RANSAC homography;
-//    the frame with most inliers gives `at`, which fixes near-duplicate neighbours a global
-//    descriptor cannot tell apart. Groups are checked best first, and the check stops once one
-//    is geometrically certain (calibrated similarity ≥ 0.9); decoded windows are cached.
+// 3. The best candidate (video, time) groups are re-ranked with a geometric check: the frames
+//    around each candidate, as the index stored them (frameEvidence: a JPEG and ORB features
+//    per sampled frame; no ffmpeg), are matched to the query with ORB + a RHO homography. The
+//    frames the vector index holds go first, then the repeats of the strongest ones; among the
+//    frames about as strong as the best, the one whose pixels correlate best with the aligned
+//    screenshot gives `at`, which fixes near-duplicate neighbours a global descriptor cannot
+//    tell apart. Groups are checked best first, and the check stops once one is geometrically
+//    certain (calibrated similarity ≥ 0.9). Videos indexed before evidence was stored fall back
+//    to ffmpeg windows (cached) and a 12 fps correlation pass over the best stretch.
 // 4. `similarity` is calibrated (see calibratedSimilarity): ≥ 0.9 was the right video within
 //    ±1 s 18 times in 19 on the dev sets (the miss: the right video, a still shot's other moment).
 import { randomUUID } from 'node:crypto';
@@ -21,14 +25,14 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { VideoRecord } from '../domain.js';
 import { BadInputError, PayloadTooLargeError, UnsupportedMediaError } from '../errors.js';
-import { FRAME_COLLECTION, FRAME_COLORLAYOUT_COLLECTION, FRAME_COMPACT_COLLECTION, type FramePayload } from '../indexers/frames.js';
+import { FRAME_COLLECTION, FRAME_COLORLAYOUT_COLLECTION, FRAME_COMPACT_COLLECTION, frameEvidenceModel, type FramePayload } from '../indexers/frames.js';
 import type { Logger } from '../logger.js';
 import { extractFrame, streamFrames } from '../media/frames.js';
 import type { MediaProbe } from '../media/probe.js';
 import type { MediaTools } from '../media/tools.js';
 import { colorLayout, colorLayoutDistance, colorLayoutFromVector, colorLayoutVector } from '../models/image-descriptors/color-layout.js';
 import { findInnerRectangles, trimFlatBorders } from '../models/image-descriptors/content-rect.js';
-import { alignedCorrelation, type LocalFeatures, type OrbMatcher } from '../models/image-descriptors/local-features.js';
+import { alignedCorrelation, unpackFeatures, type LocalFeatures, type OrbMatcher } from '../models/image-descriptors/local-features.js';
 import type { ImageDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../models/image-descriptors/projection.js';
 import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../models/image.js';
@@ -67,8 +71,33 @@ export interface ImageMatch {
   inliers: number;
 }
 
+/** Where a query's time goes; `verifyDecode` and `refine` are ffmpeg reads (old indexes only). */
+export type ImageSearchPhase =
+  | 'decode'
+  | 'variants'
+  | 'cnn'
+  | 'firstStage'
+  | 'rerank'
+  | 'verifyRead'
+  | 'pictureDecode'
+  | 'verifyDecode'
+  | 'orbExtract'
+  | 'orbMatch'
+  | 'correlation'
+  | 'refine'
+  | 'answer';
+
+/** Milliseconds and calls per phase, summed over one query (filled in when the caller passes it). */
+export type PhaseTimings = Partial<Record<ImageSearchPhase, { ms: number; calls: number }>>;
+
+export interface ImageSearchOptions {
+  method?: ImageSearchMethod;
+  /** Receives the query's per-phase timings (benches); absent, nothing is measured. */
+  phases?: PhaseTimings;
+}
+
 export interface ImageSearchService {
-  searchByImage(request: ImageSearchRequest, options?: { method?: ImageSearchMethod }): Promise<ImageMatch[]>;
+  searchByImage(request: ImageSearchRequest, options?: ImageSearchOptions): Promise<ImageMatch[]>;
 }
 
 export interface VideoFrame {
@@ -114,8 +143,8 @@ const VERIFIED_GROUPS = 3;
 const VERIFY_WINDOW_SEC = 2;
 const VERIFY_MAX_SPAN_SEC = 6;
 /**
- * 2 fps: half the decode and ORB work of 4 fps, and no loss: the 12 fps pass below finds the
- * moment (hard set top1 0.906 → 0.938, dev 1.0 both).
+ * ffmpeg fallback (no stored evidence): 2 fps is half the decode and ORB work of 4 fps, and no
+ * loss: the 12 fps pass below finds the moment (hard set top1 0.906 → 0.938, dev 1.0 both).
  */
 const VERIFY_FPS = 2;
 const VERIFY_WIDTH = 320;
@@ -125,7 +154,7 @@ const REFINE_FPS = 12;
 const MIN_INLIERS = 10;
 /** A verified match this likely to be right needs no other candidate checked. */
 const CERTAIN_SIMILARITY = 0.9;
-/** Decoded verification windows kept (their ORB features too): repeated and similar queries reuse them. */
+/** ffmpeg-decoded verification windows kept (their ORB features too): repeated and similar queries reuse them. */
 const WINDOW_CACHE_SIZE = 16;
 /** Hits of one video closer than this are one answer. */
 const SAME_MOMENT_SEC = 2;
@@ -167,6 +196,40 @@ export function calibratedSimilarity(inliers: number): number {
 
 const CALIBRATION = { bias: -6.27, perLogInlier: 1.66 };
 
+/** Adds each timed step's wall time to its phase; a no-op without a sink. */
+interface PhaseClock {
+  time<T>(phase: ImageSearchPhase, work: () => Promise<T>): Promise<T>;
+  timeSync<T>(phase: ImageSearchPhase, work: () => T): T;
+}
+
+function phaseClock(sink: PhaseTimings | undefined): PhaseClock {
+  const add = (phase: ImageSearchPhase, start: number) => {
+    const entry = (sink![phase] ??= { ms: 0, calls: 0 });
+    entry.ms += performance.now() - start;
+    entry.calls += 1;
+  };
+  return {
+    async time(phase, work) {
+      if (!sink) return work();
+      const start = performance.now();
+      try {
+        return await work();
+      } finally {
+        add(phase, start);
+      }
+    },
+    timeSync(phase, work) {
+      if (!sink) return work();
+      const start = performance.now();
+      try {
+        return work();
+      } finally {
+        add(phase, start);
+      }
+    },
+  };
+}
+
 interface QueryVariant {
   region: Box;
   mirror: boolean;
@@ -177,8 +240,32 @@ interface Verification {
   at: number;
   from: number;
   to: number;
-  /** The oriented screenshot and its homography onto the best frame, for the fine time pass. */
-  alignment: { picture: RawImage; homography: number[] } | null;
+  /** The oriented screenshot, its homography onto the best frame and their correlation, for the fine time pass. */
+  alignment: { picture: RawImage; homography: number[]; correlation: number } | null;
+  video: VideoRecord;
+  /** Whether the frames came from stored evidence (else from ffmpeg). */
+  stored: boolean;
+}
+
+/** A frame of a verification window; features and pixels are unpacked only when looked at. */
+interface WindowFrame {
+  time: number;
+  /** Nearly repeats the last frame the vector index holds (stored evidence only). */
+  repeat: boolean;
+  features(): LocalFeatures;
+  image(): Promise<RawImage>;
+}
+
+/** The screenshot in one orientation and its ORB features. */
+interface OrientedQuery {
+  picture: RawImage;
+  features: LocalFeatures;
+}
+
+interface Scored {
+  frame: WindowFrame;
+  inliers: number;
+  homography: number[] | null;
 }
 
 interface Group {
@@ -194,9 +281,9 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
   const { store, log, descriptor, matcher } = deps;
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const compact = compactProjectionFor(descriptor);
-  type WindowFrames = { time: number; image: RawImage; features: LocalFeatures }[];
-  // Insertion-ordered: the first key is the least recently used.
-  const windowCache = new Map<string, Promise<WindowFrames>>();
+  const evidenceModel = frameEvidenceModel(matcher);
+  // ffmpeg-decoded windows (older indexes); insertion-ordered: the first key is the least recently used.
+  const windowCache = new Map<string, Promise<WindowFrame[]>>();
 
   async function loadQuery(request: ImageSearchRequest): Promise<RawImage> {
     const hasUpload = request.image !== null && request.image !== undefined;
@@ -252,24 +339,52 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
     );
   }
 
-  async function decodeWindow(video: VideoRecord, start: number, end: number): Promise<WindowFrames> {
-    const out: WindowFrames = [];
-    for await (const frame of deps.readFrames(video, { start, end, fps: VERIFY_FPS, width: VERIFY_WIDTH })) {
+  async function matchFrame(query: OrientedQuery, frame: WindowFrame, clock: PhaseClock): Promise<Scored> {
+    const match = await clock.time('orbMatch', () => matcher.match(query.features, frame.features()));
+    return { frame, inliers: match.inliers, homography: match.homography };
+  }
+
+  /** Frames around a candidate as the index stored them; null when the video predates stored evidence. */
+  async function storedWindow(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<WindowFrame[] | null> {
+    const rows = await clock.time('verifyRead', () => store.frameEvidence.window(video.id, evidenceModel, start, end));
+    if (rows.length === 0) return null;
+    return rows.map((row) => {
+      let decoded: Promise<RawImage> | null = null;
+      let unpacked: LocalFeatures | null = null;
+      return {
+        time: row.time,
+        repeat: row.repeat,
+        features: () => (unpacked ??= clock.timeSync('verifyRead', () => unpackFeatures(row.features))),
+        image: () => (decoded ??= clock.time('pictureDecode', () => decodeEvidencePicture(row.picture))),
+      };
+    });
+  }
+
+  /** Frames decoded with ffmpeg (indexes without stored evidence), ORB features extracted here. */
+  async function decodeWindow(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<WindowFrame[]> {
+    const decoded = await clock.time('verifyDecode', async () => {
+      const frames: VideoFrame[] = [];
+      for await (const frame of deps.readFrames(video, { start, end, fps: VERIFY_FPS, width: VERIFY_WIDTH })) frames.push(frame);
+      return frames;
+    });
+    const out: WindowFrame[] = [];
+    for (const frame of decoded) {
       const image: RawImage = { data: frame.data, width: frame.width, height: frame.height, channels: 3 };
-      out.push({ time: frame.time, image, features: await matcher.extract(image) });
+      const features = await clock.time('orbExtract', () => matcher.extract(image));
+      out.push({ time: frame.time, repeat: false, features: () => features, image: async () => image });
     }
     return out;
   }
 
-  /** A window's frames and ORB features, from the cache when the same window was decoded lately. */
-  function featuresOfFrames(video: VideoRecord, start: number, end: number): Promise<WindowFrames> {
+  /** An ffmpeg-decoded window, from the cache when the same window was decoded lately. */
+  function cachedDecodedWindow(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<WindowFrame[]> {
     // The file's content hash in the key: a replaced file is decoded afresh.
     const key = `${video.id}:${video.contentHash}:${start.toFixed(2)}:${end.toFixed(2)}`;
     let frames = windowCache.get(key);
     if (frames) {
       windowCache.delete(key);
     } else {
-      frames = decodeWindow(video, start, end);
+      frames = decodeWindow(video, start, end, clock);
       // A failed decode is not remembered.
       frames.catch(() => windowCache.delete(key));
     }
@@ -279,61 +394,92 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
   }
 
   /**
-   * Geometric check: every frame (at VERIFY_FPS) of a window around each candidate group's span
-   * is matched to the query; the frame with most inliers gives `at`. The whole screenshot is
+   * Geometric check: the frames of a window around each candidate group's span (the kept frames
+   * the index stored, or every VERIFY_FPS frame that ffmpeg decodes for an older index) are
+   * matched to the query; the frame with most inliers gives `at`. The whole screenshot is
    * matched, not the detected region: the homography itself locates the picture inside bars or
    * a player page, so a missed region costs nothing here.
    */
-  async function verify(groups: Group[], variants: QueryVariant[], image: RawImage): Promise<Map<Group, Verification>> {
+  async function verify(groups: Group[], variants: QueryVariant[], image: RawImage, clock: PhaseClock): Promise<Map<Group, Verification>> {
     const verified = new Map<Group, Verification>();
-    const queryFeatures = new Map<boolean, { picture: RawImage; features: LocalFeatures }>();
+    const queries = new Map<boolean, Promise<OrientedQuery>>();
+    // The screenshot's features per orientation, extracted once per search.
+    const orientedQuery = (mirror: boolean) => {
+      let query = queries.get(mirror);
+      if (!query) {
+        query = (async () => {
+          const picture = mirror ? await mirrored(image) : image;
+          return { picture, features: await clock.time('orbExtract', () => matcher.extract(picture)) };
+        })();
+        queries.set(mirror, query);
+      }
+      return query;
+    };
     for (const group of groups) {
       const video = await store.catalog.getVideo(group.videoId);
       if (!video) continue;
       const start = Math.max(0, group.from - VERIFY_WINDOW_SEC);
       const end = Math.min(video.durationSec > 0 ? video.durationSec : Infinity, group.to + VERIFY_WINDOW_SEC, start + VERIFY_MAX_SPAN_SEC);
-      let frames: { time: number; image: RawImage; features: LocalFeatures }[];
+      let frames: WindowFrame[];
+      let stored = true;
       try {
-        frames = await featuresOfFrames(video, start, end);
+        frames = (await storedWindow(video, start, end, clock)) ?? ((stored = false), await cachedDecodedWindow(video, start, end, clock));
       } catch (err) {
         // A moved or unreadable file loses its verification, not the whole answer.
         log.warn({ videoId: video.id, err }, 'image search: frames for verification could not be read');
         continue;
       }
-      // The orientation whose descriptor found the group first; the other when that finds nothing
-      // (a mirrored descriptor can win by chance on symmetric pictures).
+      // Seeds: the frames the vector index holds (a window of repeats only: the one nearest the
+      // group). The orientation whose descriptor found the group goes first; the other when it
+      // finds nothing (a mirrored descriptor can win by chance on symmetric pictures).
+      const kept = frames.filter((f) => !f.repeat);
+      const seeds = kept.length > 0 ? kept : [frames.reduce((a, b) => (Math.abs(b.time - group.time) < Math.abs(a.time - group.time) ? b : a))];
       const preferred = variants[group.variant]!.mirror;
-      let scored: { time: number; inliers: number; correlation: number | null; homography: number[] | null }[] = [];
-      let picture = image;
+      let scored: Scored[] = [];
+      let query: OrientedQuery | null = null;
       for (const mirror of [preferred, !preferred]) {
-        let query = queryFeatures.get(mirror);
-        if (!query) {
-          const oriented = mirror ? await mirrored(image) : image;
-          query = { picture: oriented, features: await matcher.extract(oriented) };
-          queryFeatures.set(mirror, query);
-        }
-        picture = query.picture;
+        query = await orientedQuery(mirror);
         scored = [];
-        for (const frame of frames) {
-          const match = await matcher.match(query.features, frame.features);
-          const correlation = match.homography && match.inliers >= MIN_INLIERS ? alignedCorrelation(query.picture, frame.image, match.homography) : null;
-          scored.push({ time: frame.time, inliers: match.inliers, correlation, homography: match.homography });
-        }
+        for (const frame of seeds) scored.push(await matchFrame(query, frame, clock));
         if (Math.max(0, ...scored.map((s) => s.inliers)) >= MIN_INLIERS) break;
       }
-      const top = Math.max(0, ...scored.map((s) => s.inliers));
-      if (top === 0) continue;
+      let top = Math.max(0, ...scored.map((s) => s.inliers));
+      if (top === 0 || !query) continue;
+      // The repeats of the strongest seeds: a still shot's frames differ by a mouth or a hand, and
+      // the moment is among them.
+      if (top >= MIN_INLIERS) {
+        const strong = new Set(scored.filter((s) => s.inliers >= 0.7 * top).map((s) => s.frame));
+        let owner: WindowFrame | null = seeds === kept ? null : seeds[0]!;
+        for (const frame of frames) {
+          if (!frame.repeat) owner = frame;
+          else if (owner && strong.has(owner) && !seeds.includes(frame)) scored.push(await matchFrame(query, frame, clock));
+        }
+        top = Math.max(...scored.map((s) => s.inliers));
+      }
       // Frames about as good as the best are one stretch (from/to). Within it, `at` is the frame
-      // whose pixels agree best with the aligned screenshot (inliers alone barely separate
-      // neighbouring frames of a slow shot); without an alignment, the best inlier count.
+      // whose pixels agree best with the screenshot aligned by the strongest frame's homography
+      // (inliers alone barely separate neighbouring frames of a slow shot, and one shared
+      // alignment leaves only the content to differ); without an alignment, the best inlier count.
       const alike = scored.filter((s) => s.inliers >= 0.7 * top);
-      const from = Math.min(...alike.map((s) => s.time));
-      const to = Math.max(...alike.map((s) => s.time));
-      const best = alike.reduce((a, b) => {
-        if (a.correlation !== null || b.correlation !== null) return (b.correlation ?? -2) > (a.correlation ?? -2) ? b : a;
-        return b.inliers > a.inliers ? b : a;
+      const strongest = alike.reduce((a, b) => (b.inliers > a.inliers ? b : a));
+      let best = strongest;
+      let bestCorrelation = -2;
+      if (top >= MIN_INLIERS && strongest.homography) {
+        for (const candidate of alike) {
+          const pixels = await candidate.frame.image();
+          const correlation = clock.timeSync('correlation', () => alignedCorrelation(query!.picture, pixels, strongest.homography!));
+          if (correlation !== null && correlation > bestCorrelation) [best, bestCorrelation] = [candidate, correlation];
+        }
+      }
+      verified.set(group, {
+        inliers: top,
+        at: best.frame.time,
+        from: Math.min(...alike.map((s) => s.frame.time)),
+        to: Math.max(...alike.map((s) => s.frame.time)),
+        alignment: strongest.homography ? { picture: query.picture, homography: strongest.homography, correlation: bestCorrelation } : null,
+        video,
+        stored,
       });
-      verified.set(group, { inliers: top, at: best.time, from, to, alignment: best.homography ? { picture, homography: best.homography } : null });
       // The rest are checked only while the answer is still open.
       if (calibratedSimilarity(top) >= CERTAIN_SIMILARITY) break;
     }
@@ -341,26 +487,30 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
   }
 
   /**
-   * Fine time pass for the best verified match: every frame of its stretch at REFINE_FPS is
-   * compared with the screenshot under the best frame's homography (no feature matching, so
-   * cheap), and the most correlated frame becomes `at`. The ORB pass samples at VERIFY_FPS,
-   * which in a slow shot leaves the exact frame unseen.
+   * Fine time pass for an ffmpeg-verified match (indexes without stored evidence): every frame of
+   * its stretch at REFINE_FPS is compared with the screenshot under the best frame's homography
+   * (no feature matching, so cheap), and the most correlated frame becomes `at`. The ORB pass
+   * samples at VERIFY_FPS, which in a slow shot leaves the exact frame unseen. Stored evidence
+   * needs no such pass: every sampled frame of the stretch was matched with its own homography.
    */
-  async function refineTime(group: Group, check: Verification): Promise<void> {
-    if (!check.alignment) return;
-    const video = await store.catalog.getVideo(group.videoId);
-    if (!video) return;
-    let best = { time: check.at, correlation: -2 };
+  async function refineTime(check: Verification, clock: PhaseClock): Promise<void> {
+    const alignment = check.alignment;
+    if (!alignment || check.stored) return;
+    let best = { time: check.at, correlation: alignment.correlation };
+    // The whole stretch: capping it at ±1 s around the ORB pass's best frame lost a hard-set
+    // query (a still stretch whose true moment lay further off).
+    const start = Math.max(0, check.from - 1 / VERIFY_FPS);
+    const end = check.to + 1 / VERIFY_FPS;
     try {
-      // The whole stretch: capping it at ±1 s around the ORB pass's best frame lost a hard-set
-      // query (a still stretch whose true moment lay further off).
-      const start = Math.max(0, check.from - 1 / VERIFY_FPS);
-      for await (const frame of deps.readFrames(video, { start, end: check.to + 1 / VERIFY_FPS, fps: REFINE_FPS, width: VERIFY_WIDTH })) {
-        const correlation = alignedCorrelation(check.alignment.picture, { data: frame.data, width: frame.width, height: frame.height, channels: 3 }, check.alignment.homography);
-        if (correlation !== null && correlation > best.correlation) best = { time: frame.time, correlation };
-      }
+      await clock.time('refine', async () => {
+        for await (const frame of deps.readFrames(check.video, { start, end, fps: REFINE_FPS, width: VERIFY_WIDTH })) {
+          const pixels: RawImage = { data: frame.data, width: frame.width, height: frame.height, channels: 3 };
+          const correlation = clock.timeSync('correlation', () => alignedCorrelation(alignment.picture, pixels, alignment.homography));
+          if (correlation !== null && correlation > best.correlation) best = { time: frame.time, correlation };
+        }
+      });
     } catch (err) {
-      log.warn({ videoId: video.id, err }, 'image search: frames for time refinement could not be read');
+      log.warn({ videoId: check.video.id, err }, 'image search: frames for time refinement could not be read');
       return;
     }
     check.at = best.time;
@@ -370,13 +520,14 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
    * Two stages: each variant's compact descriptor shortlists frames, then every shortlisted frame
    * is scored by the exact cosine of the full descriptors against every variant (its best counts).
    */
-  async function shortlist(vectors: readonly Float32Array[], filter: VectorFilter | undefined): Promise<{ hit: VectorHit; score: number; variant: number }[]> {
+  async function shortlist(vectors: readonly Float32Array[], filter: VectorFilter | undefined, clock: PhaseClock): Promise<{ hit: VectorHit; score: number; variant: number }[]> {
     const candidates = new Map<string, VectorHit>();
     for (const vector of vectors) {
-      for (const hit of await store.vectors.search(FRAME_COMPACT_COLLECTION, compact.project(vector), FIRST_STAGE_SHORTLIST, filter)) candidates.set(hit.id, hit);
+      const hits = await clock.time('firstStage', () => store.vectors.search(FRAME_COMPACT_COLLECTION, compact.project(vector), FIRST_STAGE_SHORTLIST, filter));
+      for (const hit of hits) candidates.set(hit.id, hit);
     }
     const ids = [...candidates.keys()];
-    const full = await store.vectors.get(FRAME_COLLECTION, ids);
+    const full = await clock.time('rerank', () => store.vectors.get(FRAME_COLLECTION, ids));
     const perVariant = vectors.map(() => [] as { hit: VectorHit; score: number; variant: number }[]);
     full.forEach((point, i) => {
       if (!point) return;
@@ -399,7 +550,8 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       if (!Number.isInteger(first) || first < 1 || first > limits.maxResults) {
         throw new BadInputError(`first must be a whole number from 1 to ${limits.maxResults}`);
       }
-      const image = await loadQuery(request);
+      const clock = phaseClock(options.phases);
+      const image = await clock.time('decode', () => loadQuery(request));
       const videoIds = await videoIdsFor(request.filter);
       if (videoIds && videoIds.length === 0) return [];
       const filter: VectorFilter | undefined = videoIds ? { videoIds } : undefined;
@@ -409,34 +561,36 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       if (options.method === 'colorlayout') {
         groups = await colorLayoutSearch(image, filter, first);
       } else {
-        const variants = queryVariants(image);
-        const vectors = await descriptor.describe(variants.map((v) => ({ image, region: v.region, mirror: v.mirror })));
-        groups = collapse(await shortlist(vectors, filter), Math.max(first, VERIFIED_GROUPS));
-        verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, image);
+        const variants = clock.timeSync('variants', () => queryVariants(image));
+        const vectors = await clock.time('cnn', () => descriptor.describe(variants.map((v) => ({ image, region: v.region, mirror: v.mirror }))));
+        groups = collapse(await shortlist(vectors, filter, clock), Math.max(first, VERIFIED_GROUPS));
+        verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, image, clock);
         const strongest = [...verified.entries()].sort((a, b) => b[1].inliers - a[1].inliers)[0];
-        if (strongest && strongest[1].inliers >= MIN_INLIERS) await refineTime(...strongest);
+        if (strongest && strongest[1].inliers >= MIN_INLIERS) await refineTime(strongest[1], clock);
       }
 
-      const videos = new Map((await store.catalog.getVideos([...new Set(groups.map((g) => g.videoId))])).filter((v): v is VideoRecord => v !== null).map((v) => [v.id, v]));
-      const matches: ImageMatch[] = [];
-      for (const group of groups) {
-        const video = videos.get(group.videoId);
-        if (!video) continue;
-        const check = verified.get(group);
-        const inliers = check && check.inliers >= MIN_INLIERS ? check.inliers : 0;
-        const at = inliers > 0 ? check!.at : group.time;
-        matches.push({
-          video,
-          at,
-          from: inliers > 0 ? Math.min(check!.from, at) : group.from,
-          to: inliers > 0 ? Math.max(check!.to, at) : group.to,
-          similarity: options.method === 'colorlayout' ? group.score : calibratedSimilarity(inliers),
-          segmentId: (await store.catalog.segmentAt(video.id, at))?.id ?? null,
-          descriptorScore: group.score,
-          inliers,
-        });
-      }
-      return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity || b.descriptorScore - a.descriptorScore)).slice(0, first);
+      return clock.time('answer', async () => {
+        const videos = new Map((await store.catalog.getVideos([...new Set(groups.map((g) => g.videoId))])).filter((v): v is VideoRecord => v !== null).map((v) => [v.id, v]));
+        const matches: ImageMatch[] = [];
+        for (const group of groups) {
+          const video = videos.get(group.videoId);
+          if (!video) continue;
+          const check = verified.get(group);
+          const inliers = check && check.inliers >= MIN_INLIERS ? check.inliers : 0;
+          const at = inliers > 0 ? check!.at : group.time;
+          matches.push({
+            video,
+            at,
+            from: inliers > 0 ? Math.min(check!.from, at) : group.from,
+            to: inliers > 0 ? Math.max(check!.to, at) : group.to,
+            similarity: options.method === 'colorlayout' ? group.score : calibratedSimilarity(inliers),
+            segmentId: (await store.catalog.segmentAt(video.id, at))?.id ?? null,
+            descriptorScore: group.score,
+            inliers,
+          });
+        }
+        return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity || b.descriptorScore - a.descriptorScore)).slice(0, first);
+      });
     },
   };
 }
@@ -496,6 +650,15 @@ function dot(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
   return sum;
+}
+
+/**
+ * A stored evidence picture as RGB: the aligned correlation turns both sides grey with the same
+ * weights (sharp's own greyscale differs from them and costs ~0.03 correlation).
+ */
+async function decodeEvidencePicture(jpeg: Uint8Array): Promise<RawImage> {
+  const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
 
 async function mirrored(image: RawImage): Promise<RawImage> {

@@ -215,6 +215,29 @@ export interface JobQueue {
   countByStatus(): Promise<Record<JobStatus, number>>;
 }
 
+/** What image search needs to verify a match at one sampled frame, stored when the video is indexed. */
+export interface FrameEvidence {
+  /** Media time of the sampled frame (seconds). */
+  time: number;
+  /** The frame as sampled for indexing, encoded (JPEG). */
+  picture: Uint8Array;
+  /** Packed local features of the picture. */
+  features: Uint8Array;
+  /** The frame nearly repeats the last one the vector index holds (a still stretch). */
+  repeat: boolean;
+}
+
+export interface FrameEvidenceRepository {
+  /** Adds (or overwrites, same time) frames of a video; `model` names the picture size and feature extractor. */
+  add(videoId: string, model: string, frames: readonly FrameEvidence[]): Promise<void>;
+  /**
+   * The video's frames made by `model` with from ≤ time ≤ to in time order, led by the last
+   * frame that is no repeat when the range opens on repeats (empty for older indexes).
+   */
+  window(videoId: string, model: string, from: number, to: number): Promise<FrameEvidence[]>;
+  deleteVideo(videoId: string): Promise<void>;
+}
+
 /** Everything a service or indexer may touch, chosen once at start-up. */
 export interface Store {
   catalog: Catalog;
@@ -237,6 +260,8 @@ export interface Store {
   technical: TechnicalRepository;
   /** Episode fingerprints and intro/outro skip markers. */
   intro: IntroRepository;
+  /** Per-frame pictures and local features that image search verifies matches with. */
+  frameEvidence: FrameEvidenceRepository;
   /** Schema version the store is at after migrating forward on open. */
   readonly schemaVersion: number;
   close(): Promise<void>;

@@ -16,6 +16,7 @@ import type {
 } from '../../src/domain.js';
 import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../../src/store/actors.js';
 import { FakeIntroRepository, FakeTechnicalRepository } from './fake-technical.js';
+import { FakeFrameEvidenceRepository } from './fake-frame-evidence.js';
 import { FakeAppearanceRepository } from './fake-appearances.js';
 import { FakeModerationRepository } from './fake-moderation.js';
 import type {
@@ -378,6 +379,7 @@ export interface FakeStore extends Store {
     moderation: FakeModerationRepository;
     technical: FakeTechnicalRepository;
     intro: FakeIntroRepository;
+    frameEvidence: FakeFrameEvidenceRepository;
   };
   /** Calls per "catalog.getVideos"-style key since creation or the last resetCalls(). */
   calls: Map<string, number>;
@@ -397,6 +399,7 @@ export function createFakeStore(): FakeStore {
     moderation: new FakeModerationRepository(),
     technical: new FakeTechnicalRepository(),
     intro: new FakeIntroRepository(catalog.videos),
+    frameEvidence: new FakeFrameEvidenceRepository(),
   };
   const calls = new Map<string, number>();
   return {
@@ -413,6 +416,7 @@ export function createFakeStore(): FakeStore {
     moderation: counted(raw.moderation, 'moderation', calls),
     technical: counted(raw.technical, 'technical', calls),
     intro: counted(raw.intro, 'intro', calls),
+    frameEvidence: counted(raw.frameEvidence, 'frameEvidence', calls),
     schemaVersion: 1,
     close: async () => {},
   };

@@ -34,6 +34,8 @@ describe.skipIf(!clip || !manifestFile)('image search on a real clip', () => {
   let service: ImageSearchService;
   let videoId: string;
   let queries: Query[];
+  /** ffmpeg verification windows read: none, the index stored what verification needs. */
+  let ffmpegWindows = 0;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-image-search-'));
@@ -60,7 +62,15 @@ describe.skipIf(!clip || !manifestFile)('image search on a real clip', () => {
     expect(await store.vectors.count(FRAME_COLLECTION)).toBe(output.kept);
     // The first stage scans the compact copies: one per kept frame.
     expect(await store.vectors.count(FRAME_COMPACT_COLLECTION)).toBe(output.kept);
-    service = createImageSearchService({ store, log: pino({ level: 'silent' }), descriptor, matcher: new OrbMatcher(), ...ffmpegFrameSource(media) });
+    const ffmpeg = ffmpegFrameSource(media);
+    service = createImageSearchService({
+      store,
+      log: pino({ level: 'silent' }),
+      descriptor,
+      matcher: new OrbMatcher(),
+      ...ffmpeg,
+      readFrames: (v, opts) => (ffmpegWindows++, ffmpeg.readFrames(v, opts)),
+    });
     const manifest = JSON.parse(await readFile(manifestFile!, 'utf8')) as { queries: Query[] };
     queries = manifest.queries.filter((q) => q.video === 'tears_of_steel');
   }, 120_000);
@@ -84,6 +94,7 @@ describe.skipIf(!clip || !manifestFile)('image search on a real clip', () => {
     expect(top!.inliers).toBeGreaterThanOrEqual(10);
     expect(top!.from).toBeLessThanOrEqual(top!.at);
     expect(top!.to).toBeGreaterThanOrEqual(top!.at);
+    expect(ffmpegWindows).toBe(0);
   });
 
   it('the ColorLayout baseline finds the clean screenshot but not the mirrored one', async () => {

@@ -5,7 +5,14 @@ import sharp from 'sharp';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createFramesStage, FRAME_COLLECTION, FRAME_COLORLAYOUT_COLLECTION, FRAME_COMPACT_COLLECTION, frameId } from '../../src/indexers/frames.js';
+import {
+  createFramesStage,
+  FRAME_COLLECTION,
+  FRAME_COLORLAYOUT_COLLECTION,
+  FRAME_COMPACT_COLLECTION,
+  frameEvidenceModel,
+  frameId,
+} from '../../src/indexers/frames.js';
 import type { StageContext } from '../../src/indexers/stage.js';
 import {
   COLOR_LAYOUT_DIM,
@@ -16,7 +23,7 @@ import {
 } from '../../src/models/image-descriptors/color-layout.js';
 import { findInnerRectangles, trimFlatBorders } from '../../src/models/image-descriptors/content-rect.js';
 import type { ImageDescriptor } from '../../src/models/image-descriptors/mobilenet.js';
-import { alignedCorrelation, OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
+import { alignedCorrelation, OrbMatcher, packFeatures, ratioTestMatches, unpackFeatures } from '../../src/models/image-descriptors/local-features.js';
 import { compactProjectionFor, randomOrthogonalProjection } from '../../src/models/image-descriptors/projection.js';
 import type { RawImage } from '../../src/models/types.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -139,6 +146,25 @@ describe('ORB geometric check', () => {
     const other = await matcher.match(query, await matcher.extract(blocks(320, 180, 99, 8)));
     expect(same.inliers).toBeGreaterThan(30);
     expect(other.inliers).toBeLessThan(10);
+  });
+});
+
+describe('stored local features', () => {
+  it('survive packing, and match themselves one to one', async () => {
+    const features = await new OrbMatcher().extract(blocks(320, 180, 13, 8));
+    expect(features.count).toBeGreaterThan(50);
+    const packed = packFeatures(features);
+    // From an unaligned offset, as SQLite hands BLOBs back.
+    const shifted = new Uint8Array(packed.length + 1);
+    shifted.set(packed, 1);
+    const unpacked = unpackFeatures(shifted.subarray(1));
+    expect(unpacked.count).toBe(features.count);
+    expect([...unpacked.points]).toEqual([...features.points]);
+    expect([...unpacked.descriptors]).toEqual([...features.descriptors]);
+    const { from, to } = ratioTestMatches(unpacked, features);
+    expect(from).toEqual(to);
+    expect(from.length / 2).toBeGreaterThan(0.9 * features.count);
+    expect(() => unpackFeatures(packed.subarray(0, packed.length - 1))).toThrow(/bytes/);
   });
 });
 
@@ -286,6 +312,14 @@ describe('frames stage', () => {
       expect(await ids(FRAME_COLORLAYOUT_COLLECTION)).toEqual(expected);
       const [first] = await store.vectors.get(FRAME_COLLECTION, [frameId(video.id, 0)]);
       expect(first!.payload).toMatchObject({ videoId: video.id, time: 0, from: 0, to: 1 });
+      // Every sampled frame is stored for verification: a JPEG and its features, repeats marked.
+      const model = frameEvidenceModel(new OrbMatcher());
+      const evidence = await store.frameEvidence.window(video.id, model, 0, 10);
+      expect(evidence.map((e) => [e.time, e.repeat])).toEqual([[0, false], [0.5, true], [1, true], [1.5, false], [2, true], [2.5, false]]);
+      expect(evidence.every((e) => e.picture[0] === 0xff && e.picture[1] === 0xd8 && unpackFeatures(e.features).count >= 0)).toBe(true);
+      // A range opening on repeats is led by the frame they repeat; another model's rows are not read.
+      expect((await store.frameEvidence.window(video.id, model, 0.5, 1.2)).map((e) => e.time)).toEqual([0, 0.5, 1]);
+      expect(await store.frameEvidence.window(video.id, 'orb100-jpeg64', 0, 10)).toEqual([]);
       // Another video's frames, and other collections of this video, are not touched by a re-index.
       await store.vectors.upsert(FRAME_COLLECTION, [{ id: 'other:0', vector: Float32Array.of(0, 1, 0), payload: { videoId: 'other', time: 0, from: 0, to: 0 } }]);
       await store.vectors.ensureCollection({ name: 'faces-test', dim: 3, metric: 'cosine', modelId: 'f' });
@@ -298,6 +332,79 @@ describe('frames stage', () => {
       expect(await ids(FRAME_COMPACT_COLLECTION)).toEqual(resampled);
       expect(await ids(FRAME_COLORLAYOUT_COLLECTION)).toEqual(resampled);
       expect(await store.vectors.count('faces-test')).toBe(1);
+      expect((await store.frameEvidence.window(video.id, model, 0, 10)).map((e) => e.time)).toEqual([0, 0.4, 0.8]);
+      // Deleting the video drops its evidence with it.
+      await store.catalog.deleteVideo(video.id);
+      expect(await store.frameEvidence.window(video.id, model, 0, 10)).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('verification on stored evidence', () => {
+  it('verifies from the stored frames without ffmpeg, and falls back to ffmpeg for an index without them', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-evidence-'));
+    const store = await openEmbeddedStore(work);
+    try {
+      const matcher = new OrbMatcher();
+      const descriptor: ImageDescriptor = { modelId: 'fake-cnn', dim: 2, describe: async (inputs) => inputs.map(() => Float32Array.of(1, 0)) };
+      const compact = compactProjectionFor(descriptor);
+      await store.vectors.ensureCollection({ name: FRAME_COLLECTION, dim: 2, metric: 'cosine', modelId: descriptor.modelId });
+      await store.vectors.ensureCollection({ name: FRAME_COMPACT_COLLECTION, dim: compact.dim, metric: 'cosine', modelId: compact.modelId });
+      const early = blocks(320, 180, 31, 8);
+      const late = blocks(320, 180, 32, 8);
+      const jpeg = (image: RawImage) => sharp(image.data, { raw: { width: 320, height: 180, channels: 3 } }).jpeg({ quality: 75 }).toBuffer();
+      const index = async (video: ReturnType<typeof makeVideo>, withEvidence: boolean) => {
+        await store.catalog.putVideo(video);
+        const kept = [{ time: 1, to: 3.5, image: early }, { time: 4, to: 9.5, image: late }];
+        const points = kept.map((k) => ({ id: frameId(video.id, k.time), vector: Float32Array.of(1, 0), payload: { videoId: video.id, time: k.time, from: k.time, to: k.to } }));
+        await store.vectors.upsert(FRAME_COLLECTION, points);
+        await store.vectors.upsert(FRAME_COMPACT_COLLECTION, points.map((p) => ({ ...p, vector: compact.project(p.vector) })));
+        if (!withEvidence) return;
+        const frames = [];
+        for (let time = 1; time < 10; time += 0.5) {
+          const image = time < 4 ? early : late;
+          frames.push({ time, picture: await jpeg(image), features: packFeatures(await matcher.extract(image)), repeat: time !== 1 && time !== 4 });
+        }
+        await store.frameEvidence.add(video.id, frameEvidenceModel(matcher), frames);
+      };
+      const stored = makeVideo({ durationSec: 10 });
+      const old = makeVideo({ durationSec: 10 });
+      await index(stored, true);
+      await index(old, false);
+      const decodedWindows: string[] = [];
+      const service = createImageSearchService({
+        store,
+        log: pino({ level: 'silent' }),
+        descriptor,
+        matcher,
+        readFrames: async function* (video, opts) {
+          decodedWindows.push(video.id);
+          for (let time = Math.ceil(opts.start * opts.fps) / opts.fps; time <= opts.end; time += 1 / opts.fps) {
+            const image = time < 4 ? early : late;
+            yield { time, data: image.data, width: image.width, height: image.height };
+          }
+        },
+        firstFrame: async () => Buffer.alloc(0),
+      });
+      const screenshot = await sharp(late.data, { raw: { width: 320, height: 180, channels: 3 } }).extract({ left: 30, top: 20, width: 256, height: 144 }).resize(400).png().toBuffer();
+
+      const phases = {};
+      const [match] = await service.searchByImage({ image: screenshot, filter: { videoIds: [stored.id] }, first: 1 }, { phases });
+      expect(match!.video.id).toBe(stored.id);
+      expect(match!.inliers).toBeGreaterThanOrEqual(10);
+      expect(match!.at).toBeGreaterThanOrEqual(4);
+      expect(decodedWindows).toEqual([]);
+      expect(Object.keys(phases)).toEqual(expect.arrayContaining(['decode', 'cnn', 'firstStage', 'verifyRead', 'orbMatch']));
+
+      const [fallback] = await service.searchByImage({ image: screenshot, filter: { videoIds: [old.id] }, first: 1 });
+      expect(fallback!.video.id).toBe(old.id);
+      expect(fallback!.inliers).toBeGreaterThanOrEqual(10);
+      expect(fallback!.at).toBeGreaterThanOrEqual(4);
+      expect(decodedWindows.length).toBeGreaterThan(0);
+      expect(new Set(decodedWindows)).toEqual(new Set([old.id]));
     } finally {
       await store.close();
       rmSync(work, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { EmbeddedAdRepository, EmbeddedHighlightRepository, EmbeddedTagRepositor
 import { EmbeddedAppearanceRepository } from './appearances.js';
 import { EmbeddedCatalog } from './catalog.js';
 import { openDatabase } from './db.js';
+import { EmbeddedFrameEvidenceRepository } from './frame-evidence.js';
 import { EmbeddedJobQueue } from './job-queue.js';
 import { migrate } from './migrations.js';
 import { EmbeddedIntroRepository } from './intro.js';
@@ -35,6 +36,7 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     highlights: new EmbeddedHighlightRepository(db),
     technical: new EmbeddedTechnicalRepository(db),
     intro: new EmbeddedIntroRepository(db),
+    frameEvidence: new EmbeddedFrameEvidenceRepository(db),
     schemaVersion,
     async close() {
       if (db.open) db.close();
