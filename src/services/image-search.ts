@@ -141,6 +141,10 @@ const VERIFIED_GROUPS = 3;
  * as the collapse distance, so every shortlisted frame folded into the group is looked at.
  */
 const VERIFY_WINDOW_SEC = 2;
+/** Within a window, the frames matched first: the shortlisted ones and their neighbours this close. */
+const SEED_NEIGHBOUR_SEC = 0.5;
+/** Seeds matched per group and orientation, nearest the group's best frame first (fast motion keeps every frame). */
+const MAX_SEEDS = 3;
 const VERIFY_MAX_SPAN_SEC = 6;
 /**
  * ffmpeg fallback (no stored evidence): 2 fps is half the decode and ORB work of 4 fps, and no
@@ -275,6 +279,8 @@ interface Group {
   to: number;
   score: number;
   variant: number;
+  /** Times of every shortlisted frame folded into the group (the descriptor's own candidates). */
+  shortlisted: number[];
 }
 
 export function createImageSearchService(deps: ImageSearchDeps): ImageSearchService {
@@ -429,11 +435,21 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         log.warn({ videoId: video.id, err }, 'image search: frames for verification could not be read');
         continue;
       }
-      // Seeds: the frames the vector index holds (a window of repeats only: the one nearest the
-      // group). The orientation whose descriptor found the group goes first; the other when it
-      // finds nothing (a mirrored descriptor can win by chance on symmetric pictures).
+      // Seeds: the frames the vector index holds next to the ones the descriptor shortlisted (a
+      // window of repeats only: the one nearest the group). The orientation whose descriptor
+      // found the group goes first; the other when it finds nothing (a mirrored descriptor can
+      // win by chance on symmetric pictures).
       const kept = frames.filter((f) => !f.repeat);
-      const seeds = kept.length > 0 ? kept : [frames.reduce((a, b) => (Math.abs(b.time - group.time) < Math.abs(a.time - group.time) ? b : a))];
+      // A kept frame stands for its repeats: its span runs to the last of them.
+      const spanEnd = new Map<WindowFrame, number>();
+      let owner: WindowFrame | null = null;
+      for (const frame of frames) {
+        if (!frame.repeat) owner = frame;
+        if (owner) spanEnd.set(owner, frame.time);
+      }
+      const offShortlist = (f: WindowFrame) => Math.min(...group.shortlisted.map((t) => Math.max(0, f.time - SEED_NEIGHBOUR_SEC - t, t - spanEnd.get(f)! - SEED_NEIGHBOUR_SEC)));
+      const nearShortlist = kept.filter((f) => offShortlist(f) === 0).sort((a, b) => Math.abs(a.time - group.time) - Math.abs(b.time - group.time));
+      const seeds = (nearShortlist.length > 0 ? nearShortlist : kept.length > 0 ? kept : [frames.reduce((a, b) => (Math.abs(b.time - group.time) < Math.abs(a.time - group.time) ? b : a))]).slice(0, MAX_SEEDS);
       const preferred = variants[group.variant]!.mirror;
       let scored: Scored[] = [];
       let query: OrientedQuery | null = null;
@@ -449,7 +465,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       // the moment is among them.
       if (top >= MIN_INLIERS) {
         const strong = new Set(scored.filter((s) => s.inliers >= 0.7 * top).map((s) => s.frame));
-        let owner: WindowFrame | null = seeds === kept ? null : seeds[0]!;
+        owner = kept.length > 0 ? null : seeds[0]!;
         for (const frame of frames) {
           if (!frame.repeat) owner = frame;
           else if (owner && strong.has(owner) && !seeds.includes(frame)) scored.push(await matchFrame(query, frame, clock));
@@ -638,9 +654,9 @@ function collapse(ranked: readonly { hit: VectorHit; score: number; variant: num
     const payload = hit.payload as Partial<FramePayload>;
     if (typeof payload.videoId !== 'string' || typeof payload.time !== 'number') continue;
     const time = payload.time;
-    if (groups.some((g) => g.videoId === payload.videoId && Math.abs(g.time - time) < SAME_MOMENT_SEC)) continue;
-    groups.push({ videoId: payload.videoId, time, from: payload.from ?? time, to: payload.to ?? time, score, variant });
-    if (groups.length >= limit) break;
+    const same = groups.find((g) => g.videoId === payload.videoId && Math.abs(g.time - time) < SAME_MOMENT_SEC);
+    if (same) same.shortlisted.push(time);
+    else if (groups.length < limit) groups.push({ videoId: payload.videoId, time, from: payload.from ?? time, to: payload.to ?? time, score, variant, shortlisted: [time] });
   }
   return groups;
 }

@@ -160,7 +160,13 @@ export function ratioTestMatches(query: LocalFeatures, frame: LocalFeatures): { 
     for (let j = 0; j < frame.count; j++) {
       const fb = j * DESCRIPTOR_WORDS;
       let distance = 0;
-      for (let w = 0; w < DESCRIPTOR_WORDS; w++) {
+      // Half the words first: most pairs are already further than the second best by then.
+      for (let w = 0; w < DESCRIPTOR_WORDS / 2; w++) {
+        const x = a[qa + w]! ^ b[fb + w]!;
+        distance += POPCOUNT16[x & 0xffff]! + POPCOUNT16[x >>> 16]!;
+      }
+      if (distance >= second) continue;
+      for (let w = DESCRIPTOR_WORDS / 2; w < DESCRIPTOR_WORDS; w++) {
         const x = a[qa + w]! ^ b[fb + w]!;
         distance += POPCOUNT16[x & 0xffff]! + POPCOUNT16[x >>> 16]!;
       }
