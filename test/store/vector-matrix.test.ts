@@ -44,6 +44,41 @@ describe('VectorMatrix', () => {
     });
   }
 
+  it('int8 cosine shortlist, rescored exactly, keeps the exact neighbours of clustered vectors', () => {
+    // mulberry32: the float LCG above cycles within a few thousand draws, which makes exact ties.
+    let state = 11;
+    const uniform = () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(state ^ (state >>> 15), state | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+    };
+    const dim = 128;
+    const unit = (v: Float32Array) => v.map((x) => x / Math.hypot(...v));
+    const jitter = (base: Float32Array, length: number) => unit(base.map((c) => c + (length / Math.sqrt(dim)) * uniform() * Math.sqrt(12)));
+    const native = new VectorMatrix(dim, 'cosine');
+    const plain = new VectorMatrix(dim, 'cosine', 1024, false);
+    // Shots of 20 frames (noise ~0.15 around a shot centre, centres ~0.6 around one scene), as
+    // bench/image-search.ts draws its synthetic library.
+    const scene = unit(Float32Array.from({ length: dim }, uniform));
+    let centre = scene;
+    for (let i = 0; i < 20_000; i += 1) {
+      if (i % 20 === 0) centre = jitter(scene, 0.6);
+      const vector = jitter(centre, 0.15);
+      native.set(`p${i}`, vector, {});
+      plain.set(`p${i}`, vector, {});
+    }
+    for (let q = 0; q < 3; q += 1) {
+      const query = jitter(jitter(scene, 0.6), 0.15);
+      const a = native.search(query, 200);
+      const b = plain.search(query, 200);
+      expect(a.slice(0, 20).map((h) => h.id)).toEqual(b.slice(0, 20).map((h) => h.id));
+      a.slice(0, 20).forEach((hit, i) => expect(hit.score).toBeCloseTo(b[i]!.score, 5));
+      const exact = new Set(b.map((h) => h.id));
+      expect(a.filter((h) => exact.has(h.id)).length).toBeGreaterThanOrEqual(196);
+    }
+  });
+
   it('returns copies of payloads', () => {
     const matrix = new VectorMatrix(2, 'dot');
     matrix.set('a', Float32Array.from([1, 0]), { videoId: 'v1' });
