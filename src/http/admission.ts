@@ -2,10 +2,13 @@
 // matching, clip export, enrolment) has its own cap on calls running at once and a bounded FIFO
 // line with a wait deadline; a call beyond the line or past the deadline is refused RATE_LIMITED
 // (429, retryAfter) instead of piling up. Every other operation takes a 'standard' slot, never an
-// expensive one, so cheap queries keep flowing while searches wait. The caps matter for latency
-// too: the store answers synchronously, so dozens of interleaved requests share the event loop
-// round-robin and a slow one (a common word matching a quarter of the library) takes dozens of
-// times its own CPU time; a few at a time, first come first served, keeps the tail near the median.
+// expensive one, so cheap queries keep flowing while searches wait.
+// Every admitted call starts on a later turn of the event loop, never inside the callback that
+// read its request: the embedded store answers synchronously, so a request would otherwise run
+// from socket read to response in one go, and a poll phase with 64 readable sockets ran 64
+// searches back to back (~1 s at 1M segments) before Node read another socket or accepted a
+// connection (libuv accepts one per turn), so new clients waited tens of seconds. Parked instead,
+// a turn holds at most each kind's cap of calls.
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
@@ -80,9 +83,12 @@ export class AdmissionGate {
     return this.line.length;
   }
 
-  /** Resolves with the slot's release once one is free; rejects ServerBusyError when the line is full or the wait too long. */
+  /** Resolves with the slot's release once one is free (on a later turn); rejects ServerBusyError when the line is full or the wait too long. */
   enter(): Promise<Release> {
-    if (this.running < this.limits.concurrency) return Promise.resolve(this.take());
+    if (this.running < this.limits.concurrency) {
+      this.running += 1;
+      return new Promise((resolve) => setImmediate(() => resolve(this.slotRelease())));
+    }
     if (this.line.length >= this.limits.queue) return Promise.reject(this.refuse('queue-full'));
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
@@ -94,11 +100,6 @@ export class AdmissionGate {
       };
       this.line.push(waiter);
     });
-  }
-
-  private take(): Release {
-    this.running += 1;
-    return this.slotRelease();
   }
 
   private slotRelease(): Release {
@@ -114,9 +115,7 @@ export class AdmissionGate {
         return;
       }
       clearTimeout(next.timer);
-      // The slot passes straight to the next in line (no newcomer can take it), but only on the
-      // next turn of the event loop: handing over at once would run the whole line in one turn,
-      // and Node accepts one new connection and reads sockets only between turns.
+      // The slot passes straight to the next in line (no newcomer can take it), on the next turn.
       setImmediate(() => next.admit(this.slotRelease()));
     };
   }

@@ -38,6 +38,18 @@ describe('AdmissionGate', () => {
     expect(admitted).toEqual(['third', 'fourth']);
   });
 
+  it('starts an admitted call on a later turn of the event loop, not in the turn that asked', async () => {
+    const gate = new AdmissionGate('textSearch', limits({ concurrency: 4 }));
+    let admitted = false;
+    const entering = gate.enter().then((release) => ((admitted = true), release));
+    // Every microtask of this turn runs first: a request never runs inside the callback that read it.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(admitted).toBe(false);
+    expect(gate.active).toBe(1);
+    (await entering)();
+    expect(admitted).toBe(true);
+  });
+
   it('refuses at once when the line is full, with the busy message, RATE_LIMITED and retryAfter', async () => {
     const refused: string[] = [];
     const gate = new AdmissionGate('adMatching', limits({ queue: 1 }), (kind, reason) => refused.push(`${kind}:${reason}`));
@@ -54,7 +66,7 @@ describe('AdmissionGate', () => {
   });
 
   it('refuses a call that waited past the deadline and takes it out of the line', async () => {
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const gate = new AdmissionGate('clipExport', limits({ waitMs: 500 }));
     const release = await gate.enter();
     const waiting = refusalOf(gate.enter());
@@ -90,7 +102,7 @@ describe('AdmissionGate', () => {
   });
 
   it('estimates retryAfter from how long calls hold their slot and how many wait', async () => {
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const gate = new AdmissionGate('imageSearch', limits({ queue: 3, waitMs: 60_000 }));
     // Teach the average: calls that hold their slot 20 s.
     for (let i = 0; i < 30; i++) {
