@@ -131,6 +131,11 @@ const DEFAULT_LIMITS: ImageSearchLimits = { maxBytes: IMAGE_SEARCH_MAX_BYTES, ma
 const DEFAULT_FIRST = 10;
 /** Queries are worked on at most this many pixels on the longer side (screenshots can be 4K). */
 const QUERY_MAX_SIDE = 640;
+/**
+ * Inner rectangles (player pages) tried besides the trimmed picture: each costs two CNN passes
+ * and two first-stage scans, and on the dev sets a second one never found what the first missed.
+ */
+const MAX_INNER_RECTANGLES = 1;
 /** Candidates per query variant: from the compact first stage, and kept after exact re-ranking. */
 const FIRST_STAGE_SHORTLIST = 200;
 const SHORTLIST = 40;
@@ -145,6 +150,8 @@ const VERIFY_WINDOW_SEC = 2;
 const SEED_NEIGHBOUR_SEC = 0.5;
 /** Seeds matched per group and orientation, nearest the group's best frame first (fast motion keeps every frame). */
 const MAX_SEEDS = 3;
+/** ORB matches per search after which no further group is started (~2–3 ms each). */
+const MATCH_BUDGET = 12;
 const VERIFY_MAX_SPAN_SEC = 6;
 /**
  * ffmpeg fallback (no stored evidence): 2 fps is half the decode and ORB work of 4 fps, and no
@@ -421,7 +428,10 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       }
       return query;
     };
+    let matched = 0;
     for (const group of groups) {
+      // Later groups only while the budget lasts: it bounds the slowest queries (nothing verifies).
+      if (matched >= MATCH_BUDGET) break;
       const video = await store.catalog.getVideo(group.videoId);
       if (!video) continue;
       const start = Math.max(0, group.from - VERIFY_WINDOW_SEC);
@@ -457,6 +467,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         query = await orientedQuery(mirror);
         scored = [];
         for (const frame of seeds) scored.push(await matchFrame(query, frame, clock));
+        matched += seeds.length;
         if (Math.max(0, ...scored.map((s) => s.inliers)) >= MIN_INLIERS) break;
       }
       let top = Math.max(0, ...scored.map((s) => s.inliers));
@@ -468,7 +479,10 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         owner = kept.length > 0 ? null : seeds[0]!;
         for (const frame of frames) {
           if (!frame.repeat) owner = frame;
-          else if (owner && strong.has(owner) && !seeds.includes(frame)) scored.push(await matchFrame(query, frame, clock));
+          else if (owner && strong.has(owner) && !seeds.includes(frame)) {
+            scored.push(await matchFrame(query, frame, clock));
+            matched++;
+          }
         }
         top = Math.max(...scored.map((s) => s.inliers));
       }
@@ -614,7 +628,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
 /** Trimmed picture plus inner rectangles (player pages), each in both orientations. */
 export function queryVariants(image: RawImage): QueryVariant[] {
   const regions: Box[] = [trimFlatBorders(image)];
-  for (const inner of findInnerRectangles(image)) {
+  for (const inner of findInnerRectangles(image, MAX_INNER_RECTANGLES)) {
     const region = trimFlatBorders(image, inner.box);
     const duplicate = regions.some((r) => Math.abs(r.x - region.x) + Math.abs(r.y - region.y) + Math.abs(r.width - region.width) + Math.abs(r.height - region.height) < 8);
     if (!duplicate) regions.push(region);
