@@ -36,7 +36,7 @@ export interface IndexingConfig {
 export interface AdmissionConfig {
   /** Operations without an expensive field, at once (each kind below has its own slots). */
   standard: number;
-  /** searchSegments calls at once (FTS ranking, synchronous). */
+  /** searchSegments calls at once (1 on the embedded store, whose FTS ranking is synchronous; 8 on Elasticsearch). */
   textSearches: number;
   /** matchAds/adBreaks calls at once. */
   adMatches: number;
@@ -182,7 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     admission: {
       standard: intFrom(env, 'VIDSEARCH_MAX_QUERIES', 8, 1),
-      textSearches: intFrom(env, 'VIDSEARCH_MAX_TEXT_SEARCHES', 4, 1),
+      // The embedded text index answers synchronously: more than one at a time only lengthens event-loop turns.
+      textSearches: intFrom(env, 'VIDSEARCH_MAX_TEXT_SEARCHES', env.VIDSEARCH_STORE === 'elastic' ? 8 : 1, 1),
       adMatches: intFrom(env, 'VIDSEARCH_MAX_AD_MATCHES', 4, 1),
       imageSearches: intFrom(env, 'VIDSEARCH_MAX_IMAGE_SEARCHES', 2, 1),
       clipExports: intFrom(env, 'VIDSEARCH_MAX_CLIP_EXPORTS', 2, 1),
