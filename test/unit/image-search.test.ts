@@ -223,10 +223,10 @@ describe('upload checks', () => {
 describe('calibrated similarity', () => {
   it('rises with inliers, stays in 0..1, and crosses 0.9 only with strong geometric evidence', () => {
     expect(calibratedSimilarity(60)).toBeGreaterThan(calibratedSimilarity(15));
-    expect(calibratedSimilarity(0)).toBeLessThan(0.01);
-    expect(calibratedSimilarity(20)).toBeLessThan(0.5);
-    expect(calibratedSimilarity(150)).toBeLessThan(0.9);
-    expect(calibratedSimilarity(400)).toBeGreaterThan(0.9);
+    expect(calibratedSimilarity(0)).toBeLessThan(0.05);
+    expect(calibratedSimilarity(10)).toBeLessThan(0.5);
+    expect(calibratedSimilarity(40)).toBeLessThan(0.9);
+    expect(calibratedSimilarity(150)).toBeGreaterThan(0.9);
     expect(calibratedSimilarity(1e6)).toBeLessThanOrEqual(1);
   });
 });
