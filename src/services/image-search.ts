@@ -151,7 +151,7 @@ const SEED_NEIGHBOUR_SEC = 0.5;
 /** Seeds matched per group and orientation, nearest the group's best frame first (fast motion keeps every frame). */
 const MAX_SEEDS = 3;
 /** ORB matches per search after which no further group is started (~2–3 ms each). */
-const MATCH_BUDGET = 12;
+const MATCH_BUDGET = 16;
 const VERIFY_MAX_SPAN_SEC = 6;
 /**
  * ffmpeg fallback (no stored evidence): 2 fps is half the decode and ORB work of 4 fps, and no
@@ -272,6 +272,15 @@ interface WindowFrame {
 interface OrientedQuery {
   picture: RawImage;
   features: LocalFeatures;
+}
+
+interface VerifySession {
+  clock: PhaseClock;
+  /** ORB matches spent so far (MATCH_BUDGET bounds them). */
+  matched: number;
+  /** Verification of each group checked so far, by video and time (null: nothing to verify with). */
+  checked: Map<string, Verification | null>;
+  orientedQuery(mirror: boolean): Promise<OrientedQuery>;
 }
 
 interface Scored {
@@ -414,107 +423,130 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
    * matched, not the detected region: the homography itself locates the picture inside bars or
    * a player page, so a missed region costs nothing here.
    */
-  async function verify(groups: Group[], variants: QueryVariant[], image: RawImage, clock: PhaseClock): Promise<Map<Group, Verification>> {
-    const verified = new Map<Group, Verification>();
+  /** What the verification passes of one search share: the screenshot's features, the match budget, results per group. */
+  function verifySession(image: RawImage, clock: PhaseClock): VerifySession {
     const queries = new Map<boolean, Promise<OrientedQuery>>();
-    // The screenshot's features per orientation, extracted once per search.
-    const orientedQuery = (mirror: boolean) => {
-      let query = queries.get(mirror);
-      if (!query) {
-        query = (async () => {
-          const picture = mirror ? await mirrored(image) : image;
-          return { picture, features: await clock.time('orbExtract', () => matcher.extract(picture)) };
-        })();
-        queries.set(mirror, query);
-      }
-      return query;
+    return {
+      clock,
+      matched: 0,
+      checked: new Map(),
+      // The screenshot's features per orientation, extracted once per search.
+      orientedQuery(mirror) {
+        let query = queries.get(mirror);
+        if (!query) {
+          query = (async () => {
+            const picture = mirror ? await mirrored(image) : image;
+            return { picture, features: await clock.time('orbExtract', () => matcher.extract(picture)) };
+          })();
+          queries.set(mirror, query);
+        }
+        return query;
+      },
     };
-    let matched = 0;
+  }
+
+  async function verify(groups: Group[], variants: QueryVariant[], session: VerifySession): Promise<Map<Group, Verification>> {
+    const verified = new Map<Group, Verification>();
     for (const group of groups) {
-      // Later groups only while the budget lasts: it bounds the slowest queries (nothing verifies).
-      if (matched >= MATCH_BUDGET) break;
-      const video = await store.catalog.getVideo(group.videoId);
-      if (!video) continue;
-      const start = Math.max(0, group.from - VERIFY_WINDOW_SEC);
-      const end = Math.min(video.durationSec > 0 ? video.durationSec : Infinity, group.to + VERIFY_WINDOW_SEC, start + VERIFY_MAX_SPAN_SEC);
-      let frames: WindowFrame[];
-      let stored = true;
-      try {
-        frames = (await storedWindow(video, start, end, clock)) ?? ((stored = false), await cachedDecodedWindow(video, start, end, clock));
-      } catch (err) {
-        // A moved or unreadable file loses its verification, not the whole answer.
-        log.warn({ videoId: video.id, err }, 'image search: frames for verification could not be read');
+      const key = `${group.videoId}:${group.time}`;
+      if (session.checked.has(key)) {
+        const earlier = session.checked.get(key);
+        if (earlier) verified.set(group, earlier);
+        if (earlier && calibratedSimilarity(earlier.inliers) >= CERTAIN_SIMILARITY) break;
         continue;
       }
-      // Seeds: the frames the vector index holds next to the ones the descriptor shortlisted (a
-      // window of repeats only: the one nearest the group). The orientation whose descriptor
-      // found the group goes first; the other when it finds nothing (a mirrored descriptor can
-      // win by chance on symmetric pictures).
-      const kept = frames.filter((f) => !f.repeat);
-      // A kept frame stands for its repeats: its span runs to the last of them.
-      const spanEnd = new Map<WindowFrame, number>();
-      let owner: WindowFrame | null = null;
-      for (const frame of frames) {
-        if (!frame.repeat) owner = frame;
-        if (owner) spanEnd.set(owner, frame.time);
-      }
-      const offShortlist = (f: WindowFrame) => Math.min(...group.shortlisted.map((t) => Math.max(0, f.time - SEED_NEIGHBOUR_SEC - t, t - spanEnd.get(f)! - SEED_NEIGHBOUR_SEC)));
-      const nearShortlist = kept.filter((f) => offShortlist(f) === 0).sort((a, b) => Math.abs(a.time - group.time) - Math.abs(b.time - group.time));
-      const seeds = (nearShortlist.length > 0 ? nearShortlist : kept.length > 0 ? kept : [frames.reduce((a, b) => (Math.abs(b.time - group.time) < Math.abs(a.time - group.time) ? b : a))]).slice(0, MAX_SEEDS);
-      const preferred = variants[group.variant]!.mirror;
-      let scored: Scored[] = [];
-      let query: OrientedQuery | null = null;
-      for (const mirror of [preferred, !preferred]) {
-        query = await orientedQuery(mirror);
-        scored = [];
-        for (const frame of seeds) scored.push(await matchFrame(query, frame, clock));
-        matched += seeds.length;
-        if (Math.max(0, ...scored.map((s) => s.inliers)) >= MIN_INLIERS) break;
-      }
-      let top = Math.max(0, ...scored.map((s) => s.inliers));
-      if (top === 0 || !query) continue;
-      // The repeats of the strongest seeds: a still shot's frames differ by a mouth or a hand, and
-      // the moment is among them.
-      if (top >= MIN_INLIERS) {
-        const strong = new Set(scored.filter((s) => s.inliers >= 0.7 * top).map((s) => s.frame));
-        owner = kept.length > 0 ? null : seeds[0]!;
-        for (const frame of frames) {
-          if (!frame.repeat) owner = frame;
-          else if (owner && strong.has(owner) && !seeds.includes(frame)) {
-            scored.push(await matchFrame(query, frame, clock));
-            matched++;
-          }
-        }
-        top = Math.max(...scored.map((s) => s.inliers));
-      }
-      // Frames about as good as the best are one stretch (from/to). Within it, `at` is the frame
-      // whose pixels agree best with the screenshot aligned by the strongest frame's homography
-      // (inliers alone barely separate neighbouring frames of a slow shot, and one shared
-      // alignment leaves only the content to differ); without an alignment, the best inlier count.
-      const alike = scored.filter((s) => s.inliers >= 0.7 * top);
-      const strongest = alike.reduce((a, b) => (b.inliers > a.inliers ? b : a));
-      let best = strongest;
-      let bestCorrelation = -2;
-      if (top >= MIN_INLIERS && strongest.homography) {
-        for (const candidate of alike) {
-          const pixels = await candidate.frame.image();
-          const correlation = clock.timeSync('correlation', () => alignedCorrelation(query!.picture, pixels, strongest.homography!));
-          if (correlation !== null && correlation > bestCorrelation) [best, bestCorrelation] = [candidate, correlation];
-        }
-      }
-      verified.set(group, {
-        inliers: top,
-        at: best.frame.time,
-        from: Math.min(...alike.map((s) => s.frame.time)),
-        to: Math.max(...alike.map((s) => s.frame.time)),
-        alignment: strongest.homography ? { picture: query.picture, homography: strongest.homography, correlation: bestCorrelation } : null,
-        video,
-        stored,
-      });
+      // Later groups only while the budget lasts: it bounds the slowest queries (nothing verifies).
+      if (session.matched >= MATCH_BUDGET) break;
+      const check = await verifyGroup(group, variants, session);
+      session.checked.set(key, check);
+      if (!check) continue;
+      verified.set(group, check);
       // The rest are checked only while the answer is still open.
-      if (calibratedSimilarity(top) >= CERTAIN_SIMILARITY) break;
+      if (calibratedSimilarity(check.inliers) >= CERTAIN_SIMILARITY) break;
     }
     return verified;
+  }
+
+  async function verifyGroup(group: Group, variants: QueryVariant[], session: VerifySession): Promise<Verification | null> {
+    const { clock } = session;
+    const video = await store.catalog.getVideo(group.videoId);
+    if (!video) return null;
+    const start = Math.max(0, group.from - VERIFY_WINDOW_SEC);
+    const end = Math.min(video.durationSec > 0 ? video.durationSec : Infinity, group.to + VERIFY_WINDOW_SEC, start + VERIFY_MAX_SPAN_SEC);
+    let frames: WindowFrame[];
+    let stored = true;
+    try {
+      frames = (await storedWindow(video, start, end, clock)) ?? ((stored = false), await cachedDecodedWindow(video, start, end, clock));
+    } catch (err) {
+      // A moved or unreadable file loses its verification, not the whole answer.
+      log.warn({ videoId: video.id, err }, 'image search: frames for verification could not be read');
+      return null;
+    }
+    // Seeds: the frames the vector index holds next to the ones the descriptor shortlisted (a
+    // window of repeats only: the one nearest the group). The orientation whose descriptor
+    // found the group goes first; the other when it finds nothing (a mirrored descriptor can
+    // win by chance on symmetric pictures).
+    const kept = frames.filter((f) => !f.repeat);
+    // A kept frame stands for its repeats: its span runs to the last of them.
+    const spanEnd = new Map<WindowFrame, number>();
+    let owner: WindowFrame | null = null;
+    for (const frame of frames) {
+      if (!frame.repeat) owner = frame;
+      if (owner) spanEnd.set(owner, frame.time);
+    }
+    const offShortlist = (f: WindowFrame) => Math.min(...group.shortlisted.map((t) => Math.max(0, f.time - SEED_NEIGHBOUR_SEC - t, t - spanEnd.get(f)! - SEED_NEIGHBOUR_SEC)));
+    const nearShortlist = kept.filter((f) => offShortlist(f) === 0).sort((a, b) => Math.abs(a.time - group.time) - Math.abs(b.time - group.time));
+    const seeds = (nearShortlist.length > 0 ? nearShortlist : kept.length > 0 ? kept : [frames.reduce((a, b) => (Math.abs(b.time - group.time) < Math.abs(a.time - group.time) ? b : a))]).slice(0, MAX_SEEDS);
+    const preferred = variants[group.variant]!.mirror;
+    let scored: Scored[] = [];
+    let query: OrientedQuery | null = null;
+    for (const mirror of [preferred, !preferred]) {
+      query = await session.orientedQuery(mirror);
+      scored = [];
+      for (const frame of seeds) scored.push(await matchFrame(query, frame, clock));
+      session.matched += seeds.length;
+      if (Math.max(0, ...scored.map((s) => s.inliers)) >= MIN_INLIERS) break;
+    }
+    let top = Math.max(0, ...scored.map((s) => s.inliers));
+    if (top === 0 || !query) return null;
+    // The repeats of the strongest seeds: a still shot's frames differ by a mouth or a hand, and
+    // the moment is among them.
+    if (top >= MIN_INLIERS) {
+      const strong = new Set(scored.filter((s) => s.inliers >= 0.7 * top).map((s) => s.frame));
+      owner = kept.length > 0 ? null : seeds[0]!;
+      for (const frame of frames) {
+        if (!frame.repeat) owner = frame;
+        else if (owner && strong.has(owner) && !seeds.includes(frame)) {
+          scored.push(await matchFrame(query, frame, clock));
+          session.matched++;
+        }
+      }
+      top = Math.max(...scored.map((s) => s.inliers));
+    }
+    // Frames about as good as the best are one stretch (from/to). Within it, `at` is the frame
+    // whose pixels agree best with the screenshot aligned by the strongest frame's homography
+    // (inliers alone barely separate neighbouring frames of a slow shot, and one shared
+    // alignment leaves only the content to differ); without an alignment, the best inlier count.
+    const alike = scored.filter((s) => s.inliers >= 0.7 * top);
+    const strongest = alike.reduce((a, b) => (b.inliers > a.inliers ? b : a));
+    let best = strongest;
+    let bestCorrelation = -2;
+    if (top >= MIN_INLIERS && strongest.homography) {
+      for (const candidate of alike) {
+        const pixels = await candidate.frame.image();
+        const correlation = clock.timeSync('correlation', () => alignedCorrelation(query!.picture, pixels, strongest.homography!));
+        if (correlation !== null && correlation > bestCorrelation) [best, bestCorrelation] = [candidate, correlation];
+      }
+    }
+    return {
+      inliers: top,
+      at: best.frame.time,
+      from: Math.min(...alike.map((s) => s.frame.time)),
+      to: Math.max(...alike.map((s) => s.frame.time)),
+      alignment: strongest.homography ? { picture: query.picture, homography: strongest.homography, correlation: bestCorrelation } : null,
+      video,
+      stored,
+    };
   }
 
   /**
@@ -551,9 +583,15 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
    * Two stages: each variant's compact descriptor shortlists frames, then every shortlisted frame
    * is scored by the exact cosine of the full descriptors against every variant (its best counts).
    */
-  async function shortlist(vectors: readonly Float32Array[], filter: VectorFilter | undefined, clock: PhaseClock): Promise<{ hit: VectorHit; score: number; variant: number }[]> {
-    const candidates = new Map<string, VectorHit>();
-    for (const vector of vectors) {
+  async function shortlist(
+    vectors: readonly Float32Array[],
+    scanFrom: number,
+    candidates: Map<string, VectorHit>,
+    filter: VectorFilter | undefined,
+    clock: PhaseClock,
+  ): Promise<{ hit: VectorHit; score: number; variant: number }[]> {
+    // Variants before scanFrom were scanned by an earlier pass; their candidates are in `candidates`.
+    for (const vector of vectors.slice(scanFrom)) {
       const hits = await clock.time('firstStage', () => store.vectors.search(FRAME_COMPACT_COLLECTION, compact.project(vector), FIRST_STAGE_SHORTLIST, filter));
       for (const hit of hits) candidates.set(hit.id, hit);
     }
@@ -592,10 +630,22 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       if (options.method === 'colorlayout') {
         groups = await colorLayoutSearch(image, filter, first);
       } else {
-        const variants = clock.timeSync('variants', () => queryVariants(image));
-        const vectors = await clock.time('cnn', () => descriptor.describe(variants.map((v) => ({ image, region: v.region, mirror: v.mirror }))));
-        groups = collapse(await shortlist(vectors, filter, clock), Math.max(first, VERIFIED_GROUPS));
-        verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, image, clock);
+        // Upright variants first; the mirrored ones (CNN passes and first-stage scans) only when
+        // the upright pass leaves the answer open: a certain match needs no more candidates.
+        const found = clock.timeSync('variants', () => queryVariants(image));
+        const variants = [...found.filter((v) => !v.mirror), ...found.filter((v) => v.mirror)];
+        const upright = variants.filter((v) => !v.mirror).length;
+        const describe = (vs: QueryVariant[]) => clock.time('cnn', () => descriptor.describe(vs.map((v) => ({ image, region: v.region, mirror: v.mirror }))));
+        const candidates = new Map<string, VectorHit>();
+        const session = verifySession(image, clock);
+        let vectors = await describe(variants.slice(0, upright));
+        groups = collapse(await shortlist(vectors, 0, candidates, filter, clock), Math.max(first, VERIFIED_GROUPS));
+        verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, session);
+        if (![...verified.values()].some((check) => calibratedSimilarity(check.inliers) >= CERTAIN_SIMILARITY)) {
+          vectors = [...vectors, ...(await describe(variants.slice(upright)))];
+          groups = collapse(await shortlist(vectors, upright, candidates, filter, clock), Math.max(first, VERIFIED_GROUPS));
+          verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, session);
+        }
         const strongest = [...verified.entries()].sort((a, b) => b[1].inliers - a[1].inliers)[0];
         if (strongest && strongest[1].inliers >= MIN_INLIERS) await refineTime(strongest[1], clock);
       }
