@@ -638,11 +638,13 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         const describe = (vs: QueryVariant[]) => clock.time('cnn', () => descriptor.describe(vs.map((v) => ({ image, region: v.region, mirror: v.mirror }))));
         const candidates = new Map<string, VectorHit>();
         const session = verifySession(image, clock);
-        let vectors = await describe(variants.slice(0, upright));
+        // The CNN runs on its own thread: the screenshot's ORB features are extracted meanwhile.
+        let [vectors] = await Promise.all([describe(variants.slice(0, upright)), session.orientedQuery(false)]);
         groups = collapse(await shortlist(vectors, 0, candidates, filter, clock), Math.max(first, VERIFIED_GROUPS));
         verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, session);
         if (![...verified.values()].some((check) => calibratedSimilarity(check.inliers) >= CERTAIN_SIMILARITY)) {
-          vectors = [...vectors, ...(await describe(variants.slice(upright)))];
+          const [mirroredVectors] = await Promise.all([describe(variants.slice(upright)), session.orientedQuery(true)]);
+          vectors = [...vectors, ...mirroredVectors];
           groups = collapse(await shortlist(vectors, upright, candidates, filter, clock), Math.max(first, VERIFIED_GROUPS));
           verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, session);
         }
