@@ -2,6 +2,9 @@
 // simplified Chinese find each other, single characters match inside words, and video/series/kind
 // filters (the filter-tag table) stay exact when a very common query ranks only its newest matches,
 // also across re-upserts, deletes and the migration that rebuilds an existing index.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteDatabase } from '../../src/store/embedded/db.js';
@@ -47,6 +50,32 @@ describe('embedded text index', () => {
     expect(await ids('walk in the park')).toEqual(['walk']);
     expect(await ids('the')).toEqual(['the']);
     expect(await ids('技术的问题')).toEqual(['zh']);
+  });
+
+  it('keeps cached totals exact across its own writes and another process’s writes', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-text-count-'));
+    const file = path.join(dir, 'store.db');
+    const [api, worker] = [new Database(file), new Database(file)];
+    try {
+      migrate(api);
+      // Window of 2: three matches are more than the window, so the total is counted, not collapsed.
+      const text = new EmbeddedTextIndex(api, 2);
+      const total = async () => (await text.search(query('rain', { limit: 1 }))).total;
+      await text.upsert([0, 1, 2].map((i) => textDoc(`a${i}`, 'v1', i, `rain ${i}`)));
+      expect(await total()).toBe(3);
+      expect(await total()).toBe(3);
+      await text.upsert([textDoc('a3', 'v1', 3, 'more rain')]);
+      expect(await total()).toBe(4);
+      // The worker's connection writes the same file: this one must notice.
+      await new EmbeddedTextIndex(worker).upsert([textDoc('b0', 'v2', 0, 'rain from the worker')]);
+      expect(await total()).toBe(5);
+      await text.deleteByVideo('v2');
+      expect(await total()).toBe(4);
+    } finally {
+      api.close();
+      worker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   describe('filters of a query that matches more than the rank window', () => {

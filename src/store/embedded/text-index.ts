@@ -45,6 +45,12 @@ interface DocRow {
   series: string | null;
 }
 
+/**
+ * Exact totals remembered per (match, filter, ranges) until the text tables change: counting a
+ * common word's segments is a third of a search's cost at 1M segments, and popular queries repeat.
+ */
+const COUNT_CACHE_SIZE = 512;
+
 /** Inclusive rowid bounds. */
 type RowidRange = readonly [number, number];
 const ALL_ROWIDS: RowidRange = [0, Number.MAX_SAFE_INTEGER];
@@ -180,6 +186,12 @@ function matchPlans(terms: QueryTerms): MatchPlan[] {
 export class EmbeddedTextIndex implements TextIndex {
   /** Prepared statements by SQL text: preparing costs as much as a rare-word search. */
   private readonly statements = new Map<string, Statement>();
+  /** Totals by query key; insertion-ordered, so the first key is the least recently used. */
+  private readonly counts = new Map<string, number>();
+  /** The text tables' state the cached totals belong to (see textVersion). */
+  private countsVersion = '';
+  /** Bumped by this connection's own writes, which PRAGMA data_version does not report. */
+  private ownWrites = 0;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -304,8 +316,32 @@ export class EmbeddedTextIndex implements TextIndex {
     return new Map(rows.map((row) => [row.rowid, row]));
   }
 
-  /** Distinct matching segments; `ranges` are disjoint and whole segments, so their counts add up. */
+  /**
+   * Changes whenever the text tables may have: data_version moves on every commit by another
+   * connection (the worker process), ownWrites on ours.
+   */
+  private textVersion(): string {
+    return `${this.db.pragma('data_version', { simple: true }) as number}:${this.ownWrites}`;
+  }
+
+  /** Distinct matching segments, from the cache while the text tables are unchanged. */
   private countSegments(match: string, filter: Filter, ranges: readonly RowidRange[]): number {
+    const version = this.textVersion();
+    if (version !== this.countsVersion) {
+      this.counts.clear();
+      this.countsVersion = version;
+    }
+    const key = JSON.stringify([match, filter.tags, filter.sql, filter.params, ranges]);
+    let total = this.counts.get(key);
+    if (total === undefined) total = this.countSegmentsNow(match, filter, ranges);
+    else this.counts.delete(key);
+    this.counts.set(key, total);
+    if (this.counts.size > COUNT_CACHE_SIZE) this.counts.delete(this.counts.keys().next().value!);
+    return total;
+  }
+
+  /** Distinct matching segments; `ranges` are disjoint and whole segments, so their counts add up. */
+  private countSegmentsNow(match: string, filter: Filter, ranges: readonly RowidRange[]): number {
     const statement = this.statement(
       filter.sql
         ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
@@ -337,6 +373,7 @@ export class EmbeddedTextIndex implements TextIndex {
   }
 
   private write(docs: readonly TextDocument[]): void {
+    this.ownWrites += 1;
     const existing = this.db.prepare('SELECT rowid, segment_id FROM text_docs WHERE id = ?');
     const segmentNumber = this.db.prepare(
       'INSERT INTO text_segments (segment_id, video_id) VALUES (?, ?) ON CONFLICT (segment_id) DO UPDATE SET video_id = excluded.video_id RETURNING seg_no',
@@ -372,6 +409,7 @@ export class EmbeddedTextIndex implements TextIndex {
   }
 
   private deleteVideoDocs(videoId: string): void {
+    this.ownWrites += 1;
     this.db.prepare('DELETE FROM text_segments WHERE segment_id IN (SELECT segment_id FROM text_docs WHERE video_id = ?)').run(videoId);
     this.db.prepare('DELETE FROM text_fts WHERE rowid IN (SELECT rowid FROM text_docs WHERE video_id = ?)').run(videoId);
     this.db.prepare('DELETE FROM text_docs WHERE video_id = ?').run(videoId);
