@@ -10,7 +10,7 @@
 // connection (libuv accepts one per turn), so new clients waited tens of seconds. Parked instead,
 // a turn holds at most each kind's cap of calls.
 import { HeaderMap } from '@apollo/server';
-import { GraphQLError, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
 import type { AdmissionConfig } from '../config.js';
 import { metricsRegistry } from '../observability/metrics.js';
@@ -143,13 +143,30 @@ export function gateLimitsFrom(config: AdmissionConfig): Record<AdmissionKind, G
   };
 }
 
-/** Root field names of an operation, looking through fragments at the root. */
-export function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): string[] {
+/** Arguments that make a root field run an image search first (hybrid searchSegments). */
+const PICTURE_ARGUMENTS = new Set(['image', 'imageBase64']);
+
+function carriesPicture(field: FieldNode, variables: Readonly<Record<string, unknown>>): boolean {
+  return (field.arguments ?? []).some((arg) => {
+    if (!PICTURE_ARGUMENTS.has(arg.name.value)) return false;
+    if (arg.value.kind === 'NullValue') return false;
+    if (arg.value.kind === 'Variable') return variables[arg.value.name.value] != null;
+    return true;
+  });
+}
+
+/**
+ * The work an operation asks for, as root field names (looking through fragments at the root);
+ * a field given a picture also counts as a searchByImage, whose work it does.
+ */
+export function rootFieldWork(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> = {}): string[] {
   const names: string[] = [];
   const visit = (set: SelectionSetNode, seenFragments: Set<string>): void => {
     for (const selection of set.selections) {
-      if (selection.kind === 'Field') names.push(selection.name.value);
-      else if (selection.kind === 'InlineFragment') visit(selection.selectionSet, seenFragments);
+      if (selection.kind === 'Field') {
+        names.push(selection.name.value);
+        if (carriesPicture(selection, variables)) names.push('searchByImage');
+      } else if (selection.kind === 'InlineFragment') visit(selection.selectionSet, seenFragments);
       else if (!seenFragments.has(selection.name.value)) {
         seenFragments.add(selection.name.value);
         const fragment = document.definitions.find((d) => d.kind === 'FragmentDefinition' && d.name.value === selection.name.value);
@@ -158,7 +175,7 @@ export function rootFieldNames(document: DocumentNode, operation: OperationDefin
     }
   };
   visit(operation.selectionSet, new Set());
-  return names;
+  return [...new Set(names)];
 }
 
 export class Admission {

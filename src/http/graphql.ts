@@ -9,7 +9,7 @@ import { graphqlDuration, rejectedQueries } from '../observability/metrics.js';
 import type { RequestContext } from '../resolvers/context.js';
 import { createErrorFormatter } from '../resolvers/errors.js';
 import { checkQueryLimits, type QueryLimits } from '../resolvers/limits.js';
-import { rootFieldNames, type Admission, type Release } from './admission.js';
+import { rootFieldWork, type Admission, type Release } from './admission.js';
 
 /**
  * Refuses operations over the depth/complexity limits once variables are known (page sizes can
@@ -34,7 +34,7 @@ function requestRulesPlugin(limits: QueryLimits | undefined, admission: Admissio
               throw refusal;
             }
           }
-          if (admission) release = await admission.admit(rootFieldNames(document, operation));
+          if (admission) release = await admission.admit(rootFieldWork(document, operation, request.variables ?? {}));
         },
         async willSendResponse({ response }) {
           release?.();

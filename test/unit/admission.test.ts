@@ -2,7 +2,7 @@
 // long (RATE_LIMITED with retryAfter), and root-field detection through fragments.
 import { parse, type OperationDefinitionNode } from 'graphql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Admission, AdmissionGate, rootFieldNames, ServerBusyError, type GateLimits, type Release } from '../../src/http/admission.js';
+import { Admission, AdmissionGate, rootFieldWork, ServerBusyError, type GateLimits, type Release } from '../../src/http/admission.js';
 
 const limits = (overrides: Partial<GateLimits> = {}): GateLimits => ({ concurrency: 1, queue: 2, waitMs: 1000, ...overrides });
 
@@ -144,10 +144,21 @@ describe('Admission', () => {
   });
 });
 
-describe('rootFieldNames', () => {
+describe('rootFieldWork', () => {
   it('finds root fields inside inline fragments and named fragments', () => {
     const document = parse('query { videos { totalCount } ... on Query { searchByImage(imageBase64: "x") { at } } ...Ads } fragment Ads on Query { matchAds(segmentId: "s") { score } }');
     const operation = document.definitions[0] as OperationDefinitionNode;
-    expect(rootFieldNames(document, operation)).toEqual(['videos', 'searchByImage', 'matchAds']);
+    expect(rootFieldWork(document, operation)).toEqual(['videos', 'searchByImage', 'matchAds']);
+  });
+
+  it('counts a text search given a picture as an image search too', () => {
+    const work = (query: string, variables: Record<string, unknown> = {}): string[] => {
+      const document = parse(query);
+      return rootFieldWork(document, document.definitions[0] as OperationDefinitionNode, variables);
+    };
+    expect(work('{ searchSegments(query: "rain", imageBase64: "x") { totalCount } }')).toEqual(['searchSegments', 'searchByImage']);
+    expect(work('query($f: Upload) { searchSegments(query: "rain", image: $f) { totalCount } }', { f: { name: 'a.jpg' } })).toEqual(['searchSegments', 'searchByImage']);
+    expect(work('query($f: Upload) { searchSegments(query: "rain", image: $f) { totalCount } }', { f: null })).toEqual(['searchSegments']);
+    expect(work('{ searchSegments(query: "rain", imageBase64: null) { totalCount } }')).toEqual(['searchSegments']);
   });
 });
