@@ -3,6 +3,7 @@
 //    compute seconds per hour of video; kept frames and on-disk index bytes per hour);
 //  - query: searchByImage on the dev and hard screenshots, wall and CPU ms from the encoded
 //    upload to the answer (decode, CNN variants, first-stage scan, re-rank, ORB verification),
+//    with the service's per-phase timings (p50/p99 per phase, and the slowest query's split),
 //    with the hard-set videos plus IMAGE_BENCH_SYNTHETIC synthetic frames in the index. The
 //    synthetic frames go into the compact collection only, as that is all the first stage scans:
 //    clustered like video (a frame per 0.5 s around a per-shot centre), the centres drawn near
@@ -12,7 +13,8 @@
 //    recallAt200: how often the frame the full descriptor ranks first (among the real frames,
 //    the only ones with full descriptors) is inside that compact top 200 amid the synthetic crowd.
 //   npx tsc -p tsconfig.json && IMAGE_BENCH_SYNTHETIC=1000000 node dist/bench/image-search.js
-// ffmpeg's CPU (verification decodes, in child processes) is not in the CPU figures.
+// ffmpeg's CPU (verification decodes of indexes without stored evidence, in child processes)
+// is not in the CPU figures; the CNN's thread is.
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +23,7 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config.js';
 import type { VideoRecord } from '../src/domain.js';
-import { createFramesStage, FRAME_COLLECTION, FRAME_COMPACT_COLLECTION } from '../src/indexers/frames.js';
+import { createFramesStage, FRAME_COLLECTION, FRAME_COMPACT_COLLECTION, frameEvidenceModel } from '../src/indexers/frames.js';
 import { probeMedia } from '../src/media/probe.js';
 import { resolveMediaTools } from '../src/media/tools.js';
 import { OrbMatcher } from '../src/models/image-descriptors/local-features.js';
@@ -61,6 +63,11 @@ function phaseSummary(samples: readonly PhaseTimings[]): Record<string, { p50Ms:
       },
     ]),
   );
+}
+
+function slowestBreakdown(wall: readonly number[], samples: readonly PhaseTimings[]): Record<string, number> {
+  const worst = wall.indexOf(Math.max(...wall));
+  return Object.fromEntries(Object.entries(samples[worst] ?? {}).map(([phase, t]) => [phase, Math.round(t.ms)]));
 }
 
 function gaussian(): number {
@@ -114,6 +121,8 @@ try {
   let videoSec = 0;
   let kept = 0;
   let indexMs = 0;
+  let evidenceBytes = 0;
+  let evidenceFrames = 0;
   for (const entry of manifest.videos) {
     const file = path.join(dataDir, entry.path);
     const probe = await probeMedia(media, file);
@@ -132,6 +141,10 @@ try {
     indexMs += performance.now() - start;
     videoSec += probe.durationSec;
     kept += out.kept;
+    for (const frame of await store.frameEvidence.window(video.id, frameEvidenceModel(new OrbMatcher()), 0, probe.durationSec + 1)) {
+      evidenceBytes += frame.picture.byteLength + frame.features.byteLength;
+      evidenceFrames++;
+    }
   }
   const indexBytes = (await dirBytes(dir)) - before;
   const perHour = 3600 / videoSec;
@@ -189,9 +202,12 @@ try {
         computeSecPerHour: Math.round(((indexMs / 1000) * perHour) / 10) * 10,
         keptFramesPerHour: Math.round(kept * perHour),
         indexMBPerHour: Math.round(((indexBytes * perHour) / 1e6) * 10) / 10,
-        // Vector bytes alone; SQLite rows add ids and payloads (indexMBPerHour is all three collections on disk).
+        // Vector bytes alone; SQLite rows add ids and payloads (indexMBPerHour is the whole store directory on disk, WAL and evidence included).
         compactVectorMBPerHour: Math.round(((kept * perHour * compact.dim * 4) / 1e6) * 10) / 10,
         fullVectorMBPerHour: Math.round(((kept * perHour * descriptor.dim * 4) / 1e6) * 10) / 10,
+        // Verification evidence (a JPEG and packed ORB features per sampled frame), blob bytes alone.
+        evidenceMBPerHour: Math.round(((evidenceBytes * perHour) / 1e6) * 10) / 10,
+        evidenceKBPerFrame: Math.round(evidenceBytes / Math.max(1, evidenceFrames) / 100) / 10,
         descriptor: descriptor.modelId,
         dim: descriptor.dim,
         compact: compact.modelId,
@@ -204,6 +220,8 @@ try {
         cpu: percentiles(cpu),
         // Per phase over the queries: wall ms (0 where a query skipped the phase) and calls per query.
         phases: phaseSummary(phaseSamples),
+        // Where the slowest query (the p99 of 44) spent its time, rounded ms per phase.
+        slowest: slowestBreakdown(wall, phaseSamples),
         loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100,
       },
       scan: { frames: compactFrames, dim: compact.dim, limit: 200, ...percentiles(scans), recallAt200: Math.round((recalled / queryVectors.length) * 1000) / 1000 },
