@@ -35,7 +35,7 @@ import { findInnerRectangles, trimFlatBorders } from '../models/image-descriptor
 import { alignedCorrelation, unpackFeatures, type LocalFeatures, type OrbMatcher } from '../models/image-descriptors/local-features.js';
 import type { ImageDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../models/image-descriptors/projection.js';
-import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../models/image.js';
+import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS, toGrey } from '../models/image.js';
 import type { Box, RawImage } from '../models/types.js';
 import type { Store, VectorFilter, VectorHit } from '../store/interfaces.js';
 
@@ -268,9 +268,10 @@ interface WindowFrame {
   image(): Promise<RawImage>;
 }
 
-/** The screenshot in one orientation and its ORB features. */
+/** The screenshot in one orientation: its grey levels and ORB features. */
 interface OrientedQuery {
-  picture: RawImage;
+  /** The picture's grey levels, computed once: the aligned correlation reads them for every frame. */
+  grey: RawImage;
   features: LocalFeatures;
 }
 
@@ -436,7 +437,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         if (!query) {
           query = (async () => {
             const picture = mirror ? await mirrored(image) : image;
-            return { picture, features: await clock.time('orbExtract', () => matcher.extract(picture)) };
+            return { grey: toGrey(picture), features: await clock.time('orbExtract', () => matcher.extract(picture)) };
           })();
           queries.set(mirror, query);
         }
@@ -534,7 +535,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
     if (top >= MIN_INLIERS && strongest.homography) {
       for (const candidate of alike) {
         const pixels = await candidate.frame.image();
-        const correlation = clock.timeSync('correlation', () => alignedCorrelation(query!.picture, pixels, strongest.homography!));
+        const correlation = clock.timeSync('correlation', () => alignedCorrelation(query!.grey, pixels, strongest.homography!));
         if (correlation !== null && correlation > bestCorrelation) [best, bestCorrelation] = [candidate, correlation];
       }
     }
@@ -543,7 +544,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
       at: best.frame.time,
       from: Math.min(...alike.map((s) => s.frame.time)),
       to: Math.max(...alike.map((s) => s.frame.time)),
-      alignment: strongest.homography ? { picture: query.picture, homography: strongest.homography, correlation: bestCorrelation } : null,
+      alignment: strongest.homography ? { picture: query.grey, homography: strongest.homography, correlation: bestCorrelation } : null,
       video,
       stored,
     };
