@@ -27,7 +27,7 @@ import { alignedCorrelation, OrbMatcher, packFeatures, ratioTestMatches, unpackF
 import { compactProjectionFor, randomOrthogonalProjection } from '../../src/models/image-descriptors/projection.js';
 import type { RawImage } from '../../src/models/types.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { calibratedSimilarity, createImageSearchService, sniffContainer } from '../../src/services/image-search.js';
+import { calibratedSimilarity, createImageSearchService, sniffContainer, type PhaseTimings } from '../../src/services/image-search.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 
 /** Deterministic pseudo-random RGB texture (a stand-in for picture content). */
@@ -389,15 +389,26 @@ describe('verification on stored evidence', () => {
         },
         firstFrame: async () => Buffer.alloc(0),
       });
-      const screenshot = await sharp(late.data, { raw: { width: 320, height: 180, channels: 3 } }).extract({ left: 30, top: 20, width: 256, height: 144 }).resize(400).png().toBuffer();
+      // A slight crop: enough inliers for a certain match (similarity ≥ 0.9).
+      const screenshot = await sharp(late.data, { raw: { width: 320, height: 180, channels: 3 } }).extract({ left: 10, top: 6, width: 300, height: 168 }).png().toBuffer();
 
-      const phases = {};
+      const phases: PhaseTimings = {};
       const [match] = await service.searchByImage({ image: screenshot, filter: { videoIds: [stored.id] }, first: 1 }, { phases });
       expect(match!.video.id).toBe(stored.id);
       expect(match!.inliers).toBeGreaterThanOrEqual(10);
       expect(match!.at).toBeGreaterThanOrEqual(4);
       expect(decodedWindows).toEqual([]);
       expect(Object.keys(phases)).toEqual(expect.arrayContaining(['decode', 'cnn', 'firstStage', 'verifyRead', 'orbMatch']));
+      // A certain upright match: the mirrored variants are never described nor scanned.
+      expect(match!.similarity).toBeGreaterThanOrEqual(0.9);
+      expect(phases.cnn!.calls).toBe(1);
+      // A mirrored screenshot verifies through the mirrored ORB features.
+      const flipped = await sharp(screenshot).flop().png().toBuffer();
+      const mirroredPhases: PhaseTimings = {};
+      const [mirroredMatch] = await service.searchByImage({ image: flipped, filter: { videoIds: [stored.id] }, first: 1 }, { phases: mirroredPhases });
+      expect(mirroredMatch!.inliers).toBeGreaterThanOrEqual(10);
+      expect(mirroredMatch!.at).toBeGreaterThanOrEqual(4);
+      expect(mirroredPhases.orbExtract!.calls).toBe(2);
 
       const [fallback] = await service.searchByImage({ image: screenshot, filter: { videoIds: [old.id] }, first: 1 });
       expect(fallback!.video.id).toBe(old.id);
