@@ -632,7 +632,8 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         groups = await colorLayoutSearch(image, filter, first);
       } else {
         // Upright variants first; the mirrored ones (CNN passes and first-stage scans) only when
-        // the upright pass leaves the answer open: a certain match needs no more candidates.
+        // the upright pass leaves the answer open: a certain match needs no more candidates, and
+        // with the ORB budget spent no new candidate could be verified.
         const found = clock.timeSync('variants', () => queryVariants(image));
         const variants = [...found.filter((v) => !v.mirror), ...found.filter((v) => v.mirror)];
         const upright = variants.filter((v) => !v.mirror).length;
@@ -643,7 +644,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
         let [vectors] = await Promise.all([describe(variants.slice(0, upright)), session.orientedQuery(false)]);
         groups = collapse(await shortlist(vectors, 0, candidates, filter, clock), Math.max(first, VERIFIED_GROUPS));
         verified = await verify(groups.slice(0, VERIFIED_GROUPS), variants, session);
-        if (![...verified.values()].some((check) => calibratedSimilarity(check.inliers) >= CERTAIN_SIMILARITY)) {
+        if (session.matched < MATCH_BUDGET && ![...verified.values()].some((check) => calibratedSimilarity(check.inliers) >= CERTAIN_SIMILARITY)) {
           const [mirroredVectors] = await Promise.all([describe(variants.slice(upright)), session.orientedQuery(true)]);
           vectors = [...vectors, ...mirroredVectors];
           groups = collapse(await shortlist(vectors, upright, candidates, filter, clock), Math.max(first, VERIFIED_GROUPS));
