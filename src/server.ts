@@ -89,7 +89,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   const unwatchAdmission = watchAdmission(admission);
   web.get('/metrics', metricsHandler(app.log));
 
-  web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters, clips: app.services.clips, actors: app.services.actors }));
+  web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters, clips: app.services.clips, actors: app.services.actors, frames: app.services.imageSearch }));
   web.use('/console', consoleRouter());
 
   const contextDeps = { services: app.services, apiKeys: app.config.apiKeys, mediaUrls };

@@ -1,12 +1,14 @@
 // GET /media/keyframe/<segmentId>.jpg?w=…&exp=…&sig=… and GET /media/video/<videoId>?exp=…&sig=…
 // Only URLs this server signed (see media-urls.ts) are served: 403 otherwise, or once expired.
-// Also /media/clip/<clipId>.mp4 (exported clips, as downloads) and /media/actor/<actorId>.jpg.
+// Also /media/clip/<clipId>.mp4 (exported clips, as downloads), /media/actor/<actorId>.jpg and
+// /media/frame/<videoId>/<ms>.jpg (the stored frame an image-search match was verified on).
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ActorService } from '../services/actors.js';
 import type { ClipService } from '../services/clips.js';
 import type { FaceClusterService } from '../services/face-clusters.js';
+import type { ImageSearchService } from '../services/image-search.js';
 import type { MediaService } from '../services/media.service.js';
 import type { MediaUrlSigner } from './media-urls.js';
 
@@ -30,6 +32,7 @@ export interface MediaRouterDeps {
   faces?: Pick<FaceClusterService, 'getFaces'>;
   clips?: Pick<ClipService, 'clipFile'>;
   actors?: Pick<ActorService, 'thumbnail'>;
+  frames?: Pick<ImageSearchService, 'matchFrame'>;
 }
 
 export function mediaRouter(deps: MediaRouterDeps): Router {
@@ -79,6 +82,16 @@ export function mediaRouter(deps: MediaRouterDeps): Router {
       return;
     }
     res.set({ ...cacheHeaders(signer, req), 'Content-Type': 'image/jpeg' }).send(jpeg);
+  });
+
+  router.get('/frame/:videoId/:file', async (req, res) => {
+    const match = /^(\d+)\.jpg$/.exec(req.params.file);
+    const jpeg = match && deps.frames ? await deps.frames.matchFrame(req.params.videoId, Number(match[1]) / 1000) : null;
+    if (!jpeg) {
+      res.status(404).json({ error: 'frame not found' });
+      return;
+    }
+    res.set({ ...cacheHeaders(signer, req), 'Content-Type': 'image/jpeg' }).send(Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength));
   });
 
   router.get('/clip/:file', async (req, res) => {

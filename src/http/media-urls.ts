@@ -37,6 +37,11 @@ export class MediaUrlSigner {
     return this.sign(`/media/keyframe/${encodeURIComponent(segmentId)}.jpg`, width === null ? {} : { w: String(width) });
   }
 
+  /** JPEG of the frame an image-search match was verified on (stored at index time, 320 px wide). */
+  matchFrameUrl(videoId: string, time: number): string {
+    return this.sign(`/media/frame/${encodeURIComponent(videoId)}/${Math.round(time * 1000)}.jpg`, {});
+  }
+
   /** JPEG of one face seen in a video (the aligned crop kept for a track's best faces). */
   faceUrl(faceId: string): string {
     return this.sign(`/media/face/${encodeURIComponent(faceId)}.jpg`, {});

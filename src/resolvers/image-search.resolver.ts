@@ -49,6 +49,8 @@ export class ImageSearchResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'Signed, expiring JPEG of the matched scene' })
   thumbnailUrl(@Root() match: ImageMatchRecord, @Ctx() ctx: RequestContext): string | null {
+    // The very frame the match was verified on when the index stored it (no extraction), else the segment keyframe.
+    if (match.frameTime !== null) return ctx.mediaUrls.matchFrameUrl(match.video.id, match.frameTime);
     return match.segmentId ? ctx.mediaUrls.keyframeUrl(match.segmentId, THUMBNAIL_WIDTH) : null;
   }
 }

@@ -66,6 +66,8 @@ export interface ImageMatch {
   similarity: number;
   /** The segment containing `at` (for its thumbnail), when the video has segments. */
   segmentId: string | null;
+  /** Time of the stored evidence frame that verified the match (its picture: matchFrame), else null. */
+  frameTime: number | null;
   /** Evidence: global descriptor cosine and geometric inliers (0 when not verified). */
   descriptorScore: number;
   inliers: number;
@@ -98,6 +100,8 @@ export interface ImageSearchOptions {
 
 export interface ImageSearchService {
   searchByImage(request: ImageSearchRequest, options?: ImageSearchOptions): Promise<ImageMatch[]>;
+  /** The stored picture (JPEG, as sampled for indexing) of a video's frame at `time`, or null. */
+  matchFrame(videoId: string, time: number): Promise<Uint8Array | null>;
 }
 
 export interface VideoFrame {
@@ -615,6 +619,12 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
   }
 
   return {
+    async matchFrame(videoId, time) {
+      // The window may lead with the frame a repeat repeats: only the exact time answers.
+      const frames = await store.frameEvidence.window(videoId, evidenceModel, time, time);
+      return frames.find((f) => Math.abs(f.time - time) < 0.0005)?.picture ?? null;
+    },
+
     async searchByImage(request, options = {}) {
       const first = request.first ?? DEFAULT_FIRST;
       if (!Number.isInteger(first) || first < 1 || first > limits.maxResults) {
@@ -670,6 +680,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
             to: inliers > 0 ? Math.max(check!.to, at) : group.to,
             similarity: options.method === 'colorlayout' ? group.score : calibratedSimilarity(inliers),
             segmentId: (await store.catalog.segmentAt(video.id, at))?.id ?? null,
+            frameTime: inliers > 0 && check!.stored ? check!.at : null,
             descriptorScore: group.score,
             inliers,
           });

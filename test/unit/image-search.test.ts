@@ -27,6 +27,11 @@ import { alignedCorrelation, OrbMatcher, packFeatures, ratioTestMatches, unpackF
 import { compactProjectionFor, randomOrthogonalProjection } from '../../src/models/image-descriptors/projection.js';
 import type { RawImage } from '../../src/models/types.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { mediaRouter } from '../../src/http/media-routes.js';
+import { MediaUrlSigner } from '../../src/http/media-urls.js';
+import type { MediaService } from '../../src/services/media.service.js';
 import { calibratedSimilarity, createImageSearchService, sniffContainer, type PhaseTimings } from '../../src/services/image-search.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 
@@ -399,6 +404,10 @@ describe('verification on stored evidence', () => {
       expect(match!.at).toBeGreaterThanOrEqual(4);
       expect(decodedWindows).toEqual([]);
       expect(Object.keys(phases)).toEqual(expect.arrayContaining(['decode', 'cnn', 'firstStage', 'verifyRead', 'orbMatch']));
+      // The frame it was verified on is served from the store (the match's thumbnail).
+      expect(match!.frameTime).toBe(match!.at);
+      expect([...(await service.matchFrame(stored.id, match!.frameTime!))!.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+      expect(await service.matchFrame(stored.id, 4.25)).toBeNull();
       // A certain upright match: the mirrored variants are never described nor scanned.
       expect(match!.similarity).toBeGreaterThanOrEqual(0.9);
       expect(phases.cnn!.calls).toBe(1);
@@ -414,11 +423,35 @@ describe('verification on stored evidence', () => {
       expect(fallback!.video.id).toBe(old.id);
       expect(fallback!.inliers).toBeGreaterThanOrEqual(10);
       expect(fallback!.at).toBeGreaterThanOrEqual(4);
+      expect(fallback!.frameTime).toBeNull();
       expect(decodedWindows.length).toBeGreaterThan(0);
       expect(new Set(decodedWindows)).toEqual(new Set([old.id]));
     } finally {
       await store.close();
       rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stored match frames over /media', () => {
+  it('serves a signed frame URL, and refuses unsigned URLs and frames not stored', async () => {
+    const signer = new MediaUrlSigner(Buffer.alloc(32, 7));
+    const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xd9]);
+    const app = express();
+    const frames = { matchFrame: async (videoId: string, time: number) => (videoId === 'v 1' && time === 2.5 ? jpeg : null) };
+    app.use('/media', mediaRouter({ media: {} as MediaService, signer, log: pino({ level: 'silent' }), frames }));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const served = await fetch(base + signer.matchFrameUrl('v 1', 2.5));
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toBe('image/jpeg');
+      expect(new Uint8Array(await served.arrayBuffer())).toEqual(jpeg);
+      expect((await fetch(`${base}/media/frame/v%201/2500.jpg`)).status).toBe(403);
+      expect((await fetch(base + signer.matchFrameUrl('v 1', 3))).status).toBe(404);
+    } finally {
+      server.close();
     }
   });
 });
