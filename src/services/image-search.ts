@@ -143,20 +143,21 @@ const MAX_INNER_RECTANGLES = 1;
 /** Candidates per query variant: from the compact first stage, and kept after exact re-ranking. */
 const FIRST_STAGE_SHORTLIST = 200;
 const SHORTLIST = 40;
-/** Candidate groups that get the geometric check, and the window decoded around each. */
+/** Candidate groups that get the geometric check. */
 const VERIFIED_GROUPS = 3;
 /**
- * Seconds decoded before and after a group's span, at most VERIFY_MAX_SPAN_SEC in all: as wide
- * as the collapse distance, so every shortlisted frame folded into the group is looked at.
+ * Seconds read (stored evidence) or decoded (ffmpeg) before and after a group's span, at most
+ * VERIFY_MAX_SPAN_SEC in all: as wide as the collapse distance, so every shortlisted frame folded
+ * into the group is within reach.
  */
 const VERIFY_WINDOW_SEC = 2;
+const VERIFY_MAX_SPAN_SEC = 6;
 /** Within a window, the frames matched first: the shortlisted ones and their neighbours this close. */
 const SEED_NEIGHBOUR_SEC = 0.5;
 /** Seeds matched per group and orientation, nearest the group's best frame first (fast motion keeps every frame). */
 const MAX_SEEDS = 3;
 /** ORB matches per search after which no further group is started (~2–3 ms each). */
 const MATCH_BUDGET = 16;
-const VERIFY_MAX_SPAN_SEC = 6;
 /**
  * ffmpeg fallback (no stored evidence): 2 fps is half the decode and ORB work of 4 fps, and no
  * loss: the 12 fps pass below finds the moment (hard set top1 0.906 → 0.938, dev 1.0 both).
