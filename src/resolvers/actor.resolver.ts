@@ -1,11 +1,11 @@
 import DataLoader from 'dataloader';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { PayloadTooLargeError } from '../errors.js';
 import type { ImageUpload } from '../services/actors.js';
 import type { ActorRecord } from '../store/actors.js';
 import { ACCESS } from './auth.js';
 import type { RequestContext } from './context.js';
+import { readUpload } from './upload.js';
 import { Actor, ActorConnection } from './types/Actor.type.js';
 import { EnrollActorInput, UpdateActorInput } from './types/ActorInputs.js';
 
@@ -22,21 +22,8 @@ function faceCountLoader(ctx: RequestContext): DataLoader<string, number> {
   return loader;
 }
 
-/** Reads an upload into memory; the server's multipart limits already cap its size. */
-async function readUpload(upload: Promise<FileUpload>, index: number): Promise<ImageUpload> {
-  const file = await upload;
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
-  } catch (err) {
-    const status = (err as { status?: number }).status;
-    if (status === 413) throw new PayloadTooLargeError(`${file.filename || `upload #${index + 1}`} is larger than the upload limit`);
-    throw err;
-  }
-  return { filename: file.filename || `upload #${index + 1}`, data: Buffer.concat(chunks) };
-}
-
-const readUploads = (uploads: Promise<FileUpload>[] | null | undefined): Promise<ImageUpload[]> => Promise.all((uploads ?? []).map(readUpload));
+const readUploads = (uploads: Promise<FileUpload>[] | null | undefined): Promise<ImageUpload[]> =>
+  Promise.all((uploads ?? []).map((upload, i) => readUpload(upload, { label: `upload #${i + 1}` })));
 
 @Resolver(() => Actor)
 export class ActorResolver {

@@ -1,32 +1,15 @@
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { PayloadTooLargeError } from '../errors.js';
 import { IMAGE_SEARCH_MAX_BYTES, type ImageMatch as ImageMatchRecord } from '../services/image-search.js';
 import { ACCESS } from './auth.js';
 import type { RequestContext } from './context.js';
+import { readUpload } from './upload.js';
 import { ImageMatch } from './types/ImageMatch.type.js';
 import { ImageMatchFilter } from './types/ImageMatchFilter.input.js';
 
 /** Thumbnail width: enough for a result list, small enough to load fast. */
 const THUMBNAIL_WIDTH = 320;
-
-/** Reads an upload, refusing it as soon as it passes the size limit (never buffers more). */
-async function readUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<Buffer> {
-  const file = await upload;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stream = file.createReadStream();
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      stream.destroy();
-      throw new PayloadTooLargeError(`the upload is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 @Resolver(() => ImageMatch)
 export class ImageSearchResolver {
@@ -41,7 +24,7 @@ export class ImageSearchResolver {
     @Arg('filter', () => ImageMatchFilter, { nullable: true }) filter?: ImageMatchFilter | null,
     @Arg('first', () => Int, { nullable: true, description: 'How many matches, default 10, at most 50' }) first?: number | null,
   ): Promise<ImageMatchRecord[]> {
-    const bytes = image ? await readUpload(image, IMAGE_SEARCH_MAX_BYTES) : null;
+    const bytes = image ? (await readUpload(image, { maxBytes: IMAGE_SEARCH_MAX_BYTES })).data : null;
     const matches = await ctx.services.imageSearch.searchByImage({ image: bytes, imageBase64, filter, first });
     for (const match of matches) ctx.loaders.video.prime(match.video.id, match.video);
     return matches;

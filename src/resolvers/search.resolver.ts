@@ -31,7 +31,7 @@ export class SearchResolver {
     @Arg('imageBase64', () => String, { nullable: true, description: 'The same, base64-encoded (a data: URL prefix is allowed)' })
     imageBase64?: string | null,
   ) {
-    const bytes = image ? await readUpload(image, IMAGE_SEARCH_MAX_BYTES) : null;
+    const bytes = image ? (await readUpload(image, { maxBytes: IMAGE_SEARCH_MAX_BYTES })).data : null;
     const picture = bytes || imageBase64 != null ? { image: bytes, imageBase64 } : null;
     const page = await ctx.services.search.searchSegments(query, filter, first, after, picture);
     // The service already read these in batches: later Segment.video lookups reuse them.
