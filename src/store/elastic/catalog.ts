@@ -33,6 +33,7 @@ import type {
 import { BadInputError, NotFoundError } from '../../errors.js';
 import { caseFold } from '../embedded/catalog.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
+import { inOrder, patchedVideo } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
@@ -155,12 +156,6 @@ function escapeWildcard(text: string): string {
   return text.replace(/[\\*?]/g, (c) => `\\${c}`);
 }
 
-/** Same order as `ids`, null where missing. */
-function inOrder<T extends { id: string }>(ids: readonly string[], found: readonly T[]): (T | null)[] {
-  const byId = new Map(found.map((item) => [item.id, item]));
-  return ids.map((id) => byId.get(id) ?? null);
-}
-
 function totalOf(total: estypes.SearchTotalHits | number | undefined): number {
   return typeof total === 'number' ? total : (total?.value ?? 0);
 }
@@ -277,9 +272,7 @@ export class ElasticCatalog implements Catalog {
   ): Promise<VideoRecord | null> {
     const current = await this.getVideo(id);
     if (!current) return null;
-    // Only keys present in the patch change; an explicit null clears the field.
-    const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-    const next: VideoRecord = { ...current, ...defined, updatedAt: new Date().toISOString() };
+    const next = patchedVideo(current, patch);
     await this.putVideo(next);
     return next;
   }

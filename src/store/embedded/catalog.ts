@@ -9,6 +9,7 @@ import type {
   VideoMetadataPatch,
   VideoRecord,
 } from '../../domain.js';
+import { inOrder, patchedVideo } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
@@ -119,12 +120,6 @@ function toCue(row: CueRow): CueRecord {
   };
 }
 
-/** Same order as `ids`, null where missing. */
-function inOrder<T extends { id: string }>(ids: readonly string[], found: readonly T[]): (T | null)[] {
-  const byId = new Map(found.map((item) => [item.id, item]));
-  return ids.map((id) => byId.get(id) ?? null);
-}
-
 /** Case folding for titleContains: SQLite's lower() only folds ASCII. */
 export function caseFold(text: string): string {
   return text.normalize('NFKC').toLowerCase();
@@ -213,9 +208,7 @@ export class EmbeddedCatalog implements Catalog {
   ): Promise<VideoRecord | null> {
     const current = await this.getVideo(id);
     if (!current) return null;
-    // Only keys present in the patch change; an explicit null clears the field.
-    const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-    const next: VideoRecord = { ...current, ...defined, updatedAt: new Date().toISOString() };
+    const next = patchedVideo(current, patch);
     await this.putVideo(next);
     return next;
   }
