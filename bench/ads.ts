@@ -18,7 +18,8 @@ import { createScenesStage } from '../src/indexers/scenes.js';
 import type { StageContext } from '../src/indexers/stage.js';
 import { createLogger } from '../src/logger.js';
 import type { SegmentTagRecord } from '../src/store/ads.js';
-import { buildSyntheticLibrary, rng, sentence } from './synthetic-library.js';
+import { buildSyntheticLibrary, sentence } from './synthetic-library.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const defaultClip = path.resolve(here, '../../../shared/data/derived/soft_subs/tos_soft.mp4');
@@ -114,7 +115,7 @@ async function stageCost(app: App, clip: string): Promise<Record<string, number 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-ads-'));
 const app = await createApp({ ...loadConfig(), dataDir, mediaRoots: ['/'] }, { log: createLogger('warn') });
 try {
-  const random = rng(7);
+  const random = seededRandom(7);
   const buildStart = performance.now();
   await buildSyntheticLibrary(app.store, {
     segments,

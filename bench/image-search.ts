@@ -32,7 +32,7 @@ import { compactProjectionFor } from '../src/models/image-descriptors/projection
 import { createImageSearchService, ffmpegFrameSource, type ImageSearchPhase, type PhaseTimings } from '../src/services/image-search.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { VectorPoint } from '../src/store/interfaces.js';
-import { rng } from './synthetic-library.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 // Benches run from the repo root (npm run bench); the shared media sit beside it.
 const dataDir = path.resolve(process.cwd(), '../shared/data');
@@ -43,7 +43,7 @@ const FRAMES_PER_SHOT = 20;
 const FRAME_NOISE = 0.15;
 const SHOT_NOISE = 0.6;
 
-const random = rng(11);
+const random = seededRandom(11);
 const log = pino({ level: 'silent' });
 
 function percentiles(samples: number[]): { p50Ms: number; p99Ms: number } {

@@ -23,7 +23,8 @@ import { FRAME_COLLECTION, FRAME_COMPACT_COLLECTION } from '../src/indexers/fram
 import { MobileNetDescriptor } from '../src/models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../src/models/image-descriptors/projection.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
-import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, rng, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
+import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +55,7 @@ type Body = { query: string; variables: Record<string, unknown> };
 
 /** Request bodies per operation; autocannon cycles through them on every connection. */
 async function bodies(casts: string[][]): Promise<Record<string, Body[]>> {
-  const random = rng(7);
+  const random = seededRandom(7);
   const videos = casts.length;
   const someVideo = (): number => Math.floor(random() * videos);
   const still = await sharp({ create: { width: 320, height: 180, channels: 3, background: '#3060a0' } })

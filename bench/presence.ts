@@ -22,6 +22,7 @@ import { resolveMediaTools } from '../src/media/tools.js';
 import { createPresenceService, type WatchMode } from '../src/services/presence.js';
 import type { AppearanceSpanRecord } from '../src/store/appearances.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,16 +39,7 @@ const actorCount = Number(values.actors);
 const queryCount = Number(values.queries);
 const log = createLogger('warn');
 
-/** Deterministic pseudo-random numbers (mulberry32) so runs are comparable. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 function syntheticVideo(id: string, durationSec: number): VideoRecord {
   const now = new Date().toISOString();
@@ -61,7 +53,7 @@ async function benchOnlyWatch(): Promise<Record<string, unknown>> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-presence-'));
   const store = await openEmbeddedStore(dataDir);
   try {
-    const rand = random(42);
+    const rand = seededRandom(42);
     const now = new Date().toISOString();
     for (let a = 0; a < actorCount; a++) await store.actors.createActor({ id: `actor${a}`, name: `Actor ${a}`, aliases: [], createdAt: now, updatedAt: now }, []);
     const castOf: string[][] = [];

@@ -6,6 +6,7 @@ import type { CueRecord, SegmentRecord, ShotRecord, VideoRecord } from '../src/d
 import type { SegmentTagRecord } from '../src/store/ads.js';
 import type { AppearanceSpanRecord } from '../src/store/appearances.js';
 import type { Store, TextDocument, VectorPoint } from '../src/store/interfaces.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 const ZH_WORDS = (
   '今天 天气 很好 我们 去 公园 散步 小心 前面 有 一只 猫 晚饭 想 吃 饺子 还是 面条 你 我 他 她 ' +
@@ -22,18 +23,6 @@ const EN_WORDS = (
   'story ending start come back leave believe like love hate afraid worry happy sad angry sorry ' +
   'thanks goodbye tomorrow yesterday night morning rain snow blue paint console'
 ).split(' ');
-
-/** Small deterministic PRNG (mulberry32) so runs are comparable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function zipfPick<T>(words: readonly T[], random: () => number): T {
   // Inverse-CDF of a 1/rank distribution, approximated by exponentiating a uniform draw.
@@ -61,7 +50,7 @@ export interface SyntheticLibraryOptions {
 
 export async function buildSyntheticLibrary(store: Store, options: SyntheticLibraryOptions): Promise<void> {
   const perVideo = options.segmentsPerVideo ?? 100;
-  const random = rng(options.seed ?? 42);
+  const random = seededRandom(options.seed ?? 42);
   const now = new Date().toISOString();
   const videos = Math.ceil(options.segments / perVideo);
   for (let v = 0; v < videos; v++) {
@@ -135,7 +124,7 @@ export interface LoadFixtures {
  */
 export async function addLoadFixtures(store: Store, options: LoadFixtureOptions): Promise<LoadFixtures> {
   const perVideo = options.segmentsPerVideo ?? 100;
-  const random = rng((options.seed ?? 42) + 1);
+  const random = seededRandom((options.seed ?? 42) + 1);
   const now = new Date().toISOString();
   const videos = Math.ceil(options.segments / perVideo);
   const actorCount = options.actors ?? 500;

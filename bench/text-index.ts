@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { DATABASE_FILE } from '../src/store/embedded/db.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { TextDocument, TextQuery } from '../src/store/interfaces.js';
-import { rng } from './synthetic-library.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 const docs = Number(process.argv[2] ?? process.env.TEXT_BENCH_DOCS ?? 1_000_000);
 const SEGMENTS_PER_VIDEO = 600;
@@ -23,7 +23,7 @@ const OCR_EVERY = 5;
 const BATCH = 5_000;
 const REPEATS = 3;
 
-const random = rng(20240501);
+const random = seededRandom(20240501);
 
 /** Sampler over weighted items: cumulative weights + binary search. */
 function weighted<T>(items: readonly T[], weights: readonly number[]): () => T {

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { nativeScanAvailable, VectorMatrix } from '../src/store/embedded/vector-matrix.js';
 import type { VectorPoint } from '../src/store/interfaces.js';
-import { rng } from './synthetic-library.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 const K = 10;
 const QUERIES = Number(process.env.VECTOR_BENCH_QUERIES ?? 100);
@@ -26,7 +26,7 @@ const configs = (process.argv.slice(2).length ? process.argv.slice(2) : ['100000
   return { n, dim };
 });
 
-const random = rng(7);
+const random = seededRandom(7);
 
 /** Standard normal draw (Box-Muller). */
 function gaussian(): number {

@@ -4,18 +4,13 @@
 import { buildOnnxModel } from '../../src/models/onnx/proto.js';
 
 export { buildOnnxModel } from '../../src/models/onnx/proto.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
 /** Deterministic pseudo-random weights in [-1, 1) (mulberry32), so test models are reproducible. */
 export function seededWeights(count: number, seed = 1): Float32Array {
   const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
+  const uniform = seededRandom(seed);
+  for (let i = 0; i < count; i++) out[i] = uniform() * 2 - 1;
   return out;
 }
 

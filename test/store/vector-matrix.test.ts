@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { nativeScanAvailable, VectorMatrix } from '../../src/store/embedded/vector-matrix.js';
 import type { VectorMetric } from '../../src/store/interfaces.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
 function seeded(seed: number): () => number {
   let state = seed;
@@ -46,13 +47,8 @@ describe('VectorMatrix', () => {
 
   it('int8 cosine shortlist, rescored exactly, keeps the exact neighbours of clustered vectors', () => {
     // mulberry32: the float LCG above cycles within a few thousand draws, which makes exact ties.
-    let state = 11;
-    const uniform = () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(state ^ (state >>> 15), state | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-    };
+    const random = seededRandom(11);
+    const uniform = () => random() - 0.5;
     const dim = 128;
     const unit = (v: Float32Array) => v.map((x) => x / Math.hypot(...v));
     const jitter = (base: Float32Array, length: number) => unit(base.map((c) => c + (length / Math.sqrt(dim)) * uniform() * Math.sqrt(12)));

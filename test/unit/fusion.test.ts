@@ -9,6 +9,7 @@ import {
   type TextScored,
   type VectorScored,
 } from '../../src/services/fusion.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
 /** Reciprocal rank fusion (k = 60, as Elasticsearch and most engines ship it): what users complained about. */
 function reciprocalRankFusion(text: readonly TextScored[], vector: readonly VectorScored[], k = 60): string[] {
@@ -17,16 +18,7 @@ function reciprocalRankFusion(text: readonly TextScored[], vector: readonly Vect
   return [...scores].sort((a, b) => b[1] - a[1]).map(([key]) => key);
 }
 
-/** Small deterministic PRNG so the property check is repeatable. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 describe('fusionWeights', () => {
   it('scales the weights to sum 1', () => {
@@ -137,7 +129,7 @@ describe('fuseScores', () => {
   });
 
   it('never ranks a hit of similarity ≥ 0.9 below a segment only the text found, whatever the text scores', () => {
-    const random = mulberry32(8);
+    const random = seededRandom(8);
     for (let trial = 0; trial < 500; trial++) {
       const text = Array.from({ length: 1 + Math.floor(random() * 40) }, (_, i) => ({ key: `t${i}`, score: random() * 50 }));
       const strong = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => ({

@@ -4,6 +4,8 @@
 // instead of PCA: nothing is fitted on the data being searched, and every process, indexer and
 // query side alike, builds the same matrix without storing it.
 
+import { seededRandom } from '../../seeded-random.js';
+
 export interface CompactProjection {
   /** Recorded as the compact collection's model id: source model, dimensions and seed. */
   readonly modelId: string;
@@ -13,22 +15,10 @@ export interface CompactProjection {
   project(vector: Float32Array): Float32Array;
 }
 
-/** mulberry32: small, fast and identical everywhere (Math.random is neither seeded nor stable). */
-function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `rows` orthonormal Gaussian directions in `cols` dimensions (Gram–Schmidt, row-major). */
 function orthonormalRows(rows: number, cols: number, seed: number): Float32Array {
   if (rows > cols) throw new Error(`cannot project ${cols} dimensions onto ${rows} orthonormal ones`);
-  const uniform = seededUniform(seed);
+  const uniform = seededRandom(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   const basis = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {

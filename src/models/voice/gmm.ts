@@ -2,6 +2,7 @@
 // and MAP adaptation of the means (Reynolds et al. 2000, "Speaker Verification Using Adapted
 // Gaussian Mixture Models") — the classical GMM-UBM speaker model.
 import type { FeatureMatrix } from './features.js';
+import { seededRandom } from '../../seeded-random.js';
 
 export interface GmmParameters {
   weights: number[];
@@ -101,18 +102,6 @@ export class DiagonalGmm {
     }
     return { means, counts };
   }
-}
-
-/** Deterministic PRNG (mulberry32) so a retrained UBM is the same file. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function squaredDistance(a: Float32Array, b: Float64Array, offset: number, dim: number): number {
