@@ -19,7 +19,7 @@
 // 4. `similarity` is calibrated (see calibratedSimilarity): ≥ 0.9 was the right video within
 //    ±1 s 29 times in 30 on the dev sets (the miss: the right video, a still shot's other moment).
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { access, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -769,6 +769,8 @@ async function mirrored(image: RawImage): Promise<RawImage> {
 export function ffmpegFrameSource(tools: MediaTools): Pick<ImageSearchDeps, 'readFrames' | 'firstFrame'> {
   return {
     async *readFrames(video, opts) {
+      // A moved or deleted file fails here in microseconds, not after an ffmpeg start per window.
+      await access(video.path);
       // The catalog already holds what a probe would say: saves an ffprobe run per window.
       const probe: MediaProbe = {
         durationSec: video.durationSec,
