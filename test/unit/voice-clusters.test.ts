@@ -76,7 +76,8 @@ describe('voice clusters', () => {
     expect(result.actor.name).toBe('Alice');
     expect(result).toMatchObject({ turnsNamed: 2, templateAdded: true, cluster: { actorId: result.actor.id, origin: 'EDITOR' } });
     expect(learned).toEqual([{ actorId: result.actor.id, source: 'voice cluster c1' }]);
-    const spans = await store.appearances.getSpansOfVideo('v1');
+    // Ordered by time: the store orders by actor id, and a named actor's is a random UUID.
+    const spans = (await store.appearances.getSpansOfVideo('v1')).sort((a, b) => a.start - b.start || a.actorId.localeCompare(b.actorId));
     // Alice 0–6 (pause of 0.5 s bridged); the turn that matched Bob on its own stays Bob's.
     expect(spans.map((s) => [s.actorId === result.actor.id ? 'alice' : s.actorId, s.start, s.end, s.evidence, s.confidence])).toEqual([
       ['alice', 0, 6, 'VOICE', 1],
