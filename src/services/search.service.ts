@@ -2,6 +2,7 @@
 // segment, its video and the matching cue loaded in three batched reads per page. Given a picture
 // too, the search is hybrid: the image search's matches (mapped onto the segments that contain
 // them) are fused with the text hits by a weighted sum of normalised scores (see fusion.ts).
+import { createHash } from 'node:crypto';
 import type { CueRecord, SegmentRecord, VideoRecord } from '../domain.js';
 import { BadInputError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -95,9 +96,42 @@ function overlaps(segment: SegmentRecord, filter: SegmentSearchFilter): boolean 
   return (filter.from == null || segment.end >= filter.from) && (filter.to == null || segment.start <= filter.to);
 }
 
+/**
+ * Picture matches of recent hybrid searches, by picture and filter: paging through one search
+ * would otherwise rerun the image search (~0.1–0.5 s) for every page. Short-lived, so a library
+ * that changed shows up soon; segments deleted meanwhile are dropped when a page is built.
+ */
+const PICTURE_CACHE_SIZE = 32;
+const PICTURE_CACHE_TTL_MS = 2 * 60_000;
+
 export function createSearchService(deps: SearchServiceDeps): SearchService {
   const { store, log } = deps;
   const weights = deps.hybridWeights ?? DEFAULT_FUSION_WEIGHTS;
+  // Insertion-ordered: the first key is the least recently used.
+  const pictureMatches = new Map<string, { since: number; matches: Promise<ImageMatch[]> }>();
+
+  function matchesOfPicture(imageSearch: ImageSearchService, picture: SegmentSearchPicture, where: SegmentSearchFilter): Promise<ImageMatch[]> {
+    const filter = { series: where.series ?? null, videoIds: where.videoIds ?? null };
+    const key = createHash('sha256')
+      .update(picture.image ?? picture.imageBase64 ?? '')
+      .update(JSON.stringify(filter))
+      .digest('hex');
+    const now = Date.now();
+    const cached = pictureMatches.get(key);
+    pictureMatches.delete(key);
+    if (cached && now - cached.since < PICTURE_CACHE_TTL_MS) {
+      pictureMatches.set(key, cached);
+      return cached.matches;
+    }
+    const entry = { since: now, matches: imageSearch.searchByImage({ image: picture.image ?? null, imageBase64: picture.imageBase64 ?? null, filter, first: HYBRID_IMAGE_CANDIDATES }) };
+    // A refused picture is not remembered: its typed error reaches the caller every time.
+    entry.matches.catch(() => {
+      if (pictureMatches.get(key) === entry) pictureMatches.delete(key);
+    });
+    pictureMatches.set(key, entry);
+    if (pictureMatches.size > PICTURE_CACHE_SIZE) pictureMatches.delete(pictureMatches.keys().next().value!);
+    return entry.matches;
+  }
 
   function textQuery(text: string, where: SegmentSearchFilter, limit: number, offset: number) {
     return store.text.search({
@@ -151,7 +185,8 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
 
   /**
    * Text hits and picture matches fused into one list of at most HYBRID_MAX_CANDIDATES segments,
-   * recomputed per page (both sides are deterministic), with offset cursors over it.
+   * rebuilt per page (the text side is deterministic, the picture side cached), with offset
+   * cursors over it.
    */
   async function hybridSearch(
     text: string,
@@ -164,12 +199,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     if (!deps.imageSearch) throw new BadInputError('this server does not search by image');
     const [textSide, matches] = await Promise.all([
       text === '' ? { hits: [] } : textQuery(text, where, HYBRID_TEXT_CANDIDATES, 0),
-      deps.imageSearch.searchByImage({
-        image: picture.image ?? null,
-        imageBase64: picture.imageBase64 ?? null,
-        filter: { series: where.series ?? null, videoIds: where.videoIds ?? null },
-        first: HYBRID_IMAGE_CANDIDATES,
-      }),
+      matchesOfPicture(deps.imageSearch, picture, where),
     ]);
 
     // A match stands for the segment containing its best moment; several matches in one segment

@@ -135,6 +135,23 @@ describe('searchSegments with a picture', () => {
     expect(resumed.edges.map((e) => e.node.segment.id)).toEqual(ids.slice(2, 4));
   });
 
+  it('runs the image search once for all pages of one picture, again for another picture or filter, and never remembers a refusal', async () => {
+    const { video, segments } = await seedVideo(store, { segmentCount: 8, cueText: () => 'storm' });
+    const imageSearch = fakeImageSearch(() => segments.map((s, i) => matchIn(video, s, 0.9 - i * 0.1)));
+    const search = createSearchService({ store, log, imageSearch });
+    const pages = await allPages((after) => search.searchSegments('storm', null, 3, after, picture));
+    expect(pages).toHaveLength(3);
+    expect(imageSearch.requests).toHaveLength(1);
+    await search.searchSegments('storm', null, 3, null, { imageBase64: 'b3RoZXI=' });
+    await search.searchSegments('storm', { videoIds: [video.id] }, 3, null, picture);
+    expect(imageSearch.requests).toHaveLength(3);
+
+    const refusing = fakeImageSearch(() => [], new BadInputError('not a picture'));
+    const strict = createSearchService({ store, log, imageSearch: refusing });
+    for (let i = 0; i < 2; i++) await expect(strict.searchSegments('storm', null, 3, null, picture)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(refusing.requests).toHaveLength(2);
+  });
+
   it('caps the fused candidates and says so through totalCount', async () => {
     const { video, segments } = await seedVideo(store, { segmentCount: 130, cueText: () => 'crowd' });
     const search = createSearchService({ store, log, imageSearch: fakeImageSearch(() => segments.slice(60).map((s) => matchIn(video, s, 0.4))) });
