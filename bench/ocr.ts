@@ -16,6 +16,7 @@ import { createLogger } from '../src/logger.js';
 import { streamFrames } from '../src/media/frames.js';
 import { contentHash, probeMedia } from '../src/media/probe.js';
 import { resolveMediaTools } from '../src/media/tools.js';
+import { probedVideoFields } from '../src/services/indexing.service.js';
 import { createOcrPool, InProcessExecutor, OcrWorkPool } from '../src/models/ocr/pool.js';
 import type { RawImage } from '../src/models/types.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
@@ -89,13 +90,7 @@ async function main(): Promise<void> {
       series: null,
       season: null,
       episode: null,
-      durationSec: probe.durationSec,
-      fps: probe.fps,
-      width: probe.width,
-      height: probe.height,
-      rotation: probe.rotation,
-      startTime: probe.startTime,
-      hasAudio: probe.hasAudio,
+      ...probedVideoFields(probe),
       status: 'INDEXING' as const,
       error: null,
       createdAt: now,

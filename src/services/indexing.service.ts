@@ -22,6 +22,12 @@ export interface ProbedMedia {
   hasAudio: boolean;
 }
 
+/** A video record's fields that come from its probe. */
+export function probedVideoFields(probe: ProbedMedia): Pick<VideoRecord, 'durationSec' | 'fps' | 'width' | 'height' | 'rotation' | 'startTime' | 'hasAudio'> {
+  const { durationSec, fps, width, height, rotation, startTime, hasAudio } = probe;
+  return { durationSec, fps, width, height, rotation, startTime, hasAudio };
+}
+
 /** ffprobe and hashing, behind a seam so services are tested without real media. */
 export interface MediaInspector {
   /** Throws UnsupportedMediaError when the file cannot be decoded. */
@@ -60,15 +66,7 @@ export function createIndexingService(deps: { store: Store; inspector: MediaInsp
     probe: ProbedMedia,
   ): Promise<VideoRecord> {
     const now = new Date().toISOString();
-    const probed = {
-      durationSec: probe.durationSec,
-      fps: probe.fps,
-      width: probe.width,
-      height: probe.height,
-      rotation: probe.rotation,
-      startTime: probe.startTime,
-      hasAudio: probe.hasAudio,
-    };
+    const probed = probedVideoFields(probe);
     const base: VideoRecord = existing ?? {
       id: videoIdForHash(hash),
       path: realPath,

@@ -7,7 +7,7 @@
 // Writes: the shared bulk helper (bulk.ts) with idempotent `_id`s (= TextDocument.id), retries of
 // 429/503 with back-off; `refresh: wait_for` so a finished indexing job is searchable at once.
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { TextDocKind, TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
+import type { TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
 import { bulkIndex } from './bulk.js';
 import { elasticClient, type ElasticOptions } from './client.js';
 import { migrateTextIndex, textIndexNames, type MigrationResult } from './schema.js';
@@ -20,17 +20,8 @@ const CARDINALITY_PRECISION = 40_000;
 const MARK_OPEN = '\u0001';
 const MARK_CLOSE = '\u0002';
 
-interface StoredDoc {
-  id: string;
-  videoId: string;
-  segmentId: string;
-  cueId: string | null;
-  kind: TextDocKind;
-  start: number;
-  end: number;
-  text: string;
-  series: string | null;
-}
+/** The indexed document: exactly a TextDocument's fields (stored() drops anything else). */
+type StoredDoc = TextDocument;
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 const escapeHtml = (text: string): string => text.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c]!);
