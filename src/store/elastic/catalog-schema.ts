@@ -6,9 +6,10 @@
 // Generations: shots, segments and cues carry the `generation` they were written under; the video
 // document holds the current generation per replaceable set (`generations.structure` for shots and
 // segments, `generations.<SOURCE>` for cues of that source). See catalog.ts.
-import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
 import type { CueSource } from '../../domain.js';
-import { indexNames, migrateVersionedIndex, type IndexNames, type VersionedIndexResult } from './schema.js';
+import { DOUBLE, INTEGER, KEYWORD, LONG, migrateIndexFamily, STORED_ONLY, type IndexFamily, type Mapping } from './documents.js';
+import { indexNames, type IndexNames, type VersionedIndexResult } from './schema.js';
 
 export const CATALOG_SCHEMA_VERSION = 1;
 
@@ -24,14 +25,7 @@ export function catalogIndexNames(prefix: string): Record<CatalogIndex, IndexNam
   return Object.fromEntries(CATALOG_INDICES.map((name) => [name, indexNames(prefix, name)])) as Record<CatalogIndex, IndexNames>;
 }
 
-const KEYWORD: estypes.MappingProperty = { type: 'keyword' };
-const DOUBLE: estypes.MappingProperty = { type: 'double' };
-const INTEGER: estypes.MappingProperty = { type: 'integer' };
-// Generations are millisecond clock readings (catalog.ts), beyond the integer range.
-const LONG: estypes.MappingProperty = { type: 'long' };
-const STORED_ONLY: estypes.MappingProperty = { type: 'text', index: false };
-
-const PROPERTIES: Record<CatalogIndex, Record<string, estypes.MappingProperty>> = {
+const PROPERTIES: Record<CatalogIndex, Record<string, Mapping>> = {
   videos: {
     id: KEYWORD,
     path: KEYWORD,
@@ -54,6 +48,7 @@ const PROPERTIES: Record<CatalogIndex, Record<string, estypes.MappingProperty>> 
     // ISO-8601 strings sorted as keywords: the same order (and cursors) as the embedded catalog.
     createdAt: KEYWORD,
     updatedAt: KEYWORD,
+    // Generations are millisecond clock readings (catalog.ts), beyond the integer range.
     generations: { type: 'object', properties: Object.fromEntries((['structure', ...CUE_SOURCES] as const).map((slot) => [slot, LONG])) },
   },
   shots: {
@@ -97,23 +92,11 @@ const PROPERTIES: Record<CatalogIndex, Record<string, estypes.MappingProperty>> 
   },
 };
 
-export function catalogIndexMappings(name: CatalogIndex): estypes.MappingTypeMapping {
-  return { dynamic: 'strict', _meta: { schemaVersion: CATALOG_SCHEMA_VERSION }, properties: PROPERTIES[name] };
-}
-
 export type CatalogMigration = Record<CatalogIndex, VersionedIndexResult>;
+
+const CATALOG_FAMILY: IndexFamily<CatalogIndex> = { version: CATALOG_SCHEMA_VERSION, properties: PROPERTIES };
 
 /** Brings every catalog index to CATALOG_SCHEMA_VERSION (create, or copy forward and swap the alias). */
 export async function migrateCatalogIndices(client: Client, prefix: string): Promise<CatalogMigration> {
-  const names = catalogIndexNames(prefix);
-  const results: Partial<CatalogMigration> = {};
-  for (const name of CATALOG_INDICES) {
-    results[name] = await migrateVersionedIndex(client, {
-      names: names[name],
-      version: CATALOG_SCHEMA_VERSION,
-      settings: { number_of_shards: 1 },
-      mappings: catalogIndexMappings(name),
-    });
-  }
-  return results as CatalogMigration;
+  return (await migrateIndexFamily(client, prefix, CATALOG_FAMILY)).results;
 }

@@ -37,7 +37,8 @@ import { inOrder, patchedVideo } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
-import { DEFAULT_BACKOFF, isNotFound, withBackoff, type Backoff } from './client.js';
+import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
+import { asc, desc, ElasticDocuments, SCAN_PAGE, term, totalOf, type Query, type Sort } from './documents.js';
 
 type Generations = Partial<Record<GenerationSlot, number>>;
 
@@ -80,8 +81,6 @@ if (superseded) { ctx.op = 'noop'; } else {
 
 /** Updates of one video document (put, flip) that race retry on the version conflict. */
 const CONFLICT_RETRIES = 5;
-/** Hits per request when reading every document of a set (search_after pages). */
-const SCAN_PAGE = 1000;
 
 export interface ElasticCatalogOptions {
   /** Index/alias prefix, so several deployments can share one cluster. */
@@ -156,13 +155,6 @@ function escapeWildcard(text: string): string {
   return text.replace(/[\\*?]/g, (c) => `\\${c}`);
 }
 
-function totalOf(total: estypes.SearchTotalHits | number | undefined): number {
-  return typeof total === 'number' ? total : (total?.value ?? 0);
-}
-
-const term = (field: string, value: string | number): estypes.QueryDslQueryContainer => ({ term: { [field]: value } });
-const asc = (field: string): estypes.SortCombinations => ({ [field]: { order: 'asc' } });
-const desc = (field: string): estypes.SortCombinations => ({ [field]: { order: 'desc' } });
 // Unique sort keys, so search_after pages never skip or repeat a document.
 const CUE_ORDER = [asc('start'), asc('id'), asc('generation')];
 const BY_ID_ORDER = [asc('id'), asc('generation')];
@@ -171,7 +163,7 @@ export class ElasticCatalog implements Catalog {
   private readonly index: Record<CatalogIndex, string>;
   private readonly backoff: Backoff;
   private readonly now: () => number;
-  private readonly scanPage: number;
+  private readonly documents: ElasticDocuments;
 
   constructor(
     readonly client: Client,
@@ -181,7 +173,7 @@ export class ElasticCatalog implements Catalog {
     this.index = { videos: names.videos.alias, shots: names.shots.alias, segments: names.segments.alias, cues: names.cues.alias, artifacts: names.artifacts.alias };
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.now = options.now ?? Date.now;
-    this.scanPage = options.scanPage ?? SCAN_PAGE;
+    this.documents = new ElasticDocuments(client, this.backoff, options.scanPage ?? SCAN_PAGE);
   }
 
   /** Migrates the catalog indices forward to this build's schema, then opens the catalog on them. */
@@ -191,7 +183,7 @@ export class ElasticCatalog implements Catalog {
   }
 
   private call<T>(request: () => Promise<T>): Promise<T> {
-    return withBackoff(request, this.backoff);
+    return this.documents.call(request);
   }
 
   async putVideo(video: VideoRecord): Promise<void> {
@@ -208,10 +200,8 @@ export class ElasticCatalog implements Catalog {
     );
   }
 
-  private async videoDocs(ids: readonly string[]): Promise<(StoredVideo | null)[]> {
-    if (ids.length === 0) return [];
-    const response = await this.call(() => this.client.mget<StoredVideo>({ index: this.index.videos, ids: [...ids] }));
-    return response.docs.map((doc) => ('found' in doc && doc.found && doc._source ? doc._source : null));
+  private videoDocs(ids: readonly string[]): Promise<(StoredVideo | null)[]> {
+    return this.documents.getMany<StoredVideo>(this.index.videos, ids);
   }
 
   async getVideo(id: string): Promise<VideoRecord | null> {
@@ -238,7 +228,7 @@ export class ElasticCatalog implements Catalog {
   }
 
   async listVideos(filter: VideoFilter, page: PageArgs): Promise<Page<VideoRecord>> {
-    const filters: estypes.QueryDslQueryContainer[] = [];
+    const filters: Query[] = [];
     if (filter.series != null) filters.push(term('series', filter.series));
     if (filter.status != null) filters.push(term('status', filter.status));
     if (filter.titleContains) filters.push({ wildcard: { titleFolded: { value: `*${escapeWildcard(caseFold(filter.titleContains))}*` } } });
@@ -306,13 +296,13 @@ export class ElasticCatalog implements Catalog {
     videoId: string,
     slots: readonly GenerationSlot[],
     documents: (generation: number) => BulkDocument[],
-    scope: { indices: string[]; filter: estypes.QueryDslQueryContainer[] },
+    scope: { indices: string[]; filter: Query[] },
   ): Promise<void> {
     const [video] = await this.videoDocs([videoId]);
     if (!video) throw new NotFoundError('video', videoId);
     const newest = Math.max(0, ...slots.map((slot) => video.generations?.[slot] ?? 0));
     const generation = Math.max(newest + 1, this.now());
-    const inScope = (generationFilter: estypes.QueryDslQueryContainer): estypes.QueryDslQueryContainer => ({
+    const inScope = (generationFilter: Query): Query => ({
       bool: { filter: [term('videoId', videoId), ...scope.filter, generationFilter] },
     });
     const dropOwn = (): Promise<unknown> =>
@@ -358,21 +348,8 @@ export class ElasticCatalog implements Catalog {
     return video ? (video.generations ?? {}) : null;
   }
 
-  /** Every hit of the query, page by page with search_after on `sort` (which must be unique). */
-  private async searchAll<T>(index: string, query: estypes.QueryDslQueryContainer, sort: estypes.SortCombinations[]): Promise<T[]> {
-    const found: T[] = [];
-    let searchAfter: estypes.SortResults | undefined;
-    for (;;) {
-      const after = searchAfter;
-      const response = await this.call(() =>
-        this.client.search<T>({ index, query, sort, size: this.scanPage, track_total_hits: false, ...(after ? { search_after: after } : {}) }),
-      );
-      const hits = response.hits.hits;
-      for (const hit of hits) if (hit._source) found.push(hit._source);
-      const last = hits.at(-1);
-      if (hits.length < this.scanPage || !last?.sort) return found;
-      searchAfter = last.sort;
-    }
+  private searchAll<T>(index: string, query: Query, sort: Sort[]): Promise<T[]> {
+    return this.documents.searchAll<T>(index, query, sort);
   }
 
   private async structureOf<T>(index: string, videoId: string): Promise<T[]> {
