@@ -100,6 +100,9 @@ export function createVideoService(deps: { store: Store; derivedFiles: DerivedFi
       await store.moderation.deleteVideo(id);
       await store.technical.deleteVideo(id);
       await store.intro.deleteVideo(id);
+      await store.tags.deleteVideo(id);
+      await store.highlights.deleteVideo(id);
+      await store.frameEvidence.deleteVideo(id);
       await catalog.deleteVideo(id);
       await derivedFiles.purgeVideo(id);
       log.info({ videoId: id, cancelledJob: active?.id ?? null }, 'video deleted');

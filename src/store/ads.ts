@@ -77,6 +77,8 @@ export interface TagRepository {
   /** Same order as `segmentIds`; empty arrays where none. */
   getTagsOfSegments(segmentIds: readonly string[]): Promise<SegmentTagRecord[][]>;
   getTagsOfVideo(videoId: string): Promise<SegmentTagRecord[]>;
+  /** Drops the video's tags (its video is gone). */
+  deleteVideo(videoId: string): Promise<void>;
 }
 
 /** One segment's highlight signals, each normalised within its video (see indexers/highlights.ts). */
@@ -116,4 +118,6 @@ export interface HighlightRepository {
   addFeedback(feedback: HighlightFeedbackRecord, model: HighlightModelRecord): Promise<void>;
   getModel(): Promise<HighlightModelRecord | null>;
   countFeedback(): Promise<number>;
+  /** Drops the video's signals and feedback (its video is gone); the learnt weights stay. */
+  deleteVideo(videoId: string): Promise<void>;
 }

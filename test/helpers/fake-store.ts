@@ -19,6 +19,7 @@ import { FakeIntroRepository, FakeTechnicalRepository } from './fake-technical.j
 import { FakeFrameEvidenceRepository } from './fake-frame-evidence.js';
 import { FakeAppearanceRepository } from './fake-appearances.js';
 import { FakeModerationRepository } from './fake-moderation.js';
+import { FakeHighlightRepository, FakeTagRepository } from './fake-ads.js';
 import type {
   Catalog,
   EnqueueRequest,
@@ -380,6 +381,8 @@ export interface FakeStore extends Store {
     technical: FakeTechnicalRepository;
     intro: FakeIntroRepository;
     frameEvidence: FakeFrameEvidenceRepository;
+    tags: FakeTagRepository;
+    highlights: FakeHighlightRepository;
   };
   /** Calls per "catalog.getVideos"-style key since creation or the last resetCalls(). */
   calls: Map<string, number>;
@@ -400,6 +403,8 @@ export function createFakeStore(): FakeStore {
     technical: new FakeTechnicalRepository(),
     intro: new FakeIntroRepository(catalog.videos),
     frameEvidence: new FakeFrameEvidenceRepository(),
+    tags: new FakeTagRepository(),
+    highlights: new FakeHighlightRepository(),
   };
   const calls = new Map<string, number>();
   return {
@@ -417,6 +422,8 @@ export function createFakeStore(): FakeStore {
     technical: counted(raw.technical, 'technical', calls),
     intro: counted(raw.intro, 'intro', calls),
     frameEvidence: counted(raw.frameEvidence, 'frameEvidence', calls),
+    tags: counted(raw.tags, 'tags', calls),
+    highlights: counted(raw.highlights, 'highlights', calls),
     schemaVersion: 1,
     close: async () => {},
   };

@@ -211,8 +211,20 @@ describe('VideoService', () => {
       clusters: [],
     });
     await store.raw.moderation.replaceFlags({ videoId: video.id, keywordsVersion: 1, videoUpdatedAt: video.updatedAt }, []);
+    // Backends without the SQLite triggers rely on the service to clear tags, signals and evidence.
+    const segmentId = `${video.id}-s0`;
+    for (const videoId of [video.id, other.video.id]) {
+      await store.raw.tags.replaceVideoTags(videoId, ['SCENE'], [{ videoId, segmentId, kind: 'SCENE', label: 'indoor', score: 1, source: 'HEURISTIC', box: null }]);
+      await store.raw.highlights.replaceVideoSignals(videoId, [{ videoId, segmentId, start: 0, end: 5, features: [1] }]);
+      await store.raw.frameEvidence.add(videoId, 'm', [{ time: 1, picture: new Uint8Array([1]), features: new Uint8Array([2]), repeat: false }]);
+    }
 
     await videos.delete(video.id);
+    expect(await store.raw.tags.getTagsOfVideo(video.id)).toEqual([]);
+    expect(await store.raw.highlights.getSignalsOfVideo(video.id)).toEqual([]);
+    expect(await store.raw.frameEvidence.window(video.id, 'm', 0, 10)).toEqual([]);
+    expect(await store.raw.tags.getTagsOfVideo(other.video.id)).toHaveLength(1);
+    expect(await store.raw.frameEvidence.window(other.video.id, 'm', 0, 10)).toHaveLength(1);
     expect((await store.raw.jobs.get(job.id))?.status).toBe('CANCELLED');
     expect(await store.raw.catalog.getVideo(video.id)).toBeNull();
     expect(await store.raw.catalog.getSegmentsOfVideo(video.id)).toEqual([]);

@@ -64,7 +64,8 @@ CREATE TABLE highlight_model (
 );
 
 -- Tags, highlight signals and feedback are derived from a video: they go when it goes, whichever
--- code path deletes the video row. (The learnt weights stay: they belong to the library.)
+-- code path deletes the video row (the repositories' deleteVideo does the same for backends
+-- without triggers). The learnt weights stay: they belong to the library.
 CREATE TRIGGER videos_deleted_ads_data AFTER DELETE ON videos BEGIN
   DELETE FROM segment_tags WHERE video_id = old.id;
   DELETE FROM highlight_signals WHERE video_id = old.id;
@@ -188,6 +189,10 @@ export class EmbeddedTagRepository implements TagRepository {
     const rows = this.db.prepare('SELECT * FROM segment_tags WHERE video_id = ? ORDER BY segment_id, kind, score DESC, label').all(videoId) as TagRow[];
     return rows.map(toTag);
   }
+
+  async deleteVideo(videoId: string): Promise<void> {
+    this.db.prepare('DELETE FROM segment_tags WHERE video_id = ?').run(videoId);
+  }
 }
 
 export class EmbeddedHighlightRepository implements HighlightRepository {
@@ -232,5 +237,12 @@ export class EmbeddedHighlightRepository implements HighlightRepository {
 
   async countFeedback(): Promise<number> {
     return this.db.prepare('SELECT COUNT(*) FROM highlight_feedback').pluck().get() as number;
+  }
+
+  async deleteVideo(videoId: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM highlight_signals WHERE video_id = ?').run(videoId);
+      this.db.prepare('DELETE FROM highlight_feedback WHERE video_id = ?').run(videoId);
+    })();
   }
 }
