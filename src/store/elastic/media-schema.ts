@@ -1,0 +1,64 @@
+// Index families of the media-derived repositories on Elasticsearch: technical cues (technical.ts),
+// episode fingerprints and skip markers (intro.ts), and per-frame evidence (frame-evidence.ts).
+// Strict mappings; what is only read back whole sits in OPAQUE or BINARY fields, never indexed.
+import type { Backoff } from './client.js';
+import { BINARY, BOOLEAN, DOUBLE, INTEGER, KEYWORD, LONG, OPAQUE, type IndexFamily, type Mapping } from './documents.js';
+
+export interface ElasticMediaOptions {
+  /** Index/alias prefix, so several deployments can share one cluster. */
+  prefix?: string;
+  backoff?: Backoff;
+}
+
+/** One document per (video, set): `set` is 'cues', 'quality' or 'flags'; `records` the whole set. */
+export const TECHNICAL_FAMILY: IndexFamily<'technical'> = {
+  version: 1,
+  properties: {
+    technical: { videoId: KEYWORD, set: KEYWORD, records: OPAQUE },
+  },
+};
+
+/** A fingerprint window's hashes as little-endian bytes (base64 in _source). */
+const FINGERPRINT_WINDOW: Mapping = {
+  type: 'object',
+  properties: { start: DOUBLE, visual: BINARY, visualInformative: BINARY, audio: BINARY },
+};
+
+/**
+ * fingerprints: one document per video. skip-markers: one document per video holding its
+ * automatic and its editors' markers, each a map by kind (null = none), so a partial update of
+ * one map is atomic and leaves the other alone.
+ */
+export const INTRO_FAMILY: IndexFamily<'fingerprints' | 'skip-markers'> = {
+  version: 1,
+  properties: {
+    fingerprints: {
+      videoId: KEYWORD,
+      durationSec: DOUBLE,
+      visualStepSec: DOUBLE,
+      audioStepSec: DOUBLE,
+      version: INTEGER,
+      head: FINGERPRINT_WINDOW,
+      tail: FINGERPRINT_WINDOW,
+    },
+    'skip-markers': { videoId: KEYWORD, auto: OPAQUE, editor: OPAQUE },
+  },
+};
+
+/** One document per (video, millisecond); the picture and features are never searched. */
+export const FRAME_EVIDENCE_FAMILY: IndexFamily<'frame-evidence'> = {
+  version: 1,
+  properties: {
+    'frame-evidence': { videoId: KEYWORD, model: KEYWORD, timeMs: LONG, repeat: BOOLEAN, picture: BINARY, features: BINARY },
+  },
+};
+
+/** Bytes of a typed array as they lie in memory (base64 for a BINARY field). */
+export function base64Of(values: Uint8Array | Uint32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+/** A BINARY field's bytes. */
+export function bytesOf(base64: string): Buffer {
+  return Buffer.from(base64, 'base64');
+}
