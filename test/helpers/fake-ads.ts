@@ -9,6 +9,11 @@ import type {
   TagRepository,
 } from '../../src/store/ads.js';
 
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** The embedded order: segment, kind, score (highest first), label. */
+const tagOrder = (a: SegmentTagRecord, b: SegmentTagRecord): number =>
+  byText(a.segmentId, b.segmentId) || byText(a.kind, b.kind) || b.score - a.score || byText(a.label, b.label);
+
 export class FakeTagRepository implements TagRepository {
   readonly tags: SegmentTagRecord[] = [];
 
@@ -18,11 +23,11 @@ export class FakeTagRepository implements TagRepository {
   }
 
   async getTagsOfSegments(segmentIds: readonly string[]): Promise<SegmentTagRecord[][]> {
-    return segmentIds.map((id) => this.tags.filter((t) => t.segmentId === id));
+    return segmentIds.map((id) => this.tags.filter((t) => t.segmentId === id).sort(tagOrder));
   }
 
   async getTagsOfVideo(videoId: string): Promise<SegmentTagRecord[]> {
-    return this.tags.filter((t) => t.videoId === videoId);
+    return this.tags.filter((t) => t.videoId === videoId).sort(tagOrder);
   }
 
   async deleteVideo(videoId: string): Promise<void> {
@@ -44,7 +49,8 @@ export class FakeHighlightRepository implements HighlightRepository {
   }
 
   async addFeedback(feedback: HighlightFeedbackRecord, model: HighlightModelRecord): Promise<void> {
-    this.feedback.push(feedback);
+    // By id, as the stores do: a retried request records the feedback once.
+    this.feedback.splice(0, this.feedback.length, ...this.feedback.filter((f) => f.id !== feedback.id), feedback);
     this.model = model;
   }
 

@@ -81,14 +81,17 @@ export class ElasticDocuments {
     return withBackoff(request, this.backoff);
   }
 
-  /** Every hit of the query, page by page with search_after on `sort` (which must be unique). */
-  async searchAll<T>(index: string | string[], query: Query, sort: Sort[]): Promise<T[]> {
+  /**
+   * Every hit of the query, page by page with search_after on `sort` (which must be unique);
+   * `source` narrows what each hit carries (e.g. leaves out a large field the caller does not need).
+   */
+  async searchAll<T>(index: string | string[], query: Query, sort: Sort[], source?: estypes.SearchSourceConfig): Promise<T[]> {
     const found: T[] = [];
     let searchAfter: estypes.SortResults | undefined;
     for (;;) {
       const after = searchAfter;
       const response = await this.call(() =>
-        this.client.search<T>({ index, query, sort, size: this.scanPage, track_total_hits: false, ...(after ? { search_after: after } : {}) }),
+        this.client.search<T>({ index, query, sort, size: this.scanPage, track_total_hits: false, ...(source ? { _source: source } : {}), ...(after ? { search_after: after } : {}) }),
       );
       const hits = response.hits.hits;
       for (const hit of hits) if (hit._source) found.push(hit._source);
