@@ -13,6 +13,9 @@ import type {
   SpanEvidence,
 } from '../../src/store/appearances.js';
 
+/** Code-unit order, like SQLite's BINARY collation on the ASCII ids the tests use. */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export class FakeAppearanceRepository implements AppearanceRepository {
   readonly tracks = new Map<string, FaceTrackRecord>();
   readonly faces = new Map<string, FaceRecord>();
@@ -58,11 +61,11 @@ export class FakeAppearanceRepository implements AppearanceRepository {
   async listClusters(filter: ClusterFilter, page: PageArgs): Promise<Page<FaceClusterRecord>> {
     const all = [...this.clusters.values()]
       .filter((c) => filter.named == null || (c.actorId !== null) === filter.named)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+      .sort((a, b) => byCodeUnit(b.createdAt, a.createdAt) || byCodeUnit(b.id, a.id));
     return pageOf(all, page);
   }
   async openClusters(modelId: string): Promise<FaceClusterRecord[]> {
-    return [...this.clusters.values()].filter((c) => c.actorId === null && c.modelId === modelId);
+    return [...this.clusters.values()].filter((c) => c.actorId === null && c.modelId === modelId).sort((a, b) => byCodeUnit(a.id, b.id));
   }
   async putClusters(clusters: readonly FaceClusterRecord[]): Promise<void> {
     for (const cluster of clusters) {
@@ -90,6 +93,7 @@ export class FakeAppearanceRepository implements AppearanceRepository {
     return { clusterIds, faceIds };
   }
   async replaceSpans(videoId: string, evidence: SpanEvidence, spans: readonly AppearanceSpanRecord[]): Promise<void> {
+    if (spans.some((s) => s.videoId !== videoId || s.evidence !== evidence)) throw new Error(`replaceSpans(${videoId}, ${evidence}) got a span of another video or evidence`);
     for (const [id, span] of this.spans) if (span.videoId === videoId && span.evidence === evidence) this.spans.delete(id);
     for (const span of spans) this.spans.set(span.id, { ...span });
   }
@@ -99,13 +103,17 @@ export class FakeAppearanceRepository implements AppearanceRepository {
   async getSpans(videoId: string, actorIds: readonly string[], minConfidence: number): Promise<AppearanceSpanRecord[]> {
     return [...this.spans.values()]
       .filter((s) => s.videoId === videoId && actorIds.includes(s.actorId) && s.confidence >= minConfidence)
-      .sort((a, b) => a.start - b.start);
+      .sort((a, b) => a.start - b.start || byCodeUnit(a.id, b.id));
   }
   async getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]> {
-    return [...this.spans.values()].filter((s) => s.videoId === videoId).sort((a, b) => a.actorId.localeCompare(b.actorId) || a.start - b.start);
+    return [...this.spans.values()]
+      .filter((s) => s.videoId === videoId)
+      .sort((a, b) => byCodeUnit(a.actorId, b.actorId) || a.start - b.start || byCodeUnit(a.id, b.id));
   }
   async listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>> {
-    const all = [...this.spans.values()].filter((s) => s.actorId === actorId).sort((a, b) => a.videoId.localeCompare(b.videoId) || a.start - b.start);
+    const all = [...this.spans.values()]
+      .filter((s) => s.actorId === actorId)
+      .sort((a, b) => byCodeUnit(a.videoId, b.videoId) || a.start - b.start || byCodeUnit(a.id, b.id));
     return pageOf(all, page);
   }
   async reassignActor(sourceId: string, targetId: string): Promise<void> {
@@ -115,9 +123,21 @@ export class FakeAppearanceRepository implements AppearanceRepository {
   }
   async forgetActor(actorId: string): Promise<void> {
     for (const track of this.tracks.values()) if (track.actorId === actorId) Object.assign(track, { actorId: null, similarity: null });
+    for (const cluster of this.clusters.values()) if (cluster.actorId === actorId) cluster.actorId = null;
     for (const [id, span] of this.spans) if (span.actorId === actorId) this.spans.delete(id);
   }
   async deleteVideo(videoId: string): Promise<string[]> {
+    const goneFaces = new Set([...this.faces.values()].filter((f) => f.videoId === videoId).map((f) => f.id));
+    // Members leave their clusters, as in the embedded store.
+    for (const track of this.tracks.values()) {
+      const cluster = track.videoId === videoId && track.clusterId ? this.clusters.get(track.clusterId) : undefined;
+      if (!cluster) continue;
+      const vectorSum = cluster.vectorSum.map((value, i) => value - (track.embedding[i] ?? 0));
+      const bestGone = cluster.bestFaceId !== null && goneFaces.has(cluster.bestFaceId);
+      await this.putClusters([
+        { ...cluster, vectorSum, size: cluster.size - 1, updatedAt: new Date().toISOString(), ...(bestGone ? { bestFaceId: null, bestFaceQuality: 0 } : {}) },
+      ]);
+    }
     return this.dropVideo(videoId, null);
   }
 
@@ -131,6 +151,6 @@ export class FakeAppearanceRepository implements AppearanceRepository {
   }
 
   private sortedTracks(keep: (track: FaceTrackRecord) => boolean): FaceTrackRecord[] {
-    return [...this.tracks.values()].filter(keep).sort((a, b) => a.videoId.localeCompare(b.videoId) || a.start - b.start || a.id.localeCompare(b.id));
+    return [...this.tracks.values()].filter(keep).sort((a, b) => byCodeUnit(a.videoId, b.videoId) || a.start - b.start || byCodeUnit(a.id, b.id));
   }
 }

@@ -299,6 +299,9 @@ export class FakeJobQueue implements JobQueue {
   }
 }
 
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const asciiLower = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 export class FakeActorRepository implements ActorRepository {
   readonly actors = new Map<string, ActorRecord>();
   readonly templates = new Map<string, FaceTemplateRecord>();
@@ -330,17 +333,20 @@ export class FakeActorRepository implements ActorRepository {
     const needle = query?.toLowerCase() ?? null;
     const all = [...this.actors.values()]
       .filter((a) => !needle || [a.name, ...a.aliases].some((n) => n.toLowerCase().includes(needle)))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+      // The embedded order: name COLLATE NOCASE (ASCII letters folded), then id.
+      .sort((a, b) => byCodeUnit(asciiLower(a.name), asciiLower(b.name)) || byCodeUnit(a.id, b.id));
     return pageOf(all, page);
   }
   async addFaceTemplates(templates: readonly FaceTemplateRecord[]): Promise<void> {
+    const orphan = templates.find((t) => !this.actors.has(t.actorId));
+    if (orphan) throw new Error(`face template ${orphan.id}: no actor ${orphan.actorId}`);
     for (const template of templates) this.templates.set(template.id, { ...template });
   }
   async deleteFaceTemplates(ids: readonly string[]): Promise<void> {
     for (const id of ids) this.templates.delete(id);
   }
   async listFaceTemplates(actorId: string): Promise<FaceTemplateRecord[]> {
-    return [...this.templates.values()].filter((t) => t.actorId === actorId).sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.templates.values()].filter((t) => t.actorId === actorId).sort((a, b) => byCodeUnit(a.createdAt, b.createdAt) || byCodeUnit(a.id, b.id));
   }
   async getFaceTemplate(id: string): Promise<FaceTemplateRecord | null> {
     return this.templates.get(id) ?? null;

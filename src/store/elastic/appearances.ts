@@ -1,0 +1,573 @@
+// AppearanceRepository on Elasticsearch, with the embedded repository's contract
+// (test/store/conformance-presence.ts). Indices: presence-schema.ts.
+//
+// Tracks, faces and spans are queried across videos (by cluster, actor, ids), so each has its own
+// index, and a video's sets are replaced with the catalog's generation scheme (catalog.ts): the
+// new documents are written under a new generation (`_id` `<id>@<generation>`), one scripted
+// update of the video's state document (`appearance-videos`, created on first use) flips the
+// current generation, then older generations are deleted. Slots: `faces` (tracks and faces),
+// `FACE` and `VOICE` (spans of each evidence kind, replaced separately). replaceVideoFaces flips
+// `faces` and `FACE` together, in the same single-document update, so readers see the old tracks,
+// faces and FACE spans or the new ones, never a mix. Readers of one video filter by its current
+// generations; readers across videos fetch the state documents of the videos they hit (real-time
+// GET) and keep the current documents.
+//
+// What is not atomic here, unlike SQLite's transactions:
+// - the cluster changes of replaceVideoFaces are written right after a successful flip (not
+//   before: a superseded replace must not apply them). A crash between the two leaves the
+//   clusters without this video's change, the same drift two workers racing on one cluster give
+//   the embedded store;
+// - replaceFaceSpansOfVideos replaces each video's FACE spans atomically, one video after another;
+// - deleteVideo deletes the video's state document first (everything of the video disappears for
+//   readers at once), then takes its tracks out of their clusters, then deletes the documents: a
+//   crash after the first step loses the cluster subtraction rather than applying it twice.
+// Cluster documents are single documents with `_id` = cluster id; the subtraction of deleteVideo
+// is a read-modify-write guarded by if_seq_no, so a concurrent cluster write is never lost.
+//
+// Visibility: searches see only refreshed writes, and most reads here are searches. So new
+// generations and cluster writes use refresh 'wait_for', editor updates (assignTracks, reassign,
+// forget, purge) refresh when done; the flip is read by GET and needs none, and the clean-up of
+// older generations needs none either (readers filter them out by generation).
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Store } from '../interfaces.js';
+import type { Logger } from '../../logger.js';
+import type { Page, PageArgs } from '../../domain.js';
+import { BadInputError } from '../../errors.js';
+import type {
+  AppearanceRepository,
+  AppearanceSpanRecord,
+  ClusterFilter,
+  FaceClusterRecord,
+  FaceIndexResult,
+  FaceRecord,
+  FaceTrackRecord,
+  SpanEvidence,
+} from '../appearances.js';
+import { inOrder } from '../catalog-records.js';
+import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
+import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
+import { compareBinary, ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
+import { bulkIndex, type BulkDocument } from './bulk.js';
+import { DEFAULT_BACKOFF, isNotFound } from './client.js';
+import { asc, desc, ElasticDocuments, filterQuery, term, terms, totalOf, type Query, type Sort } from './documents.js';
+import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
+import type { VersionedIndexResult } from './schema.js';
+
+type Generations = Partial<Record<PresenceSlot, number>>;
+
+interface StoredVideoState {
+  videoId: string;
+  generations?: Generations;
+}
+type StoredTrack = Omit<FaceTrackRecord, 'embedding'> & { embedding: string; generation: number };
+type StoredFace = Omit<FaceRecord, 'thumbnail'> & { thumbnail: string | null; generation: number };
+type StoredCluster = Omit<FaceClusterRecord, 'vectorSum'> & { vectorSum: string };
+type StoredSpan = AppearanceSpanRecord & { generation: number };
+
+/**
+ * Sets the generation of every slot, unless one of them is already at a newer generation (then
+ * nothing changes: a later replace won). Runs on the upsert too (scripted_upsert), so the first
+ * replace of a video creates its state document.
+ */
+const FLIP_SCRIPT = `
+if (ctx._source.generations == null) { ctx._source.generations = [:]; }
+boolean superseded = false;
+for (slot in params.slots) {
+  def current = ctx._source.generations[slot];
+  if (current != null && current > params.generation) { superseded = true; }
+}
+if (superseded) { ctx.op = 'noop'; } else {
+  for (slot in params.slots) { ctx._source.generations[slot] = params.generation; }
+}
+`.trim();
+
+const SET_FIELDS_SCRIPT = 'for (entry in params.fields.entrySet()) { ctx._source[entry.getKey()] = entry.getValue(); }';
+
+/** Updates of one document that race retry on the version conflict. */
+const CONFLICT_RETRIES = 5;
+
+// Unique sort keys, so search_after pages never skip or repeat a document.
+const ACROSS_VIDEOS = [asc('videoId'), asc('start'), asc('id'), asc('generation')];
+const BY_ID = [asc('id'), asc('generation')];
+
+export interface ElasticAppearanceOptions extends ElasticPresenceOptions {
+  /** Clock for generation numbers (ms). */
+  now?: () => number;
+}
+
+const base64 = (bytes: Buffer | null): string | null => (bytes ? bytes.toString('base64') : null);
+const fromBase64 = (text: string | null | undefined): Buffer | null => (text == null ? null : Buffer.from(text, 'base64'));
+const vectorToBase64 = (vector: Float32Array): string => vectorToBlob(vector).toString('base64');
+const vectorFromBase64 = (text: string): Float32Array => blobToVector(Buffer.from(text, 'base64'));
+
+function toTrack(d: StoredTrack): FaceTrackRecord {
+  return {
+    id: d.id,
+    videoId: d.videoId,
+    shotIndex: d.shotIndex,
+    start: d.start,
+    end: d.end,
+    faceCount: d.faceCount,
+    actorId: d.actorId ?? null,
+    clusterId: d.clusterId ?? null,
+    similarity: d.similarity ?? null,
+    confidence: d.confidence,
+    bestFaceId: d.bestFaceId,
+    embedding: vectorFromBase64(d.embedding),
+    modelId: d.modelId,
+  };
+}
+
+function storedTrack(t: FaceTrackRecord, generation: number): StoredTrack {
+  return { ...t, embedding: vectorToBase64(t.embedding), generation };
+}
+
+function toFace(d: StoredFace): FaceRecord {
+  return {
+    id: d.id,
+    videoId: d.videoId,
+    trackId: d.trackId,
+    time: d.time,
+    box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height },
+    detectionScore: d.detectionScore,
+    quality: d.quality,
+    thumbnail: fromBase64(d.thumbnail),
+  };
+}
+
+function storedFace(f: FaceRecord, generation: number): StoredFace {
+  return { ...f, box: { x: f.box.x, y: f.box.y, width: f.box.width, height: f.box.height }, thumbnail: base64(f.thumbnail), generation };
+}
+
+function toCluster(d: StoredCluster): FaceClusterRecord {
+  return {
+    id: d.id,
+    actorId: d.actorId ?? null,
+    size: d.size,
+    vectorSum: vectorFromBase64(d.vectorSum),
+    modelId: d.modelId,
+    bestFaceId: d.bestFaceId ?? null,
+    bestFaceQuality: d.bestFaceQuality,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function storedCluster(c: FaceClusterRecord): StoredCluster {
+  return { ...c, vectorSum: vectorToBase64(c.vectorSum) };
+}
+
+function toSpan(d: StoredSpan): AppearanceSpanRecord {
+  return {
+    id: d.id,
+    videoId: d.videoId,
+    actorId: d.actorId,
+    start: d.start,
+    end: d.end,
+    confidence: d.confidence,
+    evidence: d.evidence,
+    sourceIds: [...d.sourceIds],
+    bestFaceId: d.bestFaceId ?? null,
+  };
+}
+
+/** `_id` of a record written under a generation: the same record in two generations are two documents. */
+function generationId(id: string, generation: number): string {
+  return `${id}@${generation}`;
+}
+
+const missing = (field: string): Query => ({ bool: { must_not: [{ exists: { field } }] } });
+
+/** Span sort key compared with an actor-listing cursor: (video, start, id). */
+function spanAfter(span: AppearanceSpanRecord, cursor: { v: string; s: number; i: string }): boolean {
+  return compareBinary(span.videoId, cursor.v) > 0 || (span.videoId === cursor.v && (span.start > cursor.s || (span.start === cursor.s && compareBinary(span.id, cursor.i) > 0)));
+}
+
+export class ElasticAppearanceRepository implements AppearanceRepository {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly documents: ElasticDocuments,
+    private readonly index: Record<AppearanceIndex, string>,
+    options: Pick<ElasticAppearanceOptions, 'now'> = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Migrates the appearance indices forward to this build's schema, then opens the repository on them. */
+  static async open(
+    client: Client,
+    options: ElasticAppearanceOptions = {},
+  ): Promise<{ repository: ElasticAppearanceRepository; migration: Record<AppearanceIndex, VersionedIndexResult> }> {
+    const { aliases, results } = await migrateAppearanceIndices(client, options.prefix ?? 'vidsearch');
+    const documents = new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF);
+    return { repository: new ElasticAppearanceRepository(documents, aliases, options), migration: results };
+  }
+
+  private get client(): Client {
+    return this.documents.client;
+  }
+
+  private call<T>(request: () => Promise<T>): Promise<T> {
+    return this.documents.call(request);
+  }
+
+  // ---- generations -------------------------------------------------------------------------
+
+  private async generationsOf(videoId: string): Promise<Generations> {
+    return (await this.documents.getOne<StoredVideoState>(this.index['appearance-videos'], videoId))?.generations ?? {};
+  }
+
+  /** Keeps the documents whose generation is their video's current one for `slotOf(doc)`. */
+  private async current<T extends { videoId: string; generation: number }>(docs: readonly T[], slotOf: (doc: T) => PresenceSlot): Promise<T[]> {
+    const videoIds = [...new Set(docs.map((d) => d.videoId))];
+    const states = await this.documents.getMany<StoredVideoState>(this.index['appearance-videos'], videoIds);
+    const generations = new Map(videoIds.map((id, i) => [id, states[i]?.generations ?? {}]));
+    return docs.filter((doc) => generations.get(doc.videoId)?.[slotOf(doc)] === doc.generation);
+  }
+
+  /**
+   * Writes `documents(generation)`, flips the video's `slots` to it, runs `afterFlip`, then deletes
+   * what `scope` matches under older generations. A superseded flip (a later replace already won)
+   * deletes its own documents instead and skips `afterFlip`.
+   */
+  private async replaceGeneration(
+    videoId: string,
+    slots: readonly PresenceSlot[],
+    documents: (generation: number) => BulkDocument[],
+    scope: { indices: string[]; filter: Query[]; mustNot: Query[] },
+    afterFlip: () => Promise<void> = async () => undefined,
+  ): Promise<void> {
+    const stored = await this.generationsOf(videoId);
+    const newest = Math.max(0, ...slots.map((slot) => stored[slot] ?? 0));
+    const generation = Math.max(newest + 1, this.now());
+    const inScope = (generationFilter: Query): Query => ({
+      bool: { filter: [term('videoId', videoId), ...scope.filter, generationFilter], ...(scope.mustNot.length ? { must_not: scope.mustNot } : {}) },
+    });
+
+    await bulkIndex(this.client, documents(generation), 'wait_for', this.documents.backoff);
+    const upsert: StoredVideoState = { videoId, generations: {} };
+    const flip = await this.call(() =>
+      this.client.update({
+        index: this.index['appearance-videos'],
+        id: videoId,
+        script: { source: FLIP_SCRIPT, lang: 'painless', params: { slots: [...slots], generation } },
+        upsert,
+        scripted_upsert: true,
+        retry_on_conflict: CONFLICT_RETRIES,
+      }),
+    );
+    if (flip.result === 'noop') {
+      await this.documents.deleteWhere(scope.indices, inScope(term('generation', generation)));
+      return;
+    }
+    await afterFlip();
+    await this.documents.deleteWhere(scope.indices, inScope({ range: { generation: { lt: generation } } }));
+  }
+
+  async replaceVideoFaces(videoId: string, result: FaceIndexResult): Promise<void> {
+    const foreign = [...result.tracks, ...result.faces, ...result.spans].find((r) => r.videoId !== videoId);
+    if (foreign) throw new BadInputError(`replaceVideoFaces(${videoId}) got ${foreign.id} of video ${foreign.videoId}`);
+    const voice = result.spans.find((s) => s.evidence !== 'FACE');
+    if (voice) throw new BadInputError(`replaceVideoFaces(${videoId}) got the ${voice.evidence} span ${voice.id}; it replaces FACE spans only`);
+    await this.replaceGeneration(
+      videoId,
+      ['faces', 'FACE'],
+      (generation) => [
+        ...result.tracks.map((t): BulkDocument => ({ index: this.index['face-tracks'], id: generationId(t.id, generation), source: storedTrack(t, generation) })),
+        ...result.faces.map((f): BulkDocument => ({ index: this.index.faces, id: generationId(f.id, generation), source: storedFace(f, generation) })),
+        ...result.spans.map((s): BulkDocument => ({ index: this.index['appearance-spans'], id: generationId(s.id, generation), source: { ...s, generation } })),
+      ],
+      // Tracks and faces have no evidence field: only VOICE spans stay out of the clean-up.
+      { indices: [this.index['face-tracks'], this.index.faces, this.index['appearance-spans']], filter: [], mustNot: [term('evidence', 'VOICE')] },
+      () => this.putClusters(result.clusters),
+    );
+  }
+
+  // ---- tracks --------------------------------------------------------------------------------
+
+  async getTracksOfVideo(videoId: string): Promise<FaceTrackRecord[]> {
+    const generation = (await this.generationsOf(videoId)).faces;
+    if (generation === undefined) return [];
+    const docs = await this.documents.searchAll<StoredTrack>(this.index['face-tracks'], filterQuery(term('videoId', videoId), term('generation', generation)), [
+      asc('start'),
+      asc('id'),
+    ]);
+    return docs.map(toTrack);
+  }
+
+  private async currentTracks(query: Query, sort: Sort[]): Promise<FaceTrackRecord[]> {
+    const docs = await this.documents.searchAll<StoredTrack>(this.index['face-tracks'], query, sort);
+    return (await this.current(docs, () => 'faces')).map(toTrack);
+  }
+
+  async getTracksOfCluster(clusterId: string): Promise<FaceTrackRecord[]> {
+    return this.currentTracks(filterQuery(term('clusterId', clusterId)), ACROSS_VIDEOS);
+  }
+
+  async getTracksOfActor(actorId: string): Promise<FaceTrackRecord[]> {
+    return this.currentTracks(filterQuery(term('actorId', actorId)), ACROSS_VIDEOS);
+  }
+
+  async getTracks(ids: readonly string[]): Promise<(FaceTrackRecord | null)[]> {
+    if (ids.length === 0) return [];
+    return inOrder(ids, await this.currentTracks(filterQuery(terms('id', ids)), BY_ID));
+  }
+
+  async assignTracks(trackIds: readonly string[], actorId: string | null, confidence: number): Promise<void> {
+    if (trackIds.length === 0) return;
+    // Every generation of the tracks: a replace in flight keeps the editor's decision either way.
+    await this.updateWhere(this.index['face-tracks'], filterQuery(terms('id', trackIds)), { actorId, confidence, similarity: null });
+  }
+
+  // ---- faces ---------------------------------------------------------------------------------
+
+  async getFaces(ids: readonly string[]): Promise<(FaceRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const docs = await this.documents.searchAll<StoredFace>(this.index.faces, filterQuery(terms('id', ids)), BY_ID);
+    return inOrder(ids, (await this.current(docs, () => 'faces')).map(toFace));
+  }
+
+  async getFacesOfTracks(trackIds: readonly string[]): Promise<FaceRecord[]> {
+    if (trackIds.length === 0) return [];
+    const docs = await this.documents.searchAll<StoredFace>(this.index.faces, filterQuery(terms('trackId', trackIds)), [
+      asc('trackId'),
+      desc('quality'),
+      asc('id'),
+      asc('generation'),
+    ]);
+    return (await this.current(docs, () => 'faces')).map(toFace);
+  }
+
+  // ---- clusters ------------------------------------------------------------------------------
+
+  async getCluster(id: string): Promise<FaceClusterRecord | null> {
+    const doc = await this.documents.getOne<StoredCluster>(this.index['face-clusters'], id);
+    return doc ? toCluster(doc) : null;
+  }
+
+  async listClusters(filter: ClusterFilter, page: PageArgs): Promise<Page<FaceClusterRecord>> {
+    const filters: Query[] = filter.named === true ? [{ exists: { field: 'actorId' } }] : filter.named === false ? [missing('actorId')] : [];
+    // Same sort key as the embedded cursor: (createdAt, id) of the last cluster, newest first.
+    const after = page.after ? decodeCursor(page.after, { createdAt: 'string', id: 'string' }) : null;
+    const response = await this.call(() =>
+      this.client.search<StoredCluster>({
+        index: this.index['face-clusters'],
+        query: filterQuery(...filters),
+        sort: [desc('createdAt'), desc('id')],
+        size: page.first + 1,
+        track_total_hits: true,
+        ...(after ? { search_after: [after.createdAt, after.id] } : {}),
+      }),
+    );
+    const docs = response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
+    const items = docs.slice(0, page.first).map(toCluster);
+    const last = items.at(-1);
+    return {
+      items,
+      endCursor: last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : (page.after ?? null),
+      hasNextPage: docs.length > page.first,
+      totalCount: totalOf(response.hits.total),
+    };
+  }
+
+  async openClusters(modelId: string): Promise<FaceClusterRecord[]> {
+    const docs = await this.documents.searchAll<StoredCluster>(this.index['face-clusters'], filterQuery(term('modelId', modelId), missing('actorId')), [asc('id')]);
+    return docs.map(toCluster);
+  }
+
+  /** Upserts clusters; a cluster left with no member is deleted. */
+  async putClusters(clusters: readonly FaceClusterRecord[]): Promise<void> {
+    if (clusters.length === 0) return;
+    const index = this.index['face-clusters'];
+    const operations = clusters.flatMap((c): (estypes.BulkOperationContainer | StoredCluster)[] =>
+      c.size <= 0 ? [{ delete: { _index: index, _id: c.id } }] : [{ index: { _index: index, _id: c.id } }, storedCluster(c)],
+    );
+    const response = await this.call(() => this.client.bulk({ operations, refresh: 'wait_for' }));
+    // A delete of a cluster that is not there answers 404 without an error: nothing to report.
+    const failed = response.items.flatMap((item) => Object.values(item)).filter((result) => result?.error);
+    if (failed.length) throw new Error(`Elasticsearch refused ${failed.length} cluster writes: ${failed[0]!.error!.reason ?? failed[0]!.error!.type}`);
+  }
+
+  async purgeUnknownFaces(before: string): Promise<{ clusterIds: string[]; faceIds: string[] }> {
+    const stale = await this.documents.searchAll<Pick<StoredCluster, 'id'>>(
+      this.index['face-clusters'],
+      filterQuery(missing('actorId'), { range: { updatedAt: { lt: before } } }),
+      [asc('id')],
+    );
+    const clusterIds = stale.map((c) => c.id);
+    if (clusterIds.length === 0) return { clusterIds, faceIds: [] };
+    const unknownTracks = filterQuery(terms('clusterId', clusterIds), missing('actorId'));
+    const trackIds = [...new Set((await this.documents.searchAll<Pick<StoredTrack, 'id'>>(this.index['face-tracks'], unknownTracks, BY_ID)).map((t) => t.id))];
+    const faceIds = trackIds.length
+      ? [...new Set((await this.documents.searchAll<Pick<StoredFace, 'id'>>(this.index.faces, filterQuery(terms('trackId', trackIds)), BY_ID)).map((f) => f.id))]
+      : [];
+    // Clusters go last: a retry after a crash finds them again and finishes the job.
+    if (trackIds.length) await this.documents.deleteWhere(this.index.faces, filterQuery(terms('trackId', trackIds)), { refresh: true });
+    await this.documents.deleteWhere(this.index['face-tracks'], unknownTracks, { refresh: true });
+    // Members an editor gave to an actor stay, without the cluster.
+    await this.updateWhere(this.index['face-tracks'], filterQuery(terms('clusterId', clusterIds)), { clusterId: null });
+    await this.documents.deleteWhere(this.index['face-clusters'], filterQuery(terms('id', clusterIds)), { refresh: true });
+    return { clusterIds, faceIds };
+  }
+
+  // ---- spans ---------------------------------------------------------------------------------
+
+  async replaceSpans(videoId: string, evidence: SpanEvidence, spans: readonly AppearanceSpanRecord[]): Promise<void> {
+    const foreign = spans.find((s) => s.videoId !== videoId || s.evidence !== evidence);
+    if (foreign) throw new BadInputError(`replaceSpans(${videoId}, ${evidence}) got the span ${foreign.id} of another video or evidence`);
+    await this.replaceGeneration(
+      videoId,
+      [evidence],
+      (generation) => spans.map((s): BulkDocument => ({ index: this.index['appearance-spans'], id: generationId(s.id, generation), source: { ...s, generation } })),
+      { indices: [this.index['appearance-spans']], filter: [term('evidence', evidence)], mustNot: [] },
+    );
+  }
+
+  async replaceFaceSpansOfVideos(spansByVideo: ReadonlyMap<string, readonly AppearanceSpanRecord[]>): Promise<void> {
+    for (const [videoId, spans] of spansByVideo) await this.replaceSpans(videoId, 'FACE', spans);
+  }
+
+  /** The video's current span sets as a query clause, or null when it has none. */
+  private async currentSpansOf(videoId: string): Promise<Query | null> {
+    const generations = await this.generationsOf(videoId);
+    const current = (['FACE', 'VOICE'] as const).flatMap((evidence) => {
+      const generation = generations[evidence];
+      return generation === undefined ? [] : [filterQuery(term('evidence', evidence), term('generation', generation))];
+    });
+    return current.length ? { bool: { should: current, minimum_should_match: 1 } } : null;
+  }
+
+  async getSpans(videoId: string, actorIds: readonly string[], minConfidence: number): Promise<AppearanceSpanRecord[]> {
+    if (actorIds.length === 0) return [];
+    const current = await this.currentSpansOf(videoId);
+    if (!current) return [];
+    const query = filterQuery(term('videoId', videoId), terms('actorId', actorIds), { range: { confidence: { gte: minConfidence } } }, current);
+    return (await this.documents.searchAll<StoredSpan>(this.index['appearance-spans'], query, [asc('start'), asc('id'), asc('generation')])).map(toSpan);
+  }
+
+  async getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]> {
+    const current = await this.currentSpansOf(videoId);
+    if (!current) return [];
+    const query = filterQuery(term('videoId', videoId), current);
+    return (await this.documents.searchAll<StoredSpan>(this.index['appearance-spans'], query, [asc('actorId'), asc('start'), asc('id'), asc('generation')])).map(
+      toSpan,
+    );
+  }
+
+  async listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>> {
+    const cursor = page.after ? decodeCursor(page.after, { v: 'string', s: 'number', i: 'string' }) : null;
+    // The whole current set of the actor: the total counts only current generations, which a
+    // search cannot tell apart. An actor's spans are a few per video they appear in.
+    const docs = await this.documents.searchAll<StoredSpan>(this.index['appearance-spans'], filterQuery(term('actorId', actorId)), ACROSS_VIDEOS);
+    const all = (await this.current(docs, (d) => d.evidence)).map(toSpan);
+    const after = cursor ? { v: String(cursor.v), s: Number(cursor.s), i: String(cursor.i) } : null;
+    const rest = after ? all.filter((span) => spanAfter(span, after)) : all;
+    const items = rest.slice(0, page.first);
+    const last = items.at(-1);
+    return {
+      items,
+      endCursor: last ? encodeCursor({ v: last.videoId, s: last.start, i: last.id }) : (page.after ?? null),
+      hasNextPage: rest.length > items.length,
+      totalCount: all.length,
+    };
+  }
+
+  // ---- actors --------------------------------------------------------------------------------
+
+  async reassignActor(sourceId: string, targetId: string): Promise<void> {
+    await this.updateWhere(this.index['face-tracks'], filterQuery(term('actorId', sourceId)), { actorId: targetId });
+    await this.updateWhere(this.index['face-clusters'], filterQuery(term('actorId', sourceId)), { actorId: targetId });
+    await this.updateWhere(this.index['appearance-spans'], filterQuery(term('actorId', sourceId), term('evidence', 'VOICE')), { actorId: targetId });
+  }
+
+  async forgetActor(actorId: string): Promise<void> {
+    await this.updateWhere(this.index['face-tracks'], filterQuery(term('actorId', actorId)), { actorId: null, similarity: null });
+    await this.updateWhere(this.index['face-clusters'], filterQuery(term('actorId', actorId)), { actorId: null });
+    await this.documents.deleteWhere(this.index['appearance-spans'], filterQuery(term('actorId', actorId)), { refresh: true });
+  }
+
+  // ---- videos --------------------------------------------------------------------------------
+
+  async deleteVideo(videoId: string): Promise<string[]> {
+    const tracks = await this.getTracksOfVideo(videoId);
+    const ofVideo = filterQuery(term('videoId', videoId));
+    // Every generation's face ids: the caller drops their vectors.
+    const faceIds = [...new Set((await this.documents.searchAll<Pick<StoredFace, 'id'>>(this.index.faces, ofVideo, BY_ID)).map((f) => f.id))];
+    await this.documents.deleteOne(this.index['appearance-videos'], videoId, false);
+    const goneFaces = new Set(faceIds);
+    const byCluster = new Map<string, FaceTrackRecord[]>();
+    for (const track of tracks) if (track.clusterId) byCluster.set(track.clusterId, [...(byCluster.get(track.clusterId) ?? []), track]);
+    for (const [clusterId, members] of byCluster) await this.removeFromCluster(clusterId, members, goneFaces);
+    await this.documents.deleteWhere([this.index['face-tracks'], this.index.faces, this.index['appearance-spans']], ofVideo, { refresh: true });
+    return faceIds;
+  }
+
+  /** Members leave their cluster: their embeddings are subtracted so the centroid stays honest. */
+  private async removeFromCluster(clusterId: string, members: readonly FaceTrackRecord[], goneFaces: ReadonlySet<string>): Promise<void> {
+    const index = this.index['face-clusters'];
+    for (let attempt = 0; ; attempt += 1) {
+      let read: estypes.GetGetResult<StoredCluster>;
+      try {
+        read = await this.call(() => this.client.get<StoredCluster>({ index, id: clusterId }));
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      if (!read._source) return;
+      const cluster = toCluster(read._source);
+      for (const track of members) {
+        for (let i = 0; i < cluster.vectorSum.length; i++) cluster.vectorSum[i]! -= track.embedding[i] ?? 0;
+      }
+      cluster.size -= members.length;
+      if (cluster.bestFaceId && goneFaces.has(cluster.bestFaceId)) {
+        cluster.bestFaceId = null;
+        cluster.bestFaceQuality = 0;
+      }
+      cluster.updatedAt = new Date().toISOString();
+      const guard = { if_seq_no: read._seq_no, if_primary_term: read._primary_term };
+      try {
+        if (cluster.size <= 0) await this.call(() => this.client.delete({ index, id: clusterId, ...guard, refresh: 'wait_for' }));
+        else await this.call(() => this.client.index({ index, id: clusterId, document: storedCluster(cluster), ...guard, refresh: 'wait_for' }));
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (!isConflict(err) || attempt >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  /**
+   * Sets `fields` on every document the query matches, then refreshes (reads search right after).
+   * Idempotent, so documents skipped on a version conflict (a concurrent write) are retried after
+   * a refresh.
+   */
+  private async updateWhere(index: string, query: Query, fields: Record<string, string | number | null>): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      const response = await this.call(() =>
+        this.client.updateByQuery({ index, query, script: { source: SET_FIELDS_SCRIPT, lang: 'painless', params: { fields } }, conflicts: 'proceed', refresh: true }),
+      );
+      if (!response.version_conflicts) return;
+      if (attempt >= CONFLICT_RETRIES) throw new Error(`update of ${index} kept meeting concurrent writes (${response.version_conflicts} conflicts)`);
+      await this.call(() => this.client.indices.refresh({ index }));
+    }
+  }
+}
+
+/**
+ * Actors and appearances on Elasticsearch (their index families migrated first); the migration
+ * results are logged when a logger is given.
+ */
+export async function openPresenceRepositories(
+  client: Client,
+  options: ElasticAppearanceOptions & { log?: Logger } = {},
+): Promise<Pick<Store, 'actors' | 'appearances'>> {
+  const actors = await ElasticActorRepository.open(client, options);
+  const appearances = await ElasticAppearanceRepository.open(client, options);
+  const migration = { ...actors.migration, ...appearances.migration };
+  options.log?.info(
+    Object.fromEntries(Object.entries(migration).map(([name, result]) => [name, `${result.index} (${result.action})`])),
+    'Elasticsearch actors and appearances ready',
+  );
+  return { actors: actors.repository, appearances: appearances.repository };
+}
