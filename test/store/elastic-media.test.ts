@@ -7,15 +7,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ElasticCatalog } from '../../src/store/elastic/catalog.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
-import { openMediaRepositories } from '../../src/store/elastic/media.js';
+import { ElasticDocuments, familyAliases } from '../../src/store/elastic/documents.js';
+import { ElasticFrameEvidenceRepository } from '../../src/store/elastic/frame-evidence.js';
+import { ElasticIntroRepository } from '../../src/store/elastic/intro.js';
+import { openMediaRepositories, openMediaRepositoriesWithMigrations } from '../../src/store/elastic/media.js';
+import { FRAME_EVIDENCE_FAMILY, INTRO_FAMILY, TECHNICAL_FAMILY } from '../../src/store/elastic/media-schema.js';
+import { ElasticTechnicalRepository } from '../../src/store/elastic/technical.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { FakeCatalog } from '../helpers/fake-store.js';
 import { FakeFrameEvidenceRepository } from '../helpers/fake-frame-evidence.js';
 import { FakeIntroRepository, FakeTechnicalRepository } from '../helpers/fake-technical.js';
-import { describeMediaConformance } from './conformance-media.js';
+import { describeMediaConformance, evidenceFrame, skipMarker, technicalCue } from './conformance-media.js';
+import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
 
 describeMediaConformance('embedded', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-media-'));
@@ -62,5 +68,197 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic-media] live conformance SKIPPED: 
         await client.close();
       },
     };
+  });
+});
+
+describe('elasticsearch media repositories against recorded responses', () => {
+  const server = new ReplayServer({ 'x-elastic-product': 'Elasticsearch' });
+  const FAST = { retries: 3, baseMs: 1, maxMs: 4 };
+  let documents: ElasticDocuments;
+  let technical: ElasticTechnicalRepository;
+  let intro: ElasticIntroRepository;
+  let frames: ElasticFrameEvidenceRepository;
+
+  const finish = (): void => {
+    expect(server.mismatches).toEqual([]);
+    expect(server.pending).toBe(0);
+  };
+  const body = (i: number): unknown => server.received[i]!.body;
+  const paths = (): string[] => server.received.map((r) => `${r.method} ${r.path}`);
+
+  beforeAll(async () => {
+    const url = await server.start();
+    documents = new ElasticDocuments(elasticClient({ url, maxRetries: 0 }), FAST);
+    const catalog = new ElasticCatalog(documents.client, { backoff: FAST });
+    technical = new ElasticTechnicalRepository(documents, familyAliases('vidsearch', TECHNICAL_FAMILY).technical);
+    intro = new ElasticIntroRepository(documents, familyAliases('vidsearch', INTRO_FAMILY), catalog);
+    frames = new ElasticFrameEvidenceRepository(documents, familyAliases('vidsearch', FRAME_EVIDENCE_FAMILY)['frame-evidence']);
+  });
+  afterAll(async () => {
+    await documents.client.close();
+    await server.stop();
+  });
+  beforeEach(() => server.replay([]));
+
+  it('creates the four media indices from strict templates behind their aliases; pictures, features and hashes are never indexed', async () => {
+    server.replay([...loadExchanges('elastic/technical-create.json'), ...loadExchanges('elastic/intro-create.json'), ...loadExchanges('elastic/evidence-create.json')]);
+    const { migrations } = await openMediaRepositoriesWithMigrations(documents.client, { backoff: FAST, catalog: new FakeCatalog() });
+    finish();
+    expect(Object.fromEntries(Object.entries(migrations).map(([name, r]) => [name, [r.index, r.action]]))).toEqual({
+      technical: ['vidsearch-technical-v1', 'created'],
+      fingerprints: ['vidsearch-fingerprints-v1', 'created'],
+      'skip-markers': ['vidsearch-skip-markers-v1', 'created'],
+      'frame-evidence': ['vidsearch-frame-evidence-v1', 'created'],
+    });
+    type Template = { index_patterns: string[]; template: { mappings: { dynamic: string; _meta: unknown; properties: Record<string, unknown> } } };
+    const templates = [1, 5, 9, 13].map((i) => body(i) as Template);
+    expect(templates.map((t) => t.index_patterns)).toEqual([
+      ['vidsearch-technical-v*'],
+      ['vidsearch-fingerprints-v*'],
+      ['vidsearch-skip-markers-v*'],
+      ['vidsearch-frame-evidence-v*'],
+    ]);
+    for (const t of templates) expect(t.template.mappings).toMatchObject({ dynamic: 'strict', _meta: { schemaVersion: 1 } });
+    const [technicalMapping, fingerprintMapping, markerMapping, evidenceMapping] = templates.map((t) => t.template.mappings.properties);
+    expect(technicalMapping).toEqual({ videoId: { type: 'keyword' }, set: { type: 'keyword' }, records: { type: 'object', enabled: false } });
+    expect(fingerprintMapping).toMatchObject({
+      videoId: { type: 'keyword' },
+      version: { type: 'integer' },
+      head: { type: 'object', properties: { start: { type: 'double' }, visual: { type: 'binary' }, visualInformative: { type: 'binary' }, audio: { type: 'binary' } } },
+    });
+    expect(markerMapping).toEqual({ videoId: { type: 'keyword' }, auto: { type: 'object', enabled: false }, editor: { type: 'object', enabled: false } });
+    expect(evidenceMapping).toEqual({
+      videoId: { type: 'keyword' },
+      model: { type: 'keyword' },
+      timeMs: { type: 'long' },
+      repeat: { type: 'boolean' },
+      picture: { type: 'binary' },
+      features: { type: 'binary' },
+    });
+    expect(body(15)).toEqual({ actions: [{ add: { index: 'vidsearch-frame-evidence-v1', alias: 'vidsearch-frame-evidence', is_write_index: true } }] });
+  });
+
+  it('replaces a technical set as one document under a video/set id, retrying a 429 with back-off', async () => {
+    server.replay(loadExchanges('elastic/technical-replace.json'));
+    const cues = [technicalCue('v1', 'SILENCE', 30, { videoId: 'elsewhere' }), technicalCue('v1', 'BLACK_FRAMES', 0)];
+    await technical.replaceCues('v1', cues);
+    finish();
+    expect(paths()).toEqual(['PUT /vidsearch-technical/_doc/v1%2Fcues', 'PUT /vidsearch-technical/_doc/v1%2Fcues']);
+    expect(body(1)).toEqual(body(0));
+    expect(body(1)).toEqual({ videoId: 'v1', set: 'cues', records: [technicalCue('v1', 'SILENCE', 30), technicalCue('v1', 'BLACK_FRAMES', 0)] });
+  });
+
+  it('reads a technical set by id (real-time) in time order; a missing document is an empty set', async () => {
+    server.replay(loadExchanges('elastic/technical-read.json'));
+    const cues = await technical.getCues('v1');
+    expect(await technical.getShotQuality('v2')).toEqual([]);
+    finish();
+    expect(body(0)).toEqual({ ids: ['v1/cues'] });
+    expect(body(1)).toEqual({ ids: ['v2/quality'] });
+    expect(cues).toEqual([
+      technicalCue('v1', 'BLACK_FRAMES', 0, { end: 1.5 }),
+      technicalCue('v1', 'LETTERBOX', 0, { end: 100, confidence: 1, activeArea: { x: 0, y: 60, width: 1280, height: 600 } }),
+      technicalCue('v1', 'SILENCE', 30),
+    ]);
+  });
+
+  it('deletes a video’s technical sets in one bulk request; sets never written (404 not_found) are no error', async () => {
+    server.replay(loadExchanges('elastic/technical-delete.json'));
+    await technical.deleteVideo('v1');
+    finish();
+    expect(body(0)).toEqual(['cues', 'quality', 'flags'].map((set) => ({ delete: { _index: 'vidsearch-technical', _id: `v1/${set}` } })));
+  });
+
+  it('lists a series through the catalog, orders it by season and episode, and fetches fingerprints by id (missing ones left out)', async () => {
+    server.replay(loadExchanges('elastic/intro-series.json'));
+    const found = await intro.getFingerprintsOfSeries('S');
+    finish();
+    expect(body(0)).toMatchObject({ query: { bool: { filter: [{ term: { series: 'S' } }] } }, size: 501 });
+    expect(body(1)).toEqual({ ids: ['e1', 'e2'] });
+    expect(found).toHaveLength(1);
+    const [e1] = found;
+    expect(e1).toMatchObject({ videoId: 'e1', durationSec: 1300, visualStepSec: 0.5, audioStepSec: 0.25, version: 2 });
+    expect(e1!.head.visual).toBeInstanceOf(Uint32Array);
+    expect([...e1!.head.visual]).toEqual([0x9e3779b9, 1]);
+    expect([...e1!.head.visualInformative]).toEqual([1, 0]);
+    expect([...e1!.head.audio]).toEqual([0xfffffff0, 0]);
+    expect([...e1!.tail.visual]).toEqual([7, 0x80000000]);
+    expect(e1!.tail.start).toBe(1000);
+  });
+
+  it('writes markers as partial updates of per-video documents (a rejected item retried alone) and reads them by id', async () => {
+    server.replay(loadExchanges('elastic/intro-markers.json'));
+    const auto = skipMarker('a', 'INTRO', 'AUTO', 10, { matchedVideoIds: ['b'] });
+    const editor = skipMarker('a', 'OUTRO', 'EDITOR', 1250, { updatedAt: '2024-05-02T00:00:00.000Z' });
+    await intro.replaceAutoMarkers(['a', 'b'], [auto]);
+    await intro.putEditorMarker('a', 'OUTRO', editor);
+    const markers = await intro.getMarkers(['a', 'zz']);
+    finish();
+    expect(paths()).toEqual(['POST /_bulk', 'POST /_bulk', 'POST /_bulk', 'POST /vidsearch-skip-markers/_mget']);
+    const update = (id: string) => ({ update: { _index: 'vidsearch-skip-markers', _id: id, retry_on_conflict: 5 } });
+    expect(body(0)).toEqual([
+      update('a'),
+      { doc: { videoId: 'a', auto: { INTRO: auto, OUTRO: null } }, doc_as_upsert: true },
+      update('b'),
+      { doc: { videoId: 'b', auto: { INTRO: null, OUTRO: null } }, doc_as_upsert: true },
+    ]);
+    expect(body(1)).toEqual((body(0) as unknown[]).slice(0, 2));
+    expect(body(2)).toEqual([update('a'), { doc: { videoId: 'a', editor: { OUTRO: editor } }, doc_as_upsert: true }]);
+    expect(markers).toEqual([[auto, editor], []]);
+  });
+
+  it('deletes a video’s fingerprint and markers in one bulk request', async () => {
+    server.replay(loadExchanges('elastic/intro-delete.json'));
+    await intro.deleteVideo('a');
+    finish();
+    expect(body(0)).toEqual([
+      { delete: { _index: 'vidsearch-fingerprints', _id: 'a' } },
+      { delete: { _index: 'vidsearch-skip-markers', _id: 'a' } },
+    ]);
+  });
+
+  it('adds frames through the bulk helper under video/millisecond ids, waiting for a refresh', async () => {
+    server.replay(loadExchanges('elastic/evidence-add.json'));
+    await frames.add('v1', 'm1', [evidenceFrame(4.0001, true), evidenceFrame(5)]);
+    finish();
+    const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+    expect(body(0)).toEqual([
+      { index: { _index: 'vidsearch-frame-evidence', _id: 'v1/4000' } },
+      { videoId: 'v1', model: 'm1', timeMs: 4000, repeat: true, picture: b64(evidenceFrame(4.0001).picture), features: b64(evidenceFrame(4.0001).features) },
+      { index: { _index: 'vidsearch-frame-evidence', _id: 'v1/5000' } },
+      { videoId: 'v1', model: 'm1', timeMs: 5000, repeat: false, picture: b64(evidenceFrame(5).picture), features: b64(evidenceFrame(5).features) },
+    ]);
+  });
+
+  it('reads a window with one range search (a 503 retried), and a second request only when it opens on a repeat', async () => {
+    server.replay(loadExchanges('elastic/evidence-window.json'));
+    const led = await frames.window('v1', 'm1', 3.5, 5);
+    const plain = await frames.window('v1', 'm1', 5, 5);
+    finish();
+    const ofVideo = [{ term: { videoId: 'v1' } }, { term: { model: 'm1' } }];
+    const range = { query: { bool: { filter: [...ofVideo, { range: { timeMs: { gte: 3500, lte: 5000 } } }] } }, sort: [{ timeMs: { order: 'asc' } }], size: 1000, track_total_hits: false };
+    expect(body(0)).toEqual(range);
+    expect(body(1)).toEqual(range);
+    expect(body(2)).toEqual({
+      query: { bool: { filter: [...ofVideo, { term: { repeat: false } }, { range: { timeMs: { lt: 3500 } } }] } },
+      sort: [{ timeMs: { order: 'desc' } }],
+      size: 1,
+      track_total_hits: false,
+    });
+    const jpeg = (salt: number): number[] => [255, 216, 255, 224, salt];
+    expect(led.map((f) => ({ time: f.time, repeat: f.repeat, picture: [...f.picture], features: [...f.features] }))).toEqual([
+      { time: 2, repeat: false, picture: jpeg(2), features: [1, 2, 3, 2] },
+      { time: 4, repeat: true, picture: jpeg(4), features: [1, 2, 3, 4] },
+      { time: 5, repeat: false, picture: jpeg(5), features: [1, 2, 3, 5] },
+    ]);
+    expect(plain.map((f) => f.time)).toEqual([5]);
+    expect(server.received).toHaveLength(4);
+  });
+
+  it('deletes a video’s frames by query and refreshes, so no later window returns them', async () => {
+    server.replay(loadExchanges('elastic/evidence-delete.json'));
+    await frames.deleteVideo('v1');
+    finish();
+    expect(body(0)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }] } } });
   });
 });

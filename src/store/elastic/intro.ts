@@ -19,7 +19,7 @@ import type { Catalog } from '../interfaces.js';
 import type { EpisodeFingerprint, FingerprintWindow, IntroRepository, SkipMarkerKind, SkipMarkerRecord } from '../intro.js';
 import { DEFAULT_BACKOFF, withBackoff } from './client.js';
 import { ElasticDocuments, migrateIndexFamily, SCAN_PAGE } from './documents.js';
-import { base64Of, bytesOf, INTRO_FAMILY, type ElasticMediaOptions } from './media-schema.js';
+import { base64Of, bytesOf, deleteByIds, INTRO_FAMILY, type ElasticMediaOptions } from './media-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
 interface StoredWindow {
@@ -200,9 +200,9 @@ export class ElasticIntroRepository implements IntroRepository {
   }
 
   async deleteVideo(videoId: string): Promise<void> {
-    await Promise.all([
-      this.documents.deleteOne(this.aliases.fingerprints, videoId, false),
-      this.documents.deleteOne(this.aliases['skip-markers'], videoId, false),
+    await deleteByIds(this.documents, [
+      { index: this.aliases.fingerprints, id: videoId },
+      { index: this.aliases['skip-markers'], id: videoId },
     ]);
   }
 }

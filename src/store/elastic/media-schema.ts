@@ -2,7 +2,7 @@
 // episode fingerprints and skip markers (intro.ts), and per-frame evidence (frame-evidence.ts).
 // Strict mappings; what is only read back whole sits in OPAQUE or BINARY fields, never indexed.
 import type { Backoff } from './client.js';
-import { BINARY, BOOLEAN, DOUBLE, INTEGER, KEYWORD, LONG, OPAQUE, type IndexFamily, type Mapping } from './documents.js';
+import { BINARY, BOOLEAN, DOUBLE, INTEGER, KEYWORD, LONG, OPAQUE, type ElasticDocuments, type IndexFamily, type Mapping } from './documents.js';
 
 export interface ElasticMediaOptions {
   /** Index/alias prefix, so several deployments can share one cluster. */
@@ -61,4 +61,14 @@ export function base64Of(values: Uint8Array | Uint32Array): string {
 /** A BINARY field's bytes. */
 export function bytesOf(base64: string): Buffer {
   return Buffer.from(base64, 'base64');
+}
+
+/**
+ * Deletes documents by id in one bulk request (a missing one is no error). No refresh: these
+ * documents are read by id, which is real-time.
+ */
+export async function deleteByIds(documents: ElasticDocuments, targets: readonly { index: string; id: string }[]): Promise<void> {
+  const response = await documents.call(() => documents.client.bulk({ operations: targets.map((t) => ({ delete: { _index: t.index, _id: t.id } })) }));
+  const failed = response.items.flatMap((item) => (item.delete?.error ? [`${item.delete._id}: ${item.delete.error.reason ?? item.delete.error.type}`] : []));
+  if (failed.length > 0) throw new Error(`Elasticsearch delete failed for ${failed.length} of ${targets.length} documents: ${failed.slice(0, 3).join('; ')}`);
 }

@@ -11,7 +11,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { ShotQualityRecord, TechnicalCueRecord, TechnicalRepository, VisualFlagRecord } from '../technical.js';
 import { DEFAULT_BACKOFF } from './client.js';
 import { ElasticDocuments, migrateIndexFamily } from './documents.js';
-import { TECHNICAL_FAMILY, type ElasticMediaOptions } from './media-schema.js';
+import { deleteByIds, TECHNICAL_FAMILY, type ElasticMediaOptions } from './media-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
 type TechnicalSet = 'cues' | 'quality' | 'flags';
@@ -125,7 +125,6 @@ export class ElasticTechnicalRepository implements TechnicalRepository {
   }
 
   async deleteVideo(videoId: string): Promise<void> {
-    // By id: the documents may not be refreshed yet, and GET-read documents need no refresh after.
-    await Promise.all(TECHNICAL_SETS.map((set) => this.documents.deleteOne(this.alias, setId(videoId, set), false)));
+    await deleteByIds(this.documents, TECHNICAL_SETS.map((set) => ({ index: this.alias, id: setId(videoId, set) })));
   }
 }
