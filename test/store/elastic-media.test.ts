@@ -7,7 +7,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyMedia } from '../../src/commands/migrate-media.js';
+import { createLogger } from '../../src/logger.js';
 import { ElasticCatalog } from '../../src/store/elastic/catalog.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
 import { ElasticDocuments, familyAliases } from '../../src/store/elastic/documents.js';
@@ -17,10 +19,12 @@ import { openMediaRepositories, openMediaRepositoriesWithMigrations } from '../.
 import { FRAME_EVIDENCE_FAMILY, INTRO_FAMILY, TECHNICAL_FAMILY } from '../../src/store/elastic/media-schema.js';
 import { ElasticTechnicalRepository } from '../../src/store/elastic/technical.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/interfaces.js';
 import { FakeCatalog } from '../helpers/fake-store.js';
 import { FakeFrameEvidenceRepository } from '../helpers/fake-frame-evidence.js';
 import { FakeIntroRepository, FakeTechnicalRepository } from '../helpers/fake-technical.js';
-import { describeMediaConformance, evidenceFrame, skipMarker, technicalCue } from './conformance-media.js';
+import { video } from './conformance.js';
+import { describeMediaConformance, evidenceFrame, fingerprint, shotQuality, skipMarker, technicalCue, visualFlag } from './conformance-media.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
 
 describeMediaConformance('embedded', async () => {
@@ -260,5 +264,73 @@ describe('elasticsearch media repositories against recorded responses', () => {
     await frames.deleteVideo('v1');
     finish();
     expect(body(0)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }] } } });
+  });
+});
+
+describe('media copy from an embedded store (migrate --to elastic)', () => {
+  let dir: string;
+  const stores: Store[] = [];
+  const open = async (name: string): Promise<Store> => {
+    const store = await openEmbeddedStore(path.join(dir, name));
+    stores.push(store);
+    return store;
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-media-copy-'));
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('copies technical sets, fingerprints, markers and frame evidence; keeps what the target already had; a re-run copies nothing new', async () => {
+    const source = await open('source');
+    const target = await open('target');
+    for (const id of ['a', 'b', 'c']) {
+      await source.catalog.putVideo(video(id, { series: 'S', episode: id.charCodeAt(0) }));
+      await target.catalog.putVideo(video(id, { series: 'S', episode: id.charCodeAt(0) }));
+      await source.technical.replaceCues(id, [technicalCue(id, 'SILENCE', 3), technicalCue(id, 'BLACK_FRAMES', 0)]);
+      await source.intro.putFingerprint(fingerprint(id, id.charCodeAt(0)));
+    }
+    await source.technical.replaceShotQuality('a', [shotQuality('a', 0), shotQuality('a', 1, { faceSharpness: 0.4 })]);
+    await source.technical.replaceVisualFlags('b', [visualFlag('b', 2, 'SEXY')]);
+    await source.intro.replaceAutoMarkers(['a', 'b'], [skipMarker('a', 'INTRO', 'AUTO', 10), skipMarker('b', 'OUTRO', 'AUTO', 1200)]);
+    await source.intro.putEditorMarker('a', 'OUTRO', skipMarker('a', 'OUTRO', 'EDITOR', 1250));
+    const framesA = Array.from({ length: 1203 }, (_, i) => evidenceFrame(i * 0.5, i % 3 === 1));
+    await source.frameEvidence.add('a', 'm1', framesA);
+    await source.frameEvidence.add('c', 'm1', [evidenceFrame(1)]);
+    // Written after the switch: an editor's fix of b and c's re-indexed cues and evidence.
+    await target.intro.putEditorMarker('b', 'INTRO', skipMarker('b', 'INTRO', 'EDITOR', 7));
+    await target.technical.replaceCues('c', [technicalCue('c', 'SLATE', 0)]);
+    await target.frameEvidence.add('c', 'm1', [evidenceFrame(1, false, 3)]);
+
+    const log = createLogger('silent');
+    const first = await copyMedia(source, path.join(dir, 'source'), target, log);
+    expect(first).toEqual({
+      technicalSets: 4,
+      technicalSetsSkipped: 1,
+      fingerprints: 3,
+      markerVideos: 1,
+      markerVideosSkipped: 1,
+      evidenceFrames: 1203,
+      evidenceVideosSkipped: 1,
+    });
+    for (const id of ['a', 'b']) {
+      expect(await target.technical.getCues(id)).toEqual(await source.technical.getCues(id));
+      expect(await target.technical.getShotQuality(id)).toEqual(await source.technical.getShotQuality(id));
+      expect(await target.technical.getVisualFlags(id)).toEqual(await source.technical.getVisualFlags(id));
+    }
+    expect(await target.technical.getCues('c')).toEqual([technicalCue('c', 'SLATE', 0)]);
+    const series = async (store: Store): Promise<unknown> =>
+      (await store.intro.getFingerprintsOfSeries('S')).map((f) => ({ ...f, head: [...f.head.visual, ...f.head.audio], tail: [...f.tail.visual, ...f.tail.visualInformative] }));
+    expect(await series(target)).toEqual(await series(source));
+    expect(await target.intro.getMarkers(['a', 'b'])).toEqual([await source.intro.getMarkers(['a']).then((m) => m[0]), [skipMarker('b', 'INTRO', 'EDITOR', 7)]]);
+    const window = async (store: Store, id: string): Promise<unknown> =>
+      (await store.frameEvidence.window(id, 'm1', 0, 10_000)).map((f) => [f.time, f.repeat, [...f.picture], [...f.features]]);
+    expect(await window(target, 'a')).toEqual(await window(source, 'a'));
+    expect(await window(target, 'c')).toEqual([[1, false, [...evidenceFrame(1, false, 3).picture], [...evidenceFrame(1, false, 3).features]]]);
+
+    const second = await copyMedia(source, path.join(dir, 'source'), target, log);
+    expect(second).toEqual({ ...first, technicalSets: 0, technicalSetsSkipped: 5, markerVideos: 0, markerVideosSkipped: 2, evidenceFrames: 0, evidenceVideosSkipped: 2 });
   });
 });
