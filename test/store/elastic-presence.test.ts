@@ -5,13 +5,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ElasticActorRepository } from '../../src/store/elastic/actors.js';
+import { ElasticAppearanceRepository, openPresenceRepositories } from '../../src/store/elastic/appearances.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
-import { openPresenceRepositories } from '../../src/store/elastic/appearances.js';
+import { ElasticDocuments } from '../../src/store/elastic/documents.js';
+import { ACTORS_FAMILY, APPEARANCES_FAMILY, migrateActorIndices, migrateAppearanceIndices } from '../../src/store/elastic/presence-schema.js';
+import { familyAliases } from '../../src/store/elastic/documents.js';
+import { encodeCursor } from '../../src/store/embedded/cursor.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { FakeAppearanceRepository } from '../helpers/fake-appearances.js';
 import { FakeActorRepository } from '../helpers/fake-store.js';
-import { describePresenceConformance } from './conformance-presence.js';
+import { codeOf } from '../helpers/errors.js';
+import { cluster, describePresenceConformance, face, span, template, track } from './conformance-presence.js';
+import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
 
 describePresenceConformance('embedded', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-presence-'));
@@ -48,5 +55,192 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic-presence] live conformance SKIPPE
         await client.close();
       },
     };
+  });
+});
+
+const G_OLD = 1714521600000;
+const G_NEW = 1714521605000;
+const G_V2 = 1714521607000;
+const FAST = { retries: 3, baseMs: 1, maxMs: 4 };
+
+describe('elasticsearch presence against recorded responses', () => {
+  const server = new ReplayServer({ 'x-elastic-product': 'Elasticsearch' });
+  let documents: ElasticDocuments;
+  let actors: ElasticActorRepository;
+  let appearances: ElasticAppearanceRepository;
+
+  const finish = (): void => {
+    expect(server.mismatches).toEqual([]);
+    expect(server.pending).toBe(0);
+  };
+  const body = (i: number): unknown => server.received[i]!.body;
+  const paths = (): string[] => server.received.map((r) => `${r.method} ${r.path}`);
+
+  beforeAll(async () => {
+    const url = await server.start();
+    documents = new ElasticDocuments(elasticClient({ url, maxRetries: 0 }), FAST);
+    actors = new ElasticActorRepository(documents, familyAliases('vidsearch', ACTORS_FAMILY));
+    appearances = new ElasticAppearanceRepository(documents, familyAliases('vidsearch', APPEARANCES_FAMILY), { now: () => G_NEW });
+  });
+  afterAll(async () => {
+    await documents.client.close();
+    await server.stop();
+  });
+  beforeEach(() => server.replay([]));
+
+  it('creates the actor and appearance indices from strict templates behind their aliases', async () => {
+    server.replay(loadExchanges('elastic/presence-create.json'));
+    const actorFamily = await migrateActorIndices(documents.client, 'vidsearch');
+    const appearanceFamily = await migrateAppearanceIndices(documents.client, 'vidsearch');
+    finish();
+    expect(actorFamily.aliases).toEqual({ actors: 'vidsearch-actors' });
+    expect(Object.values(appearanceFamily.results).map((r) => [r.index, r.action])).toEqual([
+      ['vidsearch-face-tracks-v1', 'created'],
+      ['vidsearch-faces-v1', 'created'],
+      ['vidsearch-face-clusters-v1', 'created'],
+      ['vidsearch-appearance-spans-v1', 'created'],
+      ['vidsearch-appearance-videos-v1', 'created'],
+    ]);
+    type Template = { index_patterns: string[]; template: { mappings: { dynamic: string; _meta: unknown; properties: Record<string, unknown> } } };
+    const templates = [1, 5, 9, 13, 17, 21].map((i) => body(i) as Template);
+    expect(templates.map((t) => t.index_patterns[0])).toEqual([
+      'vidsearch-actors-v*',
+      'vidsearch-face-tracks-v*',
+      'vidsearch-faces-v*',
+      'vidsearch-face-clusters-v*',
+      'vidsearch-appearance-spans-v*',
+      'vidsearch-appearance-videos-v*',
+    ]);
+    for (const t of templates) expect(t.template.mappings).toMatchObject({ dynamic: 'strict', _meta: { schemaVersion: 1 } });
+    const [actorsMap, tracksMap, facesMap, clustersMap, spansMap, videosMap] = templates.map((t) => t.template.mappings.properties);
+    expect(actorsMap).toMatchObject({
+      nameKey: { type: 'keyword' },
+      namesFolded: { type: 'wildcard' },
+      templateIds: { type: 'keyword' },
+      templates: { type: 'object', enabled: false },
+      aliases: { type: 'text', index: false },
+    });
+    expect(tracksMap).toMatchObject({ videoId: { type: 'keyword' }, clusterId: { type: 'keyword' }, generation: { type: 'long' }, embedding: { type: 'binary' } });
+    expect(facesMap).toMatchObject({ trackId: { type: 'keyword' }, box: { type: 'object', enabled: false }, thumbnail: { type: 'binary' }, quality: { type: 'double' } });
+    expect(clustersMap).toMatchObject({ vectorSum: { type: 'binary' }, createdAt: { type: 'keyword' }, updatedAt: { type: 'keyword' } });
+    expect(spansMap).toMatchObject({ evidence: { type: 'keyword' }, sourceIds: { type: 'text', index: false }, generation: { type: 'long' } });
+    expect(videosMap).toEqual({ videoId: { type: 'keyword' }, generations: { type: 'object', properties: { faces: { type: 'long' }, FACE: { type: 'long' }, VOICE: { type: 'long' } } } });
+  });
+
+  it('replaces a video\'s faces: new generation (bulk retried after a 429, wait_for), flip, clusters, then older generations deleted', async () => {
+    server.replay(loadExchanges('elastic/presence-replace-faces.json'));
+    const t = track('v1:track:0', 'v1', { clusterId: 'c1', embedding: Float32Array.from([0.6, 0.8]) });
+    const f = face('v1:face:0', 'v1', 'v1:track:0', { thumbnail: Buffer.from([0xff, 0xd8]) });
+    const s = span('v1:span:0', 'v1', 'a1', 4);
+    const c1 = cluster('c1', 1, Float32Array.from([0.6, 0.8]), '2026-03-01');
+    await appearances.replaceVideoFaces('v1', { tracks: [t], faces: [f], spans: [s], clusters: [c1, cluster('c-gone', 0, Float32Array.from([0, 0]), '2026-02-01')] });
+    finish();
+    expect(paths()).toEqual([
+      'POST /vidsearch-appearance-videos/_mget',
+      'POST /_bulk?refresh=wait_for',
+      'POST /_bulk?refresh=wait_for',
+      'POST /vidsearch-appearance-videos/_update/v1?retry_on_conflict=5',
+      'POST /_bulk?refresh=wait_for',
+      'POST /vidsearch-face-tracks%2Cvidsearch-faces%2Cvidsearch-appearance-spans/_delete_by_query?conflicts=proceed',
+    ]);
+    expect(body(0)).toEqual({ ids: ['v1'] });
+    expect(body(1)).toEqual(body(2));
+    expect(body(2)).toEqual([
+      { index: { _index: 'vidsearch-face-tracks', _id: `v1:track:0@${G_NEW}` } },
+      { ...t, embedding: Buffer.from(Float32Array.from([0.6, 0.8]).buffer).toString('base64'), generation: G_NEW },
+      { index: { _index: 'vidsearch-faces', _id: `v1:face:0@${G_NEW}` } },
+      { ...f, thumbnail: '/9g=', generation: G_NEW },
+      { index: { _index: 'vidsearch-appearance-spans', _id: `v1:span:0@${G_NEW}` } },
+      { ...s, generation: G_NEW },
+    ]);
+    expect(body(3)).toMatchObject({
+      script: { lang: 'painless', params: { slots: ['faces', 'FACE'], generation: G_NEW } },
+      upsert: { videoId: 'v1', generations: {} },
+      scripted_upsert: true,
+    });
+    expect(body(4)).toEqual([
+      { index: { _index: 'vidsearch-face-clusters', _id: 'c1' } },
+      { ...c1, vectorSum: Buffer.from(Float32Array.from([0.6, 0.8]).buffer).toString('base64') },
+      { delete: { _index: 'vidsearch-face-clusters', _id: 'c-gone' } },
+    ]);
+    expect(body(5)).toEqual({
+      query: { bool: { filter: [{ term: { videoId: 'v1' } }, { range: { generation: { lt: G_NEW } } }], must_not: [{ term: { evidence: 'VOICE' } }] } },
+    });
+  });
+
+  it('a replace superseded by a newer flip deletes its own documents and leaves the older ones', async () => {
+    server.replay(loadExchanges('elastic/presence-replace-spans-superseded.json'));
+    await appearances.replaceSpans('v1', 'VOICE', [span('v1:voice:0', 'v1', 'a1', 2, 'VOICE')]);
+    finish();
+    expect(body(2)).toMatchObject({ script: { params: { slots: ['VOICE'], generation: G_NEW } } });
+    expect(body(3)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }, { term: { evidence: 'VOICE' } }, { term: { generation: G_NEW } }] } } });
+    server.replay([]);
+    expect(await codeOf(appearances.replaceSpans('v1', 'VOICE', [span('x', 'v1', 'a1', 0, 'FACE')]))).toBe('BAD_USER_INPUT');
+    expect(server.received).toEqual([]);
+  });
+
+  it('reads a cluster\'s tracks across videos: one scan, then the videos\' current generations decide which documents count', async () => {
+    server.replay(loadExchanges('elastic/presence-tracks-of-cluster.json'));
+    const tracks = await appearances.getTracksOfCluster('c1');
+    finish();
+    expect(body(0)).toEqual({
+      query: { bool: { filter: [{ term: { clusterId: 'c1' } }] } },
+      sort: [{ videoId: { order: 'asc' } }, { start: { order: 'asc' } }, { id: { order: 'asc' } }, { generation: { order: 'asc' } }],
+      size: 1000,
+      track_total_hits: false,
+    });
+    expect(body(1)).toEqual({ ids: ['v1', 'v2'] });
+    expect(tracks).toEqual([
+      track('v1:track:0', 'v1', { shotIndex: 1, start: 4, end: 6, faceCount: 3, clusterId: 'c1', bestFaceId: 'v1:track:0-f0', embedding: Float32Array.from([0.6, 0.8]), modelId: 'arcface' }),
+      track('v2:track:3', 'v2', {
+        shotIndex: 1,
+        start: 1.5,
+        end: 3.5,
+        faceCount: 3,
+        actorId: 'a1',
+        clusterId: 'c1',
+        similarity: 0.71,
+        confidence: 0.62,
+        bestFaceId: 'v2:track:3-f0',
+        embedding: Float32Array.from([0, 1]),
+        modelId: 'arcface',
+      }),
+    ]);
+  });
+
+  it('lists actors by name key from a cursor (a 429 retried with back-off), without their templates', async () => {
+    server.replay(loadExchanges('elastic/presence-list-actors.json'));
+    const after = encodeCursor({ n: 'zhang', i: 'a9' });
+    const page = await actors.listActors('ZHOU*', { first: 2, after });
+    finish();
+    expect(body(1)).toEqual(body(0));
+    expect(body(1)).toEqual({
+      query: { bool: { filter: [{ wildcard: { namesFolded: { value: '*zhou\\**' } } }] } },
+      sort: [{ nameKey: { order: 'asc' } }, { id: { order: 'asc' } }],
+      size: 3,
+      track_total_hits: true,
+      search_after: ['zhang', 'a9'],
+    });
+    expect(page.items).toEqual([
+      { id: 'a7', name: 'Zhou Xun', aliases: ['周迅'], createdAt: '2026-03-01T10:00:00.000Z', updatedAt: '2026-03-02T10:00:00.000Z' },
+      { id: 'a2', name: 'zhou yi', aliases: [], createdAt: '2026-03-01T10:00:00.000Z', updatedAt: '2026-03-02T10:00:00.000Z' },
+    ]);
+    expect(page).toMatchObject({ hasNextPage: false, totalCount: 2, endCursor: encodeCursor({ n: 'zhou yi', i: 'a2' }) });
+    expect(await codeOf(actors.listActors(null, { first: 2, after: 'not a cursor' }))).toBe('BAD_USER_INPUT');
+  });
+
+  it('answers null for missing clusters and actors, and NOT_FOUND for templates of a missing actor', async () => {
+    server.replay(loadExchanges('elastic/presence-missing.json'));
+    expect(await appearances.getCluster('c9')).toBeNull();
+    expect(await actors.deleteActor('a9')).toBeNull();
+    expect(await codeOf(actors.addFaceTemplates([template('t9', 'a9')]))).toBe('NOT_FOUND');
+    finish();
+    expect(body(2)).toMatchObject({ script: { lang: 'painless', params: { remove: ['t9'], add: [{ id: 't9', actorId: 'a9', thumbnail: Buffer.from([0xff, 0xd8, 2]).toString('base64') }] } } });
+  });
+
+  it('deletes the actor version it read: a template added in between (409) makes it read again and report that template too', async () => {
+    server.replay(loadExchanges('elastic/presence-delete-actor.json'));
+    expect(await actors.deleteActor('a1')).toEqual(['t1', 't2', 't3']);
+    finish();
   });
 });
