@@ -69,6 +69,8 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic-media] live conformance SKIPPED: 
       ...repositories,
       async dispose() {
         await client.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+        // The templates too, or every run leaves its own behind on the cluster.
+        await client.indices.deleteIndexTemplate({ name: `${prefix}-*` }, { ignore: [404] });
         await client.close();
       },
     };
