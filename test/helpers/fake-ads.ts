@@ -8,6 +8,7 @@ import type {
   TagKind,
   TagRepository,
 } from '../../src/store/ads.js';
+import type { HighlightImport } from '../../src/store/elastic/ads.js';
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** The embedded order: segment, kind, score (highest first), label. */
@@ -35,7 +36,7 @@ export class FakeTagRepository implements TagRepository {
   }
 }
 
-export class FakeHighlightRepository implements HighlightRepository {
+export class FakeHighlightRepository implements HighlightRepository, HighlightImport {
   readonly signals: HighlightSignalsRecord[] = [];
   readonly feedback: HighlightFeedbackRecord[] = [];
   private model: HighlightModelRecord | null = null;
@@ -49,8 +50,17 @@ export class FakeHighlightRepository implements HighlightRepository {
   }
 
   async addFeedback(feedback: HighlightFeedbackRecord, model: HighlightModelRecord): Promise<void> {
+    await this.importFeedback([feedback]);
+    this.model = model;
+  }
+
+  async importFeedback(feedback: readonly HighlightFeedbackRecord[]): Promise<void> {
     // By id, as the stores do: a retried request records the feedback once.
-    this.feedback.splice(0, this.feedback.length, ...this.feedback.filter((f) => f.id !== feedback.id), feedback);
+    const ids = new Set(feedback.map((f) => f.id));
+    this.feedback.splice(0, this.feedback.length, ...this.feedback.filter((f) => !ids.has(f.id)), ...feedback);
+  }
+
+  async putModel(model: HighlightModelRecord): Promise<void> {
     this.model = model;
   }
 

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AD_FAMILY, HIGHLIGHT_FAMILY, MODERATION_FAMILY, TAG_FAMILY, decodeDoubles, encodeDoubles } from '../../src/store/elastic/ads-schema.js';
 import { ElasticAdRepository, ElasticHighlightRepository, ElasticTagRepository, openAdsRepositories } from '../../src/store/elastic/ads.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
@@ -15,10 +15,13 @@ import { familyAliases, ElasticDocuments } from '../../src/store/elastic/documen
 import { ElasticModerationRepository } from '../../src/store/elastic/moderation.js';
 import { encodeCursor } from '../../src/store/embedded/cursor.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/interfaces.js';
+import { copyAds } from '../../src/commands/migrate-ads.js';
+import { createLogger } from '../../src/logger.js';
 import { FakeHighlightRepository, FakeTagRepository } from '../helpers/fake-ads.js';
 import { FakeModerationRepository } from '../helpers/fake-moderation.js';
 import { codeOf } from '../helpers/errors.js';
-import { describeAdsConformance, describeHighlightConformance, describeModerationConformance, describeTagConformance, ad, feedback, flag, model, tag } from './conformance-ads.js';
+import { describeAdsConformance, describeHighlightConformance, describeModerationConformance, describeTagConformance, ad, allPages, feedback, flag, model, signals, tag } from './conformance-ads.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
 
 describeAdsConformance('embedded', async () => {
@@ -260,5 +263,80 @@ describe('ads repositories against recorded responses', () => {
     expect(body(0)).toEqual({ videoId: 'v1', keywordsVersion: 7, videoUpdatedAt: '2024-05-01T00:00:00.000Z', flagCount: 3, flags: [flags[2], flags[1], flags[0]] });
     expect(body(2)).toMatchObject({ _source: { includes: ['videoId', 'keywordsVersion', 'videoUpdatedAt'] }, sort: [{ videoId: { order: 'asc' } }] });
     expect(await codeOf(repo.replaceFlags({ videoId: 'v1', keywordsVersion: 7, videoUpdatedAt: 't' }, [flag('v2', 'x', 0, 'gun')]))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('migrate: copying the embedded ads, tags, highlights and moderation', () => {
+  let dir: string;
+  const stores: Store[] = [];
+  const open = async (name: string): Promise<Store> => {
+    const store = await openEmbeddedStore(path.join(dir, name));
+    stores.push(store);
+    return store;
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-ads-copy-'));
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('copies everything once; keeps what the target already has; current checks stay current only with the same lists; a re-run changes nothing', async () => {
+    const source = await open('source');
+    for (const id of ['a1', 'a2', 'a3']) await source.ads.putAd(ad(id));
+    await source.tags.replaceVideoTags('v1', ['OBJECT'], [tag('v1', 0, 'OBJECT', 'cup', 0.9)]);
+    await source.tags.replaceVideoTags('v1', ['SCENE', 'MOOD'], [tag('v1', 0, 'SCENE', 'indoor', 0.7), tag('v1', 1, 'MOOD', 'calm', 0.5)]);
+    await source.tags.replaceVideoTags('v2', ['SCENE'], [tag('v2', 0, 'SCENE', 'night', 0.8)]);
+    await source.highlights.replaceVideoSignals('v1', signals('v1', [0, 10]));
+    await source.highlights.replaceVideoSignals('v2', signals('v2', [0]));
+    await source.highlights.addFeedback(feedback('f1', 'v1', true), model(1));
+    await source.highlights.addFeedback(feedback('f2', 'v2', false), model(2));
+    await source.moderation.addKeywords('violence', ['刀', 'gun']);
+    const version = await source.moderation.keywordsVersion();
+    await source.moderation.replaceFlags({ videoId: 'v1', keywordsVersion: version, videoUpdatedAt: 't1' }, [flag('v1', 'c1', 5, 'gun'), flag('v1', 'c0', 1, '刀')]);
+    await source.moderation.replaceFlags({ videoId: 'v2', keywordsVersion: version - 1, videoUpdatedAt: 't2' }, []);
+
+    const target = await open('target');
+    const highlights = new FakeHighlightRepository();
+    // Written on the new backend after the switch: stays.
+    await target.ads.putAd(ad('a2', { title: 'Edited after the switch' }));
+    await target.tags.replaceVideoTags('v2', ['SCENE'], [tag('v2', 0, 'SCENE', 'outdoor', 0.6)]);
+    const into = { ads: target.ads, tags: target.tags, moderation: target.moderation, highlights };
+
+    const log = createLogger('silent');
+    const first = await copyAds(source, path.join(dir, 'source'), into, log);
+    expect(first).toEqual({ ads: 2, taggedVideos: 1, tags: 3, signalVideos: 2, feedback: 2, model: true, keywordLists: 1, checks: 2, flags: 2, skipped: 2 });
+    expect((await target.ads.allAds()).map((a) => a.title)).toEqual(['Ad a1', 'Edited after the switch', 'Ad a3']);
+    expect(await target.tags.getTagsOfVideo('v1')).toEqual(await source.tags.getTagsOfVideo('v1'));
+    expect(await target.tags.getTagsOfVideo('v2')).toEqual([tag('v2', 0, 'SCENE', 'outdoor', 0.6)]);
+    expect(await highlights.getSignalsOfVideo('v1')).toEqual(signals('v1', [0, 10]));
+    expect(highlights.feedback).toEqual([feedback('f1', 'v1', true), feedback('f2', 'v2', false)]);
+    expect(await highlights.getModel()).toEqual(model(2));
+    expect(await target.moderation.listKeywordLists()).toMatchObject([{ name: 'violence', keywords: ['刀', 'gun'] }]);
+    const targetVersion = await target.moderation.keywordsVersion();
+    expect((await target.moderation.listChecks()).sort((a, b) => (a.videoId < b.videoId ? -1 : 1))).toEqual([
+      { videoId: 'v1', keywordsVersion: targetVersion, videoUpdatedAt: 't1' },
+      { videoId: 'v2', keywordsVersion: -1, videoUpdatedAt: 't2' },
+    ]);
+    expect(await allPages((page) => target.moderation.listFlags(page), 10)).toEqual(await allPages((page) => source.moderation.listFlags(page), 10));
+
+    await highlights.putModel(model(3));
+    const second = await copyAds(source, path.join(dir, 'source'), into, log);
+    expect(second).toEqual({ ads: 0, taggedVideos: 0, tags: 0, signalVideos: 0, feedback: 2, model: false, keywordLists: 0, checks: 0, flags: 0, skipped: 10 });
+    expect(await highlights.getModel()).toEqual(model(3));
+    expect(highlights.feedback).toHaveLength(2);
+    expect(await target.moderation.keywordsVersion()).toBe(targetVersion);
+  });
+
+  it('marks even current checks stale when the target’s keyword lists differ (edited after the switch)', async () => {
+    const source = await open('source');
+    await source.moderation.addKeywords('violence', ['刀', 'gun']);
+    await source.moderation.replaceFlags({ videoId: 'v1', keywordsVersion: await source.moderation.keywordsVersion(), videoUpdatedAt: 't1' }, [flag('v1', 'c1', 5, 'gun')]);
+    const target = await open('target');
+    await target.moderation.addKeywords('violence', ['gun']);
+    const copy = await copyAds(source, path.join(dir, 'source'), { ...target, highlights: new FakeHighlightRepository() }, createLogger('silent'));
+    expect(copy).toMatchObject({ keywordLists: 0, checks: 1, flags: 1, skipped: 1 });
+    expect(await target.moderation.listChecks()).toEqual([{ videoId: 'v1', keywordsVersion: -1, videoUpdatedAt: 't1' }]);
   });
 });
