@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ElasticActorRepository } from '../../src/store/elastic/actors.js';
 import { ElasticAppearanceRepository, openPresenceRepositories } from '../../src/store/elastic/appearances.js';
+import { copyPresence } from '../../src/commands/migrate-presence.js';
+import { createLogger } from '../../src/logger.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
 import { ElasticDocuments } from '../../src/store/elastic/documents.js';
 import { ACTORS_FAMILY, APPEARANCES_FAMILY, migrateActorIndices, migrateAppearanceIndices } from '../../src/store/elastic/presence-schema.js';
@@ -17,7 +19,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { FakeAppearanceRepository } from '../helpers/fake-appearances.js';
 import { FakeActorRepository } from '../helpers/fake-store.js';
 import { codeOf } from '../helpers/errors.js';
-import { cluster, describePresenceConformance, face, span, template, track } from './conformance-presence.js';
+import { actor, cluster, describePresenceConformance, face, span, template, track } from './conformance-presence.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
 
 describePresenceConformance('embedded', async () => {
@@ -58,9 +60,7 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic-presence] live conformance SKIPPE
   });
 });
 
-const G_OLD = 1714521600000;
 const G_NEW = 1714521605000;
-const G_V2 = 1714521607000;
 const FAST = { retries: 3, baseMs: 1, maxMs: 4 };
 
 describe('elasticsearch presence against recorded responses', () => {
@@ -242,5 +242,49 @@ describe('elasticsearch presence against recorded responses', () => {
     server.replay(loadExchanges('elastic/presence-delete-actor.json'));
     expect(await actors.deleteActor('a1')).toEqual(['t1', 't2', 't3']);
     finish();
+  });
+});
+
+describe('migrate: presence copy from the embedded store', () => {
+  it('copies actors with templates, clusters and every video\'s tracks, faces and spans; a re-run skips what the target holds', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-presence-copy-'));
+    const source = await openEmbeddedStore(dir);
+    try {
+      await source.actors.createActor(actor('a1', 'Zhou Xun'), [template('t1', 'a1'), template('t2', 'a1', '2026-01-03T00:00:00.000Z')]);
+      await source.actors.createActor(actor('a2', 'Li Bai', ['Taibai']), []);
+      await source.appearances.putClusters([cluster('c1', 1, Float32Array.from([1, 0]), '2026-01-01'), cluster('c2', 1, Float32Array.from([0, 1]), '2026-01-02', { actorId: 'a2' })]);
+      const v1 = {
+        tracks: [track('v1:t0', 'v1', { clusterId: 'c1' }), track('v1:t1', 'v1', { actorId: 'a1', start: 3, confidence: 0.8 })],
+        faces: [face('v1:f0', 'v1', 'v1:t0', { thumbnail: Buffer.from([9]) }), face('v1:f1', 'v1', 'v1:t1')],
+        spans: [span('v1:s0', 'v1', 'a1', 3)],
+        clusters: [],
+      };
+      await source.appearances.replaceVideoFaces('v1', v1);
+      await source.appearances.replaceSpans('v1', 'VOICE', [span('v1:voice', 'v1', 'a1', 8, 'VOICE')]);
+      await source.appearances.replaceSpans('v2', 'VOICE', [span('v2:voice', 'v2', 'a2', 1, 'VOICE')]);
+
+      const target = { actors: new FakeActorRepository(), appearances: new FakeAppearanceRepository() };
+      const log = createLogger('silent');
+      expect(await copyPresence(source, dir, target, log)).toEqual({
+        actors: 2, templates: 2, skippedActors: 0, clusters: 2, skippedClusters: 0, videos: 2, skippedVideos: 0, tracks: 2, faces: 2, spans: 3,
+      });
+      expect(await target.actors.listActors(null, { first: 5 })).toMatchObject({ items: await source.actors.getActors(['a2', 'a1']) });
+      expect(await target.actors.listFaceTemplates('a1')).toEqual(await source.actors.listFaceTemplates('a1'));
+      for (const id of ['c1', 'c2']) expect(await target.appearances.getCluster(id)).toEqual(await source.appearances.getCluster(id));
+      for (const videoId of ['v1', 'v2']) {
+        expect(await target.appearances.getTracksOfVideo(videoId)).toEqual(await source.appearances.getTracksOfVideo(videoId));
+        expect(await target.appearances.getSpansOfVideo(videoId)).toEqual(await source.appearances.getSpansOfVideo(videoId));
+      }
+      expect(await target.appearances.getFaces(['v1:f0', 'v1:f1'])).toEqual(v1.faces);
+
+      expect(await copyPresence(source, dir, target, log)).toMatchObject({ actors: 0, skippedActors: 2, clusters: 0, skippedClusters: 2, videos: 0, skippedVideos: 2 });
+      // A video cut off after its VOICE spans (no tracks yet) is copied again.
+      await target.appearances.replaceVideoFaces('v1', { tracks: [], faces: [], spans: [], clusters: [] });
+      expect(await copyPresence(source, dir, target, log)).toMatchObject({ videos: 1, skippedVideos: 1, tracks: 2, faces: 2 });
+      expect(await target.appearances.getTracksOfVideo('v1')).toEqual(await source.appearances.getTracksOfVideo('v1'));
+    } finally {
+      await source.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
