@@ -57,7 +57,11 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic-ads] live conformance SKIPPED: EL
   // The indices are created once; each test starts from empty indices (counters included).
   let migrated = false;
   describeAdsConformance('elastic', async () => {
-    if (migrated) await client.deleteByQuery({ index: `${prefix}-*`, query: { match_all: {} }, refresh: true, conflicts: 'proceed' });
+    if (migrated) {
+      // delete_by_query finds documents through search: some were written without a refresh.
+      await client.indices.refresh({ index: `${prefix}-*` });
+      await client.deleteByQuery({ index: `${prefix}-*`, query: { match_all: {} }, refresh: true, conflicts: 'proceed' });
+    }
     const repos = await openAdsRepositories(client, { prefix });
     migrated = true;
     return { repos, dispose: async () => undefined };
