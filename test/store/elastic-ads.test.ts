@@ -52,6 +52,7 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic-ads] live conformance SKIPPED: EL
   });
   afterAll(async () => {
     await client.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+    await client.indices.deleteIndexTemplate({ name: `${prefix}-*` }, { ignore: [404] });
     await client.close();
   });
   // The indices are created once; each test starts from empty indices (counters included).
