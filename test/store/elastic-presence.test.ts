@@ -238,6 +238,26 @@ describe('elasticsearch presence against recorded responses', () => {
     expect(body(2)).toMatchObject({ script: { lang: 'painless', params: { remove: ['t9'], add: [{ id: 't9', actorId: 'a9', thumbnail: Buffer.from([0xff, 0xd8, 2]).toString('base64') }] } } });
   });
 
+  it('deletes a video: its state first (all of it disappears at once), its tracks out of their clusters (guarded by seq_no), then every document', async () => {
+    server.replay(loadExchanges('elastic/presence-delete-video.json'));
+    expect(await appearances.deleteVideo('v2')).toEqual(['v2:face:0']);
+    finish();
+    expect(paths()).toEqual([
+      'POST /vidsearch-appearance-videos/_mget',
+      'POST /vidsearch-face-tracks/_search',
+      'POST /vidsearch-faces/_search',
+      'DELETE /vidsearch-appearance-videos/_doc/v2',
+      'GET /vidsearch-face-clusters/_doc/c1',
+      'PUT /vidsearch-face-clusters/_doc/c1?if_seq_no=4&if_primary_term=1&refresh=wait_for',
+      'POST /vidsearch-face-tracks%2Cvidsearch-faces%2Cvidsearch-appearance-spans/_delete_by_query?conflicts=proceed&refresh=true',
+    ]);
+    expect(body(1)).toMatchObject({ query: { bool: { filter: [{ term: { videoId: 'v2' } }, { term: { generation: 1714521607000 } }] } } });
+    const written = body(5) as Record<string, unknown>;
+    expect(written).toMatchObject({ id: 'c1', size: 1, bestFaceId: null, bestFaceQuality: 0, vectorSum: Buffer.from(Float32Array.from([1, 0.5]).buffer).toString('base64') });
+    expect(written.updatedAt as string > '2026-01-01T00:00:00.000Z').toBe(true);
+    expect(body(6)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v2' } }] } } });
+  });
+
   it('deletes the actor version it read: a template added in between (409) makes it read again and report that template too', async () => {
     server.replay(loadExchanges('elastic/presence-delete-actor.json'));
     expect(await actors.deleteActor('a1')).toEqual(['t1', 't2', 't3']);

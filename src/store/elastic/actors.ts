@@ -63,7 +63,7 @@ const CONFLICT_RETRIES = 5;
 const WITHOUT_TEMPLATES = ['templates', 'templateIds'];
 
 /** SQLite's NOCASE folds ASCII letters only; the sort key does the same so both backends order alike. */
-export function nameSortKey(name: string): string {
+function nameSortKey(name: string): string {
   return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
@@ -292,7 +292,7 @@ export function isConflict(err: unknown): boolean {
   return err instanceof errors.ResponseError && err.statusCode === 409;
 }
 
-export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const key = keyOf(item);

@@ -176,6 +176,15 @@ function generationId(id: string, generation: number): string {
   return `${id}@${generation}`;
 }
 
+/** Terms per query, well under Elasticsearch's index.max_terms_count (65,536). */
+const MAX_TERMS = 10_000;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += MAX_TERMS) out.push(items.slice(i, i + MAX_TERMS));
+  return out;
+}
+
 const missing = (field: string): Query => ({ bool: { must_not: [{ exists: { field } }] } });
 
 /** Span sort key compared with an actor-listing cursor: (video, start, id). */
@@ -396,19 +405,22 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
       [asc('id')],
     );
     const clusterIds = stale.map((c) => c.id);
-    if (clusterIds.length === 0) return { clusterIds, faceIds: [] };
-    const unknownTracks = filterQuery(terms('clusterId', clusterIds), missing('actorId'));
-    const trackIds = [...new Set((await this.documents.searchAll<Pick<StoredTrack, 'id'>>(this.index['face-tracks'], unknownTracks, BY_ID)).map((t) => t.id))];
-    const faceIds = trackIds.length
-      ? [...new Set((await this.documents.searchAll<Pick<StoredFace, 'id'>>(this.index.faces, filterQuery(terms('trackId', trackIds)), BY_ID)).map((f) => f.id))]
-      : [];
-    // Clusters go last: a retry after a crash finds them again and finishes the job.
-    if (trackIds.length) await this.documents.deleteWhere(this.index.faces, filterQuery(terms('trackId', trackIds)), { refresh: true });
-    await this.documents.deleteWhere(this.index['face-tracks'], unknownTracks, { refresh: true });
-    // Members an editor gave to an actor stay, without the cluster.
-    await this.updateWhere(this.index['face-tracks'], filterQuery(terms('clusterId', clusterIds)), { clusterId: null });
-    await this.documents.deleteWhere(this.index['face-clusters'], filterQuery(terms('id', clusterIds)), { refresh: true });
-    return { clusterIds, faceIds };
+    const faceIds = new Set<string>();
+    for (const clusters of chunks(clusterIds)) {
+      const unknownTracks = filterQuery(terms('clusterId', clusters), missing('actorId'));
+      const trackIds = [...new Set((await this.documents.searchAll<Pick<StoredTrack, 'id'>>(this.index['face-tracks'], unknownTracks, BY_ID)).map((t) => t.id))];
+      // Clusters go last: a retry after a crash finds them again and finishes the job.
+      for (const tracks of chunks(trackIds)) {
+        const ofTracks = filterQuery(terms('trackId', tracks));
+        for (const f of await this.documents.searchAll<Pick<StoredFace, 'id'>>(this.index.faces, ofTracks, BY_ID)) faceIds.add(f.id);
+        await this.documents.deleteWhere(this.index.faces, ofTracks, { refresh: true });
+      }
+      await this.documents.deleteWhere(this.index['face-tracks'], unknownTracks, { refresh: true });
+      // Members an editor gave to an actor stay, without the cluster.
+      await this.updateWhere(this.index['face-tracks'], filterQuery(terms('clusterId', clusters)), { clusterId: null });
+      await this.documents.deleteWhere(this.index['face-clusters'], filterQuery(terms('id', clusters)), { refresh: true });
+    }
+    return { clusterIds, faceIds: [...faceIds] };
   }
 
   // ---- spans ---------------------------------------------------------------------------------
