@@ -54,6 +54,7 @@ if (!ELASTICSEARCH_URL) console.warn('[elastic-presence] live conformance SKIPPE
       ...repos,
       async dispose() {
         await client.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+        await client.indices.deleteIndexTemplate({ name: `${prefix}-*` }, { ignore: [404] });
         await client.close();
       },
     };
