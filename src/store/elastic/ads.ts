@@ -52,7 +52,7 @@ import {
 } from './ads-schema.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, type Backoff } from './client.js';
-import { asc, desc, ElasticDocuments, filterQuery, migrateIndexFamily, term, terms, totalOf, type Query } from './documents.js';
+import { asc, desc, ElasticDocuments, filterQuery, migrateIndexFamily, migrationSummary, term, terms, totalOf, type Query } from './documents.js';
 import { ElasticModerationRepository } from './moderation.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -400,9 +400,6 @@ export async function openAdsRepositories(client: Client, options: ElasticTagOpt
   const highlights = await ElasticHighlightRepository.open(client, options);
   const moderation = await ElasticModerationRepository.open(client, options);
   const migration = { ...ads.migration, ...tags.migration, ...highlights.migration, ...moderation.migration };
-  options.log?.info(
-    Object.fromEntries(Object.entries(migration).map(([name, result]) => [name, `${result.index} (${result.action})`])),
-    'Elasticsearch ads, tags, highlights and moderation ready',
-  );
+  options.log?.info(migrationSummary(migration), 'Elasticsearch ads, tags, highlights and moderation ready');
   return { ads: ads.repository, tags: tags.repository, highlights: highlights.repository, moderation: moderation.repository };
 }

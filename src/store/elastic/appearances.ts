@@ -49,7 +49,7 @@ import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
 import { compareBinary, ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, isNotFound } from './client.js';
-import { asc, desc, ElasticDocuments, filterQuery, term, terms, totalOf, type Query, type Sort } from './documents.js';
+import { asc, desc, ElasticDocuments, filterQuery, migrationSummary, term, terms, totalOf, type Query, type Sort } from './documents.js';
 import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -577,9 +577,6 @@ export async function openPresenceRepositories(
   const actors = await ElasticActorRepository.open(client, options);
   const appearances = await ElasticAppearanceRepository.open(client, options);
   const migration = { ...actors.migration, ...appearances.migration };
-  options.log?.info(
-    Object.fromEntries(Object.entries(migration).map(([name, result]) => [name, `${result.index} (${result.action})`])),
-    'Elasticsearch actors and appearances ready',
-  );
+  options.log?.info(migrationSummary(migration), 'Elasticsearch actors and appearances ready');
   return { actors: actors.repository, appearances: appearances.repository };
 }

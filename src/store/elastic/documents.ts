@@ -63,6 +63,11 @@ export async function migrateIndexFamily<Name extends string>(
   return { aliases, results };
 }
 
+/** What opening did to each index, as one log line's fields: `{ videos: 'vidsearch-videos-v1 (created)' }`. */
+export function migrationSummary(results: Record<string, VersionedIndexResult>): Record<string, string> {
+  return Object.fromEntries(Object.entries(results).map(([name, result]) => [name, `${result.index} (${result.action})`]));
+}
+
 /** The aliases of a family without touching the cluster (for adapters opened on migrated indices). */
 export function familyAliases<Name extends string>(prefix: string, family: IndexFamily<Name>): Record<Name, string> {
   return Object.fromEntries(Object.keys(family.properties).map((name) => [name, indexNames(prefix, name).alias])) as Record<Name, string>;

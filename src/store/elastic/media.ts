@@ -5,32 +5,24 @@ import type { Catalog, Store } from '../interfaces.js';
 import { ElasticFrameEvidenceRepository } from './frame-evidence.js';
 import { ElasticIntroRepository } from './intro.js';
 import type { ElasticMediaOptions } from './media-schema.js';
-import type { VersionedIndexResult } from './schema.js';
+import type { Logger } from '../../logger.js';
+import { migrationSummary } from './documents.js';
 import { ElasticTechnicalRepository } from './technical.js';
 
 export type MediaRepositories = Pick<Store, 'technical' | 'intro' | 'frameEvidence'>;
 
-export interface OpenedMediaRepositories {
-  repositories: MediaRepositories;
-  /** Per index (technical, fingerprints, skip-markers, frame-evidence): what opening did, for the log. */
-  migrations: Record<string, VersionedIndexResult>;
-}
-
-/** The repositories with their migration results (for callers that log them). */
-export async function openMediaRepositoriesWithMigrations(
+/**
+ * Technical cues, intro/outro and frame evidence on Elasticsearch (their index families migrated
+ * first; the results logged when a logger is given). `intro` lists a series' videos through
+ * `catalog` (the Elasticsearch catalog in this mode).
+ */
+export async function openMediaRepositories(
   client: Client,
-  options: ElasticMediaOptions & { catalog: Catalog },
-): Promise<OpenedMediaRepositories> {
+  options: ElasticMediaOptions & { catalog: Catalog; log?: Logger },
+): Promise<MediaRepositories> {
   const technical = await ElasticTechnicalRepository.open(client, options);
   const intro = await ElasticIntroRepository.open(client, options);
   const frameEvidence = await ElasticFrameEvidenceRepository.open(client, options);
-  return {
-    repositories: { technical: technical.repository, intro: intro.repository, frameEvidence: frameEvidence.repository },
-    migrations: { ...technical.migration, ...intro.migration, ...frameEvidence.migration },
-  };
-}
-
-/** `intro` lists a series' videos through `catalog` (the Elasticsearch catalog in this mode). */
-export async function openMediaRepositories(client: Client, options: ElasticMediaOptions & { catalog: Catalog }): Promise<MediaRepositories> {
-  return (await openMediaRepositoriesWithMigrations(client, options)).repositories;
+  options.log?.info(migrationSummary({ ...technical.migration, ...intro.migration, ...frameEvidence.migration }), 'Elasticsearch technical cues, intro/outro and frame evidence ready');
+  return { technical: technical.repository, intro: intro.repository, frameEvidence: frameEvidence.repository };
 }
