@@ -1,25 +1,32 @@
 // `vidsearch migrate --to elastic,qdrant`: copies what an embedded store holds into the remote
 // backends, so an existing library moves to the scale-out setup without re-indexing media.
 // `elastic` copies the catalog (videos, shots, segments, cues, stage checkpoints) into the
-// Elasticsearch catalog, then rebuilds the text documents from it (the same builder the "text"
-// stage uses); vectors are read from the embedded SQLite file as stored, with their collection's
-// model id. Safe to re-run: a video whose segments are already in Elasticsearch is skipped
-// (segments are written last, so a video cut off half-way is copied again), which also means a
-// re-run after the switch never overwrites newer Elasticsearch data with the stale SQLite rows;
-// text and vectors have deterministic ids. The SQLite rows stay (the video rows are the mirror
-// the relational repositories read, see open.ts).
+// Elasticsearch catalog, rebuilds the text documents from it (the same builder the "text" stage
+// uses), then copies every other repository (migrate-presence.ts, migrate-ads.ts,
+// migrate-media.ts); vectors are read from the embedded SQLite file as stored, with their
+// collection's model id. Safe to re-run: a video whose segments are already in Elasticsearch is
+// skipped (segments are written last, so a video cut off half-way is copied again), and the
+// repository copies keep what the target already holds, so a re-run after the switch never
+// overwrites newer Elasticsearch data with stale SQLite rows; text and vectors have deterministic
+// ids. The SQLite file is left as it was.
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, type Config } from '../config.js';
 import { buildTextDocuments } from '../indexers/text.js';
 import type { Logger } from '../logger.js';
+import { openAdsRepositories } from '../store/elastic/ads.js';
+import { openPresenceRepositories } from '../store/elastic/appearances.js';
 import { ElasticCatalog } from '../store/elastic/catalog.js';
+import { openMediaRepositories } from '../store/elastic/media.js';
 import { CUE_SOURCES } from '../store/elastic/catalog-schema.js';
 import { ElasticTextIndex } from '../store/elastic/text-index.js';
 import { DATABASE_FILE } from '../store/embedded/db.js';
 import { openEmbeddedStore } from '../store/embedded/index.js';
 import type { Catalog, VectorMetric, VectorPoint, VectorPayload } from '../store/interfaces.js';
 import { QdrantVectorIndex } from '../store/qdrant/vector-index.js';
+import { copyAds, type AdsCopy } from './migrate-ads.js';
+import { copyMedia, type MediaCopy } from './migrate-media.js';
+import { copyPresence, type PresenceCopy } from './migrate-presence.js';
 
 export type MigrationTarget = 'elastic' | 'qdrant';
 const TARGETS: readonly MigrationTarget[] = ['elastic', 'qdrant'];
@@ -45,6 +52,9 @@ export interface CatalogCopy {
 
 export interface MigrationSummary {
   catalog?: CatalogCopy;
+  presence?: PresenceCopy;
+  ads?: AdsCopy;
+  media?: MediaCopy;
   videos?: number;
   textDocuments?: number;
   collections?: Record<string, number>;
@@ -167,6 +177,9 @@ export async function migrateCommand(config: Config, log: Logger, to: string): P
       const { catalog } = await ElasticCatalog.open(index.client);
       summary.catalog = await copyCatalog(source.catalog, config.dataDir, catalog, log);
       Object.assign(summary, await copyText(source.catalog, index, log));
+      summary.presence = await copyPresence(source, config.dataDir, await openPresenceRepositories(index.client, { log }), log);
+      summary.ads = await copyAds(source, config.dataDir, await openAdsRepositories(index.client, { log }), log);
+      summary.media = await copyMedia(source, config.dataDir, await openMediaRepositories(index.client, { catalog, log }), log);
     } finally {
       await source.close();
       await index.client.close();

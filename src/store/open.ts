@@ -1,23 +1,24 @@
-// Backend selection, once, from config. VIDSEARCH_STORE=elastic puts the catalog (videos, shots,
-// segments, cues, stage checkpoints) and the text index on Elasticsearch; VIDSEARCH_VECTORS=qdrant
-// moves vectors to Qdrant and VIDSEARCH_QUEUE=bullmq the job queue to BullMQ on Redis.
-//
-// What still lives in the embedded SQLite file: the job queue and vectors unless moved as above,
-// and, whatever the settings, every other repository on Store (actors, appearances and face
-// clusters, moderation, ads/tags/highlights, technical cues, intro fingerprints and markers). Their
-// writes are multi-row transactions and joins over small tables that no backend here replaces one
-// for one, and no issue asks to move them yet. Two of them read the `videos` table (intro groups
-// episodes by series with a join; deleting a video row clears its ads data by trigger), so with the
-// Elasticsearch catalog the video rows are mirrored there (elastic/video-row-mirror.ts).
-// Consequence: API and worker processes still share one SQLite file on one volume (WAL, busy
-// timeout), see docker/compose.yml; workers on other hosts need that volume too.
+// Backend selection, once, from config.
+//   VIDSEARCH_STORE=elastic   the catalog (videos, shots, segments, cues, stage checkpoints), the
+//                             text index and every other repository on Store (actors, appearances
+//                             and face clusters, moderation, ads/tags/highlights, technical cues,
+//                             intro fingerprints and markers, frame evidence) on Elasticsearch;
+//   VIDSEARCH_VECTORS=qdrant  vectors on Qdrant;
+//   VIDSEARCH_QUEUE=bullmq    the job queue on BullMQ (Redis).
+// The embedded SQLite file is opened only for what is still set to `embedded`. With all three
+// remote, API and worker processes keep no state of their own: any number of them, on any
+// machine, share the servers (media files still have to be readable where workers run).
 import { Redis } from 'ioredis';
 import { ConfigError, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { BullJobQueue } from './bullmq/job-queue.js';
+import { openAdsRepositories } from './elastic/ads.js';
+import { openPresenceRepositories } from './elastic/appearances.js';
 import { ElasticCatalog } from './elastic/catalog.js';
+import { CATALOG_SCHEMA_VERSION } from './elastic/catalog-schema.js';
+import { migrationSummary } from './elastic/documents.js';
+import { openMediaRepositories } from './elastic/media.js';
 import { ElasticTextIndex } from './elastic/text-index.js';
-import { VideoRowMirror } from './elastic/video-row-mirror.js';
 import { openEmbeddedStore } from './embedded/index.js';
 import type { Store } from './interfaces.js';
 import { QdrantVectorIndex } from './qdrant/vector-index.js';
@@ -37,49 +38,65 @@ export function redisConnection(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null });
 }
 
+/** Whether any part of the store stays in the embedded SQLite file. */
+export function usesEmbeddedFile(config: Pick<Config, 'store' | 'vectors' | 'queue'>): boolean {
+  return config.store === 'embedded' || config.vectors === 'embedded' || config.queue === 'embedded';
+}
+
+/** Everything on Store but vectors and jobs, on Elasticsearch. */
+async function openElastic(config: BackendConfig, log: Logger | undefined, closers: (() => Promise<void>)[]): Promise<Omit<Store, 'vectors' | 'jobs' | 'schemaVersion' | 'close'>> {
+  const { index, migration } = await ElasticTextIndex.open({
+    url: required(config.elasticsearchUrl, 'ELASTICSEARCH_URL', 'VIDSEARCH_STORE=elastic'),
+    apiKey: config.elasticsearchApiKey,
+  });
+  const client = index.client;
+  closers.push(() => client.close());
+  log?.info({ index: migration.index, action: migration.action, ...migration.meta }, 'Elasticsearch text index ready');
+  const catalog = await ElasticCatalog.open(client);
+  log?.info(migrationSummary(catalog.migration), 'Elasticsearch catalog ready');
+  return {
+    catalog: catalog.catalog,
+    text: index,
+    ...(await openPresenceRepositories(client, { log })),
+    ...(await openAdsRepositories(client, { log })),
+    ...(await openMediaRepositories(client, { catalog: catalog.catalog, log })),
+  };
+}
+
 export async function openStore(config: BackendConfig, log?: Logger): Promise<Store> {
-  const embedded = await openEmbeddedStore(config.dataDir);
   const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer();
+  };
   try {
-    const store: Store = { ...embedded };
-    if (config.store === 'elastic') {
-      const { index, migration } = await ElasticTextIndex.open({
-        url: required(config.elasticsearchUrl, 'ELASTICSEARCH_URL', 'VIDSEARCH_STORE=elastic'),
-        apiKey: config.elasticsearchApiKey,
-      });
-      closers.push(() => index.client.close());
-      log?.info({ index: migration.index, action: migration.action, ...migration.meta }, 'Elasticsearch text index ready');
-      const catalog = await ElasticCatalog.open(index.client);
-      log?.info(
-        Object.fromEntries(Object.entries(catalog.migration).map(([name, result]) => [name, `${result.index} (${result.action})`])),
-        'Elasticsearch catalog ready',
-      );
-      store.text = index;
-      store.catalog = new VideoRowMirror(catalog.catalog, embedded.catalog);
-    }
-    if (config.vectors === 'qdrant') {
-      store.vectors = new QdrantVectorIndex({ url: required(config.qdrantUrl, 'QDRANT_URL', 'VIDSEARCH_VECTORS=qdrant'), apiKey: config.qdrantApiKey });
-    }
+    const embedded = usesEmbeddedFile(config) ? await openEmbeddedStore(config.dataDir) : null;
+    if (embedded) closers.push(() => embedded.close());
+    const remote = config.store === 'elastic' ? await openElastic(config, log, closers) : null;
+    const vectors =
+      config.vectors === 'qdrant'
+        ? new QdrantVectorIndex({ url: required(config.qdrantUrl, 'QDRANT_URL', 'VIDSEARCH_VECTORS=qdrant'), apiKey: config.qdrantApiKey })
+        : embedded!.vectors;
+    let jobs = embedded?.jobs;
     if (config.queue === 'bullmq') {
       const redis = redisConnection(required(config.redisUrl, 'REDIS_URL', 'VIDSEARCH_QUEUE=bullmq'));
       // The lock outlives several missed heartbeats; staleness itself is decided by requeueStale.
-      const jobs = new BullJobQueue({ connection: redis, lockMs: Math.max(60_000, config.indexing.staleJobMs * 4) });
-      store.jobs = jobs;
+      const queue = new BullJobQueue({ connection: redis, lockMs: Math.max(60_000, config.indexing.staleJobMs * 4) });
+      jobs = queue;
       closers.push(async () => {
-        await jobs.close();
+        await queue.close();
         await redis.quit();
       });
     }
+    // Later keys win: the embedded store's own schemaVersion and close are replaced.
     return {
-      ...store,
-      async close() {
-        for (const close of closers.reverse()) await close();
-        await embedded.close();
-      },
+      ...(remote ?? embedded!),
+      vectors,
+      jobs: jobs!,
+      schemaVersion: config.store === 'elastic' ? CATALOG_SCHEMA_VERSION : embedded!.schemaVersion,
+      close,
     };
   } catch (err) {
-    for (const close of closers) await close().catch(() => undefined);
-    await embedded.close();
+    await close().catch(() => undefined);
     throw err;
   }
 }

@@ -2,8 +2,8 @@
 // through the real @elastic/elasticsearch client against recorded responses
 // (test/store/fixtures/elastic/catalog-*.json). The contract itself runs in the store conformance
 // suite (conformance.ts) — embedded always, Elasticsearch in elastic.test.ts when ELASTICSEARCH_URL
-// is set. Also here: the back-off schedule, the SQLite video-row mirror and `migrate`'s catalog copy.
-import { mkdtemp, rm } from 'node:fs/promises';
+// is set. Also here: openStore in elastic mode, the back-off schedule and `migrate`'s catalog copy.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,9 +12,8 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { copyCatalog } from '../../src/commands/migrate.js';
 import { ElasticCatalog } from '../../src/store/elastic/catalog.js';
-import { migrateCatalogIndices } from '../../src/store/elastic/catalog-schema.js';
+import { CATALOG_SCHEMA_VERSION, migrateCatalogIndices } from '../../src/store/elastic/catalog-schema.js';
 import { backoffDelayMs, elasticClient } from '../../src/store/elastic/client.js';
-import { VideoRowMirror } from '../../src/store/elastic/video-row-mirror.js';
 import { encodeCursor } from '../../src/store/embedded/cursor.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
@@ -289,25 +288,57 @@ describe('openStore with VIDSEARCH_STORE=elastic (recorded responses)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('checks every index schema, serves the catalog from Elasticsearch and mirrors video rows into SQLite', async () => {
+  it('checks every index schema and serves every repository from Elasticsearch; SQLite keeps only vectors and jobs', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-open-'));
     const url = await server.start();
-    server.replay(loadExchanges('elastic/catalog-open-store.json'));
+    server.replay(loadExchanges('elastic/open-store.json'));
     const store = await openStore(loadConfig({ VIDSEARCH_DATA_DIR: dir, VIDSEARCH_STORE: 'elastic', ELASTICSEARCH_URL: url }, dir));
     try {
       await store.catalog.putVideo(video('v1', { series: 'S' }));
       expect(await store.catalog.getVideo('v1')).toEqual(video('v1', { series: 'S' }));
+      expect(store.catalog).toBeInstanceOf(ElasticCatalog);
+      const remote = [store.actors, store.appearances, store.moderation, store.ads, store.tags, store.highlights, store.technical, store.intro, store.frameEvidence];
+      expect(remote.map((repository) => repository.constructor.name)).toEqual([
+        'ElasticActorRepository',
+        'ElasticAppearanceRepository',
+        'ElasticModerationRepository',
+        'ElasticAdRepository',
+        'ElasticTagRepository',
+        'ElasticHighlightRepository',
+        'ElasticTechnicalRepository',
+        'ElasticIntroRepository',
+        'ElasticFrameEvidenceRepository',
+      ]);
+      expect(store.vectors.constructor.name).toBe('EmbeddedVectorIndex');
     } finally {
       await store.close();
     }
     expect(server.mismatches).toEqual([]);
     expect(server.pending).toBe(0);
+    // No mirrored video rows: nothing in SQLite reads the catalog any more.
     const sqlite = await openEmbeddedStore(loadConfig({ VIDSEARCH_DATA_DIR: dir }, dir).dataDir);
     try {
-      expect(await sqlite.catalog.getVideo('v1')).toEqual(video('v1', { series: 'S' }));
+      expect(await sqlite.catalog.getVideo('v1')).toBeNull();
     } finally {
       await sqlite.close();
     }
+  });
+
+  it('with vectors on Qdrant and jobs on BullMQ too, opens no SQLite file at all', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-open-'));
+    const url = await server.start();
+    server.replay(loadExchanges('elastic/open-store.json').slice(0, -2));
+    const env = { VIDSEARCH_DATA_DIR: dir, VIDSEARCH_STORE: 'elastic', ELASTICSEARCH_URL: url, VIDSEARCH_VECTORS: 'qdrant', QDRANT_URL: 'http://127.0.0.1:1', VIDSEARCH_QUEUE: 'bullmq', REDIS_URL: 'redis://127.0.0.1:1' };
+    const store = await openStore(loadConfig(env, dir));
+    try {
+      expect([store.vectors.constructor.name, store.jobs.constructor.name]).toEqual(['QdrantVectorIndex', 'BullJobQueue']);
+      expect(store.schemaVersion).toBe(CATALOG_SCHEMA_VERSION);
+    } finally {
+      await store.close();
+    }
+    expect(server.mismatches).toEqual([]);
+    expect(server.pending).toBe(0);
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 
@@ -324,7 +355,7 @@ describe('back-off between retries', () => {
   });
 });
 
-describe('catalog copy and the SQLite video-row mirror (embedded stores)', () => {
+describe('catalog copy (embedded stores)', () => {
   let dir: string;
   const stores: Store[] = [];
   const open = async (name: string): Promise<Store> => {
@@ -338,23 +369,6 @@ describe('catalog copy and the SQLite video-row mirror (embedded stores)', () =>
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();
     await rm(dir, { recursive: true, force: true });
-  });
-
-  it('mirrors video puts, updates and deletes into the SQLite catalog, and reads only the primary', async () => {
-    const primary = await open('primary');
-    const sqlite = await open('sqlite');
-    const mirrored = new VideoRowMirror(primary.catalog, sqlite.catalog);
-    await mirrored.putVideo(video('v1', { series: 'S' }));
-    await mirrored.putVideo(video('v2'));
-    const updated = await mirrored.updateVideo('v1', { title: 'Renamed' });
-    expect(await sqlite.catalog.getVideo('v1')).toEqual(updated);
-    const { shots, segments } = structure('v1', 2);
-    await mirrored.replaceStructure('v1', shots, segments);
-    expect(await mirrored.getSegmentsOfVideo('v1')).toEqual(segments);
-    expect(await sqlite.catalog.getSegmentsOfVideo('v1')).toEqual([]);
-    expect(await mirrored.deleteVideo('v2')).toBe(true);
-    expect(await sqlite.catalog.getVideos(['v1', 'v2'])).toEqual([updated, null]);
-    expect(await mirrored.updateVideo('v2', { title: 'x' })).toBeNull();
   });
 
   it('copies videos with cues of every source, checkpoints and structure; skips videos already there; a re-run changes nothing', async () => {
