@@ -165,3 +165,13 @@ export async function cropRegion(image: RawImage, region: Region, maxSide: numbe
     originY: top,
   };
 }
+
+/**
+ * Bytes as floats divided by `divisor` (network inputs). A plain loop: Float32Array.from with a
+ * mapping function took 10 ms for one 224×224×3 input, twice the network's own run.
+ */
+export function scaledFloats(bytes: Uint8Array, divisor: number): Float32Array {
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! / divisor;
+  return out;
+}

@@ -2,7 +2,7 @@
 // followed by a 68-point landmark network on each box, reduced to the five ArcFace points.
 // Both ONNX files ship in faceplugin-face-recognition-js (see manifest.json for licence/hash).
 import type * as ort from 'onnxruntime-node';
-import { letterbox, toGrey } from '../image.js';
+import { letterbox, scaledFloats, toGrey } from '../image.js';
 import { ort as runtime } from '../runtime.js';
 import type { Box, DetectedFace, FaceDetector, Point, RawImage } from '../types.js';
 import { cropResize } from './align.js';
@@ -90,7 +90,7 @@ export class UltraFaceDetector implements FaceDetector {
     const side = box.height;
     const left = box.x + box.width / 2 - side / 2;
     const crop = toGrey(cropResize(image, left, box.y, side, LANDMARK_SIZE));
-    const input = Float32Array.from(crop.data, (grey) => grey / 256);
+    const input = scaledFloats(crop.data, 256);
     const out = await this.landmarkSession.run({ input: new runtime.Tensor('float32', input, [1, 1, LANDMARK_SIZE, LANDMARK_SIZE]) });
     const raw = out.output!.data as Float32Array;
     const point = (index: number): Point => [left + raw[index * 2]! * side, box.y + raw[index * 2 + 1]! * side];

@@ -4,6 +4,7 @@
 // than an 8×8 colour grid. Runs on ONNX Runtime, converted from the Keras model at load.
 import sharp from 'sharp';
 import { FEATURE_LAYER, GEM_P, loadNsfwjsMobileNet, NSFWJS_INPUT } from '../nsfwjs-mobilenet.js';
+import { scaledFloats } from '../image.js';
 import type { Box, RawImage } from '../types.js';
 
 export const MOBILENET_INPUT = NSFWJS_INPUT;
@@ -47,7 +48,7 @@ export class MobileNetDescriptor implements ImageDescriptor {
     const model = await loadNsfwjsMobileNet();
     const pixels = await Promise.all(inputs.map((input) => networkInput(input.image, input.region, input.mirror ?? false)));
     // nsfwjs normalises to 0..1.
-    const outputs = await model.infer(pixels.map((p) => Float32Array.from(p, (v) => v / 255)));
+    const outputs = await model.infer(pixels.map((p) => scaledFloats(p, 255)));
     return outputs.map((o) => o.descriptor);
   }
 }
