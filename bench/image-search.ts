@@ -26,7 +26,8 @@ import type { VideoRecord } from '../src/domain.js';
 import { createFramesStage, FRAME_COLLECTION, FRAME_COMPACT_COLLECTION, frameEvidenceModel } from '../src/indexers/frames.js';
 import { probeMedia } from '../src/media/probe.js';
 import { resolveMediaTools } from '../src/media/tools.js';
-import { OrbMatcher } from '../src/models/image-descriptors/local-features.js';
+import { ORB_FEATURES, OrbMatcher } from '../src/models/image-descriptors/local-features.js';
+import { ratioTestThread } from '../src/models/image-descriptors/ratio-test-thread.js';
 import { MobileNetDescriptor } from '../src/models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../src/models/image-descriptors/projection.js';
 import { createImageSearchService, ffmpegFrameSource, type ImageSearchPhase, type PhaseTimings } from '../src/services/image-search.js';
@@ -157,7 +158,8 @@ try {
   const buildStart = performance.now();
   await addSynthetic(store, SYNTHETIC, realVectors);
   const buildSec = (performance.now() - buildStart) / 1000;
-  const service = createImageSearchService({ store, log, descriptor, matcher: new OrbMatcher(), ...ffmpegFrameSource(media) });
+  // Matching on two threads, as the API does (services/index.ts).
+  const service = createImageSearchService({ store, log, descriptor, matcher: new OrbMatcher(ORB_FEATURES, ratioTestThread()), ...ffmpegFrameSource(media) });
   const images = [...dev.queries, ...manifest.queries].map((q) => path.join(dataDir, q.image));
   const loadStart = performance.now();
   await service.searchByImage({ image: await readFile(images[0]!) }); // warm-up: model load, matrix load

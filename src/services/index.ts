@@ -17,7 +17,8 @@ import { createFaceClusterService, type FaceClusterService } from './face-cluste
 import { createHighlightsService, type HighlightsService } from './highlights.js';
 import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from './image-search.js';
 import { MobileNetDescriptor } from '../models/image-descriptors/mobilenet.js';
-import { OrbMatcher } from '../models/image-descriptors/local-features.js';
+import { ORB_FEATURES, OrbMatcher } from '../models/image-descriptors/local-features.js';
+import { ratioTestThread } from '../models/image-descriptors/ratio-test-thread.js';
 import { createIntroOutroService, type IntroOutroService } from './intro-outro.js';
 import { createIndexingService, type IndexingService, type MediaInspector } from './indexing.service.js';
 import { createMediaService, type MediaService } from './media.service.js';
@@ -94,7 +95,7 @@ export function createServices(deps: ServiceDeps): Services {
     cacheDir: path.join(config.dataDir, 'cache'),
     log,
   });
-  const imageSearch = createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(), ...ffmpegFrameSource(deps.media) });
+  const imageSearch = createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(ORB_FEATURES, ratioTestThread()), ...ffmpegFrameSource(deps.media) });
   // Cached keyframes and exported clips go with their video.
   const derivedFiles = { purgeVideo: async (videoId: string) => void (await Promise.all([media.purgeVideo(videoId), clips.purgeVideo(videoId)])) };
   return {

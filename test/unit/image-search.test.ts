@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +24,8 @@ import {
 } from '../../src/models/image-descriptors/color-layout.js';
 import { findInnerRectangles, trimFlatBorders } from '../../src/models/image-descriptors/content-rect.js';
 import type { ImageDescriptor } from '../../src/models/image-descriptors/mobilenet.js';
-import { alignedCorrelation, OrbMatcher, packFeatures, ratioTestMatches, unpackFeatures } from '../../src/models/image-descriptors/local-features.js';
+import { alignedCorrelation, ORB_FEATURES, OrbMatcher, packFeatures, ratioTestMatches, unpackFeatures, type LocalFeatures } from '../../src/models/image-descriptors/local-features.js';
+import { startRatioTestThread } from '../../src/models/image-descriptors/ratio-test-thread.js';
 import { compactProjectionFor, randomOrthogonalProjection } from '../../src/models/image-descriptors/projection.js';
 import type { RawImage } from '../../src/models/types.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -34,6 +36,7 @@ import { MediaUrlSigner } from '../../src/http/media-urls.js';
 import type { MediaService } from '../../src/services/media.service.js';
 import { calibratedSimilarity, createImageSearchService, sniffContainer, type PhaseTimings } from '../../src/services/image-search.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
+import { repoRoot } from '../helpers/shared-data.js';
 
 /** Deterministic pseudo-random RGB texture (a stand-in for picture content). */
 function texture(width: number, height: number, seed = 1): RawImage {
@@ -151,6 +154,47 @@ describe('ORB geometric check', () => {
     const other = await matcher.match(query, await matcher.extract(blocks(320, 180, 99, 8)));
     expect(same.inliers).toBeGreaterThan(30);
     expect(other.inliers).toBeLessThan(10);
+  });
+});
+
+describe('ORB matching on two threads', () => {
+  const compiledWorker = path.join(repoRoot, 'dist/src/models/image-descriptors/ratio-test-worker.js');
+
+  async function pair(): Promise<[LocalFeatures, LocalFeatures]> {
+    const matcher = new OrbMatcher();
+    const frame = blocks(320, 180, 17, 8);
+    const shifted = await sharp(frame.data, { raw: { width: 320, height: 180, channels: 3 } }).extract({ left: 30, top: 10, width: 260, height: 150 }).raw().toBuffer();
+    return [await matcher.extract({ data: new Uint8Array(shifted), width: 260, height: 150, channels: 3 }), await matcher.extract(frame)];
+  }
+
+  it('splits the query rows: the halves together are the whole, in the same order', async () => {
+    const [query, frame] = await pair();
+    const half = Math.floor(query.count / 2);
+    const first = ratioTestMatches(query, frame, [0, half]);
+    const second = ratioTestMatches(query, frame, [half, query.count]);
+    expect(first.from.length).toBeGreaterThan(0);
+    expect([...first.from, ...second.from]).toEqual(ratioTestMatches(query, frame).from);
+    // An offloaded half gives the same geometric check as one thread.
+    const offloaded: string[] = [];
+    const split = new OrbMatcher(ORB_FEATURES, async (q, f, rows) => {
+      offloaded.push(rows.join('-'));
+      return ratioTestMatches(q, f, rows);
+    });
+    expect(await split.match(query, frame)).toEqual(await new OrbMatcher().match(query, frame));
+    expect(offloaded).toEqual([`0-${half}`]);
+  });
+
+  it('the compiled worker thread answers like this thread', async () => {
+    if (!existsSync(compiledWorker)) return console.warn('[image-search] no dist/ build (run tsc): ratio-test thread check skipped');
+    const [query, frame] = await pair();
+    const thread = startRatioTestThread(pathToFileURL(compiledWorker));
+    try {
+      expect(await thread.match(query, frame, [3, query.count])).toEqual(ratioTestMatches(query, frame, [3, query.count]));
+    } finally {
+      await thread.close();
+    }
+    // A terminated thread costs the speed-up, not the answer.
+    expect(await thread.match(query, frame, [0, 5])).toEqual(ratioTestMatches(query, frame, [0, 5]));
   });
 });
 

@@ -85,8 +85,21 @@ function openCv(): Promise<{ cv: OpenCv }> {
   return loading;
 }
 
+/** Computes ratio-test matches for a range of query rows somewhere (another thread, or here). */
+export type RatioTestOffload = (query: LocalFeatures, frame: LocalFeatures, rows: readonly [number, number]) => Promise<RatioTestResult>;
+
+/** Keypoints per picture: stored with the index (its model id says so), so a change means re-indexing. */
+export const ORB_FEATURES = 500;
+
 export class OrbMatcher {
-  constructor(private readonly maxFeatures = 500) {}
+  /**
+   * `offload`: where the first half of the query rows is matched while this thread matches the
+   * second half (ratio-test-thread.ts); the matches come out in the same order either way.
+   */
+  constructor(
+    private readonly maxFeatures = ORB_FEATURES,
+    private readonly offload: RatioTestOffload | null = null,
+  ) {}
 
   /** Recorded with stored features: another extractor's features are never matched against these. */
   get modelId(): string {
@@ -120,7 +133,7 @@ export class OrbMatcher {
   /** Ratio-test matches from `query` to `frame`, then the inliers of a robust (RHO) homography. */
   async match(query: LocalFeatures, frame: LocalFeatures): Promise<GeometricMatch> {
     if (query.count < MIN_MATCHES || frame.count < MIN_MATCHES) return { inliers: 0, matches: 0, homography: null };
-    const { from, to } = ratioTestMatches(query, frame);
+    const { from, to } = await this.ratioTest(query, frame);
     const matches = from.length / 2;
     if (matches < MIN_MATCHES) return { inliers: 0, matches, homography: null };
     const { cv } = await openCv();
@@ -137,6 +150,15 @@ export class OrbMatcher {
       for (const mat of [src, dst, mask, homography]) mat.delete();
     }
   }
+
+  private async ratioTest(query: LocalFeatures, frame: LocalFeatures): Promise<RatioTestResult> {
+    if (!this.offload) return ratioTestMatches(query, frame);
+    const half = Math.floor(query.count / 2);
+    const offloaded = this.offload(query, frame, [0, half]);
+    const here = ratioTestMatches(query, frame, [half, query.count]);
+    const first = await offloaded;
+    return { from: [...first.from, ...here.from], to: [...first.to, ...here.to] };
+  }
 }
 
 /** 32-bit words of the descriptors (a copy when the bytes are not 4-byte aligned). */
@@ -146,13 +168,22 @@ function descriptorWords(features: LocalFeatures): Uint32Array {
   return new Uint32Array(Uint8Array.from(bytes).buffer, 0, features.count * DESCRIPTOR_WORDS);
 }
 
-/** Brute-force two nearest neighbours by Hamming distance, kept when the best passes Lowe's ratio test. */
-export function ratioTestMatches(query: LocalFeatures, frame: LocalFeatures): { from: number[]; to: number[] } {
+export interface RatioTestResult {
+  /** Matched query points (x,y pairs) and their frame points, in query order. */
+  from: number[];
+  to: number[];
+}
+
+/**
+ * Brute-force two nearest neighbours by Hamming distance, kept when the best passes Lowe's ratio
+ * test; for the query features `rows` (start inclusive, end exclusive), all by default.
+ */
+export function ratioTestMatches(query: LocalFeatures, frame: LocalFeatures, rows: readonly [number, number] = [0, query.count]): RatioTestResult {
   const a = descriptorWords(query);
   const b = descriptorWords(frame);
   const from: number[] = [];
   const to: number[] = [];
-  for (let i = 0; i < query.count; i++) {
+  for (let i = rows[0]; i < rows[1]; i++) {
     const qa = i * DESCRIPTOR_WORDS;
     let best = Infinity;
     let second = Infinity;
