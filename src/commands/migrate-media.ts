@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from '../logger.js';
 import { DATABASE_FILE } from '../store/embedded/db.js';
 import type { FrameEvidence, Store } from '../store/interfaces.js';
-import type { EpisodeFingerprint, FingerprintWindow } from '../store/intro.js';
+import { fingerprintOf, type FingerprintRow } from '../store/embedded/intro.js';
 
 type MediaRepositories = Pick<Store, 'technical' | 'intro' | 'frameEvidence'>;
 
@@ -36,21 +36,6 @@ const VIDEO_PAGE = 100;
 /** Frames per add: about 20 KB each; each add waits for one refresh. */
 const EVIDENCE_BATCH = 500;
 
-interface FingerprintRow {
-  video_id: string;
-  duration_sec: number;
-  visual_step_sec: number;
-  audio_step_sec: number;
-  version: number;
-  head_start: number;
-  head_visual: Buffer;
-  head_informative: Buffer;
-  head_audio: Buffer;
-  tail_start: number;
-  tail_visual: Buffer;
-  tail_informative: Buffer;
-  tail_audio: Buffer;
-}
 
 interface EvidenceSpan {
   video_id: string;
@@ -63,28 +48,6 @@ interface EvidenceRow {
   picture: Buffer;
   features: Buffer;
   repeat: number;
-}
-
-function uint32s(blob: Buffer): Uint32Array {
-  // Copy: SQLite's buffer need not be 4-byte aligned.
-  const bytes = new Uint8Array(blob);
-  return new Uint32Array(bytes.buffer, 0, Math.floor(bytes.length / 4));
-}
-
-function windowOf(start: number, visual: Buffer, informative: Buffer, audio: Buffer): FingerprintWindow {
-  return { start, visual: uint32s(visual), visualInformative: new Uint8Array(informative), audio: uint32s(audio) };
-}
-
-function fingerprintOf(row: FingerprintRow): EpisodeFingerprint {
-  return {
-    videoId: row.video_id,
-    durationSec: row.duration_sec,
-    visualStepSec: row.visual_step_sec,
-    audioStepSec: row.audio_step_sec,
-    version: row.version,
-    head: windowOf(row.head_start, row.head_visual, row.head_informative, row.head_audio),
-    tail: windowOf(row.tail_start, row.tail_visual, row.tail_informative, row.tail_audio),
-  };
 }
 
 /** Copies one technical set unless the target has it already; true when copied. */

@@ -19,7 +19,7 @@ import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } fro
 import { caseFold } from '../embedded/catalog.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
 import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
-import { asc, ElasticDocuments, terms, totalOf, type Query } from './documents.js';
+import { asc, ElasticDocuments, escapeWildcard, terms, type Query } from './documents.js';
 import { migrateActorIndices, type ActorIndex } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -65,11 +65,6 @@ const WITHOUT_TEMPLATES = ['templates', 'templateIds'];
 /** SQLite's NOCASE folds ASCII letters only; the sort key does the same so both backends order alike. */
 function nameSortKey(name: string): string {
   return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-/** Wildcard query syntax characters in user text match themselves. */
-function escapeWildcard(text: string): string {
-  return text.replace(/[\\*?]/g, (c) => `\\${c}`);
 }
 
 /** Orders strings by code unit, like SQLite's BINARY collation does for the ids we store. */
@@ -187,26 +182,16 @@ export class ElasticActorRepository implements ActorRepository {
   async listActors(query: string | null, page: PageArgs): Promise<Page<ActorRecord>> {
     const filters: Query[] = query ? [{ wildcard: { namesFolded: { value: `*${escapeWildcard(caseFold(query))}*` } } }] : [];
     const after = page.after ? decodeCursor(page.after, { n: 'string', i: 'string' }) : null;
-    const response = await this.call(() =>
-      this.client.search<StoredActor>({
-        index: this.index,
-        query: { bool: { filter: filters } },
-        sort: [asc('nameKey'), asc('id')],
-        size: page.first + 1,
-        track_total_hits: true,
-        _source_excludes: WITHOUT_TEMPLATES,
-        ...(after ? { search_after: [after.n, after.i] } : {}),
-      }),
-    );
-    const docs = response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
-    const items = docs.slice(0, page.first).map(toActor);
-    const last = items.at(-1);
-    return {
-      items,
-      endCursor: last ? encodeCursor({ n: nameSortKey(last.name), i: last.id }) : (page.after ?? null),
-      hasNextPage: docs.length > page.first,
-      totalCount: totalOf(response.hits.total),
-    };
+    return this.documents.searchPage<StoredActor, ActorRecord>({
+      index: this.index,
+      query: { bool: { filter: filters } },
+      sort: [asc('nameKey'), asc('id')],
+      page,
+      after: after ? [after.n, after.i] : null,
+      toItem: toActor,
+      cursorOf: (actor) => encodeCursor({ n: nameSortKey(actor.name), i: actor.id }),
+      params: { _source_excludes: WITHOUT_TEMPLATES },
+    });
   }
 
   async addFaceTemplates(templates: readonly FaceTemplateRecord[]): Promise<void> {

@@ -52,7 +52,7 @@ import {
 } from './ads-schema.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, type Backoff } from './client.js';
-import { asc, desc, ElasticDocuments, filterQuery, migrateIndexFamily, migrationSummary, term, terms, totalOf, type Query } from './documents.js';
+import { asc, desc, ElasticDocuments, filterQuery, migrateIndexFamily, migrationSummary, term, terms, type Query } from './documents.js';
 import { ElasticModerationRepository } from './moderation.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -123,25 +123,15 @@ export class ElasticAdRepository implements AdRepository {
 
   async listAds(page: PageArgs): Promise<Page<AdRecord>> {
     const after = page.after ? Buffer.from(page.after, 'base64url').toString('utf8') : null;
-    const response = await this.documents.call(() =>
-      this.documents.client.search<AdRecord>({
-        index: this.index.ads,
-        query: { match_all: {} },
-        sort: [asc('id')],
-        size: page.first + 1,
-        track_total_hits: true,
-        ...(after !== null ? { search_after: [after] } : {}),
-      }),
-    );
-    const docs = response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
-    const items = docs.slice(0, page.first).map(toAd);
-    const last = items.at(-1);
-    return {
-      items,
-      hasNextPage: docs.length > page.first,
-      endCursor: last ? encodeAdCursor(last.id) : (page.after ?? null),
-      totalCount: totalOf(response.hits.total),
-    };
+    return this.documents.searchPage<AdRecord, AdRecord>({
+      index: this.index.ads,
+      query: { match_all: {} },
+      sort: [asc('id')],
+      page,
+      after: after !== null ? [after] : null,
+      toItem: toAd,
+      cursorOf: (ad) => encodeAdCursor(ad.id),
+    });
   }
 
   async allAds(): Promise<AdRecord[]> {

@@ -49,7 +49,7 @@ import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
 import { compareBinary, ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, isNotFound } from './client.js';
-import { asc, desc, ElasticDocuments, filterQuery, migrationSummary, term, terms, totalOf, type Query, type Sort } from './documents.js';
+import { asc, desc, ElasticDocuments, filterQuery, migrationSummary, term, terms, type Query, type Sort } from './documents.js';
 import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -359,25 +359,15 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
     const filters: Query[] = filter.named === true ? [{ exists: { field: 'actorId' } }] : filter.named === false ? [missing('actorId')] : [];
     // Same sort key as the embedded cursor: (createdAt, id) of the last cluster, newest first.
     const after = page.after ? decodeCursor(page.after, { createdAt: 'string', id: 'string' }) : null;
-    const response = await this.call(() =>
-      this.client.search<StoredCluster>({
-        index: this.index['face-clusters'],
-        query: filterQuery(...filters),
-        sort: [desc('createdAt'), desc('id')],
-        size: page.first + 1,
-        track_total_hits: true,
-        ...(after ? { search_after: [after.createdAt, after.id] } : {}),
-      }),
-    );
-    const docs = response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
-    const items = docs.slice(0, page.first).map(toCluster);
-    const last = items.at(-1);
-    return {
-      items,
-      endCursor: last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : (page.after ?? null),
-      hasNextPage: docs.length > page.first,
-      totalCount: totalOf(response.hits.total),
-    };
+    return this.documents.searchPage<StoredCluster, FaceClusterRecord>({
+      index: this.index['face-clusters'],
+      query: filterQuery(...filters),
+      sort: [desc('createdAt'), desc('id')],
+      page,
+      after: after ? [after.createdAt, after.id] : null,
+      toItem: toCluster,
+      cursorOf: (cluster) => encodeCursor({ createdAt: cluster.createdAt, id: cluster.id }),
+    });
   }
 
   async openClusters(modelId: string): Promise<FaceClusterRecord[]> {

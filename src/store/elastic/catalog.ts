@@ -38,7 +38,7 @@ import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
 import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
-import { asc, desc, ElasticDocuments, SCAN_PAGE, term, totalOf, type Query, type Sort } from './documents.js';
+import { asc, desc, ElasticDocuments, escapeWildcard, SCAN_PAGE, term, type Query, type Sort } from './documents.js';
 
 type Generations = Partial<Record<GenerationSlot, number>>;
 
@@ -150,11 +150,6 @@ function artifactId(videoId: string, stage: string): string {
   return `${encodeURIComponent(videoId)}/${encodeURIComponent(stage)}`;
 }
 
-/** Wildcard query syntax characters in user text match themselves. */
-function escapeWildcard(text: string): string {
-  return text.replace(/[\\*?]/g, (c) => `\\${c}`);
-}
-
 // Unique sort keys, so search_after pages never skip or repeat a document.
 const CUE_ORDER = [asc('start'), asc('id'), asc('generation')];
 const BY_ID_ORDER = [asc('id'), asc('generation')];
@@ -234,26 +229,15 @@ export class ElasticCatalog implements Catalog {
     if (filter.titleContains) filters.push({ wildcard: { titleFolded: { value: `*${escapeWildcard(caseFold(filter.titleContains))}*` } } });
     // Same cursor as the embedded catalog: the (createdAt, id) of the last video, newest first.
     const after = page.after ? decodeCursor(page.after, { c: 'string', i: 'string' }) : null;
-    const response = await this.call(() =>
-      this.client.search<StoredVideo>({
-        index: this.index.videos,
-        query: { bool: { filter: filters } },
-        sort: [desc('createdAt'), desc('id')],
-        size: page.first + 1,
-        track_total_hits: true,
-        ...(after ? { search_after: [after.c, after.i] } : {}),
-      }),
-    );
-    const docs = response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
-    const items = docs.slice(0, page.first).map(toVideo);
-    const last = items.at(-1);
-    return {
-      items,
-      endCursor: last ? encodeCursor({ c: last.createdAt, i: last.id }) : (page.after ?? null),
-      hasNextPage: docs.length > page.first,
-      // search_after narrows the page, not the count: the total is of the whole filtered set.
-      totalCount: totalOf(response.hits.total),
-    };
+    return this.documents.searchPage<StoredVideo, VideoRecord>({
+      index: this.index.videos,
+      query: { bool: { filter: filters } },
+      sort: [desc('createdAt'), desc('id')],
+      page,
+      after: after ? [after.c, after.i] : null,
+      toItem: toVideo,
+      cursorOf: (video) => encodeCursor({ c: video.createdAt, i: video.id }),
+    });
   }
 
   async updateVideo(
@@ -386,25 +370,15 @@ export class ElasticCatalog implements Catalog {
     const afterIndex = page.after ? Number(decodeCursor(page.after, { i: 'number' }).i) : null;
     const generation = (await this.generationsOf(videoId))?.structure;
     if (generation === undefined) return { items: [], endCursor: page.after ?? null, hasNextPage: false, totalCount: 0 };
-    const response = await this.call(() =>
-      this.client.search<StoredSegment>({
-        index: this.index.segments,
-        query: { bool: { filter: [term('videoId', videoId), term('generation', generation)] } },
-        sort: [asc('index')],
-        size: page.first + 1,
-        track_total_hits: true,
-        ...(afterIndex !== null ? { search_after: [afterIndex] } : {}),
-      }),
-    );
-    const docs = response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
-    const items = docs.slice(0, page.first).map(toSegment);
-    const last = items.at(-1);
-    return {
-      items,
-      endCursor: last ? encodeCursor({ i: last.index }) : (page.after ?? null),
-      hasNextPage: docs.length > page.first,
-      totalCount: totalOf(response.hits.total),
-    };
+    return this.documents.searchPage<StoredSegment, SegmentRecord>({
+      index: this.index.segments,
+      query: { bool: { filter: [term('videoId', videoId), term('generation', generation)] } },
+      sort: [asc('index')],
+      page,
+      after: afterIndex !== null ? [afterIndex] : null,
+      toItem: toSegment,
+      cursorOf: (segment) => encodeCursor({ i: segment.index }),
+    });
   }
 
   async getSegmentsOfVideo(videoId: string): Promise<SegmentRecord[]> {

@@ -2,6 +2,7 @@
 // mappings (schema.ts), requests retried with back-off on 429/503, whole result sets read with
 // search_after, documents fetched by id in the caller's order, and deletes by query.
 import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Page, PageArgs } from '../../domain.js';
 import { DEFAULT_BACKOFF, isNotFound, withBackoff, type Backoff } from './client.js';
 import { indexNames, migrateVersionedIndex, type VersionedIndexResult } from './schema.js';
 
@@ -29,8 +30,29 @@ export const BINARY: Mapping = { type: 'binary' };
 /** An object kept whole in _source without mapping its inside (boxes, nested records read back as they are). */
 export const OPAQUE: Mapping = { type: 'object', enabled: false };
 
+/** Text matched literally inside a wildcard query (its own * and ? escaped). */
+export function escapeWildcard(text: string): string {
+  return text.replace(/[\\*?]/g, (c) => `\\${c}`);
+}
+
 export function totalOf(total: estypes.SearchTotalHits | number | undefined): number {
   return typeof total === 'number' ? total : (total?.value ?? 0);
+}
+
+/** One page of a listing (ElasticDocuments.searchPage). */
+export interface PageRequest<T, R> {
+  index: string;
+  query: Query;
+  /** Unique sort keys, the same the cursor encodes. */
+  sort: Sort[];
+  page: PageArgs;
+  /** The sort values the page starts after (decoded from page.after); null on the first page. */
+  after: estypes.FieldValue[] | null;
+  toItem(doc: T): R;
+  /** The cursor of an item: its sort values, encoded the way the embedded backend does. */
+  cursorOf(item: R): string;
+  /** Further search parameters (e.g. _source_excludes). */
+  params?: Partial<estypes.SearchRequest>;
 }
 
 /** Hits per request when reading every document of a set (search_after pages). */
@@ -104,6 +126,34 @@ export class ElasticDocuments {
       if (hits.length < this.scanPage || !last?.sort) return found;
       searchAfter = last.sort;
     }
+  }
+
+  /**
+   * One page with search_after: one hit more than the page tells whether another follows, and the
+   * total counts the whole filtered set (search_after narrows the page, not the count).
+   */
+  async searchPage<T, R>(request: PageRequest<T, R>): Promise<Page<R>> {
+    const { page, after } = request;
+    const response = await this.call(() =>
+      this.client.search<T>({
+        index: request.index,
+        query: request.query,
+        sort: request.sort,
+        size: page.first + 1,
+        track_total_hits: true,
+        ...request.params,
+        ...(after ? { search_after: after } : {}),
+      }),
+    );
+    const docs = response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
+    const items = docs.slice(0, page.first).map((doc) => request.toItem(doc));
+    const last = items.at(-1);
+    return {
+      items,
+      endCursor: last ? request.cursorOf(last) : (page.after ?? null),
+      hasNextPage: docs.length > page.first,
+      totalCount: totalOf(response.hits.total),
+    };
   }
 
   /** Documents by id (real-time, no refresh needed), same order as `ids`, null where missing. */

@@ -35,7 +35,8 @@ CREATE TABLE skip_markers (
 );
 `;
 
-interface FingerprintRow {
+/** A row of episode_fingerprints as SQLite returns it (migrate-media.ts reads the file too). */
+export interface FingerprintRow {
   video_id: string;
   duration_sec: number;
   visual_step_sec: number;
@@ -76,6 +77,18 @@ function windowOf(start: number, visual: Buffer, informative: Buffer, audio: Buf
   return { start, visual: uint32s(visual), visualInformative: new Uint8Array(informative), audio: uint32s(audio) };
 }
 
+export function fingerprintOf(row: FingerprintRow): EpisodeFingerprint {
+  return {
+    videoId: row.video_id,
+    durationSec: row.duration_sec,
+    visualStepSec: row.visual_step_sec,
+    audioStepSec: row.audio_step_sec,
+    version: row.version,
+    head: windowOf(row.head_start, row.head_visual, row.head_informative, row.head_audio),
+    tail: windowOf(row.tail_start, row.tail_visual, row.tail_informative, row.tail_audio),
+  };
+}
+
 function markerOf(r: MarkerRow): SkipMarkerRecord {
   return {
     videoId: r.video_id,
@@ -110,15 +123,7 @@ export class EmbeddedIntroRepository implements IntroRepository {
     const rows = this.db
       .prepare('SELECT f.* FROM episode_fingerprints f JOIN videos v ON v.id = f.video_id WHERE v.series = ? ORDER BY v.season, v.episode, v.created_at, v.id')
       .all(series) as FingerprintRow[];
-    return rows.map((r) => ({
-      videoId: r.video_id,
-      durationSec: r.duration_sec,
-      visualStepSec: r.visual_step_sec,
-      audioStepSec: r.audio_step_sec,
-      version: r.version,
-      head: windowOf(r.head_start, r.head_visual, r.head_informative, r.head_audio),
-      tail: windowOf(r.tail_start, r.tail_visual, r.tail_informative, r.tail_audio),
-    }));
+    return rows.map(fingerprintOf);
   }
 
   async replaceAutoMarkers(videoIds: readonly string[], markers: readonly SkipMarkerRecord[]): Promise<void> {
