@@ -147,7 +147,7 @@ describe('ads repositories against recorded responses', () => {
       { ...scenes[1], generation, position: 1 },
     ]);
     expect(body(2)).toMatchObject({
-      script: { lang: 'painless', params: { kinds: ['SCENE', 'MOOD'], generation } },
+      script: { lang: 'painless', params: { slots: ['SCENE', 'MOOD'], generation } },
       upsert: { videoId: 'v1', generations: {} },
       scripted_upsert: true,
     });

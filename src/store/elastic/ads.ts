@@ -52,7 +52,7 @@ import {
 } from './ads-schema.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, type Backoff } from './client.js';
-import { asc, desc, ElasticDocuments, filterQuery, migrateIndexFamily, migrationSummary, term, terms, type Query } from './documents.js';
+import { asc, desc, ElasticDocuments, generationFlip, filterQuery, migrateIndexFamily, migrationSummary, term, terms, type Query } from './documents.js';
 import { ElasticModerationRepository } from './moderation.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -153,22 +153,6 @@ interface TagSet {
   generations?: Partial<Record<TagKind, number>>;
 }
 
-/**
- * Sets the generation of every replaced kind, unless one of them is already newer (a later
- * replace won: nothing changes). Runs on the upsert too, so the first replace creates the set.
- */
-const FLIP_SCRIPT = `
-if (ctx._source.generations == null) { ctx._source.generations = [:]; }
-boolean superseded = false;
-for (kind in params.kinds) {
-  def current = ctx._source.generations[kind];
-  if (current != null && current > params.generation) { superseded = true; }
-}
-if (superseded) { ctx.op = 'noop'; } else {
-  for (kind in params.kinds) { ctx._source.generations[kind] = params.generation; }
-}
-`.trim();
-
 // The embedded order (segment, kind, score descending, label), made total for search_after.
 const TAG_ORDER = [asc('segmentId'), asc('kind'), desc('score'), asc('label'), asc('videoId'), asc('generation'), asc('position')];
 
@@ -224,7 +208,7 @@ export class ElasticTagRepository implements TagRepository {
       this.documents.client.update({
         index: this.index['tag-sets'],
         id: videoId,
-        script: { source: FLIP_SCRIPT, lang: 'painless', params: { kinds: [...kinds], generation } },
+        script: generationFlip(kinds, generation),
         upsert: { videoId, generations: {} },
         scripted_upsert: true,
         retry_on_conflict: CONFLICT_RETRIES,

@@ -49,7 +49,7 @@ import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
 import { compareBinary, ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, isNotFound } from './client.js';
-import { asc, desc, ElasticDocuments, filterQuery, migrationSummary, term, terms, type Query, type Sort } from './documents.js';
+import { asc, desc, ElasticDocuments, generationFlip, filterQuery, migrationSummary, term, terms, type Query, type Sort } from './documents.js';
 import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -63,23 +63,6 @@ type StoredTrack = Omit<FaceTrackRecord, 'embedding'> & { embedding: string; gen
 type StoredFace = Omit<FaceRecord, 'thumbnail'> & { thumbnail: string | null; generation: number };
 type StoredCluster = Omit<FaceClusterRecord, 'vectorSum'> & { vectorSum: string };
 type StoredSpan = AppearanceSpanRecord & { generation: number };
-
-/**
- * Sets the generation of every slot, unless one of them is already at a newer generation (then
- * nothing changes: a later replace won). Runs on the upsert too (scripted_upsert), so the first
- * replace of a video creates its state document.
- */
-const FLIP_SCRIPT = `
-if (ctx._source.generations == null) { ctx._source.generations = [:]; }
-boolean superseded = false;
-for (slot in params.slots) {
-  def current = ctx._source.generations[slot];
-  if (current != null && current > params.generation) { superseded = true; }
-}
-if (superseded) { ctx.op = 'noop'; } else {
-  for (slot in params.slots) { ctx._source.generations[slot] = params.generation; }
-}
-`.trim();
 
 const SET_FIELDS_SCRIPT = 'for (entry in params.fields.entrySet()) { ctx._source[entry.getKey()] = entry.getValue(); }';
 
@@ -260,7 +243,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
       this.client.update({
         index: this.index['appearance-videos'],
         id: videoId,
-        script: { source: FLIP_SCRIPT, lang: 'painless', params: { slots: [...slots], generation } },
+        script: generationFlip(slots, generation),
         upsert,
         scripted_upsert: true,
         retry_on_conflict: CONFLICT_RETRIES,

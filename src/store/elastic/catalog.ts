@@ -38,7 +38,7 @@ import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
 import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
-import { asc, desc, ElasticDocuments, escapeWildcard, SCAN_PAGE, term, type Query, type Sort } from './documents.js';
+import { asc, desc, ElasticDocuments, generationFlip, escapeWildcard, SCAN_PAGE, term, type Query, type Sort } from './documents.js';
 
 type Generations = Partial<Record<GenerationSlot, number>>;
 
@@ -62,22 +62,6 @@ interface StoredArtifact {
   data: string;
   updatedAt: string;
 }
-
-/**
- * Sets the generation of every slot, unless one of them is already at a newer generation (then
- * nothing changes: a later replace won). Re-applying the same generation is harmless.
- */
-const FLIP_SCRIPT = `
-if (ctx._source.generations == null) { ctx._source.generations = [:]; }
-boolean superseded = false;
-for (slot in params.slots) {
-  def current = ctx._source.generations[slot];
-  if (current != null && current > params.generation) { superseded = true; }
-}
-if (superseded) { ctx.op = 'noop'; } else {
-  for (slot in params.slots) { ctx._source.generations[slot] = params.generation; }
-}
-`.trim();
 
 /** Updates of one video document (put, flip) that race retry on the version conflict. */
 const CONFLICT_RETRIES = 5;
@@ -299,7 +283,7 @@ export class ElasticCatalog implements Catalog {
         this.client.update({
           index: this.index.videos,
           id: videoId,
-          script: { source: FLIP_SCRIPT, lang: 'painless', params: { slots: [...slots], generation } },
+          script: generationFlip(slots, generation),
           retry_on_conflict: CONFLICT_RETRIES,
         }),
       );

@@ -30,6 +30,27 @@ export const BINARY: Mapping = { type: 'binary' };
 /** An object kept whole in _source without mapping its inside (boxes, nested records read back as they are). */
 export const OPAQUE: Mapping = { type: 'object', enabled: false };
 
+/**
+ * The flip of the generation scheme (catalog.ts explains it): sets the current generation of
+ * every slot on the owner's document, unless one of them is already newer (a later replace won:
+ * nothing changes, and the result is 'noop'). With scripted_upsert it also creates the document.
+ */
+const GENERATION_FLIP = `
+if (ctx._source.generations == null) { ctx._source.generations = [:]; }
+boolean superseded = false;
+for (slot in params.slots) {
+  def current = ctx._source.generations[slot];
+  if (current != null && current > params.generation) { superseded = true; }
+}
+if (superseded) { ctx.op = 'noop'; } else {
+  for (slot in params.slots) { ctx._source.generations[slot] = params.generation; }
+}
+`.trim();
+
+export function generationFlip(slots: readonly string[], generation: number): estypes.Script {
+  return { source: GENERATION_FLIP, lang: 'painless', params: { slots: [...slots], generation } };
+}
+
 /** Text matched literally inside a wildcard query (its own * and ? escaped). */
 export function escapeWildcard(text: string): string {
   return text.replace(/[\\*?]/g, (c) => `\\${c}`);
