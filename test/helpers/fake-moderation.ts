@@ -1,8 +1,10 @@
 // In-memory ModerationRepository for unit tests (same contract as store/embedded/moderation.ts).
 import type { Page, PageArgs } from '../../src/domain.js';
+import { decodeCursor, encodeCursor } from '../../src/store/embedded/cursor.js';
 import type { FlagRecord, KeywordListRecord, ModerationCheck, ModerationRepository } from '../../src/store/moderation.js';
 
-const flagOrder = (a: FlagRecord, b: FlagRecord): number =>
+type FlagKey = Pick<FlagRecord, 'videoId' | 'start' | 'id'>;
+const flagOrder = (a: FlagKey, b: FlagKey): number =>
   a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class FakeModerationRepository implements ModerationRepository {
@@ -57,8 +59,16 @@ export class FakeModerationRepository implements ModerationRepository {
 
   async listFlags(page: PageArgs): Promise<Page<FlagRecord>> {
     const all = [...this.flags.values()].flat().sort(flagOrder);
-    const start = page.after ? all.findIndex((f) => f.id === page.after) + 1 : 0;
-    const items = all.slice(start, start + page.first);
-    return { items, hasNextPage: start + items.length < all.length, endCursor: items.at(-1)?.id ?? page.after ?? null, totalCount: all.length };
+    // The stores' cursor: the sort key of the last flag returned.
+    const after = page.after ? (decodeCursor(page.after, { videoId: 'string', start: 'number', id: 'string' }) as FlagKey) : null;
+    const rest = after ? all.filter((f) => flagOrder(f, after) > 0) : all;
+    const items = rest.slice(0, page.first);
+    const last = items.at(-1);
+    return {
+      items,
+      hasNextPage: rest.length > items.length,
+      endCursor: last ? encodeCursor({ videoId: last.videoId, start: last.start, id: last.id }) : (page.after ?? null),
+      totalCount: all.length,
+    };
   }
 }

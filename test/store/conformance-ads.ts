@@ -2,6 +2,7 @@
 // embedded SQLite repositories, the Elasticsearch ones and the in-memory fakes all run it through
 // the interfaces in src/store/ads.ts and src/store/moderation.ts only.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { codeOf } from '../helpers/errors.js';
 import type { PageArgs, Page } from '../../src/domain.js';
 import type {
   AdRecord,
@@ -343,6 +344,7 @@ export function describeModerationConformance(name: string, open: Open<Moderatio
       expect(page).toMatchObject({ hasNextPage: true, totalCount: 4 });
       const rest = await moderation().listFlags({ first: 10, after: page.endCursor });
       expect(rest).toMatchObject({ items: sorted.slice(2), hasNextPage: false, totalCount: 4 });
+      expect(await codeOf(moderation().listFlags({ first: 2, after: 'not-a-cursor' }))).toBe('BAD_USER_INPUT');
       const byVideo = (a: { videoId: string }, b: { videoId: string }): number => (a.videoId < b.videoId ? -1 : 1);
       expect((await moderation().listChecks()).sort(byVideo)).toEqual([
         { videoId: 'v0', keywordsVersion: 2, videoUpdatedAt: '2024-05-01T00:00:00.000Z' },

@@ -2,6 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import type { CueKind, Page, PageArgs } from '../../domain.js';
 import type { FlagRecord, KeywordListRecord, ModerationCheck, ModerationRepository } from '../moderation.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** Appended to the embedded store's migration list. */
 export const MODERATION_MIGRATION_SQL = `
@@ -53,12 +54,6 @@ interface FlagRow {
   kind: string;
 }
 
-interface FlagCursor {
-  videoId: string;
-  start: number;
-  id: string;
-}
-
 function toFlag(row: FlagRow): FlagRecord {
   return {
     id: row.id,
@@ -72,18 +67,6 @@ function toFlag(row: FlagRow): FlagRecord {
     end: row.end,
     kind: row.kind as CueKind,
   };
-}
-
-function encodeCursor(cursor: FlagCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
-function decodeCursor(raw: string): FlagCursor {
-  const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<FlagCursor>;
-  if (typeof parsed.videoId !== 'string' || typeof parsed.start !== 'number' || typeof parsed.id !== 'string') {
-    throw new Error('bad flag list cursor');
-  }
-  return parsed as FlagCursor;
 }
 
 export class EmbeddedModerationRepository implements ModerationRepository {
@@ -168,7 +151,7 @@ export class EmbeddedModerationRepository implements ModerationRepository {
   }
 
   async listFlags(page: PageArgs): Promise<Page<FlagRecord>> {
-    const after = page.after ? decodeCursor(page.after) : null;
+    const after = page.after ? decodeCursor(page.after, { videoId: 'string', start: 'number', id: 'string' }) : null;
     const rows = (
       after
         ? this.db
