@@ -1,5 +1,6 @@
 // Record logic every Catalog backend shares, so the backends differ only in storage.
-import type { VideoMetadataPatch, VideoRecord } from '../domain.js';
+import type { CueRecord, VideoMetadataPatch, VideoRecord } from '../domain.js';
+import { BadInputError } from '../errors.js';
 
 /** Same order as `ids`, null where missing. */
 export function inOrder<T extends { id: string }>(ids: readonly string[], found: readonly T[]): (T | null)[] {
@@ -11,4 +12,13 @@ export function inOrder<T extends { id: string }>(ids: readonly string[], found:
 export function patchedVideo(current: VideoRecord, patch: VideoMetadataPatch & Partial<Pick<VideoRecord, 'status' | 'error'>>): VideoRecord {
   const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
   return { ...current, ...defined, updatedAt: new Date().toISOString() };
+}
+
+/**
+ * replaceCues replaces the cues of `sources` only: a cue of another source would replace nothing
+ * and, on a backend that versions each source, stay invisible. Refused on every backend.
+ */
+export function checkCueSources(sources: readonly CueRecord['source'][], cues: readonly CueRecord[]): void {
+  const foreign = cues.find((c) => !sources.includes(c.source));
+  if (foreign) throw new BadInputError(`cue ${foreign.id} has source ${foreign.source}, not one of the replaced sources`, { sources: [...sources] });
 }

@@ -35,6 +35,7 @@ import type {
   VectorRecord,
 } from '../../src/store/interfaces.js';
 import { payloadTest } from '../../src/store/embedded/vector-matrix.js';
+import { checkCueSources } from '../../src/store/catalog-records.js';
 
 export class FakeCatalog implements Catalog {
   readonly videos = new Map<string, VideoRecord>();
@@ -103,6 +104,7 @@ export class FakeCatalog implements Catalog {
     return segments.find((s) => s.start <= time && time < s.end) ?? segments.at(-1) ?? null;
   }
   async replaceCues(videoId: string, sources: CueRecord['source'][], cues: CueRecord[]): Promise<void> {
+    checkCueSources(sources, cues);
     for (const [key, cue] of this.cues) if (cue.videoId === videoId && sources.includes(cue.source)) this.cues.delete(key);
     for (const cue of cues) this.cues.set(cue.id, { ...cue });
   }

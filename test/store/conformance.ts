@@ -206,6 +206,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         await store.catalog.replaceCues('v1', ['OCR'], ocr);
         await store.catalog.replaceCues('v1', ['SIDECAR'], [cue('v1', 'c3', 1, 'again', { lang: 'en' })]);
         expect((await store.catalog.getCues('v1')).map((c) => c.id)).toEqual(['o1', 'c3']);
+        // A cue of a source not being replaced is refused, and nothing changes.
+        expect(await codeOf(store.catalog.replaceCues('v1', ['SIDECAR'], [cue('v1', 'x1', 0, 'stray', { source: 'OCR' })]))).toBe('BAD_USER_INPUT');
+        expect((await store.catalog.getCues('v1')).map((c) => c.id)).toEqual(['o1', 'c3']);
         expect((await store.catalog.getCues('v1', ['SUBTITLE'])).map((c) => c.id)).toEqual(['c3']);
         expect(await store.catalog.getCuesByIds(['c3', 'c1', 'o1'])).toEqual([cue('v1', 'c3', 1, 'again', { lang: 'en' }), null, ocr[0]]);
         expect((await store.catalog.getCuesBySegments(['v1-seg1', 'v1-seg9', 'v1-seg0'])).map((list) => list.map((c) => c.id))).toEqual([

@@ -30,10 +30,10 @@ import type {
   VideoMetadataPatch,
   VideoRecord,
 } from '../../domain.js';
-import { BadInputError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import { caseFold } from '../embedded/catalog.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
-import { inOrder, patchedVideo } from '../catalog-records.js';
+import { checkCueSources, inOrder, patchedVideo } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
@@ -393,9 +393,7 @@ export class ElasticCatalog implements Catalog {
   }
 
   async replaceCues(videoId: string, sources: CueRecord['source'][], cues: CueRecord[]): Promise<void> {
-    const foreign = cues.find((c) => !sources.includes(c.source));
-    // Each source has its own generation: a cue of a source not being replaced would stay invisible.
-    if (foreign) throw new BadInputError(`cue ${foreign.id} has source ${foreign.source}, not one of the replaced sources`, { sources });
+    checkCueSources(sources, cues);
     if (sources.length === 0) return;
     await this.replaceGeneration(
       videoId,

@@ -9,7 +9,7 @@ import type {
   VideoMetadataPatch,
   VideoRecord,
 } from '../../domain.js';
-import { inOrder, patchedVideo } from '../catalog-records.js';
+import { checkCueSources, inOrder, patchedVideo } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
@@ -286,6 +286,7 @@ export class EmbeddedCatalog implements Catalog {
   }
 
   async replaceCues(videoId: string, sources: CueRecord['source'][], cues: CueRecord[]): Promise<void> {
+    checkCueSources(sources, cues);
     const insert = this.db.prepare(
       `INSERT INTO cues (id, video_id, segment_id, start, "end", text, kind, source, lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET video_id = excluded.video_id, segment_id = excluded.segment_id, start = excluded.start,
