@@ -19,7 +19,7 @@ import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } fro
 import { caseFold } from '../embedded/catalog.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
 import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
-import { asc, ElasticDocuments, escapeWildcard, terms, type Query } from './documents.js';
+import { asc, base64Of, bytesOf, compareKeywords, CONFLICT_RETRIES, ElasticDocuments, escapeWildcard, terms, type Query } from './documents.js';
 import { migrateActorIndices, type ActorIndex } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -58,18 +58,11 @@ if (params.add.isEmpty() && kept.size() == ctx._source.templates.size()) { ctx.o
 }
 `.trim();
 
-/** Updates of one actor document that race retry on the version conflict. */
-const CONFLICT_RETRIES = 5;
 const WITHOUT_TEMPLATES = ['templates', 'templateIds'];
 
 /** SQLite's NOCASE folds ASCII letters only; the sort key does the same so both backends order alike. */
 function nameSortKey(name: string): string {
   return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-/** Orders strings by code unit, like SQLite's BINARY collation does for the ids we store. */
-export function compareBinary(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toActor(doc: Pick<StoredActor, keyof ActorRecord>): ActorRecord {
@@ -85,14 +78,14 @@ function storedActorFields(actor: ActorRecord): Omit<StoredActor, 'templates' | 
 }
 
 function storedTemplate(t: FaceTemplateRecord): StoredTemplate {
-  return { id: t.id, actorId: t.actorId, modelId: t.modelId, source: t.source, thumbnail: t.thumbnail ? t.thumbnail.toString('base64') : null, createdAt: t.createdAt };
+  return { id: t.id, actorId: t.actorId, modelId: t.modelId, source: t.source, thumbnail: t.thumbnail ? base64Of(t.thumbnail) : null, createdAt: t.createdAt };
 }
 
 function toTemplate(t: StoredTemplate): FaceTemplateRecord {
-  return { id: t.id, actorId: t.actorId, modelId: t.modelId, source: t.source, thumbnail: t.thumbnail === null ? null : Buffer.from(t.thumbnail, 'base64'), createdAt: t.createdAt };
+  return { id: t.id, actorId: t.actorId, modelId: t.modelId, source: t.source, thumbnail: t.thumbnail === null ? null : bytesOf(t.thumbnail), createdAt: t.createdAt };
 }
 
-const byCreatedThenId = (a: FaceTemplateRecord, b: FaceTemplateRecord): number => compareBinary(a.createdAt, b.createdAt) || compareBinary(a.id, b.id);
+const byCreatedThenId = (a: FaceTemplateRecord, b: FaceTemplateRecord): number => compareKeywords(a.createdAt, b.createdAt) || compareKeywords(a.id, b.id);
 
 export interface ElasticPresenceOptions {
   /** Index/alias prefix, so several deployments can share one cluster. */
@@ -171,7 +164,7 @@ export class ElasticActorRepository implements ActorRepository {
       const { _seq_no: seqNo, _primary_term: primaryTerm } = current;
       try {
         await this.call(() => this.client.delete({ index: this.index, id, if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'wait_for' }));
-        return [...(current._source?.templateIds ?? [])].sort(compareBinary);
+        return [...(current._source?.templateIds ?? [])].sort(compareKeywords);
       } catch (err) {
         if (isNotFound(err)) return null;
         if (!isConflict(err) || attempt >= CONFLICT_RETRIES) throw err;
@@ -240,7 +233,7 @@ export class ElasticActorRepository implements ActorRepository {
 
   async allFaceTemplates(): Promise<FaceTemplateRecord[]> {
     const actors = await this.documents.searchAll<StoredActor>(this.index, { match_all: {} }, [asc('id')]);
-    return actors.flatMap((actor) => actor.templates.map(toTemplate).sort((a, b) => compareBinary(a.id, b.id)));
+    return actors.flatMap((actor) => actor.templates.map(toTemplate).sort((a, b) => compareKeywords(a.id, b.id)));
   }
 
   /** Actors holding any of the template ids. */

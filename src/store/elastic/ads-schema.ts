@@ -4,7 +4,7 @@
 // rows) is kept in _source unmapped; numeric vectors (features, weights) are float64 bytes.
 // Also the cluster-wide counter both the inventory and the keywords versions are.
 import type { TagKind } from '../ads.js';
-import { BINARY, BOOLEAN, DOUBLE, INTEGER, KEYWORD, LONG, OPAQUE, STORED_ONLY, type ElasticDocuments, type IndexFamily } from './documents.js';
+import { BINARY, BOOLEAN, CONFLICT_RETRIES, DOUBLE, INTEGER, KEYWORD, LONG, OPAQUE, STORED_ONLY, type ElasticDocuments, type IndexFamily } from './documents.js';
 
 export const TAG_KINDS: readonly TagKind[] = ['OBJECT', 'SCENE', 'MOOD'];
 
@@ -96,8 +96,6 @@ export function decodeDoubles(base64: string): number[] {
   return Array.from({ length: bytes.length / 8 }, (_, i) => bytes.readDoubleLE(i * 8));
 }
 
-/** Updates of one document that race (counters, flips) retry on the version conflict. */
-export const CONFLICT_RETRIES = 5;
 
 /** A cluster-wide counter: one document grown by a scripted `+= 1`, read by real-time GET. */
 export class ElasticCounter {

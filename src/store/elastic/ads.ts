@@ -40,7 +40,6 @@ import type {
 import type { Store } from '../interfaces.js';
 import {
   AD_FAMILY,
-  CONFLICT_RETRIES,
   decodeDoubles,
   ElasticCounter,
   encodeDoubles,
@@ -52,7 +51,7 @@ import {
 } from './ads-schema.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, type Backoff } from './client.js';
-import { asc, desc, ElasticDocuments, generationFlip, filterQuery, migrateIndexFamily, migrationSummary, term, terms, type Query } from './documents.js';
+import { asc, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationFlip, migrateIndexFamily, migrationSummary, term, terms, type Query } from './documents.js';
 import { ElasticModerationRepository } from './moderation.js';
 import type { VersionedIndexResult } from './schema.js';
 

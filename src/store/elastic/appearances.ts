@@ -46,10 +46,10 @@ import type {
 import { inOrder } from '../catalog-records.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
 import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
-import { compareBinary, ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
+import { ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, isNotFound } from './client.js';
-import { asc, desc, ElasticDocuments, generationFlip, filterQuery, migrationSummary, term, terms, type Query, type Sort } from './documents.js';
+import { asc, base64Of, bytesOf, compareKeywords, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationFlip, migrationSummary, term, terms, type Query, type Sort } from './documents.js';
 import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -66,8 +66,6 @@ type StoredSpan = AppearanceSpanRecord & { generation: number };
 
 const SET_FIELDS_SCRIPT = 'for (entry in params.fields.entrySet()) { ctx._source[entry.getKey()] = entry.getValue(); }';
 
-/** Updates of one document that race retry on the version conflict. */
-const CONFLICT_RETRIES = 5;
 
 // Unique sort keys, so search_after pages never skip or repeat a document.
 const ACROSS_VIDEOS = [asc('videoId'), asc('start'), asc('id'), asc('generation')];
@@ -78,10 +76,10 @@ export interface ElasticAppearanceOptions extends ElasticPresenceOptions {
   now?: () => number;
 }
 
-const base64 = (bytes: Buffer | null): string | null => (bytes ? bytes.toString('base64') : null);
-const fromBase64 = (text: string | null | undefined): Buffer | null => (text == null ? null : Buffer.from(text, 'base64'));
-const vectorToBase64 = (vector: Float32Array): string => vectorToBlob(vector).toString('base64');
-const vectorFromBase64 = (text: string): Float32Array => blobToVector(Buffer.from(text, 'base64'));
+const base64 = (bytes: Buffer | null): string | null => (bytes ? base64Of(bytes) : null);
+const fromBase64 = (text: string | null | undefined): Buffer | null => (text == null ? null : bytesOf(text));
+const vectorToBase64 = (vector: Float32Array): string => base64Of(vectorToBlob(vector));
+const vectorFromBase64 = (text: string): Float32Array => blobToVector(bytesOf(text));
 
 function toTrack(d: StoredTrack): FaceTrackRecord {
   return {
@@ -172,7 +170,7 @@ const missing = (field: string): Query => ({ bool: { must_not: [{ exists: { fiel
 
 /** Span sort key compared with an actor-listing cursor: (video, start, id). */
 function spanAfter(span: AppearanceSpanRecord, cursor: { v: string; s: number; i: string }): boolean {
-  return compareBinary(span.videoId, cursor.v) > 0 || (span.videoId === cursor.v && (span.start > cursor.s || (span.start === cursor.s && compareBinary(span.id, cursor.i) > 0)));
+  return compareKeywords(span.videoId, cursor.v) > 0 || (span.videoId === cursor.v && (span.start > cursor.s || (span.start === cursor.s && compareKeywords(span.id, cursor.i) > 0)));
 }
 
 export class ElasticAppearanceRepository implements AppearanceRepository {

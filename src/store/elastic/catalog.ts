@@ -38,7 +38,7 @@ import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
 import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
-import { asc, desc, ElasticDocuments, generationFlip, escapeWildcard, SCAN_PAGE, term, type Query, type Sort } from './documents.js';
+import { asc, CONFLICT_RETRIES, desc, ElasticDocuments, escapeWildcard, generationFlip, SCAN_PAGE, term, type Query, type Sort } from './documents.js';
 
 type Generations = Partial<Record<GenerationSlot, number>>;
 
@@ -63,8 +63,6 @@ interface StoredArtifact {
   updatedAt: string;
 }
 
-/** Updates of one video document (put, flip) that race retry on the version conflict. */
-const CONFLICT_RETRIES = 5;
 
 export interface ElasticCatalogOptions {
   /** Index/alias prefix, so several deployments can share one cluster. */

@@ -56,6 +56,27 @@ export function escapeWildcard(text: string): string {
   return text.replace(/[\\*?]/g, (c) => `\\${c}`);
 }
 
+/** Updates of one document that race (flips, counters, scripted edits) retry on the version conflict this often. */
+export const CONFLICT_RETRIES = 5;
+
+/**
+ * Orders strings by their UTF-8 bytes: how keyword fields sort, and SQLite's BINARY collation, so
+ * in-memory sorts and cursors agree with both backends.
+ */
+export function compareKeywords(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Bytes of a typed array as they lie in memory, as base64 for a BINARY field. */
+export function base64Of(values: Uint8Array | Uint32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+/** A BINARY field's bytes. */
+export function bytesOf(base64: string): Buffer {
+  return Buffer.from(base64, 'base64');
+}
+
 export function totalOf(total: estypes.SearchTotalHits | number | undefined): number {
   return typeof total === 'number' ? total : (total?.value ?? 0);
 }

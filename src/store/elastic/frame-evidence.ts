@@ -16,8 +16,8 @@ import type { Client } from '@elastic/elasticsearch';
 import type { FrameEvidence, FrameEvidenceRepository } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF } from './client.js';
-import { asc, desc, ElasticDocuments, filterQuery, migrateIndexFamily, term, type Query } from './documents.js';
-import { base64Of, bytesOf, FRAME_EVIDENCE_FAMILY, type ElasticMediaOptions } from './media-schema.js';
+import { asc, base64Of, bytesOf, desc, ElasticDocuments, filterQuery, migrateIndexFamily, term, type Query } from './documents.js';
+import { FRAME_EVIDENCE_FAMILY, type ElasticMediaOptions } from './media-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
 interface StoredFrame {

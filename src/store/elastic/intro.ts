@@ -18,8 +18,8 @@ import type { VideoRecord } from '../../domain.js';
 import type { Catalog } from '../interfaces.js';
 import type { EpisodeFingerprint, FingerprintWindow, IntroRepository, SkipMarkerKind, SkipMarkerRecord } from '../intro.js';
 import { DEFAULT_BACKOFF, withBackoff } from './client.js';
-import { ElasticDocuments, migrateIndexFamily, SCAN_PAGE } from './documents.js';
-import { base64Of, bytesOf, deleteByIds, INTRO_FAMILY, type ElasticMediaOptions } from './media-schema.js';
+import { base64Of, bytesOf, CONFLICT_RETRIES, ElasticDocuments, migrateIndexFamily, SCAN_PAGE } from './documents.js';
+import { deleteByIds, INTRO_FAMILY, type ElasticMediaOptions } from './media-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
 interface StoredWindow {
@@ -50,8 +50,6 @@ interface StoredMarkers {
 const MARKER_KINDS: readonly SkipMarkerKind[] = ['INTRO', 'OUTRO'];
 /** Videos per catalog page when listing a series. */
 const SERIES_PAGE = 500;
-/** Partial updates of one markers document that race (auto vs editor) retry on the version conflict. */
-const CONFLICT_RETRIES = 5;
 
 function storedWindow(window: FingerprintWindow): StoredWindow {
   return { start: window.start, visual: base64Of(window.visual), visualInformative: base64Of(window.visualInformative), audio: base64Of(window.audio) };

@@ -53,16 +53,6 @@ export const FRAME_EVIDENCE_FAMILY: IndexFamily<'frame-evidence'> = {
   },
 };
 
-/** Bytes of a typed array as they lie in memory (base64 for a BINARY field). */
-export function base64Of(values: Uint8Array | Uint32Array): string {
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
-}
-
-/** A BINARY field's bytes. */
-export function bytesOf(base64: string): Buffer {
-  return Buffer.from(base64, 'base64');
-}
-
 /**
  * Deletes documents by id in one bulk request (a missing one is no error). No refresh: these
  * documents are read by id, which is real-time.

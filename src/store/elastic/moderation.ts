@@ -19,10 +19,10 @@ import type { Page, PageArgs } from '../../domain.js';
 import { BadInputError } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
 import type { FlagRecord, KeywordListRecord, ModerationCheck, ModerationRepository } from '../moderation.js';
-import { CONFLICT_RETRIES, ElasticCounter, MODERATION_FAMILY, type ModerationIndex } from './ads-schema.js';
+import { ElasticCounter, MODERATION_FAMILY, type ModerationIndex } from './ads-schema.js';
 import type { ElasticAdsOptions } from './ads.js';
 import { DEFAULT_BACKOFF, isNotFound } from './client.js';
-import { asc, ElasticDocuments, filterQuery, migrateIndexFamily, SCAN_PAGE, type Query } from './documents.js';
+import { asc, compareKeywords, CONFLICT_RETRIES, ElasticDocuments, filterQuery, migrateIndexFamily, SCAN_PAGE, type Query } from './documents.js';
 import type { VersionedIndexResult } from './schema.js';
 
 interface StoredVideoFlags extends ModerationCheck {
@@ -45,13 +45,8 @@ ctx._source.keywords.removeAll(params.keywords);
 if (ctx._source.keywords.isEmpty()) { ctx.op = 'delete'; } else { ctx._source.updatedAt = params.updatedAt; }
 `.trim();
 
-/** Code-unit order of the UTF-8 bytes: what SQLite's BINARY collation and keyword sorting compare. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 function flagOrder(a: FlagRecord, b: FlagRecord): number {
-  return a.start - b.start || compareBytes(a.id, b.id);
+  return a.start - b.start || compareKeywords(a.id, b.id);
 }
 
 function toFlag(flag: FlagRecord): FlagRecord {
@@ -183,7 +178,7 @@ export class ElasticModerationRepository implements ModerationRepository {
     const after = page.after ? flagCursor(page.after) : null;
     const wanted = page.first + 1;
     const isAfter = (flag: FlagRecord): boolean =>
-      !after || flag.videoId !== after.videoId || flag.start > after.start || (flag.start === after.start && compareBytes(flag.id, after.id) > 0);
+      !after || flag.videoId !== after.videoId || flag.start > after.start || (flag.start === after.start && compareKeywords(flag.id, after.id) > 0);
     const filters: Query[] = [{ range: { flagCount: { gt: 0 } } }];
     if (after) filters.push({ range: { videoId: { gte: after.videoId } } });
 
