@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AD_FAMILY, HIGHLIGHT_FAMILY, MODERATION_FAMILY, TAG_FAMILY, decodeDoubles, encodeDoubles } from '../../src/store/elastic/ads-schema.js';
 import { ElasticAdRepository, ElasticHighlightRepository, ElasticTagRepository, openAdsRepositories } from '../../src/store/elastic/ads.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
@@ -15,11 +15,11 @@ import { familyAliases, ElasticDocuments } from '../../src/store/elastic/documen
 import { ElasticModerationRepository } from '../../src/store/elastic/moderation.js';
 import { encodeCursor } from '../../src/store/embedded/cursor.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import type { Store } from '../../src/store/interfaces.js';
 import { copyAds } from '../../src/commands/migrate-ads.js';
 import { createLogger } from '../../src/logger.js';
 import { FakeHighlightRepository, FakeTagRepository } from '../helpers/fake-ads.js';
 import { FakeModerationRepository } from '../helpers/fake-moderation.js';
+import { useEmbeddedStores } from '../helpers/embedded-stores.js';
 import { codeOf } from '../helpers/errors.js';
 import { describeAdsConformance, describeHighlightConformance, describeModerationConformance, describeTagConformance, ad, allPages, feedback, flag, model, signals, tag } from './conformance-ads.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
@@ -272,20 +272,7 @@ describe('ads repositories against recorded responses', () => {
 });
 
 describe('migrate: copying the embedded ads, tags, highlights and moderation', () => {
-  let dir: string;
-  const stores: Store[] = [];
-  const open = async (name: string): Promise<Store> => {
-    const store = await openEmbeddedStore(path.join(dir, name));
-    stores.push(store);
-    return store;
-  };
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-ads-copy-'));
-  });
-  afterEach(async () => {
-    for (const store of stores.splice(0)) await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { open, dataDir } = useEmbeddedStores('vidsearch-ads-copy');
 
   it('copies everything once; keeps what the target already has; current checks stay current only with the same lists; a re-run changes nothing', async () => {
     const source = await open('source');
@@ -310,7 +297,7 @@ describe('migrate: copying the embedded ads, tags, highlights and moderation', (
     const into = { ads: target.ads, tags: target.tags, moderation: target.moderation, highlights };
 
     const log = createLogger('silent');
-    const first = await copyAds(source, path.join(dir, 'source'), into, log);
+    const first = await copyAds(source, dataDir('source'), into, log);
     expect(first).toEqual({ ads: 2, taggedVideos: 1, tags: 3, signalVideos: 2, feedback: 2, model: true, keywordLists: 1, checks: 2, flags: 2, skipped: 2 });
     expect((await target.ads.allAds()).map((a) => a.title)).toEqual(['Ad a1', 'Edited after the switch', 'Ad a3']);
     expect(await target.tags.getTagsOfVideo('v1')).toEqual(await source.tags.getTagsOfVideo('v1'));
@@ -327,7 +314,7 @@ describe('migrate: copying the embedded ads, tags, highlights and moderation', (
     expect(await allPages((page) => target.moderation.listFlags(page), 10)).toEqual(await allPages((page) => source.moderation.listFlags(page), 10));
 
     await highlights.putModel(model(3));
-    const second = await copyAds(source, path.join(dir, 'source'), into, log);
+    const second = await copyAds(source, dataDir('source'), into, log);
     expect(second).toEqual({ ads: 0, taggedVideos: 0, tags: 0, signalVideos: 0, feedback: 2, model: false, keywordLists: 0, checks: 0, flags: 0, skipped: 10 });
     expect(await highlights.getModel()).toEqual(model(3));
     expect(highlights.feedback).toHaveLength(2);
@@ -340,7 +327,7 @@ describe('migrate: copying the embedded ads, tags, highlights and moderation', (
     await source.moderation.replaceFlags({ videoId: 'v1', keywordsVersion: await source.moderation.keywordsVersion(), videoUpdatedAt: 't1' }, [flag('v1', 'c1', 5, 'gun')]);
     const target = await open('target');
     await target.moderation.addKeywords('violence', ['gun']);
-    const copy = await copyAds(source, path.join(dir, 'source'), { ...target, highlights: new FakeHighlightRepository() }, createLogger('silent'));
+    const copy = await copyAds(source, dataDir('source'), { ...target, highlights: new FakeHighlightRepository() }, createLogger('silent'));
     expect(copy).toMatchObject({ keywordLists: 0, checks: 1, flags: 1, skipped: 1 });
     expect(await target.moderation.listChecks()).toEqual([{ videoId: 'v1', keywordsVersion: -1, videoUpdatedAt: 't1' }]);
   });

@@ -16,13 +16,12 @@ import { CATALOG_SCHEMA_VERSION, migrateCatalogIndices } from '../../src/store/e
 import { backoffDelayMs, elasticClient } from '../../src/store/elastic/client.js';
 import { encodeCursor } from '../../src/store/embedded/cursor.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import type { Store } from '../../src/store/interfaces.js';
 import { openStore } from '../../src/store/open.js';
+import { useEmbeddedStores } from '../helpers/embedded-stores.js';
 import { codeOf } from '../helpers/errors.js';
 import { structure, video } from './conformance.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
 
-const G_OLD = 1714521600000;
 const G_NEW = 1714521605000;
 const G_OCR = 1714521609000;
 const FAST = { retries: 3, baseMs: 1, maxMs: 4 };
@@ -356,20 +355,7 @@ describe('back-off between retries', () => {
 });
 
 describe('catalog copy (embedded stores)', () => {
-  let dir: string;
-  const stores: Store[] = [];
-  const open = async (name: string): Promise<Store> => {
-    const store = await openEmbeddedStore(path.join(dir, name));
-    stores.push(store);
-    return store;
-  };
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-catalog-'));
-  });
-  afterEach(async () => {
-    for (const store of stores.splice(0)) await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { open, dataDir } = useEmbeddedStores('vidsearch-catalog');
 
   it('copies videos with cues of every source, checkpoints and structure; skips videos already there; a re-run changes nothing', async () => {
     const source = await open('source');
@@ -390,7 +376,7 @@ describe('catalog copy (embedded stores)', () => {
     await target.catalog.replaceStructure('c', reindexed.shots, reindexed.segments);
 
     const log = createLogger('silent');
-    const first = await copyCatalog(source.catalog, path.join(dir, 'source'), target.catalog, log);
+    const first = await copyCatalog(source.catalog, dataDir('source'), target.catalog, log);
     expect(first).toEqual({ videos: 2, skipped: 1, shots: 3, segments: 3, cues: 4, artifacts: 2 });
     for (const id of ['a', 'b']) {
       expect(await target.catalog.getVideo(id)).toEqual(await source.catalog.getVideo(id));
@@ -403,7 +389,7 @@ describe('catalog copy (embedded stores)', () => {
     expect(await target.catalog.getSegmentsOfVideo('c')).toEqual(reindexed.segments);
     expect(await target.catalog.getArtifact('c', 'probe')).toBeNull();
 
-    const second = await copyCatalog(source.catalog, path.join(dir, 'source'), target.catalog, log);
+    const second = await copyCatalog(source.catalog, dataDir('source'), target.catalog, log);
     expect(second).toEqual({ videos: 0, skipped: 3, shots: 0, segments: 0, cues: 0, artifacts: 0 });
   });
 });

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { copyMedia } from '../../src/commands/migrate-media.js';
 import { createLogger } from '../../src/logger.js';
 import { ElasticCatalog } from '../../src/store/elastic/catalog.js';
@@ -27,6 +27,7 @@ import { FakeIntroRepository, FakeTechnicalRepository } from '../helpers/fake-te
 import { video } from './conformance.js';
 import { describeMediaConformance, evidenceFrame, fingerprint, shotQuality, skipMarker, technicalCue, visualFlag } from './conformance-media.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
+import { useEmbeddedStores } from '../helpers/embedded-stores.js';
 
 describeMediaConformance('embedded', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-media-'));
@@ -275,20 +276,7 @@ describe('elasticsearch media repositories against recorded responses', () => {
 });
 
 describe('media copy from an embedded store (migrate --to elastic)', () => {
-  let dir: string;
-  const stores: Store[] = [];
-  const open = async (name: string): Promise<Store> => {
-    const store = await openEmbeddedStore(path.join(dir, name));
-    stores.push(store);
-    return store;
-  };
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-media-copy-'));
-  });
-  afterEach(async () => {
-    for (const store of stores.splice(0)) await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { open, dataDir } = useEmbeddedStores('vidsearch-media-copy');
 
   it('copies technical sets, fingerprints, markers and frame evidence; keeps what the target already had; a re-run copies nothing new', async () => {
     const source = await open('source');
@@ -312,7 +300,7 @@ describe('media copy from an embedded store (migrate --to elastic)', () => {
     await target.frameEvidence.add('c', 'm1', [evidenceFrame(1, false, 3)]);
 
     const log = createLogger('silent');
-    const first = await copyMedia(source, path.join(dir, 'source'), target, log);
+    const first = await copyMedia(source, dataDir('source'), target, log);
     expect(first).toEqual({
       technicalSets: 4,
       technicalSetsSkipped: 1,
@@ -337,7 +325,7 @@ describe('media copy from an embedded store (migrate --to elastic)', () => {
     expect(await window(target, 'a')).toEqual(await window(source, 'a'));
     expect(await window(target, 'c')).toEqual([[1, false, [...evidenceFrame(1, false, 3).picture], [...evidenceFrame(1, false, 3).features]]]);
 
-    const second = await copyMedia(source, path.join(dir, 'source'), target, log);
+    const second = await copyMedia(source, dataDir('source'), target, log);
     expect(second).toEqual({ ...first, technicalSets: 0, technicalSetsSkipped: 5, markerVideos: 0, markerVideosSkipped: 2, evidenceFrames: 0, evidenceVideosSkipped: 2 });
   });
 });
