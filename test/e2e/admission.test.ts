@@ -82,6 +82,7 @@ describe('admission control over HTTP', () => {
     });
     const imageSearch: ImageSearchService = {
       searchByImage: () => new Promise<ImageMatch[]>((resolve) => stuck.push(() => resolve([]))),
+      matchFrame: async () => null,
     };
     const services: Services = { ...core, imageSearch };
     server = await startServer({ config, store, services, log }, { port: 0, host: '127.0.0.1' });

@@ -192,7 +192,7 @@ describe('media safety over HTTP with the real app', () => {
         const form = new FormData();
         form.set('operations', JSON.stringify({ query: 'mutation($f: Upload!) { enrollActor(input: { name: "X", images: [$f] }) { id } }', variables: { f: null } }));
         form.set('map', JSON.stringify({ 0: ['variables.f'] }));
-        form.set('0', new Blob([bytes]), name);
+        form.set('0', new Blob([new Uint8Array(bytes)]), name);
         const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'apollo-require-preflight': '1', ...EDITOR }, body: form });
         const body = (await res.json()) as GraphqlBody;
         expect(body.errors?.[0]?.extensions?.code, name).toBe('BAD_USER_INPUT');

@@ -1,5 +1,8 @@
 // In-memory tag and highlight repositories for service tests that run on the fake store.
+import type { Page, PageArgs } from '../../src/domain.js';
 import type {
+  AdRecord,
+  AdRepository,
   HighlightFeedbackRecord,
   HighlightModelRecord,
   HighlightRepository,
@@ -14,6 +17,41 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** The embedded order: segment, kind, score (highest first), label. */
 const tagOrder = (a: SegmentTagRecord, b: SegmentTagRecord): number =>
   byText(a.segmentId, b.segmentId) || byText(a.kind, b.kind) || b.score - a.score || byText(a.label, b.label);
+
+export class FakeAdRepository implements AdRepository {
+  readonly ads = new Map<string, AdRecord>();
+  private version = 0;
+
+  async putAd(ad: AdRecord): Promise<void> {
+    this.ads.set(ad.id, structuredClone(ad));
+    this.version += 1;
+  }
+
+  async getAd(id: string): Promise<AdRecord | null> {
+    return this.ads.get(id) ?? null;
+  }
+
+  async deleteAd(id: string): Promise<boolean> {
+    const removed = this.ads.delete(id);
+    if (removed) this.version += 1;
+    return removed;
+  }
+
+  async listAds(page: PageArgs): Promise<Page<AdRecord>> {
+    const all = await this.allAds();
+    const rest = page.after ? all.filter((ad) => ad.id > page.after!) : all;
+    const items = rest.slice(0, page.first);
+    return { items, hasNextPage: rest.length > items.length, endCursor: items.at(-1)?.id ?? page.after ?? null, totalCount: all.length };
+  }
+
+  async allAds(): Promise<AdRecord[]> {
+    return [...this.ads.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async inventoryVersion(): Promise<number> {
+    return this.version;
+  }
+}
 
 export class FakeTagRepository implements TagRepository {
   readonly tags: SegmentTagRecord[] = [];

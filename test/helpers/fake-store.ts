@@ -19,7 +19,7 @@ import { FakeIntroRepository, FakeTechnicalRepository } from './fake-technical.j
 import { FakeFrameEvidenceRepository } from './fake-frame-evidence.js';
 import { FakeAppearanceRepository } from './fake-appearances.js';
 import { FakeModerationRepository } from './fake-moderation.js';
-import { FakeHighlightRepository, FakeTagRepository } from './fake-ads.js';
+import { FakeAdRepository, FakeHighlightRepository, FakeTagRepository } from './fake-ads.js';
 import type {
   Catalog,
   EnqueueRequest,
@@ -389,6 +389,7 @@ export interface FakeStore extends Store {
     technical: FakeTechnicalRepository;
     intro: FakeIntroRepository;
     frameEvidence: FakeFrameEvidenceRepository;
+    ads: FakeAdRepository;
     tags: FakeTagRepository;
     highlights: FakeHighlightRepository;
   };
@@ -411,6 +412,7 @@ export function createFakeStore(): FakeStore {
     technical: new FakeTechnicalRepository(),
     intro: new FakeIntroRepository(catalog.videos),
     frameEvidence: new FakeFrameEvidenceRepository(),
+    ads: new FakeAdRepository(),
     tags: new FakeTagRepository(),
     highlights: new FakeHighlightRepository(),
   };
@@ -430,6 +432,7 @@ export function createFakeStore(): FakeStore {
     technical: counted(raw.technical, 'technical', calls),
     intro: counted(raw.intro, 'intro', calls),
     frameEvidence: counted(raw.frameEvidence, 'frameEvidence', calls),
+    ads: counted(raw.ads, 'ads', calls),
     tags: counted(raw.tags, 'tags', calls),
     highlights: counted(raw.highlights, 'highlights', calls),
     schemaVersion: 1,

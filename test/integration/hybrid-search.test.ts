@@ -114,7 +114,7 @@ describe('hybrid searchSegments on a real indexed video', () => {
     const form = new FormData();
     form.append('operations', JSON.stringify(operations));
     form.append('map', JSON.stringify({ 0: ['variables.f'] }));
-    form.append('0', new Blob([screenshot], { type: 'image/png' }), 'screenshot.png');
+    form.append('0', new Blob([new Uint8Array(screenshot)], { type: 'image/png' }), 'screenshot.png');
     const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'apollo-require-preflight': '1' }, body: form });
     const body = (await res.json()) as { data?: { searchSegments: { edges: { node: HitShape }[] } }; errors?: unknown[] };
     expect(body.errors).toBeUndefined();

@@ -64,7 +64,8 @@ function score(set: Indexed[], rule: FusionRule, binSec: number, spansOf: Map<st
   }
   const precision = ratio(tp, tp + fp);
   const recall = ratio(tp, tp + fn);
-  return { precision, recall, f1: f1(precision, recall) };
+  // No prediction and no truth gives no F1: NaN then fails every comparison below.
+  return { precision, recall, f1: f1(precision, recall) ?? Number.NaN };
 }
 
 describe.skipIf(!devFile)('face/voice fusion calibrated on presence.json and the hard case', () => {

@@ -61,6 +61,7 @@ describe.skipIf(!manifestFile)('speakers eval on ../shared/data/speakers.json', 
       resolve: (rel) => path.resolve(path.dirname(manifestFile!), rel),
       options: {},
       progress: (line) => lines.push(line),
+      indexVideos: async () => new Map(),
     });
     console.log('speakers eval', JSON.stringify(metrics));
     expect(metrics.queries).toBe(39);
@@ -74,7 +75,7 @@ describe.skipIf(!manifestFile)('speakers eval on ../shared/data/speakers.json', 
   });
 
   it('rejects a malformed manifest before doing any work', async () => {
-    const ctx = { app: {} as App, resolve: (p: string) => p, options: {}, progress: () => {} };
+    const ctx = { app: {} as App, resolve: (p: string) => p, options: {}, progress: () => {}, indexVideos: async () => new Map<string, string>() };
     await expect(speakersTask.run({ gallery: [{ identity: 'x' }], queries: [] }, ctx)).rejects.toBeInstanceOf(EvalInputError);
   });
 });

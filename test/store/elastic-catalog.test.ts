@@ -147,7 +147,7 @@ describe('elasticsearch catalog against recorded responses', () => {
       'POST /vidsearch-shots%2Cvidsearch-segments/_delete_by_query?conflicts=proceed',
     ]);
     expect(body(0)).toEqual({ ids: ['v1'] });
-    const written = body(2) as Record<string, unknown>[];
+    const written = body(2) as unknown as Record<string, unknown>[];
     expect(body(1)).toEqual(written);
     expect(written).toEqual([
       { index: { _index: 'vidsearch-shots', _id: `v1-shot0@${G_NEW}` } },
@@ -171,7 +171,7 @@ describe('elasticsearch catalog against recorded responses', () => {
     await open(G_NEW).replaceCues('v1', ['OCR'], [ocr]);
     finish();
     const generation = G_OCR + 1;
-    expect((body(1) as unknown[])[0]).toEqual({ index: { _index: 'vidsearch-cues', _id: `o1@${generation}` } });
+    expect((body(1) as unknown as unknown[])[0]).toEqual({ index: { _index: 'vidsearch-cues', _id: `o1@${generation}` } });
     expect(body(2)).toMatchObject({ script: { params: { slots: ['OCR'], generation } } });
     expect(body(3)).toEqual({
       query: { bool: { filter: [{ term: { videoId: 'v1' } }, { terms: { source: ['OCR'] } }, { term: { generation } }] } },

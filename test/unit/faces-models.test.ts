@@ -101,6 +101,7 @@ describeWithData('shipped face models on real photos', () => {
       options: {},
       resolve: (rel) => data(rel),
       progress: (line) => progress.push(line),
+      indexVideos: async () => new Map(),
     });
     expect(metrics).toMatchObject({ queries: 4, rank1: 1, knownAccuracy: 1, unknownRejection: 1, skippedGallery: 1 });
     expect(metrics.msPerImage).toBeGreaterThan(0);

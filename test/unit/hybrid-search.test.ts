@@ -33,12 +33,13 @@ function fakeImageSearch(matches: () => ImageMatch[], fail?: Error): ImageSearch
         .filter((m) => !ids || ids.includes(m.video.id))
         .slice(0, request.first ?? 10);
     },
+    matchFrame: async () => null,
   };
 }
 
 function matchIn(video: VideoRecord, segment: SegmentRecord, similarity: number): ImageMatch {
   const at = (segment.start + segment.end) / 2;
-  return { video, from: segment.start, to: segment.end, at, similarity, segmentId: segment.id, descriptorScore: similarity, inliers: 20 };
+  return { video, from: segment.start, to: segment.end, at, similarity, segmentId: segment.id, frameTime: null, descriptorScore: similarity, inliers: 20 };
 }
 
 async function allPages(read: (after: string | null) => Promise<Connection<SegmentHit>>): Promise<Connection<SegmentHit>[]> {

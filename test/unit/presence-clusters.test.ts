@@ -22,6 +22,7 @@ function memoryVectors(): VectorIndex & { points: Map<string, Map<string, Vector
     delete: async (c, ids) => ids.forEach((id) => of(c).delete(id)),
     deleteByVideo: async () => undefined,
     count: async (c) => of(c).size,
+    scroll: async (c, _filter, limit) => [...of(c).values()].slice(0, limit).map(({ id, payload }) => ({ id, payload })),
   };
 }
 
