@@ -1,28 +1,10 @@
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AppearanceSpanRecord, FaceClusterRecord, FaceTrackRecord } from '../../src/store/appearances.js';
+import type { AppearanceSpanRecord, FaceClusterRecord } from '../../src/store/appearances.js';
 import { APPEARANCES_MIGRATION_SQL, EmbeddedAppearanceRepository } from '../../src/store/embedded/appearances.js';
+import { track } from '../store/conformance-presence.js';
 
 const vec = (...values: number[]) => Float32Array.from(values);
-
-function track(id: string, videoId: string, patch: Partial<FaceTrackRecord> = {}): FaceTrackRecord {
-  return {
-    id,
-    videoId,
-    shotIndex: 0,
-    start: 0,
-    end: 2,
-    faceCount: 4,
-    actorId: null,
-    clusterId: null,
-    similarity: null,
-    confidence: 0,
-    bestFaceId: `${id}-f0`,
-    embedding: vec(1, 0),
-    modelId: 'm',
-    ...patch,
-  };
-}
 
 function cluster(id: string, size: number, sum: Float32Array, createdAt: string): FaceClusterRecord {
   return { id, actorId: null, size, vectorSum: sum, modelId: 'm', bestFaceId: null, bestFaceQuality: 0, createdAt, updatedAt: createdAt };

@@ -33,7 +33,7 @@ import type {
 import { NotFoundError } from '../../errors.js';
 import { caseFold } from '../embedded/catalog.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
-import { checkCueSources, inOrder, patchedVideo } from '../catalog-records.js';
+import { checkCueSources, inOrder, updateVideoRow } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
@@ -226,11 +226,7 @@ export class ElasticCatalog implements Catalog {
     id: string,
     patch: VideoMetadataPatch & Partial<Pick<VideoRecord, 'status' | 'error'>>,
   ): Promise<VideoRecord | null> {
-    const current = await this.getVideo(id);
-    if (!current) return null;
-    const next = patchedVideo(current, patch);
-    await this.putVideo(next);
-    return next;
+    return updateVideoRow(this, id, patch);
   }
 
   async deleteVideo(id: string): Promise<boolean> {

@@ -9,7 +9,7 @@ import type {
   VideoMetadataPatch,
   VideoRecord,
 } from '../../domain.js';
-import { checkCueSources, inOrder, patchedVideo } from '../catalog-records.js';
+import { checkCueSources, inOrder, updateVideoRow } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
@@ -206,11 +206,7 @@ export class EmbeddedCatalog implements Catalog {
     id: string,
     patch: VideoMetadataPatch & Partial<Pick<VideoRecord, 'status' | 'error'>>,
   ): Promise<VideoRecord | null> {
-    const current = await this.getVideo(id);
-    if (!current) return null;
-    const next = patchedVideo(current, patch);
-    await this.putVideo(next);
-    return next;
+    return updateVideoRow(this, id, patch);
   }
 
   async deleteVideo(id: string): Promise<boolean> {
