@@ -77,12 +77,6 @@ describe('ads repositories against recorded responses', () => {
   const server = new ReplayServer({ 'x-elastic-product': 'Elasticsearch' });
   let client: Client;
   let documents: ElasticDocuments;
-  const finish = (): void => {
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
-  };
-  const body = (i: number): unknown => server.received[i]!.body;
-  const paths = (): string[] => server.received.map((r) => `${r.method} ${r.path}`);
 
   beforeAll(async () => {
     client = elasticClient({ url: await server.start(), maxRetries: 0 });
@@ -102,7 +96,7 @@ describe('ads repositories against recorded responses', () => {
   it('creates ten strict indices behind their aliases (ids keywords, clock generations long, blobs unindexed)', async () => {
     server.replay(loadExchanges('elastic/ads-create.json'));
     await openAdsRepositories(client, { backoff: FAST });
-    finish();
+    server.expectDone();
     type Template = { index_patterns: string[]; template: { mappings: { dynamic: string; _meta: unknown; properties: Record<string, unknown> } } };
     const templates = new Map(
       server.received.filter((r) => r.path.startsWith('/_index_template/')).map((r) => [r.path.slice('/_index_template/vidsearch-'.length, -'-template'.length), r.body as Template]),
@@ -124,7 +118,7 @@ describe('ads repositories against recorded responses', () => {
     expect(props('highlight-signals')).toEqual({ videoId: { type: 'keyword' }, rows: { type: 'object', enabled: false }, features: { type: 'binary' } });
     expect(props('highlight-feedback')).toMatchObject({ videoId: { type: 'keyword' }, features: { type: 'binary' } });
     expect(props('moderation-videos')).toMatchObject({ videoId: { type: 'keyword' }, flagCount: { type: 'integer' }, flags: { type: 'object', enabled: false } });
-    expect(body(server.received.length - 1)).toEqual({ actions: [{ add: { index: 'vidsearch-moderation-videos-v1', alias: 'vidsearch-moderation-videos', is_write_index: true } }] });
+    expect(server.bodyOf(server.received.length - 1)).toEqual({ actions: [{ add: { index: 'vidsearch-moderation-videos-v1', alias: 'vidsearch-moderation-videos', is_write_index: true } }] });
   });
 
   it('replaces tags of kinds: new generation above the stored one (wait_for), one flip of every kind, then older generations deleted', async () => {
@@ -132,26 +126,26 @@ describe('ads repositories against recorded responses', () => {
     const scenes = [tag('v1', 0, 'SCENE', 'indoor', 0.7), tag('v1', 0, 'MOOD', 'calm', 0.6)];
     // The clock is behind the stored generations: the new one is still above them.
     await tags(G_OLD - 60_000).replaceVideoTags('v1', ['SCENE', 'MOOD'], scenes);
-    finish();
+    server.expectDone();
     const generation = G_OLD + 1;
-    expect(paths()).toEqual([
+    expect(server.requestLines()).toEqual([
       'POST /vidsearch-tag-sets/_mget',
       'POST /_bulk?refresh=wait_for',
       'POST /vidsearch-tag-sets/_update/v1?retry_on_conflict=5',
       'POST /vidsearch-tags/_delete_by_query?conflicts=proceed',
     ]);
-    expect(body(1)).toEqual([
+    expect(server.bodyOf(1)).toEqual([
       { index: { _index: 'vidsearch-tags', _id: `v1/SCENE@${generation}/0` } },
       { ...scenes[0], generation, position: 0 },
       { index: { _index: 'vidsearch-tags', _id: `v1/MOOD@${generation}/1` } },
       { ...scenes[1], generation, position: 1 },
     ]);
-    expect(body(2)).toMatchObject({
+    expect(server.bodyOf(2)).toMatchObject({
       script: { lang: 'painless', params: { slots: ['SCENE', 'MOOD'], generation } },
       upsert: { videoId: 'v1', generations: {} },
       scripted_upsert: true,
     });
-    expect(body(3)).toEqual({
+    expect(server.bodyOf(3)).toEqual({
       query: { bool: { filter: [{ term: { videoId: 'v1' } }, { terms: { kind: ['SCENE', 'MOOD'] } }, { range: { generation: { lt: generation } } }] } },
     });
   });
@@ -165,14 +159,14 @@ describe('ads repositories against recorded responses', () => {
   it('reads tags of segments in the caller’s order, keeping each video’s current generation per kind', async () => {
     server.replay(loadExchanges('elastic/ads-tags-of-segments.json'));
     const read = await tags(G_NEW).getTagsOfSegments(['v2-seg0', 'v1-seg0', 'v1-seg9']);
-    finish();
-    expect(body(0)).toEqual({
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual({
       query: { bool: { filter: [{ terms: { segmentId: ['v2-seg0', 'v1-seg0', 'v1-seg9'] } }] } },
       sort: ['segmentId', 'kind'].map((f) => ({ [f]: { order: 'asc' } })).concat([{ score: { order: 'desc' } }], ['label', 'videoId', 'generation', 'position'].map((f) => ({ [f]: { order: 'asc' } }))),
       size: 1000,
       track_total_hits: false,
     });
-    expect(body(1)).toEqual({ ids: ['v1', 'v2'] });
+    expect(server.bodyOf(1)).toEqual({ ids: ['v1', 'v2'] });
     expect(read).toEqual([
       [tag('v2', 0, 'SCENE', 'night', 0.8)],
       [tag('v1', 0, 'MOOD', 'calm', 0.6), tag('v1', 0, 'OBJECT', 'cup', 0.9, { box: { x: 10, y: 20, width: 64, height: 48.5 } }), tag('v1', 0, 'SCENE', 'indoor', 0.7)],
@@ -199,11 +193,11 @@ describe('ads repositories against recorded responses', () => {
     const page = await repo.listAds({ first: 1, after: Buffer.from('a0').toString('base64url') });
     expect(await repo.getAd('gone')).toBeNull();
     expect(await repo.deleteAd('gone')).toBe(false);
-    finish();
-    expect(body(0)).toEqual(a1);
-    expect(body(1)).toEqual({ script: { source: 'ctx._source.version += 1', lang: 'painless' }, upsert: { version: 1 } });
-    expect(body(2)).toEqual(body(1));
-    expect(body(4)).toEqual({ query: { match_all: {} }, sort: [{ id: { order: 'asc' } }], size: 2, track_total_hits: true, search_after: ['a0'] });
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual(a1);
+    expect(server.bodyOf(1)).toEqual({ script: { source: 'ctx._source.version += 1', lang: 'painless' }, upsert: { version: 1 } });
+    expect(server.bodyOf(2)).toEqual(server.bodyOf(1));
+    expect(server.bodyOf(4)).toEqual({ query: { match_all: {} }, sort: [{ id: { order: 'asc' } }], size: 2, track_total_hits: true, search_after: ['a0'] });
     expect(page).toEqual({ items: [a1], hasNextPage: true, endCursor: Buffer.from('a1').toString('base64url'), totalCount: 3 });
   });
 
@@ -215,10 +209,10 @@ describe('ads repositories against recorded responses', () => {
     const stored = await repo.getModel();
     const rows = await repo.getSignalsOfVideo('v1');
     expect(await repo.countFeedback()).toBe(1);
-    finish();
-    expect(paths().slice(0, 2)).toEqual(['POST /_bulk?refresh=wait_for', 'PUT /vidsearch-highlight-model/_doc/model']);
-    expect(body(0)).toEqual([{ index: { _index: 'vidsearch-highlight-feedback', _id: 'f1' } }, { ...f1, features: encodeDoubles(f1.features) }]);
-    expect(decodeDoubles((body(1) as { weights: string }).weights)).toEqual([0.1, 1 / 3, -2, 0, 1e-9, 5]);
+    server.expectDone();
+    expect(server.requestLines().slice(0, 2)).toEqual(['POST /_bulk?refresh=wait_for', 'PUT /vidsearch-highlight-model/_doc/model']);
+    expect(server.bodyOf(0)).toEqual([{ index: { _index: 'vidsearch-highlight-feedback', _id: 'f1' } }, { ...f1, features: encodeDoubles(f1.features) }]);
+    expect(decodeDoubles((server.bodyOf(1) as { weights: string }).weights)).toEqual([0.1, 1 / 3, -2, 0, 1e-9, 5]);
     expect(stored).toEqual({ weights: [0.1, 1 / 3, -2, 0, 1e-9, 5], bias: 0.25, updates: 1, updatedAt: '2024-05-01T00:00:01.000Z' });
     expect(rows).toEqual([
       { videoId: 'v1', segmentId: 'v1-seg0', start: 0, end: 10, features: [0.1 + 0.2, 1e-300] },
@@ -232,27 +226,27 @@ describe('ads repositories against recorded responses', () => {
     expect(await repo.addKeywords('violence', ['gun', 'knife'])).toEqual({ name: 'violence', keywords: ['刀', 'gun', 'knife'], updatedAt: '2024-05-01T00:00:03.000Z' });
     expect(await repo.removeKeywords('alcohol', ['beer'])).toBeNull();
     expect(await repo.removeKeywords('nothing', ['x'])).toBeNull();
-    finish();
-    const add = body(0) as { script: { params: { keywords: string[]; updatedAt: string } }; upsert: unknown; scripted_upsert: boolean };
+    server.expectDone();
+    const add = server.bodyOf(0) as { script: { params: { keywords: string[]; updatedAt: string } }; upsert: unknown; scripted_upsert: boolean };
     expect(add).toMatchObject({ script: { lang: 'painless', params: { keywords: ['gun', 'knife'] } }, scripted_upsert: true, _source: true });
     expect(add.upsert).toEqual({ name: 'violence', keywords: [], updatedAt: add.script.params.updatedAt });
-    expect(body(2)).toMatchObject({ script: { params: { keywords: ['beer'] } } });
-    expect(body(2)).not.toHaveProperty('upsert');
+    expect(server.bodyOf(2)).toMatchObject({ script: { params: { keywords: ['beer'] } } });
+    expect(server.bodyOf(2)).not.toHaveProperty('upsert');
   });
 
   it('pages flags through video documents after the cursor, continuing with search_after; the total is a global sum', async () => {
     server.replay(loadExchanges('elastic/moderation-list-flags.json'));
     const after = encodeCursor({ videoId: 'v1', start: 5, id: 'c1:violence:gun' });
     const page = await moderation().listFlags({ first: 2, after });
-    finish();
-    expect(body(0)).toEqual({
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual({
       query: { bool: { filter: [{ range: { flagCount: { gt: 0 } } }, { range: { videoId: { gte: 'v1' } } }] } },
       sort: [{ videoId: { order: 'asc' } }],
       size: 3,
       track_total_hits: false,
       aggs: { all: { global: {}, aggs: { flags: { sum: { field: 'flagCount' } } } } },
     });
-    expect(body(1)).toEqual({ query: (body(0) as { query: unknown }).query, sort: [{ videoId: { order: 'asc' } }], size: 3, track_total_hits: false, search_after: ['v3'] });
+    expect(server.bodyOf(1)).toEqual({ query: (server.bodyOf(0) as { query: unknown }).query, sort: [{ videoId: { order: 'asc' } }], size: 3, track_total_hits: false, search_after: ['v3'] });
     expect(page.items).toEqual([flag('v2', 'd0', 3, '刀'), flag('v3', 'e0', 0, 'knife')]);
     expect(page).toMatchObject({ hasNextPage: true, totalCount: 7, endCursor: encodeCursor({ videoId: 'v3', start: 0, id: 'e0:violence:knife' }) });
     expect(await codeOf(moderation().listFlags({ first: 2, after: 'not a cursor' }))).toBe('BAD_USER_INPUT');
@@ -264,9 +258,9 @@ describe('ads repositories against recorded responses', () => {
     const flags = [flag('v1', 'c2', 5, 'gun'), flag('v1', 'c1', 5, 'gun'), flag('v1', 'c0', 1, '刀')];
     await repo.replaceFlags({ videoId: 'v1', keywordsVersion: 7, videoUpdatedAt: '2024-05-01T00:00:00.000Z' }, flags);
     expect(await repo.listChecks()).toEqual([{ videoId: 'v1', keywordsVersion: 7, videoUpdatedAt: '2024-05-01T00:00:00.000Z' }]);
-    finish();
-    expect(body(0)).toEqual({ videoId: 'v1', keywordsVersion: 7, videoUpdatedAt: '2024-05-01T00:00:00.000Z', flagCount: 3, flags: [flags[2], flags[1], flags[0]] });
-    expect(body(2)).toMatchObject({ _source: { includes: ['videoId', 'keywordsVersion', 'videoUpdatedAt'] }, sort: [{ videoId: { order: 'asc' } }] });
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual({ videoId: 'v1', keywordsVersion: 7, videoUpdatedAt: '2024-05-01T00:00:00.000Z', flagCount: 3, flags: [flags[2], flags[1], flags[0]] });
+    expect(server.bodyOf(2)).toMatchObject({ _source: { includes: ['videoId', 'keywordsVersion', 'videoUpdatedAt'] }, sort: [{ videoId: { order: 'asc' } }] });
     expect(await codeOf(repo.replaceFlags({ videoId: 'v1', keywordsVersion: 7, videoUpdatedAt: 't' }, [flag('v2', 'x', 0, 'gun')]))).toBe('BAD_USER_INPUT');
   });
 });

@@ -87,12 +87,7 @@ describe('elasticsearch catalog against recorded responses', () => {
 
   const open = (now: number, scanPage?: number): ElasticCatalog =>
     new ElasticCatalog(catalog.client, { backoff: FAST, now: () => now, ...(scanPage ? { scanPage } : {}) });
-  const finish = (): void => {
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
-  };
-  const body = (i: number): Record<string, unknown> => server.received[i]!.body as Record<string, unknown>;
-  const paths = (): string[] => server.received.map((r) => `${r.method} ${r.path}`);
+  const body = (i: number): Record<string, unknown> => server.bodyOf(i) as Record<string, unknown>;
 
   beforeAll(async () => {
     const url = await server.start();
@@ -107,7 +102,7 @@ describe('elasticsearch catalog against recorded responses', () => {
   it('creates the five catalog indices from strict templates behind their aliases', async () => {
     server.replay(loadExchanges('elastic/catalog-create.json'));
     const result = await migrateCatalogIndices(catalog.client, 'vidsearch');
-    finish();
+    server.expectDone();
     expect(Object.fromEntries(Object.entries(result).map(([name, r]) => [name, [r.index, r.action]]))).toEqual({
       videos: ['vidsearch-videos-v1', 'created'],
       shots: ['vidsearch-shots-v1', 'created'],
@@ -138,8 +133,8 @@ describe('elasticsearch catalog against recorded responses', () => {
     server.replay(loadExchanges('elastic/catalog-replace-structure.json'));
     const { shots, segments } = structure('v1', 2);
     await open(G_NEW).replaceStructure('v1', shots, segments);
-    finish();
-    expect(paths()).toEqual([
+    server.expectDone();
+    expect(server.requestLines()).toEqual([
       'POST /vidsearch-videos/_mget',
       'POST /_bulk?refresh=wait_for',
       'POST /_bulk?refresh=wait_for',
@@ -169,7 +164,7 @@ describe('elasticsearch catalog against recorded responses', () => {
     server.replay(loadExchanges('elastic/catalog-replace-cues-superseded.json'));
     const ocr = cue('o1', 'v1', 0, 'OCR', { kind: 'ON_SCREEN_TEXT' });
     await open(G_NEW).replaceCues('v1', ['OCR'], [ocr]);
-    finish();
+    server.expectDone();
     const generation = G_OCR + 1;
     expect((body(1) as unknown as unknown[])[0]).toEqual({ index: { _index: 'vidsearch-cues', _id: `o1@${generation}` } });
     expect(body(2)).toMatchObject({ script: { params: { slots: ['OCR'], generation } } });
@@ -182,12 +177,12 @@ describe('elasticsearch catalog against recorded responses', () => {
     server.replay(loadExchanges('elastic/catalog-replace-deleted.json'));
     const { shots, segments } = structure('v1', 1);
     expect(await codeOf(open(G_NEW).replaceStructure('v1', shots, segments))).toBe('NOT_FOUND');
-    finish();
+    server.expectDone();
     expect(body(3)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }, { term: { generation: G_NEW } }] } } });
 
     server.replay([{ method: 'POST', path: '/vidsearch-videos/_mget', status: 200, body: { docs: [{ _index: 'vidsearch-videos-v1', _id: 'v9', found: false }] } }]);
     expect(await codeOf(catalog.replaceCues('v9', ['SIDECAR'], []))).toBe('NOT_FOUND');
-    finish();
+    server.expectDone();
 
     server.replay([]);
     expect(await codeOf(catalog.replaceCues('v1', ['SIDECAR'], [cue('o1', 'v1', 0, 'OCR')]))).toBe('BAD_USER_INPUT');
@@ -197,7 +192,7 @@ describe('elasticsearch catalog against recorded responses', () => {
   it('reads a whole set of the current generation page by page (search_after), retrying a 503 with back-off', async () => {
     server.replay(loadExchanges('elastic/catalog-scan.json'));
     const shots = await open(G_NEW, 2).getShots('v1');
-    finish();
+    server.expectDone();
     expect(shots).toEqual(structure('v1', 3).shots);
     const query = { bool: { filter: [{ term: { videoId: 'v1' } }, { term: { generation: G_NEW } }] } };
     const first = { query, sort: [{ index: { order: 'asc' } }], size: 2, track_total_hits: false };
@@ -210,7 +205,7 @@ describe('elasticsearch catalog against recorded responses', () => {
     server.replay(loadExchanges('elastic/catalog-list-videos.json'));
     const after = encodeCursor({ c: '2024-05-01T00:00:05.000Z', i: 'f' });
     const page = await catalog.listVideos({ series: 'S', status: 'READY', titleContains: 'ＷＥＡＴＨＥＲ*' }, { first: 2, after });
-    finish();
+    server.expectDone();
     expect(body(0)).toEqual({
       query: {
         bool: {
@@ -232,7 +227,7 @@ describe('elasticsearch catalog against recorded responses', () => {
     server.replay(loadExchanges('elastic/catalog-segment-at.json'));
     const found = await catalog.segmentAt('v1', 25);
     expect(await catalog.segmentAt('v2', 1)).toBeNull();
-    finish();
+    server.expectDone();
     expect(found).toEqual<SegmentRecord>({ id: 'v1-seg2', videoId: 'v1', index: 2, shotIndex: 2, start: 20, end: 30, keyframeTime: 25 });
     expect(body(1)).toEqual({
       query: {
@@ -251,7 +246,7 @@ describe('elasticsearch catalog against recorded responses', () => {
     server.replay(loadExchanges('elastic/catalog-by-ids.json'));
     const segments = await catalog.getSegmentsByIds(['v1-seg1', 'v1-seg0', 'v2-seg0', 'nope']);
     const cues = await catalog.getCuesBySegments(['v1-seg0', 'v1-seg1', 'v1-seg7']);
-    finish();
+    server.expectDone();
     expect(segments.map((s) => s?.id ?? null)).toEqual([null, 'v1-seg0', 'v2-seg0', null]);
     expect(body(0)).toMatchObject({ query: { bool: { filter: [{ terms: { id: ['v1-seg1', 'v1-seg0', 'v2-seg0', 'nope'] } }] } } });
     expect(body(1)).toEqual({ ids: ['v1', 'v2'] });
@@ -263,7 +258,7 @@ describe('elasticsearch catalog against recorded responses', () => {
   it('deletes a video: refreshes artifacts, one delete_by_query over its derived indices, then the video (false when absent)', async () => {
     server.replay(loadExchanges('elastic/catalog-delete-video.json'));
     expect(await catalog.deleteVideo('gone')).toBe(false);
-    finish();
+    server.expectDone();
     expect(body(1)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'gone' } }] } } });
   });
 
@@ -273,7 +268,7 @@ describe('elasticsearch catalog against recorded responses', () => {
     await catalog.putArtifact('v1', 'shots', { cuts: [1.5, 3], note: '镜头' });
     expect(await catalog.getArtifact('v1', 'shots')).toEqual({ cuts: [1.5, 3], note: '镜头' });
     expect(await catalog.getArtifact('v1', 'faces')).toBeNull();
-    finish();
+    server.expectDone();
     expect(body(0)).toEqual({ doc: { ...video('v1', { title: 'Ｔｈｅ Show' }), titleFolded: 'the show' }, doc_as_upsert: true });
     expect(body(1)).toMatchObject({ videoId: 'v1', stage: 'shots', data: '{"cuts":[1.5,3],"note":"镜头"}' });
   });
@@ -312,8 +307,7 @@ describe('openStore with VIDSEARCH_STORE=elastic (recorded responses)', () => {
     } finally {
       await store.close();
     }
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
+    server.expectDone();
     // No mirrored video rows: nothing in SQLite reads the catalog any more.
     const sqlite = await openEmbeddedStore(loadConfig({ VIDSEARCH_DATA_DIR: dir }, dir).dataDir);
     try {
@@ -335,8 +329,7 @@ describe('openStore with VIDSEARCH_STORE=elastic (recorded responses)', () => {
     } finally {
       await store.close();
     }
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
+    server.expectDone();
     expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -87,12 +87,6 @@ describe('elasticsearch media repositories against recorded responses', () => {
   let intro: ElasticIntroRepository;
   let frames: ElasticFrameEvidenceRepository;
 
-  const finish = (): void => {
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
-  };
-  const body = (i: number): unknown => server.received[i]!.body;
-  const paths = (): string[] => server.received.map((r) => `${r.method} ${r.path}`);
 
   beforeAll(async () => {
     const url = await server.start();
@@ -113,7 +107,7 @@ describe('elasticsearch media repositories against recorded responses', () => {
     const logged: unknown[] = [];
     const log = { info: (fields: unknown) => void logged.push(fields) } as unknown as Logger;
     await openMediaRepositories(documents.client, { backoff: FAST, catalog: new FakeCatalog(), log });
-    finish();
+    server.expectDone();
     expect(logged).toEqual([
       {
         technical: 'vidsearch-technical-v1 (created)',
@@ -123,7 +117,7 @@ describe('elasticsearch media repositories against recorded responses', () => {
       },
     ]);
     type Template = { index_patterns: string[]; template: { mappings: { dynamic: string; _meta: unknown; properties: Record<string, unknown> } } };
-    const templates = [1, 5, 9, 13].map((i) => body(i) as Template);
+    const templates = [1, 5, 9, 13].map((i) => server.bodyOf(i) as Template);
     expect(templates.map((t) => t.index_patterns)).toEqual([
       ['vidsearch-technical-v*'],
       ['vidsearch-fingerprints-v*'],
@@ -147,26 +141,26 @@ describe('elasticsearch media repositories against recorded responses', () => {
       picture: { type: 'binary' },
       features: { type: 'binary' },
     });
-    expect(body(15)).toEqual({ actions: [{ add: { index: 'vidsearch-frame-evidence-v1', alias: 'vidsearch-frame-evidence', is_write_index: true } }] });
+    expect(server.bodyOf(15)).toEqual({ actions: [{ add: { index: 'vidsearch-frame-evidence-v1', alias: 'vidsearch-frame-evidence', is_write_index: true } }] });
   });
 
   it('replaces a technical set as one document under a video/set id, retrying a 429 with back-off', async () => {
     server.replay(loadExchanges('elastic/technical-replace.json'));
     const cues = [technicalCue('v1', 'SILENCE', 30, { videoId: 'elsewhere' }), technicalCue('v1', 'BLACK_FRAMES', 0)];
     await technical.replaceCues('v1', cues);
-    finish();
-    expect(paths()).toEqual(['PUT /vidsearch-technical/_doc/v1%2Fcues', 'PUT /vidsearch-technical/_doc/v1%2Fcues']);
-    expect(body(1)).toEqual(body(0));
-    expect(body(1)).toEqual({ videoId: 'v1', set: 'cues', records: [technicalCue('v1', 'SILENCE', 30), technicalCue('v1', 'BLACK_FRAMES', 0)] });
+    server.expectDone();
+    expect(server.requestLines()).toEqual(['PUT /vidsearch-technical/_doc/v1%2Fcues', 'PUT /vidsearch-technical/_doc/v1%2Fcues']);
+    expect(server.bodyOf(1)).toEqual(server.bodyOf(0));
+    expect(server.bodyOf(1)).toEqual({ videoId: 'v1', set: 'cues', records: [technicalCue('v1', 'SILENCE', 30), technicalCue('v1', 'BLACK_FRAMES', 0)] });
   });
 
   it('reads a technical set by id (real-time) in time order; a missing document is an empty set', async () => {
     server.replay(loadExchanges('elastic/technical-read.json'));
     const cues = await technical.getCues('v1');
     expect(await technical.getShotQuality('v2')).toEqual([]);
-    finish();
-    expect(body(0)).toEqual({ ids: ['v1/cues'] });
-    expect(body(1)).toEqual({ ids: ['v2/quality'] });
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual({ ids: ['v1/cues'] });
+    expect(server.bodyOf(1)).toEqual({ ids: ['v2/quality'] });
     expect(cues).toEqual([
       technicalCue('v1', 'BLACK_FRAMES', 0, { end: 1.5 }),
       technicalCue('v1', 'LETTERBOX', 0, { end: 100, confidence: 1, activeArea: { x: 0, y: 60, width: 1280, height: 600 } }),
@@ -177,16 +171,16 @@ describe('elasticsearch media repositories against recorded responses', () => {
   it('deletes a video’s technical sets in one bulk request; sets never written (404 not_found) are no error', async () => {
     server.replay(loadExchanges('elastic/technical-delete.json'));
     await technical.deleteVideo('v1');
-    finish();
-    expect(body(0)).toEqual(['cues', 'quality', 'flags'].map((set) => ({ delete: { _index: 'vidsearch-technical', _id: `v1/${set}` } })));
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual(['cues', 'quality', 'flags'].map((set) => ({ delete: { _index: 'vidsearch-technical', _id: `v1/${set}` } })));
   });
 
   it('lists a series through the catalog, orders it by season and episode, and fetches fingerprints by id (missing ones left out)', async () => {
     server.replay(loadExchanges('elastic/intro-series.json'));
     const found = await intro.getFingerprintsOfSeries('S');
-    finish();
-    expect(body(0)).toMatchObject({ query: { bool: { filter: [{ term: { series: 'S' } }] } }, size: 501 });
-    expect(body(1)).toEqual({ ids: ['e1', 'e2'] });
+    server.expectDone();
+    expect(server.bodyOf(0)).toMatchObject({ query: { bool: { filter: [{ term: { series: 'S' } }] } }, size: 501 });
+    expect(server.bodyOf(1)).toEqual({ ids: ['e1', 'e2'] });
     expect(found).toHaveLength(1);
     const [e1] = found;
     expect(e1).toMatchObject({ videoId: 'e1', durationSec: 1300, visualStepSec: 0.5, audioStepSec: 0.25, version: 2 });
@@ -205,25 +199,25 @@ describe('elasticsearch media repositories against recorded responses', () => {
     await intro.replaceAutoMarkers(['a', 'b'], [auto]);
     await intro.putEditorMarker('a', 'OUTRO', editor);
     const markers = await intro.getMarkers(['a', 'zz']);
-    finish();
-    expect(paths()).toEqual(['POST /_bulk', 'POST /_bulk', 'POST /_bulk', 'POST /vidsearch-skip-markers/_mget']);
+    server.expectDone();
+    expect(server.requestLines()).toEqual(['POST /_bulk', 'POST /_bulk', 'POST /_bulk', 'POST /vidsearch-skip-markers/_mget']);
     const update = (id: string) => ({ update: { _index: 'vidsearch-skip-markers', _id: id, retry_on_conflict: 5 } });
-    expect(body(0)).toEqual([
+    expect(server.bodyOf(0)).toEqual([
       update('a'),
       { doc: { videoId: 'a', auto: { INTRO: auto, OUTRO: null } }, doc_as_upsert: true },
       update('b'),
       { doc: { videoId: 'b', auto: { INTRO: null, OUTRO: null } }, doc_as_upsert: true },
     ]);
-    expect(body(1)).toEqual((body(0) as unknown[]).slice(0, 2));
-    expect(body(2)).toEqual([update('a'), { doc: { videoId: 'a', editor: { OUTRO: editor } }, doc_as_upsert: true }]);
+    expect(server.bodyOf(1)).toEqual((server.bodyOf(0) as unknown[]).slice(0, 2));
+    expect(server.bodyOf(2)).toEqual([update('a'), { doc: { videoId: 'a', editor: { OUTRO: editor } }, doc_as_upsert: true }]);
     expect(markers).toEqual([[auto, editor], []]);
   });
 
   it('deletes a video’s fingerprint and markers in one bulk request', async () => {
     server.replay(loadExchanges('elastic/intro-delete.json'));
     await intro.deleteVideo('a');
-    finish();
-    expect(body(0)).toEqual([
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual([
       { delete: { _index: 'vidsearch-fingerprints', _id: 'a' } },
       { delete: { _index: 'vidsearch-skip-markers', _id: 'a' } },
     ]);
@@ -232,9 +226,9 @@ describe('elasticsearch media repositories against recorded responses', () => {
   it('adds frames through the bulk helper under video/millisecond ids, waiting for a refresh', async () => {
     server.replay(loadExchanges('elastic/evidence-add.json'));
     await frames.add('v1', 'm1', [evidenceFrame(4.0001, true), evidenceFrame(5)]);
-    finish();
+    server.expectDone();
     const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
-    expect(body(0)).toEqual([
+    expect(server.bodyOf(0)).toEqual([
       { index: { _index: 'vidsearch-frame-evidence', _id: 'v1/4000' } },
       { videoId: 'v1', model: 'm1', timeMs: 4000, repeat: true, picture: b64(evidenceFrame(4.0001).picture), features: b64(evidenceFrame(4.0001).features) },
       { index: { _index: 'vidsearch-frame-evidence', _id: 'v1/5000' } },
@@ -246,12 +240,12 @@ describe('elasticsearch media repositories against recorded responses', () => {
     server.replay(loadExchanges('elastic/evidence-window.json'));
     const led = await frames.window('v1', 'm1', 3.5, 5);
     const plain = await frames.window('v1', 'm1', 5, 5);
-    finish();
+    server.expectDone();
     const ofVideo = [{ term: { videoId: 'v1' } }, { term: { model: 'm1' } }];
     const range = { query: { bool: { filter: [...ofVideo, { range: { timeMs: { gte: 3500, lte: 5000 } } }] } }, sort: [{ timeMs: { order: 'asc' } }], size: 1000, track_total_hits: false };
-    expect(body(0)).toEqual(range);
-    expect(body(1)).toEqual(range);
-    expect(body(2)).toEqual({
+    expect(server.bodyOf(0)).toEqual(range);
+    expect(server.bodyOf(1)).toEqual(range);
+    expect(server.bodyOf(2)).toEqual({
       query: { bool: { filter: [...ofVideo, { term: { repeat: false } }, { range: { timeMs: { lt: 3500 } } }] } },
       sort: [{ timeMs: { order: 'desc' } }],
       size: 1,
@@ -270,8 +264,8 @@ describe('elasticsearch media repositories against recorded responses', () => {
   it('deletes a video’s frames by query and refreshes, so no later window returns them', async () => {
     server.replay(loadExchanges('elastic/evidence-delete.json'));
     await frames.deleteVideo('v1');
-    finish();
-    expect(body(0)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }] } } });
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }] } } });
   });
 });
 

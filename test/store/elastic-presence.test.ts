@@ -70,12 +70,6 @@ describe('elasticsearch presence against recorded responses', () => {
   let actors: ElasticActorRepository;
   let appearances: ElasticAppearanceRepository;
 
-  const finish = (): void => {
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
-  };
-  const body = (i: number): unknown => server.received[i]!.body;
-  const paths = (): string[] => server.received.map((r) => `${r.method} ${r.path}`);
 
   beforeAll(async () => {
     const url = await server.start();
@@ -93,7 +87,7 @@ describe('elasticsearch presence against recorded responses', () => {
     server.replay(loadExchanges('elastic/presence-create.json'));
     const actorFamily = await migrateActorIndices(documents.client, 'vidsearch');
     const appearanceFamily = await migrateAppearanceIndices(documents.client, 'vidsearch');
-    finish();
+    server.expectDone();
     expect(actorFamily.aliases).toEqual({ actors: 'vidsearch-actors' });
     expect(Object.values(appearanceFamily.results).map((r) => [r.index, r.action])).toEqual([
       ['vidsearch-face-tracks-v1', 'created'],
@@ -103,7 +97,7 @@ describe('elasticsearch presence against recorded responses', () => {
       ['vidsearch-appearance-videos-v1', 'created'],
     ]);
     type Template = { index_patterns: string[]; template: { mappings: { dynamic: string; _meta: unknown; properties: Record<string, unknown> } } };
-    const templates = [1, 5, 9, 13, 17, 21].map((i) => body(i) as Template);
+    const templates = [1, 5, 9, 13, 17, 21].map((i) => server.bodyOf(i) as Template);
     expect(templates.map((t) => t.index_patterns[0])).toEqual([
       'vidsearch-actors-v*',
       'vidsearch-face-tracks-v*',
@@ -135,8 +129,8 @@ describe('elasticsearch presence against recorded responses', () => {
     const s = span('v1:span:0', 'v1', 'a1', 4);
     const c1 = cluster('c1', 1, Float32Array.from([0.6, 0.8]), '2026-03-01');
     await appearances.replaceVideoFaces('v1', { tracks: [t], faces: [f], spans: [s], clusters: [c1, cluster('c-gone', 0, Float32Array.from([0, 0]), '2026-02-01')] });
-    finish();
-    expect(paths()).toEqual([
+    server.expectDone();
+    expect(server.requestLines()).toEqual([
       'POST /vidsearch-appearance-videos/_mget',
       'POST /_bulk?refresh=wait_for',
       'POST /_bulk?refresh=wait_for',
@@ -144,9 +138,9 @@ describe('elasticsearch presence against recorded responses', () => {
       'POST /_bulk?refresh=wait_for',
       'POST /vidsearch-face-tracks%2Cvidsearch-faces%2Cvidsearch-appearance-spans/_delete_by_query?conflicts=proceed',
     ]);
-    expect(body(0)).toEqual({ ids: ['v1'] });
-    expect(body(1)).toEqual(body(2));
-    expect(body(2)).toEqual([
+    expect(server.bodyOf(0)).toEqual({ ids: ['v1'] });
+    expect(server.bodyOf(1)).toEqual(server.bodyOf(2));
+    expect(server.bodyOf(2)).toEqual([
       { index: { _index: 'vidsearch-face-tracks', _id: `v1:track:0@${G_NEW}` } },
       { ...t, embedding: Buffer.from(Float32Array.from([0.6, 0.8]).buffer).toString('base64'), generation: G_NEW },
       { index: { _index: 'vidsearch-faces', _id: `v1:face:0@${G_NEW}` } },
@@ -154,17 +148,17 @@ describe('elasticsearch presence against recorded responses', () => {
       { index: { _index: 'vidsearch-appearance-spans', _id: `v1:span:0@${G_NEW}` } },
       { ...s, generation: G_NEW },
     ]);
-    expect(body(3)).toMatchObject({
+    expect(server.bodyOf(3)).toMatchObject({
       script: { lang: 'painless', params: { slots: ['faces', 'FACE'], generation: G_NEW } },
       upsert: { videoId: 'v1', generations: {} },
       scripted_upsert: true,
     });
-    expect(body(4)).toEqual([
+    expect(server.bodyOf(4)).toEqual([
       { index: { _index: 'vidsearch-face-clusters', _id: 'c1' } },
       { ...c1, vectorSum: Buffer.from(Float32Array.from([0.6, 0.8]).buffer).toString('base64') },
       { delete: { _index: 'vidsearch-face-clusters', _id: 'c-gone' } },
     ]);
-    expect(body(5)).toEqual({
+    expect(server.bodyOf(5)).toEqual({
       query: { bool: { filter: [{ term: { videoId: 'v1' } }, { range: { generation: { lt: G_NEW } } }], must_not: [{ term: { evidence: 'VOICE' } }] } },
     });
   });
@@ -172,9 +166,9 @@ describe('elasticsearch presence against recorded responses', () => {
   it('a replace superseded by a newer flip deletes its own documents and leaves the older ones', async () => {
     server.replay(loadExchanges('elastic/presence-replace-spans-superseded.json'));
     await appearances.replaceSpans('v1', 'VOICE', [span('v1:voice:0', 'v1', 'a1', 2, 'VOICE')]);
-    finish();
-    expect(body(2)).toMatchObject({ script: { params: { slots: ['VOICE'], generation: G_NEW } } });
-    expect(body(3)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }, { term: { evidence: 'VOICE' } }, { term: { generation: G_NEW } }] } } });
+    server.expectDone();
+    expect(server.bodyOf(2)).toMatchObject({ script: { params: { slots: ['VOICE'], generation: G_NEW } } });
+    expect(server.bodyOf(3)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v1' } }, { term: { evidence: 'VOICE' } }, { term: { generation: G_NEW } }] } } });
     server.replay([]);
     expect(await codeOf(appearances.replaceSpans('v1', 'VOICE', [span('x', 'v1', 'a1', 0, 'FACE')]))).toBe('BAD_USER_INPUT');
     expect(server.received).toEqual([]);
@@ -183,14 +177,14 @@ describe('elasticsearch presence against recorded responses', () => {
   it('reads a cluster\'s tracks across videos: one scan, then the videos\' current generations decide which documents count', async () => {
     server.replay(loadExchanges('elastic/presence-tracks-of-cluster.json'));
     const tracks = await appearances.getTracksOfCluster('c1');
-    finish();
-    expect(body(0)).toEqual({
+    server.expectDone();
+    expect(server.bodyOf(0)).toEqual({
       query: { bool: { filter: [{ term: { clusterId: 'c1' } }] } },
       sort: [{ videoId: { order: 'asc' } }, { start: { order: 'asc' } }, { id: { order: 'asc' } }, { generation: { order: 'asc' } }],
       size: 1000,
       track_total_hits: false,
     });
-    expect(body(1)).toEqual({ ids: ['v1', 'v2'] });
+    expect(server.bodyOf(1)).toEqual({ ids: ['v1', 'v2'] });
     expect(tracks).toEqual([
       track('v1:track:0', 'v1', { shotIndex: 1, start: 4, end: 6, faceCount: 3, clusterId: 'c1', bestFaceId: 'v1:track:0-f0', embedding: Float32Array.from([0.6, 0.8]), modelId: 'arcface' }),
       track('v2:track:3', 'v2', {
@@ -213,9 +207,9 @@ describe('elasticsearch presence against recorded responses', () => {
     server.replay(loadExchanges('elastic/presence-list-actors.json'));
     const after = encodeCursor({ n: 'zhang', i: 'a9' });
     const page = await actors.listActors('ZHOU*', { first: 2, after });
-    finish();
-    expect(body(1)).toEqual(body(0));
-    expect(body(1)).toEqual({
+    server.expectDone();
+    expect(server.bodyOf(1)).toEqual(server.bodyOf(0));
+    expect(server.bodyOf(1)).toEqual({
       query: { bool: { filter: [{ wildcard: { namesFolded: { value: '*zhou\\**' } } }] } },
       sort: [{ nameKey: { order: 'asc' } }, { id: { order: 'asc' } }],
       size: 3,
@@ -235,15 +229,15 @@ describe('elasticsearch presence against recorded responses', () => {
     expect(await appearances.getCluster('c9')).toBeNull();
     expect(await actors.deleteActor('a9')).toBeNull();
     expect(await codeOf(actors.addFaceTemplates([template('t9', 'a9')]))).toBe('NOT_FOUND');
-    finish();
-    expect(body(2)).toMatchObject({ script: { lang: 'painless', params: { remove: ['t9'], add: [{ id: 't9', actorId: 'a9', thumbnail: Buffer.from([0xff, 0xd8, 2]).toString('base64') }] } } });
+    server.expectDone();
+    expect(server.bodyOf(2)).toMatchObject({ script: { lang: 'painless', params: { remove: ['t9'], add: [{ id: 't9', actorId: 'a9', thumbnail: Buffer.from([0xff, 0xd8, 2]).toString('base64') }] } } });
   });
 
   it('deletes a video: its state first (all of it disappears at once), its tracks out of their clusters (guarded by seq_no), then every document', async () => {
     server.replay(loadExchanges('elastic/presence-delete-video.json'));
     expect(await appearances.deleteVideo('v2')).toEqual(['v2:face:0']);
-    finish();
-    expect(paths()).toEqual([
+    server.expectDone();
+    expect(server.requestLines()).toEqual([
       'POST /vidsearch-appearance-videos/_mget',
       'POST /vidsearch-face-tracks/_search',
       'POST /vidsearch-faces/_search',
@@ -252,17 +246,17 @@ describe('elasticsearch presence against recorded responses', () => {
       'PUT /vidsearch-face-clusters/_doc/c1?if_seq_no=4&if_primary_term=1&refresh=wait_for',
       'POST /vidsearch-face-tracks%2Cvidsearch-faces%2Cvidsearch-appearance-spans/_delete_by_query?conflicts=proceed&refresh=true',
     ]);
-    expect(body(1)).toMatchObject({ query: { bool: { filter: [{ term: { videoId: 'v2' } }, { term: { generation: 1714521607000 } }] } } });
-    const written = body(5) as Record<string, unknown>;
+    expect(server.bodyOf(1)).toMatchObject({ query: { bool: { filter: [{ term: { videoId: 'v2' } }, { term: { generation: 1714521607000 } }] } } });
+    const written = server.bodyOf(5) as Record<string, unknown>;
     expect(written).toMatchObject({ id: 'c1', size: 1, bestFaceId: null, bestFaceQuality: 0, vectorSum: Buffer.from(Float32Array.from([1, 0.5]).buffer).toString('base64') });
     expect(written.updatedAt as string > '2026-01-01T00:00:00.000Z').toBe(true);
-    expect(body(6)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v2' } }] } } });
+    expect(server.bodyOf(6)).toEqual({ query: { bool: { filter: [{ term: { videoId: 'v2' } }] } } });
   });
 
   it('deletes the actor version it read: a template added in between (409) makes it read again and report that template too', async () => {
     server.replay(loadExchanges('elastic/presence-delete-actor.json'));
     expect(await actors.deleteActor('a1')).toEqual(['t1', 't2', 't3']);
-    finish();
+    server.expectDone();
   });
 });
 

@@ -55,15 +55,11 @@ describe('elasticsearch adapter against recorded responses', () => {
   });
   beforeEach(() => server.replay([]));
 
-  const finish = (): void => {
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
-  };
 
   it('creates the template and the first versioned index behind the alias, smartcn when the plugin is there', async () => {
     server.replay(loadExchanges('elastic/create.json'));
     const result = await migrateTextIndex(index.client, 'vidsearch');
-    finish();
+    server.expectDone();
     expect(result).toEqual({ index: 'vidsearch-text-v1', meta: { schemaVersion: TEXT_SCHEMA_VERSION, chineseAnalyzer: 'smartcn' }, action: 'created' });
     const template = server.received[2]!.body as {
       index_patterns: string[];
@@ -82,7 +78,7 @@ describe('elasticsearch adapter against recorded responses', () => {
   it('migrates an older index forward: bigram fallback without the plugin, reindex, one atomic alias swap', async () => {
     server.replay(loadExchanges('elastic/migrate.json'));
     const result = await migrateTextIndex(index.client, 'vidsearch');
-    finish();
+    server.expectDone();
     expect(result).toMatchObject({ index: 'vidsearch-text-v1', action: 'migrated', meta: { chineseAnalyzer: 'cjk_bigram' } });
     const template = server.received[3]!.body as { template: { settings: { analysis: { analyzer: Record<string, { tokenizer: string }> } } } };
     expect(template.template.settings.analysis.analyzer.vs_words!.tokenizer).toBe('standard');
@@ -95,13 +91,13 @@ describe('elasticsearch adapter against recorded responses', () => {
   it('refuses an index whose schema is newer than this build', async () => {
     server.replay(loadExchanges('elastic/too-new.json'));
     await expect(migrateTextIndex(index.client, 'vidsearch')).rejects.toThrow(SchemaTooNewError);
-    finish();
+    server.expectDone();
   });
 
   it('searches with every term first, falls back to any term; collapses per segment; total from distinct segments', async () => {
     server.replay(loadExchanges('elastic/search-fallback.json'));
     const result = await index.search({ query: '技术上的问题 running', videoIds: ['v1', 'v2'], series: null, from: 2, to: 30, kinds: ['SUBTITLE'], limit: 5, offset: 10 });
-    finish();
+    server.expectDone();
     const [strict, loose] = server.received.map((r) => r.body as Record<string, unknown>);
     expect(strict).toMatchObject({
       from: 10,
@@ -137,7 +133,7 @@ describe('elasticsearch adapter against recorded responses', () => {
   it('replaces a video: bulk with idempotent ids (a 429 item retried) waiting for the refresh, then deletes only the old documents', async () => {
     server.replay(loadExchanges('elastic/replace-video.json'));
     await index.replaceVideo('v1', [textDoc('n1', 'v1', 0, 'fresh subtitles'), textDoc('n2', 'v1', 1, '新的字幕')]);
-    finish();
+    server.expectDone();
     const [first, retry, cleanup] = server.received;
     expect(first!.body).toEqual([
       { index: { _index: 'vidsearch-text', _id: 'n1' } },

@@ -51,15 +51,11 @@ describe('qdrant adapter against recorded responses', () => {
   afterAll(() => server.stop());
   beforeEach(() => server.replay([]));
 
-  const finish = (): void => {
-    expect(server.mismatches).toEqual([]);
-    expect(server.pending).toBe(0);
-  };
 
   it('creates a missing collection with the metric, HNSW settings, model id and payload indexes', async () => {
     server.replay(loadExchanges('qdrant/create.json'));
     expect(await index.ensureCollection(spec)).toBe('created');
-    finish();
+    server.expectDone();
     expect(server.received[1]!.body).toEqual({
       vectors: { size: 3, distance: 'Cosine' },
       hnsw_config: { ...HNSW_CONFIG },
@@ -75,7 +71,7 @@ describe('qdrant adapter against recorded responses', () => {
   it('drops and recreates the collection when the stored model id differs', async () => {
     server.replay(loadExchanges('qdrant/model-changed.json'));
     expect(await index.ensureCollection({ ...spec, modelId: 'model-b' })).toBe('model-changed');
-    finish();
+    server.expectDone();
     expect(server.received.map((r) => r.method)).toEqual(['GET', 'DELETE', 'PUT', 'PUT', 'PUT', 'PUT']);
     expect(server.received[2]!.body).toMatchObject({ metadata: { vidsearch: { modelId: 'model-b' } } });
   });
@@ -86,7 +82,7 @@ describe('qdrant adapter against recorded responses', () => {
     server.replay(loadExchanges('qdrant/upsert-get.json'));
     await reader.upsert('faces', [{ id: 'p1', vector: Float32Array.from([1, 2, 3]), payload: { videoId: 'v1', time: 1.5, actorId: undefined } }]);
     const [p1, missing] = await reader.get('faces', ['p1', 'nope']);
-    finish();
+    server.expectDone();
     expect(pointId('p1')).toBe('2bd54ae0-fdba-56a2-bcc0-4b6cd31cf9a2');
     expect(server.received[1]!.body).toEqual({
       points: [{ id: pointId('p1'), vector: [1, 2, 3], payload: { videoId: 'v1', time: 1.5, _vs_id: 'p1', _vs_norm: Math.sqrt(14) } }],
@@ -105,7 +101,7 @@ describe('qdrant adapter against recorded responses', () => {
     // Empty id lists can match nothing: answered without a request.
     expect(await reader.search('l2', Float32Array.from([1, 0, 0]), 2, { videoIds: [] })).toEqual([]);
     expect(await reader.count('l2', { actorIds: [] })).toBe(0);
-    finish();
+    server.expectDone();
     expect(server.received[1]!.body).toEqual({
       query: [1, 0, 0],
       limit: 2,
@@ -133,7 +129,7 @@ describe('qdrant adapter against recorded responses', () => {
     const records = await index.scroll('voices', { actorIds: ['a1'] }, 2_500);
     // Nothing can match an empty id list: answered without a request.
     expect(await index.scroll('voices', { videoIds: [] }, 10)).toEqual([]);
-    finish();
+    server.expectDone();
     expect(server.received.slice(1).map((r) => r.body)).toEqual([
       { limit: 1000, with_payload: true, with_vector: false, filter: { must: [{ key: 'actorId', match: { any: ['a1'] } }] } },
       {
@@ -154,7 +150,7 @@ describe('qdrant adapter against recorded responses', () => {
   it('deletes a video from every collection of this deployment only', async () => {
     server.replay(loadExchanges('qdrant/delete-by-video.json'));
     await index.deleteByVideo('v9');
-    finish();
+    server.expectDone();
     expect(server.received.slice(1).map((r) => [r.path, r.body])).toEqual([
       ['/collections/vidsearch_faces/points/delete?wait=true', { filter: { must: [{ key: 'videoId', match: { value: 'v9' } }] } }],
       ['/collections/vidsearch_frames/points/delete?wait=true', { filter: { must: [{ key: 'videoId', match: { value: 'v9' } }] } }],
@@ -173,7 +169,7 @@ describe('qdrant adapter against recorded responses', () => {
         { method: 'PUT', path: '/collections/vidsearch_faces/points?wait=true', status: 200, body: { result: { operation_id: 9, status: 'completed' }, status: 'ok', time: 0.001 } },
       ]);
       const summary = await migrateCommand(loadConfig({ VIDSEARCH_DATA_DIR: dir, QDRANT_URL: url }, dir), createLogger('silent'), 'qdrant');
-      finish();
+      server.expectDone();
       expect(summary).toEqual({ collections: { faces: 1 } });
       expect(server.received[1]!.body).toMatchObject({ metadata: { vidsearch: { modelId: 'model-a', dim: 3, metric: 'cosine' } } });
       expect(server.received[5]!.body).toEqual({ points: [{ id: pointId('p1'), vector: [0, 3, 4], payload: { videoId: 'v1', time: 2, _vs_id: 'p1', _vs_norm: 5 } }] });
