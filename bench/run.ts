@@ -14,6 +14,7 @@ const ALL: Record<string, string[]> = {
   ocr: ['ocr.js'],
   ads: ['ads.js'],
   'image-search': ['image-search.js'],
+  'nsfw-calibration': ['nsfw-calibration.js'],
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

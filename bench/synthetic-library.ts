@@ -3,7 +3,7 @@
 // from a Zipf-weighted vocabulary, so common words are common and rare words are rare, as in
 // real dialogue. Deterministic for a given seed.
 import type { CueRecord, SegmentRecord, ShotRecord, VideoRecord } from '../src/domain.js';
-import type { SegmentTagRecord } from '../src/store/ads.js';
+import { brandSafetyRules, type SegmentTagRecord } from '../src/store/ads.js';
 import type { AppearanceSpanRecord } from '../src/store/appearances.js';
 import type { Store, TextDocument, VectorPoint } from '../src/store/interfaces.js';
 import { seededRandom } from '../src/seeded-random.js';
@@ -144,7 +144,7 @@ export async function addLoadFixtures(store: Store, options: LoadFixtureOptions)
       id: `bench_ad${i}`, advertiser: `Brand ${i % 40}`, title: `Ad ${i}`, creativeUrl: null,
       keywords: [sentence(random).split(/\s+/)[0]!, pick(EN_WORDS), pick(ZH_WORDS)], categories: [`IAB${1 + (i % 20)}`],
       actors: random() < 0.2 ? [`bench_actor${Math.floor(random() * actorCount)}`] : [], objects: [pick(objects)], scenes: [pick(scenes)], moods: [pick(moods)],
-      excludeKeywords: [], brandSafety: { avoidFlagged: i % 2 === 0, avoidLists: [], avoidScenes: [] },
+      excludeKeywords: [], brandSafety: brandSafetyRules({ avoidFlagged: i % 2 === 0, avoidLists: [], avoidScenes: [] }),
       flightStart: null, flightEnd: null, createdAt: now, updatedAt: now,
     });
   }

@@ -1,70 +1,48 @@
 // Stage "nsfw": visual moderation on keyframes. Frames are the video's I-frames (a keyframes-only
 // decode skips every predicted frame: the seed article's 10× faster decode) at 256 px, plus the
-// shot keyframe for shots that hold no I-frame. Each frame is classified by nsfwjs; a segment is
-// flagged PORN/HENTAI/SEXY when a frame inside it passes the label's threshold, with the score and
-// the evidence frames. Keyword flags stay in the moderation service; visual-moderation merges both.
-import type { SegmentRecord, ShotRecord } from '../domain.js';
+// shot keyframe for shots that hold no I-frame. Each frame is classified by nsfwjs; frames whose
+// Porn/Sexy probability could matter get their faces detected and their skin share outside faces
+// measured (nsfw-risk.ts says why), and every segment gets a graded risk per label (stored when
+// above the noise floor, flagged above the line). Keyword flags stay in the moderation service;
+// visual-moderation merges both.
+import type { ShotRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import { extractFrame, streamFrames, type RawFrame } from '../media/frames.js';
-import { loadNsfwClassifier, type NsfwClassifier, type NsfwScores } from '../models/nsfw/index.js';
-import type { VisualFlagRecord, VisualModerationLabel } from '../store/technical.js';
+import { loadFaceModels } from '../models/faces/index.js';
+import { loadNsfwClassifier, type NsfwClassifier } from '../models/nsfw/index.js';
+import { skinOutsideFaces } from '../models/nsfw/skin.js';
+import type { Box, RawImage } from '../models/types.js';
+import { needsSkinShare, visualRisks, type ScoredFrame } from './nsfw-risk.js';
 import type { Stage, StageContext } from './stage.js';
 
 export const NSFW_FRAME_WIDTH = 256;
-/** Probability a frame needs for each label; SEXY is broad (swimwear, kisses), so it needs more. */
-export const NSFW_THRESHOLDS: Record<VisualModerationLabel, number> = { PORN: 0.6, HENTAI: 0.6, SEXY: 0.8 };
-const LABEL_CLASS: Record<VisualModerationLabel, keyof NsfwScores> = { PORN: 'Porn', HENTAI: 'Hentai', SEXY: 'Sexy' };
-const MAX_EVIDENCE = 3;
 
 export interface NsfwStageOutput {
   skipped: string | null;
   frames: number;
+  /** Frames whose skin share outside faces was measured (the face detector ran on them). */
+  skinChecked: number;
+  /** Segment records stored (graded risk above the floor) and how many of them are flagged. */
+  risks: number;
   flags: number;
   msPerFrame: number | null;
   modelId: string | null;
 }
 
-export interface ScoredFrame {
-  time: number;
-  scores: NsfwScores;
-}
-
 export interface NsfwStageDeps {
   classifier(): Promise<NsfwClassifier>;
+  /** Face boxes of a frame; the skin of the head regions around them is not nudity evidence. */
+  faceBoxes(ctx: StageContext, image: RawImage): Promise<Box[]>;
   keyframes(ctx: StageContext): AsyncIterable<RawFrame>;
   frameAt(ctx: StageContext, time: number): Promise<RawFrame>;
 }
 
 const defaultDeps: NsfwStageDeps = {
   classifier: () => loadNsfwClassifier(),
+  faceBoxes: async (ctx, image) => (await (await loadFaceModels({ modelDir: ctx.config.modelDir })).detector.detect(image)).map((f) => f.box),
   keyframes: (ctx) => streamFrames(ctx.media, ctx.video.path, { keyframesOnly: true, width: NSFW_FRAME_WIDTH, pixFmt: 'rgb24', signal: ctx.signal }),
   frameAt: (ctx, time) => extractFrame(ctx.media, ctx.video.path, time, { width: NSFW_FRAME_WIDTH, format: 'rgb24', signal: ctx.signal }),
 };
-
-/** Flags per segment from the scored frames (a frame belongs to the segment containing its time). */
-export function visualFlags(videoId: string, segments: readonly SegmentRecord[], frames: readonly ScoredFrame[], modelId: string): VisualFlagRecord[] {
-  const flags: VisualFlagRecord[] = [];
-  for (const segment of segments) {
-    const inside = frames.filter((f) => f.time >= segment.start && f.time < segment.end);
-    for (const label of Object.keys(NSFW_THRESHOLDS) as VisualModerationLabel[]) {
-      const cls = LABEL_CLASS[label];
-      const passing = inside.filter((f) => f.scores[cls] >= NSFW_THRESHOLDS[label]).sort((a, b) => b.scores[cls] - a.scores[cls]);
-      if (passing.length === 0) continue;
-      flags.push({
-        id: `${segment.id}:nsfw:${label}`,
-        videoId,
-        segmentId: segment.id,
-        label,
-        start: segment.start,
-        end: segment.end,
-        score: Math.round(passing[0]!.scores[cls] * 1000) / 1000,
-        evidenceTimes: passing.slice(0, MAX_EVIDENCE).map((f) => f.time),
-        modelId,
-      });
-    }
-  }
-  return flags;
-}
 
 /** Shots with no frame among `times`: they get their keyframe decoded on its own. */
 export function shotsWithoutFrames(shots: readonly ShotRecord[], times: readonly number[]): ShotRecord[] {
@@ -84,16 +62,32 @@ export function createNsfwStage(overrides: Partial<NsfwStageDeps> = {}): Stage<u
         classifier = await deps.classifier();
       } catch (err) {
         log.warn({ err: errorMessage(err) }, 'nsfw classifier unavailable; visual moderation skipped');
-        return { skipped: `nsfw classifier unavailable: ${errorMessage(err)}`, frames: 0, flags: 0, msPerFrame: null, modelId: null };
+        return { skipped: `nsfw classifier unavailable: ${errorMessage(err)}`, frames: 0, skinChecked: 0, risks: 0, flags: 0, msPerFrame: null, modelId: null };
       }
       const [shots, segments] = await Promise.all([store.catalog.getShots(video.id), store.catalog.getSegmentsOfVideo(video.id)]);
       const scored: ScoredFrame[] = [];
       let classifyMs = 0;
+      let skinChecked = 0;
       const score = async (frame: RawFrame): Promise<void> => {
+        const image: RawImage = { data: frame.data, width: frame.width, height: frame.height, channels: 3 };
         const started = performance.now();
-        const [scores] = await classifier.classify([{ data: frame.data, width: frame.width, height: frame.height, channels: 3 }]);
+        const [scores] = await classifier.classify([image]);
         classifyMs += performance.now() - started;
-        scored.push({ time: frame.time, scores: scores! });
+        let skin: number | null = null;
+        if (needsSkinShare(scores!)) {
+          skinChecked++;
+          skin = skinOutsideFaces(image, await facesOrNone(ctx, image));
+        }
+        scored.push({ time: frame.time, scores: scores!, skinOutsideFaces: skin });
+      };
+      const facesOrNone = async (context: StageContext, image: RawImage): Promise<Box[]> => {
+        try {
+          return await deps.faceBoxes(context, image);
+        } catch (err) {
+          // Without faces every skin pixel counts: the gate then errs towards flagging.
+          log.debug({ err: errorMessage(err) }, 'face detector unavailable for the skin gate');
+          return [];
+        }
       };
       for await (const frame of deps.keyframes(ctx)) {
         await score(frame);
@@ -107,10 +101,19 @@ export function createNsfwStage(overrides: Partial<NsfwStageDeps> = {}): Stage<u
           log.debug({ shot: shot.index, err: errorMessage(err) }, 'keyframe not decoded');
         }
       }
-      const flags = visualFlags(video.id, segments, scored, classifier.modelId);
-      await store.technical.replaceVisualFlags(video.id, flags);
-      log.info({ frames: scored.length, flags: flags.length }, 'visual moderation');
-      return { skipped: null, frames: scored.length, flags: flags.length, msPerFrame: scored.length ? Math.round(classifyMs / scored.length) : null, modelId: classifier.modelId };
+      const risks = visualRisks(video.id, segments, scored, classifier.modelId);
+      await store.technical.replaceVisualFlags(video.id, risks);
+      const flags = risks.filter((r) => r.flagged).length;
+      log.info({ frames: scored.length, skinChecked, risks: risks.length, flags }, 'visual moderation');
+      return {
+        skipped: null,
+        frames: scored.length,
+        skinChecked,
+        risks: risks.length,
+        flags,
+        msPerFrame: scored.length ? Math.round(classifyMs / scored.length) : null,
+        modelId: classifier.modelId,
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 // Contextual ads (ads + editor roles), ad breaks, and the tags segments carry (read role).
 import DataLoader from 'dataloader';
-import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { MOOD_LABELS_ZH, SCENE_LABELS_ZH } from '../ads/tags.js';
 import { NotFoundError } from '../errors.js';
 import { COCO_LABELS_ZH } from '../models/objects/labels.js';
@@ -11,10 +11,25 @@ import type { RequestContext } from './context.js';
 import { Ad, AdConnection } from './types/Ad.type.js';
 import { AdBreak } from './types/AdBreak.type.js';
 import { AdInput } from './types/AdInput.js';
-import { AdMatch } from './types/AdMatch.type.js';
+import { AdMatch, AdMatching } from './types/AdMatch.type.js';
 import { Segment } from './types/segment.type.js';
 import { Tag } from './types/Tag.type.js';
 import { Video } from './types/video.type.js';
+
+@ArgsType()
+class AdMomentArgs {
+  @Field(() => ID, { nullable: true })
+  segmentId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  videoId?: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'Seconds on the media timeline' })
+  time?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Default 10, at most 100' })
+  first?: number | null;
+}
 
 @Resolver(() => Ad)
 export class AdResolver {
@@ -48,14 +63,14 @@ export class AdResolver {
 
   @Authorized(...ACCESS.ads)
   @Query(() => [AdMatch], { description: 'Ads ranked for a moment: give segmentId, or videoId and time. Each match lists its reasons.' })
-  matchAds(
-    @Ctx() ctx: RequestContext,
-    @Arg('segmentId', () => ID, { nullable: true }) segmentId?: string | null,
-    @Arg('videoId', () => ID, { nullable: true }) videoId?: string | null,
-    @Arg('time', () => Float, { nullable: true, description: 'Seconds on the media timeline' }) time?: number | null,
-    @Arg('first', () => Int, { nullable: true, description: 'Default 10, at most 100' }) first?: number | null,
-  ) {
+  matchAds(@Ctx() ctx: RequestContext, @Args(() => AdMomentArgs) { segmentId, videoId, time, first }: AdMomentArgs) {
     return ctx.services.ads.matchAds({ segmentId, videoId, time }, first);
+  }
+
+  @Authorized(...ACCESS.ads)
+  @Query(() => AdMatching, { description: 'matchAds with the ads brand safety or targeting left out (by reason) and the segment’s visual risk: an empty answer says why' })
+  adMatching(@Ctx() ctx: RequestContext, @Args(() => AdMomentArgs) { segmentId, videoId, time, first }: AdMomentArgs) {
+    return ctx.services.ads.adMatching({ segmentId, videoId, time }, first);
   }
 
   @Authorized(...ACCESS.ads)

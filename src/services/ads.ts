@@ -12,8 +12,10 @@
 // Text relevance is BM25 over the inventory (ads are the documents, their keywords the terms),
 // divided by the ad's own best single-keyword score and capped at 1: saying one of an ad's
 // keywords in full is full relevance, however many ads the inventory holds.
-// Excluded before scoring: ads outside their flight dates, ads whose excludeKeywords occur around
-// the moment, ads with brand-safety rules broken by moderation flags or avoided scenes.
+// Left out of the answer, each counted by reason in `excluded`: ads outside their flight dates,
+// ads whose excludeKeywords occur around the moment, ads avoiding the keyword lists that flag
+// its lines, ads whose visual-risk tolerance (`maxVisualRisk`) the segment's graded NSFW risk
+// exceeds, and ads avoiding one of the moment's scenes.
 import { randomUUID } from 'node:crypto';
 import { categoriesOfTag, iabTier1, isIabCode } from '../ads/iab-map.js';
 import { canonicalMoodLabel, canonicalSceneLabel } from '../ads/tags.js';
@@ -22,7 +24,7 @@ import type { CueRecord, SegmentRecord, ShotRecord } from '../domain.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { canonicalObjectLabel } from '../models/objects/labels.js';
-import type { AdRecord, BrandSafetyRules, SegmentTagRecord } from '../store/ads.js';
+import { defaultMaxVisualRisk, type AdRecord, type BrandSafetyRules, type SegmentTagRecord } from '../store/ads.js';
 import type { AppearanceSpanRecord } from '../store/appearances.js';
 import type { Store } from '../store/interfaces.js';
 import { normalizeText } from '../text/normalize.js';
@@ -71,7 +73,7 @@ export interface AdInput {
   scenes?: string[] | null;
   moods?: string[] | null;
   excludeKeywords?: string[] | null;
-  brandSafety?: Partial<BrandSafetyRules> | null;
+  brandSafety?: (Partial<Omit<BrandSafetyRules, 'maxVisualRisk'>> & { maxVisualRisk?: number | null }) | null;
   flightStart?: string | null;
   flightEnd?: string | null;
 }
@@ -86,6 +88,28 @@ export interface AdMatch {
   ad: AdRecord;
   score: number;
   reasons: MatchReason[];
+}
+
+/** Why an ad that scored for a moment was left out. */
+export type ExclusionReason = 'OUT_OF_FLIGHT' | 'EXCLUDE_KEYWORD' | 'FLAGGED_LINES' | 'VISUAL_RISK' | 'AVOIDED_SCENE';
+
+export interface AdExclusion {
+  reason: ExclusionReason;
+  count: number;
+  /** The first few ads left out for this reason, best-scoring first. */
+  adIds: string[];
+}
+
+/** The ranked ads of one moment, what brand safety and targeting left out, and the segment's risk. */
+export interface AdMatching {
+  matches: AdMatch[];
+  /**
+   * Ads that scored for the moment but were left out, by reason, among those ranked above the last
+   * match returned (all of them when fewer than `first` matched).
+   */
+  excluded: AdExclusion[];
+  /** The segment's highest graded visual (NSFW) risk, 0..1 (0.5 = the flag line). */
+  visualRisk: number;
 }
 
 export interface MatchQuery {
@@ -109,6 +133,8 @@ export interface AdsService {
   ad(id: string): Promise<AdRecord | null>;
   ads(first?: number | null, after?: string | null): Promise<Connection<AdRecord>>;
   matchAds(query: MatchQuery, first?: number | null): Promise<AdMatch[]>;
+  /** matchAds with what was left out and why. */
+  adMatching(query: MatchQuery, first?: number | null): Promise<AdMatching>;
   adBreaks(videoId: string, first?: number | null, adsPerBreak?: number | null): Promise<AdBreak[]>;
   /** Tags of each segment (same order; empty where none), for Segment.tags. */
   tagsOfSegments(segmentIds: readonly string[]): Promise<SegmentTagRecord[][]>;
@@ -164,6 +190,14 @@ function cleanDate(name: string, value: string | null | undefined): string | nul
     throw new BadInputError(`${name} must be a date YYYY-MM-DD`, { field: name, value: text });
   }
   return text;
+}
+
+function cleanRisk(value: number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new BadInputError('brandSafety.maxVisualRisk must be a number from 0 to 1', { field: 'brandSafety.maxVisualRisk', value });
+  }
+  return value;
 }
 
 function cleanUrl(value: string | null | undefined): string | null {
@@ -321,15 +355,14 @@ function textRelevance(inv: Inventory, terms: ReadonlySet<string>, touched: numb
 }
 
 /** What the matcher knows about one moment of a video. */
-/** The list name visual-moderation flags go under in brand-safety rules (`avoidLists`). */
-export const VISUAL_FLAG_LIST = 'visual';
-
 export interface MomentEvidence {
   focusText: string[];
   contextText: string[];
   /** actorId → presence (confidence × share of the moment). */
   actors: Map<string, number>;
   tags: SegmentTagRecord[];
+  /** The segment's highest graded visual risk (0 when the nsfw stage recorded none). */
+  visualRisk: number;
 }
 
 function round(value: number): number {
@@ -435,6 +468,9 @@ function indexMoment(inv: Inventory, moment: MomentEvidence, candidates: number[
   return { focusTerms, contextTerms, focusRel, contextRel, actors: moment.actors, tagScore, categories, tier1 };
 }
 
+/** At most this many ad ids are named per exclusion reason. */
+const EXCLUDED_IDS = 5;
+
 /**
  * Ranks the inventory for one moment (pure: everything it needs is passed in). Candidates come
  * from the inverted indexes; each is scored without allocating, and reasons are built for the
@@ -444,7 +480,7 @@ export function rankAds(
   inv: Inventory,
   moment: MomentEvidence,
   options: { first: number; today: string; flagsOf: (texts: readonly string[]) => { list: string }[] },
-): AdMatch[] {
+): AdMatching {
   const candidates: number[] = [];
   const m = indexMoment(inv, moment, candidates, new Uint8Array(inv.ads.length));
   const score = new Float64Array(inv.ads.length);
@@ -456,34 +492,48 @@ export function rankAds(
   const normalizedText = allText.map(normalizeText).join('\n');
   let flags: { list: string }[] | null = null;
   const sceneScore = (label: string): number => Math.max(m.tagScore.get(`SCENE:${label}`) ?? 0, m.tagScore.get(`MOOD:${label}`) ?? 0);
-
-  const matches: AdMatch[] = [];
-  for (const index of ranked) {
-    if (matches.length >= options.first) break;
+  const exclusionOf = (index: number): ExclusionReason | null => {
     const ad = inv.ads[index]!;
-    if ((ad.flightStart && options.today < ad.flightStart) || (ad.flightEnd && options.today > ad.flightEnd)) continue;
-    if (inv.excludes[index]!.some((k) => normalizedText.includes(k))) continue;
+    if ((ad.flightStart && options.today < ad.flightStart) || (ad.flightEnd && options.today > ad.flightEnd)) return 'OUT_OF_FLIGHT';
+    if (inv.excludes[index]!.some((k) => normalizedText.includes(k))) return 'EXCLUDE_KEYWORD';
     if (ad.brandSafety.avoidFlagged) {
       flags ??= options.flagsOf(allText);
       const lists = ad.brandSafety.avoidLists;
-      if (flags.some((f) => lists.length === 0 || lists.includes(f.list))) continue;
+      if (flags.some((f) => lists.length === 0 || lists.includes(f.list))) return 'FLAGGED_LINES';
     }
-    if (ad.brandSafety.avoidScenes.some((label) => sceneScore(label) >= AVOID_SCENE_MIN_SCORE)) continue;
+    if (moment.visualRisk > ad.brandSafety.maxVisualRisk) return 'VISUAL_RISK';
+    if (ad.brandSafety.avoidScenes.some((label) => sceneScore(label) >= AVOID_SCENE_MIN_SCORE)) return 'AVOIDED_SCENE';
+    return null;
+  };
+
+  const matches: AdMatch[] = [];
+  const excluded = new Map<ExclusionReason, AdExclusion>();
+  for (const index of ranked) {
+    if (matches.length >= options.first) break;
+    const reason = exclusionOf(index);
+    if (reason) {
+      const entry = excluded.get(reason) ?? { reason, count: 0, adIds: [] };
+      entry.count++;
+      if (entry.adIds.length < EXCLUDED_IDS) entry.adIds.push(inv.ads[index]!.id);
+      excluded.set(reason, entry);
+      continue;
+    }
     const reasons = explain(inv, index, m)
       .map((r) => ({ ...r, weight: round(r.weight) }))
       .sort((a, b) => b.weight - a.weight || a.kind.localeCompare(b.kind));
-    matches.push({ ad, score: round(score[index]!), reasons });
+    matches.push({ ad: inv.ads[index]!, score: round(score[index]!), reasons });
   }
-  return matches;
+  return { matches, excluded: [...excluded.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)), visualRisk: moment.visualRisk };
 }
 
 // ---------------------------------------------------------------- the service
 
-/** What a video gives every moment of it: its lines, presence spans and visually flagged segments. */
+/** What a video gives every moment of it: its lines, presence spans and each segment's visual risk. */
 interface VideoEvidence {
   cues: CueRecord[];
   spans: AppearanceSpanRecord[];
-  flaggedSegments: Set<string>;
+  /** segment id → highest graded visual risk over the labels (absent: none recorded). */
+  visualRisk: Map<string, number>;
 }
 
 /** The segment whose [start, end) holds `time`; in a gap or past the end, the latest one started by then (as Catalog.segmentAt). */
@@ -518,7 +568,7 @@ export function momentEvidence(segment: SegmentRecord, time: number | null, vide
     if (share <= 0) continue;
     actors.set(span.actorId, Math.max(actors.get(span.actorId) ?? 0, span.confidence * share));
   }
-  return { focusText: focus.map((c) => c.text), contextText: context.map((c) => c.text), actors, tags };
+  return { focusText: focus.map((c) => c.text), contextText: context.map((c) => c.text), actors, tags, visualRisk: video.visualRisk.get(segment.id) ?? 0 };
 }
 
 function overlap(aStart: number, aEnd: number, bStart: number, bEnd: number): number {
@@ -590,8 +640,10 @@ export function createAdsService(deps: AdsDeps): AdsService {
 
   /** Read once per call, however many moments of the video are ranked (adBreaks ranks up to 100). */
   async function videoEvidence(videoId: string): Promise<VideoEvidence> {
-    const [cues, spans, flags] = await Promise.all([store.catalog.getCues(videoId), store.appearances.getSpansOfVideo(videoId), store.technical.getVisualFlags(videoId)]);
-    return { cues, spans, flaggedSegments: new Set(flags.map((flag) => flag.segmentId)) };
+    const [cues, spans, risks] = await Promise.all([store.catalog.getCues(videoId), store.appearances.getSpansOfVideo(videoId), store.technical.getVisualFlags(videoId)]);
+    const visualRisk = new Map<string, number>();
+    for (const r of risks) visualRisk.set(r.segmentId, Math.max(visualRisk.get(r.segmentId) ?? 0, r.risk));
+    return { cues, spans, visualRisk };
   }
 
   /** Everything ranking needs besides the moment, read in parallel with it. */
@@ -607,17 +659,15 @@ export function createAdsService(deps: AdsDeps): AdsService {
     tags: SegmentTagRecord[],
     ranking: { inv: Inventory; matcher: KeywordMatcher },
     count: number,
-  ): AdMatch[] {
-    // Visual moderation (NSFW classifier on the segment's frames) counts as a flag like a keyword hit.
-    const visualFlags = video.flaggedSegments.has(segment.id) ? [{ list: VISUAL_FLAG_LIST }] : [];
+  ): AdMatching {
     return rankAds(ranking.inv, momentEvidence(segment, time, video, tags), {
       first: count,
       today: today(),
-      flagsOf: (texts) => [...visualFlags, ...texts.flatMap((t) => ranking.matcher(t))],
+      flagsOf: (texts) => texts.flatMap((t) => ranking.matcher(t)),
     });
   }
 
-  async function matchAds(query: MatchQuery, first?: number | null): Promise<AdMatch[]> {
+  async function adMatching(query: MatchQuery, first?: number | null): Promise<AdMatching> {
     const count = matchCount(first);
     const { segment, time } = await locate(query);
     const [video, [tags], ranking] = await Promise.all([videoEvidence(segment.videoId), store.tags.getTagsOfSegments([segment.id]), rankingInputs()]);
@@ -635,6 +685,8 @@ export function createAdsService(deps: AdsDeps): AdsService {
       const badCategory = categories.find((c) => !isIabCode(c));
       if (badCategory) throw new BadInputError(`categories: "${badCategory}" is not an IAB code like IAB8 or IAB8-18`, { field: 'categories' });
       const safety = input.brandSafety ?? {};
+      const avoidFlagged = safety.avoidFlagged ?? true;
+      const avoidLists = cleanList('brandSafety.avoidLists', safety.avoidLists);
       const ad: AdRecord = {
         id,
         advertiser: cleanText('advertiser', input.advertiser),
@@ -648,13 +700,14 @@ export function createAdsService(deps: AdsDeps): AdsService {
         moods: canonicalList('moods', cleanList('moods', input.moods), canonicalMoodLabel),
         excludeKeywords: cleanList('excludeKeywords', input.excludeKeywords),
         brandSafety: {
-          avoidFlagged: safety.avoidFlagged ?? true,
-          avoidLists: cleanList('brandSafety.avoidLists', safety.avoidLists),
+          avoidFlagged,
+          avoidLists,
           avoidScenes: canonicalList(
             'brandSafety.avoidScenes',
             cleanList('brandSafety.avoidScenes', safety.avoidScenes),
             (v) => canonicalSceneLabel(v) ?? canonicalMoodLabel(v),
           ),
+          maxVisualRisk: cleanRisk(safety.maxVisualRisk) ?? defaultMaxVisualRisk({ avoidFlagged, avoidLists }),
         },
         flightStart: cleanDate('flightStart', input.flightStart),
         flightEnd: cleanDate('flightEnd', input.flightEnd),
@@ -668,7 +721,8 @@ export function createAdsService(deps: AdsDeps): AdsService {
     deleteAd: (id) => store.ads.deleteAd(id),
     ad: (id) => store.ads.getAd(id),
     ads: (first, after) => pageFromStore((page) => store.ads.listAds(page), first, after),
-    matchAds,
+    adMatching,
+    matchAds: async (query, first) => (await adMatching(query, first)).matches,
     tagsOfSegments: (segmentIds) => store.tags.getTagsOfSegments(segmentIds),
     async adBreaks(videoId, first, adsPerBreak) {
       const count = matchCount(first, 20);
@@ -702,7 +756,7 @@ export function createAdsService(deps: AdsDeps): AdsService {
         videoId,
         time: cut.start,
         segmentId: before.id,
-        ads: rankMoment(before, null, evidenceOfVideo, tags[i] ?? [], ranking, perBreak),
+        ads: rankMoment(before, null, evidenceOfVideo, tags[i] ?? [], ranking, perBreak).matches,
       }));
     },
   };

@@ -11,13 +11,16 @@ import { buildKeywordMatcher, flagsOfCues } from './moderation.js';
 export interface ModeratedSegment {
   segment: SegmentRecord;
   keywordFlags: FlagRecord[];
+  /** Visual labels over their line (graded risk above 0.5). */
   visualFlags: VisualFlagRecord[];
+  /** Highest graded risk of the segment over every label (0 when none was recorded). */
+  visualRisk: number;
 }
 
 export interface VideoModeration {
   videoId: string;
   flagged: boolean;
-  /** Highest visual score per label over the video. */
+  /** Highest visual score per label over the video, flagged or not. */
   maxVisualScore: Partial<Record<VisualModerationLabel, number>>;
   /** Only segments with at least one flag, in time order. */
   segments: ModeratedSegment[];
@@ -42,11 +45,15 @@ export function createVisualModerationService(deps: { store: Store }): VisualMod
       const maxVisualScore: Partial<Record<VisualModerationLabel, number>> = {};
       for (const f of visual) maxVisualScore[f.label] = Math.max(maxVisualScore[f.label] ?? 0, f.score);
       const moderated = segments
-        .map((segment) => ({
-          segment,
-          keywordFlags: keyword.filter((f) => f.segmentId === segment.id),
-          visualFlags: visual.filter((f) => f.segmentId === segment.id),
-        }))
+        .map((segment) => {
+          const graded = visual.filter((f) => f.segmentId === segment.id);
+          return {
+            segment,
+            keywordFlags: keyword.filter((f) => f.segmentId === segment.id),
+            visualFlags: graded.filter((f) => f.flagged),
+            visualRisk: graded.reduce((max, f) => Math.max(max, f.risk), 0),
+          };
+        })
         .filter((s) => s.keywordFlags.length > 0 || s.visualFlags.length > 0);
       return { videoId, flagged: moderated.length > 0, maxVisualScore, segments: moderated };
     },

@@ -3,6 +3,7 @@
 // only through the interfaces below; the embedded backend lives in embedded/ads.ts.
 import type { Page, PageArgs } from '../domain.js';
 import type { Box } from '../models/types.js';
+import { FLAG_RISK } from './technical.js';
 
 /** Per-ad brand-safety rules, checked before an ad is offered for a moment. */
 export interface BrandSafetyRules {
@@ -12,6 +13,30 @@ export interface BrandSafetyRules {
   avoidLists: string[];
   /** Scene/mood tags the ad must not appear next to (e.g. "night", "tense"). */
   avoidScenes: string[];
+  /**
+   * Highest graded visual risk (0..1, 0.5 = the NSFW flag line) of a segment the ad may run in.
+   * Default: 0.5 when the ad avoids flagged moments of every list or of the "visual" list, else 1.
+   */
+  maxVisualRisk: number;
+}
+
+/** The moderation list name that stands for visual (NSFW) flags in `avoidLists`. */
+export const VISUAL_FLAG_LIST = 'visual';
+
+/** The tolerance an ad gets when it names none (also for ads stored before tolerances existed). */
+export function defaultMaxVisualRisk(rules: Pick<BrandSafetyRules, 'avoidFlagged' | 'avoidLists'>): number {
+  const avoidsVisual = rules.avoidFlagged && (rules.avoidLists.length === 0 || rules.avoidLists.includes(VISUAL_FLAG_LIST));
+  return avoidsVisual ? FLAG_RISK : 1;
+}
+
+/** Rules as stored, with the tolerance filled in for records written before it existed. */
+export function brandSafetyRules(stored: Omit<BrandSafetyRules, 'maxVisualRisk'> & { maxVisualRisk?: number | null }): BrandSafetyRules {
+  return {
+    avoidFlagged: stored.avoidFlagged,
+    avoidLists: stored.avoidLists,
+    avoidScenes: stored.avoidScenes,
+    maxVisualRisk: stored.maxVisualRisk ?? defaultMaxVisualRisk(stored),
+  };
 }
 
 export interface AdRecord {

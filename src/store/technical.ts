@@ -45,6 +45,9 @@ export interface ShotQualityRecord {
 
 export type VisualModerationLabel = 'PORN' | 'HENTAI' | 'SEXY';
 
+/** On the graded visual-risk scale every label's flag line sits here; a segment above it is flagged. */
+export const FLAG_RISK = 0.5;
+
 export interface VisualFlagRecord {
   /** Deterministic: segment id + label. */
   id: string;
@@ -53,9 +56,13 @@ export interface VisualFlagRecord {
   label: VisualModerationLabel;
   start: number;
   end: number;
-  /** Highest class probability over the segment's evidence frames. */
+  /** The segment's score for the label: what two frames agree on, or one frame far above the line. */
   score: number;
-  /** Times of the frames whose probability passed the threshold, best first. */
+  /** Graded risk 0..1 on a scale shared by every label (0.5 = the label's flag line). */
+  risk: number;
+  /** Risk above 0.5: the segment counts as flagged (moderation view, default ad tolerance). */
+  flagged: boolean;
+  /** Times of the frames with the strongest evidence, best first. */
   evidenceTimes: number[];
   modelId: string;
 }

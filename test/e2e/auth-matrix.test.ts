@@ -25,7 +25,8 @@ const ROLE_TABLE: Record<string, Access> = {
   videos: 'read', video: 'read', segment: 'read', searchSegments: 'read', onlyWatch: 'read', actorTimeline: 'read',
   actors: 'read', actor: 'read', appearances: 'read', searchByImage: 'read', highlights: 'read', technicalCues: 'read',
   // ads (`ad` is the single-ad read of the `ads` row)
-  matchAds: 'ads', adBreaks: 'ads', ads: 'ads', ad: 'ads', upsertAd: 'ads', deleteAd: 'ads',
+  // (`adMatching` is matchAds with what brand safety left out: the same row)
+  matchAds: 'ads', adMatching: 'ads', adBreaks: 'ads', ads: 'ads', ad: 'ads', upsertAd: 'ads', deleteAd: 'ads',
   // editing and operations (`job` is the single-job read of `jobs`; highlight feedback is
   // markHighlight plus the scorer state it changes)
   jobs: 'editor', job: 'editor', indexVideo: 'editor', cancelJob: 'editor', deleteVideo: 'editor', updateVideo: 'editor',

@@ -38,7 +38,7 @@ export function ad(id: string, overrides: Partial<AdRecord> = {}): AdRecord {
     scenes: ['indoor'],
     moods: ['calm'],
     excludeKeywords: ['funeral'],
-    brandSafety: { avoidFlagged: true, avoidLists: ['violence'], avoidScenes: ['night'] },
+    brandSafety: { avoidFlagged: true, avoidLists: ['violence'], avoidScenes: ['night'], maxVisualRisk: 0.4 },
     flightStart: '2024-05-01',
     flightEnd: null,
     createdAt: '2024-05-01T00:00:00.000Z',
@@ -138,7 +138,7 @@ export function describeAdRepositoryConformance(name: string, open: Open<AdRepos
       await ads().putAd(first);
       expect(await ads().getAd('a1')).toEqual(first);
       expect(await ads().getAd('missing')).toBeNull();
-      const second = ad('a1', { title: 'Renamed', brandSafety: { avoidFlagged: false, avoidLists: [], avoidScenes: [] }, updatedAt: '2024-05-02T00:00:00.000Z' });
+      const second = ad('a1', { title: 'Renamed', brandSafety: { avoidFlagged: false, avoidLists: [], avoidScenes: [], maxVisualRisk: 1 }, updatedAt: '2024-05-02T00:00:00.000Z' });
       await ads().putAd(second);
       expect(await ads().getAd('a1')).toEqual(second);
       expect(await ads().allAds()).toEqual([second]);

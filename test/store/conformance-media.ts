@@ -45,6 +45,8 @@ export function visualFlag(videoId: string, segment: number, label: VisualFlagRe
     start: segment * 10,
     end: segment * 10 + 10,
     score: 0.7,
+    risk: 0.55,
+    flagged: true,
     evidenceTimes: [segment * 10 + 4, segment * 10 + 2],
     modelId: 'nsfw-test',
     ...overrides,

@@ -186,7 +186,7 @@ describe('ads repositories against recorded responses', () => {
       actors: [],
       scenes: [],
       excludeKeywords: [],
-      brandSafety: { avoidFlagged: true, avoidLists: [], avoidScenes: ['night'] },
+      brandSafety: { avoidFlagged: true, avoidLists: [], avoidScenes: ['night'], maxVisualRisk: 0.5 },
     });
     await repo.putAd(a1);
     expect(await repo.inventoryVersion()).toBe(8);

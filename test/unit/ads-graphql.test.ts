@@ -93,6 +93,21 @@ describe('GraphQL ads', () => {
     expect((await gql(`mutation { deleteAd(id: "coffee") }`, 'ad')).data).toEqual({ deleteAd: true });
   });
 
+  it('says why an answer is empty: adMatching names the exclusions and the segment’s visual risk', async () => {
+    await gql(`mutation { upsertAd(input: {id: "tea", title: "Tea", keywords: ["咖啡"], brandSafety: {maxVisualRisk: 0.3}}) { id } }`, 'ad');
+    await store.technical.replaceVisualFlags(video.id, [
+      { id: 'r0', videoId: video.id, segmentId: 'seg0', label: 'SEXY', start: 0, end: 10, score: 0.6, risk: 0.375, flagged: false, evidenceTimes: [2], modelId: 'test' },
+    ]);
+    const result = await gql(`{ adMatching(videoId: "${video.id}", time: 2) { visualRisk matches { ad { id } } excluded { reason count adIds } } }`, 'ad');
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ adMatching: { visualRisk: 0.375, matches: [], excluded: [{ reason: 'VISUAL_RISK', count: 1, adIds: ['tea'] }] } });
+    expect((await gql(`{ ad(id: "tea") { brandSafety { maxVisualRisk } } }`, 'ad')).data).toEqual({ ad: { brandSafety: { maxVisualRisk: 0.3 } } });
+    expect(codes(await gql(`mutation { upsertAd(input: {title: "x", brandSafety: {maxVisualRisk: 2}}) { id } }`, 'ad'))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await gql(`{ adMatching(videoId: "${video.id}", time: 2) { visualRisk } }`, 'se'))).toEqual(['FORBIDDEN']);
+    await store.technical.replaceVisualFlags(video.id, []);
+    await gql(`mutation { deleteAd(id: "tea") }`, 'ad');
+  });
+
   it('serves segment tags with Chinese labels to every role', async () => {
     const result = await gql(`{ video(id: "${video.id}") { segments(first: 1) { edges { node { tags { kind label labelZh score source box { width } } } } } } }`, 'se');
     expect(result.errors).toBeUndefined();

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CueRecord, SegmentRecord, ShotRecord } from '../../src/domain.js';
+import { visualRisks } from '../../src/indexers/nsfw-risk.js';
 import { createAdsService, type AdsService } from '../../src/services/ads.js';
 import type { SegmentTagRecord } from '../../src/store/ads.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -131,19 +132,57 @@ describe('matchAds', () => {
     await store.moderation.removeKeywords('violence', ['white']);
   });
 
-  it('applies brand safety to visual moderation flags of the segment', async () => {
+  it('applies brand safety to the graded visual risk of the segment, within each ad’s tolerance', async () => {
     const travel = { id: 'ad_travel', title: 'Trips', scenes: ['室外'], moods: ['calm'] };
+    const seg3 = `${video.id}:seg:3`;
+    const risk = (value: number) => ({ id: 'risk3', videoId: video.id, segmentId: seg3, label: 'PORN' as const, start: 30, end: 40, score: 0.9, risk: value, flagged: value > 0.5, evidenceTimes: [31.5], modelId: 'test' });
     await ads.upsertAd({ ...travel, brandSafety: { avoidFlagged: true } });
-    expect(ids(await ads.matchAds({ segmentId: `${video.id}:seg:3` }))).toContain('ad_travel');
-    await store.technical.replaceVisualFlags(video.id, [
-      { id: 'flag3', videoId: video.id, segmentId: `${video.id}:seg:3`, label: 'PORN', start: 30, end: 40, score: 0.93, evidenceTimes: [31.5], modelId: 'test' },
-    ]);
-    expect(ids(await ads.matchAds({ segmentId: `${video.id}:seg:3` }))).not.toContain('ad_travel');
-    // An ad that avoids only some keyword lists still runs next to a visual flag.
+    expect(ids(await ads.matchAds({ segmentId: seg3 }))).toContain('ad_travel');
+    await store.technical.replaceVisualFlags(video.id, [risk(0.75)]);
+    expect(ids(await ads.matchAds({ segmentId: seg3 }))).not.toContain('ad_travel');
+    const matching = await ads.adMatching({ segmentId: seg3 });
+    expect(matching.visualRisk).toBe(0.75);
+    expect(matching.excluded).toContainEqual({ reason: 'VISUAL_RISK', count: 1, adIds: ['ad_travel'] });
+    // An ad that avoids only some keyword lists still runs next to a visual flag (its default tolerance is 1).
     await ads.upsertAd({ ...travel, brandSafety: { avoidFlagged: true, avoidLists: ['violence'] } });
-    expect(ids(await ads.matchAds({ segmentId: `${video.id}:seg:3` }))).toContain('ad_travel');
+    expect((await ads.ad('ad_travel'))!.brandSafety.maxVisualRisk).toBe(1);
+    expect(ids(await ads.matchAds({ segmentId: seg3 }))).toContain('ad_travel');
+    // A tolerance of its own: stricter or more lenient than the flag line.
+    await ads.upsertAd({ ...travel, brandSafety: { maxVisualRisk: 0.8 } });
+    expect(ids(await ads.matchAds({ segmentId: seg3 }))).toContain('ad_travel');
+    await store.technical.replaceVisualFlags(video.id, [risk(0.4)]);
+    await ads.upsertAd({ ...travel, brandSafety: { maxVisualRisk: 0.3 } });
+    expect(ids(await ads.matchAds({ segmentId: seg3 }))).not.toContain('ad_travel');
     await store.technical.replaceVisualFlags(video.id, []);
     await ads.upsertAd(travel);
+  });
+
+  it('keeps serving a segment whose single frame nsfwjs misread (graded, unflagged), and an empty answer says why', async () => {
+    const seg3 = `${video.id}:seg:3`;
+    // What the nsfw stage stores for one benign frame at Porn 0.71 and nothing else: risk at the line, not over it.
+    const risks = visualRisks(video.id, [{ id: seg3, videoId: video.id, index: 3, shotIndex: 3, start: 30, end: 40, keyframeTime: 35 }], [
+      { time: 31, scores: { Drawing: 0, Hentai: 0, Neutral: 0.29, Porn: 0.71, Sexy: 0 }, skinOutsideFaces: 0.5 },
+      { time: 36, scores: { Drawing: 0, Hentai: 0, Neutral: 0.9, Porn: 0.05, Sexy: 0.05 }, skinOutsideFaces: null },
+    ], 'nsfwjs');
+    expect(risks.map((r) => r.flagged)).toEqual([false]);
+    await store.technical.replaceVisualFlags(video.id, risks);
+    const travel = await ads.adMatching({ segmentId: seg3 });
+    expect(travel.matches.map((m) => m.ad.id)).toContain('ad_travel');
+    expect(travel.visualRisk).toBe(0.5);
+    // Every ad that scored here is ruled out: the answer is empty and names the reason.
+    await ads.upsertAd({ id: 'ad_travel', title: 'Trips', scenes: ['室外'], moods: ['calm'], brandSafety: { maxVisualRisk: 0.2 } });
+    const strict = await ads.adMatching({ segmentId: seg3 });
+    const others = strict.matches.map((m) => m.ad.id);
+    expect(others).not.toContain('ad_travel');
+    expect(strict.excluded.find((e) => e.reason === 'VISUAL_RISK')?.adIds).toContain('ad_travel');
+    await store.technical.replaceVisualFlags(video.id, []);
+    await ads.upsertAd({ id: 'ad_travel', title: 'Trips', scenes: ['室外'], moods: ['calm'] });
+  });
+
+  it('refuses a visual-risk tolerance outside 0..1', async () => {
+    expect(await codeOf(ads.upsertAd({ id: 'ad_bad', title: 'Bad', brandSafety: { maxVisualRisk: 1.5 } }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(ads.upsertAd({ id: 'ad_bad', title: 'Bad', brandSafety: { maxVisualRisk: Number.NaN } }))).toBe('BAD_USER_INPUT');
+    expect(await ads.ad('ad_bad')).toBeNull();
   });
 
   it('skips ads outside their flight dates', async () => {

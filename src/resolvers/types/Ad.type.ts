@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, Float, ID, ObjectType } from 'type-graphql';
 import type { AdRecord, BrandSafetyRules } from '../../store/ads.js';
 import { ConnectionType } from './connection.js';
 
@@ -12,6 +12,9 @@ export class BrandSafety implements BrandSafetyRules {
 
   @Field(() => [String], { description: 'Scene or mood tags the ad must not appear next to' })
   avoidScenes!: string[];
+
+  @Field(() => Float, { description: 'Highest graded visual (NSFW) risk of a segment the ad may run in (0.5 = the flag line)' })
+  maxVisualRisk!: number;
 }
 
 @ObjectType({ description: 'An ad in the contextual-ads inventory' })

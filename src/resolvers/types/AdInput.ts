@@ -1,9 +1,8 @@
-import { Field, ID, InputType } from 'type-graphql';
+import { Field, Float, ID, InputType } from 'type-graphql';
 import type { AdInput as AdInputShape } from '../../services/ads.js';
-import type { BrandSafetyRules } from '../../store/ads.js';
 
-@InputType({ description: 'Brand-safety rules; omitted fields take their defaults (avoidFlagged true, no lists, no scenes)' })
-export class BrandSafetyInput implements Partial<BrandSafetyRules> {
+@InputType({ description: 'Brand-safety rules; omitted fields take their defaults (avoidFlagged true, no lists, no scenes, maxVisualRisk 0.5 or 1)' })
+export class BrandSafetyInput implements NonNullable<AdInputShape['brandSafety']> {
   @Field(() => Boolean, { nullable: true })
   avoidFlagged?: boolean;
 
@@ -12,6 +11,13 @@ export class BrandSafetyInput implements Partial<BrandSafetyRules> {
 
   @Field(() => [String], { nullable: true })
   avoidScenes?: string[];
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Highest graded visual (NSFW) risk of a segment the ad may run in, 0..1 (0.5 = the flag line). Default 0.5 when the ad avoids flagged moments of every list or of the "visual" list, else 1',
+  })
+  maxVisualRisk?: number | null;
 }
 
 @InputType({ description: 'An ad to create or replace (same id → replaced)' })

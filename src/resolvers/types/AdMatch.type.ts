@@ -1,5 +1,5 @@
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
-import type { MatchReason as MatchReasonShape, MatchReasonKind } from '../../services/ads.js';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { AdExclusion as AdExclusionShape, ExclusionReason, MatchReason as MatchReasonShape, MatchReasonKind } from '../../services/ads.js';
 import { Ad } from './Ad.type.js';
 
 export const MatchReasonKindEnum = {
@@ -38,4 +38,43 @@ export class AdMatch {
 
   @Field(() => [MatchReason])
   reasons!: MatchReason[];
+}
+
+export const ExclusionReasonEnum = {
+  OUT_OF_FLIGHT: 'OUT_OF_FLIGHT',
+  EXCLUDE_KEYWORD: 'EXCLUDE_KEYWORD',
+  FLAGGED_LINES: 'FLAGGED_LINES',
+  VISUAL_RISK: 'VISUAL_RISK',
+  AVOIDED_SCENE: 'AVOIDED_SCENE',
+} as const satisfies { [K in ExclusionReason]: K };
+registerEnumType(ExclusionReasonEnum, {
+  name: 'AdExclusionReason',
+  description:
+    'OUT_OF_FLIGHT: outside its flight dates; EXCLUDE_KEYWORD: one of its excludeKeywords is said around the moment; FLAGGED_LINES: lines around the moment match a moderation list it avoids; VISUAL_RISK: the segment’s graded NSFW risk is above its maxVisualRisk; AVOIDED_SCENE: the moment has a scene/mood tag it avoids',
+});
+
+@ObjectType({ description: 'Ads that scored for the moment but were left out, for one reason' })
+export class AdExclusion implements AdExclusionShape {
+  @Field(() => ExclusionReasonEnum)
+  reason!: ExclusionReason;
+
+  @Field(() => Int)
+  count!: number;
+
+  @Field(() => [ID], { description: 'The first few of them, best-scoring first' })
+  adIds!: string[];
+}
+
+@ObjectType({ description: 'The ads ranked for a moment, with what was left out and why' })
+export class AdMatching {
+  @Field(() => [AdMatch])
+  matches!: AdMatch[];
+
+  @Field(() => [AdExclusion], {
+    description: 'Ads that scored but were left out, by reason, among those ranked above the last match returned (all of them when fewer than `first` matched)',
+  })
+  excluded!: AdExclusion[];
+
+  @Field(() => Float, { description: 'The segment’s highest graded visual (NSFW) risk, 0..1 (0.5 = the flag line)' })
+  visualRisk!: number;
 }

@@ -6,8 +6,8 @@ import { Segment } from './segment.type.js';
 export const VisualModerationLabelEnum = { PORN: 'PORN', HENTAI: 'HENTAI', SEXY: 'SEXY' } as const satisfies { [K in VisualModerationLabel]: K };
 registerEnumType(VisualModerationLabelEnum, { name: 'VisualModerationLabel' });
 
-@ObjectType({ description: 'A segment whose keyframes the NSFW classifier scored above a label’s threshold' })
-export class ModerationVisualFlag implements Pick<VisualFlagRecord, 'id' | 'label' | 'start' | 'end' | 'score' | 'evidenceTimes' | 'modelId'> {
+@ObjectType({ description: 'A segment whose keyframes the NSFW classifier scored over a label’s line (two frames agreeing, or one far above it)' })
+export class ModerationVisualFlag implements Pick<VisualFlagRecord, 'id' | 'label' | 'start' | 'end' | 'score' | 'risk' | 'flagged' | 'evidenceTimes' | 'modelId'> {
   @Field(() => ID)
   id!: string;
 
@@ -20,10 +20,16 @@ export class ModerationVisualFlag implements Pick<VisualFlagRecord, 'id' | 'labe
   @Field(() => Float)
   end!: number;
 
-  @Field(() => Float, { description: 'Highest class probability among the evidence frames' })
+  @Field(() => Float, { description: 'The segment’s score for the label: what two frames agree on, or one frame far above the line' })
   score!: number;
 
-  @Field(() => [Float], { description: 'Times of the frames that passed the threshold, best first' })
+  @Field(() => Float, { description: 'Graded risk 0..1 on a scale shared by every label; above 0.5 is flagged' })
+  risk!: number;
+
+  @Field({ description: 'Risk above 0.5' })
+  flagged!: boolean;
+
+  @Field(() => [Float], { description: 'Times of the frames with the strongest evidence, best first' })
   evidenceTimes!: number[];
 
   @Field()
@@ -38,8 +44,11 @@ export class ModerationSegment {
   @Field(() => [FlaggedSegment], { description: 'Subtitle/on-screen lines in the segment that contain a listed keyword' })
   keywordFlags!: FlaggedSegment[];
 
-  @Field(() => [ModerationVisualFlag])
+  @Field(() => [ModerationVisualFlag], { description: 'Visual labels over their line in this segment' })
   visualFlags!: ModerationVisualFlag[];
+
+  @Field(() => Float, { description: 'Highest graded visual risk of the segment over every label (0 when none was recorded)' })
+  visualRisk!: number;
 }
 
 @ObjectType({ description: 'A visual label and its highest score' })
@@ -59,7 +68,7 @@ export class ModerationView {
   @Field({ description: 'Any segment carries a keyword or visual flag' })
   flagged!: boolean;
 
-  @Field(() => [ModerationLabelScore], { description: 'Highest visual score per label over the video' })
+  @Field(() => [ModerationLabelScore], { description: 'Highest visual score per label over the video (flagged or not)' })
   maxVisualScores!: ModerationLabelScore[];
 
   @Field(() => [ModerationSegment], { description: 'Flagged segments only, in time order' })

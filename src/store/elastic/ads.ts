@@ -37,6 +37,7 @@ import type {
   TagKind,
   TagRepository,
 } from '../ads.js';
+import { brandSafetyRules } from '../ads.js';
 import type { Store } from '../interfaces.js';
 import {
   AD_FAMILY,
@@ -76,7 +77,7 @@ function toAd(doc: AdRecord): AdRecord {
     scenes: doc.scenes,
     moods: doc.moods,
     excludeKeywords: doc.excludeKeywords,
-    brandSafety: { avoidFlagged: doc.brandSafety.avoidFlagged, avoidLists: doc.brandSafety.avoidLists, avoidScenes: doc.brandSafety.avoidScenes },
+    brandSafety: brandSafetyRules(doc.brandSafety),
     flightStart: doc.flightStart ?? null,
     flightEnd: doc.flightEnd ?? null,
     createdAt: doc.createdAt,

@@ -112,6 +112,8 @@ export class ElasticTechnicalRepository implements TechnicalRepository {
           start: f.start,
           end: f.end,
           score: f.score,
+          risk: f.risk,
+          flagged: f.flagged,
           evidenceTimes: [...f.evidenceTimes],
           modelId: f.modelId,
         }),
@@ -120,7 +122,8 @@ export class ElasticTechnicalRepository implements TechnicalRepository {
   }
 
   async getVisualFlags(videoId: string): Promise<VisualFlagRecord[]> {
-    const flags = await this.get<VisualFlagRecord>(videoId, 'flags');
+    // Sets stored before graded risk were all flags: they read as flagged at full risk.
+    const flags = (await this.get<VisualFlagRecord>(videoId, 'flags')).map((f) => ({ ...f, risk: f.risk ?? 1, flagged: f.flagged ?? true }));
     return flags.sort((a, b) => a.start - b.start || compareText(a.label, b.label) || compareText(a.id, b.id));
   }
 

@@ -13,6 +13,13 @@ import type {
   TagRepository,
   TagSource,
 } from '../ads.js';
+import { brandSafetyRules } from '../ads.js';
+
+/** A stored ad, with what later versions added filled in for rows written before them. */
+function parseAd(data: string): AdRecord {
+  const ad = JSON.parse(data) as AdRecord;
+  return { ...ad, brandSafety: brandSafetyRules(ad.brandSafety) };
+}
 
 /** Appended to the embedded store's migration list. */
 export const ADS_MIGRATION_SQL = `
@@ -120,7 +127,7 @@ export class EmbeddedAdRepository implements AdRepository {
 
   async getAd(id: string): Promise<AdRecord | null> {
     const data = this.db.prepare('SELECT data FROM ads WHERE id = ?').pluck().get(id) as string | undefined;
-    return data ? (JSON.parse(data) as AdRecord) : null;
+    return data ? parseAd(data) : null;
   }
 
   async deleteAd(id: string): Promise<boolean> {
@@ -138,7 +145,7 @@ export class EmbeddedAdRepository implements AdRepository {
         ? this.db.prepare('SELECT data FROM ads WHERE id > ? ORDER BY id LIMIT ?').pluck().all(after, page.first + 1)
         : this.db.prepare('SELECT data FROM ads ORDER BY id LIMIT ?').pluck().all(page.first + 1)
     ) as string[];
-    const items = rows.slice(0, page.first).map((data) => JSON.parse(data) as AdRecord);
+    const items = rows.slice(0, page.first).map(parseAd);
     const last = items.at(-1);
     return {
       items,
@@ -149,7 +156,7 @@ export class EmbeddedAdRepository implements AdRepository {
   }
 
   async allAds(): Promise<AdRecord[]> {
-    return (this.db.prepare('SELECT data FROM ads ORDER BY id').pluck().all() as string[]).map((data) => JSON.parse(data) as AdRecord);
+    return (this.db.prepare('SELECT data FROM ads ORDER BY id').pluck().all() as string[]).map(parseAd);
   }
 
   async inventoryVersion(): Promise<number> {

@@ -8,7 +8,7 @@ import type { SqliteDatabase } from './db.js';
 import { FRAME_EVIDENCE_MIGRATION_SQL } from './frame-evidence.js';
 import { INTRO_MIGRATION_SQL } from './intro.js';
 import { MODERATION_MIGRATION_SQL } from './moderation.js';
-import { TECHNICAL_MIGRATION_SQL } from './technical.js';
+import { TECHNICAL_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL } from './technical.js';
 import { rebuildTextIndex, TEXT_TAGS_MIGRATION_SQL } from './text-index.js';
 
 export type Migration = string | ((db: SqliteDatabase) => void);
@@ -174,7 +174,7 @@ CREATE INDEX jobs_by_video ON jobs (video_id, status);
 `;
 
 /** Append only. Index i is schema version i + 1. */
-export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL, TECHNICAL_MIGRATION_SQL, INTRO_MIGRATION_SQL, TEXT_TAGS_MIGRATION_SQL, rebuildTextIndex, FRAME_EVIDENCE_MIGRATION_SQL];
+export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL, TECHNICAL_MIGRATION_SQL, INTRO_MIGRATION_SQL, TEXT_TAGS_MIGRATION_SQL, rebuildTextIndex, FRAME_EVIDENCE_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {

@@ -53,6 +53,15 @@ CREATE TABLE visual_flags (
 CREATE INDEX visual_flags_by_video ON visual_flags (video_id, start);
 `;
 
+/**
+ * Graded visual risk: rows written before it were all flags, so they read as flagged at full risk
+ * until the video is indexed again.
+ */
+export const VISUAL_RISK_MIGRATION_SQL = `
+ALTER TABLE visual_flags ADD COLUMN risk REAL NOT NULL DEFAULT 1;
+ALTER TABLE visual_flags ADD COLUMN flagged INTEGER NOT NULL DEFAULT 1;
+`;
+
 interface CueRow {
   id: string;
   video_id: string;
@@ -86,6 +95,8 @@ interface FlagRow {
   start: number;
   end: number;
   score: number;
+  risk: number;
+  flagged: number;
   evidence_times: string;
   model_id: string;
 }
@@ -147,11 +158,11 @@ export class EmbeddedTechnicalRepository implements TechnicalRepository {
 
   async replaceVisualFlags(videoId: string, flags: readonly VisualFlagRecord[]): Promise<void> {
     const insert = this.db.prepare(
-      'INSERT OR REPLACE INTO visual_flags (id, video_id, segment_id, label, start, "end", score, evidence_times, model_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO visual_flags (id, video_id, segment_id, label, start, "end", score, risk, flagged, evidence_times, model_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM visual_flags WHERE video_id = ?').run(videoId);
-      for (const f of flags) insert.run(f.id, videoId, f.segmentId, f.label, f.start, f.end, f.score, JSON.stringify(f.evidenceTimes), f.modelId);
+      for (const f of flags) insert.run(f.id, videoId, f.segmentId, f.label, f.start, f.end, f.score, f.risk, f.flagged ? 1 : 0, JSON.stringify(f.evidenceTimes), f.modelId);
     })();
   }
 
@@ -165,6 +176,8 @@ export class EmbeddedTechnicalRepository implements TechnicalRepository {
       start: r.start,
       end: r.end,
       score: r.score,
+      risk: r.risk,
+      flagged: r.flagged === 1,
       evidenceTimes: JSON.parse(r.evidence_times) as number[],
       modelId: r.model_id,
     }));
