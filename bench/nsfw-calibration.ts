@@ -8,13 +8,13 @@
 // failure class), blurred, and 3×3 montages of nine photos (crowds/audiences). The split is by a
 // hash of the file's path (montages: of their first photo), so the same picture never falls in
 // both halves. The dev media hold no explicit positives: recall is not measured here.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
+import { calibrationHalf, type CalibrationHalf } from './calibration-split.js';
 import { frameEvidence, LABEL_LINE, SINGLE_FRAME, SKIN_GATE, VISUAL_LABELS, type ScoredFrame } from '../src/indexers/nsfw-risk.js';
 import { loadConfig } from '../src/config.js';
 import { streamFrames } from '../src/media/frames.js';
@@ -36,13 +36,9 @@ const PHOTO = /\.(jpe?g|png)$/i;
 
 interface Item {
   name: string;
-  half: 'fit' | 'report';
+  half: CalibrationHalf;
   kind: string;
   frame: ScoredFrame;
-}
-
-function halfOf(relative: string): 'fit' | 'report' {
-  return createHash('sha1').update(relative).digest()[0]! % 2 === 0 ? 'fit' : 'report';
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -96,16 +92,16 @@ async function scoreAll(dataDir: string): Promise<Item[]> {
   for (const file of files.filter((f) => VIDEO.test(f))) {
     const relative = path.relative(dataDir, file);
     for await (const frame of streamFrames(tools, file, { fps: 1, width: WIDTH, pixFmt: 'rgb24', signal: new AbortController().signal })) {
-      await score(relative, 'video', halfOf(relative), { data: frame.data, width: frame.width, height: frame.height, channels: 3 }, frame.time);
+      await score(relative, 'video', calibrationHalf(relative), { data: frame.data, width: frame.width, height: frame.height, channels: 3 }, frame.time);
     }
   }
   const photos = files.filter((f) => PHOTO.test(f) && !f.includes(`${path.sep}ocr${path.sep}`));
   for (const file of photos) {
     const relative = path.relative(dataDir, file);
-    for (const [kind, image] of await photoVariants(file)) await score(relative, kind, halfOf(relative), image);
+    for (const [kind, image] of await photoVariants(file)) await score(relative, kind, calibrationHalf(relative), image);
   }
   for (const half of ['fit', 'report'] as const) {
-    const own = photos.filter((f) => halfOf(path.relative(dataDir, f)) === half);
+    const own = photos.filter((f) => calibrationHalf(path.relative(dataDir, f)) === half);
     for (let i = 0; i + 9 <= own.length; i += 9) await score(`montage:${path.relative(dataDir, own[i]!)}`, 'crowd-montage', half, await montage(own.slice(i, i + 9)));
   }
   return items;

@@ -36,7 +36,7 @@ const SKIN_GATED: ReadonlySet<VisualModerationLabel> = new Set(['PORN', 'SEXY'])
  * Skin outside faces (share of the frame) below `from` gives no evidence, above `to` full
  * evidence, linear between. Fitted on the fit half of the benign dev media (bench/nsfw-calibration).
  */
-export const SKIN_GATE = { from: 0.12, to: 0.3 } as const;
+export const SKIN_GATE = { from: 0.13, to: 0.31 } as const;
 /** Evidence at which one frame alone flags its segment. Fitted like SKIN_GATE. */
 export const SINGLE_FRAME: Record<VisualModerationLabel, number> = { PORN: 0.9, HENTAI: 0.9, SEXY: 0.95 };
 /** Risk at and below which nothing is flagged. */
