@@ -34,11 +34,10 @@ export async function runEval(
 
   const manifestDir = path.dirname(absManifest);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-eval-'));
-  const config: Config = {
-    ...baseConfig,
-    dataDir,
-    mediaRoots: [manifestDir, ...baseConfig.mediaRoots],
-  };
+  // A manifest is the operator's own: the files it names may sit outside its folder (a fixture in
+  // the repo naming ../shared/data media), so each named file's folder joins the media roots.
+  const mediaRoots = [manifestDir, ...baseConfig.mediaRoots];
+  const config: Config = { ...baseConfig, dataDir, mediaRoots };
   const app = await createApp(config, { log });
   const ctx: EvalContext = {
     app,
@@ -46,6 +45,7 @@ export async function runEval(
     resolve(relativePath: string) {
       const file = path.resolve(manifestDir, relativePath);
       if (!existsSync(file)) throw new EvalInputError(`file named in the manifest is missing: ${relativePath}`);
+      if (!mediaRoots.includes(path.dirname(file))) mediaRoots.push(path.dirname(file));
       return file;
     },
     progress(message: string) {
