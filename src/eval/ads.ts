@@ -2,7 +2,7 @@
 // videos through the pipeline, upsert the ads through the upsertAd service path (manifest actor ids
 // mapped to the enrolled ids), then ask the matchAds service for the moment (videoId + time, i.e.
 // the segment containing `time`, focused on the line at that time). top1 = the expected ad first.
-import type { AdInput } from '../services/ads.js';
+import type { AdInput } from '../services/ads/index.js';
 import { percentile, ratio } from './metrics.js';
 import { EvalInputError, type EvalContext, type EvalTask } from './types.js';
 

@@ -10,7 +10,7 @@ import { contentHash, probeMedia } from '../media/probe.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { createActorService, type ActorService } from './actors.js';
-import { createAdsService, type AdsService } from './ads.js';
+import { createAdsService, type AdsService } from './ads/index.js';
 import { createClipService, type ClipService } from './clips.js';
 import { cutClip, keyframeTimes } from '../media/clips.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';

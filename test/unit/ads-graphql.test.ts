@@ -11,7 +11,7 @@ import { createApolloServer } from '../../src/http/graphql.js';
 import { MediaUrlSigner } from '../../src/http/media-urls.js';
 import { createRequestContext, type RequestContext } from '../../src/resolvers/context.js';
 import { buildVidsearchSchema } from '../../src/resolvers/schema.js';
-import { createAdsService } from '../../src/services/ads.js';
+import { createAdsService } from '../../src/services/ads/index.js';
 import { createHighlightsService } from '../../src/services/highlights.js';
 import type { Services } from '../../src/services/index.js';
 import { createVideoService } from '../../src/services/video.service.js';

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CueRecord, SegmentRecord, ShotRecord } from '../../src/domain.js';
 import { visualRisks } from '../../src/indexers/nsfw-risk.js';
-import { createAdsService, type AdsService } from '../../src/services/ads.js';
+import { createAdsService, type AdsService } from '../../src/services/ads/index.js';
 import type { SegmentTagRecord } from '../../src/store/ads.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';

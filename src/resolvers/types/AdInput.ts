@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType } from 'type-graphql';
-import type { AdInput as AdInputShape } from '../../services/ads.js';
+import type { AdInput as AdInputShape } from '../../services/ads/index.js';
 
 @InputType({ description: 'Brand-safety rules; omitted fields take their defaults (avoidFlagged true, no lists, no scenes, maxVisualRisk 0.5 or 1)' })
 export class BrandSafetyInput implements NonNullable<AdInputShape['brandSafety']> {

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { AdExclusion as AdExclusionShape, ExclusionReason, MatchReason as MatchReasonShape, MatchReasonKind } from '../../services/ads.js';
+import type { AdExclusion as AdExclusionShape, ExclusionReason, MatchReason as MatchReasonShape, MatchReasonKind } from '../../services/ads/index.js';
 import { Ad } from './Ad.type.js';
 
 export const MatchReasonKindEnum = {
