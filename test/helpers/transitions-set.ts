@@ -344,7 +344,7 @@ function buildVideo(events: Event[], finalFade: number, rand: () => number, piec
       else clip(0, null);
       hold(ev.colour, ev.hold);
       if (ev.in) fadeIn = { ramp: ev.in, colour: ev.colour };
-    } else {
+    } else if (ev.kind === 'card') {
       pushCard(b, ev, clip, (ramp) => (fadeIn = { ramp, colour: 'black' }), (d) => (overlap = d));
     }
   }
