@@ -5,10 +5,11 @@
 //  - holds (shot-detection/holds.ts): runs of flat frames (black, white, one colour); the fade
 //    or cut into a hold and the one out of it are boundaries of their own (the hold is a shot);
 //  - dissolves: the change between frames k before and k after a point peaks there, the change
-//    is spread over many frames (no single jump) and the picture is calmer on both sides;
+//    is spread over many frames (no single sudden jump) and the picture is calmer on both sides;
 //  - hard cuts: a frame-to-frame change that stands out against the local median (adaptive,
-//    so steady camera motion raises the bar), with flash suppression (a burst of light after
-//    which the picture returns to what it was is not a cut).
+//    so steady camera motion raises the bar) and carries most of the luma-grid change of the
+//    frames around it (sudden, not a dissolve's first step), with flash suppression (a burst of
+//    light after which the picture returns to what it was is not a cut).
 // Boundaries closer than a minimum shot length are merged, keeping the strongest (the two sides
 // of one hold excepted: a held black is a shot however short).
 

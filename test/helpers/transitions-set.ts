@@ -12,6 +12,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom } from '../../src/seeded-random.js';
 import { runFfmpeg } from './media.js';
 import { sharedData } from './shared-data.js';
 
@@ -200,18 +201,6 @@ export async function renderTransitionVideo(spec: TransitionVideoSpec, pieces: r
   return { path: file, truth: truthOf(spec) };
 }
 
-/** mulberry32: a small seeded generator, so the set is the same on every machine. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** A transition event placed between two clips (or at the end of a video). */
@@ -296,7 +285,7 @@ function pushClip(b: Builder, rand: () => number, pieces: readonly { from: numbe
 
 /** The whole set: `count` videos, alternately in the fit and held-out halves. */
 export function transitionSetSpecs(pieces: readonly { from: number; to: number }[], count = 16, seed = 19): TransitionVideoSpec[] {
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   const events = allEvents(rand);
   const specs: TransitionVideoSpec[] = [];
   for (let v = 0; v < count; v++) {
