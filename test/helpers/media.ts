@@ -18,7 +18,7 @@ export const testTools: MediaTools = resolveMediaTools(loadConfig({}));
 export type TransitionKind = 'dissolve' | 'black';
 
 export interface GradualTransition {
-  /** Centre of the transition: the boundary a detector should report. */
+  /** Centre of the transition (a dissolve's boundary; a fade through black has one per ramp). */
   at: number;
   durationSec: number;
   kind?: TransitionKind;
@@ -50,8 +50,16 @@ export interface TestVideoSpec {
 export interface TestVideo {
   path: string;
   srtPath: string | null;
-  /** Every shot boundary in time order (cut times and transition centres). */
+  /**
+   * Every shot boundary in time order, as ../shared/EVAL.md counts them: cut times, dissolve
+   * centres, and for a fade through black the midpoints of its out and in ramps (two boundaries).
+   */
   boundaries: number[];
+}
+
+/** The boundaries of one transition centred at `at`: a fade through black counts each ramp's midpoint. */
+function transitionBoundaries(kind: 'cut' | TransitionKind, at: number, durationSec: number): number[] {
+  return kind === 'black' ? [at - durationSec / 4, at + durationSec / 4] : [at];
 }
 
 /** A fresh temp dir and its cleanup. */
@@ -151,7 +159,7 @@ export async function makeTestVideo(spec: TestVideoSpec): Promise<TestVideo> {
     srtPath = path.join(spec.dir, `${name}.srt`);
     await writeFile(srtPath, encodeText(spec.srt, spec.encoding ?? 'utf8'));
   }
-  return { path: file, srtPath, boundaries: boundaries.map((b) => b.at) };
+  return { path: file, srtPath, boundaries: boundaries.flatMap((b) => transitionBoundaries(b.kind, b.at, b.durationSec)) };
 }
 
 /** Text in the requested encoding, as subtitle files found in the wild are. */
@@ -255,7 +263,7 @@ export async function makeCompositeVideo(spec: {
     // Chroma mixes around its neutral 128, so a fade through black stays black, not green.
     chains.push(`[ta${i}][tb${i}]blend=c0_expr='A*${wa}+B*${wb}':c1_expr='128+(A-128)*${wa}+(B-128)*${wb}':c2_expr='128+(A-128)*${wa}+(B-128)*${wb}'[mix${i}]`);
     parts.push(`[mix${i}]`);
-    boundaries.push(outputTime + t.durationSec / 2);
+    boundaries.push(...transitionBoundaries(t.kind, outputTime + t.durationSec / 2, t.durationSec));
     outputTime += t.durationSec;
   });
   const flashes = (spec.flashes ?? [])

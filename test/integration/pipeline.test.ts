@@ -173,6 +173,9 @@ describe('shot accuracy on shared dev media', () => {
   const cases: { file: string; cuts: number[]; minF1: number }[] = [
     // ../shared/data/shots.json: a montage cut every 3 s.
     { file: 'derived/grid_montage.mp4', cuts: [3, 6, 9, 12, 15, 18, 21, 24, 27, 30], minF1: 0.95 },
+    // ../shared/data/shots.json: fade out, black hold, fade in (two boundaries), a title card cut
+    // in and out, a dissolve, two cuts and a final fade to black.
+    { file: 'derived/transitions/fades_dissolve_titles.mp4', cuts: [4.3, 6.3, 8.21, 9.71, 12.21, 14.75, 16.46, 18.96], minF1: 0.95 },
     // Judged by eye from extracted frames: three cuts and a dissolve (~8.75–9.45 s).
     { file: 'video_blender/clip_01_tears_of_steel.mp4', cuts: [0.875, 2.708, 7.708, 9.1], minF1: 0.85 },
     // A fast fight: the clear cuts judged by eye at 24 fps (motion blur and whip pans between).

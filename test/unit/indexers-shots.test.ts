@@ -40,7 +40,7 @@ describe('detectShotBoundaries', () => {
     expect(m).toMatchObject({ falsePositives: 0, falseNegatives: 0 });
   });
 
-  it('places dissolves and fades through black at their middle', async () => {
+  it('places dissolves at their middle and a fade through black at each ramp\'s middle', async () => {
     const { predicted, truth } = await detect({
       name: 'gradual',
       durationSec: 10,
@@ -68,9 +68,10 @@ describe('detectShotBoundaries', () => {
   it('chooses keyframes that are neither flat nor at the edges', async () => {
     const { frames } = await detect({ name: 'keys', durationSec: 6, fades: [{ at: 3, durationSec: 1.6, kind: 'black' }] });
     const shots = buildShots('v', frames, FPS, 6);
-    expect(shots).toHaveLength(2);
-    expect(shots.map((s) => s.transition)).toEqual(['START', 'FADE']);
-    for (const shot of shots) {
+    // The fade out, the moment of black between (a shot of its own), the fade in.
+    expect(shots).toHaveLength(3);
+    expect(shots.map((s) => s.transition)).toEqual(['START', 'FADE', 'FADE']);
+    for (const shot of [shots[0]!, shots[2]!]) {
       const key = frames.find((f) => Math.abs(f.time - shot.keyframeTime) < 1e-6)!;
       expect(key.stdLuma).toBeGreaterThan(0.05);
       expect(shot.keyframeTime).toBeGreaterThan(shot.start);
