@@ -263,47 +263,29 @@ function collectAdmission(gauge: Gauge<'kind'>, field: Exclude<keyof GateSnapsho
   for (const [kind, value] of totals) gauge.set({ kind }, value);
 }
 
-export const admissionActive = new Gauge({
-  name: 'vidsearch_admission_active',
-  help: 'GraphQL operations running now, by admission kind (standard or an expensive kind)',
-  labelNames: ['kind'] as const,
-  registers: [metricsRegistry],
-  collect() {
-    collectAdmission(this, 'active');
-  },
-});
+/** A gauge by kind of one snapshot field, summed over the watched admissions at scrape time. */
+function admissionGauge(name: string, help: string, field: Exclude<keyof GateSnapshot, 'kind'>): Gauge<'kind'> {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['kind'] as const,
+    registers: [metricsRegistry],
+    collect() {
+      collectAdmission(this, field);
+    },
+  });
+}
 
-export const admissionWaiting = new Gauge({
-  name: 'vidsearch_admission_waiting',
-  help: 'GraphQL operations waiting for a slot (admission queue depth), by kind',
-  labelNames: ['kind'] as const,
-  registers: [metricsRegistry],
-  collect() {
-    collectAdmission(this, 'waiting');
-  },
-});
-
+export const admissionActive = admissionGauge('vidsearch_admission_active', 'GraphQL operations running now, by admission kind (standard or an expensive kind)', 'active');
+export const admissionWaiting = admissionGauge('vidsearch_admission_waiting', 'GraphQL operations waiting for a slot (admission queue depth), by kind', 'waiting');
 // With several serving processes, /metrics sums these over all of them (src/commands/serve-cluster.ts):
 // the sums are the server-wide limits.
-export const admissionSlots = new Gauge({
-  name: 'vidsearch_admission_slots',
-  help: 'GraphQL operations that may run at once, by admission kind',
-  labelNames: ['kind'] as const,
-  registers: [metricsRegistry],
-  collect() {
-    collectAdmission(this, 'slots');
-  },
-});
-
-export const admissionQueueLimit = new Gauge({
-  name: 'vidsearch_admission_queue_limit',
-  help: 'GraphQL operations that may wait for a slot before the next is refused, by admission kind',
-  labelNames: ['kind'] as const,
-  registers: [metricsRegistry],
-  collect() {
-    collectAdmission(this, 'queueLimit');
-  },
-});
+export const admissionSlots = admissionGauge('vidsearch_admission_slots', 'GraphQL operations that may run at once, by admission kind', 'slots');
+export const admissionQueueLimit = admissionGauge(
+  'vidsearch_admission_queue_limit',
+  'GraphQL operations that may wait for a slot before the next is refused, by admission kind',
+  'queueLimit',
+);
 
 const refusals = new Counter({
   name: 'vidsearch_admission_refused_total',
