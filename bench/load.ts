@@ -1,14 +1,18 @@
-// HTTP load on loopback with autocannon against a real `vidsearch serve` child process over a
-// synthetic library (segments, cues, text, appearance spans, frame descriptors, ads and tags, all
-// written through the store interfaces). Each operation gets its own run: searchSegments,
-// onlyWatch, searchByImage, matchAds. Prints one JSON line: per operation p50/p99 latency of
-// answered requests, answered and refused (429 RATE_LIMITED: admission control or the rate
-// limiter saying "come back later") per second, errors (transport errors, timeouts, other non-2xx
-// and GraphQL errors; goal 0), a responsiveness probe (a cheap query every PROBE_EVERY_MS while
-// the load runs), the load average around the run, plus the server's peak RSS (goal ≤ 1.5 GB).
-// Between operations the bench waits until the server's admission lines are empty, so no
-// operation inherits the previous one's backlog. Not part of `npm test`.
-//   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 64] [--ops searchSegments,onlyWatch]
+// HTTP load on loopback with autocannon against a real `vidsearch serve --workers N` child process
+// over a synthetic library (segments, cues, text, appearance spans, frame descriptors — as many as
+// segments by default —, ads and tags, all written through the store interfaces). Each operation
+// gets one run per connection count (1 and 64 by default; same server, same library):
+// searchSegments, onlyWatch, searchByImage, matchAds. Prints one JSON line: per operation and
+// connection count p50/p99 latency of answered requests, answered and refused (429 RATE_LIMITED:
+// admission control or the rate limiter saying "come back later") per second, errors (transport
+// errors, timeouts, other non-2xx and GraphQL errors; goal 0), a responsiveness probe (a cheap
+// query every PROBE_EVERY_MS while the load runs), the load average around the run; per operation
+// the ratio of answers per second at the most and at the fewest connections; and the RSS of every
+// server process together (primary and workers; goal ≤ 1.5 GB): the peak of the sum, sampled every
+// RSS_SAMPLE_MS, and the sum of each process's own peak (an upper bound).
+// Between runs the bench waits until the server's admission lines are empty, so no run inherits
+// the previous one's backlog. Not part of `npm test`.
+//   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 1,64] [--workers 2] [--ops searchSegments,onlyWatch]
 //                           [--cpu-prof-dir DIR]   (V8 CPU profile of the server, written when it exits)
 //                           [--keep-library DIR]   (build the library in DIR once and reuse it on later runs)
 import { spawn } from 'node:child_process';
@@ -30,21 +34,25 @@ const { values } = parseArgs({
   options: {
     segments: { type: 'string', default: '1000000' },
     duration: { type: 'string', default: '60' },
-    connections: { type: 'string', default: '64' },
+    connections: { type: 'string', default: '1,64' },
+    workers: { type: 'string', default: String(os.availableParallelism()) },
     ops: { type: 'string', default: 'searchSegments,onlyWatch,searchByImage,matchAds' },
-    'frames-per-video': { type: 'string', default: '10' },
+    // 100 frame descriptors per video of 100 segments: as many frames as segments.
+    'frames-per-video': { type: 'string', default: '100' },
     'cpu-prof-dir': { type: 'string' },
     'keep-library': { type: 'string' },
   },
 });
 const segments = Number(values.segments);
 const durationSec = Number(values.duration);
-const connections = Number(values.connections);
+const connectionCounts = values.connections.split(',').map(Number);
+const workers = Number(values.workers);
 const framesPerVideo = Number(values['frames-per-video']);
 const SEGMENTS_PER_VIDEO = 100;
 const API_KEY = 'bench-load-key';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
 const PROBE_EVERY_MS = 250;
+const RSS_SAMPLE_MS = 500;
 /** Longest wait for the previous operation's admitted and queued requests to finish. */
 const DRAIN_LIMIT_MS = 120_000;
 /** Longest wait for one warm-up request (the first image search loads the CNN). */
@@ -77,10 +85,50 @@ async function bodies(casts: string[][]): Promise<Record<string, Body[]>> {
   };
 }
 
-async function rssKb(pid: number): Promise<{ currentKb: number; peakKb: number }> {
+interface Rss {
+  currentKb: number;
+  peakKb: number;
+}
+
+async function rssKb(pid: number): Promise<Rss> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { currentKb: field('VmRSS'), peakKb: field('VmHWM') };
+}
+
+/** The process and its descendants (the cluster's workers), from /proc/<pid>/task/<tid>/children. */
+async function processTree(pid: number): Promise<number[]> {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i += 1) {
+    const children = await readFile(`/proc/${tree[i]}/task/${tree[i]}/children`, 'utf8').catch(() => '');
+    tree.push(...children.split(/\s+/).filter(Boolean).map(Number));
+  }
+  return tree;
+}
+
+/** RSS of every process of the server together; a process gone meanwhile counts 0. */
+async function treeRssKb(pid: number): Promise<Rss & { processes: number }> {
+  const all = await Promise.all((await processTree(pid)).map((p) => rssKb(p).catch(() => ({ currentKb: 0, peakKb: 0 }))));
+  return { currentKb: all.reduce((sum, r) => sum + r.currentKb, 0), peakKb: all.reduce((sum, r) => sum + r.peakKb, 0), processes: all.length };
+}
+
+/** Samples the server's total RSS until stopped; the highest sum seen. */
+function sampleTreeRss(pid: number): { stop(): Promise<number> } {
+  let peakKb = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      peakKb = Math.max(peakKb, (await treeRssKb(pid)).currentKb);
+      await new Promise((resolve) => setTimeout(resolve, RSS_SAMPLE_MS));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return peakKb;
+    },
+  };
 }
 
 function percentile(sorted: readonly number[], p: number): number | null {
@@ -141,7 +189,7 @@ async function drain(url: string): Promise<number | null> {
 async function warmUp(url: string, list: readonly Body[]): Promise<{ ok: true } | { ok: false; error: string }> {
   for (const body of list) {
     try {
-      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body), signal: AbortSignal.timeout(WARM_LIMIT_MS) });
+      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...HEADERS, connection: 'close' }, body: JSON.stringify(body), signal: AbortSignal.timeout(WARM_LIMIT_MS) });
       const text = await res.text();
       if (text.includes('"errors"')) return { ok: false, error: text.slice(0, 300) };
     } catch (err) {
@@ -193,6 +241,49 @@ async function keptLibrary(dir: string): Promise<Built> {
   }
 }
 
+interface RunResult {
+  answeredPerSec: number;
+  [field: string]: unknown;
+}
+
+/** One autocannon run of `connections` connections cycling through `list`. */
+async function runLoad(url: string, list: readonly Body[], connections: number, probeBody: Body): Promise<RunResult> {
+  const drainSec = await drain(url);
+  const loadBefore = loadAverage();
+  const probe = startProbe(url, probeBody);
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections,
+    duration: durationSec,
+    timeout: 30,
+    headers: HEADERS,
+    requests: list.map((body) => ({ method: 'POST' as const, body: JSON.stringify(body) })),
+    // A GraphQL error arrives with status 200: count it as a failure too. RATE_LIMITED (429,
+    // "come back later") is counted apart, as refused.
+    verifyBody: (body) => typeof body === 'string' && (!body.includes('"errors"') || body.includes('"code":"RATE_LIMITED"')),
+  });
+  const probed = await probe.stop();
+  const refused = result.statusCodeStats?.['429']?.count ?? 0;
+  const answered = (result.statusCodeStats?.['200']?.count ?? 0) - result.mismatches;
+  return {
+    // Latencies of 2xx answers only (autocannon leaves refusals out).
+    p50Ms: result.latency.p50,
+    p90Ms: result.latency.p90,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    answeredPerSec: Number((answered / durationSec).toFixed(1)),
+    answered,
+    refusedPerSec: Number((refused / durationSec).toFixed(1)),
+    refused,
+    errors: result.errors + result.timeouts + (result.non2xx - refused) + result.mismatches,
+    errorDetail: { transport: result.errors, timeouts: result.timeouts, non2xx: result.non2xx - refused, graphqlErrors: result.mismatches },
+    probe: probed,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAverage(),
+    drainSecBefore: drainSec,
+  };
+}
+
 const keepDir = values['keep-library'] ? path.resolve(values['keep-library']) : null;
 const dataDir = keepDir ?? (await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-load-')));
 let server: ReturnType<typeof spawn> | null = null;
@@ -200,7 +291,7 @@ try {
   const { fixtures, librarySec, buildSec } = keepDir ? await keptLibrary(keepDir) : await buildLibrary(dataDir);
 
   const profileFlags = values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof-dir'])}`] : [];
-  const child = spawn(process.execPath, [...profileFlags, cli, 'serve', '--no-worker', '--port', '0'], {
+  const child = spawn(process.execPath, [...profileFlags, cli, 'serve', '--no-worker', '--port', '0', '--workers', String(workers)], {
     env: {
       ...process.env,
       VIDSEARCH_DATA_DIR: dataDir,
@@ -227,58 +318,35 @@ try {
 
   const requestsByOp = await bodies(fixtures.casts);
   const probeBody: Body = { query: 'query($v: ID!) { video(id: $v) { id title } }', variables: { v: syntheticVideoId(0) } };
+  const rssSampler = sampleTreeRss(child.pid!);
   const results: Record<string, unknown> = {};
   for (const op of values.ops.split(',')) {
     const list = requestsByOp[op];
     if (!list) throw new Error(`unknown operation ${op} (known: ${Object.keys(requestsByOp).join(', ')})`);
     const drainSec = await drain(url);
     // Each distinct request once first: model loading and caches (statements, the pages of the
-    // text index each query reads) warm before the clock starts, so a cold start does not pass
-    // for the tail of 64 concurrent connections. An operation that does not answer is reported
-    // as failed and the bench goes on with the next one.
-    const warm = await warmUp(url, list);
+    // text index each query reads, each worker's vector matrices) warm before the clock starts, so
+    // a cold start does not pass for the tail of 64 concurrent connections. Every worker warms:
+    // each distinct request is sent once per worker. An operation that does not answer is
+    // reported as failed and the bench goes on with the next one. (warmUp opens a connection per
+    // request and the primary hands connections out in turn, so consecutive copies reach each worker.)
+    const warm = await warmUp(url, list.flatMap((body) => Array.from({ length: workers }, () => body)));
     if (!warm.ok && warm.error.startsWith('no answer')) {
       results[op] = { failed: warm.error, drainSecBefore: drainSec };
       process.stderr.write(`bench: ${op} ${JSON.stringify(results[op])}\n`);
       continue;
     }
-    const loadBefore = loadAverage();
-    const probe = startProbe(url, probeBody);
-    const result = await autocannon({
-      url: `${url}/graphql`,
-      connections,
-      duration: durationSec,
-      timeout: 30,
-      headers: HEADERS,
-      requests: list.map((body) => ({ method: 'POST' as const, body: JSON.stringify(body) })),
-      // A GraphQL error arrives with status 200: count it as a failure too. RATE_LIMITED (429,
-      // "come back later") is counted apart, as refused.
-      verifyBody: (body) => typeof body === 'string' && (!body.includes('"errors"') || body.includes('"code":"RATE_LIMITED"')),
-    });
-    const probed = await probe.stop();
-    const refused = result.statusCodeStats?.['429']?.count ?? 0;
-    const answered = (result.statusCodeStats?.['200']?.count ?? 0) - result.mismatches;
-    results[op] = {
-      // Latencies of 2xx answers only (autocannon leaves refusals out).
-      p50Ms: result.latency.p50,
-      p90Ms: result.latency.p90,
-      p99Ms: result.latency.p99,
-      maxMs: result.latency.max,
-      answeredPerSec: Number((answered / durationSec).toFixed(1)),
-      answered,
-      refusedPerSec: Number((refused / durationSec).toFixed(1)),
-      refused,
-      errors: result.errors + result.timeouts + (result.non2xx - refused) + result.mismatches,
-      errorDetail: { transport: result.errors, timeouts: result.timeouts, non2xx: result.non2xx - refused, graphqlErrors: result.mismatches },
-      probe: probed,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadAverage(),
-      drainSecBefore: drainSec,
-      ...(warm.ok ? {} : { sampleError: warm.error }),
-    };
-    process.stderr.write(`bench: ${op} ${JSON.stringify(results[op])}\n`);
+    const byConnections: Record<string, RunResult> = {};
+    for (const connections of connectionCounts) {
+      byConnections[connections] = { ...(await runLoad(url, list, connections, probeBody)), ...(warm.ok ? {} : { sampleError: warm.error }) };
+      process.stderr.write(`bench: ${op} × ${connections} ${JSON.stringify(byConnections[connections])}\n`);
+    }
+    const fewest = byConnections[Math.min(...connectionCounts)]!;
+    const most = byConnections[Math.max(...connectionCounts)]!;
+    results[op] = { ...byConnections, scaling: fewest.answeredPerSec > 0 ? Number((most.answeredPerSec / fewest.answeredPerSec).toFixed(2)) : null };
   }
-  const rss = await rssKb(child.pid!);
+  const peakSumKb = await rssSampler.stop();
+  const rss = await treeRssKb(child.pid!);
   console.log(
     JSON.stringify({
       bench: 'load',
@@ -288,13 +356,16 @@ try {
       ads: fixtures.adCount,
       librarySec,
       buildSec,
-      connections,
-      durationSecPerOp: durationSec,
+      workers,
+      connections: connectionCounts,
+      durationSecPerRun: durationSec,
       cores: os.availableParallelism(),
       results,
+      serverProcesses: rss.processes,
       serverRssMb: Math.round(rss.currentKb / 1024),
-      serverPeakRssMb: Math.round(rss.peakKb / 1024),
-      rssGoalMet: rss.peakKb / 1024 <= 1536,
+      serverPeakRssMb: Math.round(peakSumKb / 1024),
+      serverPeakRssUpperBoundMb: Math.round(rss.peakKb / 1024),
+      rssGoalMet: peakSumKb / 1024 <= 1536,
     }),
   );
 } finally {

@@ -21,12 +21,15 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('serve the GraphQL API (and run indexing jobs in this process)')
+  .description('serve the GraphQL API (and run indexing jobs: in this process, or with several workers in one more)')
   .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000)', intOption)
-  .option('--no-worker', 'do not run indexing jobs in this process')
-  .action(async (opts: { port?: number; worker: boolean }) => {
+  .option('--workers <n>', 'processes answering HTTP (default VIDSEARCH_WORKERS or one per core)', intOption)
+  .option('--no-worker', 'do not run indexing jobs')
+  .action(async (opts: { port?: number; workers?: number; worker: boolean }) => {
     const { serveCommand } = await import('./commands/serve.js');
-    await serveCommand(loadConfig(), createLogger(), opts);
+    // Through the environment, so the defaults that follow the worker count (admission) follow the flag too.
+    const env = opts.workers === undefined ? process.env : { ...process.env, VIDSEARCH_WORKERS: String(opts.workers) };
+    await serveCommand(loadConfig(env), createLogger(), opts);
   });
 
 program

@@ -1,4 +1,5 @@
 // Every environment variable, parsed and typed in one place (see README "Configuration").
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FUSION_WEIGHTS, fusionWeights, type FusionWeights } from './services/fusion.js';
 
@@ -32,11 +33,14 @@ export interface IndexingConfig {
   stageTimeoutPerMediaSec: number;
 }
 
-/** Caps on GraphQL operations running at once (src/http/admission.ts). */
+/**
+ * Caps on GraphQL operations running at once (src/http/admission.ts), for the whole server: with
+ * several serving processes each takes its share (gateLimitsFrom), and the shares add up to these.
+ */
 export interface AdmissionConfig {
   /** Operations without an expensive field, at once (each kind below has its own slots). */
   standard: number;
-  /** searchSegments calls at once (1 on the embedded store, whose FTS ranking is synchronous; 8 on Elasticsearch). */
+  /** searchSegments calls at once (1 per serving process on the embedded store, whose FTS ranking is synchronous; 8 on Elasticsearch). */
   textSearches: number;
   /** matchAds/adBreaks calls at once. */
   adMatches: number;
@@ -75,6 +79,8 @@ export interface SearchConfig {
 export interface Config {
   port: number;
   host: string;
+  /** `vidsearch serve` processes answering HTTP (src/commands/serve-cluster.ts); default one per core. */
+  workers: number;
   dataDir: string;
   mediaRoots: string[];
   modelDir: string | null;
@@ -106,6 +112,12 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min) throw new ConfigError(`${name} must be a number ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+function wholeFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const value = intFrom(env, name, fallback, min);
+  if (!Number.isInteger(value)) throw new ConfigError(`${name} must be a whole number ≥ ${min}, got "${env[name]}"`);
   return value;
 }
 
@@ -148,8 +160,10 @@ const nonEmpty = (v: string | undefined): string | null => (v && v.trim() ? v.tr
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const apiKeys = parseApiKeys(env.VIDSEARCH_API_KEYS);
   const roots = (env.VIDSEARCH_MEDIA_ROOTS ?? '').split(':').filter(Boolean);
+  const workers = wholeFrom(env, 'VIDSEARCH_WORKERS', os.availableParallelism(), 1);
   return {
     port: intFrom(env, 'VIDSEARCH_PORT', 4000, 0),
+    workers,
     // Without keys every caller is an editor, so only this machine may call.
     host: apiKeys.size === 0 ? '127.0.0.1' : (nonEmpty(env.VIDSEARCH_HOST) ?? '0.0.0.0'),
     dataDir: path.resolve(cwd, env.VIDSEARCH_DATA_DIR || '.vidsearch'),
@@ -182,8 +196,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     admission: {
       standard: intFrom(env, 'VIDSEARCH_MAX_QUERIES', 8, 1),
-      // The embedded text index answers synchronously: more than one at a time only lengthens event-loop turns.
-      textSearches: intFrom(env, 'VIDSEARCH_MAX_TEXT_SEARCHES', env.VIDSEARCH_STORE === 'elastic' ? 8 : 1, 1),
+      // The embedded text index answers synchronously: more than one at a time per process only
+      // lengthens event-loop turns, so one per serving process.
+      textSearches: intFrom(env, 'VIDSEARCH_MAX_TEXT_SEARCHES', env.VIDSEARCH_STORE === 'elastic' ? 8 : workers, 1),
       adMatches: intFrom(env, 'VIDSEARCH_MAX_AD_MATCHES', 4, 1),
       imageSearches: intFrom(env, 'VIDSEARCH_MAX_IMAGE_SEARCHES', 2, 1),
       clipExports: intFrom(env, 'VIDSEARCH_MAX_CLIP_EXPORTS', 2, 1),

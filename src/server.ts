@@ -9,6 +9,7 @@ import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import type { App } from './app.js';
 import { consoleRouter } from './console/routes.js';
 import { Admission, gateLimitsFrom, watchAdmission } from './http/admission.js';
+import type { ClusterMember } from './http/cluster-member.js';
 import { createApolloServer } from './http/graphql.js';
 import { mediaRouter } from './http/media-routes.js';
 import { MediaUrlSigner, loadMediaSecret } from './http/media-urls.js';
@@ -50,7 +51,15 @@ function httpErrorHandler(app: ServedApp) {
   };
 }
 
-export async function startServer(app: ServedApp, opts: { port: number; host: string }): Promise<RunningServer> {
+export interface ServeOptions {
+  port: number;
+  host: string;
+  /** Set in a worker of `vidsearch serve --workers N`: limits, metrics and readiness span every worker. */
+  cluster?: ClusterMember;
+}
+
+export async function startServer(app: ServedApp, opts: ServeOptions): Promise<RunningServer> {
+  const { cluster } = opts;
   const mediaUrls = new MediaUrlSigner(await loadMediaSecret(app.config));
   const schema = await buildVidsearchSchema();
   const web = express();
@@ -61,13 +70,13 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   const { limits } = app.config;
-  const admission = new Admission(gateLimitsFrom(app.config.admission));
+  const admission = new Admission(gateLimitsFrom(app.config.admission, cluster?.share));
   const apollo = createApolloServer({ schema, log: app.log, httpServer, limits: { maxDepth: limits.maxQueryDepth, maxComplexity: limits.maxQueryComplexity }, admission });
   await apollo.start();
   let closing = false;
 
   web.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', ...(cluster ? { worker: { index: cluster.share.index, pid: process.pid } } : {}) });
   });
 
   web.get('/readyz', async (_req, res) => {
@@ -78,7 +87,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
     try {
       // A real read proves the store is open and answering, not just that the process runs.
       const jobs = await app.store.jobs.countByStatus();
-      res.json({ status: 'ready', schemaVersion: app.store.schemaVersion, jobs });
+      res.json({ status: 'ready', schemaVersion: app.store.schemaVersion, jobs, ...(cluster ? { workers: await cluster.status() } : {}) });
     } catch (err) {
       app.log.warn({ err }, 'readiness check failed');
       res.status(503).json({ status: 'store unavailable' });
@@ -87,7 +96,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
 
   const unwatchQueue = watchJobQueue(app.store.jobs);
   const unwatchAdmission = watchAdmission(admission);
-  web.get('/metrics', metricsHandler(app.log));
+  web.get('/metrics', metricsHandler(app.log, cluster?.metrics));
 
   web.use('/media', mediaRouter({ media: app.services.media, signer: mediaUrls, log: app.log, faces: app.services.faceClusters, clips: app.services.clips, actors: app.services.actors, frames: app.services.imageSearch }));
   web.use('/console', consoleRouter());
@@ -96,7 +105,7 @@ export async function startServer(app: ServedApp, opts: { port: number; host: st
   web.use(
     '/graphql',
     // Before the body is read: a throttled caller costs no parsing.
-    rateLimit({ buckets: new TokenBuckets(limits.ratePerSec, limits.rateBurst), apiKeys: app.config.apiKeys }),
+    rateLimit({ buckets: cluster?.buckets ?? new TokenBuckets(limits.ratePerSec, limits.rateBurst), apiKeys: app.config.apiKeys }),
     express.json({ limit: MAX_JSON_BODY }),
     graphqlUploadExpress({ maxFileSize: MAX_UPLOAD_BYTES, maxFiles: MAX_UPLOAD_FILES }),
     expressMiddleware(apollo, {

@@ -9,16 +9,26 @@ export async function serveCommand(
   log: Logger,
   opts: { port?: number; worker: boolean },
 ): Promise<void> {
+  if (config.workers > 1) {
+    const { serveCluster } = await import('./serve-cluster.js');
+    const cluster = await import('node:cluster');
+    if (cluster.default.isPrimary) warnWithoutKeys(config, log);
+    return serveCluster(config, log, opts);
+  }
   const app = await createApp(config, { log });
   if (opts.worker) await app.runner.start();
   const server = await startServer(app, { port: opts.port ?? config.port, host: config.host });
-  if (config.apiKeys.size === 0) {
-    log.warn({ host: config.host }, 'no VIDSEARCH_API_KEYS configured: listening on localhost only, every caller is an editor');
-  }
+  warnWithoutKeys(config, log);
   log.info({ url: server.url }, 'vidsearch is serving GraphQL');
   process.stderr.write(`vidsearch: GraphQL at ${server.url}/graphql\n`);
   await onShutdown(log, async () => {
     await server.close();
     await app.close();
   });
+}
+
+function warnWithoutKeys(config: Config, log: Logger): void {
+  if (config.apiKeys.size === 0) {
+    log.warn({ host: config.host }, 'no VIDSEARCH_API_KEYS configured: listening on localhost only, every caller is an editor');
+  }
 }

@@ -83,6 +83,14 @@ export class AdmissionGate {
     return this.line.length;
   }
 
+  get slots(): number {
+    return this.limits.concurrency;
+  }
+
+  get queueLimit(): number {
+    return this.limits.queue;
+  }
+
   /** Resolves with the slot's release once one is free (on a later turn); rejects ServerBusyError when the line is full or the wait too long. */
   enter(): Promise<Release> {
     if (this.running < this.limits.concurrency) {
@@ -128,11 +136,33 @@ export class AdmissionGate {
   }
 }
 
-export function gateLimitsFrom(config: AdmissionConfig): Record<AdmissionKind, GateLimits> {
+/** Which of several serving processes this is (src/commands/serve-cluster.ts). */
+export interface WorkerShare {
+  /** 0 … size-1; a replacement keeps the index of the worker it replaces. */
+  index: number;
+  size: number;
+}
+
+/**
+ * This worker's part of a server-wide limit: the parts of all workers add up to `total` (the
+ * remainder goes to the lowest indexes), but never below `atLeast` (a worker without a slot of a
+ * kind could never answer it, so a concurrency below the worker count is raised to one each).
+ * Per-worker parts instead of one shared counter: a shared slot could go to a busy worker while
+ * another idles, and the embedded store's queries are synchronous, so slots only help on the
+ * process that holds them. Connections are spread round-robin, so parts fill evenly.
+ */
+export function workerPart(total: number, share: WorkerShare | undefined, atLeast: number): number {
+  if (!share) return total;
+  const part = Math.floor(total / share.size) + (share.index < total % share.size ? 1 : 0);
+  return Math.max(atLeast, part);
+}
+
+export function gateLimitsFrom(config: AdmissionConfig, share?: WorkerShare): Record<AdmissionKind, GateLimits> {
   const waitMs = config.waitSec * 1000;
   // Requests that carry pictures (up to the body limit each) wait in a shorter line than queries.
-  const query = (concurrency: number): GateLimits => ({ concurrency, queue: config.queryQueue, waitMs });
-  const media = (concurrency: number): GateLimits => ({ concurrency, queue: config.mediaQueue, waitMs });
+  const limits = (concurrency: number, queue: number): GateLimits => ({ concurrency: workerPart(concurrency, share, 1), queue: workerPart(queue, share, 0), waitMs });
+  const query = (concurrency: number): GateLimits => limits(concurrency, config.queryQueue);
+  const media = (concurrency: number): GateLimits => limits(concurrency, config.mediaQueue);
   return {
     standard: query(config.standard),
     textSearch: query(config.textSearches),
@@ -178,6 +208,14 @@ export function rootFieldWork(document: DocumentNode, operation: OperationDefini
   return [...new Set(names)];
 }
 
+export interface GateSnapshot {
+  kind: AdmissionKind;
+  active: number;
+  waiting: number;
+  slots: number;
+  queueLimit: number;
+}
+
 export class Admission {
   private readonly gates: Map<AdmissionKind, AdmissionGate>;
 
@@ -207,9 +245,9 @@ export class Admission {
     };
   }
 
-  /** Running and waiting calls per kind. */
-  snapshot(): { kind: AdmissionKind; active: number; waiting: number }[] {
-    return [...this.gates.values()].map((gate) => ({ kind: gate.kind, active: gate.active, waiting: gate.waiting }));
+  /** Running and waiting calls per kind, and the limits on them. */
+  snapshot(): GateSnapshot[] {
+    return [...this.gates.values()].map((gate) => ({ kind: gate.kind, active: gate.active, waiting: gate.waiting, slots: gate.slots, queueLimit: gate.queueLimit }));
   }
 }
 
@@ -218,32 +256,36 @@ export class Admission {
 /** The admissions of the servers in this process, read at scrape time. */
 const watched = new Set<Admission>();
 
-function collectAdmission(gauge: Gauge<'kind'>, field: 'active' | 'waiting'): void {
+function collectAdmission(gauge: Gauge<'kind'>, field: Exclude<keyof GateSnapshot, 'kind'>): void {
   gauge.reset();
   const totals = new Map<AdmissionKind, number>();
   for (const admission of watched) for (const gate of admission.snapshot()) totals.set(gate.kind, (totals.get(gate.kind) ?? 0) + gate[field]);
   for (const [kind, value] of totals) gauge.set({ kind }, value);
 }
 
-export const admissionActive = new Gauge({
-  name: 'vidsearch_admission_active',
-  help: 'GraphQL operations running now, by admission kind (standard or an expensive kind)',
-  labelNames: ['kind'] as const,
-  registers: [metricsRegistry],
-  collect() {
-    collectAdmission(this, 'active');
-  },
-});
+/** A gauge by kind of one snapshot field, summed over the watched admissions at scrape time. */
+function admissionGauge(name: string, help: string, field: Exclude<keyof GateSnapshot, 'kind'>): Gauge<'kind'> {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['kind'] as const,
+    registers: [metricsRegistry],
+    collect() {
+      collectAdmission(this, field);
+    },
+  });
+}
 
-export const admissionWaiting = new Gauge({
-  name: 'vidsearch_admission_waiting',
-  help: 'GraphQL operations waiting for a slot (admission queue depth), by kind',
-  labelNames: ['kind'] as const,
-  registers: [metricsRegistry],
-  collect() {
-    collectAdmission(this, 'waiting');
-  },
-});
+export const admissionActive = admissionGauge('vidsearch_admission_active', 'GraphQL operations running now, by admission kind (standard or an expensive kind)', 'active');
+export const admissionWaiting = admissionGauge('vidsearch_admission_waiting', 'GraphQL operations waiting for a slot (admission queue depth), by kind', 'waiting');
+// With several serving processes, /metrics sums these over all of them (src/commands/serve-cluster.ts):
+// the sums are the server-wide limits.
+export const admissionSlots = admissionGauge('vidsearch_admission_slots', 'GraphQL operations that may run at once, by admission kind', 'slots');
+export const admissionQueueLimit = admissionGauge(
+  'vidsearch_admission_queue_limit',
+  'GraphQL operations that may wait for a slot before the next is refused, by admission kind',
+  'queueLimit',
+);
 
 const refusals = new Counter({
   name: 'vidsearch_admission_refused_total',

@@ -4,10 +4,11 @@ import type { Request, Response } from 'express';
 import type { Logger } from '../logger.js';
 import { metricsRegistry } from '../observability/metrics.js';
 
-export function metricsHandler(log: Logger) {
+/** @param collect this process's metrics by default; with several serving processes, all of theirs. */
+export function metricsHandler(log: Logger, collect: () => Promise<string> = () => metricsRegistry.metrics()) {
   return async (_req: Request, res: Response): Promise<void> => {
     try {
-      const body = await metricsRegistry.metrics();
+      const body = await collect();
       res.setHeader('Content-Type', metricsRegistry.contentType);
       res.end(body);
     } catch (err) {

@@ -14,7 +14,12 @@ interface Bucket {
 /** Buckets kept before idle (full) ones are dropped: bounds memory under many client addresses. */
 const SWEEP_ABOVE = 10_000;
 
-export class TokenBuckets {
+/** Takes one token for a caller: 0 when the request may go ahead, else seconds until it could. */
+export interface RateBuckets {
+  take(key: string): number | Promise<number>;
+}
+
+export class TokenBuckets implements RateBuckets {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
@@ -54,16 +59,25 @@ export function rateLimitKey(req: Request, apiKeys: ReadonlyMap<string, Role>): 
   return `addr:${req.socket.remoteAddress ?? 'unknown'}`;
 }
 
-export function rateLimit(opts: { buckets: TokenBuckets; apiKeys: ReadonlyMap<string, Role> }) {
+/**
+ * @param buckets this process's (TokenBuckets), or with several serving processes the primary's,
+ *   reached over IPC, so a caller's limit holds whichever worker its connections land on.
+ */
+export function rateLimit(opts: { buckets: RateBuckets; apiKeys: ReadonlyMap<string, Role> }) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const waitSec = opts.buckets.take(rateLimitKey(req, opts.apiKeys));
-    if (waitSec === 0) return next();
-    // Whole seconds, rounded up: retrying after that many seconds succeeds.
-    const retryAfter = Math.max(1, Math.ceil(waitSec));
-    rateLimitedRequests.inc();
-    res.setHeader('Retry-After', String(retryAfter));
-    res.status(429).json({
-      errors: [{ message: `rate limit exceeded: retry in ${retryAfter} s`, extensions: { code: 'RATE_LIMITED', retryAfter } }],
-    });
+    const taken = opts.buckets.take(rateLimitKey(req, opts.apiKeys));
+    if (typeof taken === 'number') return answer(taken, res, next);
+    taken.then((waitSec) => answer(waitSec, res, next), next);
   };
+}
+
+function answer(waitSec: number, res: Response, next: NextFunction): void {
+  if (waitSec === 0) return next();
+  // Whole seconds, rounded up: retrying after that many seconds succeeds.
+  const retryAfter = Math.max(1, Math.ceil(waitSec));
+  rateLimitedRequests.inc();
+  res.setHeader('Retry-After', String(retryAfter));
+  res.status(429).json({
+    errors: [{ message: `rate limit exceeded: retry in ${retryAfter} s`, extensions: { code: 'RATE_LIMITED', retryAfter } }],
+  });
 }

@@ -52,6 +52,8 @@ export const jobsByStatus = new Gauge({
   help: 'Indexing jobs in the queue by status (QUEUED is the queue depth)',
   labelNames: ['status'] as const,
   registers: [metricsRegistry],
+  // Every serving process reads the same shared queue: summed over workers it would count each job N times.
+  aggregator: 'max',
   async collect() {
     this.reset();
     if (!queueSource) return;

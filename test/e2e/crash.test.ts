@@ -127,6 +127,10 @@ describe('crash and shutdown safety of `vidsearch serve`', () => {
       // A killed worker's job is taken back after 1 s without a heartbeat (default 30 s).
       VIDSEARCH_STALE_JOB_MS: '1000',
       VIDSEARCH_LOG_LEVEL: 'info',
+      // One process that serves and indexes, so SIGKILL kills the indexing mid-stage (with
+      // several workers the indexing process would outlive its primary and stop gracefully;
+      // test/e2e/cluster.test.ts covers that server).
+      VIDSEARCH_WORKERS: '1',
     };
   });
 

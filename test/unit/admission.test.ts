@@ -2,7 +2,8 @@
 // long (RATE_LIMITED with retryAfter), and root-field detection through fragments.
 import { parse, type OperationDefinitionNode } from 'graphql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Admission, AdmissionGate, rootFieldWork, ServerBusyError, type GateLimits, type Release } from '../../src/http/admission.js';
+import { loadConfig } from '../../src/config.js';
+import { Admission, AdmissionGate, gateLimitsFrom, rootFieldWork, ServerBusyError, workerPart, type GateLimits, type Release } from '../../src/http/admission.js';
 
 const limits = (overrides: Partial<GateLimits> = {}): GateLimits => ({ concurrency: 1, queue: 2, waitMs: 1000, ...overrides });
 
@@ -160,5 +161,29 @@ describe('rootFieldWork', () => {
     expect(work('query($f: Upload) { searchSegments(query: "rain", image: $f) { totalCount } }', { f: { name: 'a.jpg' } })).toEqual(['searchSegments', 'searchByImage']);
     expect(work('query($f: Upload) { searchSegments(query: "rain", image: $f) { totalCount } }', { f: null })).toEqual(['searchSegments']);
     expect(work('{ searchSegments(query: "rain", imageBase64: null) { totalCount } }')).toEqual(['searchSegments']);
+  });
+});
+
+describe('admission shares of several serving workers', () => {
+  it('splits each limit so the workers’ parts add up to it, the remainder to the lowest indexes', () => {
+    for (const total of [0, 1, 5, 8, 1024]) {
+      for (const size of [1, 2, 3, 7]) {
+        const parts = Array.from({ length: size }, (_, index) => workerPart(total, { index, size }, 0));
+        expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
+        expect(Math.max(...parts) - Math.min(...parts)).toBeLessThanOrEqual(1);
+        expect(parts).toEqual([...parts].sort((a, b) => b - a));
+      }
+    }
+    expect(workerPart(7, undefined, 1)).toBe(7);
+  });
+
+  it('gives every worker at least one slot of each kind, and a queue part that may be empty', () => {
+    const config = loadConfig({ VIDSEARCH_WORKERS: '3', VIDSEARCH_MAX_IMAGE_SEARCHES: '2', VIDSEARCH_ADMISSION_QUEUE: '4' });
+    const parts = [0, 1, 2].map((index) => gateLimitsFrom(config.admission, { index, size: 3 }).imageSearch);
+    expect(parts.map((p) => p.concurrency)).toEqual([1, 1, 1]);
+    expect(parts.map((p) => p.queue)).toEqual([2, 1, 1]);
+    // On the embedded store one text search per serving process by default (each has its own connection).
+    expect(config.admission.textSearches).toBe(3);
+    expect([0, 1, 2].map((index) => gateLimitsFrom(config.admission, { index, size: 3 }).textSearch.concurrency)).toEqual([1, 1, 1]);
   });
 });

@@ -1,0 +1,156 @@
+// `vidsearch serve --workers N` with N > 1: a primary process (node:cluster) that serves nothing
+// itself and starts N HTTP workers sharing the port (connections handed out round-robin), plus,
+// unless --no-worker, one process running indexing jobs, so the single SQLite writer never holds
+// a serving event loop. Each process opens its own store connections (the embedded store is
+// SQLite in WAL mode: many readers, one writer; remote backends work unchanged).
+// The primary holds what must be shared: the per-caller rate-limit buckets, /metrics summed over
+// every worker (prom-client's AggregatorRegistry), the count of serving workers for /readyz. It
+// starts a worker again when one dies (same index, so admission shares still add up), and on
+// SIGINT/SIGTERM stops every worker gracefully (each drains its requests) before it exits.
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import { createApp } from '../app.js';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import { answerWorkerCalls } from '../http/cluster-ipc.js';
+import { joinCluster, PRIMARY_METHODS, type ClusterStatus } from '../http/cluster-member.js';
+import { TokenBuckets } from '../http/rate-limit.js';
+import type { Logger } from '../logger.js';
+import { metricsRegistry } from '../observability/metrics.js';
+import { startServer } from '../server.js';
+import { openStore } from '../store/open.js';
+import { onShutdown } from './shutdown.js';
+import { workerCommand } from './worker.js';
+
+/** How the primary tells a forked process its part (environment of cluster.fork). */
+const ROLE_ENV = 'VIDSEARCH_CLUSTER_ROLE';
+const INDEX_ENV = 'VIDSEARCH_CLUSTER_INDEX';
+const SIZE_ENV = 'VIDSEARCH_CLUSTER_SIZE';
+/** A worker that is still running this long after SIGTERM (a request that never ends) is killed. */
+const STOP_GRACE_MS = 30_000;
+/** A worker that dies sooner than this after starting is started again only after RESTART_DELAY_MS (no crash loop at full speed). */
+const QUICK_DEATH_MS = 5_000;
+const RESTART_DELAY_MS = 1_000;
+
+type Role = { kind: 'http'; index: number } | { kind: 'jobs' };
+
+interface ListeningMessage {
+  vidsearchListening: string;
+}
+
+function isListening(message: unknown): message is ListeningMessage {
+  return typeof message === 'object' && message !== null && typeof (message as ListeningMessage).vidsearchListening === 'string';
+}
+
+export interface ClusterServeOptions {
+  port?: number;
+  /** Also run indexing jobs (in a process of their own). */
+  worker: boolean;
+}
+
+/** Runs this process's part: the primary, or the worker the primary forked it as. */
+export async function serveCluster(config: Config, log: Logger, opts: ClusterServeOptions): Promise<void> {
+  if (cluster.isPrimary) return runPrimary(config, log, opts);
+  // Answers the primary's metric requests with this process's registry.
+  AggregatorRegistry.setRegistries([metricsRegistry]);
+  new AggregatorRegistry();
+  // The primary is gone (killed): nobody hands this worker connections any more; stop cleanly.
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  if (process.env[ROLE_ENV] === 'jobs') return workerCommand(config, log);
+  return runHttpWorker(config, log, opts, { index: Number(process.env[INDEX_ENV]), size: Number(process.env[SIZE_ENV]) });
+}
+
+async function runHttpWorker(config: Config, log: Logger, opts: ClusterServeOptions, share: { index: number; size: number }): Promise<void> {
+  const app = await createApp(config, { log });
+  const server = await startServer(app, { port: opts.port ?? config.port, host: config.host, cluster: joinCluster(share) });
+  process.send?.({ vidsearchListening: server.url } satisfies ListeningMessage);
+  await onShutdown(log, async () => {
+    await server.close();
+    await app.close();
+  });
+}
+
+async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions): Promise<void> {
+  const size = config.workers;
+  const roles = new Map<Worker, { role: Role; startedMs: number }>();
+  const serving = new Set<Worker>();
+  let replaced = 0;
+  let stopping = false;
+  let started = false;
+
+  const buckets = new TokenBuckets(config.limits.ratePerSec, config.limits.rateBurst);
+  const aggregator = new AggregatorRegistry();
+  answerWorkerCalls({
+    [PRIMARY_METHODS.takeToken]: (key) => buckets.take(String(key)),
+    [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),
+    [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced }),
+  });
+
+  const fork = (role: Role): void => {
+    const env = role.kind === 'http' ? { [ROLE_ENV]: 'http', [INDEX_ENV]: String(role.index), [SIZE_ENV]: String(size) } : { [ROLE_ENV]: 'jobs' };
+    roles.set(cluster.fork(env), { role, startedMs: Date.now() });
+  };
+
+  let firstUrl: (url: string) => void = () => {};
+  let startFailed: (err: Error) => void = () => {};
+  const url = new Promise<string>((resolve, reject) => {
+    firstUrl = resolve;
+    startFailed = reject;
+  });
+  cluster.on('message', (worker, message: unknown) => {
+    if (!isListening(message)) return;
+    serving.add(worker);
+    if (serving.size === size) firstUrl(message.vidsearchListening);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    serving.delete(worker);
+    const entry = roles.get(worker);
+    roles.delete(worker);
+    if (stopping || !entry) return;
+    if (!started) {
+      // A worker that cannot start (a port in use, a store that does not open) fails the server.
+      startFailed(new AppError('INTERNAL_SERVER_ERROR', `a serve worker exited (${signal ?? code}) before the server was up`));
+      return;
+    }
+    replaced += 1;
+    log.warn({ pid: worker.process.pid, code, signal, role: entry.role }, 'worker died: starting another');
+    const quick = Date.now() - entry.startedMs < QUICK_DEATH_MS;
+    setTimeout(() => !stopping && fork(entry.role), quick ? RESTART_DELAY_MS : 0);
+  });
+
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    const workers = [...roles.keys()];
+    await Promise.all(workers.map((worker) => stopWorker(worker)));
+  };
+
+  // Schema migrations run here, once, before any worker opens the store: workers starting
+  // together would otherwise race to migrate a new database.
+  await (await openStore(config, log)).close();
+  for (let index = 0; index < size; index += 1) fork({ kind: 'http', index });
+  if (opts.worker) fork({ kind: 'jobs' });
+  let serverUrl: string;
+  try {
+    serverUrl = await url;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  started = true;
+  log.info({ url: serverUrl, workers: size, indexing: opts.worker }, 'vidsearch is serving GraphQL');
+  process.stderr.write(`vidsearch: GraphQL at ${serverUrl}/graphql (${size} workers)\n`);
+  await onShutdown(log, stopAll);
+}
+
+/** SIGTERM (the worker drains its requests and closes its store), SIGKILL after STOP_GRACE_MS. */
+function stopWorker(worker: Worker): Promise<void> {
+  if (worker.isDead()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const forced = setTimeout(() => worker.process.kill('SIGKILL'), STOP_GRACE_MS);
+    worker.once('exit', () => {
+      clearTimeout(forced);
+      resolve();
+    });
+    worker.process.kill('SIGTERM');
+  });
+}
