@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activeSpeakerTrack, clusterVoices, MAX_TURN_SEC, speakerTurns } from '../../src/indexers/diarisation.js';
-import { decideCluster, FACE_LINK_MIN_SHARE, voiceSpans } from '../../src/indexers/voices.js';
+import { voiceSpans } from '../../src/indexers/voice-spans.js';
+import { contradictedByFace, decideCluster, FACE_LINK_MIN_SHARE } from '../../src/indexers/voices.js';
 
 const unit = (...values: number[]): Float32Array => {
   const norm = Math.hypot(...values);
@@ -16,23 +17,26 @@ describe('speaker turns', () => {
   });
 });
 
+/** Pairwise cosines: the matrix clusterVoices takes. */
+const cosines = (vectors: Float32Array[]): number[][] => vectors.map((a) => vectors.map((b) => a.reduce((s, v, i) => s + v * b[i]!, 0)));
+
 describe('clusterVoices', () => {
   it('groups vectors of one voice and keeps different voices apart, labels by first appearance', () => {
     const a1 = unit(1, 0.1, 0);
     const a2 = unit(1, -0.1, 0.05);
     const b1 = unit(0, 1, 0.1);
     const b2 = unit(0.05, 1, -0.1);
-    expect(clusterVoices([b1, a1, b2, a2], 0.5)).toEqual([0, 1, 0, 1]);
+    expect(clusterVoices(cosines([b1, a1, b2, a2]), 0.5)).toEqual([0, 1, 0, 1]);
   });
 
   it('merges nothing when no pair reaches the threshold and handles no input', () => {
-    expect(clusterVoices([unit(1, 0), unit(0, 1)], 0.5)).toEqual([0, 1]);
+    expect(clusterVoices(cosines([unit(1, 0), unit(0, 1)]), 0.5)).toEqual([0, 1]);
     expect(clusterVoices([], 0.5)).toEqual([]);
   });
 
   it('uses average linkage: a chain of pairwise-close vectors does not collapse into one cluster', () => {
     const chain = [0, 40, 80, 120].map((deg) => unit(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)));
-    const labels = clusterVoices(chain, 0.7);
+    const labels = clusterVoices(cosines(chain), 0.7);
     expect(new Set(labels).size).toBeGreaterThan(1);
   });
 });
@@ -73,10 +77,22 @@ describe('who a voice cluster is', () => {
     { id: 'known', actorId: 'alice', confidence: 0.9 },
     { id: 'stranger', actorId: null, confidence: 0.2 },
   ];
-  const match = { actorId: 'bob', similarity: 0.5, confidence: 0.95 };
+  const match = { actorId: 'bob', similarity: 0.5, score: 3, confidence: 0.95 };
 
-  it('trusts its own voice match over the face on screen', () => {
-    expect(decideCluster(match, { trackId: 'known', share: 1 }, tracks)).toEqual({ actorId: 'bob', origin: 'VOICE', confidence: 0.95 });
+  it('trusts its own voice match when no identified face is alone on screen, or that face is the same actor', () => {
+    const voice = { actorId: 'bob', origin: 'VOICE', confidence: 0.95 };
+    expect(decideCluster(match, { trackId: 'stranger', share: 1 }, tracks)).toEqual(voice);
+    expect(decideCluster(match, { trackId: 'known', share: FACE_LINK_MIN_SHARE - 0.01 }, tracks)).toEqual(voice);
+    expect(decideCluster(match, null, tracks)).toEqual(voice);
+    expect(decideCluster({ ...match, actorId: 'alice' }, { trackId: 'known', share: 1 }, tracks)).toEqual({ ...voice, actorId: 'alice' });
+  });
+
+  it('drops a voice match that another identified face alone on screen contradicts (a cloned voice may match)', () => {
+    const face = tracks[0]!;
+    expect(contradictedByFace(match, face)).toBe(true);
+    expect(contradictedByFace({ ...match, actorId: 'alice' }, face)).toBe(false);
+    expect(contradictedByFace(match, null)).toBe(false);
+    expect(decideCluster(match, { trackId: 'known', share: 1 }, tracks)).toEqual({ actorId: 'alice', origin: 'FACE', confidence: 0.9 });
   });
 
   it('takes the identified face alone on screen for most of its speech, with the face’s confidence', () => {
