@@ -11,7 +11,7 @@ import type { VoiceScoring } from '../models/voice/types.js';
 import { VoiceClusterStore, type VoiceClusterOrigin, type VoiceClusterRecord, type VoiceTurnRecord } from '../services/voice-clusters.js';
 import { createVoiceService, type VoiceMatch, type VoiceQuery, type VoiceService } from '../services/voices.js';
 import type { FaceTrackRecord } from '../store/appearances.js';
-import { activeSpeakerTrack, clusterVoices, MIN_TURN_SEC, speakerTurns, type SpeakerTurn } from './diarisation.js';
+import { activeSpeakerTrack, clusterVoices, MIN_TURN_SEC, speakerTurns, type SpeakerTurn, type TimedTrack } from './diarisation.js';
 import type { Stage, StageContext } from './stage.js';
 import { voiceSpans } from './voice-spans.js';
 
@@ -87,7 +87,7 @@ function meanDirection(vectors: readonly Float32Array[]): Float32Array {
   return mean.map((v) => v / norm);
 }
 
-interface ClusterDecision {
+export interface ClusterDecision {
   actorId: string | null;
   origin: VoiceClusterOrigin | null;
   confidence: number;
@@ -106,8 +106,8 @@ function linkedFace(active: { trackId: string; share: number } | null, tracks: r
  * is alone on screen. Voices can be cloned and no spoof detector exists here (models/voice/README.md),
  * so the face on screen wins and the voice-only match does not count as presence.
  */
-export function contradictedByFace(match: VoiceMatch | null, face: TrackIdentity | null): boolean {
-  return match !== null && face !== null && face.actorId !== match.actorId;
+export function contradictedByFace(match: { actorId: string | null } | null, face: TrackIdentity | null): boolean {
+  return match !== null && match.actorId !== null && face !== null && face.actorId !== match.actorId;
 }
 
 /**
@@ -120,6 +120,18 @@ export function decideCluster(match: VoiceMatch | null, active: { trackId: strin
   if (match && !contradictedByFace(match, face)) return { actorId: match.actorId, origin: 'VOICE', confidence: match.confidence };
   if (face) return { actorId: face.actorId, origin: 'FACE', confidence: face.confidence };
   return { actorId: null, origin: null, confidence: 0 };
+}
+
+/**
+ * One turn's actor: its own voice match, else its cluster's decision — either dropped when the
+ * face alone on screen during this very turn is another identified actor (a cluster may span
+ * several shots, so the cluster's face does not speak for every turn).
+ */
+export function attributeTurn(turn: SpeakerTurn, own: VoiceMatch | null, decision: ClusterDecision, tracks: readonly (TrackIdentity & TimedTrack)[]): VoiceTurnRecord {
+  const face = linkedFace(activeSpeakerTrack([turn], tracks), tracks);
+  if (own && !contradictedByFace(own, face)) return { ...turn, actorId: own.actorId, confidence: own.confidence, ownMatch: true };
+  if (decision.origin === 'VOICE' && contradictedByFace(decision, face)) return { ...turn, actorId: null, confidence: 0, ownMatch: false };
+  return { ...turn, actorId: decision.actorId, confidence: decision.confidence, ownMatch: false };
 }
 
 /** Pairwise scores of the turn vectors on the model's scale (cohort-normalised when it has a cohort). */
@@ -183,7 +195,6 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
         const speechSec = memberTurns.reduce((s, t) => s + t.end - t.start, 0);
         const clusterMatch = await deps.identify(ctx, { embedding: centre, speechSec });
         const active = activeSpeakerTrack(memberTurns, tracks);
-        const face = linkedFace(active, tracks);
         const decision = decideCluster(clusterMatch, active, tracks);
         // A turn that matches an enrolled voice on its own keeps that answer: at the same-speaker
         // threshold, clustering can merge two short voices, and the cluster mean then hides one.
@@ -191,11 +202,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
         const turnRecords: VoiceTurnRecord[] = [];
         for (const member of members) {
           const own = members.length > 1 ? await deps.identify(ctx, { embedding: member.vector, speechSec: member.turn.end - member.turn.start }) : clusterMatch;
-          turnRecords.push(
-            own && !contradictedByFace(own, face)
-              ? { ...member.turn, actorId: own.actorId, confidence: own.confidence, ownMatch: true }
-              : { ...member.turn, actorId: decision.actorId, confidence: decision.confidence, ownMatch: false },
-          );
+          turnRecords.push(attributeTurn(member.turn, own, decision, tracks));
         }
         const id = `${video.id}:voice-cluster:${label}`;
         // A voice that matched someone else is never taught to the face's actor (it may be a clone).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activeSpeakerTrack, clusterVoices, MAX_TURN_SEC, speakerTurns } from '../../src/indexers/diarisation.js';
 import { voiceSpans } from '../../src/indexers/voice-spans.js';
-import { contradictedByFace, decideCluster, FACE_LINK_MIN_SHARE } from '../../src/indexers/voices.js';
+import { attributeTurn, contradictedByFace, decideCluster, FACE_LINK_MIN_SHARE } from '../../src/indexers/voices.js';
 
 const unit = (...values: number[]): Float32Array => {
   const norm = Math.hypot(...values);
@@ -104,5 +104,27 @@ describe('who a voice cluster is', () => {
     expect(decideCluster(null, { trackId: 'stranger', share: 1 }, tracks)).toEqual(unknown);
     expect(decideCluster(null, { trackId: 'known', share: FACE_LINK_MIN_SHARE - 0.01 }, tracks)).toEqual(unknown);
     expect(decideCluster(null, null, tracks)).toEqual(unknown);
+  });
+});
+
+describe('who a speech turn is', () => {
+  // Two shots: alice alone on screen 0–3 s, bob alone 3–6 s.
+  const tracks = [
+    { id: 'ta', actorId: 'alice', confidence: 0.9, start: 0, end: 3 },
+    { id: 'tb', actorId: 'bob', confidence: 0.8, start: 3, end: 6 },
+  ];
+  const turnInB = { id: 't1', start: 3.2, end: 5.8 };
+  const voiceOfAlice = { actorId: 'alice', origin: 'VOICE' as const, confidence: 0.9 };
+
+  it('keeps its own voice match unless another identified face is alone on screen during the turn', () => {
+    const ownAlice = { actorId: 'alice', similarity: 0.4, score: 4, confidence: 0.8 };
+    expect(attributeTurn({ id: 't0', start: 0.2, end: 2.8 }, ownAlice, voiceOfAlice, tracks)).toMatchObject({ actorId: 'alice', ownMatch: true });
+    expect(attributeTurn(turnInB, ownAlice, voiceOfAlice, tracks)).toMatchObject({ actorId: null, confidence: 0, ownMatch: false });
+  });
+
+  it('does not inherit a cluster voice match into a shot where another face speaks, but inherits a face-linked decision', () => {
+    expect(attributeTurn(turnInB, null, voiceOfAlice, tracks)).toMatchObject({ actorId: null, ownMatch: false });
+    expect(attributeTurn(turnInB, null, { actorId: 'bob', origin: 'FACE', confidence: 0.8 }, tracks)).toMatchObject({ actorId: 'bob', confidence: 0.8 });
+    expect(attributeTurn({ id: 't2', start: 7, end: 9 }, null, voiceOfAlice, tracks)).toMatchObject({ actorId: 'alice', confidence: 0.9 });
   });
 });
