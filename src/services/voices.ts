@@ -9,7 +9,8 @@ import type { Config } from '../config.js';
 import { BadInputError, errorMessage, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { VoiceModels } from '../models/voice/index.js';
-import { VOICE_SAMPLE_RATE, type SpeechSegment, type VoiceScoring } from '../models/voice/types.js';
+import { concatSegments } from '../models/voice/pcm.js';
+import { VOICE_SAMPLE_RATE, type VoiceScoring } from '../models/voice/types.js';
 import { confidenceOf, statsOf, trialScore, type CohortStats } from '../models/voice/score-normalisation.js';
 import type { Store, VectorPayload, VectorPoint } from '../store/interfaces.js';
 import type { ActorVoiceHook, ImageUpload, VoiceSamplesInput } from './actors.js';
@@ -110,17 +111,6 @@ interface VoiceSource {
   label: string;
   /** Decoded 16 kHz mono PCM. */
   decode(): Promise<Float32Array>;
-}
-
-export function concatSegments(pcm: Float32Array, segments: readonly SpeechSegment[]): Float32Array {
-  const parts = segments.map((s) => pcm.subarray(Math.round(s.start * VOICE_SAMPLE_RATE), Math.round(s.end * VOICE_SAMPLE_RATE)));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 const centroidId = (actorId: string): string => `${actorId}:voice`;

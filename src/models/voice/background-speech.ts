@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { BackgroundSpeaker } from './background-split.js';
+import { concatPcm, concatSegments } from './pcm.js';
 import type { Vad } from './types.js';
 import { VOICE_SAMPLE_RATE } from './types.js';
 
@@ -25,19 +26,9 @@ export function decodeAudio(ffmpeg: string, file: string): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
-export function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 export async function speechOf(vad: Vad, pcm: Float32Array): Promise<Float32Array> {
   const segments = await vad.detect(pcm);
-  return concat(segments.map((s) => pcm.subarray(Math.round(s.start * VOICE_SAMPLE_RATE), Math.round(s.end * VOICE_SAMPLE_RATE))));
+  return concatSegments(pcm, segments);
 }
 
 export async function loadSpeakerSpeech(root: string, speaker: BackgroundSpeaker, vad: Vad, ffmpeg: string): Promise<SpeakerSpeech> {
@@ -48,10 +39,10 @@ export async function loadSpeakerSpeech(root: string, speaker: BackgroundSpeaker
     const speech = await speechOf(vad, decodeAudio(ffmpeg, path.join(root, file)));
     if (speech.length) pending.push(speech);
     if (pendingSec() >= PIECE_MIN_SEC) {
-      pieces.push(concat(pending));
+      pieces.push(concatPcm(pending));
       pending = [];
     }
   }
-  if (pending.length) pieces.push(concat(pending));
+  if (pending.length) pieces.push(concatPcm(pending));
   return { id: speaker.id, pieces, speechSec: pieces.reduce((n, p) => n + p.length, 0) / VOICE_SAMPLE_RATE };
 }

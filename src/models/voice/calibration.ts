@@ -4,7 +4,8 @@
 // speech durations, and every window is scored against every template — its own speaker's
 // (genuine) and the others' (impostor). Thresholds are set per duration band for a target
 // false-accept rate on the impostor trials; the same trials give FRR and the equal error rate.
-import { concat, type SpeakerSpeech } from './background-speech.js';
+import type { SpeakerSpeech } from './background-speech.js';
+import { concatPcm } from './pcm.js';
 import { detPoints, equalErrorRate, ratesAt } from './det.js';
 import { dot, ScoreNormaliser, type CohortStats } from './score-normalisation.js';
 import { VOICE_SAMPLE_RATE } from './types.js';
@@ -66,7 +67,7 @@ export function calibrationTrials(speakers: readonly SpeakerSpeech[], embed: Emb
   const templates: { id: string; vector: Float32Array; stats: CohortStats }[] = [];
   const queries: { id: string; vector: Float32Array; stats: CohortStats; sec: number }[] = [];
   for (const speaker of speakers) {
-    const all = concat(speaker.pieces);
+    const all = concatPcm(speaker.pieces);
     const enrolled = speaker.speechSec >= MIN_ENROLLED_SPEECH_SEC;
     const half = enrolled ? Math.floor(all.length / 2) : 0;
     if (enrolled) {

@@ -11,7 +11,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveMediaTools } from '../../media/tools.js';
-import { concat, loadSpeakerSpeech, type SpeakerSpeech } from './background-speech.js';
+import { loadSpeakerSpeech, type SpeakerSpeech } from './background-speech.js';
+import { concatPcm } from './pcm.js';
 import { listBackgroundSpeakers, splitBackgroundSpeakers, type BackgroundSplit } from './background-split.js';
 import { calibrateBands, calibrationTrials, templateOf, type BandReport } from './calibration.js';
 import { DEFAULT_MFCC, mfccWithDeltas } from './features.js';
@@ -56,7 +57,7 @@ function trainUbm(speakers: readonly SpeakerSpeech[]): { ubm: DiagonalGmm; frame
   const features = speakers.flatMap((s) => s.pieces).map((piece) => mfccWithDeltas(piece, DEFAULT_MFCC));
   const dim = features[0]!.dim;
   const frames = features.reduce((n, f) => n + f.frames, 0);
-  const ubm = trainGmm({ data: concat(features.map((f) => f.data)), frames, dim }, { components: COMPONENTS, iterations: EM_ITERATIONS, seed: SEED });
+  const ubm = trainGmm({ data: concatPcm(features.map((f) => f.data)), frames, dim }, { components: COMPONENTS, iterations: EM_ITERATIONS, seed: SEED });
   return { ubm, frames };
 }
 
@@ -66,7 +67,7 @@ function centreOf(ubm: DiagonalGmm, speakers: readonly SpeakerSpeech[]): Float64
   const centre = new Float64Array(plain.dim);
   const chunk = CENTRE_CHUNK_SEC * VOICE_SAMPLE_RATE;
   let chunks = 0;
-  for (const speech of speakers.map((s) => concat(s.pieces))) {
+  for (const speech of speakers.map((s) => concatPcm(s.pieces))) {
     for (let offset = 0; offset + chunk <= speech.length; offset += chunk) {
       const raw = plain.rawSupervector(speech.subarray(offset, offset + chunk));
       if (!raw) continue;
