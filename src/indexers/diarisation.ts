@@ -32,21 +32,15 @@ export function speakerTurns(segments: readonly SpeechSegment[]): SpeakerTurn[] 
   return turns;
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
-
 /**
- * Average-linkage agglomerative clustering of unit vectors: the two clusters with the highest mean
- * pairwise cosine merge while that mean is at least `threshold` (the embedder's same-speaker
- * cosine). Returns a cluster index per vector, numbered by first appearance.
+ * Average-linkage agglomerative clustering on a symmetric matrix of pairwise voice scores: the two
+ * clusters with the highest mean pairwise score merge while that mean is at least `threshold`
+ * (the model's same-speaker threshold). Returns a cluster index per item, numbered by first
+ * appearance.
  */
-export function clusterVoices(vectors: readonly Float32Array[], threshold: number): number[] {
-  const n = vectors.length;
-  const similarity = vectors.map((a) => vectors.map((b) => dot(a, b)));
-  let clusters: number[][] = vectors.map((_, i) => [i]);
+export function clusterVoices(similarity: readonly (readonly number[])[], threshold: number): number[] {
+  const n = similarity.length;
+  let clusters: number[][] = similarity.map((_, i) => [i]);
   // Sum of pairwise similarities between clusters i and j; the average is sum / (|i|·|j|).
   let linkSums: number[][] = similarity.map((row) => [...row]);
   for (;;) {

@@ -3,18 +3,19 @@
 // group too) → each cluster identified against the enrolled voices → VOICE appearance spans.
 // Each cluster is also linked to the face track that is alone on screen while it speaks (active
 // speaker), recorded in the stage output for fusion with faces.
-import type { VideoRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import { extractAudioPcm } from '../media/frames.js';
 import { loadVoiceModels, VOICE_SAMPLE_RATE, type VoiceModels } from '../models/voice/index.js';
+import { dot, statsOf, trialScore } from '../models/voice/score-normalisation.js';
+import type { VoiceScoring } from '../models/voice/types.js';
 import { VoiceClusterStore, type VoiceClusterOrigin, type VoiceClusterRecord, type VoiceTurnRecord } from '../services/voice-clusters.js';
-import { createVoiceService, type VoiceMatch, type VoiceService } from '../services/voices.js';
-import type { AppearanceSpanRecord, FaceTrackRecord } from '../store/appearances.js';
-import { activeSpeakerTrack, clusterVoices, speakerTurns, type SpeakerTurn } from './diarisation.js';
+import { createVoiceService, type VoiceMatch, type VoiceQuery, type VoiceService } from '../services/voices.js';
+import type { FaceTrackRecord } from '../store/appearances.js';
+import { activeSpeakerTrack, clusterVoices, MIN_TURN_SEC, speakerTurns, type SpeakerTurn, type TimedTrack } from './diarisation.js';
 import type { Stage, StageContext } from './stage.js';
+import { voiceSpans } from './voice-spans.js';
 
-/** Turns of one identified voice closer than this are one span (pauses between sentences). */
-export const SPAN_MERGE_GAP_SEC = 1.0;
+
 /** A voice nobody enrolled is the on-screen actor's when that face alone is visible for at least this share of its speech. */
 export const FACE_LINK_MIN_SHARE = 0.5;
 /**
@@ -23,12 +24,6 @@ export const FACE_LINK_MIN_SHARE = 0.5;
  */
 export const TEMPLATE_LINK_MIN_SHARE = 0.8;
 export const TEMPLATE_MIN_SPEECH_SEC = 3;
-
-/** A speech turn and who it was given to (null: an unknown voice). */
-export interface AttributedTurn extends SpeakerTurn {
-  actorId: string | null;
-  confidence: number;
-}
 
 export interface VoiceClusterSummary {
   id: string;
@@ -57,8 +52,8 @@ export interface VoicesStageOutput {
 export interface VoicesStageDeps {
   models(ctx: StageContext): Promise<VoiceModels>;
   audio(ctx: StageContext): Promise<Float32Array>;
-  /** Open-set identification of a voice cluster's mean embedding (null: a stranger). */
-  identify(ctx: StageContext, embedding: Float32Array): Promise<VoiceMatch | null>;
+  /** Open-set identification of a voice (a turn, or a cluster's mean embedding); null: a stranger. */
+  identify(ctx: StageContext, voice: VoiceQuery): Promise<VoiceMatch | null>;
   /** Adds a voice template to an actor (a face-linked cluster's voice). */
   learn(ctx: StageContext, actorId: string, sample: { vector: Float32Array; source: string; speechSec: number; modelId: string }): Promise<boolean>;
 }
@@ -79,7 +74,7 @@ const voiceServiceOf = (ctx: StageContext): VoiceService =>
 const defaultDeps: VoicesStageDeps = {
   models: (ctx) => loadVoiceModels({ modelDir: ctx.config.modelDir }),
   audio: (ctx) => decode(ctx, ctx.video.path, ctx.signal),
-  identify: (ctx, embedding) => voiceServiceOf(ctx).identifyVoice(embedding),
+  identify: (ctx, voice) => voiceServiceOf(ctx).identifyVoice(voice),
   learn: async (ctx, actorId, sample) => (await voiceServiceOf(ctx).addTemplateVectors(actorId, [sample])) > 0,
 };
 
@@ -92,44 +87,57 @@ function meanDirection(vectors: readonly Float32Array[]): Float32Array {
   return mean.map((v) => v / norm);
 }
 
-/** Consecutive turns of one actor, gaps under SPAN_MERGE_GAP_SEC bridged, as VOICE spans (unknown turns make none). */
-export function voiceSpans(video: Pick<VideoRecord, 'id'>, turns: readonly AttributedTurn[]): AppearanceSpanRecord[] {
-  const spans: AppearanceSpanRecord[] = [];
-  const byActor = new Map<string, AttributedTurn[]>();
-  for (const turn of turns) if (turn.actorId !== null) byActor.set(turn.actorId, [...(byActor.get(turn.actorId) ?? []), turn]);
-  for (const [actorId, own] of byActor) {
-    let current: AppearanceSpanRecord | null = null;
-    for (const turn of [...own].sort((a, b) => a.start - b.start)) {
-      if (current && turn.start - current.end <= SPAN_MERGE_GAP_SEC) {
-        current.end = Math.max(current.end, turn.end);
-        current.confidence = Math.max(current.confidence, turn.confidence);
-        current.sourceIds.push(turn.id);
-        continue;
-      }
-      current = { id: '', videoId: video.id, actorId, start: turn.start, end: turn.end, confidence: turn.confidence, evidence: 'VOICE', sourceIds: [turn.id], bestFaceId: null };
-      spans.push(current);
-    }
-  }
-  spans.sort((a, b) => a.start - b.start || a.actorId.localeCompare(b.actorId));
-  spans.forEach((span, i) => (span.id = `${video.id}:voice:${i}`));
-  return spans;
-}
-
-interface ClusterDecision {
+export interface ClusterDecision {
   actorId: string | null;
   origin: VoiceClusterOrigin | null;
   confidence: number;
 }
 
-/**
- * Who a voice cluster is: its own voice match first; otherwise the identified face that is alone
- * on screen for at least FACE_LINK_MIN_SHARE of its speech, with that face track's confidence.
- */
-export function decideCluster(match: VoiceMatch | null, active: { trackId: string; share: number } | null, tracks: readonly Pick<FaceTrackRecord, 'id' | 'actorId' | 'confidence'>[]): ClusterDecision {
-  if (match) return { actorId: match.actorId, origin: 'VOICE', confidence: match.confidence };
+type TrackIdentity = Pick<FaceTrackRecord, 'id' | 'actorId' | 'confidence'>;
+
+/** The identified face track alone on screen for at least FACE_LINK_MIN_SHARE of a voice's speech. */
+function linkedFace(active: { trackId: string; share: number } | null, tracks: readonly TrackIdentity[]): TrackIdentity | null {
   const track = active && active.share >= FACE_LINK_MIN_SHARE ? tracks.find((t) => t.id === active.trackId) : undefined;
-  if (track?.actorId) return { actorId: track.actorId, origin: 'FACE', confidence: track.confidence };
+  return track?.actorId ? track : null;
+}
+
+/**
+ * A voice match the picture contradicts: while the voice speaks, another identified actor's face
+ * is alone on screen. Voices can be cloned and no spoof detector exists here (models/voice/README.md),
+ * so the face on screen wins and the voice-only match does not count as presence.
+ */
+export function contradictedByFace(match: { actorId: string | null } | null, face: TrackIdentity | null): boolean {
+  return match !== null && match.actorId !== null && face !== null && face.actorId !== match.actorId;
+}
+
+/**
+ * Who a voice cluster is: its own voice match first, unless the face on screen contradicts it;
+ * otherwise the identified face that is alone on screen for at least FACE_LINK_MIN_SHARE of its
+ * speech, with that face track's confidence.
+ */
+export function decideCluster(match: VoiceMatch | null, active: { trackId: string; share: number } | null, tracks: readonly TrackIdentity[]): ClusterDecision {
+  const face = linkedFace(active, tracks);
+  if (match && !contradictedByFace(match, face)) return { actorId: match.actorId, origin: 'VOICE', confidence: match.confidence };
+  if (face) return { actorId: face.actorId, origin: 'FACE', confidence: face.confidence };
   return { actorId: null, origin: null, confidence: 0 };
+}
+
+/**
+ * One turn's actor: its own voice match, else its cluster's decision — either dropped when the
+ * face alone on screen during this very turn is another identified actor (a cluster may span
+ * several shots, so the cluster's face does not speak for every turn).
+ */
+export function attributeTurn(turn: SpeakerTurn, own: VoiceMatch | null, decision: ClusterDecision, tracks: readonly (TrackIdentity & TimedTrack)[]): VoiceTurnRecord {
+  const face = linkedFace(activeSpeakerTrack([turn], tracks), tracks);
+  if (own && !contradictedByFace(own, face)) return { ...turn, actorId: own.actorId, confidence: own.confidence, ownMatch: true };
+  if (decision.origin === 'VOICE' && contradictedByFace(decision, face)) return { ...turn, actorId: null, confidence: 0, ownMatch: false };
+  return { ...turn, actorId: decision.actorId, confidence: decision.confidence, ownMatch: false };
+}
+
+/** Pairwise scores of the turn vectors on the model's scale (cohort-normalised when it has a cohort). */
+function turnScores(vectors: readonly Float32Array[], scoring: VoiceScoring): number[][] {
+  const stats = vectors.map((v) => statsOf(scoring, v));
+  return vectors.map((a, i) => vectors.map((b, j) => trialScore(dot(a, b), stats[i]!, stats[j]!)));
 }
 
 export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Stage<unknown, VoicesStageOutput> {
@@ -173,7 +181,8 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
         ctx.reportProgress(0.4 + (0.5 * (i + 1)) / turns.length);
       }
 
-      const labels = clusterVoices(embedded.map((e) => e.vector), embedder.matchThreshold);
+      // Two turns are one voice when their score passes the threshold for turn-length speech.
+      const labels = clusterVoices(turnScores(embedded.map((e) => e.vector), embedder.scoring), embedder.scoring.threshold(MIN_TURN_SEC));
       const tracks = await store.appearances.getTracksOfVideo(video.id);
       const clusters: VoiceClusterSummary[] = [];
       const records: { record: VoiceClusterRecord; vector: Float32Array }[] = [];
@@ -182,8 +191,9 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       for (let label = 0; label < clusterCount; label++) {
         const members = embedded.filter((_, i) => labels[i] === label);
         const centre = meanDirection(members.map((m) => m.vector));
-        const clusterMatch = await deps.identify(ctx, centre);
         const memberTurns = members.map((m) => m.turn);
+        const speechSec = memberTurns.reduce((s, t) => s + t.end - t.start, 0);
+        const clusterMatch = await deps.identify(ctx, { embedding: centre, speechSec });
         const active = activeSpeakerTrack(memberTurns, tracks);
         const decision = decideCluster(clusterMatch, active, tracks);
         // A turn that matches an enrolled voice on its own keeps that answer: at the same-speaker
@@ -191,16 +201,12 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
         // Turns that match nobody alone inherit their cluster's identity.
         const turnRecords: VoiceTurnRecord[] = [];
         for (const member of members) {
-          const own = members.length > 1 ? await deps.identify(ctx, member.vector) : clusterMatch;
-          turnRecords.push(
-            own
-              ? { ...member.turn, actorId: own.actorId, confidence: own.confidence, ownMatch: true }
-              : { ...member.turn, actorId: decision.actorId, confidence: decision.confidence, ownMatch: false },
-          );
+          const own = members.length > 1 ? await deps.identify(ctx, { embedding: member.vector, speechSec: member.turn.end - member.turn.start }) : clusterMatch;
+          turnRecords.push(attributeTurn(member.turn, own, decision, tracks));
         }
-        const speechSec = memberTurns.reduce((s, t) => s + t.end - t.start, 0);
         const id = `${video.id}:voice-cluster:${label}`;
-        const teach = decision.origin === 'FACE' && active !== null && active.share >= TEMPLATE_LINK_MIN_SHARE && speechSec >= TEMPLATE_MIN_SPEECH_SEC;
+        // A voice that matched someone else is never taught to the face's actor (it may be a clone).
+        const teach = decision.origin === 'FACE' && clusterMatch === null && active !== null && active.share >= TEMPLATE_LINK_MIN_SHARE && speechSec >= TEMPLATE_MIN_SPEECH_SEC;
         const templateLearned = teach ? await deps.learn(ctx, decision.actorId!, { vector: centre, source: `voice cluster ${id}`, speechSec, modelId: embedder.modelId }) : false;
         clusters.push({ id, turns: members.length, speechSec, actorId: decision.actorId, origin: decision.origin, similarity: clusterMatch?.similarity ?? null, activeTrackId: active?.trackId ?? null, templateLearned });
         records.push({

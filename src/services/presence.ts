@@ -71,9 +71,10 @@ export interface FusionRule {
 
 /**
  * Calibrated on presence.json + test/fixtures/presence-hard.json (test/integration/voice-fusion-eval):
- * every rule with voiceWeight ≥ threshold scored the same there (voice matches sit near 1), so the
- * pick keeps the faces' own acceptance (0.5) and asks a voice heard alone for 0.625, i.e. clearly
- * above its match threshold: GMM-UBM stranger scores drift with the corpus (models/voice/README.md).
+ * every rule with voiceWeight ≥ threshold scored the same there (voice matches sat near 1), so the
+ * pick keeps the faces' own acceptance (0.5) and asks a voice heard alone for 0.625. Voice
+ * confidence is logistic(normalised score − threshold) (models/voice/README.md), so 0.625 means
+ * the same margin (0.51 normalised units) over the duration's threshold for every enrolled voice.
  */
 export const FUSION: FusionRule = { faceWeight: 1, voiceWeight: 0.8, threshold: 0.5 };
 

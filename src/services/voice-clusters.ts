@@ -5,7 +5,7 @@
 // from its clusters' turns, so naming a cluster updates past appearances without a re-index.
 import { randomUUID } from 'node:crypto';
 import { BadInputError, NotFoundError } from '../errors.js';
-import { voiceSpans, type AttributedTurn } from '../indexers/voices.js';
+import { voiceSpans, type AttributedTurn } from '../indexers/voice-spans.js';
 import type { ActorRecord, ActorRepository } from '../store/actors.js';
 import type { AppearanceRepository } from '../store/appearances.js';
 import type { VectorIndex, VectorPayload } from '../store/interfaces.js';

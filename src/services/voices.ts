@@ -9,8 +9,10 @@ import type { Config } from '../config.js';
 import { BadInputError, errorMessage, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { VoiceModels } from '../models/voice/index.js';
-import { VOICE_SAMPLE_RATE, type SpeechSegment } from '../models/voice/types.js';
-import type { Store, VectorPoint } from '../store/interfaces.js';
+import { concatSegments } from '../models/voice/pcm.js';
+import { VOICE_SAMPLE_RATE, type VoiceScoring } from '../models/voice/types.js';
+import { confidenceOf, statsOf, trialScore, type CohortStats } from '../models/voice/score-normalisation.js';
+import type { Store, VectorPayload, VectorPoint } from '../store/interfaces.js';
 import type { ActorVoiceHook, ImageUpload, VoiceSamplesInput } from './actors.js';
 import { VoiceClusterStore } from './voice-clusters.js';
 import { resolveMediaPath } from './media-path.js';
@@ -19,8 +21,11 @@ export const ACTOR_VOICES_COLLECTION = 'actor_voices';
 export const MAX_ENROL_VOICES = 20;
 /** Generous bound on templates per actor when listing them back from the vector index. */
 const MAX_POINTS_PER_ACTOR = 1000;
-/** Cosine distance from the threshold at which confidence reaches ~0.88 above it (~0.12 below). */
-const CONFIDENCE_SPREAD = 0.03;
+/**
+ * Templates compared per query: the vector index ranks by raw cosine and the normalised score
+ * re-ranks these, so an actor whose voice sits close to many others cannot hide a better match.
+ */
+const CANDIDATE_TEMPLATES = 50;
 
 /** Decodes any audio (or the audio of a video) to mono float PCM at 16 kHz. */
 export type AudioDecoder = (filePath: string, signal?: AbortSignal) => Promise<Float32Array>;
@@ -32,12 +37,30 @@ export interface SpeechEmbedding {
   audioSec: number;
 }
 
-export interface VoiceMatch {
+export interface VoiceCandidate {
   actorId: string;
   /** Cosine similarity to the actor's voice template. */
   similarity: number;
-  /** 0..1, 0.5 at the model's threshold. */
+  /** The model's score of the trial: cohort-normalised (impostor standard deviations) or the cosine. */
+  score: number;
+}
+
+export interface VoiceMatch extends VoiceCandidate {
+  /** 0..1, 0.5 at the model's threshold for the query's speech duration. */
   confidence: number;
+}
+
+export interface VoiceRanking {
+  /** The enrolled voices closest to the query, best score first. */
+  candidates: VoiceCandidate[];
+  /** The score a match needs at the query's speech duration. */
+  threshold: number;
+}
+
+/** A voice to identify: its embedding and how much speech it was made from (short queries scatter). */
+export interface VoiceQuery {
+  embedding: Float32Array;
+  speechSec: number;
 }
 
 export interface AddVoicesResult {
@@ -48,10 +71,18 @@ export interface AddVoicesResult {
 export interface VoiceService extends ActorVoiceHook {
   /** Speech of the PCM (VAD) embedded as one voice; null when there is too little speech. */
   embedSpeech(pcm: Float32Array, signal?: AbortSignal): Promise<SpeechEmbedding | null>;
-  /** Decodes a server-side file (already checked against the media roots) and embeds its speech. */
-  embedAudioFile(filePath: string, signal?: AbortSignal): Promise<{ audioSec: number; voice: SpeechEmbedding | null }>;
-  /** Open-set identification: the best actor at or above the model's threshold, else null (unknown). */
-  identifyVoice(embedding: Float32Array): Promise<VoiceMatch | null>;
+  /**
+   * Decodes a server-side file (already checked against the media roots) and embeds its speech,
+   * or only the speech inside `window` (seconds of the file) when given.
+   */
+  embedAudioFile(filePath: string, options?: { signal?: AbortSignal; window?: { start: number; end: number } }): Promise<{ audioSec: number; voice: SpeechEmbedding | null }>;
+  /**
+   * Open-set identification: the actor with the best (normalised) score, when it reaches the
+   * model's threshold for this much speech; else null (unknown).
+   */
+  identifyVoice(voice: VoiceQuery): Promise<VoiceMatch | null>;
+  /** Every enrolled voice near the query with its score, and the threshold for the query's speech (evals, DET curves). */
+  rankVoices(voice: VoiceQuery): Promise<VoiceRanking>;
   /** Adds usable samples one at a time; unusable ones are skipped and reported, not fatal. */
   addVoices(actorId: string, input: VoiceSamplesInput): Promise<AddVoicesResult>;
   /** Voice samples per actor, same order as `actorIds`. */
@@ -82,18 +113,12 @@ interface VoiceSource {
   decode(): Promise<Float32Array>;
 }
 
-export function concatSegments(pcm: Float32Array, segments: readonly SpeechSegment[]): Float32Array {
-  const parts = segments.map((s) => pcm.subarray(Math.round(s.start * VOICE_SAMPLE_RATE), Math.round(s.end * VOICE_SAMPLE_RATE)));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 const centroidId = (actorId: string): string => `${actorId}:voice`;
+
+function templateStats(payload: VectorPayload): CohortStats | null {
+  const { cohortMean, cohortStd } = payload;
+  return typeof cohortMean === 'number' && typeof cohortStd === 'number' ? { mean: cohortMean, std: cohortStd } : null;
+}
 
 export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
   const { store, log } = deps;
@@ -173,14 +198,41 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
     for (const v of mean) norm += v * v;
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < dim; i++) mean[i]! /= norm;
-    await store.vectors.upsert(ACTOR_VOICES_COLLECTION, [{ id: centroidId(actorId), vector: mean, payload: { actorId, kind: 'template', samples: vectors.length } }]);
+    // The template's cohort statistics are kept with it: every query needs them.
+    const stats = statsOf(models.embedder.scoring, mean);
+    const payload = { actorId, kind: 'template', samples: vectors.length, ...(stats ? { cohortMean: stats.mean, cohortStd: stats.std } : {}) };
+    await store.vectors.upsert(ACTOR_VOICES_COLLECTION, [{ id: centroidId(actorId), vector: mean, payload }]);
+  }
+
+  async function rankVoices({ embedding, speechSec }: VoiceQuery): Promise<VoiceRanking> {
+    const models = await ensureCollection();
+    const { scoring } = models.embedder;
+    if (embedding.length !== models.embedder.dim) throw new BadInputError(`voice embedding has ${embedding.length} values, the speaker model makes ${models.embedder.dim}`);
+    const hits = await store.vectors.search(ACTOR_VOICES_COLLECTION, embedding, CANDIDATE_TEMPLATES, { equals: { kind: 'template' } });
+    const queryStats = statsOf(scoring, embedding);
+    const candidates: VoiceCandidate[] = [];
+    for (const hit of hits) {
+      if (typeof hit.payload.actorId !== 'string') continue;
+      const score = trialScore(hit.score, queryStats, templateStats(hit.payload) ?? (await recomputedStats(scoring, hit.id)));
+      candidates.push({ actorId: hit.payload.actorId, similarity: hit.score, score });
+    }
+    candidates.sort((a, b) => b.score - a.score);
+    return { candidates, threshold: scoring.threshold(speechSec) };
+  }
+
+  /** Cohort statistics of a template stored without them (written before its payload carried them). */
+  async function recomputedStats(scoring: VoiceScoring, id: string): Promise<CohortStats | null> {
+    if (!scoring.normaliser) return null;
+    const [point] = await store.vectors.get(ACTOR_VOICES_COLLECTION, [id]);
+    return point ? scoring.normaliser.stats(point.vector) : null;
   }
 
   return {
     embedSpeech,
 
-    async embedAudioFile(filePath, signal) {
-      const pcm = await deps.decodeAudio(filePath, signal);
+    async embedAudioFile(filePath, { signal, window } = {}) {
+      const whole = await deps.decodeAudio(filePath, signal);
+      const pcm = window ? whole.subarray(Math.round(window.start * VOICE_SAMPLE_RATE), Math.round(window.end * VOICE_SAMPLE_RATE)) : whole;
       return { audioSec: pcm.length / VOICE_SAMPLE_RATE, voice: await embedSpeech(pcm, signal) };
     },
 
@@ -260,13 +312,13 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
       );
     },
 
-    async identifyVoice(embedding) {
-      const models = await ensureCollection();
-      if (embedding.length !== models.embedder.dim) throw new BadInputError(`voice embedding has ${embedding.length} values, the speaker model makes ${models.embedder.dim}`);
-      const [best] = await store.vectors.search(ACTOR_VOICES_COLLECTION, embedding, 1, { equals: { kind: 'template' } });
-      const threshold = models.embedder.matchThreshold;
-      if (!best || typeof best.payload.actorId !== 'string' || best.score < threshold) return null;
-      return { actorId: best.payload.actorId, similarity: best.score, confidence: 1 / (1 + Math.exp(-(best.score - threshold) / (CONFIDENCE_SPREAD / 2))) };
+    rankVoices,
+
+    async identifyVoice(voice) {
+      const { candidates, threshold } = await rankVoices(voice);
+      const best = candidates[0];
+      if (!best || best.score < threshold) return null;
+      return { ...best, confidence: confidenceOf((await deps.models()).embedder.scoring, best.score, voice.speechSec) };
     },
 
     async voiceCounts(actorIds) {

@@ -3,6 +3,7 @@ import { cmvn, frameCount, FRAME_SHIFT, logMelFilterbank, mfccWithDeltas, row } 
 import { DiagonalGmm, trainGmm } from '../../src/models/voice/gmm.js';
 import { GmmSupervectorEmbedder, loadShippedGmmEmbedder, MIN_SPEECH_FRAMES } from '../../src/models/voice/gmm-embedder.js';
 import { VOICE_SAMPLE_RATE } from '../../src/models/voice/types.js';
+import { rawCosineScoring } from '../../src/models/voice/score-normalisation.js';
 
 function tone(hz: number, seconds: number, amplitude = 0.3): Float32Array {
   return Float32Array.from({ length: Math.round(seconds * VOICE_SAMPLE_RATE) }, (_, i) => amplitude * Math.sin((2 * Math.PI * hz * i) / VOICE_SAMPLE_RATE));
@@ -100,7 +101,7 @@ describe('GMM supervector embedder', () => {
   it('ships a 64-component UBM and names the model after its parameters', () => {
     const embedder = loadShippedGmmEmbedder();
     expect(embedder.dim).toBe(64 * 60);
-    expect(embedder.modelId).toMatch(/^gmm-ubm64-mfcc60-[0-9a-f]{12}$/);
+    expect(embedder.modelId).toMatch(/^gmm-ubm64-mfcc60-snorm-[0-9a-f]{12}$/);
   });
 
   it('returns null for less than a second of audio and a unit vector otherwise', async () => {
@@ -113,7 +114,7 @@ describe('GMM supervector embedder', () => {
 
   it('scores two takes of the same timbre above two different timbres', async () => {
     const gmm = trainGmm(mfccWithDeltas(new Float32Array([...colouredNoise(4, 0.2, 1), ...colouredNoise(4, 0.9, 2)])), { components: 4, iterations: 5, seed: 3 });
-    const embedder = new GmmSupervectorEmbedder(gmm, { melFilters: 40, cepstra: 19 }, 'test');
+    const embedder = new GmmSupervectorEmbedder(gmm, { melFilters: 40, cepstra: 19 }, 'test', rawCosineScoring(0, 1));
     const a1 = (await embedder.embed(colouredNoise(3, 0.2, 11)))!;
     const a2 = (await embedder.embed(colouredNoise(3, 0.2, 12)))!;
     const b = (await embedder.embed(colouredNoise(3, 0.9, 13)))!;

@@ -56,7 +56,8 @@ describe('user ONNX speaker embedder', () => {
     const embedder = (await loadUserSpeakerEmbedder(modelDir(1)))!;
     expect(embedder.dim).toBe(DIM);
     expect(embedder.modelId).toMatch(/^user-speaker:[0-9a-f]{16}$/);
-    expect(embedder.matchThreshold).toBe(0.5);
+    expect(embedder.scoring.threshold(2)).toBe(0.5);
+    expect(embedder.scoring.normaliser).toBeNull();
     const a = (await embedder.embed(chirp(2, 300)))!;
     expect(a).toHaveLength(DIM);
     expect(a.reduce((s, v) => s + v * v, 0)).toBeCloseTo(1, 5);
@@ -68,7 +69,7 @@ describe('user ONNX speaker embedder', () => {
   });
 
   it('takes the threshold from speaker-embedder.json and rejects a bad one', async () => {
-    expect((await loadUserSpeakerEmbedder(modelDir(3, { threshold: 0.31 })))!.matchThreshold).toBe(0.31);
+    expect((await loadUserSpeakerEmbedder(modelDir(3, { threshold: 0.31 })))!.scoring.threshold(10)).toBe(0.31);
     await expect(loadUserSpeakerEmbedder(modelDir(3, { threshold: 7 }))).rejects.toThrow(/threshold/);
     await expect(loadUserSpeakerEmbedder(modelDir(3, '{oops'))).rejects.toThrow(/not valid JSON/);
   });

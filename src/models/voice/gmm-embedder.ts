@@ -6,22 +6,13 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MFCC, mfccWithDeltas, type MfccOptions } from './features.js';
 import { DiagonalGmm, type GmmParameters } from './gmm.js';
-import type { SpeakerEmbedder } from './types.js';
+import { cohortScoring, ScoreNormaliser, type DurationThreshold } from './score-normalisation.js';
+import type { SpeakerEmbedder, VoiceScoring } from './types.js';
 import ubmJson from './ubm.json' with { type: 'json' };
 
 /** Below ~1 s of speech the adapted means are mostly the UBM's own: nothing to compare. */
 export const MIN_SPEECH_FRAMES = 100;
 const RELEVANCE_FACTOR = 16;
-/**
- * Same-speaker cosine of the shipped UBM, chosen on ../shared/data/speakers.json (5 enrolled
- * LibriSpeech speakers, 3 enrolment files each, template = mean of the file vectors; 35 known and
- * 4 stranger queries): known queries score 0.173–0.543 against their own speaker (one 1688 query
- * is closer to another speaker, at 0.099), strangers reach 0.106–0.164 against their best match.
- * 0.168 splits the gap. Optimistic: the UBM has heard those 5 speakers (README.md), and the gap is
- * narrow, so expect more strangers accepted on other corpora. Re-calibrate when the UBM changes.
- */
-export const GMM_MATCH_THRESHOLD = 0.168;
-
 export interface UbmFile extends GmmParameters {
   mfcc: MfccOptions;
   /** Mean raw supervector of the background utterances, subtracted before normalising. */
@@ -29,18 +20,24 @@ export interface UbmFile extends GmmParameters {
   /** How the UBM was trained, for the record (see README.md). */
   trainedOn: string[];
   frames: number;
+  /** Score-normalisation cohort: one unit vector per train-part speaker, float32 little-endian, base64. */
+  cohort: string;
+  cohortTopN: number;
+  /** Normalised-score thresholds per speech duration, fitted on the calibration speakers. */
+  thresholds: DurationThreshold[];
+  confidenceScale: number;
 }
 
 export class GmmSupervectorEmbedder implements SpeakerEmbedder {
   readonly modelId: string;
   readonly dim: number;
-  readonly matchThreshold = GMM_MATCH_THRESHOLD;
   private readonly scale: Float64Array;
 
   constructor(
     private readonly ubm: DiagonalGmm,
     private readonly mfcc: MfccOptions,
     modelId: string,
+    readonly scoring: VoiceScoring,
     private readonly centre: Float64Array | null = null,
   ) {
     this.modelId = modelId;
@@ -53,6 +50,11 @@ export class GmmSupervectorEmbedder implements SpeakerEmbedder {
   }
 
   async embed(speechPcm: Float32Array): Promise<Float32Array | null> {
+    return this.embedNow(speechPcm);
+  }
+
+  /** embed() without the promise (training and calibration run it thousands of times). */
+  embedNow(speechPcm: Float32Array): Float32Array | null {
     const raw = this.rawSupervector(speechPcm);
     if (!raw) return null;
     const vector = new Float32Array(this.dim);
@@ -81,11 +83,28 @@ export class GmmSupervectorEmbedder implements SpeakerEmbedder {
   }
 }
 
-/** The shipped UBM; its id is the hash of its parameters, so a retrained UBM never mixes vectors. */
+export function decodeCohort(base64: string, dim: number): Float32Array[] {
+  const bytes = Buffer.from(base64, 'base64');
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  if (all.length % dim !== 0) throw new Error(`cohort of ${all.length} values is not a whole number of ${dim}-d vectors`);
+  return Array.from({ length: all.length / dim }, (_, i) => all.subarray(i * dim, (i + 1) * dim));
+}
+
+export function encodeCohort(vectors: readonly Float32Array[]): string {
+  const all = new Float32Array(vectors.reduce((n, v) => n + v.length, 0));
+  vectors.forEach((v, i) => all.set(v, i * v.length));
+  return Buffer.from(all.buffer).toString('base64');
+}
+
+/**
+ * The shipped UBM; its id is the hash of everything that shapes a vector or its normalisation
+ * (UBM, centre, cohort), so a retrained model never mixes vectors or cohort statistics.
+ */
 export function loadShippedGmmEmbedder(): GmmSupervectorEmbedder {
-  const file: UbmFile = ubmJson;
-  const digest = createHash('sha256').update(JSON.stringify([file.weights, file.means, file.variances, file.centre])).digest('hex').slice(0, 12);
+  const file: UbmFile = ubmJson as UbmFile;
+  const digest = createHash('sha256').update(JSON.stringify([file.weights, file.means, file.variances, file.centre, file.cohort, file.cohortTopN])).digest('hex').slice(0, 12);
   const ubm = new DiagonalGmm(file);
-  const modelId = `gmm-ubm${ubm.components}-mfcc${file.dim}-${digest}`;
-  return new GmmSupervectorEmbedder(ubm, file.mfcc ?? DEFAULT_MFCC, modelId, Float64Array.from(file.centre));
+  const modelId = `gmm-ubm${ubm.components}-mfcc${file.dim}-snorm-${digest}`;
+  const normaliser = new ScoreNormaliser(decodeCohort(file.cohort, ubm.components * ubm.dim), file.cohortTopN);
+  return new GmmSupervectorEmbedder(ubm, file.mfcc ?? DEFAULT_MFCC, modelId, cohortScoring(normaliser, file.thresholds, file.confidenceScale), Float64Array.from(file.centre));
 }

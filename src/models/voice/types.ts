@@ -1,6 +1,8 @@
 // Shapes of the voice models: voice activity detection and speaker embeddings.
 // All audio here is mono float PCM at VOICE_SAMPLE_RATE (media/ decodes and resamples to it).
 
+import type { ScoreNormaliser } from './score-normalisation.js';
+
 export const VOICE_SAMPLE_RATE = 16_000;
 
 /** A stretch of speech, in seconds from the start of the PCM buffer. */
@@ -30,12 +32,26 @@ export interface Vad {
   detect(pcm: Float32Array, options?: Partial<VadOptions>, signal?: AbortSignal): Promise<SpeechSegment[]>;
 }
 
+/**
+ * How a model's voice comparisons are scored and accepted. With a cohort, scores are
+ * cohort-normalised (score-normalisation.ts: impostor standard deviations); without one they are
+ * raw cosines.
+ */
+export interface VoiceScoring {
+  /** null: raw cosine scores. */
+  readonly normaliser: ScoreNormaliser | null;
+  /** The accept threshold for a query with this much speech (short queries scatter more). */
+  threshold(speechSec: number): number;
+  /** Score distance above the threshold at which confidence reaches 1/(1+e⁻¹) ≈ 0.73. */
+  readonly confidenceScale: number;
+}
+
 export interface SpeakerEmbedder {
   /** Recorded with every stored voice vector; vectors of two models are never compared. */
   readonly modelId: string;
   readonly dim: number;
-  /** Cosine similarity from which two voices count as the same speaker (calibrated per model). */
-  readonly matchThreshold: number;
+  /** Scores, thresholds and confidences of this model's comparisons (calibrated per model). */
+  readonly scoring: VoiceScoring;
   /**
    * L2-normalised embedding of speech-only PCM (the caller cuts out silence with the VAD).
    * Returns null when the audio is too short to say anything about the speaker.
