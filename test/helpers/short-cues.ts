@@ -1,6 +1,6 @@
 // Generates the short-cue subtitle dev set (issue 19): one-to-four-character cues, Chinese and
-// English, burned in as white text with a thin dark outline over brightened, busy ../shared clips,
-// with exact cue times by construction (drawtext enabled between the cue's start and end).
+// English, burned in as white text with a thin dark outline over brightened, sharpened (busy)
+// ../shared clips, half of them held on one frame (a static shot), with exact cue times by construction (drawtext enabled between the cue's start and end).
 // Everything is decided by a seeded generator, so the set is the same on every machine that has
 // the same fonts; videos alternate between two halves: "fit" (looked at while tuning) and
 // "heldout" (only reported). Media is cached under os.tmpdir(), never in the repo.

@@ -13,6 +13,10 @@ import { stageContextFor } from '../helpers/stage-context.js';
 const unavailable = shortCueSetUnavailable();
 if (unavailable) console.warn(`[skip] short-cue subtitle set: ${unavailable}`);
 const half: ShortCueHalf = process.env.SHORT_CUES_HALF === 'fit' ? 'fit' : 'heldout';
+// CI reads the still-background videos of the half (the class that never reached OCR before:
+// no background motion sends the band to OCR); SHORT_CUES_ALL=1 reads all six (~70 s of video).
+const videosOf = (set: ShortCueSet): ShortCueSet['videos'] =>
+  set.videos.filter((v) => v.half === half && (process.env.SHORT_CUES_ALL === '1' || v.recipe.includes('(still)')));
 
 describe.skipIf(unavailable !== null)('ocr stage on short outlined cues over light footage', () => {
   let set: ShortCueSet;
@@ -27,7 +31,7 @@ describe.skipIf(unavailable !== null)('ocr stage on short outlined cues over lig
     let framesSampled = 0;
     let framesOcr = 0;
     const misses: string[] = [];
-    for (const video of set.videos.filter((v) => v.half === half)) {
+    for (const video of videosOf(set)) {
       const store = createFakeStore();
       const ctx = await stageContextFor(video.path, store);
       const output = await createOcrStage().run(ctx, undefined);
