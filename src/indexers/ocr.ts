@@ -33,6 +33,8 @@ export const BAND_FPS = 10;
 export const OCR_DECODE_WIDTH = 960;
 /** A band still changing after this long (motion behind the text) is read anyway. */
 const MAX_SETTLE_SEC = 0.5;
+/** While text-like edges stay in the band (and move), it is read at least this often (issue 19). */
+const FORCE_READ_SEC = 1.0;
 /** Cues shorter than this are flashes between two subtitles, not lines. */
 const MIN_CUE_SEC = 0.25;
 /** Subtitle lines read with less confidence are dropped (noise in busy backgrounds). */
@@ -192,7 +194,7 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         return { lines };
       };
 
-      const watcher = new BandWatcher(MAX_SETTLE_SEC);
+      const watcher = new BandWatcher(MAX_SETTLE_SEC, FORCE_READ_SEC);
       let lastKeyRead: { signature: RegionSignature; lines: Promise<TextLine[]> } | null = null;
       let slotIndex = 0;
       let lastTime = 0;

@@ -58,6 +58,8 @@ export class BandLocator {
 /** A coarse picture of a region: per block, mean brightness and mean edge strength. */
 export interface RegionSignature {
   blocks: Float32Array;
+  /** Blocks per row. */
+  cols: number;
 }
 
 const BLOCK = 8;
@@ -85,7 +87,7 @@ export function regionSignature(grey: Uint8Array, width: number, band: Band): Re
       blocks[i + 1] = edges / (BLOCK * (BLOCK - 1));
     }
   }
-  return { blocks };
+  return { blocks, cols };
 }
 
 /** Brightness or edge change of one block that counts as "this block changed". */
@@ -93,19 +95,85 @@ const BLOCK_CHANGE = 12;
 /** Share of changed blocks that makes the region changed (a short line swapped for another still trips it). */
 const CHANGED_SHARE = 0.02;
 
+function blockChanged(a: RegionSignature, b: RegionSignature, block: number): boolean {
+  const i = block * 2;
+  return Math.abs(a.blocks[i]! - b.blocks[i]!) > BLOCK_CHANGE || Math.abs(a.blocks[i + 1]! - b.blocks[i + 1]!) > BLOCK_CHANGE;
+}
+
 /** Share of blocks whose brightness or edge strength changed (1 when the regions differ in size). */
 export function regionChangeShare(a: RegionSignature, b: RegionSignature): number {
   if (a.blocks.length !== b.blocks.length) return 1;
   let changed = 0;
   const count = a.blocks.length / 2;
-  for (let i = 0; i < a.blocks.length; i += 2) {
-    if (Math.abs(a.blocks[i]! - b.blocks[i]!) > BLOCK_CHANGE || Math.abs(a.blocks[i + 1]! - b.blocks[i + 1]!) > BLOCK_CHANGE) changed++;
-  }
+  for (let block = 0; block < count; block++) if (blockChanged(a, b, block)) changed++;
   return changed / count;
 }
 
 export function regionChanged(a: RegionSignature, b: RegionSignature): boolean {
   return regionChangeShare(a, b) > CHANGED_SHARE;
+}
+
+// The text-area change test. The whole-band test above needs 2 % of the band's blocks to change,
+// which a one-word cue ("Yes?", "嗯": ~1 % of a default band) never reaches. So the band also
+// counts as changed when enough of its text area changed: the text-like blocks (glyph-dense
+// edges) of the columns every centred subtitle crosses, in either of the two signatures.
+
+/**
+ * The columns a centred subtitle line crosses, as a share of the width around the centre:
+ * isSubtitleLike allows a line's centre 15 % off the middle, so ±20 % holds at least part of any
+ * subtitle, and background motion at the sides does not count.
+ */
+const CENTRE_STRIP_SHARE = 0.4;
+/**
+ * Mean horizontal gradient of a block with glyph strokes in it. Fitted on the fit half of the
+ * short-cue set (test/helpers/short-cues.ts): blocks of outlined cues over light footage gave
+ * ≥ 11 strip blocks at this level in every frame, cue-free frames ≤ 3.
+ */
+export const TEXT_EDGE = 25;
+/** Share of the text area that must change: a line replaced or gone, not a few blocks of motion. */
+const TEXT_AREA_CHANGE = 0.25;
+/** Fewest changed text-like blocks that count (about half a glyph of a small subtitle). */
+const MIN_TEXT_CHANGE_BLOCKS = 4;
+
+export interface TextAreaChange {
+  /** Text-like blocks (in either signature) of the centre strip. */
+  area: number;
+  /** Those of them whose brightness or edge strength changed. */
+  changed: number;
+}
+
+function centreColumns(cols: number): [number, number] {
+  const half = (cols * CENTRE_STRIP_SHARE) / 2;
+  return [Math.max(0, Math.floor(cols / 2 - half)), Math.min(cols, Math.ceil(cols / 2 + half))];
+}
+
+export function textAreaChange(a: RegionSignature, b: RegionSignature): TextAreaChange {
+  if (a.blocks.length !== b.blocks.length || a.cols !== b.cols) return { area: Infinity, changed: Infinity };
+  const [from, to] = centreColumns(a.cols);
+  const rows = a.blocks.length / 2 / a.cols;
+  let area = 0;
+  let changed = 0;
+  for (let row = 0; row < rows; row++) {
+    for (let col = from; col < to; col++) {
+      const block = row * a.cols + col;
+      if (a.blocks[block * 2 + 1]! < TEXT_EDGE && b.blocks[block * 2 + 1]! < TEXT_EDGE) continue;
+      area++;
+      if (blockChanged(a, b, block)) changed++;
+    }
+  }
+  return { area, changed };
+}
+
+/** Text-like blocks of the centre strip of one signature: is there anything that may be a subtitle. */
+export function textLikeBlocks(signature: RegionSignature): number {
+  return textAreaChange(signature, signature).area;
+}
+
+/** The band changed: most of the band (any content), or its text area. */
+export function bandChanged(a: RegionSignature, b: RegionSignature): boolean {
+  if (regionChanged(a, b)) return true;
+  const { area, changed } = textAreaChange(a, b);
+  return changed >= Math.max(MIN_TEXT_CHANGE_BLOCKS, TEXT_AREA_CHANGE * area);
 }
 
 /** A subtitle line is centred (or spans much of the width); corner logos and captions are not. */
@@ -193,18 +261,23 @@ export interface BandReading {
 /**
  * Decides which sampled frames' bands reach OCR. A band that differs from the last OCR'd one is
  * read once it has settled (equal to the previous sample), or after `maxSettleSec` when motion
- * behind the text never lets it settle. The reading's onset is the sample whose band changed most
- * beyond what the picture just above it changed: motion and cuts change both, a subtitle switch
- * changes the band alone.
+ * behind the text never lets it settle. While text-like edges stay in the band and some of them
+ * changed, it is read again at least every `forceReadSec` (a cue swapped for one of about the same
+ * shape, or a short cue over a busy background, changes too little to trip the tests). The
+ * reading's onset is the sample whose band changed most beyond what the picture just above it
+ * changed: motion and cuts change both, a subtitle switch changes the band alone.
  */
 export class BandWatcher {
   private active: Band | null = null;
-  private lastRead: RegionSignature | null = null;
+  private lastRead: { signature: RegionSignature; time: number } | null = null;
   private previous: { band: RegionSignature; above: RegionSignature } | null = null;
   private onset: number | null = null;
   private sharpest: { time: number; share: number } | null = null;
 
-  constructor(private readonly maxSettleSec: number) {}
+  constructor(
+    private readonly maxSettleSec: number,
+    private readonly forceReadSec = Infinity,
+  ) {}
 
   /** Where subtitles were found, once known. */
   get band(): Band | null {
@@ -218,7 +291,7 @@ export class BandWatcher {
     const above = regionSignature(frame.data, frame.width, { top: Math.max(0, band.top - height), bottom: band.top });
     const previous = this.previous;
     this.previous = { band: signature, above };
-    if (this.lastRead && !regionChanged(this.lastRead, signature)) {
+    if (this.lastRead && !bandChanged(this.lastRead.signature, signature) && !this.readDue(frame.time, signature)) {
       this.onset = null;
       this.sharpest = null;
       return null;
@@ -226,11 +299,11 @@ export class BandWatcher {
     const jump = !this.lastRead ? Infinity : previous ? regionChangeShare(previous.band, signature) - regionChangeShare(previous.above, above) : 0;
     this.onset ??= frame.time;
     if (!this.sharpest || jump > this.sharpest.share) this.sharpest = { time: frame.time, share: jump };
-    const settled = previous !== null && !regionChanged(previous.band, signature);
+    const settled = previous !== null && !bandChanged(previous.band, signature);
     if (!settled && frame.time - this.onset < this.maxSettleSec) return null;
 
     const reading = { band, onset: this.sharpest.time };
-    this.lastRead = signature;
+    this.lastRead = { signature, time: frame.time };
     this.onset = null;
     this.sharpest = null;
     // Move to a newly located band only here, where the baseline is re-taken anyway: moving
@@ -238,13 +311,21 @@ export class BandWatcher {
     const located = locator.band;
     if (located.top !== band.top || located.bottom !== band.bottom) {
       this.active = located;
-      this.lastRead = regionSignature(frame.data, frame.width, located);
+      this.lastRead = { signature: regionSignature(frame.data, frame.width, located), time: frame.time };
       const locatedHeight = located.bottom - located.top;
       this.previous = {
-        band: this.lastRead,
+        band: this.lastRead.signature,
         above: regionSignature(frame.data, frame.width, { top: Math.max(0, located.top - locatedHeight), bottom: located.top }),
       };
     }
     return reading;
+  }
+
+  /** A forced re-read: text-like edges are there, some of them changed, the last read is old. */
+  private readDue(time: number, signature: RegionSignature): boolean {
+    const last = this.lastRead;
+    if (!last || time - last.time < this.forceReadSec) return false;
+    const { area, changed } = textAreaChange(last.signature, signature);
+    return changed > 0 && area >= MIN_TEXT_CHANGE_BLOCKS && textLikeBlocks(signature) >= MIN_TEXT_CHANGE_BLOCKS;
   }
 }

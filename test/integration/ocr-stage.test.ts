@@ -2,16 +2,12 @@
 // burned_subs), run directly on a fake store: cues, their timing against the .srt the subtitles
 // were burned from, and the dedupe before the heavy model.
 import { readFile, writeFile } from 'node:fs/promises';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { createOcrStage, type OcrStageOutput } from '../../src/indexers/ocr.js';
-import type { StageContext } from '../../src/indexers/stage.js';
-import { probeMedia } from '../../src/media/probe.js';
-import { resolveMediaTools } from '../../src/media/tools.js';
 import { ModelIntegrityError } from '../../src/models/runtime.js';
 import { textDistance } from '../../src/indexers/subtitle-band.js';
-import { createFakeStore, makeVideo, type FakeStore } from '../helpers/fake-store.js';
+import { createFakeStore } from '../helpers/fake-store.js';
+import { stageContextFor } from '../helpers/stage-context.js';
 import { makeTempDir, runFfmpeg } from '../helpers/media.js';
 import { sharedData } from '../helpers/shared-data.js';
 
@@ -34,26 +30,11 @@ function parseSrt(text: string): { start: number; end: number; text: string }[] 
     });
 }
 
-async function contextFor(file: string, store: FakeStore): Promise<StageContext> {
-  const media = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
-  const probe = await probeMedia(media, file);
-  const video = makeVideo({ path: file, durationSec: probe.durationSec, width: probe.width, height: probe.height, fps: probe.fps, status: 'INDEXING' });
-  await store.catalog.putVideo(video);
-  return {
-    video,
-    store,
-    media,
-    config: loadConfig({}, process.cwd()),
-    log: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-    reportProgress: () => undefined,
-  };
-}
 
 describe.skipIf(!burned || !srt)('ocr stage on burned-in subtitles', () => {
   it('recovers every subtitle line with boundaries near the true ones, OCRing few frames', async () => {
     const store = createFakeStore();
-    const ctx = await contextFor(burned!, store);
+    const ctx = await stageContextFor(burned!, store);
     const output: OcrStageOutput = await createOcrStage().run(ctx, undefined);
     const truth = parseSrt(await readFile(srt!, 'utf8'));
     const cues = await store.catalog.getCues(ctx.video.id, ['SUBTITLE']);
@@ -74,7 +55,7 @@ describe.skipIf(!burned || !srt)('ocr stage on burned-in subtitles', () => {
 
   it('skips, without failing the job, when the OCR models cannot be loaded', async () => {
     const store = createFakeStore();
-    const ctx = await contextFor(burned!, store);
+    const ctx = await stageContextFor(burned!, store);
     const stage = createOcrStage({
       reader: () => ({ size: 1, read: async () => Promise.reject(new ModelIntegrityError('model file altered')) }),
     });
@@ -91,7 +72,7 @@ describe('ocr stage on odd input', () => {
       const file = `${tmp.dir}/sign.mp4`;
       await runFfmpeg(['-loop', '1', '-i', streetSign!, '-t', '4', '-r', '10', '-vf', 'scale=640:-2,format=yuv420p', '-c:v', 'libx264', file]);
       const store = createFakeStore();
-      const ctx = await contextFor(file, store);
+      const ctx = await stageContextFor(file, store);
       const output = await createOcrStage().run(ctx, undefined);
       const onScreen = await store.catalog.getCues(ctx.video.id, ['ON_SCREEN_TEXT']);
       expect(output.keyframesOcr).toBe(1);
@@ -110,7 +91,7 @@ describe('ocr stage on odd input', () => {
       const blank = `${tmp.dir}/blank.mp4`;
       await runFfmpeg(['-f', 'lavfi', '-i', 'color=c=gray:s=320x240:d=3:r=10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', blank]);
       const store = createFakeStore();
-      const ctx = await contextFor(blank, store);
+      const ctx = await stageContextFor(blank, store);
       const output = await createOcrStage().run(ctx, undefined);
       expect(output.framesSampled).toBeGreaterThan(20);
       // One look at the static band, nothing more.
@@ -124,7 +105,7 @@ describe('ocr stage on odd input', () => {
       const bytes = await readFile(whole);
       await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.5)));
       const broken = createFakeStore();
-      const brokenCtx = await contextFor(truncated, broken);
+      const brokenCtx = await stageContextFor(truncated, broken);
       const read = await createOcrStage().run(brokenCtx, undefined);
       expect(read.framesSampled).toBeGreaterThan(0);
       expect(read.framesSampled).toBeLessThan(40);

@@ -2,7 +2,17 @@
 // location, and how readings merge into cues.
 import { describe, expect, it } from 'vitest';
 import type { Quad } from '../../src/models/ocr/types.js';
-import { BandLocator, BandWatcher, CueAssembler, isSubtitleLike, sameLine, type GreyFrame } from '../../src/indexers/subtitle-band.js';
+import {
+  BandLocator,
+  BandWatcher,
+  CueAssembler,
+  bandChanged,
+  isSubtitleLike,
+  regionChanged,
+  regionSignature,
+  sameLine,
+  type GreyFrame,
+} from '../../src/indexers/subtitle-band.js';
 
 const W = 160;
 const H = 120;
@@ -37,6 +47,82 @@ describe('BandWatcher', () => {
       if (reading) readings.push(reading.onset);
     }
     expect(readings).toContain(0.5);
+  });
+});
+
+/** A wide frame (a 960-pixel decode) with an outlined short word of `chars` glyphs centred low down. */
+function wideFrame(time: number, word: number | null, chars = 2, background = 200): GreyFrame {
+  const width = 960;
+  const height = 540;
+  const data = new Uint8Array(width * height).fill(background);
+  if (word !== null) {
+    // Glyphs 22 px high and wide, white strokes with a 1-px dark outline, ~4 px apart.
+    const left = width / 2 - chars * 13;
+    for (let c = 0; c < chars; c++) {
+      for (let y = 480; y < 502; y++) {
+        for (let x = left + c * 26; x < left + c * 26 + 22; x++) {
+          const stroke = (x + y + word * 3) % 6 < 3;
+          data[y * width + x] = stroke ? 255 : (x + y + word * 3) % 6 === 3 ? 30 : background;
+        }
+      }
+    }
+  }
+  return { time, data, width, height };
+}
+
+describe('text-area change test', () => {
+  it('calls a one-word cue on a wide band a change, where the whole-band share does not', () => {
+    const band = { top: 378, bottom: 540 };
+    const empty = regionSignature(wideFrame(0, null).data, 960, band);
+    const word = regionSignature(wideFrame(0, 1).data, 960, band);
+    // Two 22-px glyphs are under 2 % of a 120×20-block band...
+    expect(regionChanged(empty, word)).toBe(false);
+    // ...but all of the text area.
+    expect(bandChanged(empty, word)).toBe(true);
+    expect(bandChanged(word, regionSignature(wideFrame(0, null).data, 960, band))).toBe(true);
+    expect(bandChanged(word, regionSignature(wideFrame(0, 1).data, 960, band))).toBe(false);
+  });
+
+  it('leaves motion at the sides of the band alone', () => {
+    const band = { top: 378, bottom: 540 };
+    const still = wideFrame(0, null);
+    const moved = wideFrame(0, null);
+    // A sharp-edged object moves in the left fifth of the band (not where subtitles sit).
+    for (let y = 400; y < 520; y++) for (let x = 20; x < 160; x++) moved.data[y * 960 + x] = x % 4 < 2 ? 0 : 255;
+    const a = regionSignature(still.data, 960, band);
+    const b = regionSignature(moved.data, 960, band);
+    expect(regionChanged(a, b)).toBe(true);
+    expect(bandChanged(a, b)).toBe(true);
+    // The text-area part alone: the whole-band part already fires here, so test at a lower share.
+    const slight = wideFrame(0, null);
+    for (let y = 400; y < 416; y++) for (let x = 20; x < 60; x++) slight.data[y * 960 + x] = x % 4 < 2 ? 0 : 255;
+    expect(bandChanged(a, regionSignature(slight.data, 960, band))).toBe(false);
+  });
+
+  it('sends a one-word cue on a still background to OCR, and re-reads text that keeps moving', () => {
+    const watcher = new BandWatcher(0.5, 1.0);
+    const locator = new BandLocator(540);
+    const onsets: number[] = [];
+    // Empty until 1.0 s, a two-glyph word from 1.0 to 1.8 s, empty again.
+    for (let i = 0; i < 30; i++) {
+      const t = i / 10;
+      const reading = watcher.next(wideFrame(t, t >= 1 && t < 1.8 ? 1 : null), locator);
+      if (reading) onsets.push(reading.onset);
+    }
+    expect(onsets).toEqual([0, 1, 1.8]);
+
+    // A word with a speck of motion over it every other frame (two blocks: too little to count
+    // as a change): read at least once a second while it lasts.
+    const forced = new BandWatcher(0.5, 1.0);
+    const times: number[] = [];
+    for (let i = 0; i < 35; i++) {
+      const frame = wideFrame(i / 10, 1);
+      if (i % 2) for (let y = 480; y < 488; y++) for (let x = 464; x < 480; x++) frame.data[y * 960 + x] = 0;
+      const reading = forced.next(frame, new BandLocator(540));
+      if (reading) times.push(reading.onset);
+    }
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    for (let k = 1; k < times.length; k++) expect(times[k]! - times[k - 1]!).toBeLessThanOrEqual(1.25);
   });
 });
 

@@ -3,6 +3,7 @@
 import type { RawImage } from '../types.js';
 import { DbTextDetector } from './detector.js';
 import { CtcTextRecognizer } from './recognizer.js';
+import { RETRY_DB_OPTIONS, detectWithRetries } from './retries.js';
 import type { Quad, TextCrop, TextDetector, TextLine, TextRecognizer } from './types.js';
 
 /** Lines read with less confidence than this are noise (PaddleOCR's drop_score). */
@@ -16,14 +17,17 @@ export class OcrEngine {
   constructor(
     readonly detector: TextDetector = new DbTextDetector(),
     readonly recognizer: TextRecognizer = new CtcTextRecognizer(),
+    /** Looks at the enlarged retry views when the first look found nothing confident (retries.ts). */
+    readonly retryDetector: TextDetector = new DbTextDetector(RETRY_DB_OPTIONS),
   ) {}
 
   /**
-   * Line crops of `image`. When the detector finds nothing in an image shaped like a single line,
-   * the whole image is that line (DB misses text that touches the image border).
+   * Line crops of `image`, retried on altered views when nothing confident was found. When the
+   * detector still finds nothing in an image shaped like a single line, the whole image is that
+   * line (DB misses text that touches the image border).
    */
   async detect(image: RawImage): Promise<TextCrop[]> {
-    const crops = await this.detector.detect(image);
+    const crops = await detectWithRetries(image, (i) => this.detector.detect(i), (i) => this.retryDetector.detect(i));
     if (crops.length > 0 || !looksLikeOneLine(image)) return crops;
     const w = image.width;
     const h = image.height;

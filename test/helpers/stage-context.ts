@@ -1,0 +1,24 @@
+// A stage context for one real media file on a fake store: the video is probed and put in the
+// catalog, logging is silent and nothing aborts.
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import type { StageContext } from '../../src/indexers/stage.js';
+import { probeMedia } from '../../src/media/probe.js';
+import { resolveMediaTools } from '../../src/media/tools.js';
+import { makeVideo, type FakeStore } from './fake-store.js';
+
+export async function stageContextFor(file: string, store: FakeStore): Promise<StageContext> {
+  const media = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
+  const probe = await probeMedia(media, file);
+  const video = makeVideo({ path: file, durationSec: probe.durationSec, width: probe.width, height: probe.height, fps: probe.fps, status: 'INDEXING' });
+  await store.catalog.putVideo(video);
+  return {
+    video,
+    store,
+    media,
+    config: loadConfig({}, process.cwd()),
+    log: pino({ level: 'silent' }),
+    signal: new AbortController().signal,
+    reportProgress: () => undefined,
+  };
+}
