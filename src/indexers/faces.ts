@@ -9,8 +9,9 @@ import type { ShotRecord, VideoRecord } from '../domain.js';
 import { streamFrames, type RawFrame } from '../media/frames.js';
 import { alignFace, loadFaceModels, type FaceModels } from '../models/faces/index.js';
 import type { DetectedFace, RawImage } from '../models/types.js';
-import { createActorService, type ActorService, type FaceMatch } from '../services/actors.js';
+import { createActorService, type ActorService } from '../services/actors.js';
 import { FACES_COLLECTION, type FaceClusterRecord, type FaceRecord, type FaceTrackRecord } from '../store/appearances.js';
+import { facesToScore, identifyTrack, weightedMeanSide, DEFAULT_TRACK_IDENTITY_RULE, type ActorScore, type TrackIdentity } from './face-identity.js';
 import { assignClusters, resolveIdentityConflicts, type MutableCluster } from './face-clustering.js';
 import {
   coOccurringTracks,
@@ -27,7 +28,7 @@ import type { Stage, StageContext } from './stage.js';
 /** Decoded frame width: enough pixels for a face to embed well, far cheaper than full HD. */
 export const FACE_DECODE_WIDTH = 960;
 /** Faces smaller than this (box side, decoded pixels) are too small to recognise reliably. */
-export const MIN_FACE_SIDE = 24;
+export const MIN_FACE_SIDE = 16;
 /** Faces fused into a track's identity, and kept as thumbnails (templates when a cluster is named). */
 export const TRACK_TOP_FACES = 3;
 /** Tracks whose best face is this poor (blur, profile, tiny) are dropped as unrecognisable. */
@@ -54,15 +55,15 @@ export interface FrameRequest {
 export interface FacesStageDeps {
   models(ctx: StageContext): Promise<FaceModels>;
   frames(ctx: StageContext, request: FrameRequest): AsyncIterable<RawFrame>;
-  /** Open-set identification of a track's fused embedding (null: a stranger). */
-  identify(ctx: StageContext, embedding: Float32Array): Promise<FaceMatch | null>;
+  /** The enrolled actors closest to one face, best first (ActorService.scoreFace). */
+  scoreFace(ctx: StageContext, embedding: Float32Array): Promise<ActorScore[]>;
 }
 
 const defaultDeps: FacesStageDeps = {
   models: (ctx) => loadFaceModels({ modelDir: ctx.config.modelDir }),
   frames: (ctx, request) =>
     streamFrames(ctx.media, ctx.video.path, { fps: request.fps, width: Math.min(request.width, ctx.video.width || request.width), pixFmt: 'rgb24', signal: request.signal }),
-  identify: (ctx, embedding) => actorServiceFor(ctx).identifyFace(embedding),
+  scoreFace: (ctx, embedding) => actorServiceFor(ctx).scoreFace(embedding),
 };
 
 // The ActorService owns the calibrated threshold and the template collection's model checks;
@@ -164,7 +165,7 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
           currentShot = shot;
         }
         const image: RawImage = { data: frame.data, width: frame.width, height: frame.height, channels: 3 };
-        const detected = (await models.detector.detect(image)).filter((f) => Math.min(f.box.width, f.box.height) >= MIN_FACE_SIDE);
+        const detected = (await models.detector.detect(image, { tiles: ctx.config.indexing.faceDetectTiles })).filter((f) => Math.min(f.box.width, f.box.height) >= MIN_FACE_SIDE);
         const faces: SampledFaceWithCrop[] = [];
         for (const face of detected) {
           const embedding = await models.embedder.embed(image, face);
@@ -177,8 +178,8 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
       }
       closeShot();
 
-      const matches: (FaceMatch | null)[] = [];
-      for (const draft of drafts) matches.push(await deps.identify(ctx, draft.embedding));
+      const matches: (TrackIdentity | null)[] = [];
+      for (const draft of drafts) matches.push(await identifyDraft(ctx, deps, draft));
       const identities = resolveIdentityConflicts(matches, cannotLink);
 
       const clusterResult = await clusterUnknowns(ctx, drafts, identities, cannotLink, modelId);
@@ -216,6 +217,18 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
   };
 }
 
+/**
+ * A track's identity from its best faces, each scored against the enrolled actors
+ * (face-identity.ts: quality-weighted mean, size-bucket threshold, margin over the runner-up).
+ */
+async function identifyDraft(ctx: StageContext, deps: FacesStageDeps, draft: DraftTrack): Promise<TrackIdentity | null> {
+  const faces = facesToScore(draft.faces, DEFAULT_TRACK_IDENTITY_RULE.maxFaces);
+  const scored = [];
+  for (const face of faces) scored.push({ quality: face.quality, scores: await deps.scoreFace(ctx, face.embedding) });
+  const meanSide = weightedMeanSide(faces.map((f) => ({ quality: f.quality, side: Math.min(f.face.box.width, f.face.box.height) })));
+  return identifyTrack(scored, meanSide);
+}
+
 interface ClusterWork {
   clusters: Map<string, MutableCluster & { record: FaceClusterRecord | null }>;
   touched: Set<string>;
@@ -230,7 +243,7 @@ interface ClusterWork {
 async function clusterUnknowns(
   ctx: StageContext,
   drafts: readonly DraftTrack[],
-  identities: readonly (FaceMatch | null)[],
+  identities: readonly (TrackIdentity | null)[],
   cannotLink: ReadonlySet<string>,
   modelId: string,
 ): Promise<ClusterWork> {
@@ -274,7 +287,7 @@ type FaceWithEmbedding = FaceRecord & { embedding: Float32Array };
 function buildRecords(
   video: VideoRecord,
   drafts: readonly DraftTrack[],
-  identities: readonly (FaceMatch | null)[],
+  identities: readonly (TrackIdentity | null)[],
   clusterOf: ReadonlyMap<number, string>,
   modelId: string,
   scale: number,
