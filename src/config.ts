@@ -20,8 +20,9 @@ export interface IndexingConfig {
   /** Frames per second sampled inside each shot for face detection and tracking. */
   faceSampleFps: number;
   /**
-   * Face detection also runs on a tiles×tiles grid of each sampled frame (1: whole frame only):
-   * small faces in wide shots are found at twice the size. Costs tiles² detector passes a frame.
+   * Below 720p, face detection also runs on a tiles×tiles grid of each sampled frame (1: whole
+   * frame only): small faces in wide shots are found at twice the size, for tiles² more detector
+   * passes a frame. 720p and larger sources are detected on the whole frame (src/indexers/faces.ts).
    */
   faceDetectTiles: number;
   /**
