@@ -108,3 +108,46 @@ export function weightedMeanSide(faces: readonly { quality: number; side: number
   const total = faces.reduce((sum, f) => sum + Math.max(f.quality, 1e-6), 0);
   return total > 0 ? faces.reduce((sum, f) => sum + Math.max(f.quality, 1e-6) * f.side, 0) / total : 0;
 }
+
+/**
+ * Track embeddings this similar are one person: the tracker's own "strong link" (a face continues
+ * a track at this similarity even after it moved; face-tracking.ts DEFAULT_TRACKER_OPTIONS).
+ */
+export const PROPAGATION_LINK_SIMILARITY = 0.5;
+/** Only tracks named at least this confidently lend their name (0.5 = at the threshold). */
+export const PROPAGATION_SOURCE_CONFIDENCE = 0.75;
+
+export interface PropagationTrack {
+  embedding: Float32Array;
+}
+
+/**
+ * Identity propagation within a video: an unknown track takes the name of the confidently
+ * identified track its embedding is closest to, when they are one person by the tracker's strong
+ * link and were never on screen together (`cannotLink`, keyed by pairKey) with ANY track of that
+ * actor. Carries names to the turned, occluded or blurred stretches the tracker split off a
+ * recognised person's track. Propagated identities keep the source's similarity and take the
+ * lower of its confidence and 0.5 + (link − threshold) (so they never outrank a direct match).
+ */
+export function propagateIdentities<T extends TrackIdentity>(
+  tracks: readonly PropagationTrack[],
+  identities: readonly (T | null)[],
+  cannotLink: ReadonlySet<string>,
+  similarity: (a: Float32Array, b: Float32Array) => number,
+  pairKey: (a: number, b: number) => string,
+): (T | null)[] {
+  const result = [...identities];
+  const sources = identities.map((identity, index) => ({ identity, index })).filter((s): s is { identity: T; index: number } => s.identity !== null && s.identity.confidence >= PROPAGATION_SOURCE_CONFIDENCE);
+  identities.forEach((identity, index) => {
+    if (identity) return;
+    let best: { source: T; link: number } | null = null;
+    for (const { identity: source, index: from } of sources) {
+      const link = similarity(tracks[index]!.embedding, tracks[from]!.embedding);
+      if (link < PROPAGATION_LINK_SIMILARITY || (best && link <= best.link)) continue;
+      const clash = identities.some((other, k) => other?.actorId === source.actorId && cannotLink.has(pairKey(k, index)));
+      if (!clash) best = { source, link };
+    }
+    if (best) result[index] = { ...best.source, confidence: Math.min(best.source.confidence, 0.5 + (best.link - PROPAGATION_LINK_SIMILARITY)) };
+  });
+  return result;
+}

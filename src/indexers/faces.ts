@@ -11,10 +11,11 @@ import { alignFace, loadFaceModels, type FaceModels } from '../models/faces/inde
 import type { DetectedFace, RawImage } from '../models/types.js';
 import { createActorService, type ActorService } from '../services/actors.js';
 import { FACES_COLLECTION, type FaceClusterRecord, type FaceRecord, type FaceTrackRecord } from '../store/appearances.js';
-import { facesToScore, identifyTrack, weightedMeanSide, DEFAULT_TRACK_IDENTITY_RULE, type ActorScore, type TrackIdentity } from './face-identity.js';
+import { facesToScore, identifyTrack, propagateIdentities, weightedMeanSide, DEFAULT_TRACK_IDENTITY_RULE, type ActorScore, type TrackIdentity } from './face-identity.js';
 import { assignClusters, resolveIdentityConflicts, type MutableCluster } from './face-clustering.js';
 import {
   coOccurringTracks,
+  cosine,
   faceQuality,
   faceSpansFromTracks,
   fuseTrackEmbedding,
@@ -188,7 +189,7 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
 
       const matches: (TrackIdentity | null)[] = [];
       for (const draft of drafts) matches.push(await identifyDraft(ctx, deps, draft));
-      const identities = resolveIdentityConflicts(matches, cannotLink);
+      const identities = resolveIdentityConflicts(propagateIdentities(drafts, resolveIdentityConflicts(matches, cannotLink), cannotLink, cosine, pairKey), cannotLink);
 
       const clusterResult = await clusterUnknowns(ctx, drafts, identities, cannotLink, modelId);
       const { tracks, faces } = buildRecords(video, drafts, identities, clusterResult.assigned, modelId, scale);
