@@ -1,6 +1,7 @@
 // Track-level identity (src/indexers/face-identity.ts): quality-weighted aggregation over a
 // track's faces, the size buckets' thresholds and the margin over the runner-up.
 import { describe, expect, it } from 'vitest';
+import { cosine, pairKey } from '../../src/indexers/face-tracking.js';
 import { aggregateScores, facesToScore, identifyTrack, propagateIdentities, weightedMeanSide, type ScoredFace, type TrackIdentityRule } from '../../src/indexers/face-identity.js';
 
 const RULE: TrackIdentityRule = { largeSidePx: 64, large: { threshold: 0.45, margin: 0.05 }, small: { threshold: 0.32, margin: 0.1 }, maxFaces: 12 };
@@ -53,12 +54,8 @@ describe('track identity', () => {
 
 describe('identity propagation', () => {
   const vec = (...values: number[]) => Float32Array.from(values);
-  const cos = (a: Float32Array, b: Float32Array) => {
-    let dot = 0, na = 0, nb = 0;
-    for (let i = 0; i < a.length; i++) { dot += a[i]! * b[i]!; na += a[i]! ** 2; nb += b[i]! ** 2; }
-    return dot / Math.sqrt(na * nb);
-  };
-  const key = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+  const cos = cosine;
+  const key = pairKey;
   const ann = { actorId: 'ann', similarity: 0.7, runnerUp: 0.2, confidence: 0.95 };
 
   it('names an unknown track linked to a confidently identified one', () => {
