@@ -3,6 +3,8 @@
 // cache folder under the OS temp dir, and writes two runnable presence manifests there: one per
 // half ('fit' and 'report'). Nothing generated enters the repo.
 //   node dist/bench/presence-pose-media.js [--out DIR]   → prints the two manifest paths
+//   VIDSEARCH_MEDIA_ROOTS=../shared/data VIDSEARCH_STAGES=faces node dist/src/cli.js eval <manifest> --face-only
+// (the manifests name the enrolment pictures in ../shared/data, which must be a media root).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
