@@ -21,6 +21,12 @@ export interface IndexingConfig {
   /** Frames per second sampled inside each shot for face detection and tracking. */
   faceSampleFps: number;
   /**
+   * Below 720p, face detection also runs on a tiles×tiles grid of each sampled frame (1: whole
+   * frame only): small faces in wide shots are found at twice the size, for tiles² more detector
+   * passes a frame. 720p and larger sources are detected on the whole frame (src/indexers/faces.ts).
+   */
+  faceDetectTiles: number;
+  /**
    * Enrichment stages to run (faces, ocr, voices, …); null runs them all. The essential stages
    * (probe, shots, segments, subtitles, text) always run.
    */
@@ -190,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       probeTimeoutMs: intFrom(env, 'VIDSEARCH_PROBE_TIMEOUT_MS', 20_000, 100),
       frameFps: intFrom(env, 'VIDSEARCH_FRAME_FPS', 2, 0.1),
       faceSampleFps: intFrom(env, 'VIDSEARCH_FACE_FPS', 2, 0.1),
+      faceDetectTiles: Math.round(intFrom(env, 'VIDSEARCH_FACE_TILES', 2, 1)),
       enrichmentStages: nonEmpty(env.VIDSEARCH_STAGES)?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
       stageTimeoutMinSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_MIN_SEC', 900, 1),
       stageTimeoutPerMediaSec: intFrom(env, 'VIDSEARCH_STAGE_TIMEOUT_PER_MEDIA_SEC', 10, 0),

@@ -121,12 +121,19 @@ export function fuseTrackEmbedding(track: readonly SampledFace[], topK = 3): Flo
 
 /**
  * The time a track covers: each sample stands for half a sampling interval either side, so a
- * track seen at t1..tn covers [t1 − h, tn + h] with h = 1 / (2·fps), clipped to the shot.
+ * track seen at t1..tn covers [t1 − h, tn + h] with h = 1 / (2·fps), clipped to the shot. A track
+ * whose first (last) sample lies within one sampling interval of its shot's start (end) was on
+ * screen when the shot began (ended) — no sample could have been closer — so it extends to that
+ * boundary; otherwise the last half interval before every cut was lost.
  */
 export function trackCoverage(track: readonly SampledFace[], fps: number, shot: { start: number; end: number }): { start: number; end: number } {
-  const half = 1 / (2 * fps);
+  const interval = 1 / fps;
   const times = track.map((f) => f.time);
-  return { start: Math.max(shot.start, Math.min(...times) - half), end: Math.min(shot.end, Math.max(...times) + half) };
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  const start = first - shot.start <= interval + 1e-6 ? shot.start : first - interval / 2;
+  const end = shot.end - last <= interval + 1e-6 ? shot.end : last + interval / 2;
+  return { start: Math.max(shot.start, start), end: Math.min(shot.end, end) };
 }
 
 /** Pairs of tracks seen in the same frame: they are two people (cannot-link). */

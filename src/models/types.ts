@@ -24,9 +24,17 @@ export interface DetectedFace {
   landmarks: Point[] | null;
 }
 
+export interface FaceDetectOptions {
+  /**
+   * Also look in a tiles×tiles grid of overlapping tiles, each fed to the network at (nearly) its
+   * own resolution: small faces in a wide frame shrink below what the network finds otherwise.
+   */
+  tiles?: number;
+}
+
 export interface FaceDetector {
   readonly modelId: string;
-  detect(image: RawImage): Promise<DetectedFace[]>;
+  detect(image: RawImage, options?: FaceDetectOptions): Promise<DetectedFace[]>;
 }
 
 export interface FaceEmbedder {

@@ -7,6 +7,7 @@ import { BadInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { alignFace, ARCFACE_TEMPLATE_112, type FaceModels } from '../models/faces/index.js';
 import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../models/image.js';
+import type { ActorScore } from '../indexers/face-identity.js';
 import type { DetectedFace, RawImage } from '../models/types.js';
 import { ACTOR_FACES_COLLECTION, type ActorRecord, type ActorRepository, type FaceTemplateRecord } from '../store/actors.js';
 import type { Store } from '../store/interfaces.js';
@@ -38,6 +39,10 @@ export const MIN_ENROL_FACE_SIDE = 32;
  */
 export const FACE_PICTURE_MAX_SIDE = 1600;
 export const MAX_ENROL_IMAGES = 50;
+/** Actors scoreFace lists per face: the runner-up and a few more for the margin and the mean. */
+const SCORED_ACTORS = 8;
+/** Template hits fetched per listed actor (actors have several templates each). */
+const TEMPLATE_HITS_PER_ACTOR = 6;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_ALIASES = 20;
 const THUMBNAIL_QUALITY = 90;
@@ -109,6 +114,12 @@ export interface ActorService {
   thumbnail(actorId: string): Promise<Buffer | null>;
   /** Open-set identification: the best actor above FACE_MATCH_THRESHOLD, else null (unknown). */
   identifyFace(embedding: Float32Array): Promise<FaceMatch | null>;
+  /**
+   * The actors closest to a face (each scored by its best template), best first, at most
+   * `limit`; actors not listed score no higher than the last one listed. For track-level
+   * identity (src/indexers/face-identity.ts), which decides with its own thresholds.
+   */
+  scoreFace(embedding: Float32Array, limit?: number): Promise<ActorScore[]>;
   /** Detects faces (largest first) and embeds the largest, for callers holding a picture. */
   embedLargestFace(image: RawImage): Promise<{ face: DetectedFace; embedding: Float32Array } | null>;
 }
@@ -361,6 +372,21 @@ export function createActorService(deps: ActorServiceDeps): ActorService {
       const [best] = await store.vectors.search(ACTOR_FACES_COLLECTION, embedding, 1);
       if (!best || typeof best.payload.actorId !== 'string' || best.score < FACE_MATCH_THRESHOLD) return null;
       return { actorId: best.payload.actorId as string, similarity: best.score, confidence: confidenceFromSimilarity(best.score) };
+    },
+
+    async scoreFace(embedding, limit = SCORED_ACTORS) {
+      const models = await deps.models();
+      if (embedding.length !== models.embedder.dim) {
+        throw new BadInputError(`embedding has ${embedding.length} values; the face model makes ${models.embedder.dim}`);
+      }
+      await ensureCollection(models);
+      const hits = await store.vectors.search(ACTOR_FACES_COLLECTION, embedding, limit * TEMPLATE_HITS_PER_ACTOR);
+      const best = new Map<string, number>();
+      for (const hit of hits) {
+        const actorId = hit.payload.actorId;
+        if (typeof actorId === 'string' && !best.has(actorId)) best.set(actorId, hit.score);
+      }
+      return [...best].slice(0, limit).map(([actorId, similarity]) => ({ actorId, similarity }));
     },
 
     async embedLargestFace(image) {

@@ -88,6 +88,16 @@ describe('track helpers', () => {
     expect(trackCoverage(track, 2, { start: 0.9, end: 1.6 })).toEqual({ start: 0.9, end: 1.6 });
   });
 
+  it('extends a track to a shot boundary within one sampling interval of its first or last sample', () => {
+    const track = [face(2, left(), identity(0)), face(3, left(), identity(0))]; // t = 1.0, 1.5
+    // Last sample 0.5 s (one interval at 2 fps) before the cut: on screen until the cut.
+    expect(trackCoverage(track, 2, { start: 0, end: 2 })).toEqual({ start: 0.75, end: 2 });
+    // First sample one interval after the shot starts: on screen from the start.
+    expect(trackCoverage(track, 2, { start: 0.5, end: 10 })).toEqual({ start: 0.5, end: 1.75 });
+    // A little more than one interval away: the person left (or came) in between.
+    expect(trackCoverage(track, 2, { start: 0.45, end: 2.05 })).toEqual({ start: 0.75, end: 1.75 });
+  });
+
   it('finds tracks seen in the same frame', () => {
     const pairs = coOccurringTracks([[face(0, left(), identity(0))], [face(0, right(), identity(1))], [face(3, right(), identity(2))]]);
     expect([...pairs]).toEqual([pairKey(0, 1)]);

@@ -4,7 +4,7 @@
 import type * as ort from 'onnxruntime-node';
 import { letterbox, scaledFloats, toGrey } from '../image.js';
 import { ort as runtime } from '../runtime.js';
-import type { Box, DetectedFace, FaceDetector, Point, RawImage } from '../types.js';
+import type { Box, DetectedFace, FaceDetectOptions, FaceDetector, Point, RawImage } from '../types.js';
 import { cropResize } from './align.js';
 
 const INPUT_WIDTH = 320;
@@ -43,8 +43,9 @@ export class UltraFaceDetector implements FaceDetector {
     this.retryMargin = options.retryMargin ?? 0.3;
   }
 
-  async detect(image: RawImage): Promise<DetectedFace[]> {
+  async detect(image: RawImage, options: FaceDetectOptions = {}): Promise<DetectedFace[]> {
     let boxes = await this.detectBoxes(image, 0);
+    if ((options.tiles ?? 1) > 1) boxes = nonMaxSuppression([...boxes, ...(await this.detectInTiles(image, options.tiles!))], this.nmsIou);
     // A face that (nearly) fills the picture is found badly or not at all without context
     // around it: look again with a margin. Video frames rarely get here, so the cost is rare.
     const fillsFrame = boxes.some((b) => Math.max(b.box.width, b.box.height) > FILLS_FRAME * Math.min(image.width, image.height));
@@ -55,6 +56,27 @@ export class UltraFaceDetector implements FaceDetector {
     const faces: DetectedFace[] = [];
     for (const { box, score } of boxes) faces.push({ box, score, landmarks: await this.landmarks(image, box) });
     return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  }
+
+  /**
+   * Boxes found in a grid of tiles overlapping by TILE_OVERLAP of a tile, in image pixels. A box
+   * touching a tile's inner edge is a cut face: the neighbouring tile or the whole frame has it.
+   */
+  private async detectInTiles(image: RawImage, grid: number): Promise<{ box: Box; score: number }[]> {
+    const tileW = Math.ceil(image.width / (grid - (grid - 1) * TILE_OVERLAP));
+    const tileH = Math.ceil(image.height / (grid - (grid - 1) * TILE_OVERLAP));
+    const found: { box: Box; score: number }[] = [];
+    for (let row = 0; row < grid; row++) {
+      for (let col = 0; col < grid; col++) {
+        const x0 = Math.min(image.width - tileW, Math.round(col * tileW * (1 - TILE_OVERLAP)));
+        const y0 = Math.min(image.height - tileH, Math.round(row * tileH * (1 - TILE_OVERLAP)));
+        for (const { box, score } of await this.detectBoxes(subImage(image, x0, y0, tileW, tileH), 0)) {
+          const cut = (box.x <= 1 && x0 > 0) || (box.y <= 1 && y0 > 0) || (box.x + box.width >= tileW - 1 && x0 + tileW < image.width) || (box.y + box.height >= tileH - 1 && y0 + tileH < image.height);
+          if (!cut) found.push({ box: { ...box, x: box.x + x0, y: box.y + y0 }, score });
+        }
+      }
+    }
+    return found;
   }
 
   private async detectBoxes(image: RawImage, margin: number): Promise<{ box: Box; score: number }[]> {
@@ -101,6 +123,20 @@ export class UltraFaceDetector implements FaceDetector {
     // iBUG-68 indices: eye contours 36–41 and 42–47, nose tip 30, outer/inner mouth corners 48/60 and 54/64.
     return [mean(36, 37, 38, 39, 40, 41), mean(42, 43, 44, 45, 46, 47), point(30), mean(48, 60), mean(54, 64)];
   }
+}
+
+/** Share of a tile that overlaps its neighbour: a face up to this wide lies whole in one tile. */
+const TILE_OVERLAP = 0.2;
+
+/** A copy of the w×h region at (x, y) (inside the image). */
+function subImage(image: RawImage, x: number, y: number, width: number, height: number): RawImage {
+  const { channels } = image;
+  const data = new Uint8Array(width * height * channels);
+  for (let row = 0; row < height; row++) {
+    const from = ((y + row) * image.width + x) * channels;
+    data.set(image.data.subarray(from, from + width * channels), row * width * channels);
+  }
+  return { data, width, height, channels };
 }
 
 function clampBox(box: Box, image: RawImage): Box {

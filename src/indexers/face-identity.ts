@@ -1,0 +1,153 @@
+// Track-level identity: every sampled face of a track is scored against the enrolled actors,
+// the scores are averaged with quality weights, and the track is named when the best actor
+// clears a threshold for the track's size/quality bucket AND leads the runner-up by a margin.
+// One good frame no longer has to carry the whole decision, and many mediocre frames of a
+// three-quarter or small face that agree on one person can. Pure code: unit-tested directly.
+
+/** One face's similarity to an actor (its best template). */
+export interface ActorScore {
+  actorId: string;
+  similarity: number;
+}
+
+export interface ScoredFace {
+  /** 0..1 face quality (faceQuality: detector score × size × sharpness × pose). */
+  quality: number;
+  /** The face's best actors, best first; actors not listed score at most the last one listed. */
+  scores: readonly ActorScore[];
+}
+
+export interface IdentityThresholds {
+  /** Lowest aggregated similarity accepted. */
+  threshold: number;
+  /** Lowest lead of the best actor's aggregated similarity over the runner-up's. */
+  margin: number;
+}
+
+export interface TrackIdentityRule {
+  /** Faces of at least this quality-weighted mean side (decoded pixels) use `large`, else `small`. */
+  largeSidePx: number;
+  large: IdentityThresholds;
+  small: IdentityThresholds;
+  /** Faces scored per track (the best by quality): long tracks need not search every sample. */
+  maxFaces: number;
+}
+
+export interface TrackIdentity {
+  actorId: string;
+  /** Aggregated (quality-weighted mean) similarity. */
+  similarity: number;
+  /** The runner-up actor's aggregated similarity (0 when only one actor was scored). */
+  runnerUp: number;
+  /** 0..1, 0.5 at the bucket's acceptance threshold. */
+  confidence: number;
+}
+
+/**
+ * Fitted on the 'fit' half of test/fixtures/presence-pose.json plus the strangers of
+ * ../shared/data/faces.json, reported on the 'report' half (src/models/faces/README.md, "Track
+ * identity"). Below 64 px (decoded) the embedder's scores shrink for everyone: on the fit half the
+ * highest wrong-person track reached 0.289 (its lead 0.167) while right ones went down to 0.30, so
+ * small tracks accept 0.32 with a 0.10 lead. Large, sharp faces keep the picture threshold 0.45:
+ * a stranger's photo in faces.json reached 0.368 with a 0.21 lead, so neither a lower threshold nor
+ * the margin alone would be safe there; their small margin only drops near-ties.
+ */
+export const DEFAULT_TRACK_IDENTITY_RULE: TrackIdentityRule = {
+  largeSidePx: 64,
+  large: { threshold: 0.45, margin: 0.05 },
+  small: { threshold: 0.32, margin: 0.1 },
+  maxFaces: 12,
+};
+
+/** Similarity band over which confidence goes from ~0.12 to ~0.88 around the threshold. */
+const CONFIDENCE_SPREAD = 0.05;
+
+export function confidenceAbove(similarity: number, threshold: number): number {
+  return 1 / (1 + Math.exp(-(similarity - threshold) / CONFIDENCE_SPREAD));
+}
+
+/** The faces a track is judged on: the best `max` by quality. */
+export function facesToScore<T extends { quality: number }>(faces: readonly T[], max: number): T[] {
+  return [...faces].sort((a, b) => b.quality - a.quality).slice(0, Math.max(1, max));
+}
+
+/**
+ * Quality-weighted mean similarity per actor over the track's faces, best first. A face that did
+ * not list an actor contributes its lowest listed similarity (an upper bound), so an actor seen in
+ * only a few lucky frames cannot win on those alone.
+ */
+export function aggregateScores(faces: readonly ScoredFace[]): ActorScore[] {
+  const actors = new Set(faces.flatMap((f) => f.scores.map((s) => s.actorId)));
+  // A track of zero-quality faces still counts each face equally.
+  const weight = (f: ScoredFace): number => Math.max(f.quality, 1e-6);
+  const total = faces.reduce((sum, f) => sum + weight(f), 0);
+  const result: ActorScore[] = [];
+  for (const actorId of actors) {
+    let sum = 0;
+    for (const face of faces) {
+      const listed = face.scores.find((s) => s.actorId === actorId);
+      sum += weight(face) * (listed?.similarity ?? face.scores.at(-1)?.similarity ?? 0);
+    }
+    result.push({ actorId, similarity: total > 0 ? sum / total : 0 });
+  }
+  return result.sort((a, b) => b.similarity - a.similarity || a.actorId.localeCompare(b.actorId));
+}
+
+/** The track's identity under the rule, or null (unknown). `meanSide`: quality-weighted mean face side. */
+export function identifyTrack(faces: readonly ScoredFace[], meanSide: number, rule: TrackIdentityRule = DEFAULT_TRACK_IDENTITY_RULE): TrackIdentity | null {
+  const [best, second] = aggregateScores(faces);
+  if (!best) return null;
+  const bucket = meanSide >= rule.largeSidePx ? rule.large : rule.small;
+  const runnerUp = second?.similarity ?? 0;
+  if (best.similarity < bucket.threshold || best.similarity - runnerUp < bucket.margin) return null;
+  return { actorId: best.actorId, similarity: best.similarity, runnerUp, confidence: confidenceAbove(best.similarity, bucket.threshold) };
+}
+
+/** Quality-weighted mean of the faces' box sides (the bucket key). */
+export function weightedMeanSide(faces: readonly { quality: number; side: number }[]): number {
+  const total = faces.reduce((sum, f) => sum + Math.max(f.quality, 1e-6), 0);
+  return total > 0 ? faces.reduce((sum, f) => sum + Math.max(f.quality, 1e-6) * f.side, 0) / total : 0;
+}
+
+/**
+ * Track embeddings this similar are one person: the tracker's own "strong link" (a face continues
+ * a track at this similarity even after it moved; face-tracking.ts DEFAULT_TRACKER_OPTIONS).
+ */
+export const PROPAGATION_LINK_SIMILARITY = 0.5;
+/** Only tracks named at least this confidently lend their name (0.5 = at the threshold). */
+export const PROPAGATION_SOURCE_CONFIDENCE = 0.75;
+
+export interface PropagationTrack {
+  embedding: Float32Array;
+}
+
+/**
+ * Identity propagation within a video: an unknown track takes the name of the confidently
+ * identified track its embedding is closest to, when they are one person by the tracker's strong
+ * link and were never on screen together (`cannotLink`, keyed by pairKey) with ANY track of that
+ * actor. Carries names to the turned, occluded or blurred stretches the tracker split off a
+ * recognised person's track. Propagated identities keep the source's similarity and take the
+ * lower of its confidence and 0.5 + (link − threshold) (so they never outrank a direct match).
+ */
+export function propagateIdentities<T extends TrackIdentity>(
+  tracks: readonly PropagationTrack[],
+  identities: readonly (T | null)[],
+  cannotLink: ReadonlySet<string>,
+  similarity: (a: Float32Array, b: Float32Array) => number,
+  pairKey: (a: number, b: number) => string,
+): (T | null)[] {
+  const result = [...identities];
+  const sources = identities.map((identity, index) => ({ identity, index })).filter((s): s is { identity: T; index: number } => s.identity !== null && s.identity.confidence >= PROPAGATION_SOURCE_CONFIDENCE);
+  identities.forEach((identity, index) => {
+    if (identity) return;
+    let best: { source: T; link: number } | null = null;
+    for (const { identity: source, index: from } of sources) {
+      const link = similarity(tracks[index]!.embedding, tracks[from]!.embedding);
+      if (link < PROPAGATION_LINK_SIMILARITY || (best && link <= best.link)) continue;
+      const clash = identities.some((other, k) => other?.actorId === source.actorId && cannotLink.has(pairKey(k, index)));
+      if (!clash) best = { source, link };
+    }
+    if (best) result[index] = { ...best.source, confidence: Math.min(best.source.confidence, 0.5 + (best.link - PROPAGATION_LINK_SIMILARITY)) };
+  });
+  return result;
+}
