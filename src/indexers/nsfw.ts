@@ -5,12 +5,14 @@
 // the evidence frames. Keyword flags stay in the moderation service; visual-moderation merges both.
 import type { SegmentRecord, ShotRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import { extractFrame, streamFrames, type RawFrame } from '../media/frames.js';
+import type { RawFrame } from '../media/frames.js';
 import { loadNsfwClassifier, type NsfwClassifier, type NsfwScores } from '../models/nsfw/index.js';
 import type { VisualFlagRecord, VisualModerationLabel } from '../store/technical.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageFrameAt, stageFrames } from './stage-media.js';
 
 export const NSFW_FRAME_WIDTH = 256;
+const NSFW_KEYFRAMES = { keyframesOnly: true, width: NSFW_FRAME_WIDTH, pixFmt: 'rgb24' } as const;
 /** Probability a frame needs for each label; SEXY is broad (swimwear, kisses), so it needs more. */
 export const NSFW_THRESHOLDS: Record<VisualModerationLabel, number> = { PORN: 0.6, HENTAI: 0.6, SEXY: 0.8 };
 const LABEL_CLASS: Record<VisualModerationLabel, keyof NsfwScores> = { PORN: 'Porn', HENTAI: 'Hentai', SEXY: 'Sexy' };
@@ -37,8 +39,8 @@ export interface NsfwStageDeps {
 
 const defaultDeps: NsfwStageDeps = {
   classifier: () => loadNsfwClassifier(),
-  keyframes: (ctx) => streamFrames(ctx.media, ctx.video.path, { keyframesOnly: true, width: NSFW_FRAME_WIDTH, pixFmt: 'rgb24', signal: ctx.signal }),
-  frameAt: (ctx, time) => extractFrame(ctx.media, ctx.video.path, time, { width: NSFW_FRAME_WIDTH, format: 'rgb24', signal: ctx.signal }),
+  keyframes: (ctx) => stageFrames(ctx, NSFW_KEYFRAMES),
+  frameAt: (ctx, time) => stageFrameAt(ctx, time, NSFW_FRAME_WIDTH),
 };
 
 /** Flags per segment from the scored frames (a frame belongs to the segment containing its time). */
@@ -77,6 +79,7 @@ export function createNsfwStage(overrides: Partial<NsfwStageDeps> = {}): Stage<u
     name: 'nsfw',
     weight: 1,
     needs: ['segments'],
+    media: () => ({ frames: [NSFW_KEYFRAMES], shotKeyframes: { width: NSFW_FRAME_WIDTH } }),
     async run(ctx) {
       const { store, video, log } = ctx;
       let classifier: NsfwClassifier;

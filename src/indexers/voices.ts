@@ -12,6 +12,7 @@ import { createVoiceService, type VoiceMatch, type VoiceService } from '../servi
 import type { AppearanceSpanRecord, FaceTrackRecord } from '../store/appearances.js';
 import { activeSpeakerTrack, clusterVoices, speakerTurns, type SpeakerTurn } from './diarisation.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageAudio } from './stage-media.js';
 
 /** Turns of one identified voice closer than this are one span (pauses between sentences). */
 export const SPAN_MERGE_GAP_SEC = 1.0;
@@ -78,7 +79,7 @@ const voiceServiceOf = (ctx: StageContext): VoiceService =>
 
 const defaultDeps: VoicesStageDeps = {
   models: (ctx) => loadVoiceModels({ modelDir: ctx.config.modelDir }),
-  audio: (ctx) => decode(ctx, ctx.video.path, ctx.signal),
+  audio: (ctx) => stageAudio(ctx, VOICE_SAMPLE_RATE),
   identify: (ctx, embedding) => voiceServiceOf(ctx).identifyVoice(embedding),
   learn: async (ctx, actorId, sample) => (await voiceServiceOf(ctx).addTemplateVectors(actorId, [sample])) > 0,
 };
@@ -137,6 +138,10 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
   return {
     name: 'voices',
     weight: 1,
+    needs: ['probe'],
+    // Links speech to the face tracks on screen when the faces stage runs.
+    after: ['faces'],
+    media: () => ({ audioRates: [VOICE_SAMPLE_RATE] }),
     async run(ctx) {
       const { video, store, log } = ctx;
       const empty = (skipped: string | null, audioSec = 0, modelId: string | null = null): VoicesStageOutput => ({ skipped, audioSec, speechSec: 0, turns: 0, clusters: [], voiceSpans: 0, modelId });
