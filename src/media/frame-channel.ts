@@ -16,6 +16,11 @@ export interface TimedRecord {
 const MEMORY_FRAMES = 4;
 /** Unread spool of a reading stage above which the decoder waits for it. */
 export const SPOOL_BUDGET_BYTES = 256 * 1024 * 1024;
+/**
+ * Spool of a stage that has not started reading, past which its output is given up (the stage
+ * then decodes on its own): a long video must not fill the temp folder for a stage kept waiting.
+ */
+export const WAITING_SPOOL_LIMIT_BYTES = 2 * 1024 * 1024 * 1024;
 const TIME_BYTES = 8;
 
 export class FrameChannel {
@@ -34,6 +39,8 @@ export class FrameChannel {
     private readonly spoolPath: string,
     private readonly recordBytes: number,
     private readonly events: {
+      /** Spool bytes past which an output nobody reads yet is given up. */
+      waitingLimitBytes?: number;
       /** Called with true to hold the decoder back, false to let it go on. */
       hold(held: boolean): void;
       dropped(): void;
@@ -53,6 +60,7 @@ export class FrameChannel {
     // Memory only while nothing older waits in the spool, so the order is kept.
     if (this.attached && this.written === this.read && this.queue.length < MEMORY_FRAMES) this.queue.push(record);
     else this.spool(record);
+    if (!this.attached && this.unreadSpoolBytes() > (this.events.waitingLimitBytes ?? WAITING_SPOOL_LIMIT_BYTES)) return this.drop();
     this.holdIfBehind();
     this.wake();
   }

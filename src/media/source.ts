@@ -167,7 +167,9 @@ export class MediaSource {
       if (this.taken.has(id)) return null;
       if (!this.assigned.has(id)) await this.startSession(stage, key);
       this.taken.add(id);
-      return this.assigned.get(id)?.channel(id) ?? null;
+      const channel = this.assigned.get(id)?.channel(id) ?? null;
+      // Given up while the stage waited (too much to keep): the stage decodes on its own.
+      return channel?.isDropped ? null : channel;
     } finally {
       release();
     }
