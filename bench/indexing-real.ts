@@ -91,7 +91,7 @@ export function classifyRuns(lines: readonly string[]): Record<string, number> {
     if (/-frames:v 1\b/.test(line)) kinds.singleFrames! += 1;
     else if (/-skip_frame nokey/.test(line)) kinds.keyframeScans! += 1;
     else if (maps.some((m) => m.includes(':v')) || /\[0:v/.test(line)) kinds.videoStreams! += 1;
-    else if (maps.some((m) => m.includes(':a'))) kinds.audio! += 1;
+    else if (maps.some((m) => m.includes(':a')) || /\[0:a/.test(line)) kinds.audio! += 1;
     else kinds.other! += 1;
     // A run that also emits audio (one decode for both) counts for audio too.
     if (maps.some((m) => m.includes(':v')) && maps.some((m) => m.includes(':a'))) kinds.audio! += 1;
