@@ -8,6 +8,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const ALL: Record<string, string[]> = {
   indexing: ['indexing.js', '--minutes', '10', '--stages', 'foundation'],
   'indexing-full': ['indexing.js', '--minutes', '2', '--stages', 'all'],
+  'indexing-real': ['indexing-real.js', '--minutes', '3'],
   search: ['search.js'],
   audio: ['audio.js'],
   presence: ['presence.js'],

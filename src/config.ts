@@ -12,6 +12,8 @@ export interface IndexingConfig {
   shotSampleFps: number;
   /** Jobs run at once in one process. */
   concurrency: number;
+  /** Stages of one job run side by side (VIDSEARCH_STAGE_CONCURRENCY; default: the cores). */
+  stageConcurrency: number;
   /** QUEUED jobs kept at most; the oldest beyond this are cancelled (newest-first policy). */
   maxBacklog: number;
   /** A RUNNING job whose heartbeat is older than this is considered crashed and re-queued. */
@@ -191,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxSegmentSec: intFrom(env, 'VIDSEARCH_MAX_SEGMENT_SEC', 10, 1),
       shotSampleFps: intFrom(env, 'VIDSEARCH_SHOT_FPS', 10, 1),
       concurrency: intFrom(env, 'VIDSEARCH_INDEX_CONCURRENCY', 1, 1),
+      stageConcurrency: intFrom(env, 'VIDSEARCH_STAGE_CONCURRENCY', Math.max(2, os.availableParallelism()), 1),
       maxBacklog: intFrom(env, 'VIDSEARCH_MAX_BACKLOG', 1000, 1),
       staleJobMs: intFrom(env, 'VIDSEARCH_STALE_JOB_MS', 30_000, 1000),
       probeTimeoutMs: intFrom(env, 'VIDSEARCH_PROBE_TIMEOUT_MS', 20_000, 100),

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import type { ShotRecord, VideoRecord } from '../domain.js';
-import { streamFrames, type RawFrame } from '../media/frames.js';
+import type { Config } from '../config.js';
+import type { RawFrame } from '../media/frames.js';
+import type { FrameRequest as SourceFrameRequest } from '../media/source.js';
 import { alignFace, loadFaceModels, type FaceModels } from '../models/faces/index.js';
 import type { DetectedFace, RawImage } from '../models/types.js';
 import { createActorService, type ActorService } from '../services/actors.js';
@@ -25,6 +27,7 @@ import {
   type SampledFace,
 } from './face-tracking.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageFrames } from './stage-media.js';
 
 /** Decoded frame width: enough pixels for a face to embed well, far cheaper than full HD. */
 export const FACE_DECODE_WIDTH = 960;
@@ -69,10 +72,18 @@ export interface FacesStageDeps {
 
 const defaultDeps: FacesStageDeps = {
   models: (ctx) => loadFaceModels({ modelDir: ctx.config.modelDir }),
-  frames: (ctx, request) =>
-    streamFrames(ctx.media, ctx.video.path, { fps: request.fps, width: Math.min(request.width, ctx.video.width || request.width), pixFmt: 'rgb24', signal: request.signal }),
+  frames: (ctx, request) => stageFrames(ctx, faceFrameRequest(ctx.video, request.fps, request.width), request.signal),
   scoreFace: (ctx, embedding) => actorServiceFor(ctx).scoreFace(embedding),
 };
+
+/** The RGB stream faces are detected in (never wider than the video). */
+function faceFrameRequest(video: Pick<VideoRecord, 'width'>, fps: number, width: number): SourceFrameRequest {
+  return { fps, width: Math.min(width, video.width || width), pixFmt: 'rgb24' };
+}
+
+function faceMedia(video: VideoRecord, config: Config): { frames: SourceFrameRequest[] } {
+  return { frames: [faceFrameRequest(video, config.indexing.faceSampleFps, FACE_DECODE_WIDTH)] };
+}
 
 // The ActorService owns the calibrated threshold and the template collection's model checks;
 // one per stage run, so its collection check happens once rather than per track.
@@ -128,6 +139,7 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
     weight: 4,
     // Samples inside shots (stored by the shots stage); without them the video is one shot.
     needs: ['shots'],
+    media: faceMedia,
     async run(ctx) {
       const { video, store, log } = ctx;
       const fps = ctx.config.indexing.faceSampleFps;

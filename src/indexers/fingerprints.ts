@@ -11,16 +11,19 @@
 import FFT from 'fft.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { streamAudioPcm, streamFrames, type RawFrame } from '../media/frames.js';
+import type { RawFrame } from '../media/frames.js';
+import type { FrameRequest } from '../media/source.js';
 import type { MediaProbe } from '../media/probe.js';
 import type { EpisodeFingerprint, FingerprintWindow, SkipMarkerKind, SkipMarkerRecord } from '../store/intro.js';
 import type { Store } from '../store/interfaces.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageAudioChunks, stageFrames } from './stage-media.js';
 
 export const SIGNAL_FPS = 4;
 export const SIGNAL_WIDTH = 128;
 export const VISUAL_STEP_SEC = 1 / SIGNAL_FPS;
 export const AUDIO_RATE = 8000;
+const SIGNAL_FRAMES: FrameRequest = { fps: SIGNAL_FPS, width: SIGNAL_WIDTH, pixFmt: 'rgb24' };
 export const AUDIO_STEP_SEC = 0.1;
 const AUDIO_HOP = AUDIO_RATE * AUDIO_STEP_SEC;
 const AUDIO_FRAME = 2048;
@@ -606,8 +609,8 @@ export interface FingerprintsStageDeps {
 }
 
 const defaultDeps: FingerprintsStageDeps = {
-  frames: (ctx, probe) => streamFrames(ctx.media, ctx.video.path, { fps: SIGNAL_FPS, width: SIGNAL_WIDTH, pixFmt: 'rgb24', probe, signal: ctx.signal }),
-  audio: (ctx) => streamAudioPcm(ctx.media, ctx.video.path, { sampleRate: AUDIO_RATE, channels: 1, signal: ctx.signal, chunkSamples: AUDIO_RATE * 4 }),
+  frames: (ctx) => stageFrames(ctx, SIGNAL_FRAMES),
+  audio: (ctx) => stageAudioChunks(ctx, AUDIO_RATE, AUDIO_RATE * 4),
 };
 
 export function createFingerprintsStage(overrides: Partial<FingerprintsStageDeps> = {}): Stage<{ probe: MediaProbe }, FingerprintsStageOutput> & { name: 'fingerprints' } {
@@ -616,6 +619,7 @@ export function createFingerprintsStage(overrides: Partial<FingerprintsStageDeps
     name: 'fingerprints',
     weight: 2,
     needs: ['probe'],
+    media: () => ({ frames: [SIGNAL_FRAMES], audioRates: [AUDIO_RATE] }),
     async run(ctx, { probe }) {
       const duration = probe.durationSec;
       const frames: FrameSignals[] = [];

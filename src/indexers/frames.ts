@@ -10,7 +10,9 @@
 // (a talking head's repeats differ by a mouth, which is what tells the moment).
 import sharp from 'sharp';
 import type { VideoRecord } from '../domain.js';
+import type { Config } from '../config.js';
 import { streamFrames } from '../media/frames.js';
+import type { FrameRequest } from '../media/source.js';
 import { COLOR_LAYOUT_DIM, COLOR_LAYOUT_MODEL_ID, colorLayout, colorLayoutVector } from '../models/image-descriptors/color-layout.js';
 import { trimFlatBorders } from '../models/image-descriptors/content-rect.js';
 import { OrbMatcher, packFeatures } from '../models/image-descriptors/local-features.js';
@@ -19,6 +21,7 @@ import { compactProjectionFor } from '../models/image-descriptors/projection.js'
 import type { RawImage } from '../models/types.js';
 import type { FrameEvidence, VectorPoint } from '../store/interfaces.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageFrames } from './stage-media.js';
 
 export const FRAME_COLLECTION = 'frames';
 export const FRAME_COLORLAYOUT_COLLECTION = 'frames-colorlayout';
@@ -86,6 +89,10 @@ export function meanAbsDiff(a: Float32Array, b: Float32Array): number {
   return sum / a.length;
 }
 
+function frameRequest(config: Config): FrameRequest {
+  return { fps: config.indexing.frameFps, width: FRAME_DECODE_WIDTH, pixFmt: 'rgb24' };
+}
+
 interface KeptFrame {
   image: RawImage;
   thumb: Float32Array;
@@ -96,12 +103,12 @@ interface KeptFrame {
 export interface FramesStageDeps {
   descriptor?: ImageDescriptor;
   matcher?: OrbMatcher;
+  /** Replaces the job's frames (tests); default: the shared source. */
   frames?: typeof streamFrames;
 }
 
 export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, FramesStageOutput> {
   const descriptor = deps.descriptor ?? new MobileNetDescriptor();
-  const frames = deps.frames ?? streamFrames;
   const matcher = deps.matcher ?? new OrbMatcher();
   const evidenceModel = frameEvidenceModel(matcher);
   const compact = compactProjectionFor(descriptor);
@@ -134,6 +141,7 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
     weight: 3,
     // The probe stage fills in the duration used for progress.
     needs: ['probe'],
+    media: (_video, config) => ({ frames: [frameRequest(config)] }),
     async run(ctx) {
       const { video, config } = ctx;
       await ctx.store.vectors.ensureCollection({ name: FRAME_COLLECTION, dim: descriptor.dim, metric: 'cosine', modelId: descriptor.modelId });
@@ -152,12 +160,9 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
       let last: KeptFrame | null = null;
       // A kept frame is stored once the next distinct frame shows where its span ends.
       let pending: KeptFrame[] = [];
-      for await (const frame of frames(ctx.media, video.path, {
-        fps: config.indexing.frameFps,
-        width: FRAME_DECODE_WIDTH,
-        pixFmt: 'rgb24',
-        signal: ctx.signal,
-      })) {
+      const request = frameRequest(config);
+      const stream = deps.frames ? deps.frames(ctx.media, video.path, { ...request, signal: ctx.signal }) : stageFrames(ctx, request);
+      for await (const frame of stream) {
         sampled++;
         const image: RawImage = { data: frame.data, width: frame.width, height: frame.height, channels: 3 };
         const thumb = thumbnail(image);

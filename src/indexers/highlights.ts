@@ -44,6 +44,8 @@ export const highlightsStage: Stage<{ scenes?: ScenesStageOutput }, HighlightsSt
   name: 'highlights',
   weight: 0.2,
   needs: ['scenes'],
+  // Scores the stored FACE and VOICE spans too.
+  after: ['faces', 'voices'],
   async run(ctx, input) {
     const { store, video } = ctx;
     const signals = input.scenes?.segments ?? [];

@@ -7,15 +7,17 @@
 // visual-moderation merges both.
 import type { ShotRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import { extractFrame, streamFrames, type RawFrame } from '../media/frames.js';
+import type { RawFrame } from '../media/frames.js';
 import { loadFaceModels } from '../models/faces/index.js';
 import { loadNsfwClassifier, type NsfwClassifier } from '../models/nsfw/index.js';
 import { skinOutsideFaces } from '../models/nsfw/skin.js';
 import type { Box, RawImage } from '../models/types.js';
 import { needsSkinShare, visualRisks, type ScoredFrame } from './nsfw-risk.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageFrameAt, stageFrames } from './stage-media.js';
 
 export const NSFW_FRAME_WIDTH = 256;
+const NSFW_KEYFRAMES = { keyframesOnly: true, width: NSFW_FRAME_WIDTH, pixFmt: 'rgb24' } as const;
 
 export interface NsfwStageOutput {
   skipped: string | null;
@@ -40,8 +42,8 @@ export interface NsfwStageDeps {
 const defaultDeps: NsfwStageDeps = {
   classifier: () => loadNsfwClassifier(),
   faceBoxes: async (ctx, image) => (await (await loadFaceModels({ modelDir: ctx.config.modelDir })).detector.detect(image)).map((f) => f.box),
-  keyframes: (ctx) => streamFrames(ctx.media, ctx.video.path, { keyframesOnly: true, width: NSFW_FRAME_WIDTH, pixFmt: 'rgb24', signal: ctx.signal }),
-  frameAt: (ctx, time) => extractFrame(ctx.media, ctx.video.path, time, { width: NSFW_FRAME_WIDTH, format: 'rgb24', signal: ctx.signal }),
+  keyframes: (ctx) => stageFrames(ctx, NSFW_KEYFRAMES),
+  frameAt: (ctx, time) => stageFrameAt(ctx, time, NSFW_FRAME_WIDTH),
 };
 
 /** Shots with no frame among `times`: they get their keyframe decoded on its own. */
@@ -55,6 +57,7 @@ export function createNsfwStage(overrides: Partial<NsfwStageDeps> = {}): Stage<u
     name: 'nsfw',
     weight: 1,
     needs: ['segments'],
+    media: () => ({ frames: [NSFW_KEYFRAMES], shotKeyframes: { width: NSFW_FRAME_WIDTH } }),
     async run(ctx) {
       const { store, video, log } = ctx;
       let classifier: NsfwClassifier;

@@ -1,12 +1,13 @@
 // Stage "objects": CenterNet (80 COCO classes) on each shot's keyframe; every segment of the shot
 // gets the shot's objects as OBJECT tags (source MODEL, score and box). One keyframe per shot is
 // the cost/recall trade-off: a shot rarely changes what is in it, and a frame costs ~0.6 s on WASM.
-import type { SegmentRecord, ShotRecord } from '../domain.js';
+import type { SegmentRecord, ShotRecord, VideoRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import { extractFrame, type RawFrame } from '../media/frames.js';
+import type { RawFrame } from '../media/frames.js';
 import { loadObjectDetector, type DetectedObject, type ObjectDetector } from '../models/objects/index.js';
 import type { SegmentTagRecord } from '../store/ads.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageFrameAt } from './stage-media.js';
 
 /** Keyframe width fed to the detector (it works at 512 px internally). */
 export const OBJECT_FRAME_WIDTH = 640;
@@ -30,8 +31,12 @@ export interface ObjectsStageDeps {
 
 const defaultDeps: ObjectsStageDeps = {
   detector: () => loadObjectDetector(),
-  keyframe: (ctx, time) => extractFrame(ctx.media, ctx.video.path, time, { width: Math.min(OBJECT_FRAME_WIDTH, ctx.video.width || OBJECT_FRAME_WIDTH), format: 'rgb24', signal: ctx.signal }),
+  keyframe: (ctx, time) => stageFrameAt(ctx, time, objectFrameWidth(ctx.video)),
 };
+
+function objectFrameWidth(video: Pick<VideoRecord, 'width'>): number {
+  return Math.min(OBJECT_FRAME_WIDTH, video.width || OBJECT_FRAME_WIDTH);
+}
 
 /** OBJECT tags for the segments of one shot: the best detection per label, box in video pixels. */
 export function objectTags(shot: ShotRecord, segments: readonly SegmentRecord[], objects: readonly DetectedObject[], scale: number): SegmentTagRecord[] {
@@ -58,6 +63,7 @@ export function createObjectsStage(overrides: Partial<ObjectsStageDeps> = {}): S
     name: 'objects',
     weight: 3,
     needs: ['segments'],
+    media: (video) => ({ shotKeyframes: { width: objectFrameWidth(video) } }),
     async run(ctx) {
       const { store, video, log } = ctx;
       const output: ObjectsStageOutput = { skipped: null, keyframes: 0, failedKeyframes: 0, objects: 0, labels: {}, msPerKeyframe: null, modelId: null };

@@ -7,13 +7,15 @@
 //    like the previous OCR'd keyframe; lines that are subtitles are left out. Kind ON_SCREEN_TEXT.
 // Everything is written as OCR cues with catalog.replaceCues, so a re-run replaces cleanly.
 import { availableParallelism } from 'node:os';
-import type { CueRecord, SegmentRecord } from '../domain.js';
-import { streamFrames, type RawFrame } from '../media/frames.js';
+import type { CueRecord, SegmentRecord, VideoRecord } from '../domain.js';
+import type { RawFrame } from '../media/frames.js';
+import type { FrameRequest } from '../media/source.js';
 import { sharedOcrPool } from '../models/ocr/pool.js';
 import type { TextLine } from '../models/ocr/types.js';
 import { ModelIntegrityError } from '../models/runtime.js';
 import type { RawImage } from '../models/types.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageFrames } from './stage-media.js';
 import {
   BandLocator,
   BandWatcher,
@@ -75,9 +77,13 @@ export interface OcrStageDeps {
 const defaultDeps: OcrStageDeps = {
   // One worker per core but one, so ffmpeg keeps a core to decode.
   reader: () => sharedOcrPool(Math.max(1, availableParallelism() - 1)),
-  frames: (ctx, request) =>
-    streamFrames(ctx.media, ctx.video.path, { fps: request.fps, width: request.width, pixFmt: 'gray', signal: ctx.signal }),
+  frames: (ctx, request) => stageFrames(ctx, { fps: request.fps, width: request.width, pixFmt: 'gray' }),
 };
+
+/** The grey stream the stage reads: band samples at BAND_FPS, at most OCR_DECODE_WIDTH wide. */
+function ocrFrameRequest(video: Pick<VideoRecord, 'width'>): FrameRequest {
+  return { fps: BAND_FPS, width: Math.min(OCR_DECODE_WIDTH, video.width || OCR_DECODE_WIDTH), pixFmt: 'gray' };
+}
 
 interface KeySlot {
   start: number;
@@ -156,9 +162,10 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
     weight: 3,
     // Reads the stored shots (keyframe times) and segments (cue → segment).
     needs: ['shots', 'segments'],
+    media: (video) => ({ frames: [ocrFrameRequest(video)] }),
     async run(ctx) {
       const { video, store, log } = ctx;
-      const width = Math.min(OCR_DECODE_WIDTH, video.width || OCR_DECODE_WIDTH);
+      const width = ocrFrameRequest(video).width;
       const reader = deps.reader(ctx);
       const slots = keySlots(await store.catalog.getShots(video.id), video.durationSec);
       const segmentOf = segmentFinder(await store.catalog.getSegmentsOfVideo(video.id));

@@ -1,13 +1,17 @@
-// Runs the indexing stages of one job in order. Each stage's output is checkpointed as a catalog
-// artifact before the job records the stage as done, so a job resumed after a crash (or a
-// graceful hand-back) skips finished stages and reloads their outputs instead of decoding again.
-// To add a stage: write it in its own file and put it in INDEX_STAGES after the stages whose
-// stored results it reads.
+// Runs the indexing stages of one job: a stage starts as soon as the stages it needs (`needs`, and
+// `after` when those were chosen) are done, up to `indexing.stageConcurrency` at once, so stages
+// that do not depend on each other run side by side. They read the video through one shared
+// source (src/media/source.ts): one decode feeds every stage that is running or ready. Each
+// stage's output is checkpointed as a catalog artifact before the job records the stage as done,
+// so a job resumed after a crash (or a graceful hand-back) skips finished stages and reloads their
+// outputs instead of decoding again. To add a stage: write it in its own file, declare what it
+// needs, and put it in INDEX_STAGES after those stages.
 import type { Config } from '../config.js';
 import type { JobRecord, VideoRecord } from '../domain.js';
 import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MediaDecodeError } from '../media/frames.js';
+import { MediaSource } from '../media/source.js';
 import type { MediaTools } from '../media/tools.js';
 import { stageDuration } from '../observability/metrics.js';
 import type { Store } from '../store/interfaces.js';
@@ -71,15 +75,33 @@ export interface PipelineHooks {
   onProgress(progress: PipelineProgress): Promise<void>;
 }
 
-/** Throws when a stage is listed before a stage it `needs` (or needs one that is not listed). */
+/** Throws when a stage is listed before a stage it `needs` or runs `after` (or needs one that is not listed). */
 export function checkStageOrder(stages: readonly PipelineStage[]): void {
   const seen = new Set<string>();
+  const listed = new Set(stages.map((s) => s.name));
   for (const stage of stages) {
     for (const need of stage.needs ?? []) {
       if (!seen.has(need)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} needs ${need}, which does not run before it`);
     }
+    for (const before of stage.after ?? []) {
+      if (listed.has(before) && !seen.has(before)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} runs after ${before}, which is listed after it`);
+    }
     seen.add(stage.name);
   }
+}
+
+/**
+ * The stages each one waits for: its `needs` and the chosen ones of its `after`; a stage that
+ * declares neither waits for every stage listed before it (the order alone was its contract).
+ */
+export function stagePrerequisites(stages: readonly PipelineStage[]): Map<string, string[]> {
+  const listed = new Set(stages.map((s) => s.name));
+  return new Map(
+    stages.map((stage, i) => {
+      if (stage.needs === undefined && stage.after === undefined) return [stage.name, stages.slice(0, i).map((s) => s.name)];
+      return [stage.name, [...(stage.needs ?? []), ...(stage.after ?? []).filter((name) => listed.has(name))]];
+    }),
+  );
 }
 
 /** Intra-stage progress is reported at most this often (stages may report per frame). */
@@ -140,13 +162,133 @@ function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`aborted: ${String(signal.reason)}`);
 }
 
+
+/** What the running job shares between its stages. */
+interface JobRun {
+  deps: PipelineDeps;
+  hooks: PipelineHooks;
+  videoId: string;
+  stages: readonly PipelineStage[];
+  outputs: Record<string, unknown>;
+  done: Set<string>;
+  /** Progress inside each running stage, 0..1. */
+  running: Map<string, number>;
+  totalWeight: number;
+  source: MediaSource;
+  /** Aborted when an essential stage fails: the other stages stop. */
+  failed: AbortController;
+  report(stage: string): void;
+}
+
+/** Completed stages in pipeline order (what a resumed job skips). */
+function doneInOrder(run: JobRun): string[] {
+  return run.stages.filter((s) => run.done.has(s.name)).map((s) => s.name);
+}
+
+function progressOf(run: JobRun): number {
+  let weight = 0;
+  for (const stage of run.stages) {
+    if (run.done.has(stage.name)) weight += stage.weight;
+    else weight += stage.weight * (run.running.get(stage.name) ?? 0);
+  }
+  return weight / run.totalWeight;
+}
+
+/** Reloads the checkpoints of stages a resumed job already finished. */
+async function reloadCheckpoints(run: JobRun, stagesDone: readonly string[]): Promise<void> {
+  for (const stage of run.stages) {
+    if (!stagesDone.includes(stage.name)) continue;
+    const saved = await run.deps.store.catalog.getArtifact<unknown>(run.videoId, stage.name);
+    // Marked done but its checkpoint is gone: it runs again.
+    if (saved === null) continue;
+    run.outputs[stage.name] = saved;
+    run.done.add(stage.name);
+  }
+}
+
+/** Runs one stage to its checkpoint; an essential stage's failure is thrown. */
+async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
+  const { deps, hooks, videoId } = run;
+  const video = (await deps.store.catalog.getVideo(videoId)) as VideoRecord;
+  let lastReport = 0;
+  const report = (fraction: number): void => {
+    const now = Date.now();
+    if (now - lastReport < PROGRESS_INTERVAL_MS) return;
+    lastReport = now;
+    run.running.set(stage.name, Math.min(1, Math.max(0, fraction)));
+    run.report(stage.name);
+  };
+  // The stage sees the deadline through its signal (ffmpeg children are killed, loops stop).
+  const timeoutMs = stageTimeoutMs(deps.config, video.durationSec);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new StageTimeoutError(stage.name, timeoutMs)), timeoutMs);
+  const signal = AbortSignal.any([hooks.signal, run.failed.signal, deadline.signal]);
+  const log = deps.log.child({ stage: stage.name });
+  const ctx: StageContext = { ...deps, video, signal, log, source: run.source.forStage(stage.name), reportProgress: report };
+
+  run.running.set(stage.name, 0);
+  run.report(stage.name);
+  const started = performance.now();
+  const elapsedSec = (): number => (performance.now() - started) / 1000;
+  let output: unknown;
+  try {
+    // The race fails the job at the deadline even when a model call cannot be interrupted.
+    output = await Promise.race([stage.run(ctx, run.outputs), rejectOnAbort(deadline.signal)]);
+    stageDuration.observe({ stage: stage.name, outcome: 'done' }, elapsedSec());
+  } catch (err) {
+    const outcome = hooks.signal.aborted || run.failed.signal.aborted ? 'aborted' : deadline.signal.aborted ? 'timeout' : 'failed';
+    stageDuration.observe({ stage: stage.name, outcome }, elapsedSec());
+    throwIfAborted(hooks.signal);
+    // Stopped because another stage failed the job: not this stage's result to record.
+    throwIfAborted(run.failed.signal);
+    const failure: unknown = deadline.signal.aborted ? deadline.signal.reason : err;
+    if (ESSENTIAL_STAGES.has(stage.name)) throw essentialStageError(stage.name, video.path, failure);
+    // An enrichment stage that fails is recorded in its checkpoint; the video stays searchable.
+    log.warn({ err: errorMessage(failure) }, 'stage failed; the job goes on without it');
+    output = { failed: true, reason: errorMessage(failure) } satisfies FailedStageOutput;
+  } finally {
+    clearTimeout(timer);
+    run.source.stageFinished(stage.name);
+  }
+  await deps.store.catalog.putArtifact(videoId, stage.name, output ?? null);
+  run.outputs[stage.name] = output;
+  run.running.delete(stage.name);
+  run.done.add(stage.name);
+  log.debug({ ms: Math.round(performance.now() - started) }, 'stage finished');
+  run.report(stage.name);
+}
+
+/** Starts every stage whose prerequisites are done, at most `limit` at once, until all are done. */
+async function schedule(run: JobRun, limit: number): Promise<void> {
+  const prerequisites = stagePrerequisites(run.stages);
+  const inFlight = new Map<string, Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  const isReady = (stage: PipelineStage): boolean =>
+    !run.done.has(stage.name) && !inFlight.has(stage.name) && prerequisites.get(stage.name)!.every((name) => run.done.has(name));
+  for (;;) {
+    for (const stage of run.stages) {
+      if (failure || inFlight.size >= limit || run.hooks.signal.aborted) break;
+      if (!isReady(stage)) continue;
+      const running = runStage(run, stage).catch((error: unknown) => {
+        failure ??= { error };
+        run.failed.abort(error);
+      });
+      inFlight.set(stage.name, running.finally(() => inFlight.delete(stage.name)));
+    }
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight.values());
+  }
+  throwIfAborted(run.hooks.signal);
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
 export async function runIndexPipeline(
   deps: PipelineDeps,
   job: JobRecord,
   hooks: PipelineHooks,
   stages: readonly PipelineStage[] = selectStages(INDEX_STAGES, deps.config.indexing.enrichmentStages),
 ): Promise<void> {
-  const { store, log } = deps;
+  const { store } = deps;
   checkStageOrder(stages);
   if (!job.videoId) throw new AppError('BAD_USER_INPUT', `job ${job.id} names no video`);
   const videoId = job.videoId;
@@ -155,76 +297,55 @@ export async function runIndexPipeline(
   const wasReady = initial.status === 'READY';
   await store.catalog.updateVideo(videoId, { status: wasReady ? 'READY' : 'INDEXING', error: null });
 
-  const totalWeight = stages.reduce((sum, s) => sum + s.weight, 0);
-  const stagesDone = job.stagesDone.filter((name) => stages.some((s) => s.name === name));
-  const outputs: Record<string, unknown> = {};
-  let weightDone = 0;
-
+  let reporting: Promise<void> = Promise.resolve();
+  let reported = 0;
+  const run: JobRun = {
+    deps, hooks, videoId, stages, outputs: {}, done: new Set(), running: new Map(), failed: new AbortController(),
+    totalWeight: stages.reduce((sum, s) => sum + s.weight, 0),
+    source: null as unknown as MediaSource,
+    // Reports go out one at a time, and progress never goes back while stages overlap.
+    report: (stage) => {
+      reported = Math.max(reported, progressOf(run));
+      const progress: PipelineProgress = { stage, progress: reported, stagesDone: doneInOrder(run) };
+      reporting = reporting.then(() => hooks.onProgress(progress));
+    },
+  };
+  run.source = jobSource(run, initial.path);
   try {
-    for (const stage of stages) {
-      throwIfAborted(hooks.signal);
-      if (stagesDone.includes(stage.name)) {
-        const saved = await store.catalog.getArtifact<unknown>(videoId, stage.name);
-        if (saved !== null) {
-          outputs[stage.name] = saved;
-          weightDone += stage.weight;
-          continue;
-        }
-        // Marked done but its checkpoint is gone: run it again.
-        stagesDone.splice(stagesDone.indexOf(stage.name), 1);
-      }
-
-      const video = (await store.catalog.getVideo(videoId)) as VideoRecord;
-      let lastReport = 0;
-      let reporting: Promise<void> = Promise.resolve();
-      const report = (fraction: number): void => {
-        const now = Date.now();
-        if (now - lastReport < PROGRESS_INTERVAL_MS) return;
-        lastReport = now;
-        const progress = (weightDone + stage.weight * Math.min(1, Math.max(0, fraction))) / totalWeight;
-        reporting = reporting.then(() => hooks.onProgress({ stage: stage.name, progress, stagesDone: [...stagesDone] }));
-      };
-      // The stage sees the deadline through its signal (ffmpeg children are killed, loops stop).
-      const timeoutMs = stageTimeoutMs(deps.config, video.durationSec);
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(new StageTimeoutError(stage.name, timeoutMs)), timeoutMs);
-      const signal = AbortSignal.any([hooks.signal, deadline.signal]);
-      const ctx: StageContext = { ...deps, video, signal, log: log.child({ stage: stage.name }), reportProgress: report };
-
-      await hooks.onProgress({ stage: stage.name, progress: weightDone / totalWeight, stagesDone: [...stagesDone] });
-      const started = performance.now();
-      const elapsedSec = (): number => (performance.now() - started) / 1000;
-      let output: unknown;
-      try {
-        // The race fails the job at the deadline even when a model call cannot be interrupted.
-        output = await Promise.race([stage.run(ctx, outputs), rejectOnAbort(deadline.signal)]);
-        stageDuration.observe({ stage: stage.name, outcome: 'done' }, elapsedSec());
-      } catch (err) {
-        const outcome = hooks.signal.aborted ? 'aborted' : deadline.signal.aborted ? 'timeout' : 'failed';
-        stageDuration.observe({ stage: stage.name, outcome }, elapsedSec());
-        throwIfAborted(hooks.signal);
-        const failure: unknown = deadline.signal.aborted ? deadline.signal.reason : err;
-        if (ESSENTIAL_STAGES.has(stage.name)) throw essentialStageError(stage.name, video.path, failure);
-        // An enrichment stage that fails is recorded in its checkpoint; the video stays searchable.
-        ctx.log.warn({ err: errorMessage(failure) }, 'stage failed; the job goes on without it');
-        output = { failed: true, reason: errorMessage(failure) } satisfies FailedStageOutput;
-      } finally {
-        clearTimeout(timer);
-      }
-      await reporting;
-      await store.catalog.putArtifact(videoId, stage.name, output ?? null);
-      outputs[stage.name] = output;
-      stagesDone.push(stage.name);
-      weightDone += stage.weight;
-      ctx.log.debug({ ms: Math.round(performance.now() - started) }, 'stage finished');
-      await hooks.onProgress({ stage: stage.name, progress: weightDone / totalWeight, stagesDone: [...stagesDone] });
-    }
+    await reloadCheckpoints(run, job.stagesDone);
+    await schedule(run, deps.config.indexing.stageConcurrency);
+    await reporting;
     await store.catalog.updateVideo(videoId, { status: 'READY', error: null });
   } catch (err) {
+    await reporting.catch(() => undefined);
     if (!hooks.signal.aborted) {
       // A failed re-index keeps the previous results searchable; a first index is marked FAILED.
       await store.catalog.updateVideo(videoId, { status: wasReady ? 'READY' : 'FAILED', error: errorMessage(err) });
     }
     throw err;
+  } finally {
+    run.source.close();
+    deps.log.debug({ videoId, ...run.source.stats }, 'decodes of the job');
   }
+}
+
+/** The job's shared decodes, told which stages can start and what each will read. */
+function jobSource(run: JobRun, filePath: string): MediaSource {
+  const prerequisites = stagePrerequisites(run.stages);
+  return new MediaSource({
+    tools: run.deps.media,
+    filePath,
+    signal: AbortSignal.any([run.hooks.signal, run.failed.signal]),
+    stageState: (name) => {
+      if (run.done.has(name)) return 'done';
+      if (run.running.has(name)) return 'running';
+      return prerequisites.get(name)?.every((n) => run.done.has(n)) ? 'ready' : 'waiting';
+    },
+    // The segments stage stores the shots: before it is done, stored shots are a previous index's.
+    shotKeyframeTimes: async () => (run.done.has('segments') ? (await run.deps.store.catalog.getShots(run.videoId)).map((s) => s.keyframeTime) : null),
+    declarations: async () => {
+      const video = (await run.deps.store.catalog.getVideo(run.videoId)) as VideoRecord;
+      return run.stages.flatMap((s) => (s.media && !run.done.has(s.name) ? [{ stage: s.name, needs: s.media(video, run.deps.config) }] : []));
+    },
+  });
 }

@@ -10,15 +10,16 @@
 //   brightness / contrast  luma mean / standard deviation
 // A shot keeps its best frame (clean first, then sharpest); issues: blur < 0.3, face-blur < 0.3,
 // blocky > 0.4, dark < 40, bright > 220, flat contrast < 20. Posters come only from clean frames.
-import type { ShotRecord } from '../domain.js';
+import type { ShotRecord, VideoRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import { extractFrame, streamFrames, type RawFrame } from '../media/frames.js';
+import type { RawFrame } from '../media/frames.js';
 import type { Box, RawImage } from '../models/types.js';
 import type { FaceRecord } from '../store/appearances.js';
 import type { ShotQualityRecord } from '../store/technical.js';
 import { laplacianVariance } from './face-tracking.js';
 import { borderDepth } from './fingerprints.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageFrameAt, stageFrames } from './stage-media.js';
 
 export const QUALITY_MAX_WIDTH = 1920;
 const SHARPNESS_SCALE = 0.02;
@@ -182,9 +183,13 @@ export interface QualityStageDeps {
 }
 
 const defaultDeps: QualityStageDeps = {
-  keyframes: (ctx, width) => streamFrames(ctx.media, ctx.video.path, { keyframesOnly: true, width, pixFmt: 'gray', signal: ctx.signal }),
-  frameAt: (ctx, time, width) => extractFrame(ctx.media, ctx.video.path, time, { width, format: 'rgb24', signal: ctx.signal }),
+  keyframes: (ctx, width) => stageFrames(ctx, { keyframesOnly: true, width, pixFmt: 'gray' }),
+  frameAt: (ctx, time, width) => stageFrameAt(ctx, time, width),
 };
+
+function qualityWidth(video: Pick<VideoRecord, 'width'>): number {
+  return Math.min(QUALITY_MAX_WIDTH, video.width || QUALITY_MAX_WIDTH);
+}
 
 function toGrey(frame: RawFrame): RawImage {
   const pixels = frame.width * frame.height;
@@ -199,11 +204,13 @@ export function createQualityStage(overrides: Partial<QualityStageDeps> = {}): S
   return {
     name: 'quality',
     weight: 1,
-    // Runs after faces (pipeline order) to use its boxes, but works without them.
     needs: ['segments'],
+    // Uses the faces' boxes when the faces stage runs, but works without them.
+    after: ['faces'],
+    media: (video) => ({ frames: [{ keyframesOnly: true, width: qualityWidth(video), pixFmt: 'gray' }], shotKeyframes: { width: qualityWidth(video) } }),
     async run(ctx) {
       const { store, video, log } = ctx;
-      const width = Math.min(QUALITY_MAX_WIDTH, video.width || QUALITY_MAX_WIDTH);
+      const width = qualityWidth(video);
       const scale = video.width ? width / video.width : 1;
       const shots = await store.catalog.getShots(video.id);
       const tracks = await store.appearances.getTracksOfVideo(video.id);

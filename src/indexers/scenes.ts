@@ -18,13 +18,15 @@
 import FFT from 'fft.js';
 import type { SegmentRecord, ShotRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import { extractAudioPcm, streamFrames, type RawFrame } from '../media/frames.js';
+import type { RawFrame } from '../media/frames.js';
 import { loadVoiceModels, VOICE_SAMPLE_RATE, type SpeechSegment } from '../models/voice/index.js';
 import type { SegmentTagRecord } from '../store/ads.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageAudio, stageFrames } from './stage-media.js';
 
 export const SCENE_FRAME_FPS = 2;
 export const SCENE_FRAME_WIDTH = 160;
+const SCENE_FRAMES = { fps: SCENE_FRAME_FPS, width: SCENE_FRAME_WIDTH, pixFmt: 'rgb24' } as const;
 const AUDIO_WINDOW_SEC = 0.1;
 const FFT_SIZE = 1024;
 const SILENCE_DB = -50;
@@ -68,8 +70,8 @@ export interface ScenesStageDeps {
 }
 
 const defaultDeps: ScenesStageDeps = {
-  frames: (ctx) => streamFrames(ctx.media, ctx.video.path, { fps: SCENE_FRAME_FPS, width: SCENE_FRAME_WIDTH, pixFmt: 'rgb24', signal: ctx.signal }),
-  audio: (ctx) => extractAudioPcm(ctx.media, ctx.video.path, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal: ctx.signal }),
+  frames: (ctx) => stageFrames(ctx, SCENE_FRAMES),
+  audio: (ctx) => stageAudio(ctx, VOICE_SAMPLE_RATE),
   speech: async (ctx, pcm) => (await loadVoiceModels({ modelDir: ctx.config.modelDir })).vad.detect(pcm, {}, ctx.signal),
 };
 
@@ -212,6 +214,7 @@ export function createScenesStage(overrides: Partial<ScenesStageDeps> = {}): Sta
     name: 'scenes',
     weight: 2,
     needs: ['segments', 'faces', 'objects'],
+    media: () => ({ frames: [SCENE_FRAMES], audioRates: [VOICE_SAMPLE_RATE] }),
     async run(ctx) {
       const { store, video, log } = ctx;
       const [shots, segments, tracks, objectTags] = await Promise.all([

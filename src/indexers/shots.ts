@@ -2,8 +2,10 @@
 // fades, dissolves) and a good-looking keyframe per shot. Pure computation: the shots are stored
 // by the segments stage together with the segments, in one atomic replace.
 import type { ShotRecord } from '../domain.js';
-import { streamFrames } from '../media/frames.js';
+import type { Config } from '../config.js';
 import type { MediaProbe } from '../media/probe.js';
+import type { FrameRequest } from '../media/source.js';
+import { stageFrames } from './stage-media.js';
 import { chooseKeyframe, detectShotBoundaries, frameFeatures, keyframeQuality, type FrameFeatures } from './shot-detection.js';
 import type { Stage } from './stage.js';
 
@@ -52,16 +54,21 @@ function qualityBuckets(frames: readonly FrameFeatures[]): [number, number][] {
   return [...best.values()].sort((a, b) => a[0] - b[0]);
 }
 
+/** The analysis stream; strict: a file that breaks mid-way fails here, before anything is stored. */
+export function shotFrameRequest(config: Config): FrameRequest {
+  return { fps: config.indexing.shotSampleFps, width: SHOT_ANALYSIS_WIDTH, pixFmt: 'rgb24', strict: true };
+}
+
 export const shotsStage: Stage<{ probe: MediaProbe }, ShotsOutput> & { name: 'shots' } = {
   name: 'shots',
   weight: 5,
   needs: ['probe'],
+  media: (_video, config) => ({ frames: [shotFrameRequest(config)] }),
   async run(ctx, { probe }) {
     const fps = ctx.config.indexing.shotSampleFps;
     const frames: FrameFeatures[] = [];
     const duration = probe.durationSec;
-    // strict: a file that breaks mid-way fails here, before anything is stored.
-    for await (const frame of streamFrames(ctx.media, ctx.video.path, { fps, width: SHOT_ANALYSIS_WIDTH, pixFmt: 'rgb24', probe, signal: ctx.signal, strict: true })) {
+    for await (const frame of stageFrames(ctx, shotFrameRequest(ctx.config))) {
       frames.push(frameFeatures(frame.time, frame.data, frame.width, frame.height));
       if (duration > 0) ctx.reportProgress(Math.min(1, frame.time / duration));
     }

@@ -1,9 +1,12 @@
 // The contract every pipeline stage follows: `(ctx, input) => output` with typed data.
-// pipeline.ts runs stages in order and checkpoints each output as a catalog artifact, so a
-// job resumed after a crash skips finished stages and later stages reuse earlier results.
+// pipeline.ts runs stages side by side as soon as what they need is done, and checkpoints each
+// output as a catalog artifact, so a job resumed after a crash skips finished stages and later
+// stages reuse earlier results. Stages that read the video declare it (`media`), so one decode
+// serves them all through `ctx.source`.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { VideoRecord } from '../domain.js';
+import type { MediaNeeds, StageSource } from '../media/source.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 
@@ -15,6 +18,8 @@ export interface StageContext {
   log: Logger;
   /** Aborted when the job is cancelled or the process shuts down; stages pass it to ffmpeg. */
   signal: AbortSignal;
+  /** The job's shared decodes; absent (a stage run on its own) → the stage decodes by itself. */
+  source?: StageSource;
   /** Progress inside the current stage, 0..1. */
   reportProgress(fraction: number): void;
 }
@@ -29,5 +34,12 @@ export interface Stage<I, O> {
    * reads); the pipeline refuses an order that runs a stage before what it needs.
    */
   readonly needs?: readonly string[];
+  /**
+   * Stages whose stored results this one reads when they run, without needing them: when both
+   * are chosen this one waits for them; choosing this one does not bring them in.
+   */
+  readonly after?: readonly string[];
+  /** What the stage will read from the video (called once the probe filled in the record). */
+  media?(video: VideoRecord, config: Config): MediaNeeds;
   run(ctx: StageContext, input: I): Promise<O>;
 }

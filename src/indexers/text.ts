@@ -43,6 +43,8 @@ export const textStage: Stage<{ segments: SegmentRecord[] }, TextOutput> & { nam
   name: 'text',
   weight: 0.2,
   needs: ['segments', 'subtitles'],
+  // Indexes every stored cue, OCR's included.
+  after: ['ocr'],
   async run(ctx, { segments }) {
     // Read back every cue kind: OCR and later cue stages land here without changing this stage.
     const cues = await ctx.store.catalog.getCues(ctx.video.id);

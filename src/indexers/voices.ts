@@ -13,8 +13,8 @@ import { createVoiceService, type VoiceMatch, type VoiceQuery, type VoiceService
 import type { FaceTrackRecord } from '../store/appearances.js';
 import { activeSpeakerTrack, clusterVoices, MIN_TURN_SEC, speakerTurns, type SpeakerTurn, type TimedTrack } from './diarisation.js';
 import type { Stage, StageContext } from './stage.js';
+import { stageAudio } from './stage-media.js';
 import { voiceSpans } from './voice-spans.js';
-
 
 /** A voice nobody enrolled is the on-screen actor's when that face alone is visible for at least this share of its speech. */
 export const FACE_LINK_MIN_SHARE = 0.5;
@@ -73,7 +73,7 @@ const voiceServiceOf = (ctx: StageContext): VoiceService =>
 
 const defaultDeps: VoicesStageDeps = {
   models: (ctx) => loadVoiceModels({ modelDir: ctx.config.modelDir }),
-  audio: (ctx) => decode(ctx, ctx.video.path, ctx.signal),
+  audio: (ctx) => stageAudio(ctx, VOICE_SAMPLE_RATE),
   identify: (ctx, voice) => voiceServiceOf(ctx).identifyVoice(voice),
   learn: async (ctx, actorId, sample) => (await voiceServiceOf(ctx).addTemplateVectors(actorId, [sample])) > 0,
 };
@@ -145,6 +145,10 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
   return {
     name: 'voices',
     weight: 1,
+    needs: ['probe'],
+    // Links speech to the face tracks on screen when the faces stage runs.
+    after: ['faces'],
+    media: () => ({ audioRates: [VOICE_SAMPLE_RATE] }),
     async run(ctx) {
       const { video, store, log } = ctx;
       const empty = (skipped: string | null, audioSec = 0, modelId: string | null = null): VoicesStageOutput => ({ skipped, audioSec, speechSec: 0, turns: 0, clusters: [], voiceSpans: 0, modelId });

@@ -2,6 +2,7 @@
 // stderr kept (its tail) for error messages, and stdout either collected or streamed in
 // fixed-size records (raw frames, PCM) so no frame ever goes through a temp file.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 const STDERR_TAIL_CHARS = 4000;
 const DEFAULT_STALL_MS = 120_000;
@@ -13,6 +14,18 @@ export interface ProcessOptions {
   onStderrLine?(line: string): void;
   /** Called once the process has ended and every stderr line was delivered. */
   onClose?(): void;
+  /** Extra output pipes the tool writes to as `pipe:3`, `pipe:4`, … (one decode, several outputs). */
+  extraOutputs?: number;
+}
+
+/** Someone watching which tools start (tests and benches count decodes per video). */
+export type ToolSpawnListener = (command: string, args: readonly string[]) => void;
+const spawnListeners = new Set<ToolSpawnListener>();
+
+/** Calls `listener` for every ffmpeg/ffprobe started from now on; returns the unsubscribe. */
+export function watchToolSpawns(listener: ToolSpawnListener): () => void {
+  spawnListeners.add(listener);
+  return () => spawnListeners.delete(listener);
 }
 
 /** ffmpeg/ffprobe ended badly: non-zero exit, timeout or killed. */
@@ -45,16 +58,21 @@ function describe(command: string): string {
  * One running tool. `exited` settles when the process ends: resolves on exit code 0, rejects with
  * MediaProcessError otherwise (or with the abort reason when the signal fired).
  */
-interface RunningTool {
+export interface RunningTool {
   child: ChildProcessWithoutNullStreams;
+  /** The readable ends of `extraOutputs` (pipe:3 first). */
+  outputs: Readable[];
   exited: Promise<void>;
   stderrTail(): string;
   kill(): void;
 }
 
-function startTool(command: string, args: readonly string[], opts: ProcessOptions): RunningTool {
+export function startTool(command: string, args: readonly string[], opts: ProcessOptions): RunningTool {
   if (opts.signal?.aborted) throw abortError(opts.signal);
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const extra = Array.from({ length: opts.extraOutputs ?? 0 }, () => 'pipe' as const);
+  for (const listener of spawnListeners) listener(command, args);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe', ...extra] }) as ChildProcessWithoutNullStreams;
+  const outputs = child.stdio.slice(3) as Readable[];
   child.stdin.end();
   let tail = '';
   let partialLine = '';
@@ -95,7 +113,7 @@ function startTool(command: string, args: readonly string[], opts: ProcessOption
   });
   // Callers that stream may stop listening early; the rejection is still observed there.
   exited.catch(() => undefined);
-  return { child, exited, stderrTail: () => tail, kill };
+  return { child, outputs, exited, stderrTail: () => tail, kill };
 }
 
 /** Runs a tool to the end and returns its whole stdout. */

@@ -5,12 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { JobRecord, VideoRecord } from '../../src/domain.js';
+import type { JobRecord } from '../../src/domain.js';
 import { runIndexPipeline, selectStages, type PipelineStage } from '../../src/indexers/pipeline.js';
 import { createLogger } from '../../src/logger.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
+import { claimedJobFor } from '../helpers/pipeline-job.js';
 
 let dir: string;
 let store: Store;
@@ -18,16 +19,8 @@ let config: Config;
 
 const stage = (name: string, run: () => Promise<unknown>): PipelineStage => ({ name, weight: 1, run });
 
-async function newJob(): Promise<JobRecord> {
-  const now = new Date().toISOString();
-  const video: VideoRecord = {
-    id: 'vid_pipeline', path: '/media/x.mp4', contentHash: 'h', title: null, series: null, season: null, episode: null,
-    durationSec: 10, fps: 25, width: 320, height: 180, rotation: 0, startTime: 0, hasAudio: false, status: 'PENDING',
-    error: null, createdAt: now, updatedAt: now,
-  };
-  await store.catalog.putVideo(video);
-  await store.jobs.enqueue({ kind: 'INDEX_VIDEO', videoId: video.id, request: { path: video.path } });
-  return (await store.jobs.claim('test'))!;
+function newJob(): Promise<JobRecord> {
+  return claimedJobFor(store, 'vid_pipeline');
 }
 
 function run(job: JobRecord, stages: PipelineStage[]): Promise<void> {

@@ -1,0 +1,162 @@
+// Indexing speed on real footage, every stage on: a few minutes of real 720p video with sound
+// (bench/real-footage.ts, cached in os.tmpdir()) indexed through the real pipeline on a temporary
+// store. Prints one JSON line: realtime factor, wall and CPU seconds per media minute per stage,
+// ffmpeg runs per video by kind, peak RSS.
+//   node dist/bench/indexing-real.js [--minutes 3] [--data ../shared/data]
+// CPU is this process plus its reaped children (ffmpeg), from /proc/self/stat. While stages run
+// side by side, each interval's CPU is shared equally among the stages running in it. ffmpeg runs
+// are counted by pointing the config at a wrapper script that logs its arguments.
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { INDEX_STAGES } from '../src/indexers/pipeline.js';
+import { createLogger } from '../src/logger.js';
+import { resolveMediaTools } from '../src/media/tools.js';
+import { realFootage } from './real-footage.js';
+
+const TICKS_PER_SEC = 100;
+
+/** CPU seconds of this process and its reaped children so far. */
+function cpuSeconds(): number {
+  // Fields after the command name: utime stime cutime cstime are fields 14–17 of the line.
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+  return (utime! + stime! + cutime! + cstime!) / TICKS_PER_SEC;
+}
+
+/** Attributes wall and CPU time to the stages running, sharing each interval among them. */
+class StageClock {
+  private readonly running = new Set<string>();
+  private lastCpu = cpuSeconds();
+  private lastWall = performance.now();
+  readonly wall = new Map<string, number>();
+  readonly cpu = new Map<string, number>();
+  readonly started = new Map<string, number>();
+
+  private settle(): void {
+    const cpu = cpuSeconds();
+    const wall = performance.now();
+    const share = this.running.size ? (cpu - this.lastCpu) / this.running.size : 0;
+    for (const name of this.running) this.cpu.set(name, (this.cpu.get(name) ?? 0) + share);
+    this.lastCpu = cpu;
+    this.lastWall = wall;
+  }
+  start(name: string): void {
+    this.settle();
+    this.running.add(name);
+    this.started.set(name, performance.now());
+  }
+  end(name: string): void {
+    this.settle();
+    this.running.delete(name);
+    this.wall.set(name, (this.wall.get(name) ?? 0) + (performance.now() - (this.started.get(name) ?? this.lastWall)) / 1000);
+  }
+}
+
+/** Wraps every stage's run so the clock sees it start and end (works for any scheduling). */
+function instrumentStages(clock: StageClock): void {
+  for (const stage of INDEX_STAGES) {
+    const run = stage.run.bind(stage);
+    (stage as { run: typeof stage.run }).run = async (ctx, input) => {
+      clock.start(stage.name);
+      try {
+        return await run(ctx, input);
+      } finally {
+        clock.end(stage.name);
+      }
+    };
+  }
+}
+
+/** A shell wrapper that logs each ffmpeg command line, then becomes the real ffmpeg. */
+async function countingFfmpeg(dir: string, ffmpeg: string): Promise<{ bin: string; log: string }> {
+  const bin = path.join(dir, 'ffmpeg-counting.sh');
+  const log = path.join(dir, 'ffmpeg-runs.log');
+  await writeFile(bin, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${ffmpeg}' "$@"\n`);
+  await chmod(bin, 0o755);
+  await writeFile(log, '');
+  return { bin, log };
+}
+
+/** ffmpeg runs by what they decode. */
+export function classifyRuns(lines: readonly string[]): Record<string, number> {
+  const kinds: Record<string, number> = { videoStreams: 0, keyframeScans: 0, singleFrames: 0, audio: 0, other: 0 };
+  for (const line of lines) {
+    const maps = line.match(/-map \S+/g) ?? [];
+    if (/-frames:v 1\b/.test(line)) kinds.singleFrames! += 1;
+    else if (/-skip_frame nokey/.test(line)) kinds.keyframeScans! += 1;
+    else if (maps.some((m) => m.includes(':v')) || /\[0:v/.test(line)) kinds.videoStreams! += 1;
+    else if (maps.some((m) => m.includes(':a')) || /\[0:a/.test(line)) kinds.audio! += 1;
+    else kinds.other! += 1;
+    // A run that also emits audio (one decode for both) counts for audio too.
+    if (maps.some((m) => m.includes(':v')) && maps.some((m) => m.includes(':a'))) kinds.audio! += 1;
+  }
+  return kinds;
+}
+
+const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '3' }, data: { type: 'string', default: path.resolve('../shared/data') } } });
+  const wantedSec = Math.round(Number(values.minutes) * 60);
+  const base = loadConfig();
+  const footage = await realFootage(resolveMediaTools(base).ffmpeg, values.data!, wantedSec);
+  if (!footage) {
+    process.stderr.write(`indexing-real: no videos under ${values.data}; skipped\n`);
+    return;
+  }
+  const work = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-real-'));
+  try {
+    const counting = await countingFfmpeg(work, resolveMediaTools(base).ffmpeg);
+    const config = {
+      ...base,
+      dataDir: path.join(work, 'store'),
+      mediaRoots: [path.dirname(footage.file)],
+      ffmpegPath: counting.bin,
+      indexing: { ...base.indexing, enrichmentStages: null },
+    };
+    const clock = new StageClock();
+    instrumentStages(clock);
+    const app = await createApp(config, { log: createLogger('warn') });
+    try {
+      const load = os.loadavg()[0]!;
+      const cpuStart = cpuSeconds();
+      const start = performance.now();
+      const indexed = await app.indexNow({ path: footage.file });
+      const wallSec = (performance.now() - start) / 1000;
+      const cpuSec = cpuSeconds() - cpuStart;
+      const minutes = indexed.durationSec / 60;
+      const perMinute = (m: Map<string, number>): Record<string, number> =>
+        Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / minutes)]));
+      const runs = (await readFile(counting.log, 'utf8')).split('\n').filter(Boolean);
+      console.log(
+        JSON.stringify({
+          bench: 'indexing-real',
+          input: `${footage.clips.length} real clips from ../shared/data, 1280x720 25fps h264+aac, ${Math.round(indexed.durationSec)}s`,
+          videoSec: round(indexed.durationSec, 1),
+          wallSec: round(wallSec, 1),
+          cpuSec: round(cpuSec, 1),
+          realtimeFactor: round(indexed.durationSec / wallSec),
+          wallSecPerMediaMin: perMinute(clock.wall),
+          cpuSecPerMediaMin: perMinute(clock.cpu),
+          ffmpegRuns: { total: runs.length, ...classifyRuns(runs) },
+          peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+          cores: os.availableParallelism(),
+          loadAvgAtStart: round(load),
+          loadAvgAtEnd: round(os.loadavg()[0]!),
+        }),
+      );
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();

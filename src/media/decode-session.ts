@@ -1,0 +1,238 @@
+// One ffmpeg decode of a video's picture stream feeding several outputs at once: the decoded
+// frames are split inside ffmpeg, each branch sampled and scaled as one stage asked (rate, size,
+// pixel format, keyframes only, or the first frame at given times), and written to its own pipe
+// (pipe:3, pipe:4, …). Frame times come from a named showinfo per branch, as in streamFrames, so
+// every branch yields exactly the frames and pixels a decode of its own would have given.
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { FrameChannel, type TimedRecord } from './frame-channel.js';
+import { MediaDecodeError, outputSize, type PixelFormat } from './frames.js';
+import type { MediaProbe } from './probe.js';
+import { MediaProcessError, startTool, type RunningTool } from './process.js';
+import type { MediaTools } from './tools.js';
+
+/** What one stage wants from the picture stream. */
+export interface FrameRequest {
+  pixFmt: PixelFormat;
+  width: number;
+  /** Frames per second; omitted → every decoded frame. */
+  fps?: number;
+  /** Only the stream's keyframes (I-frames): what a `-skip_frame nokey` decode gives. */
+  keyframesOnly?: boolean;
+  /** Fail the consumer on damaged data or a stream that stops early (the shots stage). */
+  strict?: boolean;
+}
+
+/** The first frame at or after each of these media times (what an accurate seek gives). */
+export interface FramesAtRequest {
+  pixFmt: 'rgb24';
+  width: number;
+  times: readonly number[];
+}
+
+export interface SessionOutput {
+  key: string;
+  request: FrameRequest | FramesAtRequest;
+}
+
+const SHOWINFO = /^\[showinfo@o(\d+) @ [^\]]+\]\s+n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
+const DECODER_ERROR = /^\[(?!showinfo@|Parsed_)[\w-]+ @ 0x[0-9a-f]+\].*(error|invalid|corrupt|conceal|truncat)/i;
+const ALLOWED_MISSING_TAIL_SEC = 1.0;
+/** Seek targets are compared with this slack: a frame exactly at the target counts as at it. */
+const TIME_SLACK = 1e-4;
+
+function isFramesAt(request: FrameRequest | FramesAtRequest): request is FramesAtRequest {
+  return 'times' in request;
+}
+
+/**
+ * select expression: a frame is taken when some target lies in (previously taken frame, this
+ * frame], i.e. the first frame at or after each target.
+ */
+function selectAtTimes(times: readonly number[], startTime: number): string {
+  const terms = [...new Set(times)].sort((a, b) => a - b).map((t) => {
+    const at = (t + startTime - TIME_SLACK).toFixed(6);
+    return `gte(t\\,${at})*not(gte(prev_selected_t\\,${at}))`;
+  });
+  return `select='${terms.join('+') || '0'}'`;
+}
+
+function branchFilter(output: SessionOutput, index: number, probe: MediaProbe): string {
+  const { request } = output;
+  const { width, height } = outputSize(probe, request.width);
+  const steps: string[] = [];
+  if (isFramesAt(request)) {
+    // extractFrame's scaler: the ffmpeg command line's default (bicubic), which a complex
+    // filtergraph does not inherit, so it is named; the pixels then match a seek of its own.
+    steps.push(selectAtTimes(request.times, probe.startTime), `scale=${width}:${height}:flags=bicubic`);
+  } else {
+    if (request.keyframesOnly) steps.push("select='eq(key\\,1)'");
+    else if (request.fps) steps.push(`fps=${request.fps}`);
+    steps.push(`scale=${width}:${height}:flags=area`);
+  }
+  steps.push(`format=${request.pixFmt}`, `showinfo@o${index}`);
+  return `[v${index}]${steps.join(',')}[o${index}]`;
+}
+
+export function sessionArgs(filePath: string, probe: MediaProbe, outputs: readonly SessionOutput[]): string[] {
+  const split = `[0:v:0]split=${outputs.length}${outputs.map((_, i) => `[v${i}]`).join('')}`;
+  const graph = [split, ...outputs.map((o, i) => branchFilter(o, i, probe))].join(';');
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin', '-copyts', '-i', path.resolve(filePath), '-filter_complex', graph];
+  outputs.forEach((o, i) => args.push('-map', `[o${i}]`, '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', o.request.pixFmt, `pipe:${3 + i}`));
+  return args;
+}
+
+/** Pairs frames (stdout records) with their showinfo times, which may arrive in either order. */
+class OutputRoute {
+  private readonly frames: Buffer[] = [];
+  private readonly times: number[] = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  lastTime = 0;
+  count = 0;
+
+  constructor(
+    readonly channel: FrameChannel,
+    readonly recordBytes: number,
+    private readonly stepSec: number,
+  ) {}
+
+  addBytes(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.recordBytes) return;
+    const joined = Buffer.concat(this.pending, this.pendingBytes);
+    let offset = 0;
+    for (; joined.length - offset >= this.recordBytes; offset += this.recordBytes) {
+      this.frames.push(Buffer.from(joined.subarray(offset, offset + this.recordBytes)));
+    }
+    const rest = joined.subarray(offset);
+    this.pending = rest.length ? [rest] : [];
+    this.pendingBytes = rest.length;
+    this.flush(false);
+  }
+
+  addTime(time: number): void {
+    this.times.push(time);
+    this.flush(false);
+  }
+
+  /** Hands on every frame whose time is known (at the end: all, guessing missing times). */
+  flush(final: boolean): void {
+    while (this.frames.length && (this.times.length || final)) {
+      const time = this.times.shift() ?? this.lastTime + this.stepSec;
+      this.lastTime = time;
+      this.count++;
+      this.channel.push({ time, data: this.frames.shift()! } satisfies TimedRecord);
+    }
+  }
+}
+
+export interface DecodeSessionOptions {
+  tools: MediaTools;
+  filePath: string;
+  probe: MediaProbe;
+  outputs: readonly SessionOutput[];
+  spoolDir: string;
+  signal: AbortSignal;
+}
+
+/** A running shared decode; `channel(key)` is where each output's frames arrive. */
+export class DecodeSession {
+  private readonly routes = new Map<string, OutputRoute>();
+  private tool: RunningTool | null = null;
+  private decodeProblem: { message: string; at: number } | null = null;
+  private streams: Readable[] = [];
+
+  constructor(private readonly opts: DecodeSessionOptions) {
+    opts.outputs.forEach((output, index) => {
+      const { width, height } = outputSize(opts.probe, output.request.width);
+      const recordBytes = width * height * (output.request.pixFmt === 'gray' ? 1 : 3);
+      const events = { hold: (held: boolean): void => this.hold(index, held), dropped: (): void => this.stopIfUnwanted() };
+      const channel = new FrameChannel(FrameChannel.spoolFile(opts.spoolDir, `${index}-${output.key}`), recordBytes, events);
+      const fps = 'fps' in output.request ? output.request.fps : undefined;
+      this.routes.set(output.key, new OutputRoute(channel, recordBytes, 1 / (fps || opts.probe.fps || 25)));
+    });
+  }
+
+  get keys(): string[] {
+    return [...this.routes.keys()];
+  }
+
+  channel(key: string): FrameChannel | null {
+    return this.routes.get(key)?.channel ?? null;
+  }
+
+  start(): void {
+    const { tools, filePath, probe, outputs, signal } = this.opts;
+    const routes = outputs.map((o) => this.routes.get(o.key)!);
+    let framesSeen = 0;
+    const tool = startTool(tools.ffmpeg, sessionArgs(filePath, probe, outputs), {
+      signal,
+      extraOutputs: outputs.length,
+      onStderrLine: (line) => {
+        const shown = SHOWINFO.exec(line);
+        if (shown) {
+          framesSeen++;
+          return routes[Number(shown[1])]?.addTime(Number(shown[2]) - probe.startTime);
+        }
+        if (!this.decodeProblem && framesSeen > 0 && DECODER_ERROR.test(line)) {
+          this.decodeProblem = { message: line.trim(), at: Math.max(...routes.map((r) => r.lastTime)) };
+        }
+      },
+    });
+    this.tool = tool;
+    this.streams = tool.outputs;
+    tool.outputs.forEach((stream, i) => stream.on('data', (chunk: Buffer) => routes[i]!.addBytes(chunk)));
+    // ffmpeg's stdout is unused: drain it so it never blocks.
+    tool.child.stdout.resume();
+    const ended = Promise.all(tool.outputs.map((s) => new Promise<void>((resolve) => s.once('close', () => resolve()))));
+    void Promise.all([tool.exited, ended]).then(
+      () => this.finish(null),
+      (err: unknown) => this.finish(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /** Stops the decode (every consumer gone, or the job over). */
+  stop(): void {
+    this.tool?.kill();
+  }
+
+  private hold(index: number, held: boolean): void {
+    const stream = this.streams[index];
+    if (held) stream?.pause();
+    else stream?.resume();
+  }
+
+  /** Every output dropped: nobody waits for more frames. */
+  private stopIfUnwanted(): void {
+    if ([...this.routes.values()].every((r) => r.channel.isDropped)) this.stop();
+  }
+
+  private finish(failure: Error | null): void {
+    for (const [key, route] of this.routes) {
+      route.flush(true);
+      const output = this.opts.outputs.find((o) => o.key === key)!;
+      route.channel.end(this.failureFor(output, route, failure));
+    }
+  }
+
+  /** What a consumer of this output learns at the end: strict outputs hear about damage too. */
+  private failureFor(output: SessionOutput, route: OutputRoute, failure: Error | null): Error | null {
+    const strict = !isFramesAt(output.request) && output.request.strict;
+    if (!strict) return failure;
+    const { probe } = this.opts;
+    if (failure instanceof MediaProcessError) return new MediaDecodeError(`decoding failed after ${route.lastTime.toFixed(2)} s: ${failure.message}`, route.lastTime);
+    if (failure) return failure;
+    if (this.decodeProblem) return new MediaDecodeError(`damaged data after ${this.decodeProblem.at.toFixed(2)} s: ${this.decodeProblem.message}`, this.decodeProblem.at);
+    const request = output.request as FrameRequest;
+    if (request.keyframesOnly) return null;
+    if (route.count === 0) return new MediaDecodeError('no frame could be decoded', 0);
+    const statedEnd = probe.videoDurationSec ?? probe.durationSec;
+    const stepSec = 1 / (request.fps || probe.fps || 25);
+    if (Number.isFinite(statedEnd) && statedEnd - route.lastTime > ALLOWED_MISSING_TAIL_SEC + stepSec) {
+      return new MediaDecodeError(`frames stop at ${route.lastTime.toFixed(2)} s of ${statedEnd.toFixed(2)} s (truncated or damaged)`, route.lastTime);
+    }
+    return null;
+  }
+}

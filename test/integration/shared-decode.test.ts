@@ -1,0 +1,115 @@
+// One decode for many stages: a shared session gives each output exactly the frames (times and
+// pixels) a decode of its own gives, the sound is decoded once at several rates with the samples
+// of separate decodes, and a whole indexing job with every stage on decodes the picture stream at
+// most twice (the shot pass; the shot-aware pass) and the sound once, with no per-shot seeks.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { DecodeSession, type FrameRequest } from '../../src/media/decode-session.js';
+import { extractAudioPcm, extractFrame, streamFrames, type RawFrame } from '../../src/media/frames.js';
+import { probeMedia } from '../../src/media/probe.js';
+import { watchToolSpawns } from '../../src/media/process.js';
+import { MediaSource } from '../../src/media/source.js';
+import { makeTempDir, makeTestVideo, testTools } from '../helpers/media.js';
+
+let temp: { dir: string; cleanup(): Promise<void> };
+let clip: string;
+
+beforeAll(async () => {
+  temp = await makeTempDir('vidsearch-shared-decode-');
+  clip = (await makeTestVideo({ dir: temp.dir, name: 'clip', durationSec: 4, cuts: [1.3, 2.6], audio: 'tone', fps: 25 })).path;
+});
+
+afterAll(async () => {
+  await temp?.cleanup();
+});
+
+async function collect(frames: AsyncIterable<{ time: number; data: Buffer }>): Promise<{ time: number; data: Buffer }[]> {
+  const out: { time: number; data: Buffer }[] = [];
+  for await (const f of frames) out.push({ time: f.time, data: f.data });
+  return out;
+}
+
+describe('a shared decode session', () => {
+  it('gives every output the frames of its own decode, spooled or live', async () => {
+    const probe = await probeMedia(testTools, clip);
+    const requests: FrameRequest[] = [
+      { fps: 10, width: 96, pixFmt: 'rgb24', strict: true },
+      { fps: 2, width: 160, pixFmt: 'gray' },
+      { keyframesOnly: true, width: 128, pixFmt: 'rgb24' },
+    ];
+    const times = [0.5, 1.31, 3.0];
+    const spoolDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-spool-test-'));
+    const session = new DecodeSession({
+      tools: testTools, filePath: clip, probe, spoolDir, signal: new AbortController().signal,
+      outputs: [...requests.map((request, i) => ({ key: `r${i}`, request })), { key: 'at', request: { pixFmt: 'rgb24', width: 64, times } }],
+    });
+    session.start();
+    // r0 is read live from the start; the others spool and are read after it ended.
+    const live = await collect(session.channel('r0')!.consume());
+    const own = await collect(streamFrames(testTools, clip, { ...requests[0]!, probe }));
+    expect(live.map((f) => f.time)).toEqual(own.map((f) => f.time));
+    expect(live.every((f, i) => f.data.equals(own[i]!.data))).toBe(true);
+    for (const [i, request] of requests.entries()) {
+      if (i === 0) continue;
+      const shared = await collect(session.channel(`r${i}`)!.consume());
+      const alone = await collect(streamFrames(testTools, clip, { ...request, probe }));
+      expect(shared.length).toBeGreaterThan(0);
+      expect(shared.map((f) => f.time)).toEqual(alone.map((f) => f.time));
+      expect(shared.every((f, k) => f.data.equals(alone[k]!.data))).toBe(true);
+    }
+    const at = await collect(session.channel('at')!.consume());
+    expect(at).toHaveLength(times.length);
+    for (const [k, time] of times.entries()) {
+      const seeked: RawFrame = await extractFrame(testTools, clip, time, { width: 64, format: 'rgb24' });
+      expect(at[k]!.time).toBeGreaterThanOrEqual(time - 1e-3);
+      expect(at[k]!.data.equals(seeked.data)).toBe(true);
+    }
+    await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  it('decodes the sound once for several rates, sample for sample', async () => {
+    const spawns: string[][] = [];
+    const stop = watchToolSpawns((_, args) => spawns.push([...args]));
+    const source = new MediaSource({
+      tools: testTools, filePath: clip, signal: new AbortController().signal,
+      stageState: () => 'running', shotKeyframeTimes: async () => [],
+      declarations: async () => [{ stage: 'a', needs: { audioRates: [16000, 8000] } }],
+    });
+    const [wide, narrow] = await Promise.all([source.forStage('a').audio(16000), source.forStage('b').audio(8000)]);
+    stop();
+    source.close();
+    expect(spawns.filter((a) => a.some((x) => x.includes('0:a:0')))).toHaveLength(1);
+    expect(wide).toEqual(await extractAudioPcm(testTools, clip, { sampleRate: 16000, channels: 1 }));
+    expect(narrow).toEqual(await extractAudioPcm(testTools, clip, { sampleRate: 8000, channels: 1 }));
+  });
+});
+
+describe('an indexing job with every stage on', () => {
+  it('decodes the picture stream at most twice and the sound once, with no per-shot seeks', async () => {
+    const dir = path.join(temp.dir, 'job');
+    const video = await makeTestVideo({ dir: temp.dir, name: 'job', durationSec: 6, cuts: [2, 4], audio: 'tone' });
+    const config = { ...loadConfig({}), dataDir: path.join(dir, 'store'), mediaRoots: [temp.dir], indexing: { ...loadConfig({}).indexing, enrichmentStages: null } };
+    const app = await createApp(config, { log: createLogger('silent') });
+    const runs: string[][] = [];
+    const stop = watchToolSpawns((command, args) => {
+      if (command === app.media.ffmpeg) runs.push([...args]);
+    });
+    try {
+      await app.indexNow({ path: video.path });
+    } finally {
+      stop();
+      await app.close();
+    }
+    const pictures = runs.filter((a) => a.some((x) => x.includes('0:v:0')));
+    const sound = runs.filter((a) => a.some((x) => x.includes('0:a:0')));
+    expect(pictures.length).toBeGreaterThanOrEqual(1);
+    expect(pictures.length).toBeLessThanOrEqual(2);
+    expect(pictures.filter((a) => a.includes('-frames:v') || a.includes('-skip_frame'))).toEqual([]);
+    expect(sound).toHaveLength(1);
+  }, 180_000);
+});

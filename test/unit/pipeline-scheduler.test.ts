@@ -1,0 +1,100 @@
+// The stage scheduler: independent stages run side by side (up to stageConcurrency), a stage starts
+// only after what it `needs` and the chosen stages it runs `after`, stages that declare neither keep
+// the listed order, an essential failure stops the stages running beside it, and a resumed job
+// reloads its checkpoints instead of running those stages again.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { JobRecord } from '../../src/domain.js';
+import { runIndexPipeline, stagePrerequisites, type PipelineStage } from '../../src/indexers/pipeline.js';
+import { createLogger } from '../../src/logger.js';
+import { resolveMediaTools } from '../../src/media/tools.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/interfaces.js';
+import { claimedJobFor } from '../helpers/pipeline-job.js';
+
+let dir: string;
+let store: Store;
+let config: Config;
+let events: string[];
+
+/** A stage that logs its start and end and takes `ms`. */
+function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'needs' | 'after'>> = {}, fail = false): PipelineStage {
+  return {
+    name,
+    weight: 1,
+    ...deps,
+    run: async (ctx) => {
+      events.push(`${name}:start`);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, ms);
+        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error(`${name} stopped`))), { once: true });
+      });
+      if (fail) throw new Error(`${name} broke`);
+      events.push(`${name}:end`);
+      return { ran: name };
+    },
+  };
+}
+
+function newJob(stagesDone: string[] = []): Promise<JobRecord> {
+  return claimedJobFor(store, 'vid_sched', stagesDone);
+}
+
+function run(job: JobRecord, stages: PipelineStage[], concurrency = 2): Promise<void> {
+  const deps = { store, media: resolveMediaTools(config), config: { ...config, indexing: { ...config.indexing, stageConcurrency: concurrency } }, log: createLogger('silent') };
+  return runIndexPipeline(deps, job, { signal: new AbortController().signal, onProgress: async () => {} }, stages);
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-scheduler-'));
+  store = await openEmbeddedStore(dir);
+  config = { ...loadConfig({}), dataDir: dir };
+  events = [];
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('stage scheduler', () => {
+  it('runs independent stages side by side, never more than the limit', async () => {
+    await run(await newJob(), [
+      timed('probe', 5, { needs: [] }),
+      timed('a', 60, { needs: ['probe'] }),
+      timed('b', 60, { needs: ['probe'] }),
+      timed('c', 60, { needs: ['probe'] }),
+      timed('text', 5, { needs: ['a', 'b', 'c'] }),
+    ]);
+    // a and b overlap; c waits for a slot; text waits for all three.
+    expect(events.indexOf('b:start')).toBeLessThan(events.indexOf('a:end'));
+    expect(events.indexOf('c:start')).toBeGreaterThan(Math.min(events.indexOf('a:end'), events.indexOf('b:end')));
+    expect(events.indexOf('text:start')).toBeGreaterThan(Math.max(...['a:end', 'b:end', 'c:end'].map((e) => events.indexOf(e))));
+    for (const name of ['a', 'b', 'c']) expect(await store.catalog.getArtifact('vid_sched', name)).toEqual({ ran: name });
+  });
+
+  it('waits for chosen `after` stages, ignores absent ones, and keeps the order of stages that declare nothing', () => {
+    const stages = [timed('probe', 1), timed('faces', 1, { needs: ['probe'] }), timed('voices', 1, { needs: ['probe'], after: ['faces', 'ocr'] }), timed('legacy', 1)];
+    const prerequisites = stagePrerequisites(stages);
+    expect(prerequisites.get('voices')).toEqual(['probe', 'faces']);
+    expect(prerequisites.get('legacy')).toEqual(['probe', 'faces', 'voices']);
+  });
+
+  it('stops the stages beside an essential stage that fails, and records none of them', async () => {
+    await expect(
+      run(await newJob(), [timed('probe', 5, { needs: [] }), timed('shots', 30, { needs: ['probe'] }, true), timed('faces', 2000, { needs: ['probe'] })]),
+    ).rejects.toThrow(/shots broke/);
+    expect(events).not.toContain('faces:end');
+    expect(await store.catalog.getArtifact('vid_sched', 'faces')).toBeNull();
+  });
+
+  it('resumes from the checkpoints, running only what is left', async () => {
+    await store.catalog.putArtifact('vid_sched', 'probe', { ran: 'probe' });
+    await store.catalog.putArtifact('vid_sched', 'a', { ran: 'a' });
+    await run(await newJob(['probe', 'a']), [timed('probe', 5, { needs: [] }), timed('a', 5, { needs: ['probe'] }), timed('b', 5, { needs: ['a'] })]);
+    expect(events).toEqual(['b:start', 'b:end']);
+  });
+});
