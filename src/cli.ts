@@ -3,9 +3,8 @@
 // Progress and logs go to stderr; results (eval's JSON line) go to stdout.
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, ConfigError } from './config.js';
-import { AppError, errorMessage } from './errors.js';
-import { EvalInputError } from './eval/types.js';
+import { configureCliOutput, reportCliError, wantsStack } from './commands/cli-errors.js';
+import { loadConfig, MAX_PORT } from './config.js';
 import { createLogger } from './logger.js';
 
 function intOption(value: string): number {
@@ -14,15 +13,22 @@ function intOption(value: string): number {
   return n;
 }
 
-const program = new Command()
+function portOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_PORT) throw new InvalidArgumentError(`expected a port number from 0 to ${MAX_PORT}`);
+  return n;
+}
+
+// Settings made before .command() are inherited by every subcommand.
+const program = configureCliOutput(new Command())
   .name('vidsearch')
   .description('GraphQL video-understanding search API: only-watch-TA, image-to-drama search, contextual ads')
-  .showHelpAfterError();
+  .option('--verbose', 'print stack traces with errors (so does setting DEBUG)');
 
 program
   .command('serve')
   .description('serve the GraphQL API (and run indexing jobs: in this process, or with several workers in one more)')
-  .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000)', intOption)
+  .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000)', portOption)
   .option('--workers <n>', 'processes answering HTTP (default VIDSEARCH_WORKERS or one per core)', intOption)
   .option('--no-worker', 'do not run indexing jobs')
   .action(async (opts: { port?: number; workers?: number; worker: boolean }) => {
@@ -61,7 +67,7 @@ program
   .command('demo')
   .description('generate a sample video with subtitles, index it, serve GraphQL and print example queries')
   .option('--once', 'run the sample queries, print the answers and exit')
-  .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000; 0 picks a free one)', intOption)
+  .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000; 0 picks a free one)', portOption)
   .action(async (opts: { once?: boolean; port?: number }) => {
     const { demoCommand } = await import('./commands/demo.js');
     await demoCommand(loadConfig(), createLogger('warn'), opts);
@@ -97,10 +103,7 @@ program
 program
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    const expected = err instanceof EvalInputError || err instanceof ConfigError || err instanceof AppError;
-    process.stderr.write(`vidsearch: ${errorMessage(err)}\n`);
-    if (!expected && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = err instanceof EvalInputError || err instanceof ConfigError ? 2 : 1;
+    process.exitCode = reportCliError(err, wantsStack(process.argv));
   })
   // Every command has closed what it opened by now (servers and workers return after an orderly
   // shutdown); model runtimes (wasm, worker threads) may still hold the event loop, so exit.

@@ -115,11 +115,17 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+/** The highest TCP port. */
+export const MAX_PORT = 65_535;
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new ConfigError(`${name} must be a number ≥ ${min}, got "${raw}"`);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`${name} must be a number ${range}, got "${raw}"`);
+  }
   return value;
 }
 
@@ -170,7 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const roots = (env.VIDSEARCH_MEDIA_ROOTS ?? '').split(':').filter(Boolean);
   const workers = wholeFrom(env, 'VIDSEARCH_WORKERS', os.availableParallelism(), 1);
   return {
-    port: intFrom(env, 'VIDSEARCH_PORT', 4000, 0),
+    port: intFrom(env, 'VIDSEARCH_PORT', 4000, 0, MAX_PORT),
     workers,
     // Without keys every caller is an editor, so only this machine may call.
     host: apiKeys.size === 0 ? '127.0.0.1' : (nonEmpty(env.VIDSEARCH_HOST) ?? '0.0.0.0'),

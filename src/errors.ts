@@ -47,6 +47,54 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+/**
+ * The machine is not set up as the command needs (a data dir that cannot be opened): the message
+ * says what to fix, so the command line prints it without a stack trace.
+ */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** What the usual system error codes mean, worded like the shell does. */
+const SYSTEM_ERROR_TEXT: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EEXIST: 'file exists',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+};
+
+interface SystemError extends Error {
+  code: string;
+  syscall: string;
+  path?: string;
+  address?: string;
+  port?: number;
+}
+
+function isSystemError(err: unknown): err is SystemError {
+  const fields = err as { code?: unknown; syscall?: unknown } | null;
+  return err instanceof Error && typeof fields?.code === 'string' && typeof fields.syscall === 'string';
+}
+
+/**
+ * A message a user can act on: system errors say which file or port and what is wrong with it
+ * ("/x.mp4: no such file or directory", not "ENOENT: no such file or directory, stat '/x.mp4'");
+ * anything else is its own message.
+ */
+export function userMessage(err: unknown): string {
+  if (isSystemError(err)) {
+    if (err.syscall === 'listen' && err.code === 'EADDRINUSE') return `port ${err.port} on ${err.address} is already in use`;
+    if (err.syscall === 'listen' && err.code === 'EACCES') return `no permission to listen on port ${err.port} of ${err.address}`;
+    const text = SYSTEM_ERROR_TEXT[err.code];
+    if (text && err.path) return `${err.path}: ${text}`;
+  }
+  return errorMessage(err);
 }

@@ -134,13 +134,13 @@ export async function demoCommand(config: Config, log: Logger, opts: { once?: bo
 
   const port = opts.once ? (opts.port ?? 0) : (opts.port ?? config.port);
   const server = await startServer(app, { port, host: demoConfig.host });
-  process.stderr.write(`demo: GraphQL at ${server.url}/graphql, editors' console at ${server.url}/console\n\nTry:\n`);
-  for (const q of DEMO_QUERIES) {
-    process.stderr.write(`\n# ${q.title}\ncurl -s ${server.url}/graphql -H 'content-type: application/json' \\\n  -d '${JSON.stringify({ query: q.query })}'\n`);
-  }
-
   if (!opts.once) {
-    process.stderr.write('\nCtrl-C to stop.\n');
+    // --once closes the server after its own queries, so it prints no curl lines nobody could run.
+    process.stderr.write(`demo: GraphQL at ${server.url}/graphql, editors' console at ${server.url}/console\n\nTry:\n`);
+    for (const q of DEMO_QUERIES) {
+      process.stderr.write(`\n# ${q.title}\ncurl -s ${server.url}/graphql -H 'content-type: application/json' \\\n  -d '${JSON.stringify({ query: q.query })}'\n`);
+    }
+    process.stderr.write('\nCtrl-C (or SIGTERM) stops the server.\n');
     await app.runner.start();
     await onShutdown(log, async () => {
       await server.close();

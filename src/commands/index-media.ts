@@ -1,8 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp } from '../app.js';
 import type { Config } from '../config.js';
-import { errorMessage } from '../errors.js';
+import { userMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createJobProgressBar, type JobProgressBar } from './progress.js';
 
@@ -31,6 +30,8 @@ export async function indexCommand(
     return 1;
   }
   let bar: JobProgressBar | null = null;
+  // Loaded only now: the app pulls in every model runtime, seconds to find out that a path is wrong.
+  const { createApp } = await import('../app.js');
   const app = await createApp(config, { log, runnerEvents: { onProgress: (job) => bar?.update(job) } });
   let failures = 0;
   try {
@@ -51,7 +52,7 @@ export async function indexCommand(
       } catch (err) {
         bar.stop();
         failures += 1;
-        process.stderr.write(`vidsearch: ${file}: ${errorMessage(err)}\n`);
+        process.stderr.write(`vidsearch: ${file}: ${userMessage(err)}\n`);
       }
     }
   } finally {

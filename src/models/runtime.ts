@@ -27,6 +27,12 @@ export class ModelIntegrityError extends Error {
   override name = 'ModelIntegrityError';
 }
 
+// ONNX Runtime 1.30 on Linux starts Microsoft's telemetry client with its first session: it sends
+// usage events and leaves an empty mat-debug-<pid>.log in the temp folder per process. The native
+// library reads this variable when that first session opens; set here, on the thread that loads
+// the models or starts their worker threads (a worker's own process.env never reaches native code).
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 const manifest: readonly ModelManifestEntry[] = manifestJson.models;
 const require = createRequire(import.meta.url);
 

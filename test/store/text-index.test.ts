@@ -1,7 +1,8 @@
 // What only the embedded FTS5 text index promises beyond the conformance suite: traditional and
 // simplified Chinese find each other, single characters match inside words, and video/series/kind
 // filters (the filter-tag table) stay exact when a very common query ranks only its newest matches,
-// also across re-upserts, deletes and the migration that rebuilds an existing index.
+// also across re-upserts, deletes and the migration that rebuilds an existing index; and bm25's
+// statistics stay those of the documents present, however often they were re-indexed or deleted.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteDatabase } from '../../src/store/embedded/db.js';
 import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
 import { EmbeddedTextIndex, TEXT_TAGS_MIGRATION_SQL } from '../../src/store/embedded/text-index.js';
-import type { TextQuery } from '../../src/store/interfaces.js';
+import type { Store, TextQuery } from '../../src/store/interfaces.js';
+import { useEmbeddedStores } from '../helpers/embedded-stores.js';
 import { textDoc } from './conformance.js';
 
 const query = (q: string, extra: Partial<TextQuery> = {}): TextQuery => ({ query: q, limit: 10, offset: 0, ...extra });
@@ -146,3 +148,38 @@ describe('embedded text index', () => {
     }
   });
 });
+
+describe('embedded text index statistics', () => {
+  const stores = useEmbeddedStores('vidsearch-text-stats');
+  // Documents of different lengths and languages, so document count and average length both show in bm25.
+  const drama = [
+    textDoc('d0', 'drama', 0, '今天天气很好，我们去公园吧'),
+    textDoc('d1', 'drama', 1, '天气预报说明天下雨'),
+    textDoc('d2', 'drama', 2, 'The weather is fine today, let us walk in the park'),
+  ];
+  const other = [textDoc('o0', 'other', 0, '天气不错'), textDoc('o1', 'other', 1, 'weather, weather and more weather talk')];
+  const gone = [textDoc('g0', 'gone', 0, '天气真冷啊，下雪了，路上都是雪'), textDoc('g1', 'gone', 1, 'bad weather again')];
+  const queries = ['天气', '公园', 'weather', 'park', '下雨'];
+  const scores = async (text: Store['text']) =>
+    Promise.all(queries.map(async (q) => (await text.search(query(q))).hits.map((h) => [h.doc.id, h.score])));
+
+  it('scores re-indexed, re-upserted and deleted videos exactly as a fresh index does', async () => {
+    const fresh = await stores.open('fresh');
+    await fresh.text.replaceVideo('drama', drama);
+    await fresh.text.replaceVideo('other', other);
+
+    const reused = await stores.open('reused');
+    for (const video of [gone, drama, other]) await reused.text.replaceVideo(video[0]!.videoId, video);
+    for (let i = 0; i < 3; i += 1) await reused.text.replaceVideo('drama', drama);
+    await reused.text.upsert(other); // same ids, same segments: replaced in place
+    await reused.text.upsert([{ ...other[1]!, segmentId: 'other-seg9' }, other[1]!]); // moved away and back
+    await reused.catalog.deleteVideo('gone');
+    await reused.text.replaceVideo('gone', gone);
+    await reused.text.deleteByVideo('gone');
+
+    const expected = await scores(fresh.text);
+    expect(expected.flat().length).toBeGreaterThan(queries.length);
+    expect(await scores(reused.text)).toEqual(expected);
+  });
+});
+

@@ -11,6 +11,7 @@ import { openSessionRunner } from '../../src/models/onnx/runner.js';
 import { seededWeights } from '../helpers/tiny-onnx.js';
 
 beforeAll(async () => {
+  tf.enableProdMode(); // as src/models/nsfwjs-mobilenet.ts does: no advice to install tfjs-node
   await tf.setBackend('cpu');
   await tf.ready();
 });

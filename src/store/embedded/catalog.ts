@@ -13,6 +13,7 @@ import { checkCueSources, inOrder, updateVideoRow } from '../catalog-records.js'
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
+import { deleteVideoText } from './text-index.js';
 
 interface VideoRow {
   id: string;
@@ -215,9 +216,7 @@ export class EmbeddedCatalog implements Catalog {
       for (const table of ['shots', 'segments', 'cues', 'artifacts']) {
         this.db.prepare(`DELETE FROM ${table} WHERE video_id = ?`).run(id);
       }
-      this.db.prepare('DELETE FROM text_segments WHERE segment_id IN (SELECT segment_id FROM text_docs WHERE video_id = ?)').run(id);
-      this.db.prepare('DELETE FROM text_fts WHERE rowid IN (SELECT rowid FROM text_docs WHERE video_id = ?)').run(id);
-      this.db.prepare('DELETE FROM text_docs WHERE video_id = ?').run(id);
+      deleteVideoText(this.db, id);
       this.db.prepare('DELETE FROM vectors WHERE video_id = ?').run(id);
       return this.db.prepare('DELETE FROM videos WHERE id = ?').run(id).changes > 0;
     })();

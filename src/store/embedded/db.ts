@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { SetupError, userMessage } from '../../errors.js';
 
 export const DATABASE_FILE = 'vidsearch.db';
 const BUSY_TIMEOUT_MS = 5_000;
@@ -11,8 +12,13 @@ const BUSY_TIMEOUT_MS = 5_000;
 export type SqliteDatabase = Database.Database;
 
 export function openDatabase(dataDir: string): SqliteDatabase {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  let db: SqliteDatabase;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    db = new Database(path.join(dataDir, DATABASE_FILE));
+  } catch (err) {
+    throw new SetupError(`cannot open the data dir ${dataDir} (VIDSEARCH_DATA_DIR): ${userMessage(err)}`, { cause: err });
+  }
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

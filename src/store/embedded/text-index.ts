@@ -109,18 +109,31 @@ function ftsParams(match: string, filter: Filter): string[] {
   return filter.tags ? [match, filter.tags] : [match];
 }
 
+/**
+ * Contentless without contentless_delete: FTS5 then removes a document only through the 'delete'
+ * command given the tokens it was indexed with (re-derived from text_docs.text, see unindex), and
+ * that is what keeps bm25's statistics (document count, average length per column) exact. A
+ * contentless_delete=1 table forgets a document's postings but never its share of those
+ * statistics, so every re-index or delete shifted every score (2.08 → 3.12 → 3.71 → 4.13 for the
+ * demo's 天气 over four re-indexes). indexTokens is deterministic for a given build; a change to the
+ * analysis must ship with a migration that rebuilds the index (as rebuildTextIndex does), or the
+ * 'delete' of an old document would name tokens it was not indexed with.
+ */
 const CREATE_TEXT_FTS = `CREATE VIRTUAL TABLE text_fts USING fts5 (
   words, grams,
-  content = '', contentless_delete = 1,
+  content = '',
   tokenize = 'porter unicode61 remove_diacritics 2'
 )`;
-const INDEX_DOC = 'INSERT OR REPLACE INTO text_fts (rowid, words, grams) VALUES (?, ?, ?)';
+const INDEX_DOC = 'INSERT INTO text_fts (rowid, words, grams) VALUES (?, ?, ?)';
+const UNINDEX_DOC = "INSERT INTO text_fts (text_fts, rowid, words, grams) VALUES ('delete', ?, ?, ?)";
 /** Documents re-tokenised per read while rebuilding the index. */
 const REBUILD_BATCH = 5_000;
 
 /**
- * Schema migration: traditional→simplified folding and single-character grams change every
- * document's tokens, so the full-text index is built again (about 1.5 min per million documents).
+ * Schema migration: builds the full-text index again from text_docs (about 1.5 min per million
+ * documents). Used when traditional→simplified folding and single-character grams changed every
+ * document's tokens, and again when the table left contentless_delete (which also resets the
+ * statistics earlier deletes had left behind).
  */
 export function rebuildTextIndex(db: SqliteDatabase): void {
   db.exec(`DROP TABLE text_fts; ${CREATE_TEXT_FTS}`);
@@ -374,28 +387,25 @@ export class EmbeddedTextIndex implements TextIndex {
 
   private write(docs: readonly TextDocument[]): void {
     this.ownWrites += 1;
-    const existing = this.db.prepare('SELECT rowid, segment_id FROM text_docs WHERE id = ?');
+    const existing = this.db.prepare('SELECT rowid, segment_id, text FROM text_docs WHERE id = ?');
     const segmentNumber = this.db.prepare(
       'INSERT INTO text_segments (segment_id, video_id) VALUES (?, ?) ON CONFLICT (segment_id) DO UPDATE SET video_id = excluded.video_id RETURNING seg_no',
     );
     const lastSlot = this.db.prepare('SELECT max(rowid) AS last FROM text_docs WHERE rowid BETWEEN ? AND ?');
     const removeDoc = this.db.prepare('DELETE FROM text_docs WHERE rowid = ?');
-    const removeIndexed = this.db.prepare('DELETE FROM text_fts WHERE rowid = ?');
     const putDoc = this.db.prepare(
       `INSERT OR REPLACE INTO text_docs (rowid, id, video_id, segment_id, cue_id, kind, start, "end", text, series)
        VALUES (@rowid, @id, @videoId, @segmentId, @cueId, @kind, @start, @end, @text, @series)`,
     );
     const indexDoc = this.db.prepare(INDEX_DOC);
     for (const doc of docs) {
-      const previous = existing.get(doc.id) as { rowid: number; segment_id: string } | undefined;
+      const previous = existing.get(doc.id) as IndexedDoc & { segment_id: string } | undefined;
+      if (previous) unindex(this.db, [previous]);
       let rowid: number;
       if (previous && previous.segment_id === doc.segmentId) {
         rowid = previous.rowid;
       } else {
-        if (previous) {
-          removeIndexed.run(previous.rowid);
-          removeDoc.run(previous.rowid);
-        }
+        if (previous) removeDoc.run(previous.rowid);
         const { seg_no: segment } = segmentNumber.get(doc.segmentId, doc.videoId) as { seg_no: number };
         const first = segment * SLOTS;
         const { last } = lastSlot.get(first, first + SLOTS - 1) as { last: number | null };
@@ -410,8 +420,27 @@ export class EmbeddedTextIndex implements TextIndex {
 
   private deleteVideoDocs(videoId: string): void {
     this.ownWrites += 1;
-    this.db.prepare('DELETE FROM text_segments WHERE segment_id IN (SELECT segment_id FROM text_docs WHERE video_id = ?)').run(videoId);
-    this.db.prepare('DELETE FROM text_fts WHERE rowid IN (SELECT rowid FROM text_docs WHERE video_id = ?)').run(videoId);
-    this.db.prepare('DELETE FROM text_docs WHERE video_id = ?').run(videoId);
+    deleteVideoText(this.db, videoId);
   }
+}
+
+interface IndexedDoc {
+  rowid: number;
+  text: string;
+}
+
+/** Takes documents out of text_fts with the tokens they were indexed with (see CREATE_TEXT_FTS). */
+function unindex(db: SqliteDatabase, docs: readonly IndexedDoc[]): void {
+  const remove = db.prepare(UNINDEX_DOC);
+  for (const doc of docs) {
+    const tokens = indexTokens(doc.text);
+    remove.run(doc.rowid, tokens.words, tokens.grams);
+  }
+}
+
+/** Removes a video's text documents from every text table; the caller holds the transaction. */
+export function deleteVideoText(db: SqliteDatabase, videoId: string): void {
+  db.prepare('DELETE FROM text_segments WHERE segment_id IN (SELECT segment_id FROM text_docs WHERE video_id = ?)').run(videoId);
+  unindex(db, db.prepare('SELECT rowid, text FROM text_docs WHERE video_id = ?').all(videoId) as IndexedDoc[]);
+  db.prepare('DELETE FROM text_docs WHERE video_id = ?').run(videoId);
 }
