@@ -8,6 +8,7 @@
 // starts a worker again when one dies (same index, so admission shares still add up), and on
 // SIGINT/SIGTERM stops every worker gracefully (each drains its requests) before it exits.
 import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
@@ -46,6 +47,22 @@ export interface ClusterServeOptions {
   port?: number;
   /** Also run indexing jobs (in a process of their own). */
   worker: boolean;
+  /** Called in the primary once every worker is listening. */
+  onServing?: () => void;
+}
+
+/**
+ * Fails with the listen error (EADDRINUSE, EACCES) in the primary, before any worker starts: a
+ * worker's own failure would reach the user as several processes' lines instead of one.
+ */
+async function assertPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(port, host, resolve);
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 /** Runs this process's part: the primary, or the worker the primary forked it as. */
@@ -127,6 +144,7 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
   // Schema migrations run here, once, before any worker opens the store: workers starting
   // together would otherwise race to migrate a new database.
   await (await openStore(config, log)).close();
+  await assertPortFree(opts.port ?? config.port, config.host);
   for (let index = 0; index < size; index += 1) fork({ kind: 'http', index });
   if (opts.worker) fork({ kind: 'jobs' });
   let serverUrl: string;
@@ -137,6 +155,7 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
     throw err;
   }
   started = true;
+  opts.onServing?.();
   log.info({ url: serverUrl, workers: size, indexing: opts.worker }, 'vidsearch is serving GraphQL');
   process.stderr.write(`vidsearch: GraphQL at ${serverUrl}/graphql (${size} workers)\n`);
   await onShutdown(log, stopAll);

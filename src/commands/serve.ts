@@ -11,9 +11,7 @@ export async function serveCommand(
 ): Promise<void> {
   if (config.workers > 1) {
     const { serveCluster } = await import('./serve-cluster.js');
-    const cluster = await import('node:cluster');
-    if (cluster.default.isPrimary) warnWithoutKeys(config, log);
-    return serveCluster(config, log, opts);
+    return serveCluster(config, log, { ...opts, onServing: () => warnWithoutKeys(config, log) });
   }
   const app = await createApp(config, { log });
   if (opts.worker) await app.runner.start();
