@@ -1,8 +1,10 @@
 // The moment within the verified video: the frames of the verified frame's shot (at most
 // HALF_SPAN_SEC either side), each scored against the screenshot aligned onto it (localisation.ts).
-// Every frame the vector index kept gets its own homography (an ORB match, nearest the verified
-// frame first, up to MAX_ALIGNMENTS); a repeat uses its kept frame's, and a frame beyond the
-// matched ones (or an ffmpeg-decoded one) the nearest matched frame's.
+// Each frame gets its own homography (an ORB match on its stored features, nearest the verified
+// frame first, up to MAX_ALIGNMENTS); a frame beyond those (or an ffmpeg-decoded one) uses the
+// nearest matched frame's. Repeats too: a talking head's repeats differ by less than the
+// near-duplicate threshold, yet one shared alignment favours the frame it was fitted on by more
+// than the mouth tells the frames apart (dev set, fit half: the answer drifted to that frame).
 import type { Logger } from '../../logger.js';
 import type { OrbMatcher } from '../../models/image-descriptors/local-features.js';
 import type { Catalog } from '../../store/interfaces.js';
@@ -14,29 +16,20 @@ import type { CascadeSession, Verification } from './verification.js';
 
 /** Localisation compares frames of the verified frame's shot at most this far from it. */
 const HALF_SPAN_SEC = 20;
-/** Kept frames ORB-matched for their own alignment (~2–3 ms each). */
+/** Frames ORB-matched for their own alignment (~1.5–2.5 ms each): a 6 s shot at the index's 2 fps. */
 const MAX_ALIGNMENTS = 12;
 /** Right moment means within this of the truth (the eval's tolerance): the margin of timeConfidence is taken beyond it. */
 export const MOMENT_TOLERANCE_SEC = 1;
 
-/** Each frame's alignment source: the kept frame it repeats (itself when kept). */
-export function ownersOf(frames: readonly GreyThumbnail[]): GreyThumbnail[] {
-  let owner = frames[0]!;
-  return frames.map((frame) => {
-    if (!frame.repeat) owner = frame;
-    return owner;
-  });
-}
-
 export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames: Pick<FrameSource, 'thumbnails'>; matcher: Pick<OrbMatcher, 'match'>; log: Logger }) {
   const { catalog, frames: source, matcher, log } = deps;
 
-  /** Homographies (screenshot → frame pixels) of the kept frames nearest the verified one. */
+  /** Homographies (screenshot → frame pixels) of the frames nearest the verified one, by time. */
   async function alignments(check: Verification, frames: readonly GreyThumbnail[], session: CascadeSession): Promise<Map<number, number[]>> {
     const query = await session.orientedQuery(check.mirror);
-    const kept = frames.filter((f) => !f.repeat && f.features).sort((a, b) => Math.abs(a.time - check.frameTime) - Math.abs(b.time - check.frameTime));
+    const nearest = frames.filter((f) => f.features).sort((a, b) => Math.abs(a.time - check.frameTime) - Math.abs(b.time - check.frameTime));
     const out = new Map<number, number[]>();
-    for (const frame of kept.slice(0, MAX_ALIGNMENTS)) {
+    for (const frame of nearest.slice(0, MAX_ALIGNMENTS)) {
       if (Math.abs(frame.time - check.frameTime) < 0.0005) {
         out.set(frame.time, check.homography!);
         continue;
@@ -61,10 +54,9 @@ export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames
         const matchedTimes = [...homographies.keys()];
         const query = (await session.orientedQuery(check.mirror)).grey;
         const aligned = new Map<number[], AlignedQuery | null>();
-        const owners = ownersOf(frames);
         return session.clock.timeSync('localise', () => {
-          const scored = scoreFrames(frames, (frame, index) => {
-            const own = homographies.get(owners[index]!.time);
+          const scored = scoreFrames(frames, (frame) => {
+            const own = homographies.get(frame.time);
             const nearest = matchedTimes.length > 0 ? matchedTimes.reduce((a, b) => (Math.abs(b - frame.time) < Math.abs(a - frame.time) ? b : a)) : null;
             const homography = own ?? (nearest !== null ? homographies.get(nearest)! : check.homography!);
             if (!aligned.has(homography)) aligned.set(homography, alignQuery(query, homography, VERIFY_WIDTH / LOCALISE_WIDTH, frame.width, frame.height));
