@@ -7,6 +7,7 @@
 // cannot tell a frame in the middle of a fade from the frame itself). Frames scoring within a
 // noise margin of the best cannot be told apart (a still shot, a talking head between mouth
 // movements): the answer is the middle of that stretch, and the stretch is `from`/`to`.
+import { invert3x3 } from '../../models/image-descriptors/local-features.js';
 import type { RawImage } from '../../models/types.js';
 import type { GreyThumbnail } from './frame-source.js';
 
@@ -44,13 +45,6 @@ export interface AlignedQuery {
   height: number;
   count: number;
   mean: number;
-}
-
-function invert3x3(m: readonly number[]): number[] | null {
-  const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
-  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
-  if (Math.abs(det) < 1e-12) return null;
-  return [e * i - f * h, c * h - b * i, b * f - c * e, f * g - d * i, a * i - c * g, c * d - a * f, d * h - e * g, b * g - a * h, a * e - b * d].map((v) => v / det);
 }
 
 /**
