@@ -20,8 +20,8 @@ const SHORTLIST = 40;
 const COLOR_LAYOUT_SHORTLIST = 40;
 /**
  * Reciprocal-rank fusion: score = 1/(K + cnnRank) + COLOR_LAYOUT_WEIGHT/(K + colorLayoutRank).
- * Fitted on the fit half of test/fixtures/image-search-lookalike.json: the weight that put the
- * most true clips into the cascade's reach without pushing clean, distinct footage down.
+ * Set by hand (ColorLayout a little below the CNN), not swept: the cascade verifies 30
+ * candidates, so the fusion mainly has to bring the true clip into that reach.
  */
 const RRF_K = 10;
 const COLOR_LAYOUT_WEIGHT = 0.7;

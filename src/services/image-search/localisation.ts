@@ -30,9 +30,8 @@ const MIN_COVERAGE = 0.1;
 const LUMINANCE_WEIGHT = 0.2;
 /**
  * Frames within TIE_ABS + TIE_REL·(1 − best) of the best score are indistinguishable from it:
- * a screenshot that correlates less (JPEG, small, recoloured) is noisier. Fitted on the fit half
- * of test/fixtures/image-search-lookalike.json (the stretch that held the true moment most often
- * while staying short).
+ * a screenshot that correlates less (JPEG, small, recoloured) is noisier. Set by hand from the
+ * NCC gaps between neighbouring frames seen while debugging fit-half queries, not fitted by a sweep.
  */
 const TIE_ABS = 0.002;
 const TIE_REL = 0.05;
