@@ -5,9 +5,9 @@
 //    upload to the answer (decode, CNN variants, first-stage scan, re-rank, ORB verification),
 //    with the service's per-phase timings (p50/p99 per phase, and the slowest query's split),
 //    with the hard-set videos plus IMAGE_BENCH_SYNTHETIC synthetic frames in the index. The
-//    synthetic frames go into the compact collection only, as that is all the first stage scans:
-//    clustered like video (a frame per 0.5 s around a per-shot centre), the centres drawn near
-//    the real frames' compact descriptors so that they crowd the shortlists. They have no full
+//    synthetic frames go into the compact and ColorLayout collections, the two the first stage
+//    scans: clustered like video (a frame per 0.5 s around a per-shot centre), the centres drawn
+//    near the real frames' descriptors so that they crowd the shortlists. They have no full
 //    descriptor (1M × 1280-d would be 5.1 GB), so the re-rank reads back only real frames' vectors.
 //  - scan: the compact collection's exact scan alone, with the real queries' projected vectors;
 //    recallAt200: how often the frame the full descriptor ranks first (among the real frames,
@@ -23,14 +23,15 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config.js';
 import type { VideoRecord } from '../src/domain.js';
-import { createFramesStage, FRAME_COLLECTION, FRAME_COMPACT_COLLECTION, frameEvidenceModel } from '../src/indexers/frames.js';
+import { createFramesStage, FRAME_COLLECTION, FRAME_COLORLAYOUT_COLLECTION, FRAME_COMPACT_COLLECTION, frameEvidenceModel } from '../src/indexers/frames.js';
+import { colorLayoutFromVector, colorLayoutVector, type ColorLayout } from '../src/models/image-descriptors/color-layout.js';
 import { probeMedia } from '../src/media/probe.js';
 import { resolveMediaTools } from '../src/media/tools.js';
 import { ORB_FEATURES, OrbMatcher } from '../src/models/image-descriptors/local-features.js';
 import { ratioTestThread } from '../src/models/image-descriptors/ratio-test-thread.js';
 import { MobileNetDescriptor } from '../src/models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../src/models/image-descriptors/projection.js';
-import { createImageSearchService, ffmpegFrameSource, type ImageSearchPhase, type PhaseTimings } from '../src/services/image-search.js';
+import { createImageSearchService, ffmpegFrameSource, type ImageSearchPhase, type PhaseTimings } from '../src/services/image-search/index.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { VectorPoint } from '../src/store/interfaces.js';
 import { seededRandom } from '../src/seeded-random.js';
@@ -43,6 +44,9 @@ const BATCH = 5_000;
 const FRAMES_PER_SHOT = 20;
 const FRAME_NOISE = 0.15;
 const SHOT_NOISE = 0.6;
+/** The same for ColorLayout, in quantised coefficient steps (a shot's frames differ by ~1 step). */
+const LAYOUT_SHOT_NOISE = 2;
+const LAYOUT_FRAME_NOISE = 1;
 
 const random = seededRandom(11);
 const log = pino({ level: 'silent' });
@@ -92,18 +96,41 @@ async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** Synthetic shots in the compact collection, through the store interface like the indexer's writes. */
-async function addSynthetic(store: Awaited<ReturnType<typeof openEmbeddedStore>>, n: number, realCompact: readonly Float32Array[]): Promise<void> {
+/** A ColorLayout's integer coefficients moved by about `spread` each (clamped to the quantiser's 0..63). */
+function jitterLayout(base: ColorLayout, spread: number): ColorLayout {
+  const move = (c: Int32Array) => c.map((v) => Math.max(0, Math.min(63, Math.round(v + spread * gaussian()))));
+  return { y: move(base.y), cb: move(base.cb), cr: move(base.cr) };
+}
+
+/**
+ * Synthetic shots in the compact and ColorLayout collections (the two the first stage scans),
+ * through the store interface like the indexer's writes.
+ */
+async function addSynthetic(
+  store: Awaited<ReturnType<typeof openEmbeddedStore>>,
+  n: number,
+  realCompact: readonly Float32Array[],
+  realLayouts: readonly ColorLayout[],
+): Promise<void> {
   let centre = realCompact[0]!;
+  let layoutCentre = realLayouts[0]!;
   for (let start = 0; start < n; start += BATCH) {
     const points: VectorPoint[] = [];
+    const layouts: VectorPoint[] = [];
     for (let i = start; i < Math.min(n, start + BATCH); i++) {
-      if (i % FRAMES_PER_SHOT === 0) centre = jitter(realCompact[Math.floor(random() * realCompact.length)]!, SHOT_NOISE);
+      if (i % FRAMES_PER_SHOT === 0) {
+        const real = Math.floor(random() * realCompact.length);
+        centre = jitter(realCompact[real]!, SHOT_NOISE);
+        layoutCentre = jitterLayout(realLayouts[real % realLayouts.length]!, LAYOUT_SHOT_NOISE);
+      }
       const videoId = `synthetic-${Math.floor(i / 2_000)}`;
       const time = (i % 2_000) * 0.5;
-      points.push({ id: `${videoId}:${time * 1000}`, vector: jitter(centre, FRAME_NOISE), payload: { videoId, time, from: time, to: time + 0.5 } });
+      const payload = { videoId, time, from: time, to: time + 0.5 };
+      points.push({ id: `${videoId}:${time * 1000}`, vector: jitter(centre, FRAME_NOISE), payload });
+      layouts.push({ id: `${videoId}:${time * 1000}`, vector: colorLayoutVector(jitterLayout(layoutCentre, LAYOUT_FRAME_NOISE)), payload: { ...payload } });
     }
     await store.vectors.upsert(FRAME_COMPACT_COLLECTION, points);
+    await store.vectors.upsert(FRAME_COLORLAYOUT_COLLECTION, layouts);
   }
 }
 
@@ -155,8 +182,9 @@ try {
   const realFrames = await store.vectors.count(FRAME_COMPACT_COLLECTION);
   const realCompact = (await store.vectors.search(FRAME_COMPACT_COLLECTION, new Float32Array(compact.dim), realFrames)).map((h) => h.id);
   const realVectors = (await store.vectors.get(FRAME_COMPACT_COLLECTION, realCompact)).flatMap((p) => (p ? [p.vector] : []));
+  const realLayouts = (await store.vectors.get(FRAME_COLORLAYOUT_COLLECTION, realCompact)).flatMap((p) => (p ? [colorLayoutFromVector(p.vector)] : []));
   const buildStart = performance.now();
-  await addSynthetic(store, SYNTHETIC, realVectors);
+  await addSynthetic(store, SYNTHETIC, realVectors, realLayouts);
   const buildSec = (performance.now() - buildStart) / 1000;
   // Matching on two threads, as the API does (services/index.ts).
   const service = createImageSearchService({ store, log, descriptor, matcher: new OrbMatcher(ORB_FEATURES, ratioTestThread()), ...ffmpegFrameSource(media) });

@@ -58,7 +58,8 @@ program
   .option('--out <file>', 'also write the result JSON to this file')
   .option('--baseline <name>', 'also score a baseline (image-search: colorlayout)')
   .option('--face-only', 'presence: enrol faces only (no voices), to report face-only presence')
-  .action(async (manifest: string, opts: { out?: string; baseline?: string; faceOnly?: boolean }) => {
+  .option('--per-query <file>', 'image-search: also write one JSON line per query (answers, confidences, right or wrong) to this file')
+  .action(async (manifest: string, opts: { out?: string; baseline?: string; faceOnly?: boolean; perQuery?: string }) => {
     const { evalCommand } = await import('./commands/eval.js');
     await evalCommand(loadConfig(), createLogger('warn'), manifest, opts);
   });

@@ -7,11 +7,12 @@ export async function evalCommand(
   config: Config,
   log: Logger,
   manifest: string,
-  opts: { out?: string; baseline?: string; faceOnly?: boolean },
+  opts: { out?: string; baseline?: string; faceOnly?: boolean; perQuery?: string },
 ): Promise<void> {
   const options: Record<string, string | boolean> = {};
   if (opts.baseline) options.baseline = opts.baseline;
   if (opts.faceOnly) options['face-only'] = true;
+  if (opts.perQuery) options['per-query'] = opts.perQuery;
   const result = await runEval(manifest, config, log, options);
   const line = JSON.stringify(result);
   if (opts.out) await writeFile(opts.out, `${line}\n`);

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { ActorService } from '../services/actors.js';
 import type { ClipService } from '../services/clips.js';
 import type { FaceClusterService } from '../services/face-clusters.js';
-import type { ImageSearchService } from '../services/image-search.js';
+import type { ImageSearchService } from '../services/image-search/index.js';
 import type { MediaService } from '../services/media.service.js';
 import type { MediaUrlSigner } from './media-urls.js';
 

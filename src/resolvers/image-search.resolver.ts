@@ -1,7 +1,7 @@
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { IMAGE_SEARCH_MAX_BYTES, type ImageMatch as ImageMatchRecord } from '../services/image-search.js';
+import { IMAGE_SEARCH_MAX_BYTES, type ImageMatch as ImageMatchRecord } from '../services/image-search/index.js';
 import { ACCESS } from './auth.js';
 import type { RequestContext } from './context.js';
 import { readUpload } from './upload.js';

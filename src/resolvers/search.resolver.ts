@@ -1,7 +1,7 @@
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { IMAGE_SEARCH_MAX_BYTES } from '../services/image-search.js';
+import { IMAGE_SEARCH_MAX_BYTES } from '../services/image-search/index.js';
 import { HYBRID_IMAGE_CANDIDATES, HYBRID_MAX_CANDIDATES, HYBRID_TEXT_CANDIDATES } from '../services/search.service.js';
 import { ACCESS } from './auth.js';
 import type { RequestContext } from './context.js';

@@ -15,7 +15,7 @@ import { createClipService, type ClipService } from './clips.js';
 import { cutClip, keyframeTimes } from '../media/clips.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
 import { createHighlightsService, type HighlightsService } from './highlights.js';
-import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from './image-search.js';
+import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from './image-search/index.js';
 import { MobileNetDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { ORB_FEATURES, OrbMatcher } from '../models/image-descriptors/local-features.js';
 import { ratioTestThread } from '../models/image-descriptors/ratio-test-thread.js';

@@ -8,7 +8,7 @@ import { BadInputError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store, TextDocKind, TextHit } from '../store/interfaces.js';
 import { DEFAULT_FUSION_WEIGHTS, fuseScores, type FusionWeights } from './fusion.js';
-import type { ImageMatch, ImageSearchService } from './image-search.js';
+import type { ImageMatch, ImageSearchService } from './image-search/index.js';
 import { offsetAfter, offsetCursor, pageSize, type Connection } from './pagination.js';
 
 export interface SegmentSearchFilter {

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import type { ImageMatch, ImageSearchService } from '../../src/services/image-search.js';
+import type { ImageMatch, ImageSearchService } from '../../src/services/image-search/index.js';
 import type { Services } from '../../src/services/index.js';
 import { createCoreServices } from '../helpers/core-services.js';
 import { createFakeStore, seedVideo } from '../helpers/fake-store.js';

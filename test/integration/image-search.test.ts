@@ -12,7 +12,7 @@ import { probeMedia } from '../../src/media/probe.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
 import { MobileNetDescriptor } from '../../src/models/image-descriptors/mobilenet.js';
-import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from '../../src/services/image-search.js';
+import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from '../../src/services/image-search/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
 import { makeVideo } from '../helpers/fake-store.js';

@@ -10,7 +10,7 @@ import { MediaUrlSigner } from '../../src/http/media-urls.js';
 import { createRequestContext, type RequestContext } from '../../src/resolvers/context.js';
 import { buildVidsearchSchema } from '../../src/resolvers/schema.js';
 import { DEFAULT_FUSION_WEIGHTS } from '../../src/services/fusion.js';
-import type { ImageMatch, ImageSearchRequest, ImageSearchService } from '../../src/services/image-search.js';
+import type { ImageMatch, ImageSearchRequest, ImageSearchService } from '../../src/services/image-search/index.js';
 import type { Services } from '../../src/services/index.js';
 import type { Connection } from '../../src/services/pagination.js';
 import { createSearchService, HYBRID_MAX_CANDIDATES, type SegmentHit } from '../../src/services/search.service.js';
@@ -39,7 +39,7 @@ function fakeImageSearch(matches: () => ImageMatch[], fail?: Error): ImageSearch
 
 function matchIn(video: VideoRecord, segment: SegmentRecord, similarity: number): ImageMatch {
   const at = (segment.start + segment.end) / 2;
-  return { video, from: segment.start, to: segment.end, at, similarity, segmentId: segment.id, frameTime: null, descriptorScore: similarity, inliers: 20 };
+  return { video, from: segment.start, to: segment.end, at, similarity, timeConfidence: similarity / 2, segmentId: segment.id, frameTime: null, descriptorScore: similarity, inliers: 20, rivalInliers: 0 };
 }
 
 async function allPages(read: (after: string | null) => Promise<Connection<SegmentHit>>): Promise<Connection<SegmentHit>[]> {

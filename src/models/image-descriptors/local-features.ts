@@ -236,7 +236,8 @@ export function unpackFeatures(bytes: Uint8Array): LocalFeatures {
   return { count, points, descriptors: Uint8Array.from(bytes.subarray(4 + count * 8)) };
 }
 
-function invert3x3(m: readonly number[]): number[] | null {
+/** Inverse of a row-major 3×3 matrix (a homography), or null when it is singular. */
+export function invert3x3(m: readonly number[]): number[] | null {
   const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
   const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
   if (Math.abs(det) < 1e-12) return null;

@@ -6,18 +6,24 @@ export class ImageMatch {
   @Field(() => Video, { description: 'The video (series, season and episode are on it)' })
   video!: Video;
 
-  @Field(() => Float, { description: 'Start of the stretch that looks like the screenshot, seconds' })
+  @Field(() => Float, {
+    description: 'Start of the stretch that looks like the screenshot, seconds: the frames the pixels cannot tell apart from the best one (a still shot), else the verified moment',
+  })
   from!: number;
 
   @Field(() => Float, { description: 'End of that stretch, seconds' })
   to!: number;
 
-  @Field(() => Float, { description: 'The best-matching moment, seconds on the media timeline' })
+  @Field(() => Float, { description: 'The best-matching moment, seconds on the media timeline: the middle of the stretch when its frames cannot be told apart' })
   at!: number;
 
   @Field(() => Float, {
-    description:
-      'Calibrated 0..1: the estimated chance that this is the right video within ±1 s (fitted on the dev sets: ≥ 0.9 was right 29 times in 30, ≥ 0.5 38 in 40, below 0.3 3 in 149). A miss at the top is the right video at another moment of a still shot',
+    description: 'Calibrated 0..1: the estimated chance that this is the right video (README, image search: reliability table on held-out dev queries)',
   })
   similarity!: number;
+
+  @Field(() => Float, {
+    description: 'Calibrated 0..1: the estimated chance that `at` is the right moment (right video, within ±1 s); never above similarity. Low on still shots, where from/to say how far the moment may be',
+  })
+  timeConfidence!: number;
 }

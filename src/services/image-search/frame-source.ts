@@ -1,0 +1,174 @@
+// The frames a search looks at after the first stage: what the index stored per sampled frame
+// (frameEvidence: a JPEG and ORB features; no ffmpeg per query), or, for videos indexed before
+// evidence was stored, frames decoded with ffmpeg (windows cached with their ORB features).
+import { access } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { VideoRecord } from '../../domain.js';
+import { extractFrame, streamFrames } from '../../media/frames.js';
+import type { MediaProbe } from '../../media/probe.js';
+import type { MediaTools } from '../../media/tools.js';
+import { unpackFeatures, type LocalFeatures, type OrbMatcher } from '../../models/image-descriptors/local-features.js';
+import type { RawImage } from '../../models/types.js';
+import type { FrameEvidence, Store } from '../../store/interfaces.js';
+import type { PhaseClock } from './phases.js';
+import type { ImageSearchDeps, VideoFrame } from './types.js';
+
+/** ffmpeg fallback: frames per second and width of verification windows (the width the index samples at). */
+const VERIFY_FPS = 2;
+export const VERIFY_WIDTH = 320;
+/** ffmpeg-decoded verification windows kept (their ORB features too): repeated and similar queries reuse them. */
+const WINDOW_CACHE_SIZE = 16;
+/** Width of the grey thumbnails localisation compares (half the sampled width: JPEG shrink-on-load). */
+export const LOCALISE_WIDTH = 160;
+/** ffmpeg fallback: frames per second read for localisation (stored evidence has the index's rate). */
+const LOCALISE_FPS = 4;
+
+/** A frame of a verification window; features are unpacked only when looked at. */
+export interface WindowFrame {
+  time: number;
+  /** Nearly repeats the last frame the vector index holds (stored evidence only). */
+  repeat: boolean;
+  features(): LocalFeatures;
+}
+
+/** A frame's grey levels at LOCALISE_WIDTH, for the photometric comparison. */
+export interface GreyThumbnail {
+  time: number;
+  grey: Float32Array;
+  width: number;
+  height: number;
+  /** Nearly repeats the last frame the vector index holds (stored evidence only). */
+  repeat: boolean;
+  /** The frame's stored ORB features (null for ffmpeg-decoded frames). */
+  features: (() => LocalFeatures) | null;
+}
+
+export function greyOf(data: Uint8Array, pixels: number, channels: number): Float32Array {
+  const grey = new Float32Array(pixels);
+  for (let i = 0, o = 0; i < pixels; i++, o += channels) {
+    // The same weights as toGrey (the query's side).
+    grey[i] = channels >= 3 ? 0.299 * data[o]! + 0.587 * data[o + 1]! + 0.114 * data[o + 2]! : data[o]!;
+  }
+  return grey;
+}
+
+async function thumbnailOfEvidence(row: FrameEvidence): Promise<GreyThumbnail> {
+  const { data, info } = await sharp(row.picture).resize({ width: LOCALISE_WIDTH }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let unpacked: LocalFeatures | null = null;
+  return {
+    time: row.time,
+    grey: greyOf(data, info.width * info.height, info.channels),
+    width: info.width,
+    height: info.height,
+    repeat: row.repeat,
+    features: () => (unpacked ??= unpackFeatures(row.features)),
+  };
+}
+
+async function thumbnailOfFrame(frame: VideoFrame): Promise<GreyThumbnail> {
+  const { data, info } = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    .resize({ width: LOCALISE_WIDTH })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { time: frame.time, grey: greyOf(data, info.width * info.height, info.channels), width: info.width, height: info.height, repeat: false, features: null };
+}
+
+export interface FrameSource {
+  /** Frames around a candidate; `stored` says whether they came from the index (else ffmpeg). */
+  window(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<{ frames: WindowFrame[]; stored: boolean }>;
+  /** Grey thumbnails of every sampled frame between two times (the index's, else ffmpeg's at LOCALISE_FPS). */
+  thumbnails(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<GreyThumbnail[]>;
+}
+
+export function createFrameSource(
+  store: Store,
+  evidenceModel: string,
+  matcher: OrbMatcher,
+  readFrames: ImageSearchDeps['readFrames'],
+): FrameSource {
+  // ffmpeg-decoded windows (older indexes); insertion-ordered: the first key is the least recently used.
+  const windowCache = new Map<string, Promise<WindowFrame[]>>();
+
+  async function decodeWindow(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<WindowFrame[]> {
+    const decoded = await clock.time('verifyDecode', async () => {
+      const frames: VideoFrame[] = [];
+      for await (const frame of readFrames(video, { start, end, fps: VERIFY_FPS, width: VERIFY_WIDTH })) frames.push(frame);
+      return frames;
+    });
+    const out: WindowFrame[] = [];
+    for (const frame of decoded) {
+      const image: RawImage = { data: frame.data, width: frame.width, height: frame.height, channels: 3 };
+      const features = await clock.time('orbExtract', () => matcher.extract(image));
+      out.push({ time: frame.time, repeat: false, features: () => features });
+    }
+    return out;
+  }
+
+  function cachedDecodedWindow(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<WindowFrame[]> {
+    // The file's content hash in the key: a replaced file is decoded afresh.
+    const key = `${video.id}:${video.contentHash}:${start.toFixed(2)}:${end.toFixed(2)}`;
+    let frames = windowCache.get(key);
+    if (frames) {
+      windowCache.delete(key);
+    } else {
+      frames = decodeWindow(video, start, end, clock);
+      // A failed decode is not remembered.
+      frames.catch(() => windowCache.delete(key));
+    }
+    windowCache.set(key, frames);
+    while (windowCache.size > WINDOW_CACHE_SIZE) windowCache.delete(windowCache.keys().next().value!);
+    return frames;
+  }
+
+  return {
+    async window(video, start, end, clock) {
+      const rows = await clock.time('verifyRead', () => store.frameEvidence.window(video.id, evidenceModel, start, end));
+      if (rows.length === 0) return { frames: await cachedDecodedWindow(video, start, end, clock), stored: false };
+      const frames = rows.map((row): WindowFrame => {
+        let unpacked: LocalFeatures | null = null;
+        return { time: row.time, repeat: row.repeat, features: () => (unpacked ??= clock.timeSync('verifyRead', () => unpackFeatures(row.features))) };
+      });
+      return { frames, stored: true };
+    },
+
+    async thumbnails(video, start, end, clock) {
+      const rows = await clock.time('localiseRead', () => store.frameEvidence.window(video.id, evidenceModel, start, end));
+      if (rows.length > 0) return clock.time('localiseDecode', () => Promise.all(rows.map(thumbnailOfEvidence)));
+      return clock.time('localiseDecode', async () => {
+        const out: Promise<GreyThumbnail>[] = [];
+        for await (const frame of readFrames(video, { start, end, fps: LOCALISE_FPS, width: VERIFY_WIDTH })) out.push(thumbnailOfFrame(frame));
+        return Promise.all(out);
+      });
+    },
+  };
+}
+
+/** The media side of the service, on ffmpeg: windows of frames for verification, first frames of uploads. */
+export function ffmpegFrameSource(tools: MediaTools): Pick<ImageSearchDeps, 'readFrames' | 'firstFrame'> {
+  return {
+    async *readFrames(video, opts) {
+      // A moved or deleted file fails here in microseconds, not after an ffmpeg start per window.
+      await access(video.path);
+      // The catalog already holds what a probe would say: saves an ffprobe run per window.
+      const probe: MediaProbe = {
+        durationSec: video.durationSec,
+        fps: video.fps,
+        width: video.width,
+        height: video.height,
+        rotation: video.rotation,
+        startTime: video.startTime,
+        hasVideo: true,
+        hasAudio: video.hasAudio,
+        variableFrameRate: false,
+        formatName: '',
+        videoCodec: null,
+        audioStreams: [],
+        subtitleStreams: [],
+      };
+      for await (const frame of streamFrames(tools, video.path, { ...opts, pixFmt: 'rgb24', probe })) {
+        yield { time: frame.time, data: new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length), width: frame.width, height: frame.height };
+      }
+    },
+    firstFrame: (filePath) => extractFrame(tools, filePath, 0, { format: 'png' }),
+  };
+}

@@ -1,0 +1,156 @@
+// Time localisation by pixels. Every sampled frame of the shot around the verified frame is
+// compared with the screenshot aligned onto it (the homography of the frame the vector index
+// kept for it: its repeats share its geometry, and one shared alignment would favour the frame
+// it was fitted on, as a talking head moves), photometrically: small grey thumbnails, normalised
+// cross-correlation over the pixels the screenshot covers (its borders, the player page around
+// it and the subtitle bands masked), less a penalty for a different mean luminance (NCC alone
+// cannot tell a frame in the middle of a fade from the frame itself). Frames scoring within a
+// noise margin of the best cannot be told apart (a still shot, a talking head between mouth
+// movements): the answer is the middle of that stretch, and the stretch is `from`/`to`.
+import { invert3x3 } from '../../models/image-descriptors/local-features.js';
+import type { RawImage } from '../../models/types.js';
+import type { GreyThumbnail } from './frame-source.js';
+
+/**
+ * Bands masked, as shares of the picture height: burned-in subtitles at the bottom of the frame,
+ * and a subtitle line or player controls the screenshot itself added at its own bottom.
+ */
+const FRAME_SUBTITLE_BAND = 0.2;
+const QUERY_SUBTITLE_BAND = 0.2;
+/** Frame borders masked (logos, vignetting, a sliver of letterbox). */
+const BORDER = 0.04;
+/** Fewer usable pixels than this share of the thumbnail: no comparison. */
+const MIN_COVERAGE = 0.1;
+/**
+ * Weight of |ln(mean luminance ratio)| against NCC. Not fitted (the dev sets have no fades in
+ * their query moments): set so that a frame at half brightness loses ~0.14, several times the NCC
+ * gap between neighbouring frames, while a uniformly brightened screenshot shifts every frame
+ * alike and keeps their order.
+ */
+const LUMINANCE_WEIGHT = 0.2;
+/**
+ * Frames within TIE_ABS + TIE_REL·(1 − best) of the best score are indistinguishable from it:
+ * a screenshot that correlates less (JPEG, small, recoloured) is noisier. Set by hand from the
+ * NCC gaps between neighbouring frames seen while debugging fit-half queries, not fitted by a sweep.
+ */
+const TIE_ABS = 0.002;
+const TIE_REL = 0.05;
+
+/** The screenshot resampled onto a thumbnail grid of the frame, with the pixels that count. */
+export interface AlignedQuery {
+  values: Float32Array;
+  mask: Uint8Array;
+  width: number;
+  height: number;
+  count: number;
+  mean: number;
+}
+
+/**
+ * `homography` maps screenshot pixels to frame pixels; a thumbnail pixel is `scale` frame pixels.
+ * Null when the screenshot covers too little of the frame to compare.
+ */
+export function alignQuery(query: RawImage, homography: readonly number[], scale: number, width: number, height: number): AlignedQuery | null {
+  const inverse = invert3x3(homography);
+  if (!inverse) return null;
+  const [a, b, c, d, e, f, g, h, i] = inverse as [number, number, number, number, number, number, number, number, number];
+  const values = new Float32Array(width * height);
+  const mask = new Uint8Array(width * height);
+  const border = Math.round(BORDER * Math.min(width, height));
+  const frameBand = height * (1 - FRAME_SUBTITLE_BAND);
+  const queryBand = query.height * (1 - QUERY_SUBTITLE_BAND);
+  let count = 0;
+  let sum = 0;
+  for (let y = border; y < Math.min(frameBand, height - border); y++) {
+    for (let x = border; x < width - border; x++) {
+      const fx = (x + 0.5) * scale;
+      const fy = (y + 0.5) * scale;
+      const w = g * fx + h * fy + i;
+      if (w <= 0) continue;
+      const qx = Math.floor((a * fx + b * fy + c) / w);
+      const qy = Math.floor((d * fx + e * fy + f) / w);
+      if (qx < 0 || qy < 0 || qx >= query.width || qy >= queryBand) continue;
+      const k = y * width + x;
+      const v = query.data[(qy * query.width + qx) * query.channels]!;
+      values[k] = v;
+      mask[k] = 1;
+      count++;
+      sum += v;
+    }
+  }
+  if (count < MIN_COVERAGE * width * height) return null;
+  return { values, mask, width, height, count, mean: sum / count };
+}
+
+/** NCC over the masked pixels less the luminance penalty; null when sizes differ or a side is flat. */
+export function photometricScore(query: AlignedQuery, frame: GreyThumbnail): number | null {
+  if (frame.width !== query.width || frame.height !== query.height) return null;
+  let sumF = 0;
+  let sumFF = 0;
+  let sumQF = 0;
+  let sumQQ = 0;
+  for (let k = 0; k < query.mask.length; k++) {
+    if (!query.mask[k]) continue;
+    const v = frame.grey[k]!;
+    const q = query.values[k]! - query.mean;
+    sumF += v;
+    sumFF += v * v;
+    sumQF += q * v;
+    sumQQ += q * q;
+  }
+  const n = query.count;
+  const meanF = sumF / n;
+  const varF = sumFF / n - meanF * meanF;
+  if (varF <= 1e-6 || sumQQ <= 1e-6) return null;
+  const ncc = sumQF / n / Math.sqrt((sumQQ / n) * varF);
+  return ncc - LUMINANCE_WEIGHT * Math.abs(Math.log((meanF + 8) / (query.mean + 8)));
+}
+
+export interface Localisation {
+  at: number;
+  from: number;
+  to: number;
+  /** Best score less the best score of a frame more than `toleranceSec` from `at` (1 when there is none). */
+  margin: number;
+  /** The sampled frame with the best score (its stored picture is the match's thumbnail). */
+  bestTime: number;
+}
+
+export interface ScoredFrame {
+  time: number;
+  score: number;
+}
+
+/** Each frame scored against the screenshot aligned for it (frames whose alignment failed are left out). */
+export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame: GreyThumbnail, index: number) => AlignedQuery | null): ScoredFrame[] {
+  const out: ScoredFrame[] = [];
+  for (const [index, frame] of frames.entries()) {
+    const aligned = alignedFor(frame, index);
+    const score = aligned ? photometricScore(aligned, frame) : null;
+    if (score !== null) out.push({ time: frame.time, score });
+  }
+  return out;
+}
+
+/**
+ * The moment among scored frames (time order): the middle of the contiguous stretch of frames
+ * scoring within the noise margin of the best. Null when no frame could be compared.
+ */
+export function localise(scored: readonly ScoredFrame[], toleranceSec: number): Localisation | null {
+  if (scored.length === 0) return null;
+  let best = 0;
+  scored.forEach((s, i) => {
+    if (s.score > scored[best]!.score) best = i;
+  });
+  const top = scored[best]!.score;
+  const tie = TIE_ABS + TIE_REL * Math.max(0, 1 - top);
+  let first = best;
+  let last = best;
+  while (first > 0 && scored[first - 1]!.score >= top - tie) first--;
+  while (last < scored.length - 1 && scored[last + 1]!.score >= top - tie) last++;
+  const from = scored[first]!.time;
+  const to = scored[last]!.time;
+  const at = (from + to) / 2;
+  const elsewhere = scored.filter((s) => Math.abs(s.time - at) > toleranceSec).map((s) => s.score);
+  return { at, from, to, margin: elsewhere.length > 0 ? top - Math.max(...elsewhere) : 1, bestTime: scored[best]!.time };
+}
