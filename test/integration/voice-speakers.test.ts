@@ -8,16 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { speakersTask } from '../../src/eval/speakers.js';
 import { EvalInputError } from '../../src/eval/types.js';
-import { createLogger } from '../../src/logger.js';
-import { extractAudioPcm } from '../../src/media/frames.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
-import { loadFaceModels } from '../../src/models/faces/index.js';
-import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../../src/models/voice/index.js';
-import { createActorService, type ActorService } from '../../src/services/actors.js';
-import { ACTOR_VOICES_COLLECTION, createVoiceService, type VoiceService } from '../../src/services/voices.js';
-import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { ActorService } from '../../src/services/actors.js';
+import { ACTOR_VOICES_COLLECTION, type VoiceService } from '../../src/services/voices.js';
 import type { Store } from '../../src/store/interfaces.js';
-import { sharedData, sharedDataDir } from '../helpers/shared-data.js';
+import { sharedData } from '../helpers/shared-data.js';
+import { openVoiceServices } from '../helpers/voice-services.js';
 
 const manifestFile = sharedData('speakers.json');
 const tools = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
@@ -27,17 +23,7 @@ let actors: ActorService;
 let voices: VoiceService;
 
 beforeAll(async () => {
-  store = await openEmbeddedStore(path.join(work, 'store'));
-  const log = createLogger('silent');
-  const config = { mediaRoots: [sharedDataDir, work] };
-  voices = createVoiceService({
-    store,
-    config,
-    log,
-    models: () => loadVoiceModels({ modelDir: null }),
-    decodeAudio: (file, signal) => extractAudioPcm(tools, file, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
-  });
-  actors = createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: null }), voices });
+  ({ store, voices, actors } = await openVoiceServices(work));
 });
 afterAll(async () => {
   await store?.close();

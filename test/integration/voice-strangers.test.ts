@@ -8,16 +8,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { speakersTask } from '../../src/eval/speakers.js';
-import { createLogger } from '../../src/logger.js';
-import { extractAudioPcm } from '../../src/media/frames.js';
-import { resolveMediaTools } from '../../src/media/tools.js';
-import { loadFaceModels } from '../../src/models/faces/index.js';
-import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../../src/models/voice/index.js';
-import { createActorService, type ActorService } from '../../src/services/actors.js';
-import { createVoiceService, type VoiceService } from '../../src/services/voices.js';
-import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { ActorService } from '../../src/services/actors.js';
+import type { VoiceService } from '../../src/services/voices.js';
 import type { Store } from '../../src/store/interfaces.js';
-import { repoRoot, sharedData, sharedDataDir } from '../helpers/shared-data.js';
+import { repoRoot, sharedData } from '../helpers/shared-data.js';
+import { openVoiceServices } from '../helpers/voice-services.js';
 
 const manifestFile = path.join(repoRoot, 'test/fixtures/speakers-strangers.json');
 const hasData = sharedData('speech_background/speakers.tsv') !== null && sharedData('speakers.json') !== null;
@@ -27,18 +22,7 @@ let actors: ActorService;
 let voices: VoiceService;
 
 beforeAll(async () => {
-  store = await openEmbeddedStore(path.join(work, 'store'));
-  const log = createLogger('silent');
-  const config = { mediaRoots: [sharedDataDir, work] };
-  const tools = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
-  voices = createVoiceService({
-    store,
-    config,
-    log,
-    models: () => loadVoiceModels({ modelDir: null }),
-    decodeAudio: (file, signal) => extractAudioPcm(tools, file, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
-  });
-  actors = createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: null }), voices });
+  ({ store, voices, actors } = await openVoiceServices(work));
 });
 afterAll(async () => {
   await store?.close();
