@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
 import { calibrationHalf, type CalibrationHalf } from './calibration-split.js';
-import { frameEvidence, LABEL_LINE, SINGLE_FRAME, SKIN_GATE, VISUAL_LABELS, type ScoredFrame } from '../src/indexers/nsfw-risk.js';
+import { frameEvidence, LABEL_CLASS, LABEL_LINE, SINGLE_FRAME, SKIN_GATE, SKIN_GATED, VISUAL_LABELS, type ScoredFrame } from '../src/indexers/nsfw-risk.js';
 import { loadConfig } from '../src/config.js';
 import { streamFrames } from '../src/media/frames.js';
 import { resolveMediaTools } from '../src/media/tools.js';
@@ -107,20 +107,15 @@ async function scoreAll(dataDir: string): Promise<Item[]> {
   return items;
 }
 
-const CLASS: Record<VisualModerationLabel, 'Porn' | 'Hentai' | 'Sexy'> = { PORN: 'Porn', HENTAI: 'Hentai', SEXY: 'Sexy' };
-const GATED: readonly VisualModerationLabel[] = ['PORN', 'SEXY'];
-
 /** Evidence under a gate starting at `from` (the width kept). */
 function gatedEvidence(item: Item, label: VisualModerationLabel, from: number): number {
-  if (!GATED.includes(label)) return frameEvidence(item.frame, label);
-  const width = SKIN_GATE.to - SKIN_GATE.from;
-  return item.frame.scores[CLASS[label]] * Math.min(1, Math.max(0, ((item.frame.skinOutsideFaces ?? 0) - from) / width));
+  return frameEvidence(item.frame, label, { from, to: from + SKIN_GATE.to - SKIN_GATE.from });
 }
 
 /** The smallest gate start (0.01 steps) that keeps fit-half frames over a gated line within the allowance. */
 function fitGateFrom(fit: readonly Item[]): number {
   for (let from = 0; from < 0.6; from = round(from + 0.01)) {
-    const over = fit.filter((item) => GATED.some((label) => gatedEvidence(item, label, from) >= LABEL_LINE[label])).length;
+    const over = fit.filter((item) => [...SKIN_GATED].some((label) => gatedEvidence(item, label, from) >= LABEL_LINE[label])).length;
     if (over <= FIT_ALLOWED_OVER_LINE * fit.length) return from;
   }
   return 0.6;
@@ -132,7 +127,7 @@ function fitSingleFrame(fit: readonly Item[], label: VisualModerationLabel, from
 }
 
 function describe(item: Item, label: VisualModerationLabel): string {
-  return `${item.kind}:${item.name}@${item.frame.time} p=${round(item.frame.scores[CLASS[label]])} skin=${round(item.frame.skinOutsideFaces ?? 0)}`;
+  return `${item.kind}:${item.name}@${item.frame.time} p=${round(item.frame.scores[LABEL_CLASS[label]])} skin=${round(item.frame.skinOutsideFaces ?? 0)}`;
 }
 
 function report(items: readonly Item[]): Record<string, unknown> {
@@ -149,13 +144,13 @@ function report(items: readonly Item[]): Record<string, unknown> {
           line,
           singleFrame: SINGLE_FRAME[label],
           fittedSingleFrame: fitSingleFrame(fit, label, fittedFrom),
-          fit: { maxProbability: round(Math.max(0, ...fit.map((i) => i.frame.scores[CLASS[label]]))), overLine: overLine(fit).map((i) => describe(i, label)) },
+          fit: { maxProbability: round(Math.max(0, ...fit.map((i) => i.frame.scores[LABEL_CLASS[label]]))), overLine: overLine(fit).map((i) => describe(i, label)) },
           report: {
-            maxProbability: round(Math.max(0, ...held.map((i) => i.frame.scores[CLASS[label]]))),
+            maxProbability: round(Math.max(0, ...held.map((i) => i.frame.scores[LABEL_CLASS[label]]))),
             maxEvidence: round(Math.max(0, ...held.map((i) => frameEvidence(i.frame, label)))),
             overLine: overLine(held).length,
             overSingleFrame: held.filter((i) => frameEvidence(i.frame, label) >= SINGLE_FRAME[label]).length,
-            rawOverLine: held.filter((i) => i.frame.scores[CLASS[label]] >= line).length,
+            rawOverLine: held.filter((i) => i.frame.scores[LABEL_CLASS[label]] >= line).length,
           },
         },
       ];

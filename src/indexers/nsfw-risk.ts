@@ -26,17 +26,22 @@ import type { NsfwScores } from '../models/nsfw/index.js';
 import type { VisualFlagRecord, VisualModerationLabel } from '../store/technical.js';
 
 export const VISUAL_LABELS: readonly VisualModerationLabel[] = ['PORN', 'HENTAI', 'SEXY'];
-const LABEL_CLASS: Record<VisualModerationLabel, keyof NsfwScores> = { PORN: 'Porn', HENTAI: 'Hentai', SEXY: 'Sexy' };
+export const LABEL_CLASS: Record<VisualModerationLabel, keyof NsfwScores> = { PORN: 'Porn', HENTAI: 'Hentai', SEXY: 'Sexy' };
 
 /** The frame probability each label's flag line stands for (nsfwjs's usual decision levels). */
 export const LABEL_LINE: Record<VisualModerationLabel, number> = { PORN: 0.6, HENTAI: 0.6, SEXY: 0.8 };
 /** Labels whose evidence needs skin outside faces. */
-const SKIN_GATED: ReadonlySet<VisualModerationLabel> = new Set(['PORN', 'SEXY']);
+export const SKIN_GATED: ReadonlySet<VisualModerationLabel> = new Set(['PORN', 'SEXY']);
 /**
  * Skin outside faces (share of the frame) below `from` gives no evidence, above `to` full
  * evidence, linear between. Fitted on the fit half of the benign dev media (bench/nsfw-calibration).
  */
-export const SKIN_GATE = { from: 0.13, to: 0.31 } as const;
+export const SKIN_GATE: SkinGate = { from: 0.13, to: 0.31 };
+
+export interface SkinGate {
+  from: number;
+  to: number;
+}
 /** Evidence at which one frame alone flags its segment. Fitted like SKIN_GATE. */
 export const SINGLE_FRAME: Record<VisualModerationLabel, number> = { PORN: 0.9, HENTAI: 0.9, SEXY: 0.95 };
 /** Risk at and below which nothing is flagged. */
@@ -62,16 +67,16 @@ export function needsSkinShare(scores: NsfwScores): boolean {
   return VISUAL_LABELS.some((label) => SKIN_GATED.has(label) && scores[LABEL_CLASS[label]] >= floorProbability(label));
 }
 
-function skinWeight(skinShare: number | null): number {
+function skinWeight(skinShare: number | null, gate: SkinGate): number {
   if (skinShare === null) return 0;
-  return Math.min(1, Math.max(0, (skinShare - SKIN_GATE.from) / (SKIN_GATE.to - SKIN_GATE.from)));
+  return Math.min(1, Math.max(0, (skinShare - gate.from) / (gate.to - gate.from)));
 }
 
-/** A frame's evidence for a label (0..1). */
-export function frameEvidence(frame: ScoredFrame, label: VisualModerationLabel): number {
+/** A frame's evidence for a label (0..1); the gate is a parameter for the calibration bench. */
+export function frameEvidence(frame: ScoredFrame, label: VisualModerationLabel, gate: SkinGate = SKIN_GATE): number {
   const probability = frame.scores[LABEL_CLASS[label]];
   if (!SKIN_GATED.has(label) || probability < floorProbability(label)) return probability;
-  return probability * skinWeight(frame.skinOutsideFaces);
+  return probability * skinWeight(frame.skinOutsideFaces, gate);
 }
 
 /** A label's segment score from its frames' evidence, best first. */
