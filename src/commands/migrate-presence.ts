@@ -1,6 +1,6 @@
 // `vidsearch migrate --to elastic`, presence part: copies the embedded store's actors (with their
-// face templates), face clusters, and per video its face tracks, faces and appearance spans into
-// other repositories (the Elasticsearch ones). Read through the embedded repositories; the lists
+// face templates), face clusters, and per video its face tracks, faces, appearance spans and voice
+// clusters into other repositories (the Elasticsearch ones). Read through the embedded repositories; the lists
 // the interfaces have no call for (every cluster, every video with presence data, a video's face
 // ids) come from the SQLite file opened read-only, as copyCatalog reads checkpoints.
 //
@@ -8,15 +8,17 @@
 // the stale SQLite rows: an actor or cluster already in the target is left alone, and so is a
 // video whose every kind of data (tracks, FACE spans, VOICE spans) the source has is already
 // there. A video's VOICE spans are written before its tracks and faces, so one cut off half-way
-// lacks its tracks and is copied again.
+// lacks its tracks and is copied again. Voice clusters are copied per video, unless the target
+// already holds clusters of that video.
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../logger.js';
 import { DATABASE_FILE } from '../store/embedded/db.js';
 import type { FaceClusterRecord, FaceRecord } from '../store/appearances.js';
 import type { Store } from '../store/interfaces.js';
+import type { VoiceClusterWithVector } from '../store/voice-clusters.js';
 
-type PresenceRepositories = Pick<Store, 'actors' | 'appearances'>;
+type PresenceRepositories = Pick<Store, 'actors' | 'appearances' | 'voiceClusters'>;
 
 export interface PresenceCopy {
   actors: number;
@@ -31,13 +33,16 @@ export interface PresenceCopy {
   tracks: number;
   faces: number;
   spans: number;
+  voiceClusters: number;
+  /** Videos whose voice clusters the target already holds: left as they are. */
+  skippedVoiceVideos: number;
 }
 
 const ACTOR_PAGE = 100;
 const CLUSTER_BATCH = 100;
 
 export async function copyPresence(source: PresenceRepositories, dataDir: string, target: PresenceRepositories, log: Logger): Promise<PresenceCopy> {
-  const copied: PresenceCopy = { actors: 0, templates: 0, skippedActors: 0, clusters: 0, skippedClusters: 0, videos: 0, skippedVideos: 0, tracks: 0, faces: 0, spans: 0 };
+  const copied: PresenceCopy = { actors: 0, templates: 0, skippedActors: 0, clusters: 0, skippedClusters: 0, videos: 0, skippedVideos: 0, tracks: 0, faces: 0, spans: 0, voiceClusters: 0, skippedVoiceVideos: 0 };
   await copyActors(source, target, copied);
   log.info({ actors: copied.actors, templates: copied.templates, skipped: copied.skippedActors }, 'actors copied');
   const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
@@ -45,6 +50,8 @@ export async function copyPresence(source: PresenceRepositories, dataDir: string
     await copyClusters(db, source, target, copied);
     log.info({ clusters: copied.clusters, skipped: copied.skippedClusters }, 'face clusters copied');
     await copyVideos(db, source, target, copied, log);
+    await copyVoiceClusters(db, source, target, copied);
+    log.info({ voiceClusters: copied.voiceClusters, skippedVideos: copied.skippedVoiceVideos }, 'voice clusters copied');
   } finally {
     db.close();
   }
@@ -114,6 +121,23 @@ async function copyVideos(db: Database.Database, source: PresenceRepositories, t
     copied.spans += spans.length;
   }
   log.info({ videos: copied.videos, skipped: copied.skippedVideos, tracks: copied.tracks, faces: copied.faces, spans: copied.spans }, 'appearances copied');
+}
+
+async function copyVoiceClusters(db: Database.Database, source: PresenceRepositories, target: PresenceRepositories, copied: PresenceCopy): Promise<void> {
+  const videoIds = (db.prepare('SELECT DISTINCT video_id FROM voice_clusters ORDER BY video_id').all() as { video_id: string }[]).map((r) => r.video_id);
+  for (const videoId of videoIds) {
+    if ((await target.voiceClusters.listOfVideo(videoId)).length > 0) {
+      copied.skippedVoiceVideos += 1;
+      continue;
+    }
+    const clusters: VoiceClusterWithVector[] = [];
+    for (const record of await source.voiceClusters.listOfVideo(videoId)) {
+      const vector = await source.voiceClusters.getVector(record.id);
+      if (vector) clusters.push({ record, vector });
+    }
+    await target.voiceClusters.replaceVideo(videoId, clusters);
+    copied.voiceClusters += clusters.length;
+  }
 }
 
 /** The target holds every kind of data the source has for the video. */

@@ -23,6 +23,7 @@ import { ElasticTextIndex } from '../store/elastic/text-index.js';
 import { DATABASE_FILE } from '../store/embedded/db.js';
 import { openEmbeddedStore } from '../store/embedded/index.js';
 import type { Catalog, VectorMetric, VectorPoint, VectorPayload } from '../store/interfaces.js';
+import { moveLegacyVoiceClusters } from '../store/legacy-voice-clusters.js';
 import { QdrantVectorIndex } from '../store/qdrant/vector-index.js';
 import { copyAds, type AdsCopy } from './migrate-ads.js';
 import { copyMedia, type MediaCopy } from './migrate-media.js';
@@ -174,6 +175,8 @@ export async function migrateCommand(config: Config, log: Logger, to: string): P
     log.info({ index: migration.index, action: migration.action }, 'Elasticsearch text index ready');
     const source = await openEmbeddedStore(config.dataDir);
     try {
+      // Voice clusters an older version kept as vector points: into the embedded table first, so they are copied.
+      await moveLegacyVoiceClusters(source.vectors, source.voiceClusters);
       const { catalog } = await ElasticCatalog.open(index.client);
       summary.catalog = await copyCatalog(source.catalog, config.dataDir, catalog, log);
       Object.assign(summary, await copyText(source.catalog, index, log));

@@ -8,9 +8,9 @@ import { extractAudioPcm } from '../media/frames.js';
 import { loadVoiceModels, VOICE_SAMPLE_RATE, type VoiceModels } from '../models/voice/index.js';
 import { dot, statsOf, trialScore } from '../models/voice/score-normalisation.js';
 import type { VoiceScoring } from '../models/voice/types.js';
-import { VoiceClusterStore, type VoiceClusterOrigin, type VoiceClusterRecord, type VoiceTurnRecord } from '../services/voice-clusters.js';
 import { createVoiceService, type VoiceMatch, type VoiceQuery, type VoiceService } from '../services/voices.js';
 import type { FaceTrackRecord } from '../store/appearances.js';
+import type { VoiceClusterOrigin, VoiceClusterWithVector, VoiceTurnRecord } from '../store/voice-clusters.js';
 import { activeSpeakerTrack, clusterVoices, MIN_TURN_SEC, speakerTurns, type SpeakerTurn, type TimedTrack } from './diarisation.js';
 import type { Stage, StageContext } from './stage.js';
 import { stageAudio } from './stage-media.js';
@@ -154,7 +154,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       const empty = (skipped: string | null, audioSec = 0, modelId: string | null = null): VoicesStageOutput => ({ skipped, audioSec, speechSec: 0, turns: 0, clusters: [], voiceSpans: 0, modelId });
       // A re-index that finds no usable audio drops what an earlier run stored.
       const forgetVoices = async (): Promise<void> => {
-        await new VoiceClusterStore(store.vectors).replaceVideo(video.id, [], '');
+        await store.voiceClusters.replaceVideo(video.id, []);
         await store.appearances.replaceSpans(video.id, 'VOICE', []);
       };
       if (!video.hasAudio) {
@@ -189,7 +189,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       const labels = clusterVoices(turnScores(embedded.map((e) => e.vector), embedder.scoring), embedder.scoring.threshold(MIN_TURN_SEC));
       const tracks = await store.appearances.getTracksOfVideo(video.id);
       const clusters: VoiceClusterSummary[] = [];
-      const records: { record: VoiceClusterRecord; vector: Float32Array }[] = [];
+      const records: VoiceClusterWithVector[] = [];
       const clusterCount = labels.length ? Math.max(...labels) + 1 : 0;
       const now = new Date().toISOString();
       for (let label = 0; label < clusterCount; label++) {
@@ -231,7 +231,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
           },
         });
       }
-      await new VoiceClusterStore(store.vectors).replaceVideo(video.id, records, embedder.modelId);
+      await store.voiceClusters.replaceVideo(video.id, records);
       const spans = voiceSpans(video, records.flatMap((r) => r.record.turns));
       await store.appearances.replaceSpans(video.id, 'VOICE', spans);
       log.info({ videoId: video.id, turns: turns.length, clusters: clusters.length, spans: spans.length }, 'voices indexed');

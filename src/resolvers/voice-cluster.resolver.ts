@@ -1,7 +1,8 @@
 // Editors' voice work: the voices diarisation grouped per video, and naming them.
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { NotFoundError } from '../errors.js';
-import { MAX_SAMPLE_TURNS, type VoiceClusterRecord } from '../services/voice-clusters.js';
+import { MAX_SAMPLE_TURNS } from '../services/voice-clusters.js';
+import type { VoiceClusterRecord } from '../store/voice-clusters.js';
 import { ACCESS } from './auth.js';
 import type { RequestContext } from './context.js';
 import { actorLoader } from './presence.resolver.js';

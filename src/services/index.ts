@@ -78,7 +78,7 @@ export function createServices(deps: ServiceDeps): Services {
     decodeAudio: (filePath, signal) => extractAudioPcm(deps.media, filePath, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
   });
   const voiceClusters = createVoiceClusterService({
-    vectors: store.vectors,
+    clusters: store.voiceClusters,
     appearances: store.appearances,
     actors: store.actors,
     templates: voices,

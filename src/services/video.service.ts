@@ -97,6 +97,7 @@ export function createVideoService(deps: { store: Store; derivedFiles: DerivedFi
       const faceIds = await store.appearances.deleteVideo(id);
       if (faceIds.length > 0) await store.vectors.delete(FACES_COLLECTION, faceIds);
       await store.vectors.deleteByVideo(id);
+      await store.voiceClusters.deleteVideo(id);
       await store.moderation.deleteVideo(id);
       await store.technical.deleteVideo(id);
       await store.intro.deleteVideo(id);

@@ -14,7 +14,7 @@ import { VOICE_SAMPLE_RATE, type VoiceScoring } from '../models/voice/types.js';
 import { confidenceOf, statsOf, trialScore, type CohortStats } from '../models/voice/score-normalisation.js';
 import type { Store, VectorPayload, VectorPoint } from '../store/interfaces.js';
 import type { ActorVoiceHook, ImageUpload, VoiceSamplesInput } from './actors.js';
-import { VoiceClusterStore } from './voice-clusters.js';
+import { reassignClusters } from './voice-clusters.js';
 import { resolveMediaPath } from './media-path.js';
 
 export const ACTOR_VOICES_COLLECTION = 'actor_voices';
@@ -273,17 +273,8 @@ export function createVoiceService(deps: VoiceServiceDeps): VoiceService {
       const ids = await actorPointIds(actorId);
       if (ids.length) await store.vectors.delete(ACTOR_VOICES_COLLECTION, ids);
       // Voice clusters and turns given to the actor become unknown again (their spans go with the actor).
-      const clusters = new VoiceClusterStore(store.vectors);
-      const touched = (await clusters.list({})).filter((c) => c.actorId === actorId || c.turns.some((t) => t.actorId === actorId));
-      await clusters.update(
-        touched.map((c) => ({
-          ...c,
-          actorId: c.actorId === actorId ? null : c.actorId,
-          origin: c.actorId === actorId ? null : c.origin,
-          turns: c.turns.map((t) => (t.actorId === actorId ? { ...t, actorId: null, confidence: 0, ownMatch: false } : t)),
-          updatedAt: new Date().toISOString(),
-        })),
-      );
+      const touched = await store.voiceClusters.listOfActor(actorId);
+      await store.voiceClusters.update(reassignClusters(touched, actorId, null, new Date().toISOString()));
     },
 
     async addTemplateVectors(actorId, samples) {

@@ -21,6 +21,7 @@ import type { AppearanceRepository } from './appearances.js';
 import type { IntroRepository } from './intro.js';
 import type { ModerationRepository } from './moderation.js';
 import type { TechnicalRepository } from './technical.js';
+import type { VoiceClusterRepository } from './voice-clusters.js';
 
 export interface VideoFilter {
   series?: string | null;
@@ -248,6 +249,8 @@ export interface Store {
   actors: ActorRepository;
   /** Face tracks, faces, unknown-face clusters and appearance spans (vectors: collection 'faces'). */
   appearances: AppearanceRepository;
+  /** The voices diarisation grouped per video, with their turns and embeddings. */
+  voiceClusters: VoiceClusterRepository;
   /** Keyword lists and the flags found in stored cues. */
   moderation: ModerationRepository;
   /** The contextual-ads inventory. */

@@ -1,7 +1,7 @@
 // Backend selection, once, from config.
 //   VIDSEARCH_STORE=elastic   the catalog (videos, shots, segments, cues, stage checkpoints), the
 //                             text index and every other repository on Store (actors, appearances
-//                             and face clusters, moderation, ads/tags/highlights, technical cues,
+//                             and face clusters, voice clusters, moderation, ads/tags/highlights, technical cues,
 //                             intro fingerprints and markers, frame evidence) on Elasticsearch;
 //   VIDSEARCH_VECTORS=qdrant  vectors on Qdrant;
 //   VIDSEARCH_QUEUE=bullmq    the job queue on BullMQ (Redis).
@@ -10,6 +10,7 @@
 // machine, share the servers (media files still have to be readable where workers run).
 import { Redis } from 'ioredis';
 import { ConfigError, type Config } from '../config.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BullJobQueue } from './bullmq/job-queue.js';
 import { openAdsRepositories } from './elastic/ads.js';
@@ -21,6 +22,7 @@ import { openMediaRepositories } from './elastic/media.js';
 import { ElasticTextIndex } from './elastic/text-index.js';
 import { openEmbeddedStore } from './embedded/index.js';
 import type { Store } from './interfaces.js';
+import { moveLegacyVoiceClusters } from './legacy-voice-clusters.js';
 import { QdrantVectorIndex } from './qdrant/vector-index.js';
 
 type BackendConfig = Pick<
@@ -63,6 +65,19 @@ async function openElastic(config: BackendConfig, log: Logger | undefined, close
   };
 }
 
+/**
+ * Voice clusters an older version kept as vector points move to their repository. A backend that
+ * cannot be reached now is no reason to refuse to start: the points stay, and the next start moves them.
+ */
+async function moveLegacyData(store: Store, log: Logger | undefined): Promise<void> {
+  try {
+    const moved = await moveLegacyVoiceClusters(store.vectors, store.voiceClusters);
+    if (moved > 0) log?.info({ voiceClusters: moved }, 'voice clusters moved out of the vector index');
+  } catch (err) {
+    log?.warn({ err: errorMessage(err) }, 'voice clusters of an older version could not be moved out of the vector index yet; retried at the next start');
+  }
+}
+
 export async function openStore(config: BackendConfig, log?: Logger): Promise<Store> {
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
@@ -88,13 +103,15 @@ export async function openStore(config: BackendConfig, log?: Logger): Promise<St
       });
     }
     // Later keys win: the embedded store's own schemaVersion and close are replaced.
-    return {
+    const store: Store = {
       ...(remote ?? embedded!),
       vectors,
       jobs: jobs!,
       schemaVersion: config.store === 'elastic' ? CATALOG_SCHEMA_VERSION : embedded!.schemaVersion,
       close,
     };
+    await moveLegacyData(store, log);
+    return store;
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

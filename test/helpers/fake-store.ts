@@ -20,6 +20,7 @@ import { FakeFrameEvidenceRepository } from './fake-frame-evidence.js';
 import { FakeAppearanceRepository } from './fake-appearances.js';
 import { FakeModerationRepository } from './fake-moderation.js';
 import { FakeAdRepository, FakeHighlightRepository, FakeTagRepository } from './fake-ads.js';
+import { FakeVoiceClusterRepository } from './fake-voice-clusters.js';
 import type {
   Catalog,
   EnqueueRequest,
@@ -392,6 +393,7 @@ export interface FakeStore extends Store {
     ads: FakeAdRepository;
     tags: FakeTagRepository;
     highlights: FakeHighlightRepository;
+    voiceClusters: FakeVoiceClusterRepository;
   };
   /** Calls per "catalog.getVideos"-style key since creation or the last resetCalls(). */
   calls: Map<string, number>;
@@ -415,6 +417,7 @@ export function createFakeStore(): FakeStore {
     ads: new FakeAdRepository(),
     tags: new FakeTagRepository(),
     highlights: new FakeHighlightRepository(),
+    voiceClusters: new FakeVoiceClusterRepository(),
   };
   const calls = new Map<string, number>();
   return {
@@ -435,6 +438,7 @@ export function createFakeStore(): FakeStore {
     ads: counted(raw.ads, 'ads', calls),
     tags: counted(raw.tags, 'tags', calls),
     highlights: counted(raw.highlights, 'highlights', calls),
+    voiceClusters: counted(raw.voiceClusters, 'voiceClusters', calls),
     schemaVersion: 1,
     close: async () => {},
   };

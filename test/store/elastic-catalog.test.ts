@@ -291,10 +291,11 @@ describe('openStore with VIDSEARCH_STORE=elastic (recorded responses)', () => {
       await store.catalog.putVideo(video('v1', { series: 'S' }));
       expect(await store.catalog.getVideo('v1')).toEqual(video('v1', { series: 'S' }));
       expect(store.catalog).toBeInstanceOf(ElasticCatalog);
-      const remote = [store.actors, store.appearances, store.moderation, store.ads, store.tags, store.highlights, store.technical, store.intro, store.frameEvidence];
+      const remote = [store.actors, store.appearances, store.voiceClusters, store.moderation, store.ads, store.tags, store.highlights, store.technical, store.intro, store.frameEvidence];
       expect(remote.map((repository) => repository.constructor.name)).toEqual([
         'ElasticActorRepository',
         'ElasticAppearanceRepository',
+        'ElasticVoiceClusterRepository',
         'ElasticModerationRepository',
         'ElasticAdRepository',
         'ElasticTagRepository',

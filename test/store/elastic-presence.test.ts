@@ -18,6 +18,8 @@ import { encodeCursor } from '../../src/store/embedded/cursor.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { FakeAppearanceRepository } from '../helpers/fake-appearances.js';
 import { FakeActorRepository } from '../helpers/fake-store.js';
+import { FakeVoiceClusterRepository } from '../helpers/fake-voice-clusters.js';
+import { voiceCluster, voiceTurn, withVector } from './conformance-voice-clusters.js';
 import { codeOf } from '../helpers/errors.js';
 import { actor, cluster, describePresenceConformance, face, span, template, track } from './conformance-presence.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
@@ -261,7 +263,7 @@ describe('elasticsearch presence against recorded responses', () => {
 });
 
 describe('migrate: presence copy from the embedded store', () => {
-  it('copies actors with templates, clusters and every video\'s tracks, faces and spans; a re-run skips what the target holds', async () => {
+  it('copies actors with templates, clusters and every video\'s tracks, faces, spans and voice clusters; a re-run skips what the target holds', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-presence-copy-'));
     const source = await openEmbeddedStore(dir);
     try {
@@ -277,12 +279,18 @@ describe('migrate: presence copy from the embedded store', () => {
       await source.appearances.replaceVideoFaces('v1', v1);
       await source.appearances.replaceSpans('v1', 'VOICE', [span('v1:voice', 'v1', 'a1', 8, 'VOICE')]);
       await source.appearances.replaceSpans('v2', 'VOICE', [span('v2:voice', 'v2', 'a2', 1, 'VOICE')]);
+      const voices = [withVector(voiceCluster('v1:vc0', 'v1', '2026-01-01T00:00:00.000Z', { actorId: 'a1', origin: 'VOICE', turns: [voiceTurn('v1:turn0', 8, 'a1', true)] }), 0.5, 0.5, 0), withVector(voiceCluster('v1:vc1', 'v1', '2026-01-01T00:00:00.000Z'))];
+      await source.voiceClusters.replaceVideo('v1', voices);
+      await source.voiceClusters.replaceVideo('v2', [withVector(voiceCluster('v2:vc0', 'v2', '2026-01-02T00:00:00.000Z'))]);
 
-      const target = { actors: new FakeActorRepository(), appearances: new FakeAppearanceRepository() };
+      const target = { actors: new FakeActorRepository(), appearances: new FakeAppearanceRepository(), voiceClusters: new FakeVoiceClusterRepository() };
       const log = createLogger('silent');
       expect(await copyPresence(source, dir, target, log)).toEqual({
-        actors: 2, templates: 2, skippedActors: 0, clusters: 2, skippedClusters: 0, videos: 2, skippedVideos: 0, tracks: 2, faces: 2, spans: 3,
+        actors: 2, templates: 2, skippedActors: 0, clusters: 2, skippedClusters: 0, videos: 2, skippedVideos: 0, tracks: 2, faces: 2, spans: 3, voiceClusters: 3, skippedVoiceVideos: 0,
       });
+      expect(await target.voiceClusters.listOfVideo('v1')).toEqual(voices.map((v) => v.record));
+      expect([...(await target.voiceClusters.getVector('v1:vc0'))!]).toEqual([0.5, 0.5, 0]);
+      expect(await target.voiceClusters.listOfActor('a1')).toEqual([voices[0]!.record]);
       expect(await target.actors.listActors(null, { first: 5 })).toMatchObject({ items: await source.actors.getActors(['a2', 'a1']) });
       expect(await target.actors.listFaceTemplates('a1')).toEqual(await source.actors.listFaceTemplates('a1'));
       for (const id of ['c1', 'c2']) expect(await target.appearances.getCluster(id)).toEqual(await source.appearances.getCluster(id));
@@ -292,7 +300,7 @@ describe('migrate: presence copy from the embedded store', () => {
       }
       expect(await target.appearances.getFaces(['v1:f0', 'v1:f1'])).toEqual(v1.faces);
 
-      expect(await copyPresence(source, dir, target, log)).toMatchObject({ actors: 0, skippedActors: 2, clusters: 0, skippedClusters: 2, videos: 0, skippedVideos: 2 });
+      expect(await copyPresence(source, dir, target, log)).toMatchObject({ actors: 0, skippedActors: 2, clusters: 0, skippedClusters: 2, videos: 0, skippedVideos: 2, voiceClusters: 0, skippedVoiceVideos: 2 });
       // A video cut off after its VOICE spans (no tracks yet) is copied again.
       await target.appearances.replaceVideoFaces('v1', { tracks: [], faces: [], spans: [], clusters: [] });
       expect(await copyPresence(source, dir, target, log)).toMatchObject({ videos: 1, skippedVideos: 1, tracks: 2, faces: 2 });

@@ -14,6 +14,7 @@ import { contentHash, probeMedia } from '../../src/media/probe.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { createFakeStore, seedVideo, type FakeStore } from '../helpers/fake-store.js';
 import { sharedData } from '../helpers/shared-data.js';
+import { voiceCluster, withVector } from '../store/conformance-voice-clusters.js';
 
 const log = pino({ level: 'silent' });
 
@@ -196,7 +197,7 @@ describe('VideoService', () => {
     expect(await codeOf(videos.update('vid_missing', { title: 'x' }))).toBe('NOT_FOUND');
   });
 
-  it('deletes a video with its job, catalog rows, text documents, vectors and cached files', async () => {
+  it('deletes a video with its job, catalog rows, text documents, vectors, voice clusters and cached files', async () => {
     const videos = createVideoService({ store, derivedFiles, log });
     const { video } = await seedVideo(store);
     const other = await seedVideo(store);
@@ -217,6 +218,7 @@ describe('VideoService', () => {
       await store.raw.tags.replaceVideoTags(videoId, ['SCENE'], [{ videoId, segmentId, kind: 'SCENE', label: 'indoor', score: 1, source: 'HEURISTIC', box: null }]);
       await store.raw.highlights.replaceVideoSignals(videoId, [{ videoId, segmentId, start: 0, end: 5, features: [1] }]);
       await store.raw.frameEvidence.add(videoId, 'm', [{ time: 1, picture: new Uint8Array([1]), features: new Uint8Array([2]), repeat: false }]);
+      await store.raw.voiceClusters.replaceVideo(videoId, [withVector(voiceCluster(`${videoId}:voice-cluster:0`, videoId, video.createdAt))]);
     }
 
     await videos.delete(video.id);
@@ -225,6 +227,8 @@ describe('VideoService', () => {
     expect(await store.raw.frameEvidence.window(video.id, 'm', 0, 10)).toEqual([]);
     expect(await store.raw.tags.getTagsOfVideo(other.video.id)).toHaveLength(1);
     expect(await store.raw.frameEvidence.window(other.video.id, 'm', 0, 10)).toHaveLength(1);
+    expect(await store.raw.voiceClusters.listOfVideo(video.id)).toEqual([]);
+    expect(await store.raw.voiceClusters.listOfVideo(other.video.id)).toHaveLength(1);
     expect((await store.raw.jobs.get(job.id))?.status).toBe('CANCELLED');
     expect(await store.raw.catalog.getVideo(video.id)).toBeNull();
     expect(await store.raw.catalog.getSegmentsOfVideo(video.id)).toEqual([]);

@@ -4,9 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createVoiceClusterService, VoiceClusterStore, type VoiceClusterRecord, type VoiceClusterService, type VoiceTemplates } from '../../src/services/voice-clusters.js';
+import { createLogger } from '../../src/logger.js';
+import { createVoiceClusterService, type VoiceClusterService, type VoiceTemplates } from '../../src/services/voice-clusters.js';
+import { createVoiceService } from '../../src/services/voices.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
+import type { VoiceClusterRecord } from '../../src/store/voice-clusters.js';
 
 const DIM = 4;
 const MODEL = 'voice-test-model';
@@ -17,7 +20,6 @@ const unit = (...v: number[]) => {
 
 let work: string;
 let store: Store;
-let clusters: VoiceClusterStore;
 let service: VoiceClusterService;
 let learned: { actorId: string; source: string }[];
 let moved: [string, string][];
@@ -28,6 +30,10 @@ function cluster(id: string, videoId: string, turns: VoiceClusterRecord['turns']
 }
 const turn = (id: string, start: number, end: number, actorId: string | null = null, ownMatch = false) => ({ id, start, end, actorId, confidence: actorId ? 0.9 : 0, ownMatch });
 
+/** The voice service's actor hook; forgetting an actor's voices loads no model and decodes no audio. */
+const createVoiceServiceOn = (on: Store) =>
+  createVoiceService({ store: on, config: { mediaRoots: [] }, log: createLogger('silent'), models: () => Promise.reject(new Error('no model needed')), decodeAudio: () => Promise.reject(new Error('no audio needed')) });
+
 async function actor(id: string, name = id): Promise<void> {
   const now = new Date().toISOString();
   await store.actors.createActor({ id, name, aliases: [], createdAt: now, updatedAt: now }, []);
@@ -36,7 +42,6 @@ async function actor(id: string, name = id): Promise<void> {
 beforeEach(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-voice-clusters-'));
   store = await openEmbeddedStore(work);
-  clusters = new VoiceClusterStore(store.vectors);
   learned = [];
   moved = [];
   const templates: VoiceTemplates = {
@@ -46,13 +51,13 @@ beforeEach(async () => {
     },
     moveTemplates: async (from, to) => void moved.push([from, to]),
   };
-  service = createVoiceClusterService({ vectors: store.vectors, appearances: store.appearances, actors: store.actors, templates, voiceModel: async () => ({ dim: DIM, modelId: MODEL }) });
+  service = createVoiceClusterService({ clusters: store.voiceClusters, appearances: store.appearances, actors: store.actors, templates, voiceModel: async () => ({ dim: DIM, modelId: MODEL }) });
   await actor('bob');
   // v1: an unknown voice (c1) with one turn that matched Bob on its own; a second unknown voice (c2).
-  await clusters.replaceVideo('v1', [
+  await store.voiceClusters.replaceVideo('v1', [
     { record: cluster('c1', 'v1', [turn('t0', 0, 3), turn('t1', 3.5, 6), turn('t2', 10, 12, 'bob', true)]), vector: unit(1, 0, 0, 0) },
     { record: cluster('c2', 'v1', [turn('t3', 20, 23)], { createdAt: '2024-02-01T00:00:00.000Z', updatedAt: '2024-02-01T00:00:00.000Z' }), vector: unit(0, 1, 0, 0) },
-  ], MODEL);
+  ]);
 });
 
 afterEach(async () => {
@@ -113,8 +118,12 @@ describe('voice clusters', () => {
     expect(await service.getCluster('c1')).not.toBeNull();
   });
 
-  it('goes with its video when the video is deleted from the vector index', async () => {
-    await store.vectors.deleteByVideo('v1');
-    expect((await service.voiceClusters(10, null, null)).totalCount).toBe(0);
+  it('deleting an actor makes its clusters and turns unknown again', async () => {
+    await service.nameVoiceCluster('c2', { actorId: 'bob' });
+    await store.actors.deleteActor('bob');
+    await createVoiceServiceOn(store).deleteForActor('bob');
+    expect(await service.getCluster('c2')).toMatchObject({ actorId: null, origin: null, turns: [{ actorId: null, confidence: 0, ownMatch: false }] });
+    expect((await service.getCluster('c1'))?.turns.find((t) => t.id === 't2')).toMatchObject({ actorId: null, confidence: 0, ownMatch: false });
+    expect(await store.voiceClusters.listOfActor('bob')).toEqual([]);
   });
 });

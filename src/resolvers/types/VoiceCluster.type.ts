@@ -1,6 +1,6 @@
 import { DateTimeISOResolver } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { VoiceClusterOrigin, VoiceClusterRecord } from '../../services/voice-clusters.js';
+import type { VoiceClusterOrigin, VoiceClusterRecord } from '../../store/voice-clusters.js';
 import { Actor } from './Actor.type.js';
 import { ConnectionType } from './connection.js';
 

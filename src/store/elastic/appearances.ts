@@ -49,9 +49,10 @@ import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
 import { ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, isNotFound } from './client.js';
-import { asc, base64Of, bytesOf, compareKeywords, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationFlip, migrationSummary, term, terms, type Query, type Sort } from './documents.js';
+import { asc, base64Of, bytesOf, compareKeywords, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationFlip, migrationSummary, missing, term, terms, type Query, type Sort } from './documents.js';
 import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
+import { ElasticVoiceClusterRepository } from './voice-clusters.js';
 
 type Generations = Partial<Record<PresenceSlot, number>>;
 
@@ -165,8 +166,6 @@ function chunks<T>(items: readonly T[]): T[][] {
   for (let i = 0; i < items.length; i += MAX_TERMS) out.push(items.slice(i, i + MAX_TERMS));
   return out;
 }
-
-const missing = (field: string): Query => ({ bool: { must_not: [{ exists: { field } }] } });
 
 /** Span sort key compared with an actor-listing cursor: (video, start, id). */
 function spanAfter(span: AppearanceSpanRecord, cursor: { v: string; s: number; i: string }): boolean {
@@ -538,16 +537,17 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
 }
 
 /**
- * Actors and appearances on Elasticsearch (their index families migrated first); the migration
- * results are logged when a logger is given.
+ * Actors, appearances and voice clusters on Elasticsearch (their index families migrated first);
+ * the migration results are logged when a logger is given.
  */
 export async function openPresenceRepositories(
   client: Client,
   options: ElasticAppearanceOptions & { log?: Logger } = {},
-): Promise<Pick<Store, 'actors' | 'appearances'>> {
+): Promise<Pick<Store, 'actors' | 'appearances' | 'voiceClusters'>> {
   const actors = await ElasticActorRepository.open(client, options);
   const appearances = await ElasticAppearanceRepository.open(client, options);
-  const migration = { ...actors.migration, ...appearances.migration };
-  options.log?.info(migrationSummary(migration), 'Elasticsearch actors and appearances ready');
-  return { actors: actors.repository, appearances: appearances.repository };
+  const voiceClusters = await ElasticVoiceClusterRepository.open(client, options);
+  const migration = { ...actors.migration, ...appearances.migration, ...voiceClusters.migration };
+  options.log?.info(migrationSummary(migration), 'Elasticsearch actors, appearances and voice clusters ready');
+  return { actors: actors.repository, appearances: appearances.repository, voiceClusters: voiceClusters.repository };
 }

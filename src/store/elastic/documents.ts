@@ -13,6 +13,8 @@ export type Mapping = estypes.MappingProperty;
 export const term = (field: string, value: string | number | boolean): Query => ({ term: { [field]: value } });
 export const terms = (field: string, values: readonly (string | number)[]): Query => ({ terms: { [field]: [...values] } });
 export const filterQuery = (...filters: Query[]): Query => ({ bool: { filter: filters } });
+/** Documents without a value in `field` (null, absent or an empty list). */
+export const missing = (field: string): Query => ({ bool: { must_not: [{ exists: { field } }] } });
 export const asc = (field: string): Sort => ({ [field]: { order: 'asc' } });
 export const desc = (field: string): Sort => ({ [field]: { order: 'desc' } });
 

@@ -102,6 +102,34 @@ export const APPEARANCES_FAMILY: IndexFamily<AppearanceIndex> = {
   },
 };
 
+/**
+ * One document per voice cluster (`_id` = cluster id). `actorIds` lists every actor the cluster
+ * names, its own and its turns' (listOfActor; none = nobody is known in it); the turns and the
+ * embedding are only read back.
+ */
+export const VOICE_CLUSTERS_FAMILY: IndexFamily<'voice-clusters'> = {
+  version: PRESENCE_SCHEMA_VERSION,
+  properties: {
+    'voice-clusters': {
+      id: KEYWORD,
+      videoId: KEYWORD,
+      actorId: KEYWORD,
+      actorIds: KEYWORD,
+      origin: KEYWORD,
+      linkedTrackId: KEYWORD,
+      linkedShare: DOUBLE,
+      linkedFaceId: KEYWORD,
+      turns: OPAQUE,
+      speechSec: DOUBLE,
+      modelId: KEYWORD,
+      // Float32 little-endian bytes.
+      vector: BINARY,
+      createdAt: KEYWORD,
+      updatedAt: KEYWORD,
+    },
+  },
+};
+
 export async function migrateActorIndices(client: Client, prefix: string): Promise<{ aliases: Record<ActorIndex, string>; results: Record<ActorIndex, VersionedIndexResult> }> {
   return migrateIndexFamily(client, prefix, ACTORS_FAMILY);
 }

@@ -13,6 +13,7 @@ import { EmbeddedModerationRepository } from './moderation.js';
 import { EmbeddedTechnicalRepository } from './technical.js';
 import { EmbeddedTextIndex } from './text-index.js';
 import { EmbeddedVectorIndex } from './vector-index.js';
+import { EmbeddedVoiceClusterRepository } from './voice-clusters.js';
 
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const db = openDatabase(dataDir);
@@ -37,6 +38,7 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     technical: new EmbeddedTechnicalRepository(db),
     intro: new EmbeddedIntroRepository(db),
     frameEvidence: new EmbeddedFrameEvidenceRepository(db),
+    voiceClusters: new EmbeddedVoiceClusterRepository(db),
     schemaVersion,
     async close() {
       if (db.open) db.close();
