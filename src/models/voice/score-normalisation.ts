@@ -6,18 +6,14 @@
 //   S = ½·((s − μ_query)/σ_query + (s − μ_template)/σ_template)
 // says by how many impostor standard deviations the trial beats them. One threshold on S then
 // means about the same false-accept rate for every enrolled voice.
-import type { VoiceScoring } from './types.js';
+import type { CohortNormaliser, CohortStats, VoiceScoring } from './types.js';
 
-/** Mean and standard deviation of one vector's top-N cosines against the cohort. */
-export interface CohortStats {
-  mean: number;
-  std: number;
-}
+export type { CohortStats };
 
 /** A floor on σ: a vector whose top cohort cosines are all equal would otherwise divide by ~0. */
 const MIN_STD = 1e-3;
 
-export class ScoreNormaliser {
+export class ScoreNormaliser implements CohortNormaliser {
   /**
    * @param cohort unit vectors of background speakers (one per speaker), never enrolled or queried
    * @param topN how many of the closest cohort speakers form a vector's impostor statistics

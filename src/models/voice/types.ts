@@ -1,8 +1,6 @@
 // Shapes of the voice models: voice activity detection and speaker embeddings.
 // All audio here is mono float PCM at VOICE_SAMPLE_RATE (media/ decodes and resamples to it).
 
-import type { ScoreNormaliser } from './score-normalisation.js';
-
 export const VOICE_SAMPLE_RATE = 16_000;
 
 /** A stretch of speech, in seconds from the start of the PCM buffer. */
@@ -32,6 +30,19 @@ export interface Vad {
   detect(pcm: Float32Array, options?: Partial<VadOptions>, signal?: AbortSignal): Promise<SpeechSegment[]>;
 }
 
+/** Mean and standard deviation of one vector's top-N cosines against the cohort. */
+export interface CohortStats {
+  mean: number;
+  std: number;
+}
+
+/** A cohort of background speakers a vector is compared with (score-normalisation.ts's ScoreNormaliser). */
+export interface CohortNormaliser {
+  /** How many background speakers the cohort holds. */
+  readonly cohortSize: number;
+  stats(vector: Float32Array): CohortStats;
+}
+
 /**
  * How a model's voice comparisons are scored and accepted. With a cohort, scores are
  * cohort-normalised (score-normalisation.ts: impostor standard deviations); without one they are
@@ -39,7 +50,7 @@ export interface Vad {
  */
 export interface VoiceScoring {
   /** null: raw cosine scores. */
-  readonly normaliser: ScoreNormaliser | null;
+  readonly normaliser: CohortNormaliser | null;
   /** The accept threshold for a query with this much speech (short queries scatter more). */
   threshold(speechSec: number): number;
   /** Score distance above the threshold at which confidence reaches 1/(1+e⁻¹) ≈ 0.73. */
