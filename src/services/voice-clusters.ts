@@ -51,8 +51,8 @@ export interface VoiceClusterServiceDeps {
   appearances: Pick<AppearanceRepository, 'replaceSpans'>;
   actors: Pick<ActorRepository, 'getActor' | 'createActor'>;
   templates: VoiceTemplates;
-  /** The speaker embedder in use (its vector length and id). */
-  voiceModel(): Promise<{ dim: number; modelId: string }>;
+  /** The speaker embedder in use: a cluster's voice becomes a template only when the same model made it. */
+  voiceModel(): Promise<{ modelId: string }>;
 }
 
 /** The video's VOICE spans from every turn its clusters gave to an actor. */

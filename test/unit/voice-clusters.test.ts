@@ -1,5 +1,6 @@
 // Voice clusters on the embedded store: listing, naming (past VOICE spans change at once, the voice
-// becomes a template), merging actors and purging strangers. Templates are a recording fake.
+// becomes a template), merging actors, forgetting an actor and purging strangers. Templates are a
+// recording fake.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,6 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
 import type { VoiceClusterRecord } from '../../src/store/voice-clusters.js';
 
-const DIM = 4;
 const MODEL = 'voice-test-model';
 const unit = (...v: number[]) => {
   const n = Math.hypot(...v);
@@ -51,7 +51,7 @@ beforeEach(async () => {
     },
     moveTemplates: async (from, to) => void moved.push([from, to]),
   };
-  service = createVoiceClusterService({ clusters: store.voiceClusters, appearances: store.appearances, actors: store.actors, templates, voiceModel: async () => ({ dim: DIM, modelId: MODEL }) });
+  service = createVoiceClusterService({ clusters: store.voiceClusters, appearances: store.appearances, actors: store.actors, templates, voiceModel: async () => ({ modelId: MODEL }) });
   await actor('bob');
   // v1: an unknown voice (c1) with one turn that matched Bob on its own; a second unknown voice (c2).
   await store.voiceClusters.replaceVideo('v1', [
