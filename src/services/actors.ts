@@ -117,9 +117,10 @@ export interface ActorService {
   /**
    * The actors closest to a face (each scored by its best template), best first, at most
    * `limit`; actors not listed score no higher than the last one listed. For track-level
-   * identity (src/indexers/face-identity.ts), which decides with its own thresholds.
+   * identity (src/indexers/face-identity.ts), which decides with its own thresholds. `among`
+   * (a video's cast) limits the candidates to those actors: closed-set scoring.
    */
-  scoreFace(embedding: Float32Array, limit?: number): Promise<ActorScore[]>;
+  scoreFace(embedding: Float32Array, limit?: number, among?: readonly string[] | null): Promise<ActorScore[]>;
   /** Detects faces (largest first) and embeds the largest, for callers holding a picture. */
   embedLargestFace(image: RawImage): Promise<{ face: DetectedFace; embedding: Float32Array } | null>;
 }
@@ -374,13 +375,14 @@ export function createActorService(deps: ActorServiceDeps): ActorService {
       return { actorId: best.payload.actorId as string, similarity: best.score, confidence: confidenceFromSimilarity(best.score) };
     },
 
-    async scoreFace(embedding, limit = SCORED_ACTORS) {
+    async scoreFace(embedding, limit = SCORED_ACTORS, among = null) {
       const models = await deps.models();
       if (embedding.length !== models.embedder.dim) {
         throw new BadInputError(`embedding has ${embedding.length} values; the face model makes ${models.embedder.dim}`);
       }
       await ensureCollection(models);
-      const hits = await store.vectors.search(ACTOR_FACES_COLLECTION, embedding, limit * TEMPLATE_HITS_PER_ACTOR);
+      const filter = among?.length ? { actorIds: among } : undefined;
+      const hits = await store.vectors.search(ACTOR_FACES_COLLECTION, embedding, limit * TEMPLATE_HITS_PER_ACTOR, filter);
       const best = new Map<string, number>();
       for (const hit of hits) {
         const actorId = hit.payload.actorId;

@@ -13,6 +13,9 @@ import { rebuildTextIndex, TEXT_TAGS_MIGRATION_SQL } from './text-index.js';
 
 export type Migration = string | ((db: SqliteDatabase) => void);
 
+/** Migration 13: a video's cast list (JSON array of actor ids; NULL = none, open-set identification). */
+const VIDEO_CAST_SQL = 'ALTER TABLE videos ADD COLUMN cast_ids TEXT;';
+
 const CORE_SQL = `
 CREATE TABLE videos (
   id TEXT PRIMARY KEY,
@@ -176,7 +179,7 @@ CREATE INDEX jobs_by_video ON jobs (video_id, status);
 /** Append only. Index i is schema version i + 1. */
 export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL, TECHNICAL_MIGRATION_SQL, INTRO_MIGRATION_SQL, TEXT_TAGS_MIGRATION_SQL, rebuildTextIndex, FRAME_EVIDENCE_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL,
   // The index leaves contentless_delete, so deletes keep bm25's statistics exact (see text-index.ts).
-  rebuildTextIndex];
+  rebuildTextIndex, VIDEO_CAST_SQL];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {
