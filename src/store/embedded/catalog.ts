@@ -23,7 +23,7 @@ interface VideoRow {
   series: string | null;
   season: number | null;
   episode: number | null;
-  /** JSON array of actor ids, or NULL for no cast (migration 13). */
+  /** JSON array of actor ids, or NULL for no cast (VIDEO_CAST_SQL in migrations.ts). */
   cast_ids: string | null;
   duration_sec: number;
   fps: number;

@@ -13,7 +13,7 @@ import { rebuildTextIndex, TEXT_TAGS_MIGRATION_SQL } from './text-index.js';
 
 export type Migration = string | ((db: SqliteDatabase) => void);
 
-/** Migration 13: a video's cast list (JSON array of actor ids; NULL = none, open-set identification). */
+/** A video's cast list (JSON array of actor ids; NULL = none, open-set identification). */
 const VIDEO_CAST_SQL = 'ALTER TABLE videos ADD COLUMN cast_ids TEXT;';
 
 const CORE_SQL = `
