@@ -1,7 +1,9 @@
 // Builds the media of test/fixtures/presence-pose.json (the harder only-watch dev set: small,
 // blurred, three-quarter faces, several people per shot) from ../shared/data with ffmpeg, into a
 // cache folder under the OS temp dir, and writes two runnable presence manifests there: one per
-// half ('fit' and 'report'). Nothing generated enters the repo.
+// half ('fit' and 'report'), and a copy of each with a per-video "cast" (the people labelled in
+// that video, as a drama's cast list would name them; strangers are not in it). Nothing generated
+// enters the repo.
 //   node dist/bench/presence-pose-media.js [--out DIR]   → prints the two manifest paths
 //   VIDSEARCH_MEDIA_ROOTS=../shared/data VIDSEARCH_STAGES=faces node dist/src/cli.js eval <manifest> --face-only
 // (the manifests name the enrolment pictures in ../shared/data, which must be a media root).
@@ -89,6 +91,8 @@ function renderShot(ffmpeg: string, shared: string, fixture: PoseFixture, shot: 
 export interface BuiltPoseSet {
   dir: string;
   manifests: Record<'fit' | 'report', string>;
+  /** The same manifests with each video's cast list (closed-set identification). */
+  castManifests: Record<'fit' | 'report', string>;
 }
 
 /** Renders (or reuses, keyed by the fixture's hash) every video and writes the two manifests. */
@@ -106,12 +110,16 @@ export function buildPresencePose(shared: string, ffmpeg: string, outRoot = os.t
     return { id: actor.id, faces: [...actor.faces.map((f) => path.join(shared, f)), ...frames] };
   });
   const manifests = {} as Record<'fit' | 'report', string>;
+  const castManifests = {} as Record<'fit' | 'report', string>;
   for (const half of ['fit', 'report'] as const) {
-    const videos = fixture.videos.filter((v) => v.half === half).map((video) => ({ path: renderVideo(ffmpeg, shared, fixture, video, dir), truth: truthOf(video) }));
+    const videos = fixture.videos.filter((v) => v.half === half).map((video) => ({ path: renderVideo(ffmpeg, shared, fixture, video, dir), truth: truthOf(video), cast: castOf(video) }));
+    const head = { task: 'presence', binSec: fixture.binSec, evidence: fixture.evidence, actors };
     manifests[half] = path.join(dir, `presence-pose-${half}.json`);
-    writeFileSync(manifests[half], JSON.stringify({ task: 'presence', binSec: fixture.binSec, evidence: fixture.evidence, actors, videos }, null, 1));
+    writeFileSync(manifests[half], JSON.stringify({ ...head, videos: videos.map(({ cast: _cast, ...video }) => video) }, null, 1));
+    castManifests[half] = path.join(dir, `presence-pose-${half}-cast.json`);
+    writeFileSync(castManifests[half], JSON.stringify({ ...head, videos }, null, 1));
   }
-  return { dir, manifests };
+  return { dir, manifests, castManifests };
 }
 
 function renderVideo(ffmpeg: string, shared: string, fixture: PoseFixture, video: PoseVideo, dir: string): string {
@@ -138,6 +146,11 @@ export function truthOf(video: PoseVideo): { actor: string; start: number; end: 
     start += shot.dur;
   }
   return truth;
+}
+
+/** A video's cast list: every labelled person in it, in order of first appearance. */
+export function castOf(video: PoseVideo): string[] {
+  return [...new Set(video.shots.flatMap((shot) => shot.items.flatMap((item) => (item.actor ? [item.actor] : []))))];
 }
 
 const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

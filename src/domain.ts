@@ -13,6 +13,11 @@ export interface VideoRecord {
   series: string | null;
   season: number | null;
   episode: number | null;
+  /**
+   * The actors the caller says appear in the video (a drama's cast list), or null/absent for none:
+   * with a cast, face identification is closed-set over it (src/indexers/face-identity.ts).
+   */
+  cast?: readonly string[] | null;
   durationSec: number;
   fps: number;
   width: number;
@@ -33,6 +38,8 @@ export interface VideoMetadataPatch {
   series?: string | null;
   season?: number | null;
   episode?: number | null;
+  /** Actor ids; null or an empty list clears the cast (open-set identification). */
+  cast?: readonly string[] | null;
 }
 
 export interface ShotRecord {
@@ -84,6 +91,7 @@ export interface IndexVideoRequest {
   series?: string | null;
   season?: number | null;
   episode?: number | null;
+  cast?: readonly string[] | null;
 }
 
 export interface JobRecord {

@@ -11,7 +11,8 @@ import { EvalInputError, type EvalContext, type EvalTask } from './types.js';
 
 interface PresenceManifest {
   actors: { id: string; name?: string; faces?: string[]; voices?: string[] }[];
-  videos: { path: string; truth: { actor: string; start: number; end: number }[] }[];
+  /** `cast` (optional, manifest actor ids): the video is indexed with that cast list (closed set). */
+  videos: { path: string; cast?: string[]; truth: { actor: string; start: number; end: number }[] }[];
   binSec: number;
   evidence: 'any' | 'face';
 }
@@ -30,6 +31,9 @@ function parse(raw: Record<string, unknown>): PresenceManifest {
   const ids = new Set(actors.map((a) => a.id));
   for (const video of videos) {
     if (typeof video?.path !== 'string' || !Array.isArray(video.truth)) throw new EvalInputError('each video needs "path" and "truth"');
+    if (video.cast !== undefined && !(Array.isArray(video.cast) && video.cast.every((id) => ids.has(id)))) {
+      throw new EvalInputError(`${video.path}: "cast" must be an array of manifest actor ids`);
+    }
     for (const t of video.truth) {
       if (!ids.has(t?.actor) || typeof t.start !== 'number' || typeof t.end !== 'number') {
         throw new EvalInputError(`${video.path}: truth entries need a known "actor", "start" and "end"`);
@@ -122,7 +126,9 @@ export const presenceTask: EvalTask = {
     let mediaSec = 0;
     for (const entry of manifest.videos) {
       const started = performance.now();
-      const video = await ctx.app.indexNow({ path: ctx.resolve(entry.path) });
+      // EVAL.md: a video without "cast" is indexed without one (open set).
+      const cast = entry.cast?.map((id) => actorIdOf.get(id)!);
+      const video = await ctx.app.indexNow({ path: ctx.resolve(entry.path), ...(cast ? { cast } : {}) });
       indexSec += (performance.now() - started) / 1000;
       mediaSec += video.durationSec;
       for (const actor of manifest.actors) {

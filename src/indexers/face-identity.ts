@@ -59,6 +59,23 @@ export const DEFAULT_TRACK_IDENTITY_RULE: TrackIdentityRule = {
   maxFaces: 12,
 };
 
+/**
+ * With a cast list the candidates are the video's cast only (closed set), so fewer impostors
+ * compete and the runner-up is a cast member. Fitted on the 'fit' half of the harder set indexed
+ * with each video's cast (presence-pose-fit-cast.json), reported on the 'report' half: the highest
+ * aggregated score of a wrong track was 0.291 below 64 px (a 25 px blurred face, lead 0.166) and
+ * 0.099 at 64 px and more, while right small tracks went down to 0.307 (lead 0.283); recall on the
+ * fit half peaks for a small-face threshold in (0.291, 0.307], so 0.30. Large faces keep a
+ * threshold above the faces.json stranger photo (0.368: a stranger off the cast list still meets
+ * the closed set), 0.40, with the open-set margins.
+ */
+export const CAST_TRACK_IDENTITY_RULE: TrackIdentityRule = {
+  largeSidePx: 64,
+  large: { threshold: 0.4, margin: 0.05 },
+  small: { threshold: 0.3, margin: 0.1 },
+  maxFaces: 12,
+};
+
 /** Similarity band over which confidence goes from ~0.12 to ~0.88 around the threshold. */
 const CONFIDENCE_SPREAD = 0.05;
 

@@ -13,7 +13,7 @@ import { alignFace, loadFaceModels, type FaceModels } from '../models/faces/inde
 import type { DetectedFace, RawImage } from '../models/types.js';
 import { createActorService, type ActorService } from '../services/actors.js';
 import { FACES_COLLECTION, type FaceClusterRecord, type FaceRecord, type FaceTrackRecord } from '../store/appearances.js';
-import { facesToScore, identifyTrack, propagateIdentities, weightedMeanSide, DEFAULT_TRACK_IDENTITY_RULE, type ActorScore, type TrackIdentity } from './face-identity.js';
+import { facesToScore, identifyTrack, propagateIdentities, weightedMeanSide, CAST_TRACK_IDENTITY_RULE, DEFAULT_TRACK_IDENTITY_RULE, type ActorScore, type TrackIdentity } from './face-identity.js';
 import { assignClusters, resolveIdentityConflicts, type MutableCluster } from './face-clustering.js';
 import {
   coOccurringTracks,
@@ -66,14 +66,14 @@ export interface FrameRequest {
 export interface FacesStageDeps {
   models(ctx: StageContext): Promise<FaceModels>;
   frames(ctx: StageContext, request: FrameRequest): AsyncIterable<RawFrame>;
-  /** The enrolled actors closest to one face, best first (ActorService.scoreFace). */
-  scoreFace(ctx: StageContext, embedding: Float32Array): Promise<ActorScore[]>;
+  /** The enrolled actors closest to one face, best first; only those of `among` (a cast) when given (ActorService.scoreFace). */
+  scoreFace(ctx: StageContext, embedding: Float32Array, among: readonly string[] | null): Promise<ActorScore[]>;
 }
 
 const defaultDeps: FacesStageDeps = {
   models: (ctx) => loadFaceModels({ modelDir: ctx.config.modelDir }),
   frames: (ctx, request) => stageFrames(ctx, faceFrameRequest(ctx.video, request.fps, request.width), request.signal),
-  scoreFace: (ctx, embedding) => actorServiceFor(ctx).scoreFace(embedding),
+  scoreFace: (ctx, embedding, among) => actorServiceFor(ctx).scoreFace(embedding, undefined, among),
 };
 
 /** The RGB stream faces are detected in (never wider than the video). */
@@ -239,15 +239,19 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
 }
 
 /**
- * A track's identity from its best faces, each scored against the enrolled actors
- * (face-identity.ts: quality-weighted mean, size-bucket threshold, margin over the runner-up).
+ * A track's identity from its best faces, each scored against the enrolled actors, or the video's
+ * cast when it has one (face-identity.ts: quality-weighted mean, size-bucket threshold, margin
+ * over the runner-up).
  */
 async function identifyDraft(ctx: StageContext, deps: FacesStageDeps, draft: DraftTrack): Promise<TrackIdentity | null> {
-  const faces = facesToScore(draft.faces, DEFAULT_TRACK_IDENTITY_RULE.maxFaces);
+  // A cast list makes identification closed-set over it, with the rule fitted for that case.
+  const cast = ctx.video.cast?.length ? ctx.video.cast : null;
+  const rule = cast ? CAST_TRACK_IDENTITY_RULE : DEFAULT_TRACK_IDENTITY_RULE;
+  const faces = facesToScore(draft.faces, rule.maxFaces);
   const scored = [];
-  for (const face of faces) scored.push({ quality: face.quality, scores: await deps.scoreFace(ctx, face.embedding) });
+  for (const face of faces) scored.push({ quality: face.quality, scores: await deps.scoreFace(ctx, face.embedding, cast) });
   const meanSide = weightedMeanSide(faces.map((f) => ({ quality: f.quality, side: Math.min(f.face.box.width, f.face.box.height) })));
-  return identifyTrack(scored, meanSide);
+  return identifyTrack(scored, meanSide, rule);
 }
 
 interface ClusterWork {

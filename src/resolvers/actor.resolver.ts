@@ -66,7 +66,7 @@ export class ActorResolver {
     return true;
   }
 
-  @FieldResolver(() => Int, { description: 'Face templates enrolled for this actor' })
+  @FieldResolver(() => Int, { description: 'Face templates enrolled for this actor (an enrolment picture gives two: as taken and mirrored)' })
   faceCount(@Root() actor: ActorRecord, @Ctx() ctx: RequestContext): Promise<number> {
     return faceCountLoader(ctx).load(actor.id);
   }

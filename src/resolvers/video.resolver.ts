@@ -30,7 +30,7 @@ export class VideoResolver {
   }
 
   @Authorized(...ACCESS.editor)
-  @Mutation(() => Video, { description: 'Changes title, series, season or episode' })
+  @Mutation(() => Video, { description: 'Changes title, series, season, episode or the cast list (a new cast applies when the video is next indexed)' })
   updateVideo(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateVideoInput) input: UpdateVideoInput) {
     return ctx.services.videos.update(id, input);
   }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/interfaces.js';
 import { resolveMediaPath } from './media-path.js';
 import { pageFromStore, type Connection } from './pagination.js';
-import { validateMetadata } from './video.service.js';
+import { checkCast, validateMetadata } from './video.service.js';
 
 /** The probe fields a new video record needs (a subset of media/probe.ts's MediaProbe). */
 export interface ProbedMedia {
@@ -104,7 +104,7 @@ export function createIndexingService(deps: { store: Store; inspector: MediaInsp
       const job = await store.jobs.enqueue({
         kind: 'INDEX_VIDEO',
         videoId: video.id,
-        request: { path: realPath, title: video.title, series: video.series, season: video.season, episode: video.episode },
+        request: { path: realPath, title: video.title, series: video.series, season: video.season, episode: video.episode, cast: video.cast ?? null },
         priority,
       });
       const dropped = await store.jobs.dropOldestBeyond(config.indexing.maxBacklog);
@@ -127,7 +127,8 @@ export function createIndexingService(deps: { store: Store; inspector: MediaInsp
         throw new BadInputError(`priority must be a whole number between -${MAX_PRIORITY} and ${MAX_PRIORITY}`, { priority });
       }
       // Fail on bad metadata before the (slow) probe and hash.
-      const metadata = validateMetadata({ title: request.title, series: request.series, season: request.season, episode: request.episode });
+      const metadata = validateMetadata({ title: request.title, series: request.series, season: request.season, episode: request.episode, cast: request.cast });
+      await checkCast(store.actors, metadata.cast);
       const realPath = await resolveMediaPath(request.path, config.mediaRoots);
       return enqueueFor(request.path, realPath, metadata, priority);
     },

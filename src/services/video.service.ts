@@ -5,6 +5,7 @@ import type { CueKind, CueRecord, SegmentRecord, ShotRecord, VideoMetadataPatch,
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { FACES_COLLECTION } from '../store/appearances.js';
+import type { ActorRepository } from '../store/actors.js';
 import type { Store, VideoFilter } from '../store/interfaces.js';
 import { pageFromArray, pageFromStore, type Connection } from './pagination.js';
 
@@ -33,6 +34,8 @@ export interface DerivedFiles {
 
 const MAX_TEXT_FIELD = 500;
 const MAX_NUMBER_FIELD = 100_000;
+/** A drama's credited cast runs to dozens; a few hundred ids is a list nobody meant. */
+export const MAX_CAST = 300;
 
 function textField(name: string, value: string | null | undefined): string | null | undefined {
   if (value === undefined || value === null) return value;
@@ -50,6 +53,23 @@ function countField(name: string, value: number | null | undefined): number | nu
   return value;
 }
 
+/** Distinct ids in the caller's order; an empty list is no cast (null). Existence is checked by checkCast. */
+function castField(value: readonly string[] | null | undefined): readonly string[] | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (!Array.isArray(value) || !value.every((id) => typeof id === 'string' && id.trim() !== '')) throw new BadInputError('cast must be a list of actor ids', { field: 'cast' });
+  const ids = [...new Set(value.map((id) => id.trim()))];
+  if (ids.length > MAX_CAST) throw new BadInputError(`cast lists more than ${MAX_CAST} actors`, { field: 'cast', count: ids.length });
+  return ids.length > 0 ? ids : null;
+}
+
+/** Refuses a cast naming an actor that is not enrolled (a typo would silently shrink the closed set). */
+export async function checkCast(actors: Pick<ActorRepository, 'getActors'>, cast: readonly string[] | null | undefined): Promise<void> {
+  if (!cast) return;
+  const found = await actors.getActors(cast);
+  const missing = cast.filter((_, k) => !found[k]);
+  if (missing.length > 0) throw new BadInputError(`cast names actors that are not enrolled: ${missing.join(', ')}`, { field: 'cast', missing });
+}
+
 /**
  * Checks and normalises a metadata patch (trimmed text, empty text → null, season/episode ≥ 0).
  * Keys left undefined stay out of the result, so they leave the stored value alone; null clears it.
@@ -60,6 +80,7 @@ export function validateMetadata(patch: VideoMetadataPatch): VideoMetadataPatch 
     series: textField('series', patch.series),
     season: countField('season', patch.season),
     episode: countField('episode', patch.episode),
+    cast: castField(patch.cast),
   };
   return Object.fromEntries(Object.entries(checked).filter(([, value]) => value !== undefined)) as VideoMetadataPatch;
 }
@@ -82,6 +103,7 @@ export function createVideoService(deps: { store: Store; derivedFiles: DerivedFi
     async update(id, patch) {
       const checked = validateMetadata(patch);
       await requireVideo(id);
+      await checkCast(store.actors, checked.cast);
       const updated = await catalog.updateVideo(id, checked);
       if (!updated) throw new NotFoundError('video', id);
       return updated;

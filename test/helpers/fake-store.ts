@@ -46,7 +46,8 @@ export class FakeCatalog implements Catalog {
   readonly artifacts = new Map<string, unknown>();
 
   async putVideo(video: VideoRecord): Promise<void> {
-    this.videos.set(video.id, { ...video });
+    // Like every backend: an empty cast is stored as none.
+    this.videos.set(video.id, { ...video, cast: video.cast?.length ? [...video.cast] : null });
   }
   async getVideo(id: string): Promise<VideoRecord | null> {
     return this.videos.get(id) ?? null;
@@ -68,9 +69,8 @@ export class FakeCatalog implements Catalog {
   async updateVideo(id: string, patch: Partial<VideoRecord>): Promise<VideoRecord | null> {
     const video = this.videos.get(id);
     if (!video) return null;
-    const updated = { ...video, ...patch, updatedAt: new Date().toISOString() };
-    this.videos.set(id, updated);
-    return updated;
+    await this.putVideo({ ...video, ...patch, updatedAt: new Date().toISOString() });
+    return this.videos.get(id)!;
   }
   async deleteVideo(id: string): Promise<boolean> {
     const had = this.videos.delete(id);

@@ -24,6 +24,7 @@ export function video(id: string, overrides: Partial<VideoRecord> = {}): VideoRe
     series: null,
     season: null,
     episode: null,
+    cast: null,
     durationSec: 100,
     fps: 25,
     width: 1280,
@@ -165,6 +166,17 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(updated!.updatedAt > video('v1').updatedAt).toBe(true);
         expect(await store.catalog.getVideo('v1')).toEqual(updated);
         expect(await store.catalog.updateVideo('missing', { title: 'x' })).toBeNull();
+      });
+
+      it('keeps a video\'s cast list in order; null or an empty list is no cast', async () => {
+        await store.catalog.putVideo(video('v1', { cast: ['actor_b', 'actor_a'] }));
+        await store.catalog.putVideo(video('v2', { cast: [] }));
+        expect((await store.catalog.getVideo('v1'))!.cast).toEqual(['actor_b', 'actor_a']);
+        expect((await store.catalog.getVideos(['v2']))[0]!.cast).toBeNull();
+        expect((await store.catalog.updateVideo('v1', { title: 'Kept cast' }))!.cast).toEqual(['actor_b', 'actor_a']);
+        expect((await store.catalog.updateVideo('v1', { cast: ['actor_c'] }))!.cast).toEqual(['actor_c']);
+        expect((await store.catalog.updateVideo('v1', { cast: null }))!.cast).toBeNull();
+        expect((await store.catalog.findVideoByHash('hash-v1'))!.cast).toBeNull();
       });
 
       it('replaces structure atomically and reads segments by id, page, video and time', async () => {

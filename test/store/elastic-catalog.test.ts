@@ -104,21 +104,21 @@ describe('elasticsearch catalog against recorded responses', () => {
     const result = await migrateCatalogIndices(catalog.client, 'vidsearch');
     server.expectDone();
     expect(Object.fromEntries(Object.entries(result).map(([name, r]) => [name, [r.index, r.action]]))).toEqual({
-      videos: ['vidsearch-videos-v1', 'created'],
-      shots: ['vidsearch-shots-v1', 'created'],
-      segments: ['vidsearch-segments-v1', 'created'],
-      cues: ['vidsearch-cues-v1', 'created'],
-      artifacts: ['vidsearch-artifacts-v1', 'created'],
+      videos: ['vidsearch-videos-v2', 'created'],
+      shots: ['vidsearch-shots-v2', 'created'],
+      segments: ['vidsearch-segments-v2', 'created'],
+      cues: ['vidsearch-cues-v2', 'created'],
+      artifacts: ['vidsearch-artifacts-v2', 'created'],
     });
     type Template = { index_patterns: string[]; template: { mappings: { dynamic: string; _meta: unknown; properties: Record<string, unknown> } } };
     const templates = [1, 5, 9, 13, 17].map((i) => body(i) as Template);
     expect(templates.map((t) => t.index_patterns)).toEqual([['vidsearch-videos-v*'], ['vidsearch-shots-v*'], ['vidsearch-segments-v*'], ['vidsearch-cues-v*'], ['vidsearch-artifacts-v*']]);
     for (const t of templates) {
       expect(t.template.mappings.dynamic).toBe('strict');
-      expect(t.template.mappings._meta).toEqual({ schemaVersion: 1 });
+      expect(t.template.mappings._meta).toEqual({ schemaVersion: 2 });
     }
     const [videos, shots, , cues, artifacts] = templates.map((t) => t.template.mappings.properties);
-    expect(videos).toMatchObject({ id: { type: 'keyword' }, contentHash: { type: 'keyword' }, titleFolded: { type: 'wildcard' }, createdAt: { type: 'keyword' } });
+    expect(videos).toMatchObject({ id: { type: 'keyword' }, contentHash: { type: 'keyword' }, cast: { type: 'keyword' }, titleFolded: { type: 'wildcard' }, createdAt: { type: 'keyword' } });
     expect(videos!.generations).toEqual({
       type: 'object',
       properties: { structure: { type: 'long' }, SIDECAR: { type: 'long' }, EMBEDDED: { type: 'long' }, OCR: { type: 'long' } },
@@ -126,7 +126,7 @@ describe('elasticsearch catalog against recorded responses', () => {
     expect(shots).toMatchObject({ id: { type: 'keyword' }, videoId: { type: 'keyword' }, generation: { type: 'long' }, start: { type: 'double' } });
     expect(cues).toMatchObject({ text: { type: 'text', index: false }, source: { type: 'keyword' } });
     expect(artifacts).toMatchObject({ data: { type: 'text', index: false } });
-    expect(body(19)).toEqual({ actions: [{ add: { index: 'vidsearch-artifacts-v1', alias: 'vidsearch-artifacts', is_write_index: true } }] });
+    expect(body(19)).toEqual({ actions: [{ add: { index: 'vidsearch-artifacts-v2', alias: 'vidsearch-artifacts', is_write_index: true } }] });
   });
 
   it('replaces structure: new generation (bulk retried after a 429, wait_for), then the flip, then older generations deleted', async () => {
@@ -271,6 +271,29 @@ describe('elasticsearch catalog against recorded responses', () => {
     server.expectDone();
     expect(body(0)).toEqual({ doc: { ...video('v1', { title: 'Ｔｈｅ Show' }), titleFolded: 'the show' }, doc_as_upsert: true });
     expect(body(1)).toMatchObject({ videoId: 'v1', stage: 'shots', data: '{"cuts":[1.5,3],"note":"镜头"}' });
+  });
+});
+
+describe('elasticsearch catalog: cast lists (recorded responses)', () => {
+  const server = new ReplayServer({ 'x-elastic-product': 'Elasticsearch' });
+  let catalog: ElasticCatalog;
+  beforeAll(async () => {
+    catalog = new ElasticCatalog(elasticClient({ url: await server.start(), maxRetries: 0 }), { backoff: FAST });
+  });
+  afterAll(async () => {
+    await catalog.client.close();
+    await server.stop();
+  });
+
+  it('writes the cast as a keyword array and reads it back; a document from before schema 2 has none', async () => {
+    server.replay(loadExchanges('elastic/catalog-video-cast.json'));
+    await catalog.putVideo(video('v1', { cast: ['actor_b', 'actor_a'] }));
+    const [v1, v0, v9] = await catalog.getVideos(['v1', 'v0', 'v9']);
+    server.expectDone();
+    expect((server.bodyOf(0) as { doc: { cast: unknown } }).doc.cast).toEqual(['actor_b', 'actor_a']);
+    expect(v1).toEqual(video('v1', { cast: ['actor_b', 'actor_a'] }));
+    expect(v0).toEqual(video('v0'));
+    expect(v9).toBeNull();
   });
 });
 

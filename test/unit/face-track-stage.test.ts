@@ -21,6 +21,9 @@ const person = (axis: number): Float32Array => {
 };
 const ALICE = person(0);
 const BOB = person(1);
+const CAROL = person(2);
+/** A small, poorly read face of Alice: 0.31 to her, 0.25 to Carol (a near tie between two actors). */
+const ALICE_FAINT = new Float32Array([0.31, 0, 0.25, 0, 0, Math.sqrt(1 - 0.31 ** 2 - 0.25 ** 2), 0, 0]);
 
 /** Who is where: x position of the face box → identity. */
 interface Appearance {
@@ -53,8 +56,15 @@ function fakeDeps(appearances: Appearance[]): Partial<FacesStageDeps> {
         yield { time, data, width: 320, height: 120 };
       }
     },
-    // Alice is the only enrolled actor; everyone else scores 0 against her.
-    scoreFace: async (_ctx, embedding) => [{ actorId: 'alice', similarity: cosine(embedding, ALICE) }],
+    // Alice and Carol are enrolled; `among` (the video's cast) keeps only its actors, as the
+    // template search's actor filter does.
+    scoreFace: async (_ctx, embedding, among) =>
+      [
+        { actorId: 'alice', similarity: cosine(embedding, ALICE) },
+        { actorId: 'carol', similarity: cosine(embedding, CAROL) },
+      ]
+        .filter((s) => !among || among.includes(s.actorId))
+        .sort((a, b) => b.similarity - a.similarity),
   };
 }
 
@@ -131,6 +141,23 @@ describe('faces stage', () => {
     expect(clusters[0]!.size).toBe(3);
     expect(await store.appearances.getTracksOfCluster(clusters[0]!.id)).toHaveLength(3);
     expect([...vectors.keys()].filter((id) => id.startsWith('v1:')).length).toBe(18);
+  });
+
+  it('with a cast list, names a faint face among the cast that the open set leaves unknown', async () => {
+    const faint: Appearance[] = [{ who: ALICE_FAINT, x: 10, from: 0, to: 3 }];
+    const openSet = makeStore({});
+    await createFacesStage(fakeDeps(faint)).run(context({ durationSec: 4 }, openSet.store), undefined);
+    // 0.31 is under the open-set small-face threshold (0.32), and Carol is 0.06 behind.
+    expect((await openSet.store.appearances.getTracksOfVideo('v1')).map((t) => t.actorId)).toEqual([null]);
+
+    const withCast = makeStore({});
+    await createFacesStage(fakeDeps(faint)).run(context({ durationSec: 4, cast: ['alice'] }, withCast.store), undefined);
+    expect((await withCast.store.appearances.getTracksOfVideo('v1')).map((t) => t.actorId)).toEqual(['alice']);
+
+    // A cast without her: the closed set holds only Carol, at 0.25, below the cast threshold.
+    const otherCast = makeStore({});
+    await createFacesStage(fakeDeps(faint)).run(context({ durationSec: 4, cast: ['carol'] }, otherCast.store), undefined);
+    expect((await otherCast.store.appearances.getTracksOfVideo('v1')).map((t) => t.actorId)).toEqual([null]);
   });
 
   it('keeps two strangers in one frame apart even when they look alike', async () => {

@@ -136,7 +136,7 @@ describe('dominantFace', () => {
 });
 
 describe('enrollActor', () => {
-  it('stores the actor, one template per picture with an aligned thumbnail, and the vectors', async () => {
+  it('stores the actor, two templates per picture (as taken and mirrored) with aligned thumbnails, and the vectors', async () => {
     const actor = await service.enrollActor({
       name: '  Ada  ',
       aliases: ['A', 'A', ' '],
@@ -144,11 +144,21 @@ describe('enrollActor', () => {
       imagesBase64: [`data:image/png;base64,${(await picture(203, RED)).toString('base64')}`],
     });
     expect(actor).toMatchObject({ name: 'Ada', aliases: ['A'] });
-    expect(await service.faceCounts([actor.id, 'nobody'])).toEqual([2, 0]);
-    expect(vectors.points.size).toBe(2);
+    expect(await service.faceCounts([actor.id, 'nobody'])).toEqual([4, 0]);
+    expect(vectors.points.size).toBe(4);
     expect([...vectors.points.values()].every((p) => p.payload.actorId === actor.id)).toBe(true);
     const thumb = await service.thumbnail(actor.id);
     expect((await sharp(thumb!).metadata()).width).toBe(112);
+    // Each picture as taken, then its mirror image; the first stays the actor's thumbnail.
+    const templates = await new EmbeddedActorRepository(db).listFaceTemplates(actor.id);
+    expect(templates.map((t) => t.source).sort()).toEqual(['a.png', 'a.png (mirrored)', 'imagesBase64[0]', 'imagesBase64[0] (mirrored)'].sort());
+    expect(templates[0]!.source.endsWith('(mirrored)')).toBe(false);
+    const asTaken = templates.find((t) => t.source === 'a.png')!;
+    const mirrored = templates.find((t) => t.source === 'a.png (mirrored)')!;
+    const pixels = async (jpeg: Buffer | null, flop: boolean) => sharp(jpeg!).flop(flop).greyscale().raw().toBuffer();
+    const [a, b] = await Promise.all([pixels(asTaken.thumbnail, true), pixels(mirrored.thumbnail, false)]);
+    const meanDiff = a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length;
+    expect(meanDiff).toBeLessThan(4);
   });
 
   it.each([
@@ -204,7 +214,7 @@ describe('addFaces', () => {
     });
     expect(result.added).toBe(1);
     expect(result.skipped.map((s) => s.source)).toEqual(['empty.png', 'junk.bin']);
-    expect(await service.faceCounts([actor.id])).toEqual([1]);
+    expect(await service.faceCounts([actor.id])).toEqual([2]);
     await expect(service.addFaces('missing', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
@@ -305,11 +315,11 @@ describe('GraphQL: actors', () => {
     });
     expect(enrolled.errors).toBeUndefined();
     const actor = enrolled.data!.enrollActor as { id: string; faceCount: number; thumbnailUrl: string; aliases: string[] };
-    expect(actor).toMatchObject({ faceCount: 2, aliases: ['Countess'] });
+    expect(actor).toMatchObject({ faceCount: 4, aliases: ['Countess'] });
     expect(actor.thumbnailUrl).toMatch(new RegExp(`^/media/actor/${actor.id}\\.jpg\\?exp=\\d+&sig=`));
 
     const listed = await gql(`{ actors(query: "count", first: 5) { totalCount edges { node { id name faceCount } } } }`, {}, 'search');
-    expect(listed.data!.actors).toEqual({ totalCount: 1, edges: [{ node: { id: actor.id, name: 'Ada', faceCount: 2 } }] });
+    expect(listed.data!.actors).toEqual({ totalCount: 1, edges: [{ node: { id: actor.id, name: 'Ada', faceCount: 4 } }] });
 
     const renamed = await gql(`mutation($id: ID!) { updateActor(id: $id, input: { name: "Ada L." }) { name aliases } }`, { id: actor.id });
     expect(renamed.data!.updateActor).toEqual({ name: 'Ada L.', aliases: ['Countess'] });

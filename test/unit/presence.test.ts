@@ -112,4 +112,12 @@ describe('presence eval bins', () => {
     expect(positiveBins([{ start: 3.25, end: 9 }], 3.4, 1)).toEqual([false, false, false, false]);
     expect(positiveBins([], 0, 1)).toEqual([]);
   });
+
+  it('takes an optional per-video "cast" of manifest actor ids and refuses anything else', async () => {
+    const { presenceTask } = await import('../../src/eval/presence.js');
+    const { EvalInputError } = await import('../../src/eval/types.js');
+    const manifest = (cast: unknown) => ({ actors: [{ id: 'a1' }], videos: [{ path: 'v.mp4', truth: [], cast }] });
+    const noContext = {} as Parameters<typeof presenceTask.run>[1];
+    for (const bad of [['a2'], 'a1', [1]]) await expect(presenceTask.run(manifest(bad), noContext)).rejects.toBeInstanceOf(EvalInputError);
+  });
 });

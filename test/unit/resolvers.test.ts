@@ -207,6 +207,20 @@ describe('errors', () => {
     expect(codes(await gql('{ searchSegments { totalCount } }'))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('updateVideo sets a cast of enrolled actors, reads it back on Video.cast, and refuses unknown actors', async () => {
+    const { video } = await seedVideo(store);
+    const at = new Date().toISOString();
+    await store.raw.actors.createActor({ id: 'act_1', name: 'One', aliases: [], createdAt: at, updatedAt: at }, []);
+    const set = await gql(`mutation { updateVideo(id: "${video.id}", input: { cast: ["act_1"] }) { cast } }`);
+    expect(set.errors).toBeUndefined();
+    expect(set.data!.updateVideo).toEqual({ cast: ['act_1'] });
+    const unknown = await gql(`mutation { updateVideo(id: "${video.id}", input: { cast: ["act_404"] }) { cast } }`);
+    expect(codes(unknown)).toEqual(['BAD_USER_INPUT']);
+    expect(unknown.errors![0]!.message).toMatch(/act_404/);
+    const cleared = await gql(`mutation { updateVideo(id: "${video.id}", input: { cast: [] }) { cast } }`);
+    expect(cleared.data!.updateVideo).toEqual({ cast: null });
+  });
+
   it('NOT_FOUND for unknown videos and jobs in mutations', async () => {
     expect(codes(await gql('mutation { updateVideo(id: "vid_x", input: { title: "t" }) { id } }'))).toEqual(['NOT_FOUND']);
     expect(codes(await gql('mutation { deleteVideo(id: "vid_x") }'))).toEqual(['NOT_FOUND']);

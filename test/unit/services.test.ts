@@ -57,6 +57,11 @@ afterEach(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
+async function enrolActors(...ids: string[]): Promise<void> {
+  const at = new Date().toISOString();
+  for (const id of ids) await store.raw.actors.createActor({ id, name: id, aliases: [], createdAt: at, updatedAt: at }, []);
+}
+
 async function mediaFile(name: string, content = name): Promise<string> {
   const file = path.join(mediaRoot, name);
   await writeFile(file, content);
@@ -120,6 +125,19 @@ describe('IndexingService.indexVideo', () => {
       path: file,
       contentHash: hash,
     });
+  });
+
+  it('stores a cast list of enrolled actors with the video and its job; refuses unknown actors before probing', async () => {
+    const inspector = fakeInspector();
+    const indexing = createIndexingService({ store, inspector, config: config(), log });
+    await enrolActors('act_a', 'act_b');
+    const file = await mediaFile('cast.mp4');
+    expect(await codeOf(indexing.indexVideo({ path: file, cast: ['act_a', 'act_nobody'] }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(indexing.indexVideo({ path: file, cast: ['act_a', ''] }))).toBe('BAD_USER_INPUT');
+    expect(inspector.probes).toBe(0);
+    const job = await indexing.indexVideo({ path: file, cast: ['act_b', ' act_a', 'act_b'] });
+    expect(store.raw.catalog.videos.get(job.videoId!)!.cast).toEqual(['act_b', 'act_a']);
+    expect(job.request.cast).toEqual(['act_b', 'act_a']);
   });
 
   it('returns the active job for the same content and patches its metadata; re-indexes once it finished', async () => {
@@ -195,6 +213,19 @@ describe('VideoService', () => {
     expect(await codeOf(videos.update(video.id, { season: 1.5 }))).toBe('BAD_USER_INPUT');
     expect(await codeOf(videos.update(video.id, { title: 'x'.repeat(501) }))).toBe('BAD_USER_INPUT');
     expect(await codeOf(videos.update('vid_missing', { title: 'x' }))).toBe('NOT_FOUND');
+  });
+
+  it('updates the cast: enrolled actors only, [] or null clears it, omitted keeps it', async () => {
+    const videos = createVideoService({ store, derivedFiles, log });
+    await enrolActors('act_a', 'act_b');
+    const { video } = await seedVideo(store);
+    expect((await videos.update(video.id, { cast: ['act_a', 'act_b'] })).cast).toEqual(['act_a', 'act_b']);
+    expect((await videos.update(video.id, { title: 'Renamed' })).cast).toEqual(['act_a', 'act_b']);
+    expect(await codeOf(videos.update(video.id, { cast: ['act_c'] }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(videos.update(video.id, { cast: Array.from({ length: 301 }, (_, k) => `act_${k}`) }))).toBe('BAD_USER_INPUT');
+    expect((await videos.update(video.id, { cast: [] })).cast).toBeNull();
+    expect((await videos.update(video.id, { cast: ['act_b'] })).cast).toEqual(['act_b']);
+    expect((await videos.update(video.id, { cast: null })).cast).toBeNull();
   });
 
   it('deletes a video with its job, catalog rows, text documents, vectors, voice clusters and cached files', async () => {

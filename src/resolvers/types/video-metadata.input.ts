@@ -1,5 +1,5 @@
 import { IsOptional, MaxLength, Min } from 'class-validator';
-import { Field, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType, Int } from 'type-graphql';
 
 /** The catalog metadata a caller may set on a video: shared by indexVideo and updateVideo. */
 @InputType()
@@ -23,4 +23,11 @@ export abstract class VideoMetadataInput {
   @IsOptional()
   @Min(0)
   episode?: number | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Actor ids of the cast list: faces are then identified among these actors only (closed set, its own threshold); [] or null clears it',
+  })
+  @IsOptional()
+  cast?: string[] | null;
 }

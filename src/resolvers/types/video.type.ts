@@ -30,6 +30,9 @@ export class Video implements Omit<VideoRecord, 'createdAt' | 'updatedAt'> {
   @Field(() => Int, { nullable: true })
   episode!: number | null;
 
+  @Field(() => [ID], { nullable: true, description: 'Actor ids of the cast list given at indexing (null: none, faces are identified open-set)' })
+  cast?: readonly string[] | null;
+
   @Field(() => Float)
   durationSec!: number;
 

@@ -11,7 +11,8 @@ import type { CueSource } from '../../domain.js';
 import { DOUBLE, INTEGER, KEYWORD, LONG, migrateIndexFamily, STORED_ONLY, type IndexFamily, type Mapping } from './documents.js';
 import { indexNames, type IndexNames, type VersionedIndexResult } from './schema.js';
 
-export const CATALOG_SCHEMA_VERSION = 1;
+/** 2: videos carry `cast` (actor ids); opening a v1 deployment copies every catalog index forward. */
+export const CATALOG_SCHEMA_VERSION = 2;
 
 export const CUE_SOURCES: readonly CueSource[] = ['SIDECAR', 'EMBEDDED', 'OCR'];
 
@@ -36,6 +37,8 @@ const PROPERTIES: Record<CatalogIndex, Record<string, Mapping>> = {
     series: KEYWORD,
     season: INTEGER,
     episode: INTEGER,
+    // Actor ids (an array of keywords; absent or null = no cast).
+    cast: KEYWORD,
     durationSec: DOUBLE,
     fps: DOUBLE,
     width: INTEGER,

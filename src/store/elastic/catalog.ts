@@ -83,6 +83,7 @@ function toVideo(doc: VideoRecord): VideoRecord {
     series: doc.series ?? null,
     season: doc.season ?? null,
     episode: doc.episode ?? null,
+    cast: doc.cast?.length ? [...doc.cast] : null,
     durationSec: doc.durationSec,
     fps: doc.fps,
     width: doc.width,

@@ -23,6 +23,8 @@ interface VideoRow {
   series: string | null;
   season: number | null;
   episode: number | null;
+  /** JSON array of actor ids, or NULL for no cast (VIDEO_CAST_SQL in migrations.ts). */
+  cast_ids: string | null;
   duration_sec: number;
   fps: number;
   width: number;
@@ -68,6 +70,12 @@ interface CueRow {
   lang: string | null;
 }
 
+/** The record's fields bound by name (the cast goes in as JSON, castIds). */
+function withoutCast(video: VideoRecord): Omit<VideoRecord, 'cast'> {
+  const { cast: _cast, ...rest } = video;
+  return rest;
+}
+
 function toVideo(row: VideoRow): VideoRecord {
   return {
     id: row.id,
@@ -77,6 +85,7 @@ function toVideo(row: VideoRow): VideoRecord {
     series: row.series,
     season: row.season,
     episode: row.episode,
+    cast: row.cast_ids === null ? null : (JSON.parse(row.cast_ids) as string[]),
     durationSec: row.duration_sec,
     fps: row.fps,
     width: row.width,
@@ -134,17 +143,18 @@ export class EmbeddedCatalog implements Catalog {
   async putVideo(video: VideoRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO videos (id, path, content_hash, title, series, season, episode, duration_sec, fps, width, height, rotation,
+        `INSERT INTO videos (id, path, content_hash, title, series, season, episode, cast_ids, duration_sec, fps, width, height, rotation,
            start_time, has_audio, status, error, created_at, updated_at)
-         VALUES (@id, @path, @contentHash, @title, @series, @season, @episode, @durationSec, @fps, @width, @height, @rotation,
+         VALUES (@id, @path, @contentHash, @title, @series, @season, @episode, @castIds, @durationSec, @fps, @width, @height, @rotation,
            @startTime, @hasAudio, @status, @error, @createdAt, @updatedAt)
          ON CONFLICT (id) DO UPDATE SET path = excluded.path, content_hash = excluded.content_hash, title = excluded.title,
-           series = excluded.series, season = excluded.season, episode = excluded.episode, duration_sec = excluded.duration_sec,
+           series = excluded.series, season = excluded.season, episode = excluded.episode, cast_ids = excluded.cast_ids,
+           duration_sec = excluded.duration_sec,
            fps = excluded.fps, width = excluded.width, height = excluded.height, rotation = excluded.rotation,
            start_time = excluded.start_time, has_audio = excluded.has_audio, status = excluded.status, error = excluded.error,
            created_at = excluded.created_at, updated_at = excluded.updated_at`,
       )
-      .run({ ...video, hasAudio: video.hasAudio ? 1 : 0 });
+      .run({ ...withoutCast(video), hasAudio: video.hasAudio ? 1 : 0, castIds: video.cast?.length ? JSON.stringify(video.cast) : null });
   }
 
   async getVideo(id: string): Promise<VideoRecord | null> {

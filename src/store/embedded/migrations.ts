@@ -14,6 +14,9 @@ import { VOICE_CLUSTERS_MIGRATION_SQL } from './voice-clusters.js';
 
 export type Migration = string | ((db: SqliteDatabase) => void);
 
+/** A video's cast list (JSON array of actor ids; NULL = none, open-set identification). */
+const VIDEO_CAST_SQL = 'ALTER TABLE videos ADD COLUMN cast_ids TEXT;';
+
 const CORE_SQL = `
 CREATE TABLE videos (
   id TEXT PRIMARY KEY,
@@ -181,7 +184,9 @@ export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL,
   // Voice clusters leave the vector index for a table of their own; clusters an older version kept
   // as vector points are moved over when the store opens (legacy-voice-clusters.ts), whichever
   // backend holds the vectors.
-  VOICE_CLUSTERS_MIGRATION_SQL];
+  VOICE_CLUSTERS_MIGRATION_SQL,
+  // A video's cast (cast_ids), the closed set its faces are identified against.
+  VIDEO_CAST_SQL];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {
