@@ -8,6 +8,7 @@ import { JobRunner, type JobRunnerEvents } from './jobs/runner.js';
 import { createLogger, type Logger } from './logger.js';
 import { resolveMediaTools, type MediaTools } from './media/tools.js';
 import { createServices, type Services } from './services/index.js';
+import type { ImageSearchService } from './services/image-search/index.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/interfaces.js';
 
@@ -29,13 +30,15 @@ export interface App {
 export interface CreateAppOptions {
   log?: Logger;
   runnerEvents?: JobRunnerEvents;
+  /** Image search answered by another process (see ServiceDeps.imageSearch). */
+  imageSearch?: ImageSearchService;
 }
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger();
   const store = await openStore(config, log);
   const media = resolveMediaTools(config);
-  const services = createServices({ store, media, config, log });
+  const services = createServices({ store, media, config, log, ...(options.imageSearch ? { imageSearch: options.imageSearch } : {}) });
   const runner = new JobRunner({ store, media, config, log }, options.runnerEvents);
 
   async function indexNow(request: IndexVideoRequest): Promise<VideoRecord> {

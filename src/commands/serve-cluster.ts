@@ -1,8 +1,11 @@
 // `vidsearch serve --workers N` with N > 1: a primary process (node:cluster) that serves nothing
-// itself and starts N HTTP workers sharing the port (connections handed out round-robin), plus,
-// unless --no-worker, one process running indexing jobs, so the single SQLite writer never holds
-// a serving event loop. Each process opens its own store connections (the embedded store is
-// SQLite in WAL mode: many readers, one writer; remote backends work unchanged).
+// itself and starts N HTTP workers sharing the port (connections handed out round-robin), one
+// image-search process, and, unless --no-worker, one process running indexing jobs, so the single
+// SQLite writer never holds a serving event loop. Each process opens its own store connections
+// (the embedded store is SQLite in WAL mode: many readers, one writer; remote backends work
+// unchanged). Image search (frame matrix, CNN, ORB threads: ~600 MB at 100k frames) lives once,
+// in its own process, which the HTTP workers call through the primary: N workers do not hold N
+// copies, and its CPU-heavy work never runs on a serving event loop.
 // The primary holds what must be shared: the per-caller rate-limit buckets, /metrics summed over
 // every worker (prom-client's AggregatorRegistry), the count of serving workers for /readyz. It
 // starts a worker again when one dies (same index, so admission shares still add up), and on
@@ -13,12 +16,15 @@ import { AggregatorRegistry } from 'prom-client';
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { answerWorkerCalls } from '../http/cluster-ipc.js';
+import { answerPrimaryCalls, answerWorkerCalls, callPrimary, callWorker } from '../http/cluster-ipc.js';
 import { joinCluster, PRIMARY_METHODS, type ClusterStatus } from '../http/cluster-member.js';
 import { TokenBuckets } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
 import { metricsRegistry } from '../observability/metrics.js';
+import { resolveMediaTools } from '../media/tools.js';
 import { startServer } from '../server.js';
+import { IMAGE_SEARCH_METHODS, imageSearchHandlers, remoteImageSearch } from '../services/image-search/remote.js';
+import { createLocalImageSearch } from '../services/index.js';
 import { openStore } from '../store/open.js';
 import { onShutdown } from './shutdown.js';
 import { workerCommand } from './worker.js';
@@ -32,15 +38,32 @@ const STOP_GRACE_MS = 30_000;
 /** A worker that dies sooner than this after starting is started again only after RESTART_DELAY_MS (no crash loop at full speed). */
 const QUICK_DEATH_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
+/**
+ * Longest image search the primary waits for (its own run, not the admission queue, which is
+ * spent in the HTTP worker before the call), including waiting for an image-search process that
+ * is being started again. The slowest query measured runs ~0.2 s alone, seconds under load.
+ */
+const IMAGE_CALL_TIMEOUT_MS = 60_000;
+/** The HTTP worker's own limit: longer, so the primary's answer (or its timeout error) comes first. */
+const IMAGE_CALL_WORKER_TIMEOUT_MS = IMAGE_CALL_TIMEOUT_MS + 5_000;
 
-type Role = { kind: 'http'; index: number } | { kind: 'jobs' };
+type Role = { kind: 'http'; index: number } | { kind: 'jobs' } | { kind: 'images' };
 
 interface ListeningMessage {
   vidsearchListening: string;
 }
 
+/** The image-search process answers calls from now on. */
+interface ImagesReadyMessage {
+  vidsearchImagesReady: true;
+}
+
 function isListening(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && typeof (message as ListeningMessage).vidsearchListening === 'string';
+}
+
+function isImagesReady(message: unknown): message is ImagesReadyMessage {
+  return typeof message === 'object' && message !== null && (message as ImagesReadyMessage).vidsearchImagesReady === true;
 }
 
 export interface ClusterServeOptions {
@@ -74,11 +97,21 @@ export async function serveCluster(config: Config, log: Logger, opts: ClusterSer
   // The primary is gone (killed): nobody hands this worker connections any more; stop cleanly.
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   if (process.env[ROLE_ENV] === 'jobs') return workerCommand(config, log);
+  if (process.env[ROLE_ENV] === 'images') return runImageSearchProcess(config, log);
   return runHttpWorker(config, log, opts, { index: Number(process.env[INDEX_ENV]), size: Number(process.env[SIZE_ENV]) });
 }
 
+/** Answers the HTTP workers' image searches (passed on by the primary) until SIGTERM. */
+async function runImageSearchProcess(config: Config, log: Logger): Promise<void> {
+  const store = await openStore(config, log);
+  answerPrimaryCalls(imageSearchHandlers(createLocalImageSearch({ store, log, media: resolveMediaTools(config) })));
+  process.send?.({ vidsearchImagesReady: true } satisfies ImagesReadyMessage);
+  await onShutdown(log, () => store.close());
+}
+
 async function runHttpWorker(config: Config, log: Logger, opts: ClusterServeOptions, share: { index: number; size: number }): Promise<void> {
-  const app = await createApp(config, { log });
+  const imageSearch = remoteImageSearch((method, args) => callPrimary(method, args, IMAGE_CALL_WORKER_TIMEOUT_MS));
+  const app = await createApp(config, { log, imageSearch });
   const server = await startServer(app, { port: opts.port ?? config.port, host: config.host, cluster: joinCluster(share) });
   process.send?.({ vidsearchListening: server.url } satisfies ListeningMessage);
   await onShutdown(log, async () => {
@@ -97,14 +130,18 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
 
   const buckets = new TokenBuckets(config.limits.ratePerSec, config.limits.rateBurst);
   const aggregator = new AggregatorRegistry();
+  const images = imageProcessSlot();
+  const passToImages = (method: string) => async (args: unknown) => callWorker(await images.ready(IMAGE_CALL_TIMEOUT_MS), method, args, IMAGE_CALL_TIMEOUT_MS);
   answerWorkerCalls({
     [PRIMARY_METHODS.takeToken]: (key) => buckets.take(String(key)),
     [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),
     [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced }),
+    [IMAGE_SEARCH_METHODS.search]: passToImages(IMAGE_SEARCH_METHODS.search),
+    [IMAGE_SEARCH_METHODS.matchFrame]: passToImages(IMAGE_SEARCH_METHODS.matchFrame),
   });
 
   const fork = (role: Role): void => {
-    const env = role.kind === 'http' ? { [ROLE_ENV]: 'http', [INDEX_ENV]: String(role.index), [SIZE_ENV]: String(size) } : { [ROLE_ENV]: 'jobs' };
+    const env = role.kind === 'http' ? { [ROLE_ENV]: 'http', [INDEX_ENV]: String(role.index), [SIZE_ENV]: String(size) } : { [ROLE_ENV]: role.kind };
     roles.set(cluster.fork(env), { role, startedMs: Date.now() });
   };
 
@@ -115,12 +152,14 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
     startFailed = reject;
   });
   cluster.on('message', (worker, message: unknown) => {
+    if (isImagesReady(message)) images.set(worker);
     if (!isListening(message)) return;
     serving.add(worker);
     if (serving.size === size) firstUrl(message.vidsearchListening);
   });
   cluster.on('exit', (worker, code, signal) => {
     serving.delete(worker);
+    images.gone(worker);
     const entry = roles.get(worker);
     roles.delete(worker);
     if (stopping || !entry) return;
@@ -135,16 +174,19 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
     setTimeout(() => !stopping && fork(entry.role), quick ? RESTART_DELAY_MS : 0);
   });
 
+  // The image-search process stops last: the HTTP workers' draining requests may still call it.
   const stopAll = async (): Promise<void> => {
     stopping = true;
-    const workers = [...roles.keys()];
-    await Promise.all(workers.map((worker) => stopWorker(worker)));
+    const imageProcesses = [...roles].filter(([, entry]) => entry.role.kind === 'images').map(([worker]) => worker);
+    await Promise.all([...roles.keys()].filter((worker) => !imageProcesses.includes(worker)).map((worker) => stopWorker(worker)));
+    await Promise.all(imageProcesses.map((worker) => stopWorker(worker)));
   };
 
   // Schema migrations run here, once, before any worker opens the store: workers starting
   // together would otherwise race to migrate a new database.
   await (await openStore(config, log)).close();
   await assertPortFree(opts.port ?? config.port, config.host);
+  fork({ kind: 'images' });
   for (let index = 0; index < size; index += 1) fork({ kind: 'http', index });
   if (opts.worker) fork({ kind: 'jobs' });
   let serverUrl: string;
@@ -159,6 +201,39 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
   log.info({ url: serverUrl, workers: size, indexing: opts.worker }, 'vidsearch is serving GraphQL');
   process.stderr.write(`vidsearch: GraphQL at ${serverUrl}/graphql (${size} workers)\n`);
   await onShutdown(log, stopAll);
+}
+
+/**
+ * The image-search process callers should use: the one that said it is ready, or (while it is
+ * being started again) the next one, waited for up to a time limit.
+ */
+function imageProcessSlot() {
+  let current: Worker | null = null;
+  let waiters: ((worker: Worker) => void)[] = [];
+  return {
+    set(worker: Worker): void {
+      current = worker;
+      for (const wake of waiters) wake(worker);
+      waiters = [];
+    },
+    gone(worker: Worker): void {
+      if (current === worker) current = null;
+    },
+    ready(timeoutMs: number): Promise<Worker> {
+      if (current) return Promise.resolve(current);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((wake) => wake !== done);
+          reject(new AppError('INTERNAL_SERVER_ERROR', `no image-search process answered within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        const done = (worker: Worker): void => {
+          clearTimeout(timer);
+          resolve(worker);
+        };
+        waiters.push(done);
+      });
+    },
+  };
 }
 
 /** SIGTERM (the worker drains its requests and closes its store), SIGKILL after STOP_GRACE_MS. */

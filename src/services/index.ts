@@ -56,6 +56,14 @@ export interface ServiceDeps {
   media: MediaTools;
   config: Config;
   log: Logger;
+  /** Image search answered elsewhere (serve --workers: the one image-search process); absent, this process runs its own. */
+  imageSearch?: ImageSearchService;
+}
+
+/** Image search in this process: its own CNN, ORB threads and frame matrix (loaded on first use). */
+export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools }): ImageSearchService {
+  const matcher = new OrbMatcher(ORB_FEATURES, ratioTestThread());
+  return createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media) });
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -95,7 +103,7 @@ export function createServices(deps: ServiceDeps): Services {
     cacheDir: path.join(config.dataDir, 'cache'),
     log,
   });
-  const imageSearch = createImageSearchService({ store, log, descriptor: new MobileNetDescriptor(), matcher: new OrbMatcher(ORB_FEATURES, ratioTestThread()), ...ffmpegFrameSource(deps.media) });
+  const imageSearch = deps.imageSearch ?? createLocalImageSearch(deps);
   // Cached keyframes and exported clips go with their video.
   const derivedFiles = { purgeVideo: async (videoId: string) => void (await Promise.all([media.purgeVideo(videoId), clips.purgeVideo(videoId)])) };
   return {

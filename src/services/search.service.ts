@@ -43,6 +43,11 @@ export interface SegmentHit {
   vectorScore: number | null;
 }
 
+/** A page of hits; `totalCount` is exact up to TEXT_TOTAL_BOUND segments, and `totalCountIsExact` says whether it is. */
+export interface SegmentHitConnection extends Connection<SegmentHit> {
+  totalCountIsExact: boolean;
+}
+
 export interface SearchService {
   searchSegments(
     query: string,
@@ -50,7 +55,7 @@ export interface SearchService {
     first?: number | null,
     after?: string | null,
     picture?: SegmentSearchPicture | null,
-  ): Promise<Connection<SegmentHit>>;
+  ): Promise<SegmentHitConnection>;
 }
 
 /**
@@ -151,8 +156,11 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     log.warn({ docId: hit.doc.id, segmentId: hit.doc.segmentId }, 'search hit without a catalog segment');
   }
 
-  async function textSearch(text: string, where: SegmentSearchFilter, size: number, offset: number, after: string | null | undefined): Promise<Connection<SegmentHit>> {
-    const { hits, total } = await textQuery(text, where, size, offset);
+  async function textSearch(text: string, where: SegmentSearchFilter, size: number, offset: number, after: string | null | undefined): Promise<SegmentHitConnection> {
+    // One hit more than the page says whether another page follows: past the total bound the
+    // total no longer can.
+    const found = await textQuery(text, where, size + 1, offset);
+    const hits = found.hits.slice(0, size);
     // textScore needs the query's best score: the first hit, or (on later pages) one more read.
     const best = offset === 0 || hits.length === 0 ? (hits[0]?.score ?? 0) : ((await textQuery(text, where, 1, 0)).hits[0]?.score ?? 0);
     const segmentIds = hits.map((hit) => hit.doc.segmentId);
@@ -178,8 +186,9 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     });
     return {
       edges,
-      pageInfo: { hasNextPage: offset + hits.length < total, endCursor: edges.at(-1)?.cursor ?? after ?? null },
-      totalCount: total,
+      pageInfo: { hasNextPage: found.hits.length > size, endCursor: edges.at(-1)?.cursor ?? after ?? null },
+      totalCount: found.total,
+      totalCountIsExact: found.totalIsExact,
     };
   }
 
@@ -195,7 +204,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     size: number,
     offset: number,
     after: string | null | undefined,
-  ): Promise<Connection<SegmentHit>> {
+  ): Promise<SegmentHitConnection> {
     if (!deps.imageSearch) throw new BadInputError('this server does not search by image');
     const [textSide, matches] = await Promise.all([
       text === '' ? { hits: [] } : textQuery(text, where, HYBRID_TEXT_CANDIDATES, 0),
@@ -260,6 +269,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       edges,
       pageInfo: { hasNextPage: offset + page.length < fused.length, endCursor: edges.at(-1)?.cursor ?? after ?? null },
       totalCount: fused.length,
+      totalCountIsExact: true,
     };
   }
 

@@ -104,13 +104,34 @@ export interface TextHit {
   snippet: string;
 }
 
+/**
+ * Text searches count matching segments exactly up to this many. Past it a count would read the
+ * whole posting list of a common word (most of a search's cost at 1M segments) for a number no
+ * one pages through, so `total` stops at the bound and `totalIsExact` says so. Set by hand, not
+ * fitted: Elasticsearch's default track_total_hits, and 500 pages of 20.
+ */
+export const TEXT_TOTAL_BOUND = 10_000;
+
+export interface TextSearchResult {
+  /** Hits collapsed per segment, best first. */
+  hits: TextHit[];
+  /** Distinct matching segments when `totalIsExact`; otherwise the bound: more than that many match. */
+  total: number;
+  totalIsExact: boolean;
+}
+
+/** The total a text search reports for `count` distinct matching segments (more than `bound` may be any number above it). */
+export function boundedTotal(count: number, bound: number = TEXT_TOTAL_BOUND): { total: number; totalIsExact: boolean } {
+  return count > bound ? { total: bound, totalIsExact: false } : { total: count, totalIsExact: true };
+}
+
 export interface TextIndex {
   upsert(docs: readonly TextDocument[]): Promise<void>;
   deleteByVideo(videoId: string): Promise<void>;
   /** Replace every document of a video in one step (used after re-index). */
   replaceVideo(videoId: string, docs: readonly TextDocument[]): Promise<void>;
-  /** Hits collapsed per segment, best first; `total` counts distinct matching segments. */
-  search(query: TextQuery): Promise<{ hits: TextHit[]; total: number }>;
+  /** Hits collapsed per segment, best first; `total` counts distinct matching segments up to TEXT_TOTAL_BOUND. */
+  search(query: TextQuery): Promise<TextSearchResult>;
 }
 
 export type VectorMetric = 'cosine' | 'dot' | 'l2';

@@ -2,9 +2,10 @@
 // dist first). Every request goes on a connection of its own, so the primary hands them to the
 // workers in turn and each test reaches both. Workers share one embedded store and see each
 // other's writes; admission shares add up to the configured limits and one caller's rate limit
-// holds across workers; a SIGKILLed worker is replaced and only requests it held fail; SIGTERM
-// stops every process.
-import { spawn, type ChildProcess } from 'node:child_process';
+// holds across workers; image searches run in the one image-search process and keep their typed
+// errors across processes, and that process is replaced too; a SIGKILLed worker is replaced and
+// only requests it held fail; SIGTERM stops every process.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -72,6 +73,16 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 12
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** The server's processes other than the HTTP workers (here: the image-search process). */
+function otherChildren(serverPid: number, httpPids: ReadonlySet<number>): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(serverPid)], { encoding: 'utf8' });
+  return out.split('\n').map(Number).filter((pid) => pid > 0 && !httpPids.has(pid));
+}
+
+async function replacedWorkers(url: string): Promise<number> {
+  return (JSON.parse((await request(url, '/readyz')).body) as { workers: { replaced: number } }).workers.replaced;
 }
 
 const alive = (pid: number): boolean => {
@@ -153,8 +164,31 @@ describe('vidsearch serve --workers 2', () => {
     expect(refused.every((a) => a.body.includes('rate limit exceeded'))).toBe(true);
   });
 
+  it('answers image searches in one image-search process, typed errors intact, and replaces it when it dies', async () => {
+    const httpPids = new Set(pids);
+    const [images, ...more] = otherChildren(child.pid!, httpPids);
+    expect(more).toEqual([]);
+    pids.add(images!);
+    const badPicture = async (): Promise<unknown[]> => {
+      const answer = await request(url, '/graphql', { key: KEYS.kill, body: { query: 'query($b: String!) { searchByImage(imageBase64: $b) { at } }', variables: { b: 'bm90IGFuIGltYWdl' } } });
+      return (JSON.parse(answer.body) as { errors: { extensions: { code: string } }[] }).errors.map((e) => e.extensions.code);
+    };
+    // Both workers pass the picture on; the image-search process refuses it as BAD_USER_INPUT.
+    expect(await Promise.all([0, 1, 2, 3].map(badPicture))).toEqual(Array(4).fill(['BAD_USER_INPUT']));
+    const replacedBefore = await replacedWorkers(url);
+    process.kill(images!, 'SIGKILL');
+    await until(async () => (await replacedWorkers(url)) === replacedBefore + 1, 'the image-search process to be started again');
+    // The next search waits for the new process rather than failing.
+    expect(await badPicture()).toEqual(['BAD_USER_INPUT']);
+    const [replacement] = otherChildren(child.pid!, httpPids);
+    expect(replacement).toBeGreaterThan(0);
+    expect(replacement).not.toBe(images);
+    pids.add(replacement!);
+  }, 180_000);
+
   it('replaces a killed worker; only requests it held fail', async () => {
     const victim = [...pids][0]!;
+    const replacedBefore = await replacedWorkers(url);
     const query = { query: '{ videos(first: 1) { totalCount } }' };
     const loops = 3;
     const perLoop = 8;
@@ -179,7 +213,7 @@ describe('vidsearch serve --workers 2', () => {
     expect(answered + failed).toBe(loops * perLoop);
     await until(async () => {
       const ready = JSON.parse((await request(url, '/readyz')).body) as { workers: { serving: number; replaced: number } };
-      return ready.workers.serving === 2 && ready.workers.replaced === 1;
+      return ready.workers.serving === 2 && ready.workers.replaced === replacedBefore + 1;
     }, 'the replacement worker');
     const now = new Set<number>();
     for (let i = 0; i < 4; i += 1) now.add(await workerPid(url));

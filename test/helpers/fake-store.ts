@@ -30,11 +30,13 @@ import type {
   TextHit,
   TextIndex,
   TextQuery,
+  TextSearchResult,
   VectorFilter,
   VectorIndex,
   VectorPoint,
   VectorRecord,
 } from '../../src/store/interfaces.js';
+import { boundedTotal } from '../../src/store/interfaces.js';
 import { payloadTest } from '../../src/store/embedded/vector-matrix.js';
 import { checkCueSources } from '../../src/store/catalog-records.js';
 
@@ -146,7 +148,7 @@ export class FakeTextIndex implements TextIndex {
     await this.deleteByVideo(videoId);
     await this.upsert(docs);
   }
-  async search(query: TextQuery): Promise<{ hits: TextHit[]; total: number }> {
+  async search(query: TextQuery): Promise<TextSearchResult> {
     const words = query.query.toLowerCase().split(/\s+/).filter(Boolean);
     const best = new Map<string, TextHit>();
     for (const doc of this.docs.values()) {
@@ -165,7 +167,7 @@ export class FakeTextIndex implements TextIndex {
       best.set(doc.segmentId, { doc, score, snippet });
     }
     const ranked = [...best.values()].sort((a, b) => b.score - a.score || a.doc.start - b.doc.start || a.doc.id.localeCompare(b.doc.id));
-    return { hits: ranked.slice(query.offset, query.offset + query.limit), total: ranked.length };
+    return { hits: ranked.slice(query.offset, query.offset + query.limit), ...boundedTotal(ranked.length) };
   }
 }
 

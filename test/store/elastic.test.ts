@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { migrateTextIndex, SchemaTooNewError, TEXT_SCHEMA_VERSION } from '../../src/store/elastic/schema.js';
 import { elasticClient } from '../../src/store/elastic/client.js';
 import { ElasticTextIndex, renderSnippet } from '../../src/store/elastic/text-index.js';
+import { TEXT_TOTAL_BOUND } from '../../src/store/interfaces.js';
 import { openStore } from '../../src/store/open.js';
 import { describeStoreConformance, textDoc } from './conformance.js';
 import { loadExchanges, ReplayServer } from './fixtures/replay-server.js';
@@ -113,7 +114,7 @@ describe('elasticsearch adapter against recorded responses', () => {
       },
     });
     expect(loose).toMatchObject({ query: { bool: { must: [{ multi_match: { operator: 'or' } }] } } });
-    expect(result.total).toBe(2);
+    expect(result).toMatchObject({ total: 2, totalIsExact: true });
     expect(result.hits.map((h) => [h.doc.id, h.score])).toEqual([
       ['zh2', 7.31],
       ['en2', 2.05],
@@ -123,10 +124,26 @@ describe('elasticsearch adapter against recorded responses', () => {
     expect(result.hits[1]!.snippet).toBe('She was <em>RUNNING</em> late for the &lt;<em>meeting</em>&gt; &amp; &quot;more&quot;');
   });
 
+  it('counts distinct segments exactly up to the total bound, and past it reports the bound as inexact', async () => {
+    server.replay(loadExchanges('elastic/search-bounded-total.json'));
+    const over = await index.search({ query: 'rain', limit: 3, offset: 0 });
+    const at = await index.search({ query: 'rain', limit: 3, offset: 0 });
+    server.expectDone();
+    expect(over).toMatchObject({ total: TEXT_TOTAL_BOUND, totalIsExact: false });
+    expect(over.hits.map((h) => h.doc.id)).toEqual(['r1', 'r2', 'r3']);
+    expect(at).toMatchObject({ total: TEXT_TOTAL_BOUND, totalIsExact: true });
+    // One request per page: the count rides on the search (no second round trip), collapsed per segment.
+    expect(server.received.map((r) => (r.body as { aggs: unknown }).aggs)).toEqual([
+      { segments: { cardinality: { field: 'segmentId', precision_threshold: 40000 } } },
+      { segments: { cardinality: { field: 'segmentId', precision_threshold: 40000 } } },
+    ]);
+  });
+
   it('answers empty id/kind filters and blank queries without a request', async () => {
-    expect(await index.search({ query: 'rain', videoIds: [], limit: 5, offset: 0 })).toEqual({ hits: [], total: 0 });
-    expect(await index.search({ query: 'rain', kinds: [], limit: 5, offset: 0 })).toEqual({ hits: [], total: 0 });
-    expect(await index.search({ query: '  ', limit: 5, offset: 0 })).toEqual({ hits: [], total: 0 });
+    const none = { hits: [], total: 0, totalIsExact: true };
+    expect(await index.search({ query: 'rain', videoIds: [], limit: 5, offset: 0 })).toEqual(none);
+    expect(await index.search({ query: 'rain', kinds: [], limit: 5, offset: 0 })).toEqual(none);
+    expect(await index.search({ query: '  ', limit: 5, offset: 0 })).toEqual(none);
     expect(server.received).toEqual([]);
   });
 

@@ -110,8 +110,25 @@ describe('embedded text index', () => {
       // Time window (a row filter) together with a tag filter: old1 spans [1, 3], old2/old3 [11, 13].
       const early = await text.search(query('rain', { series: 'Old', to: 5 }));
       expect(early).toMatchObject({ total: 1, hits: [{ doc: { id: 'old1' } }] });
-      expect(await text.search(query('rain', { series: 'Nope' }))).toEqual({ hits: [], total: 0 });
-      expect(await text.search(query('rain', { kinds: [] }))).toEqual({ hits: [], total: 0 });
+      expect(await text.search(query('rain', { series: 'Nope' }))).toEqual({ hits: [], total: 0, totalIsExact: true });
+      expect(await text.search(query('rain', { kinds: [] }))).toEqual({ hits: [], total: 0, totalIsExact: true });
+    });
+
+    it('counts exactly up to the total bound and reports the bound past it, with every filter', async () => {
+      // Bound 5: 15 segments match "rain" (13 in the New series over 12 segments + old ones).
+      const bounded = new EmbeddedTextIndex(db, 4, 5);
+      expect(await bounded.search(query('rain', { limit: 3 }))).toMatchObject({ total: 5, totalIsExact: false });
+      expect(await bounded.search(query('rain', { series: 'New', limit: 3 }))).toMatchObject({ total: 5, totalIsExact: false });
+      // Over several videos' rowid ranges the budget carries across ranges: 12 + 2 + 1 segments.
+      expect(await bounded.search(query('rain', { videoIds: ['old', 'other', 'new'] }))).toMatchObject({ total: 5, totalIsExact: false });
+      expect(await bounded.search(query('rain', { videoIds: ['old', 'other'] }))).toMatchObject({ total: 3, totalIsExact: true });
+      expect(await bounded.search(query('rain', { series: 'Old' }))).toMatchObject({ total: 2, totalIsExact: true });
+      // At the bound exactly the count is still exact: 5 of the New series' segments start by 41 s.
+      expect(await bounded.search(query('rain', { series: 'New', to: 41 }))).toMatchObject({ total: 5, totalIsExact: true });
+      // Past the bound, pages still reach every match (the total stops, the hits do not).
+      const late = await bounded.search(query('rain', { limit: 5, offset: 10 }));
+      expect(late.hits).toHaveLength(5);
+      expect(late).toMatchObject({ total: 5, totalIsExact: false });
     });
 
     it('keeps the filter tags in step with re-upserts and deletes', async () => {
@@ -121,7 +138,7 @@ describe('embedded text index', () => {
       await text.replaceVideo('new', [textDoc('fresh', 'new', 0, 'rain, fresh', { series: 'Old' })]);
       expect((await text.search(query('rain', { series: 'Old' }))).hits.map((h) => h.doc.id).sort()).toEqual(['fresh', 'old2']);
       expect((await text.search(query('rain', { series: 'Moved' }))).hits.map((h) => h.doc.id)).toEqual(['old1']);
-      expect(await text.search(query('rain', { videoIds: ['other'] }))).toEqual({ hits: [], total: 0 });
+      expect(await text.search(query('rain', { videoIds: ['other'] }))).toEqual({ hits: [], total: 0, totalIsExact: true });
       expect((await text.search(query('rain', { series: 'New' }))).total).toBe(0);
     });
   });

@@ -11,6 +11,7 @@ import { createMediaService } from '../../src/services/media.service.js';
 import { createSearchService } from '../../src/services/search.service.js';
 import { createVideoService } from '../../src/services/video.service.js';
 import { contentHash, probeMedia } from '../../src/media/probe.js';
+import { boundedTotal } from '../../src/store/interfaces.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { createFakeStore, seedVideo, type FakeStore } from '../helpers/fake-store.js';
 import { sharedData } from '../helpers/shared-data.js';
@@ -346,6 +347,28 @@ describe('SearchService.searchSegments', () => {
     expect(next.pageInfo.hasNextPage).toBe(false);
     const ids = [...page.edges, ...next.edges].map((e) => e.node.segment.id);
     expect(new Set(ids).size).toBe(5);
+  });
+
+  it('pages on past a total that stopped at the bound, and says the total is not exact', async () => {
+    const search = createSearchService({ store, log });
+    await seedVideo(store, { segmentCount: 9, cueText: (i) => `snow day ${i}` });
+    // The text index as it answers with a bound of 4: 9 segments match, the total stops at 4.
+    const exact = store.text.search.bind(store.text);
+    vi.spyOn(store.text, 'search').mockImplementation(async (query) => {
+      const found = await exact(query);
+      return { ...found, ...boundedTotal(found.total, 4) };
+    });
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (const expected of [true, true, false]) {
+      const page = await search.searchSegments('snow', null, 3, after);
+      expect(page).toMatchObject({ totalCount: 4, totalCountIsExact: false, pageInfo: { hasNextPage: expected } });
+      seen.push(...page.edges.map((e) => e.node.segment.id));
+      after = page.pageInfo.endCursor;
+    }
+    expect(new Set(seen).size).toBe(9);
+    vi.restoreAllMocks();
+    expect(await search.searchSegments('snow', null, 3)).toMatchObject({ totalCount: 9, totalCountIsExact: true });
   });
 
   it('passes filters to the text index and defaults to 20 hits', async () => {

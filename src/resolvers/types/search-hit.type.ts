@@ -1,4 +1,5 @@
 import { Field, Float, ObjectType } from 'type-graphql';
+import { TEXT_TOTAL_BOUND } from '../../store/interfaces.js';
 import { ConnectionType } from './connection.js';
 import { Segment } from './segment.type.js';
 import { SubtitleCue } from './subtitle-cue.type.js';
@@ -35,4 +36,9 @@ export class SearchHit {
 }
 
 @ObjectType()
-export class SearchHitConnection extends ConnectionType(SearchHit, 'SearchHit') {}
+export class SearchHitConnection extends ConnectionType(SearchHit, 'SearchHit') {
+  @Field({
+    description: `Whether totalCount is the exact number of matching segments. Text searches count exactly up to ${TEXT_TOTAL_BOUND}; past that totalCount is ${TEXT_TOTAL_BOUND} and this is false (more match)`,
+  })
+  totalCountIsExact!: boolean;
+}

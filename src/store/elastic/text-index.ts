@@ -1,20 +1,25 @@
 // TextIndex on Elasticsearch, with the same contract as the embedded FTS5 index
 // (test/store/conformance.ts): every term must match (falling back to any term when no document
 // has them all), BM25 ranking, one hit per segment (field collapsing on segmentId, the best
-// document of each segment wins), `total` = distinct matching segments, and a snippet that is the
-// original text, HTML-escaped, with matched terms in <em>…</em>.
+// document of each segment wins), `total` = distinct matching segments up to TEXT_TOTAL_BOUND (past
+// it the bound, with `totalIsExact` false), and a snippet that is the original text, HTML-escaped,
+// with matched terms in <em>…</em>. The count is a cardinality aggregation on segmentId, not
+// track_total_hits: hits.total counts documents, and a segment has several.
 //
 // Writes: the shared bulk helper (bulk.ts) with idempotent `_id`s (= TextDocument.id), retries of
 // 429/503 with back-off; `refresh: wait_for` so a finished indexing job is searchable at once.
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
+import { boundedTotal, TEXT_TOTAL_BOUND, type TextDocument, type TextHit, type TextIndex, type TextQuery, type TextSearchResult } from '../interfaces.js';
 import { bulkIndex } from './bulk.js';
 import { elasticClient, type ElasticOptions } from './client.js';
 import { migrateTextIndex, textIndexNames, type MigrationResult } from './schema.js';
 
 /** Fields queried together; see schema.ts for what each analyses. */
 const FIELDS = ['text', 'text.en', 'text.gram'] as const;
-/** Distinct segments are counted exactly up to this many (Elasticsearch's maximum). */
+/**
+ * Distinct segments are counted exactly up to this many (Elasticsearch's maximum), more than the
+ * total bound, so every count at or under the bound is exact.
+ */
 const CARDINALITY_PRECISION = 40_000;
 // Control characters never appear in subtitle text, so they mark highlights unambiguously.
 const MARK_OPEN = '\u0001';
@@ -106,6 +111,7 @@ export class ElasticTextIndex implements TextIndex {
   constructor(
     readonly client: Client,
     prefix = 'vidsearch',
+    private readonly totalBound = TEXT_TOTAL_BOUND,
   ) {
     this.alias = textIndexNames(prefix).alias;
   }
@@ -140,21 +146,22 @@ export class ElasticTextIndex implements TextIndex {
     });
   }
 
-  async search(query: TextQuery): Promise<{ hits: TextHit[]; total: number }> {
-    if (!query.query.trim() || query.videoIds?.length === 0 || query.kinds?.length === 0 || query.limit <= 0) return { hits: [], total: 0 };
+  async search(query: TextQuery): Promise<TextSearchResult> {
+    const none: TextSearchResult = { hits: [], total: 0, totalIsExact: true };
+    if (!query.query.trim() || query.videoIds?.length === 0 || query.kinds?.length === 0 || query.limit <= 0) return none;
     for (const operator of ['and', 'or'] as const) {
       const response = await this.client.search<StoredDoc, { segments: estypes.AggregationsCardinalityAggregate }>(searchRequest(this.alias, query, operator));
-      const total = response.aggregations?.segments.value ?? 0;
-      if (total === 0) continue;
+      const count = response.aggregations?.segments.value ?? 0;
+      if (count === 0) continue;
       const hits = response.hits.hits.flatMap((hit): TextHit[] => {
         if (!hit._source) return [];
         const doc = fromStored(hit._source);
         const highlights = FIELDS.flatMap((field) => hit.highlight?.[field] ?? []);
         return [{ doc, score: hit._score ?? 0, snippet: renderSnippet(doc.text, highlights) }];
       });
-      return { hits, total };
+      return { hits, ...boundedTotal(count, this.totalBound) };
     }
-    return { hits: [], total: 0 };
+    return none;
   }
 }
 

@@ -4,8 +4,10 @@
 // to the best document per segment; very common queries rank only their newest matches. Series
 // and kind filters are answered by a second FTS5 table of filter tags (see TEXT_TAGS_MIGRATION_SQL)
 // and video filters by seeking to the videos' rowid ranges, not by reading every match's row.
+// Only the page's candidates are ranked (SQLite keeps the best LIMIT rows of the bm25 order, it
+// does not sort every match), and totals are counted up to TEXT_TOTAL_BOUND segments, not further.
 import type { Statement } from 'better-sqlite3';
-import type { TextDocKind, TextDocument, TextHit, TextIndex, TextQuery } from '../interfaces.js';
+import { boundedTotal, TEXT_TOTAL_BOUND, type TextDocKind, type TextDocument, type TextIndex, type TextQuery, type TextSearchResult } from '../interfaces.js';
 import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
 import { highlight } from './highlight.js';
 import { cjkRuns, ftsString, gramsPhrase, indexTokens, queryTerms, type QueryTerms } from './text-tokens.js';
@@ -16,7 +18,7 @@ const SLOTS = 1 << SLOT_BITS;
 /**
  * Queries matching more documents than this rank only the newest this-many of them: bm25 costs
  * time per matching document, and a query that common (a stop word) has no better answer anyway.
- * The total stays exact.
+ * The total still counts every match (up to the total bound).
  */
 export const RANK_WINDOW = 5_000;
 /** Ranked documents read per search at least; collapsing per segment needs some slack. */
@@ -54,6 +56,8 @@ const COUNT_CACHE_SIZE = 512;
 /** Inclusive rowid bounds. */
 type RowidRange = readonly [number, number];
 const ALL_ROWIDS: RowidRange = [0, Number.MAX_SAFE_INTEGER];
+
+const noHits = (): TextSearchResult => ({ hits: [], total: 0, totalIsExact: true });
 
 interface RankedRowid {
   rowid: number;
@@ -209,6 +213,7 @@ export class EmbeddedTextIndex implements TextIndex {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly rankWindow = RANK_WINDOW,
+    private readonly totalBound = TEXT_TOTAL_BOUND,
   ) {}
 
   private statement(sql: string): Statement {
@@ -235,8 +240,8 @@ export class EmbeddedTextIndex implements TextIndex {
     })();
   }
 
-  async search(query: TextQuery): Promise<{ hits: TextHit[]; total: number }> {
-    if (query.videoIds?.length === 0 || query.kinds?.length === 0) return { hits: [], total: 0 };
+  async search(query: TextQuery): Promise<TextSearchResult> {
+    if (query.videoIds?.length === 0 || query.kinds?.length === 0) return noHits();
     const terms = queryTerms(query.query);
     const filter = this.filter(query);
     const wanted = query.offset + query.limit;
@@ -268,11 +273,11 @@ export class EmbeddedTextIndex implements TextIndex {
           const doc = docs.get(row.rowid)!;
           return { doc: toDoc(doc), score: -row.rank, snippet: highlight(doc.text, terms, plan.prefixes) };
         });
-        const total = exhausted && !windowed ? best.size : this.countSegments(plan.match, filter, videoRanges ?? [ALL_ROWIDS]);
-        return { hits, total };
+        const count = exhausted && !windowed ? best.size : this.countSegments(plan.match, filter, videoRanges ?? [ALL_ROWIDS]);
+        return { hits, ...boundedTotal(count, this.totalBound) };
       }
     }
-    return { hits: [], total: 0 };
+    return noHits();
   }
 
   /**
@@ -337,7 +342,7 @@ export class EmbeddedTextIndex implements TextIndex {
     return `${this.db.pragma('data_version', { simple: true }) as number}:${this.ownWrites}`;
   }
 
-  /** Distinct matching segments, from the cache while the text tables are unchanged. */
+  /** Distinct matching segments up to one past the bound, from the cache while the text tables are unchanged. */
   private countSegments(match: string, filter: Filter, ranges: readonly RowidRange[]): number {
     const version = this.textVersion();
     if (version !== this.countsVersion) {
@@ -353,15 +358,23 @@ export class EmbeddedTextIndex implements TextIndex {
     return total;
   }
 
-  /** Distinct matching segments; `ranges` are disjoint and whole segments, so their counts add up. */
+  /**
+   * Distinct matching segments, counted until one more than the bound is seen (the LIMIT stops
+   * FTS5's walk there: a common word's count reads ~bound segments' postings, not its whole list).
+   * `ranges` are disjoint and whole segments, so their counts add up.
+   */
   private countSegmentsNow(match: string, filter: Filter, ranges: readonly RowidRange[]): number {
-    const statement = this.statement(
-      filter.sql
-        ? `SELECT count(DISTINCT text_fts.rowid >> ${SLOT_BITS}) AS n FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
-           WHERE ${ftsCondition(filter)} AND text_fts.rowid ${ROWID_RANGE} ${filter.sql}`
-        : `SELECT count(DISTINCT rowid >> ${SLOT_BITS}) AS n FROM text_fts WHERE ${ftsCondition(filter)} AND rowid ${ROWID_RANGE}`,
-    );
-    return ranges.reduce((sum, [lo, hi]) => sum + (statement.get(...ftsParams(match, filter), lo, hi, ...filter.params) as { n: number }).n, 0);
+    const distinct = filter.sql
+      ? `SELECT DISTINCT text_fts.rowid >> ${SLOT_BITS} FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
+         WHERE ${ftsCondition(filter)} AND text_fts.rowid ${ROWID_RANGE} ${filter.sql} LIMIT ?`
+      : `SELECT DISTINCT rowid >> ${SLOT_BITS} FROM text_fts WHERE ${ftsCondition(filter)} AND rowid ${ROWID_RANGE} LIMIT ?`;
+    const statement = this.statement(`SELECT count(*) AS n FROM (${distinct})`);
+    let count = 0;
+    for (const [lo, hi] of ranges) {
+      if (count > this.totalBound) break;
+      count += (statement.get(...ftsParams(match, filter), lo, hi, ...filter.params, this.totalBound + 1 - count) as { n: number }).n;
+    }
+    return count;
   }
 
   private filter(query: TextQuery): Filter {
