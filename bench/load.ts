@@ -9,7 +9,7 @@
 // query every PROBE_EVERY_MS while the load runs), the load average around the run; per operation
 // the ratio of answers per second at the most and at the fewest connections; and the RSS of every
 // server process together (primary and workers; goal ≤ 1.5 GB): the peak of the sum, sampled every
-// RSS_SAMPLE_MS, and the sum of each process's own peak (an upper bound).
+// process-rss.ts's RSS_SAMPLE_MS, and the sum of each process's own peak (an upper bound).
 // Between runs the bench waits until the server's admission lines are empty, so no run inherits
 // the previous one's backlog. Not part of `npm test`.
 //   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 1,64] [--workers 2] [--ops searchSegments,onlyWatch]
@@ -29,6 +29,7 @@ import { compactProjectionFor } from '../src/models/image-descriptors/projection
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
 import { seededRandom } from '../src/seeded-random.js';
+import { sampleTreeRss, treeRssKb } from './process-rss.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +53,6 @@ const SEGMENTS_PER_VIDEO = 100;
 const API_KEY = 'bench-load-key';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
 const PROBE_EVERY_MS = 250;
-const RSS_SAMPLE_MS = 500;
 /** Longest wait for the previous operation's admitted and queued requests to finish. */
 const DRAIN_LIMIT_MS = 120_000;
 /** Longest wait for one warm-up request (the first image search loads the CNN). */
@@ -82,52 +82,6 @@ async function bodies(casts: string[][]): Promise<Record<string, Body[]>> {
       const v = someVideo();
       return { query: 'query($s: ID!) { matchAds(segmentId: $s, first: 5) { score ad { id } reasons { kind value } } }', variables: { s: `${syntheticVideoId(v)}_s${Math.floor(random() * SEGMENTS_PER_VIDEO)}` } };
     }),
-  };
-}
-
-interface Rss {
-  currentKb: number;
-  peakKb: number;
-}
-
-async function rssKb(pid: number): Promise<Rss> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { currentKb: field('VmRSS'), peakKb: field('VmHWM') };
-}
-
-/** The process and its descendants (the cluster's workers), from /proc/<pid>/task/<tid>/children. */
-async function processTree(pid: number): Promise<number[]> {
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i += 1) {
-    const children = await readFile(`/proc/${tree[i]}/task/${tree[i]}/children`, 'utf8').catch(() => '');
-    tree.push(...children.split(/\s+/).filter(Boolean).map(Number));
-  }
-  return tree;
-}
-
-/** RSS of every process of the server together; a process gone meanwhile counts 0. */
-async function treeRssKb(pid: number): Promise<Rss & { processes: number }> {
-  const all = await Promise.all((await processTree(pid)).map((p) => rssKb(p).catch(() => ({ currentKb: 0, peakKb: 0 }))));
-  return { currentKb: all.reduce((sum, r) => sum + r.currentKb, 0), peakKb: all.reduce((sum, r) => sum + r.peakKb, 0), processes: all.length };
-}
-
-/** Samples the server's total RSS until stopped; the highest sum seen. */
-function sampleTreeRss(pid: number): { stop(): Promise<number> } {
-  let peakKb = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      peakKb = Math.max(peakKb, (await treeRssKb(pid)).currentKb);
-      await new Promise((resolve) => setTimeout(resolve, RSS_SAMPLE_MS));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return peakKb;
-    },
   };
 }
 

@@ -16,6 +16,7 @@ const ALL: Record<string, string[]> = {
   ads: ['ads.js'],
   'image-search': ['image-search.js'],
   'nsfw-calibration': ['nsfw-calibration.js'],
+  'idle-rss': ['idle-rss.js'],
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

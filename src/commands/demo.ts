@@ -1,6 +1,6 @@
 // `vidsearch demo`: works on a fresh machine without ../shared. Generates a sample video (lavfi
 // scenes with hard cuts and a fade, a tone track) with a bilingual zh/en .srt beside it, indexes it
-// with a progress bar, serves GraphQL and prints ready-to-paste queries. `--once` runs the queries
+// with a progress bar (in a child process, so its models leave with it), serves GraphQL and prints ready-to-paste queries. `--once` runs the queries
 // and exits non-zero when an answer is missing (CI uses it).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +11,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { resolveMediaTools } from '../media/tools.js';
 import { startServer } from '../server.js';
-import { createJobProgressBar, type JobProgressBar } from './progress.js';
+import { indexInChildProcess } from './index-child.js';
+import { createJobProgressBar } from './progress.js';
 import { onShutdown } from './shutdown.js';
 
 const SAMPLE_SRT = `1
@@ -119,19 +120,19 @@ export async function demoCommand(config: Config, log: Logger, opts: { once?: bo
   const demoConfig: Config = { ...config, mediaRoots: [sampleDir, ...config.mediaRoots] };
   const video = await ensureDemoSample(demoConfig, sampleDir);
 
-  let bar: JobProgressBar | null = null;
-  const app = await createApp(demoConfig, { log, runnerEvents: { onProgress: (job) => bar?.update(job) } });
+  // Indexed in a child process that exits: the models indexing loads do not stay in the server.
+  const bar = createJobProgressBar('indexing demo sample');
   try {
-    bar = createJobProgressBar('indexing demo sample');
-    const indexed = await app.indexNow({ path: video, title: 'vidsearch demo', series: 'Demo', season: 1, episode: 1 });
+    const request = { path: video, title: 'vidsearch demo', series: 'Demo', season: 1, episode: 1 };
+    const indexed = await indexInChildProcess({ config: demoConfig, request }, (job) => bar.update(job));
     bar.stop();
     process.stderr.write(`demo: indexed ${indexed.id} (${indexed.durationSec.toFixed(1)} s)\n`);
   } catch (err) {
-    bar?.stop();
-    await app.close();
+    bar.stop();
     throw err;
   }
 
+  const app = await createApp(demoConfig, { log });
   const port = opts.once ? (opts.port ?? 0) : (opts.port ?? config.port);
   const server = await startServer(app, { port, host: demoConfig.host });
   if (!opts.once) {

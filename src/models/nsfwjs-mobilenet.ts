@@ -2,12 +2,13 @@
 // classifier (its softmax head) and image search (its last feature map, GeM-pooled). tfjs only
 // reads the Keras model, on a short-lived thread that converts it to ONNX (onnx/keras-to-onnx.ts);
 // ONNX Runtime runs it on another thread, ~5× faster than tfjs's WASM backend did, and never
-// stalls the event loop. The .onnx is not cached on disk: converting costs ~0.6–1 s once per
-// process, off the main thread, against ~50 ms to open a cached file — not worth a cache keyed on
-// the package and converter versions.
+// stalls the event loop. The .onnx is not cached on disk: converting costs ~0.6–1 s per
+// load, off the main thread, against ~50 ms to open a cached file — not worth a cache keyed on
+// the package and converter versions. The thread is released after a minute unused (idle-release.ts).
 import type { LayersModel } from '@tensorflow/tfjs';
 import { kerasLayersOf, kerasToOnnx } from './onnx/keras-to-onnx.js';
-import { openOnnxRunner } from './onnx/runner.js';
+import { IdleReleasedModel } from './idle-release.js';
+import { openOnnxRunner, type OnnxRunner } from './onnx/runner.js';
 
 /** The network's square input side. */
 export const NSFWJS_INPUT = 224;
@@ -18,6 +19,8 @@ export const GEM_P = 3;
 const CLASSIFIER_LAYER = 'dense_3';
 /** Images per ONNX run: bounds the activation memory of large batches. */
 const MAX_BATCH = 8;
+/** An unused model is released after this long (a policy, not a fitted value: see `runners`). */
+const MODEL_IDLE_MS = 60_000;
 
 export interface MobileNetOutput {
   /** GeM-pooled (p = GEM_P), L2-normalised `out_relu` features, 1280 values. */
@@ -67,57 +70,54 @@ export async function convertNsfwjsMobileNet(): Promise<Uint8Array> {
 }
 
 /** Runs images in batches of at most MAX_BATCH on `runner`'s thread. */
-async function load(): Promise<{ model: NsfwjsMobileNet; ended: Promise<void> }> {
-  // One intra-op thread: on two cores shared with ffmpeg and the other stages, two threads ran a
-  // single image 2× slower (20–25 ms against 10–12 ms), the threads fighting for the cores.
-  const runner = await openOnnxRunner({ module: import.meta.url, exportName: convertNsfwjsMobileNet.name }, { intraOpNumThreads: 1 });
+async function inferBatches(runner: OnnxRunner, images: readonly Float32Array[]): Promise<MobileNetOutput[]> {
   const pixels = NSFWJS_INPUT * NSFWJS_INPUT * 3;
-  const model: NsfwjsMobileNet = {
-    async infer(images) {
-      const results: MobileNetOutput[] = [];
-      for (let start = 0; start < images.length; start += MAX_BATCH) {
-        const chunk = images.slice(start, start + MAX_BATCH);
-        const batch = new Float32Array(chunk.length * pixels);
-        chunk.forEach((image, i) => {
-          if (image.length !== pixels) throw new RangeError(`expected ${NSFWJS_INPUT}×${NSFWJS_INPUT}×3 values, got ${image.length}`);
-          batch.set(image, i * pixels);
-        });
-        const output = await runner.run({ input: { data: batch, dims: [chunk.length, NSFWJS_INPUT, NSFWJS_INPUT, 3] } });
-        const descriptors = output.descriptor!.data;
-        const probabilities = output.probabilities!.data;
-        const descriptorDim = descriptors.length / chunk.length;
-        const classes = probabilities.length / chunk.length;
-        chunk.forEach((_, i) => {
-          results.push({
-            descriptor: descriptors.slice(i * descriptorDim, (i + 1) * descriptorDim),
-            probabilities: probabilities.slice(i * classes, (i + 1) * classes),
-          });
-        });
-      }
-      return results;
-    },
-  };
-  return { model, ended: runner.ended };
-}
-
-let loading: Promise<NsfwjsMobileNet> | null = null;
-
-/** The shared model (a failed load, or a runner thread that died, is reloaded on the next call). */
-export function loadNsfwjsMobileNet(): Promise<NsfwjsMobileNet> {
-  if (!loading) {
-    const attempt: Promise<NsfwjsMobileNet> = load().then(
-      ({ model, ended }) => {
-        void ended.then(() => {
-          if (loading === attempt) loading = null;
-        });
-        return model;
-      },
-      (err: unknown) => {
-        loading = null;
-        throw err;
-      },
-    );
-    loading = attempt;
+  const results: MobileNetOutput[] = [];
+  for (let start = 0; start < images.length; start += MAX_BATCH) {
+    const chunk = images.slice(start, start + MAX_BATCH);
+    const batch = new Float32Array(chunk.length * pixels);
+    chunk.forEach((image, i) => {
+      if (image.length !== pixels) throw new RangeError(`expected ${NSFWJS_INPUT}×${NSFWJS_INPUT}×3 values, got ${image.length}`);
+      batch.set(image, i * pixels);
+    });
+    const output = await runner.run({ input: { data: batch, dims: [chunk.length, NSFWJS_INPUT, NSFWJS_INPUT, 3] } });
+    const descriptors = output.descriptor!.data;
+    const probabilities = output.probabilities!.data;
+    const descriptorDim = descriptors.length / chunk.length;
+    const classes = probabilities.length / chunk.length;
+    chunk.forEach((_, i) => {
+      results.push({
+        descriptor: descriptors.slice(i * descriptorDim, (i + 1) * descriptorDim),
+        probabilities: probabilities.slice(i * classes, (i + 1) * classes),
+      });
+    });
   }
-  return loading;
+  return results;
 }
+
+/**
+ * The runner thread, released after MODEL_IDLE_MS without inference (its ~100 MB go with the
+ * thread) and started again on the next use (~1 s of conversion off the main thread). Indexing
+ * and image-search bursts reuse it; a server idle between them does not hold it. A runner whose
+ * thread died is forgotten, so the next use starts a new one.
+ */
+const runners = new IdleReleasedModel<OnnxRunner>({
+  idleMs: MODEL_IDLE_MS,
+  async load() {
+    // One intra-op thread: on two cores shared with ffmpeg and the other stages, two threads ran a
+    // single image 2× slower (20–25 ms against 10–12 ms), the threads fighting for the cores.
+    const runner = await openOnnxRunner({ module: import.meta.url, exportName: convertNsfwjsMobileNet.name }, { intraOpNumThreads: 1 });
+    void runner.ended.then(() => runners.forget(runner));
+    return runner;
+  },
+  release: (runner) => runner.close(),
+});
+
+const model: NsfwjsMobileNet = { infer: (images) => runners.use((runner) => inferBatches(runner, images)) };
+
+/** The shared model, loaded (or loaded again after an idle release) before it resolves. */
+export async function loadNsfwjsMobileNet(): Promise<NsfwjsMobileNet> {
+  await runners.use(async () => undefined);
+  return model;
+}
+

@@ -1,0 +1,53 @@
+// RSS of a process and its descendants, read from /proc (Linux): what a server holds with all
+// its workers and children together.
+import { readFile } from 'node:fs/promises';
+
+/** How often sampleTreeRss looks. */
+const RSS_SAMPLE_MS = 500;
+
+export interface Rss {
+  currentKb: number;
+  peakKb: number;
+}
+
+async function rssKb(pid: number): Promise<Rss> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  // An exited child not yet reaped (a zombie) has no memory lines: it holds nothing.
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { currentKb: field('VmRSS'), peakKb: field('VmHWM') };
+}
+
+/** The process and its descendants (the cluster's workers), from /proc/<pid>/task/<tid>/children. */
+async function processTree(pid: number): Promise<number[]> {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i += 1) {
+    const children = await readFile(`/proc/${tree[i]}/task/${tree[i]}/children`, 'utf8').catch(() => '');
+    tree.push(...children.split(/\s+/).filter(Boolean).map(Number));
+  }
+  return tree;
+}
+
+/** RSS of every process of the server together; a process gone meanwhile counts 0. */
+export async function treeRssKb(pid: number): Promise<Rss & { processes: number }> {
+  const all = await Promise.all((await processTree(pid)).map((p) => rssKb(p).catch(() => ({ currentKb: 0, peakKb: 0 }))));
+  return { currentKb: all.reduce((sum, r) => sum + r.currentKb, 0), peakKb: all.reduce((sum, r) => sum + r.peakKb, 0), processes: all.length };
+}
+
+/** Samples the server's total RSS until stopped; the highest sum seen. */
+export function sampleTreeRss(pid: number): { stop(): Promise<number> } {
+  let peakKb = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      peakKb = Math.max(peakKb, (await treeRssKb(pid)).currentKb);
+      await new Promise((resolve) => setTimeout(resolve, RSS_SAMPLE_MS));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return peakKb;
+    },
+  };
+}
