@@ -5,7 +5,7 @@ import { ACTORS_MIGRATION_SQL } from './actors.js';
 import { ADS_MIGRATION_SQL } from './ads.js';
 import { APPEARANCES_MIGRATION_SQL } from './appearances.js';
 import type { SqliteDatabase } from './db.js';
-import { FRAME_EVIDENCE_MIGRATION_SQL } from './frame-evidence.js';
+import { FRAME_EVIDENCE_MIGRATION_SQL, FRAME_THUMBNAIL_MIGRATION_SQL } from './frame-evidence.js';
 import { INTRO_MIGRATION_SQL } from './intro.js';
 import { MODERATION_MIGRATION_SQL } from './moderation.js';
 import { TECHNICAL_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL } from './technical.js';
@@ -176,7 +176,8 @@ CREATE INDEX jobs_by_video ON jobs (video_id, status);
 /** Append only. Index i is schema version i + 1. */
 export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL, TECHNICAL_MIGRATION_SQL, INTRO_MIGRATION_SQL, TEXT_TAGS_MIGRATION_SQL, rebuildTextIndex, FRAME_EVIDENCE_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL,
   // The index leaves contentless_delete, so deletes keep bm25's statistics exact (see text-index.ts).
-  rebuildTextIndex];
+  rebuildTextIndex,
+  FRAME_THUMBNAIL_MIGRATION_SQL];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {
