@@ -58,6 +58,7 @@ export type ImageSearchPhase =
   | 'verifyDecode'
   | 'orbExtract'
   | 'orbMatch'
+  | 'orbGuided'
   | 'localiseRead'
   | 'localiseDecode'
   | 'localise'
