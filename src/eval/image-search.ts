@@ -132,6 +132,7 @@ export const imageSearchTask: EvalTask = {
               inStretch: top ? top.video.id === expected && query.time >= top.from - tolerance && query.time <= top.to + tolerance : false,
               // For refitting timeConfidence from these rows (calibration.ts).
               stretchSec: top ? Math.round((top.to - top.from) * 100) / 100 : null,
+              momentMargin: top?.momentMargin ?? null,
             }),
           );
         }
