@@ -4,7 +4,7 @@
 // frame's 500 keypoints then cost a handful of Hamming distances per query keypoint instead of
 // 500 (a full ratio test is most of an ORB match's ~2 ms). The ratio test still applies among
 // the nearby candidates; a lone candidate must be closer than LONE_MAX_BITS.
-import { descriptorWords, hammingDistance, RATIO, type GeometricMatch, type LocalFeatures, type OrbMatcher, type RatioTestResult } from './local-features.js';
+import { descriptorWords, hammingDistance, RATIO, TwoNearest, type GeometricMatch, type LocalFeatures, type OrbMatcher, type RatioTestResult } from './local-features.js';
 
 /** A lone candidate in the search disc is accepted this close (of 256 bits): a confident ORB match. */
 const LONE_MAX_BITS = 48;
@@ -43,30 +43,21 @@ export function guidedMatches(query: LocalFeatures, frame: LocalFeatures, guide:
     const py = (d * qx + e * qy + f) / w;
     const cx = Math.floor(px / radius);
     const cy = Math.floor(py / radius);
-    let best = Infinity;
-    let second = Infinity;
-    let bestIndex = -1;
+    const nearest = new TwoNearest();
     for (let dy = -1; dy <= 1; dy++) {
       for (let dx = -1; dx <= 1; dx++) {
         for (const j of grid.get(cellKey(cx + dx, cy + dy)) ?? []) {
           const ex = frame.points[2 * j]! - px;
           const ey = frame.points[2 * j + 1]! - py;
           if (ex * ex + ey * ey > r2) continue;
-          const distance = hammingDistance(queryWords, i, frameWords, j);
-          if (distance < best) {
-            second = best;
-            best = distance;
-            bestIndex = j;
-          } else if (distance < second) {
-            second = distance;
-          }
+          nearest.offer(j, hammingDistance(queryWords, i, frameWords, j));
         }
       }
     }
-    const passes = second === Infinity ? best < LONE_MAX_BITS : best < RATIO * second;
-    if (bestIndex >= 0 && passes) {
+    const passes = nearest.second === Infinity ? nearest.best < LONE_MAX_BITS : nearest.best < RATIO * nearest.second;
+    if (nearest.index >= 0 && passes) {
       from.push(qx, qy);
-      to.push(frame.points[2 * bestIndex]!, frame.points[2 * bestIndex + 1]!);
+      to.push(frame.points[2 * nearest.index]!, frame.points[2 * nearest.index + 1]!);
     }
   }
   return { from, to };

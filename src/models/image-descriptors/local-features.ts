@@ -182,6 +182,23 @@ export function hammingDistance(a: Uint32Array, i: number, b: Uint32Array, j: nu
   return distance;
 }
 
+/** The best and second-best distances offered so far (Lowe's ratio test compares them). */
+export class TwoNearest {
+  best = Infinity;
+  second = Infinity;
+  index = -1;
+
+  offer(index: number, distance: number): void {
+    if (distance < this.best) {
+      this.second = this.best;
+      this.best = distance;
+      this.index = index;
+    } else if (distance < this.second) {
+      this.second = distance;
+    }
+  }
+}
+
 export interface RatioTestResult {
   /** Matched query points (x,y pairs) and their frame points, in query order. */
   from: number[];
@@ -199,9 +216,7 @@ export function ratioTestMatches(query: LocalFeatures, frame: LocalFeatures, row
   const to: number[] = [];
   for (let i = rows[0]; i < rows[1]; i++) {
     const qa = i * DESCRIPTOR_WORDS;
-    let best = Infinity;
-    let second = Infinity;
-    let bestIndex = -1;
+    const nearest = new TwoNearest();
     for (let j = 0; j < frame.count; j++) {
       const fb = j * DESCRIPTOR_WORDS;
       let distance = 0;
@@ -210,22 +225,16 @@ export function ratioTestMatches(query: LocalFeatures, frame: LocalFeatures, row
         const x = a[qa + w]! ^ b[fb + w]!;
         distance += POPCOUNT16[x & 0xffff]! + POPCOUNT16[x >>> 16]!;
       }
-      if (distance >= second) continue;
+      if (distance >= nearest.second) continue;
       for (let w = DESCRIPTOR_WORDS / 2; w < DESCRIPTOR_WORDS; w++) {
         const x = a[qa + w]! ^ b[fb + w]!;
         distance += POPCOUNT16[x & 0xffff]! + POPCOUNT16[x >>> 16]!;
       }
-      if (distance < best) {
-        second = best;
-        best = distance;
-        bestIndex = j;
-      } else if (distance < second) {
-        second = distance;
-      }
+      nearest.offer(j, distance);
     }
-    if (bestIndex >= 0 && best < RATIO * second) {
+    if (nearest.index >= 0 && nearest.best < RATIO * nearest.second) {
       from.push(query.points[2 * i]!, query.points[2 * i + 1]!);
-      to.push(frame.points[2 * bestIndex]!, frame.points[2 * bestIndex + 1]!);
+      to.push(frame.points[2 * nearest.index]!, frame.points[2 * nearest.index + 1]!);
     }
   }
   return { from, to };
