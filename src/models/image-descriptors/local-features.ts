@@ -28,7 +28,7 @@ export interface GeometricMatch {
 const ORB_DESCRIPTOR_BYTES = 32;
 const DESCRIPTOR_WORDS = ORB_DESCRIPTOR_BYTES / 4;
 /** Lowe's ratio test: the best match must be clearly better than the second best. */
-export const RATIO = 0.8;
+const RATIO = 0.8;
 /** Reprojection tolerance in pixels for the homography fit (frames are compared at ~320–640 px wide). */
 const INLIER_PX = 4;
 const MIN_MATCHES = 8;
@@ -137,7 +137,7 @@ export class OrbMatcher {
   }
 
   /** The inliers of a robust (RHO) homography through point matches (query → frame pixels). */
-  async fitHomography({ from, to }: RatioTestResult): Promise<GeometricMatch> {
+  private async fitHomography({ from, to }: RatioTestResult): Promise<GeometricMatch> {
     const matches = from.length / 2;
     if (matches < MIN_MATCHES) return { inliers: 0, matches, homography: null };
     const { cv } = await openCv();
@@ -166,24 +166,14 @@ export class OrbMatcher {
 }
 
 /** 32-bit words of the descriptors (a copy when the bytes are not 4-byte aligned). */
-export function descriptorWords(features: LocalFeatures): Uint32Array {
+function descriptorWords(features: LocalFeatures): Uint32Array {
   const bytes = features.descriptors;
   if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, features.count * DESCRIPTOR_WORDS);
   return new Uint32Array(Uint8Array.from(bytes).buffer, 0, features.count * DESCRIPTOR_WORDS);
 }
 
-/** Hamming distance of descriptor `i` of `a` and descriptor `j` of `b` (descriptorWords of each). */
-export function hammingDistance(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
-  let distance = 0;
-  for (let w = 0; w < DESCRIPTOR_WORDS; w++) {
-    const x = a[i * DESCRIPTOR_WORDS + w]! ^ b[j * DESCRIPTOR_WORDS + w]!;
-    distance += POPCOUNT16[x & 0xffff]! + POPCOUNT16[x >>> 16]!;
-  }
-  return distance;
-}
-
 /** The best and second-best distances offered so far (Lowe's ratio test compares them). */
-export class TwoNearest {
+class TwoNearest {
   best = Infinity;
   second = Infinity;
   index = -1;

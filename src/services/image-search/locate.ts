@@ -1,15 +1,11 @@
 // The moment within the verified video: the frames of the verified frame's shot (at most
 // HALF_SPAN_SEC either side), each scored against the screenshot aligned onto it (localisation.ts).
-// Each frame gets its own homography: frames are aligned outward from the verified frame, each by
-// a guided ORB match (guided-match.ts: keypoints compared only near where the homography of the
-// nearest frame aligned so far puts them, ~a tenth of a full match), falling back to a full match
-// (at most MAX_FULL_ALIGNMENTS) when the guide finds too few inliers (a cut, a fast pan). A frame
-// left without one (or an ffmpeg-decoded frame, which has no stored features) uses the nearest
-// aligned frame's. Repeats too: a talking head's repeats differ by less than the near-duplicate
-// threshold, yet one shared alignment favours the frame it was fitted on by more than the mouth
-// tells the frames apart (dev set, fit half: the answer drifted to that frame).
+// Each frame gets its own homography (an ORB match on its stored features, nearest the verified
+// frame first, up to MAX_ALIGNMENTS); a frame beyond those (or an ffmpeg-decoded one) uses the
+// nearest matched frame's. Repeats too: a talking head's repeats differ by less than the
+// near-duplicate threshold, yet one shared alignment favours the frame it was fitted on by more
+// than the mouth tells the frames apart (dev set, fit half: the answer drifted to that frame).
 import type { Logger } from '../../logger.js';
-import { guidedMatch } from '../../models/image-descriptors/guided-match.js';
 import type { OrbMatcher } from '../../models/image-descriptors/local-features.js';
 import type { Catalog } from '../../store/interfaces.js';
 import type { FrameSource, GreyThumbnail } from './frame-source.js';
@@ -20,32 +16,25 @@ import type { CascadeSession, Verification } from './verification.js';
 
 /** Localisation compares frames of the verified frame's shot at most this far from it. */
 const HALF_SPAN_SEC = 20;
-/** Frames aligned by their own (guided) match: 20 s at the index's 2 fps. */
-const MAX_ALIGNMENTS = 40;
-/** Full ORB matches (~1.5–2.5 ms each) where the guided one failed. */
-const MAX_FULL_ALIGNMENTS = 4;
-/** Search radius of guided matching in frame pixels (320 px wide): a frame's motion from its aligned neighbour. */
-const GUIDE_RADIUS_PX = 12;
+/** Frames ORB-matched for their own alignment (~1.5–2.5 ms each): a 6 s shot at the index's 2 fps. */
+const MAX_ALIGNMENTS = 12;
 /** Right moment means within this of the truth (the eval's tolerance): the margin of timeConfidence is taken beyond it. */
 export const MOMENT_TOLERANCE_SEC = 1;
 
-export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames: Pick<FrameSource, 'thumbnails'>; matcher: Pick<OrbMatcher, 'match' | 'fitHomography'>; log: Logger }) {
+export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames: Pick<FrameSource, 'thumbnails'>; matcher: Pick<OrbMatcher, 'match'>; log: Logger }) {
   const { catalog, frames: source, matcher, log } = deps;
 
   /** Homographies (screenshot → frame pixels) of the frames nearest the verified one, by time. */
   async function alignments(check: Verification, frames: readonly GreyThumbnail[], session: CascadeSession): Promise<Map<number, number[]>> {
     const query = await session.orientedQuery(check.mirror);
     const nearest = frames.filter((f) => f.features).sort((a, b) => Math.abs(a.time - check.frameTime) - Math.abs(b.time - check.frameTime));
-    const out = new Map<number, number[]>([[check.frameTime, check.homography!]]);
-    let full = 0;
+    const out = new Map<number, number[]>();
     for (const frame of nearest.slice(0, MAX_ALIGNMENTS)) {
-      if (out.has(frame.time)) continue;
-      const guide = out.get(nearestTime([...out.keys()], frame.time)!)!;
-      let match = await session.clock.time('orbGuided', () => guidedMatch(matcher, query.features, frame.features!(), guide, GUIDE_RADIUS_PX));
-      if (match.inliers < MIN_INLIERS && full < MAX_FULL_ALIGNMENTS) {
-        full++;
-        match = await session.clock.time('orbMatch', () => matcher.match(query.features, frame.features!()));
+      if (Math.abs(frame.time - check.frameTime) < 0.0005) {
+        out.set(frame.time, check.homography!);
+        continue;
       }
+      const match = await session.clock.time('orbMatch', () => matcher.match(query.features, frame.features!()));
       if (match.homography && match.inliers >= MIN_INLIERS) out.set(frame.time, match.homography);
     }
     return out;
@@ -67,7 +56,9 @@ export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames
         const aligned = new Map<number[], AlignedQuery | null>();
         return session.clock.timeSync('localise', () => {
           const scored = scoreFrames(frames, (frame) => {
-            const homography = homographies.get(frame.time) ?? homographies.get(nearestTime(matchedTimes, frame.time)!)!;
+            const own = homographies.get(frame.time);
+            const nearest = matchedTimes.length > 0 ? matchedTimes.reduce((a, b) => (Math.abs(b - frame.time) < Math.abs(a - frame.time) ? b : a)) : null;
+            const homography = own ?? (nearest !== null ? homographies.get(nearest)! : check.homography!);
             if (!aligned.has(homography)) aligned.set(homography, alignQuery(query, homography, VERIFY_WIDTH / LOCALISE_WIDTH, frame.width, frame.height));
             return aligned.get(homography)!;
           });
@@ -79,9 +70,4 @@ export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames
       }
     },
   };
-}
-
-/** The time in `times` (not empty) nearest `time`. */
-function nearestTime(times: readonly number[], time: number): number | undefined {
-  return times.reduce<number | undefined>((a, b) => (a === undefined || Math.abs(b - time) < Math.abs(a - time) ? b : a), undefined);
 }

@@ -60,7 +60,6 @@ export type ImageSearchPhase =
   | 'verifyDecode'
   | 'orbExtract'
   | 'orbMatch'
-  | 'orbGuided'
   | 'localiseRead'
   | 'localiseDecode'
   | 'localise'
