@@ -170,7 +170,7 @@ try {
     videoSec += probe.durationSec;
     kept += out.kept;
     for (const frame of await store.frameEvidence.window(video.id, frameEvidenceModel(new OrbMatcher()), 0, probe.durationSec + 1)) {
-      evidenceBytes += frame.picture.byteLength + frame.features.byteLength;
+      evidenceBytes += frame.picture.byteLength + frame.features.byteLength + (frame.thumbnail?.grey.byteLength ?? 0);
       evidenceFrames++;
     }
   }
@@ -235,7 +235,7 @@ try {
         // Vector bytes alone; SQLite rows add ids and payloads (indexMBPerHour is the whole store directory on disk, WAL and evidence included).
         compactVectorMBPerHour: Math.round(((kept * perHour * compact.dim * 4) / 1e6) * 10) / 10,
         fullVectorMBPerHour: Math.round(((kept * perHour * descriptor.dim * 4) / 1e6) * 10) / 10,
-        // Verification evidence (a JPEG and packed ORB features per sampled frame), blob bytes alone.
+        // Verification evidence (a JPEG, packed ORB features and a grey thumbnail per sampled frame), blob bytes alone.
         evidenceMBPerHour: Math.round(((evidenceBytes * perHour) / 1e6) * 10) / 10,
         evidenceKBPerFrame: Math.round(evidenceBytes / Math.max(1, evidenceFrames) / 100) / 10,
         descriptor: descriptor.modelId,

@@ -12,8 +12,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../logger.js';
 import { DATABASE_FILE } from '../store/embedded/db.js';
-import type { FrameEvidence, Store } from '../store/interfaces.js';
+import { EVIDENCE_COLUMNS, evidenceOfRow, type EvidenceRow } from '../store/embedded/frame-evidence.js';
 import { fingerprintOf, type FingerprintRow } from '../store/embedded/intro.js';
+import type { Store } from '../store/interfaces.js';
 
 type MediaRepositories = Pick<Store, 'technical' | 'intro' | 'frameEvidence'>;
 
@@ -43,12 +44,6 @@ interface EvidenceSpan {
   last_ms: number;
 }
 
-interface EvidenceRow {
-  time_ms: number;
-  picture: Buffer;
-  features: Buffer;
-  repeat: number;
-}
 
 /** Copies one technical set unless the target has it already; true when copied. */
 async function copySet<T>(read: (repos: MediaRepositories) => Promise<T[]>, write: (repos: MediaRepositories, rows: T[]) => Promise<void>, source: MediaRepositories, target: MediaRepositories): Promise<boolean | null> {
@@ -92,7 +87,7 @@ async function copyPerVideo(source: Pick<Store, 'catalog'> & MediaRepositories, 
 
 async function copyEvidence(db: Database.Database, target: MediaRepositories, copied: MediaCopy, log: Logger): Promise<void> {
   const spans = db.prepare('SELECT video_id, model, MAX(time_ms) AS last_ms FROM frame_evidence GROUP BY video_id, model ORDER BY video_id, model').all() as EvidenceSpan[];
-  const batch = db.prepare('SELECT time_ms, picture, features, repeat FROM frame_evidence WHERE video_id = ? AND model = ? AND time_ms > ? ORDER BY time_ms LIMIT ?');
+  const batch = db.prepare(`SELECT ${EVIDENCE_COLUMNS} FROM frame_evidence WHERE video_id = ? AND model = ? AND time_ms > ? ORDER BY time_ms LIMIT ?`);
   for (const span of spans) {
     const last = span.last_ms / 1000;
     if ((await target.frameEvidence.window(span.video_id, span.model, last, last)).some((f) => Math.round(f.time * 1000) === span.last_ms)) {
@@ -102,8 +97,7 @@ async function copyEvidence(db: Database.Database, target: MediaRepositories, co
     for (let after = -1; ; ) {
       const rows = batch.all(span.video_id, span.model, after, EVIDENCE_BATCH) as EvidenceRow[];
       if (rows.length === 0) break;
-      const frames = rows.map((r): FrameEvidence => ({ time: r.time_ms / 1000, picture: r.picture, features: r.features, repeat: r.repeat === 1 }));
-      await target.frameEvidence.add(span.video_id, span.model, frames);
+      await target.frameEvidence.add(span.video_id, span.model, rows.map(evidenceOfRow));
       copied.evidenceFrames += rows.length;
       after = rows.at(-1)!.time_ms;
     }

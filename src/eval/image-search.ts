@@ -130,6 +130,9 @@ export const imageSearchTask: EvalTask = {
               inliers: top?.inliers ?? null,
               errorSec: top && top.video.id === expected ? Math.round((top.at - query.time) * 100) / 100 : null,
               inStretch: top ? top.video.id === expected && query.time >= top.from - tolerance && query.time <= top.to + tolerance : false,
+              // For refitting timeConfidence from these rows (calibration.ts).
+              stretchSec: top ? Math.round((top.to - top.from) * 100) / 100 : null,
+              momentMargin: top?.momentMargin ?? null,
             }),
           );
         }

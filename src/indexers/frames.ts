@@ -6,8 +6,9 @@
 // of the CNN descriptor goes to its own collection: the first stage of a search scans only that.
 // Re-indexing first drops the video's earlier frame points (another sampling leaves other ids).
 // Every sampled frame, repeats included, is also kept as verification evidence (frameEvidence):
-// a small JPEG and its ORB features, so a search checks its candidates without running ffmpeg
-// (a talking head's repeats differ by a mouth, which is what tells the moment).
+// a small JPEG, its ORB features and a 160-px grey thumbnail, so a search checks its candidates
+// and localises the moment without running ffmpeg or decoding JPEGs (a talking head's repeats
+// differ by a mouth, which is what tells the moment).
 import sharp from 'sharp';
 import type { VideoRecord } from '../domain.js';
 import type { Config } from '../config.js';
@@ -18,6 +19,7 @@ import { trimFlatBorders } from '../models/image-descriptors/content-rect.js';
 import { OrbMatcher, packFeatures } from '../models/image-descriptors/local-features.js';
 import { MobileNetDescriptor, type ImageDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../models/image-descriptors/projection.js';
+import { greyThumbnail } from '../models/image-descriptors/grey-thumbnail.js';
 import type { RawImage } from '../models/types.js';
 import type { FrameEvidence, VectorPoint } from '../store/interfaces.js';
 import type { Stage, StageContext } from './stage.js';
@@ -117,7 +119,7 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
     const picture = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
       .jpeg({ quality: EVIDENCE_JPEG_QUALITY })
       .toBuffer();
-    return { time, picture, features: packFeatures(await matcher.extract(image)), repeat };
+    return { time, picture, features: packFeatures(await matcher.extract(image)), repeat, thumbnail: await greyThumbnail(image) };
   }
 
   async function store(ctx: StageContext, video: VideoRecord, batch: KeptFrame[]): Promise<void> {

@@ -247,6 +247,18 @@ export interface FrameEvidence {
   features: Uint8Array;
   /** The frame nearly repeats the last one the vector index holds (a still stretch). */
   repeat: boolean;
+  /**
+   * Grey levels of the frame at a small width, for image search's time localisation (no JPEG to
+   * decode per query); absent for frames indexed before thumbnails were stored.
+   */
+  thumbnail?: FrameThumbnail | null;
+}
+
+/** A frame's grey levels, one byte per pixel, row-major (`grey.length` = width × height). */
+export interface FrameThumbnail {
+  width: number;
+  height: number;
+  grey: Uint8Array;
 }
 
 export interface FrameEvidenceRepository {

@@ -78,19 +78,27 @@ export function skipMarker(videoId: string, kind: SkipMarkerRecord['kind'], sour
   };
 }
 
-export function evidenceFrame(time: number, repeat = false, salt = 0): FrameEvidence {
+/** A frame's evidence; `thumbnail` false gives a frame the way older indexes stored it (none). */
+export function evidenceFrame(time: number, repeat = false, salt = 0, thumbnail = true): FrameEvidence {
   const seed = Math.round(time * 1000) + salt;
   return {
     time,
     picture: Uint8Array.from({ length: 24 }, (_, i) => (seed * 31 + i * 7) % 256),
     features: Uint8Array.from({ length: 16 }, (_, i) => (seed * 17 + i * 13) % 256),
     repeat,
+    thumbnail: thumbnail ? { width: 4, height: 3, grey: Uint8Array.from({ length: 12 }, (_, i) => (seed * 11 + i * 5) % 256) } : null,
   };
 }
 
 /** Frames as plain values: backends may hand back Buffers or Uint8Arrays. */
-function plain(frames: readonly FrameEvidence[]): { time: number; picture: number[]; features: number[]; repeat: boolean }[] {
-  return frames.map((f) => ({ time: f.time, picture: [...f.picture], features: [...f.features], repeat: f.repeat }));
+export function plainEvidence(frames: readonly FrameEvidence[]): { time: number; picture: number[]; features: number[]; repeat: boolean; thumbnail: unknown }[] {
+  return frames.map((f) => ({
+    time: f.time,
+    picture: [...f.picture],
+    features: [...f.features],
+    repeat: f.repeat,
+    thumbnail: f.thumbnail ? { width: f.thumbnail.width, height: f.thumbnail.height, grey: [...f.thumbnail.grey] } : null,
+  }));
 }
 
 function plainFingerprint(f: EpisodeFingerprint): unknown {
@@ -259,15 +267,22 @@ export function describeMediaConformance(name: string, open: () => Promise<Media
     });
 
     describe('frame evidence', () => {
+      it('keeps each frame’s grey thumbnail, and none for a frame stored without one (older indexes)', async () => {
+        await repos.frameEvidence.add('v1', 'm1', [evidenceFrame(1), evidenceFrame(2, false, 0, false)]);
+        const [withThumbnail, without] = await repos.frameEvidence.window('v1', 'm1', 0, 5);
+        expect(plainEvidence([withThumbnail!])[0]!.thumbnail).toEqual({ width: 4, height: 3, grey: [...evidenceFrame(1).thumbnail!.grey] });
+        expect(without!.thumbnail ?? null).toBeNull();
+      });
+
       it('reads a window in time order with inclusive millisecond bounds, only frames of the model asked for', async () => {
         await repos.frameEvidence.add('v1', 'm1', [evidenceFrame(2), evidenceFrame(0.5), evidenceFrame(1.25)]);
         await repos.frameEvidence.add('v1', 'm1', [evidenceFrame(3.25), evidenceFrame(1.5)]);
         await repos.frameEvidence.add('v1', 'm2', [evidenceFrame(2.5)]);
         await repos.frameEvidence.add('v2', 'm1', [evidenceFrame(1.5, false, 9)]);
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 1.25, 3.25))).toEqual(plain([evidenceFrame(1.25), evidenceFrame(1.5), evidenceFrame(2), evidenceFrame(3.25)]));
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 0, 10))).toEqual(plain([0.5, 1.25, 1.5, 2, 3.25].map((t) => evidenceFrame(t))));
-        expect(plain(await repos.frameEvidence.window('v1', 'm2', 0, 10))).toEqual(plain([evidenceFrame(2.5)]));
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 2, 2))).toEqual(plain([evidenceFrame(2)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 1.25, 3.25))).toEqual(plainEvidence([evidenceFrame(1.25), evidenceFrame(1.5), evidenceFrame(2), evidenceFrame(3.25)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 0, 10))).toEqual(plainEvidence([0.5, 1.25, 1.5, 2, 3.25].map((t) => evidenceFrame(t))));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm2', 0, 10))).toEqual(plainEvidence([evidenceFrame(2.5)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 2, 2))).toEqual(plainEvidence([evidenceFrame(2)]));
         expect(await repos.frameEvidence.window('v1', 'm1', 2.0004, 3.2499)).toEqual([]);
         expect(await repos.frameEvidence.window('v1', 'm3', 0, 10)).toEqual([]);
         expect(await repos.frameEvidence.window('v9', 'm1', 0, 10)).toEqual([]);
@@ -277,23 +292,23 @@ export function describeMediaConformance(name: string, open: () => Promise<Media
         await repos.frameEvidence.add('v1', 'm1', [evidenceFrame(1), evidenceFrame(2)]);
         await repos.frameEvidence.add('v1', 'm1', [evidenceFrame(1, true, 5)]);
         await repos.frameEvidence.add('v1', 'm2', [evidenceFrame(2, false, 6)]);
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 0, 5))).toEqual(plain([evidenceFrame(1, true, 5)]));
-        expect(plain(await repos.frameEvidence.window('v1', 'm2', 0, 5))).toEqual(plain([evidenceFrame(2, false, 6)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 0, 5))).toEqual(plainEvidence([evidenceFrame(1, true, 5)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm2', 0, 5))).toEqual(plainEvidence([evidenceFrame(2, false, 6)]));
       });
 
       it('leads a window that opens on repeats with the last frame before it that is no repeat', async () => {
         const frames = [evidenceFrame(1), evidenceFrame(2), evidenceFrame(3, true), evidenceFrame(4, true), evidenceFrame(5), evidenceFrame(6, true)];
         await repos.frameEvidence.add('v1', 'm1', frames);
         await repos.frameEvidence.add('v1', 'm2', [evidenceFrame(3.5)]);
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 3.5, 5))).toEqual(plain([evidenceFrame(2), evidenceFrame(4, true), evidenceFrame(5)]));
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 3, 3))).toEqual(plain([evidenceFrame(2), evidenceFrame(3, true)]));
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 6, 7))).toEqual(plain([evidenceFrame(5), evidenceFrame(6, true)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 3.5, 5))).toEqual(plainEvidence([evidenceFrame(2), evidenceFrame(4, true), evidenceFrame(5)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 3, 3))).toEqual(plainEvidence([evidenceFrame(2), evidenceFrame(3, true)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 6, 7))).toEqual(plainEvidence([evidenceFrame(5), evidenceFrame(6, true)]));
         // Opening on a frame that is no repeat, or on nothing: no lead.
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 2, 3))).toEqual(plain([evidenceFrame(2), evidenceFrame(3, true)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 2, 3))).toEqual(plainEvidence([evidenceFrame(2), evidenceFrame(3, true)]));
         expect(await repos.frameEvidence.window('v1', 'm1', 6.5, 7)).toEqual([]);
 
         await repos.frameEvidence.add('v2', 'm1', [evidenceFrame(1, true), evidenceFrame(2, true)]);
-        expect(plain(await repos.frameEvidence.window('v2', 'm1', 2, 3))).toEqual(plain([evidenceFrame(2, true)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v2', 'm1', 2, 3))).toEqual(plainEvidence([evidenceFrame(2, true)]));
       });
 
       it('deleting a video drops its frames and no other video’s', async () => {
@@ -301,9 +316,9 @@ export function describeMediaConformance(name: string, open: () => Promise<Media
         await repos.frameEvidence.add('v2', 'm1', [evidenceFrame(1)]);
         await repos.frameEvidence.deleteVideo('v1');
         expect(await repos.frameEvidence.window('v1', 'm1', 0, 10)).toEqual([]);
-        expect(plain(await repos.frameEvidence.window('v2', 'm1', 0, 10))).toEqual(plain([evidenceFrame(1)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v2', 'm1', 0, 10))).toEqual(plainEvidence([evidenceFrame(1)]));
         await repos.frameEvidence.add('v1', 'm1', [evidenceFrame(3)]);
-        expect(plain(await repos.frameEvidence.window('v1', 'm1', 0, 10))).toEqual(plain([evidenceFrame(3)]));
+        expect(plainEvidence(await repos.frameEvidence.window('v1', 'm1', 0, 10))).toEqual(plainEvidence([evidenceFrame(3)]));
       });
     });
   });

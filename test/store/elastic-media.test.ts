@@ -113,7 +113,7 @@ describe('elasticsearch media repositories against recorded responses', () => {
         technical: 'vidsearch-technical-v1 (created)',
         fingerprints: 'vidsearch-fingerprints-v1 (created)',
         'skip-markers': 'vidsearch-skip-markers-v1 (created)',
-        'frame-evidence': 'vidsearch-frame-evidence-v1 (created)',
+        'frame-evidence': 'vidsearch-frame-evidence-v2 (created)',
       },
     ]);
     type Template = { index_patterns: string[]; template: { mappings: { dynamic: string; _meta: unknown; properties: Record<string, unknown> } } };
@@ -124,7 +124,9 @@ describe('elasticsearch media repositories against recorded responses', () => {
       ['vidsearch-skip-markers-v*'],
       ['vidsearch-frame-evidence-v*'],
     ]);
-    for (const t of templates) expect(t.template.mappings).toMatchObject({ dynamic: 'strict', _meta: { schemaVersion: 1 } });
+    for (const t of templates.slice(0, 3)) expect(t.template.mappings).toMatchObject({ dynamic: 'strict', _meta: { schemaVersion: 1 } });
+    // Version 2 added the grey thumbnails.
+    expect(templates[3]!.template.mappings).toMatchObject({ dynamic: 'strict', _meta: { schemaVersion: 2 } });
     const [technicalMapping, fingerprintMapping, markerMapping, evidenceMapping] = templates.map((t) => t.template.mappings.properties);
     expect(technicalMapping).toEqual({ videoId: { type: 'keyword' }, set: { type: 'keyword' }, records: { type: 'object', enabled: false } });
     expect(fingerprintMapping).toMatchObject({
@@ -140,8 +142,10 @@ describe('elasticsearch media repositories against recorded responses', () => {
       repeat: { type: 'boolean' },
       picture: { type: 'binary' },
       features: { type: 'binary' },
+      thumbnail: { type: 'binary' },
+      thumbnailWidth: { type: 'integer' },
     });
-    expect(server.bodyOf(15)).toEqual({ actions: [{ add: { index: 'vidsearch-frame-evidence-v1', alias: 'vidsearch-frame-evidence', is_write_index: true } }] });
+    expect(server.bodyOf(15)).toEqual({ actions: [{ add: { index: 'vidsearch-frame-evidence-v2', alias: 'vidsearch-frame-evidence', is_write_index: true } }] });
   });
 
   it('replaces a technical set as one document under a video/set id, retrying a 429 with back-off', async () => {
@@ -225,12 +229,15 @@ describe('elasticsearch media repositories against recorded responses', () => {
 
   it('adds frames through the bulk helper under video/millisecond ids, waiting for a refresh', async () => {
     server.replay(loadExchanges('elastic/evidence-add.json'));
-    await frames.add('v1', 'm1', [evidenceFrame(4.0001, true), evidenceFrame(5)]);
+    await frames.add('v1', 'm1', [evidenceFrame(4.0001, true), evidenceFrame(5, false, 0, false)]);
     server.expectDone();
     const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
     expect(server.bodyOf(0)).toEqual([
       { index: { _index: 'vidsearch-frame-evidence', _id: 'v1/4000' } },
-      { videoId: 'v1', model: 'm1', timeMs: 4000, repeat: true, picture: b64(evidenceFrame(4.0001).picture), features: b64(evidenceFrame(4.0001).features) },
+      {
+        ...{ videoId: 'v1', model: 'm1', timeMs: 4000, repeat: true, picture: b64(evidenceFrame(4.0001).picture), features: b64(evidenceFrame(4.0001).features) },
+        ...{ thumbnail: b64(evidenceFrame(4.0001).thumbnail!.grey), thumbnailWidth: 4 },
+      },
       { index: { _index: 'vidsearch-frame-evidence', _id: 'v1/5000' } },
       { videoId: 'v1', model: 'm1', timeMs: 5000, repeat: false, picture: b64(evidenceFrame(5).picture), features: b64(evidenceFrame(5).features) },
     ]);
@@ -315,9 +322,10 @@ describe('media copy from an embedded store (migrate --to elastic)', () => {
     expect(await series(target)).toEqual(await series(source));
     expect(await target.intro.getMarkers(['a', 'b'])).toEqual([await source.intro.getMarkers(['a']).then((m) => m[0]), [skipMarker('b', 'INTRO', 'EDITOR', 7)]]);
     const window = async (store: Store, id: string): Promise<unknown> =>
-      (await store.frameEvidence.window(id, 'm1', 0, 10_000)).map((f) => [f.time, f.repeat, [...f.picture], [...f.features]]);
+      (await store.frameEvidence.window(id, 'm1', 0, 10_000)).map((f) => [f.time, f.repeat, [...f.picture], [...f.features], [...(f.thumbnail?.grey ?? [])]]);
     expect(await window(target, 'a')).toEqual(await window(source, 'a'));
-    expect(await window(target, 'c')).toEqual([[1, false, [...evidenceFrame(1, false, 3).picture], [...evidenceFrame(1, false, 3).features]]]);
+    const c = evidenceFrame(1, false, 3);
+    expect(await window(target, 'c')).toEqual([[1, false, [...c.picture], [...c.features], [...c.thumbnail!.grey]]]);
 
     const second = await copyMedia(source, dataDir('source'), target, log);
     expect(second).toEqual({ ...first, technicalSets: 0, technicalSetsSkipped: 5, markerVideos: 0, markerVideosSkipped: 2, evidenceFrames: 0, evidenceVideosSkipped: 2 });

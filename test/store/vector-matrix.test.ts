@@ -75,6 +75,31 @@ describe('VectorMatrix', () => {
     }
   });
 
+  it('int8 L2 shortlist keeps the exact neighbours of ColorLayout-like rows, also after a larger magnitude re-codes the rows', () => {
+    const random = seededRandom(5);
+    const dim = 33;
+    const weight = (i: number) => Math.sqrt(i === 0 || i === 21 || i === 27 ? 4 : i < 3 ? 2 : 1);
+    // Quantised coefficients (0..63) times √weight, clustered in shots of 20 as video frames are.
+    const layout = (centre: number[], spread: number) => Float32Array.from(centre, (c, i) => Math.max(0, Math.min(63, Math.round(c + spread * (random() - 0.5)))) * weight(i));
+    const native = new VectorMatrix(dim, 'l2');
+    const plain = new VectorMatrix(dim, 'l2', 1024, false);
+    let centre: number[] = [];
+    for (let i = 0; i < 20_000; i += 1) {
+      if (i % 20 === 0) centre = Array.from({ length: dim }, () => 10 + 40 * random());
+      // The first rows are dim (small values): the scale set for them must widen for the rest.
+      const vector = i < 100 ? layout(centre, 4).map((v) => v / 8) : layout(centre, 4);
+      native.set(`p${i}`, vector, {});
+      plain.set(`p${i}`, vector, {});
+    }
+    for (let q = 0; q < 5; q += 1) {
+      const query = layout(Array.from({ length: dim }, () => 10 + 40 * random()), 4);
+      const a = native.search(query, 40);
+      const b = plain.search(query, 40);
+      expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
+      a.forEach((hit, i) => expect(hit.score).toBeCloseTo(b[i]!.score, 3));
+    }
+  });
+
   it('returns copies of payloads', () => {
     const matrix = new VectorMatrix(2, 'dot');
     matrix.set('a', Float32Array.from([1, 0]), { videoId: 'v1' });

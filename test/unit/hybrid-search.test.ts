@@ -39,7 +39,7 @@ function fakeImageSearch(matches: () => ImageMatch[], fail?: Error): ImageSearch
 
 function matchIn(video: VideoRecord, segment: SegmentRecord, similarity: number): ImageMatch {
   const at = (segment.start + segment.end) / 2;
-  return { video, from: segment.start, to: segment.end, at, similarity, timeConfidence: similarity / 2, segmentId: segment.id, frameTime: null, descriptorScore: similarity, inliers: 20, rivalInliers: 0 };
+  return { video, from: segment.start, to: segment.end, at, similarity, timeConfidence: similarity / 2, segmentId: segment.id, frameTime: null, descriptorScore: similarity, inliers: 20, rivalInliers: 0, momentMargin: null };
 }
 
 async function allPages(read: (after: string | null) => Promise<Connection<SegmentHit>>): Promise<Connection<SegmentHit>[]> {

@@ -7,7 +7,7 @@ import type { ImageMatch, ImageSearchOptions, ImageSearchRequest, ImageSearchSer
 import { imageSearchHandlers, remoteImageSearch } from '../../src/services/image-search/remote.js';
 
 const video = { id: 'v1', title: 'Episode 1', createdAt: '2026-01-01T00:00:00.000Z' } as VideoRecord;
-const match: ImageMatch = { video, from: 10, to: 12, at: 11, similarity: 0.93, timeConfidence: 0.7, segmentId: 's3', frameTime: 11.04, descriptorScore: 0.81, inliers: 44, rivalInliers: 6 };
+const match: ImageMatch = { video, from: 10, to: 12, at: 11, similarity: 0.93, timeConfidence: 0.7, segmentId: 's3', frameTime: 11.04, descriptorScore: 0.81, inliers: 44, rivalInliers: 6, momentMargin: 0.12 };
 
 /** A service that records what reached it. */
 function recordingService() {

@@ -133,7 +133,11 @@ export class OrbMatcher {
   /** Ratio-test matches from `query` to `frame`, then the inliers of a robust (RHO) homography. */
   async match(query: LocalFeatures, frame: LocalFeatures): Promise<GeometricMatch> {
     if (query.count < MIN_MATCHES || frame.count < MIN_MATCHES) return { inliers: 0, matches: 0, homography: null };
-    const { from, to } = await this.ratioTest(query, frame);
+    return this.fitHomography(await this.ratioTest(query, frame));
+  }
+
+  /** The inliers of a robust (RHO) homography through point matches (query → frame pixels). */
+  private async fitHomography({ from, to }: RatioTestResult): Promise<GeometricMatch> {
     const matches = from.length / 2;
     if (matches < MIN_MATCHES) return { inliers: 0, matches, homography: null };
     const { cv } = await openCv();
@@ -168,6 +172,23 @@ function descriptorWords(features: LocalFeatures): Uint32Array {
   return new Uint32Array(Uint8Array.from(bytes).buffer, 0, features.count * DESCRIPTOR_WORDS);
 }
 
+/** The best and second-best distances offered so far (Lowe's ratio test compares them). */
+class TwoNearest {
+  best = Infinity;
+  second = Infinity;
+  index = -1;
+
+  offer(index: number, distance: number): void {
+    if (distance < this.best) {
+      this.second = this.best;
+      this.best = distance;
+      this.index = index;
+    } else if (distance < this.second) {
+      this.second = distance;
+    }
+  }
+}
+
 export interface RatioTestResult {
   /** Matched query points (x,y pairs) and their frame points, in query order. */
   from: number[];
@@ -185,9 +206,7 @@ export function ratioTestMatches(query: LocalFeatures, frame: LocalFeatures, row
   const to: number[] = [];
   for (let i = rows[0]; i < rows[1]; i++) {
     const qa = i * DESCRIPTOR_WORDS;
-    let best = Infinity;
-    let second = Infinity;
-    let bestIndex = -1;
+    const nearest = new TwoNearest();
     for (let j = 0; j < frame.count; j++) {
       const fb = j * DESCRIPTOR_WORDS;
       let distance = 0;
@@ -196,22 +215,16 @@ export function ratioTestMatches(query: LocalFeatures, frame: LocalFeatures, row
         const x = a[qa + w]! ^ b[fb + w]!;
         distance += POPCOUNT16[x & 0xffff]! + POPCOUNT16[x >>> 16]!;
       }
-      if (distance >= second) continue;
+      if (distance >= nearest.second) continue;
       for (let w = DESCRIPTOR_WORDS / 2; w < DESCRIPTOR_WORDS; w++) {
         const x = a[qa + w]! ^ b[fb + w]!;
         distance += POPCOUNT16[x & 0xffff]! + POPCOUNT16[x >>> 16]!;
       }
-      if (distance < best) {
-        second = best;
-        best = distance;
-        bestIndex = j;
-      } else if (distance < second) {
-        second = distance;
-      }
+      nearest.offer(j, distance);
     }
-    if (bestIndex >= 0 && best < RATIO * second) {
+    if (nearest.index >= 0 && nearest.best < RATIO * nearest.second) {
       from.push(query.points[2 * i]!, query.points[2 * i + 1]!);
-      to.push(frame.points[2 * bestIndex]!, frame.points[2 * bestIndex + 1]!);
+      to.push(frame.points[2 * nearest.index]!, frame.points[2 * nearest.index + 1]!);
     }
   }
   return { from, to };

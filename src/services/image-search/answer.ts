@@ -44,6 +44,7 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
       descriptorScore: group.score,
       inliers,
       rivalInliers: rival,
+      momentMargin: located?.margin ?? null,
       fused: group.fused,
     });
   }

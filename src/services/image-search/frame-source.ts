@@ -1,13 +1,14 @@
 // The frames a search looks at after the first stage: what the index stored per sampled frame
-// (frameEvidence: a JPEG and ORB features; no ffmpeg per query), or, for videos indexed before
-// evidence was stored, frames decoded with ffmpeg (windows cached with their ORB features).
+// (frameEvidence: a JPEG, ORB features and a grey thumbnail; no ffmpeg per query), or, for videos
+// indexed before evidence was stored, frames decoded with ffmpeg (windows cached with their ORB
+// features).
 import { access } from 'node:fs/promises';
-import sharp from 'sharp';
 import type { VideoRecord } from '../../domain.js';
 import { extractFrame, streamFrames } from '../../media/frames.js';
 import type { MediaProbe } from '../../media/probe.js';
 import type { MediaTools } from '../../media/tools.js';
 import { unpackFeatures, type LocalFeatures, type OrbMatcher } from '../../models/image-descriptors/local-features.js';
+import { greyThumbnail, greyThumbnailOfEncoded, THUMBNAIL_WIDTH } from '../../models/image-descriptors/grey-thumbnail.js';
 import type { RawImage } from '../../models/types.js';
 import type { FrameEvidence, Store } from '../../store/interfaces.js';
 import type { PhaseClock } from './phases.js';
@@ -18,8 +19,8 @@ const VERIFY_FPS = 2;
 export const VERIFY_WIDTH = 320;
 /** ffmpeg-decoded verification windows kept (their ORB features too): repeated and similar queries reuse them. */
 const WINDOW_CACHE_SIZE = 16;
-/** Width of the grey thumbnails localisation compares (half the sampled width: JPEG shrink-on-load). */
-export const LOCALISE_WIDTH = 160;
+/** Width of the grey thumbnails localisation compares (half the sampled width). */
+export const LOCALISE_WIDTH = THUMBNAIL_WIDTH;
 /** ffmpeg fallback: frames per second read for localisation (stored evidence has the index's rate). */
 const LOCALISE_FPS = 4;
 
@@ -34,7 +35,7 @@ export interface WindowFrame {
 /** A frame's grey levels at LOCALISE_WIDTH, for the photometric comparison. */
 export interface GreyThumbnail {
   time: number;
-  grey: Float32Array;
+  grey: Uint8Array | Float32Array;
   width: number;
   height: number;
   /** Nearly repeats the last frame the vector index holds (stored evidence only). */
@@ -43,34 +44,16 @@ export interface GreyThumbnail {
   features: (() => LocalFeatures) | null;
 }
 
-export function greyOf(data: Uint8Array, pixels: number, channels: number): Float32Array {
-  const grey = new Float32Array(pixels);
-  for (let i = 0, o = 0; i < pixels; i++, o += channels) {
-    // The same weights as toGrey (the query's side).
-    grey[i] = channels >= 3 ? 0.299 * data[o]! + 0.587 * data[o + 1]! + 0.114 * data[o + 2]! : data[o]!;
-  }
-  return grey;
-}
-
+/** A stored frame's thumbnail: the one the index stored, else its JPEG decoded (older indexes). */
 async function thumbnailOfEvidence(row: FrameEvidence): Promise<GreyThumbnail> {
-  const { data, info } = await sharp(row.picture).resize({ width: LOCALISE_WIDTH }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { width, height, grey } = row.thumbnail?.width === LOCALISE_WIDTH ? row.thumbnail : await greyThumbnailOfEncoded(row.picture);
   let unpacked: LocalFeatures | null = null;
-  return {
-    time: row.time,
-    grey: greyOf(data, info.width * info.height, info.channels),
-    width: info.width,
-    height: info.height,
-    repeat: row.repeat,
-    features: () => (unpacked ??= unpackFeatures(row.features)),
-  };
+  return { time: row.time, grey, width, height, repeat: row.repeat, features: () => (unpacked ??= unpackFeatures(row.features)) };
 }
 
 async function thumbnailOfFrame(frame: VideoFrame): Promise<GreyThumbnail> {
-  const { data, info } = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
-    .resize({ width: LOCALISE_WIDTH })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { time: frame.time, grey: greyOf(data, info.width * info.height, info.channels), width: info.width, height: info.height, repeat: false, features: null };
+  const { width, height, grey } = await greyThumbnail({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+  return { time: frame.time, grey, width, height, repeat: false, features: null };
 }
 
 export interface FrameSource {
@@ -81,7 +64,7 @@ export interface FrameSource {
 }
 
 export function createFrameSource(
-  store: Store,
+  store: Pick<Store, 'frameEvidence'>,
   evidenceModel: string,
   matcher: OrbMatcher,
   readFrames: ImageSearchDeps['readFrames'],
@@ -133,6 +116,7 @@ export function createFrameSource(
 
     async thumbnails(video, start, end, clock) {
       const rows = await clock.time('localiseRead', () => store.frameEvidence.window(video.id, evidenceModel, start, end));
+      // Stored thumbnails need no decode; rows of older indexes without one cost a JPEG decode each.
       if (rows.length > 0) return clock.time('localiseDecode', () => Promise.all(rows.map(thumbnailOfEvidence)));
       return clock.time('localiseDecode', async () => {
         const out: Promise<GreyThumbnail>[] = [];

@@ -128,7 +128,7 @@ function baselineMatches(groups: readonly Group[], videos: ReadonlyMap<string, V
   return groups.flatMap((group) => {
     const video = videos.get(group.videoId);
     if (!video) return [];
-    return [{ video, at: group.time, from: group.from, to: group.to, similarity: group.score, timeConfidence: 0, frameTime: null, descriptorScore: group.score, inliers: 0, rivalInliers: 0 }];
+    return [{ video, at: group.time, from: group.from, to: group.to, similarity: group.score, timeConfidence: 0, frameTime: null, descriptorScore: group.score, inliers: 0, rivalInliers: 0, momentMargin: null }];
   });
 }
 

@@ -44,6 +44,8 @@ export interface ImageMatch {
   descriptorScore: number;
   inliers: number;
   rivalInliers: number;
+  /** Localisation's score margin over frames beyond ±1 s (timeConfidence's input; null when not localised). Not in the GraphQL type. */
+  momentMargin: number | null;
 }
 
 /** Where a query's time goes; `verifyDecode` and `localiseDecode` via ffmpeg are for old indexes only. */

@@ -2,8 +2,8 @@
 // (test/store/conformance-media.ts).
 //
 // One document per (video, millisecond), as the embedded table's key: adding a frame at a time
-// already stored overwrites it, whatever model made the older one. The JPEG and the packed
-// features are BINARY fields (base64 in _source, no doc values, never searched); a verification
+// already stored overwrites it, whatever model made the older one. The JPEG, the packed
+// features and the grey thumbnail (its width beside it) are BINARY fields (base64 in _source, no doc values, never searched); a verification
 // window is one range search on (video, model, time) sorted by time, plus one more request only
 // when the range opens on repeats (the frame they repeat lies before it).
 //
@@ -27,6 +27,9 @@ interface StoredFrame {
   repeat: boolean;
   picture: string;
   features: string;
+  /** Absent on documents written before thumbnails were stored (schema version 1). */
+  thumbnail?: string;
+  thumbnailWidth?: number;
 }
 
 function frameId(videoId: string, timeMs: number): string {
@@ -34,7 +37,10 @@ function frameId(videoId: string, timeMs: number): string {
 }
 
 function frameOf(doc: StoredFrame): FrameEvidence {
-  return { time: doc.timeMs / 1000, picture: bytesOf(doc.picture), features: bytesOf(doc.features), repeat: doc.repeat };
+  const grey = doc.thumbnail === undefined ? null : bytesOf(doc.thumbnail);
+  const width = doc.thumbnailWidth ?? 0;
+  const thumbnail = grey && width > 0 ? { width, height: grey.length / width, grey } : null;
+  return { time: doc.timeMs / 1000, picture: bytesOf(doc.picture), features: bytesOf(doc.features), repeat: doc.repeat, thumbnail };
 }
 
 /** A millisecond range bound, left open when the caller gives none (±Infinity). */
@@ -61,6 +67,7 @@ export class ElasticFrameEvidenceRepository implements FrameEvidenceRepository {
     const documents = frames.map((frame): BulkDocument => {
       const timeMs = Math.round(frame.time * 1000);
       const source: StoredFrame = { videoId, model, timeMs, repeat: frame.repeat, picture: base64Of(frame.picture), features: base64Of(frame.features) };
+      if (frame.thumbnail) Object.assign(source, { thumbnail: base64Of(frame.thumbnail.grey), thumbnailWidth: frame.thumbnail.width });
       return { index: this.alias, id: frameId(videoId, timeMs), source };
     });
     await bulkIndex(this.documents.client, documents, 'wait_for', this.documents.backoff);

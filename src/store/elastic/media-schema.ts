@@ -45,11 +45,23 @@ export const INTRO_FAMILY: IndexFamily<'fingerprints' | 'skip-markers'> = {
   },
 };
 
-/** One document per (video, millisecond); the picture and features are never searched. */
+/**
+ * One document per (video, millisecond); the picture, features and grey thumbnail are never
+ * searched. Version 2 adds the thumbnail (and its width); documents copied from version 1 have none.
+ */
 export const FRAME_EVIDENCE_FAMILY: IndexFamily<'frame-evidence'> = {
-  version: 1,
+  version: 2,
   properties: {
-    'frame-evidence': { videoId: KEYWORD, model: KEYWORD, timeMs: LONG, repeat: BOOLEAN, picture: BINARY, features: BINARY },
+    'frame-evidence': {
+      videoId: KEYWORD,
+      model: KEYWORD,
+      timeMs: LONG,
+      repeat: BOOLEAN,
+      picture: BINARY,
+      features: BINARY,
+      thumbnail: BINARY,
+      thumbnailWidth: INTEGER,
+    },
   },
 };
 

@@ -1,6 +1,7 @@
 // FrameEvidenceRepository on the embedded SQLite database: one row per sampled frame (JPEG picture
 // and packed local features as BLOBs), keyed by (video, millisecond), so a verification window is
-// one range read on the primary key. A trigger drops a video's rows with its catalog row, the
+// one range read on the primary key; a grey thumbnail per frame (nullable: rows of older indexes
+// have none) beside them, its width in its own column. A trigger drops a video's rows with its catalog row, the
 // way every derived row goes with its video.
 import type { FrameEvidence, FrameEvidenceRepository } from '../interfaces.js';
 import type { SqliteDatabase } from './db.js';
@@ -21,11 +22,28 @@ CREATE TRIGGER frame_evidence_video_deleted AFTER DELETE ON videos BEGIN
 END;
 `;
 
-interface EvidenceRow {
+/** Appended later: grey thumbnails for time localisation (older rows keep NULL). */
+export const FRAME_THUMBNAIL_MIGRATION_SQL = `
+ALTER TABLE frame_evidence ADD COLUMN thumbnail BLOB;
+ALTER TABLE frame_evidence ADD COLUMN thumbnail_width INTEGER;
+`;
+
+/** The columns a FrameEvidence is read from (evidenceOfRow), also for the media migration's reads. */
+export const EVIDENCE_COLUMNS = 'time_ms, picture, features, repeat, thumbnail, thumbnail_width';
+
+export interface EvidenceRow {
   time_ms: number;
   picture: Buffer;
   features: Buffer;
   repeat: number;
+  thumbnail: Buffer | null;
+  thumbnail_width: number | null;
+}
+
+export function evidenceOfRow(r: EvidenceRow): FrameEvidence {
+  const width = r.thumbnail_width;
+  const thumbnail = r.thumbnail && width ? { width, height: r.thumbnail.length / width, grey: r.thumbnail } : null;
+  return { time: r.time_ms / 1000, picture: r.picture, features: r.features, repeat: r.repeat === 1, thumbnail };
 }
 
 function blobOf(bytes: Uint8Array): Buffer {
@@ -36,25 +54,30 @@ export class EmbeddedFrameEvidenceRepository implements FrameEvidenceRepository 
   constructor(private readonly db: SqliteDatabase) {}
 
   async add(videoId: string, model: string, frames: readonly FrameEvidence[]): Promise<void> {
-    const write = this.db.prepare('INSERT OR REPLACE INTO frame_evidence (video_id, time_ms, model, picture, features, repeat) VALUES (?, ?, ?, ?, ?, ?)');
+    const write = this.db.prepare(
+      'INSERT OR REPLACE INTO frame_evidence (video_id, time_ms, model, picture, features, repeat, thumbnail, thumbnail_width) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.db.transaction(() => {
-      for (const f of frames) write.run(videoId, Math.round(f.time * 1000), model, blobOf(f.picture), blobOf(f.features), f.repeat ? 1 : 0);
+      for (const f of frames) {
+        const thumbnail = f.thumbnail ?? null;
+        write.run(videoId, Math.round(f.time * 1000), model, blobOf(f.picture), blobOf(f.features), f.repeat ? 1 : 0, thumbnail && blobOf(thumbnail.grey), thumbnail?.width ?? null);
+      }
     })();
   }
 
   async window(videoId: string, model: string, from: number, to: number): Promise<FrameEvidence[]> {
     const fromMs = Math.ceil(from * 1000);
     const rows = this.db
-      .prepare('SELECT time_ms, picture, features, repeat FROM frame_evidence WHERE video_id = ? AND time_ms BETWEEN ? AND ? AND model = ? ORDER BY time_ms')
+      .prepare(`SELECT ${EVIDENCE_COLUMNS} FROM frame_evidence WHERE video_id = ? AND time_ms BETWEEN ? AND ? AND model = ? ORDER BY time_ms`)
       .all(videoId, fromMs, Math.floor(to * 1000), model) as EvidenceRow[];
     if (rows[0]?.repeat === 1) {
       // The frame the leading repeats repeat: a still shot that began before the range.
       const lead = this.db
-        .prepare('SELECT time_ms, picture, features, repeat FROM frame_evidence WHERE video_id = ? AND time_ms < ? AND model = ? AND repeat = 0 ORDER BY time_ms DESC LIMIT 1')
+        .prepare(`SELECT ${EVIDENCE_COLUMNS} FROM frame_evidence WHERE video_id = ? AND time_ms < ? AND model = ? AND repeat = 0 ORDER BY time_ms DESC LIMIT 1`)
         .get(videoId, fromMs, model) as EvidenceRow | undefined;
       if (lead) rows.unshift(lead);
     }
-    return rows.map((r) => ({ time: r.time_ms / 1000, picture: r.picture, features: r.features, repeat: r.repeat === 1 }));
+    return rows.map(evidenceOfRow);
   }
 
   async deleteVideo(videoId: string): Promise<void> {

@@ -5,7 +5,7 @@ import { ACTORS_MIGRATION_SQL } from './actors.js';
 import { ADS_MIGRATION_SQL } from './ads.js';
 import { APPEARANCES_MIGRATION_SQL } from './appearances.js';
 import type { SqliteDatabase } from './db.js';
-import { FRAME_EVIDENCE_MIGRATION_SQL } from './frame-evidence.js';
+import { FRAME_EVIDENCE_MIGRATION_SQL, FRAME_THUMBNAIL_MIGRATION_SQL } from './frame-evidence.js';
 import { INTRO_MIGRATION_SQL } from './intro.js';
 import { MODERATION_MIGRATION_SQL } from './moderation.js';
 import { TECHNICAL_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL } from './technical.js';
@@ -186,7 +186,9 @@ export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL,
   // backend holds the vectors.
   VOICE_CLUSTERS_MIGRATION_SQL,
   // A video's cast (cast_ids), the closed set its faces are identified against.
-  VIDEO_CAST_SQL];
+  VIDEO_CAST_SQL,
+  // Grey thumbnails per sampled frame, so localisation decodes no JPEG (frame-evidence.ts).
+  FRAME_THUMBNAIL_MIGRATION_SQL];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {

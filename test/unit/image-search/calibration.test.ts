@@ -21,11 +21,15 @@ describe('calibrated similarity (right video)', () => {
 });
 
 describe('calibrated time confidence (right moment)', () => {
-  it('never exceeds the similarity, and grows with the margin and shrinks with the stretch', () => {
+  it('never exceeds the similarity, grows with the margin; a stretch longer than ±1 s around its middle is discounted by its share within', () => {
     const sure = calibratedTimeConfidence(0.95, { margin: 0.1, from: 3, to: 3 });
     expect(sure).toBeLessThanOrEqual(0.95);
     expect(sure).toBeGreaterThan(calibratedTimeConfidence(0.95, { margin: 0.001, from: 3, to: 3 }));
     expect(calibratedTimeConfidence(0.95, { margin: 0.01, from: 0, to: 6 })).toBeLessThan(calibratedTimeConfidence(0.95, { margin: 0.01, from: 3, to: 3.5 }));
+    // A 6 s stretch: its middle is within ±1 s of at most a third of it.
+    expect(calibratedTimeConfidence(0.95, { margin: 0.01, from: 0, to: 6 })).toBeLessThanOrEqual(0.95 / 3);
+    // Fitted on the fit half: a few indistinguishable frames (≤ 2 s) are no reason for doubt.
+    expect(calibratedTimeConfidence(0.95, { margin: 0.01, from: 3, to: 4 })).toBeGreaterThan(calibratedTimeConfidence(0.95, { margin: 0.01, from: 3, to: 3 }));
     expect(calibratedTimeConfidence(0.95, null)).toBeLessThan(0.95);
     expect(calibratedTimeConfidence(0, { margin: 1, from: 1, to: 1 })).toBe(0);
   });
