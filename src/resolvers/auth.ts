@@ -2,7 +2,6 @@
 import type { AuthChecker } from 'type-graphql';
 import type { Role } from '../config.js';
 import { AppError } from '../errors.js';
-import type { RequestContext } from './context.js';
 
 /** Roles allowed per kind of operation; resolvers use these with @Authorized(...). */
 export const ACCESS = {
@@ -21,7 +20,8 @@ export function roleFromAuthorization(header: string | undefined, apiKeys: Reado
   return match ? (apiKeys.get(match[1]!) ?? null) : null;
 }
 
-export const authChecker: AuthChecker<RequestContext, Role> = ({ context }, roles) => {
+/** Reads only the caller's role, so it needs nothing else of the request context. */
+export const authChecker: AuthChecker<{ role: Role | null }, Role> = ({ context }, roles) => {
   if (context.role === null) {
     throw new AppError('UNAUTHENTICATED', 'a valid API key is required: send Authorization: Bearer <key>');
   }

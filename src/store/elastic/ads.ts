@@ -51,16 +51,12 @@ import {
   type TagIndex,
 } from './ads-schema.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
-import { DEFAULT_BACKOFF, type Backoff } from './client.js';
+import { DEFAULT_BACKOFF, type ElasticRepositoryOptions } from './client.js';
 import { asc, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationFlip, migrateIndexFamily, migrationSummary, term, terms, type Query } from './documents.js';
 import { ElasticModerationRepository } from './moderation.js';
 import type { VersionedIndexResult } from './schema.js';
 
-export interface ElasticAdsOptions {
-  /** Index/alias prefix, so several deployments can share one cluster. */
-  prefix?: string;
-  backoff?: Backoff;
-}
+export type ElasticAdsOptions = ElasticRepositoryOptions;
 
 type Migration<Name extends string> = Record<Name, VersionedIndexResult>;
 

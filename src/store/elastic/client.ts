@@ -52,6 +52,13 @@ export interface Backoff {
   maxMs: number;
 }
 
+/** What every repository's `open` takes besides the client. */
+export interface ElasticRepositoryOptions {
+  /** Index/alias prefix, so several deployments can share one cluster. */
+  prefix?: string;
+  backoff?: Backoff;
+}
+
 export const DEFAULT_BACKOFF: Backoff = { retries: 5, baseMs: 250, maxMs: 8_000 };
 
 export function backoffDelayMs(backoff: Backoff, attempt: number): number {

@@ -20,8 +20,7 @@ import { BadInputError } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
 import type { FlagRecord, KeywordListRecord, ModerationCheck, ModerationRepository } from '../moderation.js';
 import { ElasticCounter, MODERATION_FAMILY, type ModerationIndex } from './ads-schema.js';
-import type { ElasticAdsOptions } from './ads.js';
-import { DEFAULT_BACKOFF, isNotFound } from './client.js';
+import { DEFAULT_BACKOFF, isNotFound, type ElasticRepositoryOptions } from './client.js';
 import { asc, compareKeywords, CONFLICT_RETRIES, ElasticDocuments, filterQuery, migrateIndexFamily, SCAN_PAGE, type Query } from './documents.js';
 import type { VersionedIndexResult } from './schema.js';
 
@@ -92,7 +91,7 @@ export class ElasticModerationRepository implements ModerationRepository {
 
   static async open(
     client: Client,
-    options: ElasticAdsOptions = {},
+    options: ElasticRepositoryOptions = {},
   ): Promise<{ repository: ElasticModerationRepository; migration: Record<ModerationIndex, VersionedIndexResult> }> {
     const { aliases, results } = await migrateIndexFamily(client, options.prefix ?? 'vidsearch', MODERATION_FAMILY);
     return { repository: new ElasticModerationRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases), migration: results };
