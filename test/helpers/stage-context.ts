@@ -1,13 +1,14 @@
-// A stage context for one real media file on a fake store: the video is probed and put in the
+// A stage context for one real media file on a store (fake or real): the video is probed and put in the
 // catalog, logging is silent and nothing aborts.
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import type { StageContext } from '../../src/indexers/stage.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
-import { makeVideo, type FakeStore } from './fake-store.js';
+import type { Store } from '../../src/store/interfaces.js';
+import { makeVideo } from './fake-store.js';
 
-export async function stageContextFor(file: string, store: FakeStore): Promise<StageContext> {
+export async function stageContextFor(file: string, store: Store): Promise<StageContext> {
   const media = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
   const probe = await probeMedia(media, file);
   const video = makeVideo({ path: file, durationSec: probe.durationSec, width: probe.width, height: probe.height, fps: probe.fps, status: 'INDEXING' });

@@ -6,17 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { createFramesStage, FRAME_COLLECTION, FRAME_COMPACT_COLLECTION } from '../../src/indexers/frames.js';
-import { probeMedia } from '../../src/media/probe.js';
-import { resolveMediaTools } from '../../src/media/tools.js';
 import { OrbMatcher } from '../../src/models/image-descriptors/local-features.js';
 import { MobileNetDescriptor } from '../../src/models/image-descriptors/mobilenet.js';
 import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from '../../src/services/image-search/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
-import { makeVideo } from '../helpers/fake-store.js';
 import { sharedData } from '../helpers/shared-data.js';
+import { stageContextFor } from '../helpers/stage-context.js';
 
 const clip = sharedData('video_blender/clip_01_tears_of_steel.mp4');
 const manifestFile = sharedData('image-search-hard.json');
@@ -40,24 +37,11 @@ describe.skipIf(!clip || !manifestFile)('image search on a real clip', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-image-search-'));
     store = await openEmbeddedStore(dir);
-    const media = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
-    const probe = await probeMedia(media, clip!);
-    const video = makeVideo({ path: clip!, durationSec: probe.durationSec, width: probe.width, height: probe.height, fps: probe.fps });
-    await store.catalog.putVideo(video);
-    videoId = video.id;
+    const context = await stageContextFor(clip!, store);
+    const media = context.media;
+    videoId = context.video.id;
     const descriptor = new MobileNetDescriptor();
-    const output = await createFramesStage({ descriptor }).run(
-      {
-        video,
-        store,
-        media,
-        config: loadConfig({}, process.cwd()),
-        log: pino({ level: 'silent' }),
-        signal: new AbortController().signal,
-        reportProgress: () => undefined,
-      },
-      {},
-    );
+    const output = await createFramesStage({ descriptor }).run(context, {});
     expect(output.kept).toBeGreaterThan(5);
     expect(await store.vectors.count(FRAME_COLLECTION)).toBe(output.kept);
     // The first stage scans the compact copies: one per kept frame.
