@@ -1,13 +1,15 @@
 // `vidsearch demo`: works on a fresh machine without ../shared. Generates a sample video (lavfi
 // scenes with hard cuts and a fade, a tone track) with a bilingual zh/en .srt beside it, indexes it
-// with a progress bar (in a child process, so its models leave with it), serves GraphQL and prints ready-to-paste queries. `--once` runs the queries
-// and exits non-zero when an answer is missing (CI uses it).
+// with a progress bar (in a child process, so its models leave with it), serves GraphQL and prints
+// ready-to-paste queries. `--once` runs the queries and exits non-zero when an answer is missing
+// (CI uses it).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
+import { ChildProcessJobRunner } from '../jobs/child-runner.js';
 import type { Logger } from '../logger.js';
 import { resolveMediaTools } from '../media/tools.js';
 import { startServer } from '../server.js';
@@ -142,9 +144,12 @@ export async function demoCommand(config: Config, log: Logger, opts: { once?: bo
       process.stderr.write(`\n# ${q.title}\ncurl -s ${server.url}/graphql -H 'content-type: application/json' \\\n  -d '${JSON.stringify({ query: q.query })}'\n`);
     }
     process.stderr.write('\nCtrl-C (or SIGTERM) stops the server.\n');
-    await app.runner.start();
+    // Videos indexed through the demo server run in a child process too (see serve.ts).
+    const indexing = new ChildProcessJobRunner(app);
+    await indexing.start();
     await onShutdown(log, async () => {
       await server.close();
+      await indexing.stop();
       await app.close();
     });
     return;

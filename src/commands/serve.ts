@@ -1,5 +1,6 @@
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
+import { ChildProcessJobRunner } from '../jobs/child-runner.js';
 import type { Logger } from '../logger.js';
 import { startServer } from '../server.js';
 import { onShutdown } from './shutdown.js';
@@ -14,13 +15,16 @@ export async function serveCommand(
     return serveCluster(config, log, { ...opts, onServing: () => warnWithoutKeys(config, log) });
   }
   const app = await createApp(config, { log });
-  if (opts.worker) await app.runner.start();
+  // Jobs run in a child process that exits when the queue is empty: the models they load leave with it.
+  const indexing = opts.worker ? new ChildProcessJobRunner(app) : null;
+  await indexing?.start();
   const server = await startServer(app, { port: opts.port ?? config.port, host: config.host });
   warnWithoutKeys(config, log);
   log.info({ url: server.url }, 'vidsearch is serving GraphQL');
   process.stderr.write(`vidsearch: GraphQL at ${server.url}/graphql\n`);
   await onShutdown(log, async () => {
     await server.close();
+    await indexing?.stop();
     await app.close();
   });
 }

@@ -2,10 +2,10 @@
 // carry one, and it reveals counts and timings only, never library content.
 import type { Request, Response } from 'express';
 import type { Logger } from '../logger.js';
-import { metricsRegistry } from '../observability/metrics.js';
+import { metricsRegistry, processMetrics } from '../observability/metrics.js';
 
-/** @param collect this process's metrics by default; with several serving processes, all of theirs. */
-export function metricsHandler(log: Logger, collect: () => Promise<string> = () => metricsRegistry.metrics()) {
+/** @param collect this process's metrics (and its indexing children's) by default; with several serving processes, all of theirs. */
+export function metricsHandler(log: Logger, collect: () => Promise<string> = processMetrics) {
   return async (_req: Request, res: Response): Promise<void> => {
     try {
       const body = await collect();

@@ -2,7 +2,7 @@
 // refused requests, indexing stage durations, finished jobs, queue depth by status, and the
 // process metrics (RSS, CPU, event-loop lag, GC). One registry per process: stages and the HTTP
 // layer record into it without being handed it, as a scraper sees one process.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { JobStatus } from '../domain.js';
 
 export const metricsRegistry = new Registry();
@@ -68,4 +68,42 @@ export function watchJobQueue(jobs: { countByStatus(): Promise<Record<JobStatus,
   return () => {
     if (queueSource === jobs) queueSource = null;
   };
+}
+
+/** A registry's metrics as plain objects (getMetricsAsJSON), as they cross a process boundary. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+/** Metrics an indexing process records: what a process that runs indexing in children forwards. */
+export function isIndexingMetric(metric: { name: string }): boolean {
+  return metric.name.startsWith('vidsearch_index_');
+}
+
+/**
+ * Metrics recorded in processes this one started (indexing children, src/jobs/child-runner.ts),
+ * reported as this process's own: a scraper sees one server, whichever process ran the stage.
+ * A Registry so a cluster worker can hand it to prom-client's AggregatorRegistry beside its own.
+ */
+class ForwardedMetrics extends Registry {
+  readonly sources = new Set<() => Promise<MetricsSnapshot>>();
+
+  override async getMetricsAsJSON(): Promise<MetricsSnapshot> {
+    const snapshots = await Promise.all([...this.sources].map((source) => source()));
+    if (snapshots.length === 0) return [];
+    return (await AggregatorRegistry.aggregate(snapshots).getMetricsAsJSON()) as MetricsSnapshot;
+  }
+}
+
+export const forwardedMetrics = new ForwardedMetrics();
+
+/** Adds `source`'s metrics to this process's /metrics; returns the undo. */
+export function forwardMetrics(source: () => Promise<MetricsSnapshot>): () => void {
+  forwardedMetrics.sources.add(source);
+  return () => forwardedMetrics.sources.delete(source);
+}
+
+/** This process's metrics in the Prometheus text format, with those forwarded from its children. */
+export async function processMetrics(): Promise<string> {
+  if (forwardedMetrics.sources.size === 0) return metricsRegistry.metrics();
+  const snapshots = await Promise.all([metricsRegistry.getMetricsAsJSON(), forwardedMetrics.getMetricsAsJSON()]);
+  return AggregatorRegistry.aggregate(snapshots).metrics();
 }
