@@ -4,7 +4,6 @@
 // second is SIGKILLed mid-indexing, the third finishes the job. The job must resume at its next
 // unfinished stage each time (stages finished before are never run again, as each life's
 // /metrics shows) and the store must end with exactly the segments the first life made.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,17 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_STAGES } from '../../src/indexers/pipeline.js';
 import { runFfmpeg } from '../helpers/media.js';
-import { repoRoot } from '../helpers/shared-data.js';
+import { CLI, gql, stagesRun, startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
 
-const CLI = path.join(repoRoot, 'dist/src/cli.js');
 const STAGES = INDEX_STAGES.map((s) => s.name);
-
-interface ServerLife {
-  child: ChildProcess;
-  url: string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 interface JobView {
   status: string;
@@ -37,35 +28,12 @@ interface SegmentView {
   end: number;
 }
 
-const lives: ServerLife[] = [];
+const lives: ServeProcess[] = [];
 
-async function startLife(env: NodeJS.ProcessEnv): Promise<ServerLife> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${stderr}`)), 60_000);
-    child.stderr!.on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = /GraphQL at (http:\/\/\S+)\/graphql/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void exited.then(({ code }) => reject(new Error(`server exited (${code}) before serving:\n${stderr}`)));
-  });
-  const life = { child, url, stderr: () => stderr, exited };
+async function startLife(env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  const life = await startServeProcess(env);
   lives.push(life);
   return life;
-}
-
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
 }
 
 async function job(url: string, id: string): Promise<JobView> {
@@ -102,12 +70,6 @@ async function segments(url: string, videoId: string): Promise<SegmentView[]> {
   return data.video.segments.edges.map((e) => e.node);
 }
 
-/** Stages this server life ran to the end, from its Prometheus metrics. */
-async function stagesRun(url: string): Promise<string[]> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return [...text.matchAll(/^vidsearch_index_stage_duration_seconds_count\{stage="([a-z-]+)",outcome="done"\} ([1-9]\d*)$/gm)].map((m) => m[1]!);
-}
-
 const stageIndex = (stage: string | null): number => (stage ? STAGES.indexOf(stage) : -1);
 
 describe('crash and shutdown safety of `vidsearch serve`', () => {
@@ -136,9 +98,9 @@ describe('crash and shutdown safety of `vidsearch serve`', () => {
       // A killed worker's job is taken back after 1 s without a heartbeat (default 30 s).
       VIDSEARCH_STALE_JOB_MS: '1000',
       VIDSEARCH_LOG_LEVEL: 'info',
-      // One process that serves and indexes, so SIGKILL kills the indexing mid-stage (with
-      // several workers the indexing process would outlive its primary and stop gracefully;
-      // test/e2e/cluster.test.ts covers that server).
+      // One serving process whose indexing child dies with it, so SIGKILL kills the indexing
+      // mid-stage (with several workers the indexing process would outlive its primary and stop
+      // gracefully; test/e2e/cluster.test.ts covers that server).
       VIDSEARCH_WORKERS: '1',
     };
   });

@@ -1,6 +1,9 @@
 // The voice and actor services on a real embedded store in `work`, with the shipped models and
 // ffmpeg decoding: what the voice integration tests share. Media must lie in ../shared/data or `work`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { extractAudioPcm } from '../../src/media/frames.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
@@ -32,4 +35,22 @@ export async function openVoiceServices(work: string): Promise<VoiceServices> {
   });
   const actors = createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: null }), voices });
   return { store, voices, actors };
+}
+
+/**
+ * The services for one test file: a fresh work folder at once (tests may write media into it), the
+ * services opened before the file's tests, the store closed and the folder removed after them.
+ */
+export function voiceServicesPerFile(prefix: string): VoiceServices & { work: string } {
+  const work = mkdtempSync(path.join(os.tmpdir(), prefix));
+  // Filled in by beforeAll: tests read the fields only once they run.
+  const services = { work } as VoiceServices & { work: string };
+  beforeAll(async () => {
+    Object.assign(services, await openVoiceServices(work));
+  });
+  afterAll(async () => {
+    if ('store' in services) await services.store.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return services;
 }

@@ -18,7 +18,7 @@ import { BadInputError, NotFoundError } from '../../errors.js';
 import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../actors.js';
 import { caseFold } from '../embedded/catalog.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
-import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
+import { DEFAULT_BACKOFF, isNotFound, type ElasticRepositoryOptions } from './client.js';
 import { asc, base64Of, bytesOf, compareKeywords, CONFLICT_RETRIES, ElasticDocuments, escapeWildcard, terms, type Query } from './documents.js';
 import { migrateActorIndices, type ActorIndex } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
@@ -87,12 +87,6 @@ function toTemplate(t: StoredTemplate): FaceTemplateRecord {
 
 const byCreatedThenId = (a: FaceTemplateRecord, b: FaceTemplateRecord): number => compareKeywords(a.createdAt, b.createdAt) || compareKeywords(a.id, b.id);
 
-export interface ElasticPresenceOptions {
-  /** Index/alias prefix, so several deployments can share one cluster. */
-  prefix?: string;
-  backoff?: Backoff;
-}
-
 export class ElasticActorRepository implements ActorRepository {
   private readonly index: string;
 
@@ -104,7 +98,7 @@ export class ElasticActorRepository implements ActorRepository {
   }
 
   /** Migrates the actor index forward to this build's schema, then opens the repository on it. */
-  static async open(client: Client, options: ElasticPresenceOptions = {}): Promise<{ repository: ElasticActorRepository; migration: Record<ActorIndex, VersionedIndexResult> }> {
+  static async open(client: Client, options: ElasticRepositoryOptions = {}): Promise<{ repository: ElasticActorRepository; migration: Record<ActorIndex, VersionedIndexResult> }> {
     const { aliases, results } = await migrateActorIndices(client, options.prefix ?? 'vidsearch');
     return { repository: new ElasticActorRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases), migration: results };
   }

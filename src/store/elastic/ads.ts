@@ -56,8 +56,6 @@ import { asc, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationF
 import { ElasticModerationRepository } from './moderation.js';
 import type { VersionedIndexResult } from './schema.js';
 
-export type ElasticAdsOptions = ElasticRepositoryOptions;
-
 type Migration<Name extends string> = Record<Name, VersionedIndexResult>;
 
 function toAd(doc: AdRecord): AdRecord {
@@ -96,7 +94,7 @@ export class ElasticAdRepository implements AdRepository {
     this.inventory = new ElasticCounter(documents, index['ad-state'], 'inventory');
   }
 
-  static async open(client: Client, options: ElasticAdsOptions = {}): Promise<{ repository: ElasticAdRepository; migration: Migration<AdIndex> }> {
+  static async open(client: Client, options: ElasticRepositoryOptions = {}): Promise<{ repository: ElasticAdRepository; migration: Migration<AdIndex> }> {
     const { aliases, results } = await migrateIndexFamily(client, options.prefix ?? 'vidsearch', AD_FAMILY);
     return { repository: new ElasticAdRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases), migration: results };
   }
@@ -156,7 +154,7 @@ function toTag(doc: SegmentTagRecord): SegmentTagRecord {
   return { videoId: doc.videoId, segmentId: doc.segmentId, kind: doc.kind, label: doc.label, score: doc.score, source: doc.source, box: doc.box ?? null };
 }
 
-export interface ElasticTagOptions extends ElasticAdsOptions {
+export interface ElasticTagOptions extends ElasticRepositoryOptions {
   /** Clock for generation numbers (ms). */
   now?: () => number;
 }
@@ -289,7 +287,7 @@ export class ElasticHighlightRepository implements HighlightRepository, Highligh
     private readonly index: Record<HighlightIndex, string>,
   ) {}
 
-  static async open(client: Client, options: ElasticAdsOptions = {}): Promise<{ repository: ElasticHighlightRepository; migration: Migration<HighlightIndex> }> {
+  static async open(client: Client, options: ElasticRepositoryOptions = {}): Promise<{ repository: ElasticHighlightRepository; migration: Migration<HighlightIndex> }> {
     const { aliases, results } = await migrateIndexFamily(client, options.prefix ?? 'vidsearch', HIGHLIGHT_FAMILY);
     return { repository: new ElasticHighlightRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases), migration: results };
   }

@@ -46,9 +46,9 @@ import type {
 import { inOrder } from '../catalog-records.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
 import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
-import { ElasticActorRepository, isConflict, type ElasticPresenceOptions } from './actors.js';
+import { ElasticActorRepository, isConflict } from './actors.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
-import { DEFAULT_BACKOFF, isNotFound } from './client.js';
+import { DEFAULT_BACKOFF, isNotFound, type ElasticRepositoryOptions } from './client.js';
 import { asc, base64Of, bytesOf, compareKeywords, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationFlip, migrationSummary, missing, term, terms, type Query, type Sort } from './documents.js';
 import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
@@ -72,7 +72,7 @@ const SET_FIELDS_SCRIPT = 'for (entry in params.fields.entrySet()) { ctx._source
 const ACROSS_VIDEOS = [asc('videoId'), asc('start'), asc('id'), asc('generation')];
 const BY_ID = [asc('id'), asc('generation')];
 
-export interface ElasticAppearanceOptions extends ElasticPresenceOptions {
+export interface ElasticAppearanceOptions extends ElasticRepositoryOptions {
   /** Clock for generation numbers (ms). */
   now?: () => number;
 }

@@ -37,7 +37,7 @@ import { checkCueSources, inOrder, updateVideoRow } from '../catalog-records.js'
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
-import { DEFAULT_BACKOFF, isNotFound, type Backoff } from './client.js';
+import { DEFAULT_BACKOFF, isNotFound, type Backoff, type ElasticRepositoryOptions } from './client.js';
 import { asc, CONFLICT_RETRIES, desc, ElasticDocuments, escapeWildcard, generationFlip, SCAN_PAGE, term, type Query, type Sort } from './documents.js';
 
 type Generations = Partial<Record<GenerationSlot, number>>;
@@ -64,10 +64,7 @@ interface StoredArtifact {
 }
 
 
-export interface ElasticCatalogOptions {
-  /** Index/alias prefix, so several deployments can share one cluster. */
-  prefix?: string;
-  backoff?: Backoff;
+export interface ElasticCatalogOptions extends ElasticRepositoryOptions {
   /** Clock for generation numbers (ms). */
   now?: () => number;
   /** Hits per search_after page when reading a whole set. */

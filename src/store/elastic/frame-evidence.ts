@@ -15,9 +15,9 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { FrameEvidence, FrameEvidenceRepository } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
-import { DEFAULT_BACKOFF } from './client.js';
+import { DEFAULT_BACKOFF, type ElasticRepositoryOptions } from './client.js';
 import { asc, base64Of, bytesOf, desc, ElasticDocuments, filterQuery, migrateIndexFamily, term, type Query } from './documents.js';
-import { FRAME_EVIDENCE_FAMILY, type ElasticMediaOptions } from './media-schema.js';
+import { FRAME_EVIDENCE_FAMILY } from './media-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
 interface StoredFrame {
@@ -57,7 +57,7 @@ export class ElasticFrameEvidenceRepository implements FrameEvidenceRepository {
   /** Migrates the frame-evidence index forward, then opens the repository on it. */
   static async open(
     client: Client,
-    options: ElasticMediaOptions = {},
+    options: ElasticRepositoryOptions = {},
   ): Promise<{ repository: ElasticFrameEvidenceRepository; migration: Record<'frame-evidence', VersionedIndexResult> }> {
     const { aliases, results } = await migrateIndexFamily(client, options.prefix ?? 'vidsearch', FRAME_EVIDENCE_FAMILY);
     return { repository: new ElasticFrameEvidenceRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases['frame-evidence']), migration: results };

@@ -17,9 +17,9 @@ import type { Client } from '@elastic/elasticsearch';
 import type { VideoRecord } from '../../domain.js';
 import type { Catalog } from '../interfaces.js';
 import type { EpisodeFingerprint, FingerprintWindow, IntroRepository, SkipMarkerKind, SkipMarkerRecord } from '../intro.js';
-import { DEFAULT_BACKOFF, withBackoff } from './client.js';
+import { DEFAULT_BACKOFF, withBackoff, type ElasticRepositoryOptions } from './client.js';
 import { base64Of, bytesOf, CONFLICT_RETRIES, ElasticDocuments, migrateIndexFamily, SCAN_PAGE } from './documents.js';
-import { deleteByIds, INTRO_FAMILY, type ElasticMediaOptions } from './media-schema.js';
+import { deleteByIds, INTRO_FAMILY } from './media-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
 interface StoredWindow {
@@ -114,7 +114,7 @@ export class ElasticIntroRepository implements IntroRepository {
   /** Migrates the intro indices forward, then opens the repository on them. */
   static async open(
     client: Client,
-    options: ElasticMediaOptions & { catalog: Catalog },
+    options: ElasticRepositoryOptions & { catalog: Catalog },
   ): Promise<{ repository: ElasticIntroRepository; migration: Record<'fingerprints' | 'skip-markers', VersionedIndexResult> }> {
     const { aliases, results } = await migrateIndexFamily(client, options.prefix ?? 'vidsearch', INTRO_FAMILY);
     return { repository: new ElasticIntroRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases, options.catalog), migration: results };

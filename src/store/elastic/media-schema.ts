@@ -1,14 +1,7 @@
 // Index families of the media-derived repositories on Elasticsearch: technical cues (technical.ts),
 // episode fingerprints and skip markers (intro.ts), and per-frame evidence (frame-evidence.ts).
 // Strict mappings; what is only read back whole sits in OPAQUE or BINARY fields, never indexed.
-import type { Backoff } from './client.js';
 import { BINARY, BOOLEAN, DOUBLE, INTEGER, KEYWORD, LONG, OPAQUE, type ElasticDocuments, type IndexFamily, type Mapping } from './documents.js';
-
-export interface ElasticMediaOptions {
-  /** Index/alias prefix, so several deployments can share one cluster. */
-  prefix?: string;
-  backoff?: Backoff;
-}
 
 /** One document per (video, set): `set` is 'cues', 'quality' or 'flags'; `records` the whole set. */
 export const TECHNICAL_FAMILY: IndexFamily<'technical'> = {

@@ -4,7 +4,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Catalog, Store } from '../interfaces.js';
 import { ElasticFrameEvidenceRepository } from './frame-evidence.js';
 import { ElasticIntroRepository } from './intro.js';
-import type { ElasticMediaOptions } from './media-schema.js';
+import type { ElasticRepositoryOptions } from './client.js';
 import type { Logger } from '../../logger.js';
 import { migrationSummary } from './documents.js';
 import { ElasticTechnicalRepository } from './technical.js';
@@ -18,7 +18,7 @@ export type MediaRepositories = Pick<Store, 'technical' | 'intro' | 'frameEviden
  */
 export async function openMediaRepositories(
   client: Client,
-  options: ElasticMediaOptions & { catalog: Catalog; log?: Logger },
+  options: ElasticRepositoryOptions & { catalog: Catalog; log?: Logger },
 ): Promise<MediaRepositories> {
   const technical = await ElasticTechnicalRepository.open(client, options);
   const intro = await ElasticIntroRepository.open(client, options);

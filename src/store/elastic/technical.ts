@@ -9,9 +9,9 @@
 // one record per id or shot index, last one wins) and sorted on read in the embedded order.
 import type { Client } from '@elastic/elasticsearch';
 import type { ShotQualityRecord, TechnicalCueRecord, TechnicalRepository, VisualFlagRecord } from '../technical.js';
-import { DEFAULT_BACKOFF } from './client.js';
+import { DEFAULT_BACKOFF, type ElasticRepositoryOptions } from './client.js';
 import { ElasticDocuments, migrateIndexFamily } from './documents.js';
-import { deleteByIds, TECHNICAL_FAMILY, type ElasticMediaOptions } from './media-schema.js';
+import { deleteByIds, TECHNICAL_FAMILY } from './media-schema.js';
 import type { VersionedIndexResult } from './schema.js';
 
 type TechnicalSet = 'cues' | 'quality' | 'flags';
@@ -44,7 +44,7 @@ export class ElasticTechnicalRepository implements TechnicalRepository {
   ) {}
 
   /** Migrates the technical index forward, then opens the repository on it. */
-  static async open(client: Client, options: ElasticMediaOptions = {}): Promise<{ repository: ElasticTechnicalRepository; migration: Record<'technical', VersionedIndexResult> }> {
+  static async open(client: Client, options: ElasticRepositoryOptions = {}): Promise<{ repository: ElasticTechnicalRepository; migration: Record<'technical', VersionedIndexResult> }> {
     const { aliases, results } = await migrateIndexFamily(client, options.prefix ?? 'vidsearch', TECHNICAL_FAMILY);
     return { repository: new ElasticTechnicalRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases.technical), migration: results };
   }

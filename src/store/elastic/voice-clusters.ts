@@ -15,9 +15,8 @@ import type { Page, PageArgs } from '../../domain.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
 import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
 import { actorsOfCluster, type VoiceClusterFilter, type VoiceClusterRecord, type VoiceClusterRepository, type VoiceClusterWithVector } from '../voice-clusters.js';
-import type { ElasticPresenceOptions } from './actors.js';
 import { bulkIndex } from './bulk.js';
-import { DEFAULT_BACKOFF } from './client.js';
+import { DEFAULT_BACKOFF, type ElasticRepositoryOptions } from './client.js';
 import { asc, base64Of, bytesOf, desc, ElasticDocuments, filterQuery, migrateIndexFamily, missing, term, type Query } from './documents.js';
 import { VOICE_CLUSTERS_FAMILY } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
@@ -58,7 +57,7 @@ export class ElasticVoiceClusterRepository implements VoiceClusterRepository {
   /** Migrates the voice-cluster index forward, then opens the repository on it. */
   static async open(
     client: Client,
-    options: ElasticPresenceOptions = {},
+    options: ElasticRepositoryOptions = {},
   ): Promise<{ repository: ElasticVoiceClusterRepository; migration: Record<'voice-clusters', VersionedIndexResult> }> {
     const { aliases, results } = await migrateIndexFamily(client, options.prefix ?? 'vidsearch', VOICE_CLUSTERS_FAMILY);
     return { repository: new ElasticVoiceClusterRepository(new ElasticDocuments(client, options.backoff ?? DEFAULT_BACKOFF), aliases['voice-clusters']), migration: results };
