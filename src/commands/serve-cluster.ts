@@ -20,7 +20,7 @@ import { answerPrimaryCalls, answerWorkerCalls, callPrimary, callWorker } from '
 import { joinCluster, PRIMARY_METHODS, type ClusterStatus } from '../http/cluster-member.js';
 import { TokenBuckets } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
-import { metricsRegistry } from '../observability/metrics.js';
+import { forwardedMetrics, metricsRegistry } from '../observability/metrics.js';
 import { resolveMediaTools } from '../media/tools.js';
 import { startServer } from '../server.js';
 import { IMAGE_SEARCH_METHODS, imageSearchHandlers, remoteImageSearch } from '../services/image-search/remote.js';
@@ -91,8 +91,9 @@ async function assertPortFree(port: number, host: string): Promise<void> {
 /** Runs this process's part: the primary, or the worker the primary forked it as. */
 export async function serveCluster(config: Config, log: Logger, opts: ClusterServeOptions): Promise<void> {
   if (cluster.isPrimary) return runPrimary(config, log, opts);
-  // Answers the primary's metric requests with this process's registry.
-  AggregatorRegistry.setRegistries([metricsRegistry]);
+  // Answers the primary's metric requests with this process's registry (and, in the jobs
+  // process, the metrics forwarded from its indexing children).
+  AggregatorRegistry.setRegistries([metricsRegistry, forwardedMetrics]);
   new AggregatorRegistry();
   // The primary is gone (killed): nobody hands this worker connections any more; stop cleanly.
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
