@@ -27,7 +27,7 @@ const program = configureCliOutput(new Command())
 
 program
   .command('serve')
-  .description('serve the GraphQL API (and run indexing jobs: in this process, or with several workers in one more)')
+  .description('serve the GraphQL API (and run indexing jobs, in a child process that exits when the queue is empty)')
   .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000)', portOption)
   .option('--workers <n>', 'processes answering HTTP (default VIDSEARCH_WORKERS or one per core)', intOption)
   .option('--no-worker', 'do not run indexing jobs')

@@ -17,9 +17,8 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { JobRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
 import { forwardMetrics, type MetricsSnapshot } from '../observability/metrics.js';
-import type { Store } from '../store/interfaces.js';
+import type { JobRunnerDeps } from './runner.js';
 
 /** What the parent sends: the work (once, first), a metrics request, or the order to stop. */
 export type ToIndexingChild =
@@ -38,11 +37,7 @@ const STOP_GRACE_MS = 30_000;
 /** A metrics scrape waits this long for the child, then reports its last answer. */
 const METRICS_WAIT_MS = 2_000;
 
-export interface ChildJobRunnerDeps {
-  store: Store;
-  config: Config;
-  log: Logger;
-}
+export type ChildJobRunnerDeps = Pick<JobRunnerDeps, 'store' | 'config' | 'log'>;
 
 const sum = async (snapshots: MetricsSnapshot[]): Promise<MetricsSnapshot> =>
   (await AggregatorRegistry.aggregate(snapshots).getMetricsAsJSON()) as MetricsSnapshot;
@@ -60,7 +55,13 @@ class IndexingChild {
   constructor(script: string, task: Extract<ToIndexingChild, { kind: 'run' }>) {
     // 'advanced' serialisation: the config holds a Map (API keys), which JSON would drop.
     this.process = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) => {
+      this.process.once('exit', (code, signal) => resolve({ code, signal }));
+      // A child that could not be started (e.g. out of memory) never exits: it counts as one that failed.
+      this.process.once('error', () => resolve({ code: this.process.exitCode ?? 1, signal: this.process.signalCode }));
+    });
+    // Scrapes waiting for a child that exits get its last metrics.
+    void this.exited.then(() => [...this.metricWaiters.keys()].forEach((id) => this.answer(id, this.lastMetrics)));
     this.process.on('message', (message: FromIndexingChild) => this.receive(message));
     // A failed send (the child died at once) shows as its exit.
     this.send(task);
@@ -79,7 +80,6 @@ class IndexingChild {
         clearTimeout(timer);
         resolve(metrics);
       });
-      void this.exited.then(() => this.answer(id, this.lastMetrics));
       this.send({ kind: 'metrics', id });
     });
   }
