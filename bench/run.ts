@@ -1,5 +1,6 @@
 // `npm run bench`: runs each benchmark in its own process (fresh memory, honest RSS) and passes
-// their JSON lines through. Pick some with: npm run bench -- indexing search
+// their JSON lines through. Pick some with: npm run bench -- indexing search. Options after the
+// names go to each chosen benchmark: npm run bench -- idle-rss --command serve --video clip.mp4
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,10 @@ const ALL: Record<string, string[]> = {
   'idle-rss': ['idle-rss.js'],
 };
 
-const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const argv = process.argv.slice(2);
+const firstOption = argv.findIndex((a) => a.startsWith('-'));
+const chosen = firstOption < 0 ? argv : argv.slice(0, firstOption);
+const passed = firstOption < 0 ? [] : argv.slice(firstOption);
 const names = chosen.length ? chosen : Object.keys(ALL);
 for (const name of names) {
   const args = ALL[name];
@@ -30,7 +34,7 @@ for (const name of names) {
   }
   const [script, ...rest] = args;
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [path.join(here, script!), ...rest], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [path.join(here, script!), ...rest, ...passed], { stdio: 'inherit' });
     child.on('close', (c) => resolve(c ?? 1));
   });
   if (code !== 0) process.exitCode = code;
