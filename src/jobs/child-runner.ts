@@ -117,8 +117,8 @@ export class ChildProcessJobRunner {
   private child: IndexingChild | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private stopping = false;
-  /** Indexing metrics of the children that exited, summed. */
-  private finishedMetrics: MetricsSnapshot = [];
+  /** Indexing metrics of the children that exited (summed into one after each exit). */
+  private finishedMetrics: MetricsSnapshot[] = [];
   private unforward: () => void = () => undefined;
   /** Settles once the current child (if any) has exited and its jobs are accounted for. */
   private childLife: Promise<void> = Promise.resolve();
@@ -170,8 +170,11 @@ export class ChildProcessJobRunner {
     this.child = child;
     this.deps.log.info({ pid: child.pid, queued: QUEUED }, 'indexing process started');
     const { code, signal } = await child.exited;
-    this.finishedMetrics = await sum([this.finishedMetrics, child.lastMetrics]);
+    // In one step, so no scrape counts the child's metrics twice or not at all.
+    this.finishedMetrics.push(child.lastMetrics);
     this.child = null;
+    const finished = this.finishedMetrics;
+    this.finishedMetrics = [await sum(finished)];
     if (code !== 0) await this.settleOrphanedJobs(child, signal ?? `exit code ${code}`);
   }
 
@@ -190,7 +193,9 @@ export class ChildProcessJobRunner {
   }
 
   private async metrics(): Promise<MetricsSnapshot> {
-    const live = this.child ? await this.child.metrics() : [];
-    return sum([this.finishedMetrics, live]);
+    const child = this.child;
+    const live = child ? await child.metrics() : [];
+    // A child that exited meanwhile is counted among the finished ones already.
+    return sum([...this.finishedMetrics, ...(child && this.child === child ? [live] : [])]);
   }
 }
