@@ -80,6 +80,36 @@ describe('embedded text index', () => {
     }
   });
 
+  it('keeps remembered rankings and rank windows exact across its own writes and another process’s writes', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-text-rank-'));
+    const file = path.join(dir, 'store.db');
+    const [api, worker] = [new Database(file), new Database(file)];
+    try {
+      migrate(api);
+      // Window of 2: the newest two matches are ranked, so a new match also moves the window.
+      const text = new EmbeddedTextIndex(api, 2);
+      const top = async () => (await text.search(query('rain', { limit: 1 }))).hits.map((h) => h.doc.id);
+      await text.upsert([0, 1, 2].map((i) => textDoc(`a${i}`, 'v1', i, `rain falls on the roof ${i}`)));
+      expect(await top()).toEqual(['a2']);
+      expect(await top()).toEqual(['a2']);
+      // A shorter line ranks first (bm25's length normalisation), once written on this connection…
+      await text.upsert([textDoc('a3', 'v1', 3, 'rain')]);
+      expect(await top()).toEqual(['a3']);
+      // …and when another connection (the worker process) writes an even better one.
+      await new EmbeddedTextIndex(worker).upsert([textDoc('b0', 'v2', 0, 'rain rain')]);
+      expect(await top()).toEqual(['b0']);
+      await text.deleteByVideo('v2');
+      expect(await top()).toEqual(['a3']);
+      // The page after the first, from the same remembered ranking, continues it.
+      const pages = [await text.search(query('rain', { limit: 1 })), await text.search(query('rain', { limit: 1, offset: 1 }))];
+      expect(pages.map((p) => p.hits.map((h) => h.doc.id))).toEqual([['a3'], ['a2']]);
+    } finally {
+      api.close();
+      worker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('filters of a query that matches more than the rank window', () => {
     // Window of 4: the 12 newest "rain" lines (series New) push the older, filtered ones out of it.
     let text: EmbeddedTextIndex;
