@@ -10,9 +10,8 @@
 // bm25 costs ~1.6 µs per ranked document plus a walk over every matching document per query term
 // (its IDF), ~10 ms for a common word at 1M segments, and the next page of a search, the best
 // score later pages normalise by, and popular queries ask for the same ranking again.
-import type { Statement } from 'better-sqlite3';
 import { boundedTotal, TEXT_TOTAL_BOUND, type TextDocKind, type TextDocument, type TextIndex, type TextQuery, type TextSearchResult } from '../interfaces.js';
-import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
+import { IN_JSON_LIST, jsonList, StatementCache, type SqliteDatabase } from './db.js';
 import { highlight } from './highlight.js';
 import { cjkRuns, ftsString, gramsPhrase, indexTokens, queryTerms, type QueryTerms } from './text-tokens.js';
 import { VersionedCache } from './versioned-cache.js';
@@ -213,8 +212,8 @@ function matchPlans(terms: QueryTerms): MatchPlan[] {
 }
 
 export class EmbeddedTextIndex implements TextIndex {
-  /** Prepared statements by SQL text: preparing costs as much as a rare-word search. */
-  private readonly statements = new Map<string, Statement>();
+  /** Preparing costs as much as a rare-word search. */
+  private readonly statements: StatementCache;
   private readonly counts = new VersionedCache<number>(COUNT_CACHE_SIZE, () => this.textVersion());
   private readonly rankings = new VersionedCache<RankedRowid[]>(RANK_CACHE_SIZE, () => this.textVersion());
   private readonly rankWindows = new VersionedCache<RowidRange[]>(RANK_CACHE_SIZE, () => this.textVersion());
@@ -225,15 +224,12 @@ export class EmbeddedTextIndex implements TextIndex {
     private readonly db: SqliteDatabase,
     private readonly rankWindow = RANK_WINDOW,
     private readonly totalBound = TEXT_TOTAL_BOUND,
-  ) {}
+  ) {
+    this.statements = new StatementCache(db);
+  }
 
-  private statement(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+  private statement(sql: string) {
+    return this.statements.get(sql);
   }
 
   async upsert(docs: readonly TextDocument[]): Promise<void> {
