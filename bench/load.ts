@@ -325,6 +325,8 @@ try {
       serverRssMb: Math.round(rss.currentKb / 1024),
       serverPeakRssMb: Math.round(peakSumKb / 1024),
       serverPeakRssUpperBoundMb: Math.round(rss.peakKb / 1024),
+      // Each process's own peak (primary first, then its children: image search, HTTP workers).
+      serverPeakRssMbPerProcess: rss.each.map((r) => Math.round(r.peakKb / 1024)),
       rssGoalMet: peakSumKb / 1024 <= 1536,
     }),
   );

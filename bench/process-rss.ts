@@ -27,10 +27,16 @@ async function processTree(pid: number): Promise<number[]> {
   return tree;
 }
 
-/** RSS of every process of the server together; a process gone meanwhile counts 0. */
-export async function treeRssKb(pid: number): Promise<Rss & { processes: number }> {
-  const all = await Promise.all((await processTree(pid)).map((p) => rssKb(p).catch(() => ({ currentKb: 0, peakKb: 0 }))));
-  return { currentKb: all.reduce((sum, r) => sum + r.currentKb, 0), peakKb: all.reduce((sum, r) => sum + r.peakKb, 0), processes: all.length };
+/** RSS of every process of the server together, and of each (pid order: the primary first); a process gone meanwhile counts 0. */
+export async function treeRssKb(pid: number): Promise<Rss & { processes: number; each: (Rss & { pid: number })[] }> {
+  const pids = await processTree(pid);
+  const all = await Promise.all(pids.map((p) => rssKb(p).catch(() => ({ currentKb: 0, peakKb: 0 }))));
+  return {
+    currentKb: all.reduce((sum, r) => sum + r.currentKb, 0),
+    peakKb: all.reduce((sum, r) => sum + r.peakKb, 0),
+    processes: all.length,
+    each: all.map((r, i) => ({ pid: pids[i]!, ...r })),
+  };
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux the bench runs on). */
