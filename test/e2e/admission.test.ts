@@ -58,6 +58,17 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
+/** The services besides image search, over a fake store; media is never touched. */
+function coreServices(store: ReturnType<typeof createFakeStore>, config: ReturnType<typeof loadConfig>) {
+  return createCoreServices({
+    store,
+    config,
+    log,
+    inspector: { probe: async () => Promise.reject(new Error('not used')), contentHash: async () => 'f'.repeat(64) },
+    extractFrame: async () => Buffer.alloc(0),
+  });
+}
+
 describe('admission control over HTTP', () => {
   let root: string;
   let server: RunningServer;
@@ -81,13 +92,7 @@ describe('admission control over HTTP', () => {
     );
     const store = createFakeStore();
     await seedVideo(store, { video: { path: path.join(root, 'clip.mp4'), title: 'Clip' }, segmentCount: 3, cueText: () => 'hello there' });
-    const core = createCoreServices({
-      store,
-      config,
-      log,
-      inspector: { probe: async () => Promise.reject(new Error('not used')), contentHash: async () => 'f'.repeat(64) },
-      extractFrame: async () => Buffer.alloc(0),
-    });
+    const core = coreServices(store, config);
     const imageSearch: ImageSearchService = {
       searchByImage: () => new Promise<ImageMatch[]>((resolve) => stuck.push(() => resolve([]))),
       matchFrame: async () => null,
@@ -161,13 +166,7 @@ describe('image searches admitted by the image-search process, as in serve --wor
       root,
     );
     const store = createFakeStore();
-    const core = createCoreServices({
-      store,
-      config,
-      log,
-      inspector: { probe: async () => Promise.reject(new Error('not used')), contentHash: async () => 'f'.repeat(64) },
-      extractFrame: async () => Buffer.alloc(0),
-    });
+    const core = coreServices(store, config);
     // The image-search process's side, reached as cluster-ipc would (an AppError's code and extensions cross).
     const held: ImageSearchService = { searchByImage: () => new Promise<ImageMatch[]>((resolve) => stuck.push(() => resolve([]))), matchFrame: async () => null };
     const images = imageProcessAdmission(config.admission);

@@ -17,6 +17,21 @@ import { textDoc } from './conformance.js';
 
 const query = (q: string, extra: Partial<TextQuery> = {}): TextQuery => ({ query: q, limit: 10, offset: 0, ...extra });
 
+/** Two connections to one migrated database file: the API server's and the worker process's. */
+async function withTwoConnections(run: (api: SqliteDatabase, worker: SqliteDatabase) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-text-'));
+  const file = path.join(dir, 'store.db');
+  const [api, worker] = [new Database(file), new Database(file)];
+  try {
+    migrate(api);
+    await run(api, worker);
+  } finally {
+    api.close();
+    worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('embedded text index', () => {
   let db: SqliteDatabase;
   beforeEach(() => {
@@ -55,11 +70,7 @@ describe('embedded text index', () => {
   });
 
   it('keeps cached totals exact across its own writes and another process’s writes', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-text-count-'));
-    const file = path.join(dir, 'store.db');
-    const [api, worker] = [new Database(file), new Database(file)];
-    try {
-      migrate(api);
+    await withTwoConnections(async (api, worker) => {
       // Window of 2: three matches are more than the window, so the total is counted, not collapsed.
       const text = new EmbeddedTextIndex(api, 2);
       const total = async () => (await text.search(query('rain', { limit: 1 }))).total;
@@ -73,19 +84,11 @@ describe('embedded text index', () => {
       expect(await total()).toBe(5);
       await text.deleteByVideo('v2');
       expect(await total()).toBe(4);
-    } finally {
-      api.close();
-      worker.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('keeps remembered rankings and rank windows exact across its own writes and another process’s writes', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-text-rank-'));
-    const file = path.join(dir, 'store.db');
-    const [api, worker] = [new Database(file), new Database(file)];
-    try {
-      migrate(api);
+    await withTwoConnections(async (api, worker) => {
       // Window of 2: the newest two matches are ranked, so a new match also moves the window.
       const text = new EmbeddedTextIndex(api, 2);
       const top = async () => (await text.search(query('rain', { limit: 1 }))).hits.map((h) => h.doc.id);
@@ -103,11 +106,7 @@ describe('embedded text index', () => {
       // The page after the first, from the same remembered ranking, continues it.
       const pages = [await text.search(query('rain', { limit: 1 })), await text.search(query('rain', { limit: 1, offset: 1 }))];
       expect(pages.map((p) => p.hits.map((h) => h.doc.id))).toEqual([['a3'], ['a2']]);
-    } finally {
-      api.close();
-      worker.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   describe('filters of a query that matches more than the rank window', () => {
