@@ -6,10 +6,11 @@
 // connection count p50/p99 latency of answered requests, answered and refused (429 RATE_LIMITED:
 // admission control or the rate limiter saying "come back later") per second, errors (transport
 // errors, timeouts, other non-2xx and GraphQL errors; goal 0), a responsiveness probe (a cheap
-// query every PROBE_EVERY_MS while the load runs), the load average around the run; per operation
-// the ratio of answers per second at the most and at the fewest connections; and the RSS of every
-// server process together (primary and workers; goal ≤ 1.5 GB): the peak of the sum, sampled every
-// process-rss.ts's RSS_SAMPLE_MS, and the sum of each process's own peak (an upper bound).
+// query every PROBE_EVERY_MS while the load runs), the load average around the run, the server's
+// CPU ms per answer (all its processes, from /proc); per operation the ratio of answers per second
+// at the most and at the fewest connections; and the RSS of every server process together (primary
+// and workers; goal ≤ 1.5 GB): the peak of the sum, sampled every process-rss.ts's RSS_SAMPLE_MS,
+// and the sum of each process's own peak (an upper bound).
 // Between runs the bench waits until the server's admission lines are empty, so no run inherits
 // the previous one's backlog. Not part of `npm test`.
 //   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 1,64] [--workers 2] [--ops searchSegments,onlyWatch]
@@ -29,7 +30,7 @@ import { compactProjectionFor } from '../src/models/image-descriptors/projection
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
 import { seededRandom } from '../src/seeded-random.js';
-import { sampleTreeRss, treeRssKb } from './process-rss.js';
+import { sampleTreeRss, treeCpuMs, treeRssKb } from './process-rss.js';
 
 const { values } = parseArgs({
   options: {
@@ -201,9 +202,10 @@ interface RunResult {
 }
 
 /** One autocannon run of `connections` connections cycling through `list`. */
-async function runLoad(url: string, list: readonly Body[], connections: number, probeBody: Body): Promise<RunResult> {
+async function runLoad(url: string, serverPid: number, list: readonly Body[], connections: number, probeBody: Body): Promise<RunResult> {
   const drainSec = await drain(url);
   const loadBefore = loadAverage();
+  const cpuBefore = await treeCpuMs(serverPid);
   const probe = startProbe(url, probeBody);
   const result = await autocannon({
     url: `${url}/graphql`,
@@ -217,6 +219,7 @@ async function runLoad(url: string, list: readonly Body[], connections: number, 
     verifyBody: (body) => typeof body === 'string' && (!body.includes('"errors"') || body.includes('"code":"RATE_LIMITED"')),
   });
   const probed = await probe.stop();
+  const serverCpuMs = (await treeCpuMs(serverPid)) - cpuBefore;
   const refused = result.statusCodeStats?.['429']?.count ?? 0;
   const answered = (result.statusCodeStats?.['200']?.count ?? 0) - result.mismatches;
   return {
@@ -227,6 +230,9 @@ async function runLoad(url: string, list: readonly Body[], connections: number, 
     maxMs: result.latency.max,
     answeredPerSec: Number((answered / durationSec).toFixed(1)),
     answered,
+    // Server CPU (every process) per answer, probes and refusals included: the per-query cost,
+    // comparable across runs on a machine other work shares.
+    serverCpuMsPerAnswer: answered > 0 ? Number((serverCpuMs / answered).toFixed(2)) : null,
     refusedPerSec: Number((refused / durationSec).toFixed(1)),
     refused,
     errors: result.errors + result.timeouts + (result.non2xx - refused) + result.mismatches,
@@ -292,7 +298,7 @@ try {
     }
     const byConnections: Record<string, RunResult> = {};
     for (const connections of connectionCounts) {
-      byConnections[connections] = { ...(await runLoad(url, list, connections, probeBody)), ...(warm.ok ? {} : { sampleError: warm.error }) };
+      byConnections[connections] = { ...(await runLoad(url, child.pid!, list, connections, probeBody)), ...(warm.ok ? {} : { sampleError: warm.error }) };
       process.stderr.write(`bench: ${op} × ${connections} ${JSON.stringify(byConnections[connections])}\n`);
     }
     const fewest = byConnections[Math.min(...connectionCounts)]!;
@@ -319,6 +325,8 @@ try {
       serverRssMb: Math.round(rss.currentKb / 1024),
       serverPeakRssMb: Math.round(peakSumKb / 1024),
       serverPeakRssUpperBoundMb: Math.round(rss.peakKb / 1024),
+      // Each process's own peak (primary first, then its children: image search, HTTP workers).
+      serverPeakRssMbPerProcess: rss.each.map((r) => Math.round(r.peakKb / 1024)),
       rssGoalMet: peakSumKb / 1024 <= 1536,
     }),
   );

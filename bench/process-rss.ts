@@ -1,5 +1,5 @@
-// RSS of a process and its descendants, read from /proc (Linux): what a server holds with all
-// its workers and children together.
+// RSS and CPU time of a process and its descendants, read from /proc (Linux): what a server holds
+// and spends with all its workers and children together.
 import { readFile } from 'node:fs/promises';
 
 /** How often sampleTreeRss looks. */
@@ -27,10 +27,38 @@ async function processTree(pid: number): Promise<number[]> {
   return tree;
 }
 
-/** RSS of every process of the server together; a process gone meanwhile counts 0. */
-export async function treeRssKb(pid: number): Promise<Rss & { processes: number }> {
-  const all = await Promise.all((await processTree(pid)).map((p) => rssKb(p).catch(() => ({ currentKb: 0, peakKb: 0 }))));
-  return { currentKb: all.reduce((sum, r) => sum + r.currentKb, 0), peakKb: all.reduce((sum, r) => sum + r.peakKb, 0), processes: all.length };
+/** RSS of every process of the server together, and of each (pid order: the primary first); a process gone meanwhile counts 0. */
+export async function treeRssKb(pid: number): Promise<Rss & { processes: number; each: (Rss & { pid: number })[] }> {
+  const pids = await processTree(pid);
+  const all = await Promise.all(pids.map((p) => rssKb(p).catch(() => ({ currentKb: 0, peakKb: 0 }))));
+  return {
+    currentKb: all.reduce((sum, r) => sum + r.currentKb, 0),
+    peakKb: all.reduce((sum, r) => sum + r.peakKb, 0),
+    processes: all.length,
+    each: all.map((r, i) => ({ pid: pids[i]!, ...r })),
+  };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux the bench runs on). */
+const CLOCK_TICKS_PER_SEC = 100;
+
+/** User + system CPU time of one process, in ms (0 for a process gone meanwhile). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may hold spaces), from field 3 (state): utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SEC;
+}
+
+/**
+ * CPU time spent so far by the process and its live descendants, in ms: the difference of two
+ * readings around a run is what the server spent on it (a bystander's load does not count,
+ * unlike wall-clock rates on a shared machine).
+ */
+export async function treeCpuMs(pid: number): Promise<number> {
+  const all = await Promise.all((await processTree(pid)).map(cpuMs));
+  return all.reduce((sum, ms) => sum + ms, 0);
 }
 
 /** Samples the server's total RSS until stopped; the highest sum seen. */

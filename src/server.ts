@@ -70,7 +70,7 @@ export async function startServer(app: ServedApp, opts: ServeOptions): Promise<R
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   const { limits } = app.config;
-  const admission = new Admission(gateLimitsFrom(app.config.admission, cluster?.share));
+  const admission = new Admission(gateLimitsFrom(app.config.admission, cluster?.share), cluster?.admittedElsewhere);
   const apollo = createApolloServer({ schema, log: app.log, httpServer, limits: { maxDepth: limits.maxQueryDepth, maxComplexity: limits.maxQueryComplexity }, admission });
   await apollo.start();
   let closing = false;

@@ -16,8 +16,10 @@ import { AggregatorRegistry } from 'prom-client';
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { watchAdmission } from '../http/admission.js';
 import { answerPrimaryCalls, answerWorkerCalls, callPrimary, callWorker } from '../http/cluster-ipc.js';
 import { joinCluster, PRIMARY_METHODS, type ClusterStatus } from '../http/cluster-member.js';
+import { admittedImageSearch, asServerBusy, imageProcessAdmission } from '../http/image-admission.js';
 import { TokenBuckets } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
 import { forwardedMetrics, metricsRegistry } from '../observability/metrics.js';
@@ -39,13 +41,16 @@ const STOP_GRACE_MS = 30_000;
 const QUICK_DEATH_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
 /**
- * Longest image search the primary waits for (its own run, not the admission queue, which is
- * spent in the HTTP worker before the call), including waiting for an image-search process that
- * is being started again. The slowest query measured runs ~0.2 s alone, seconds under load.
+ * Longest image search the primary waits for beyond its wait in the admission line (which is in
+ * the image-search process, see image-admission.ts), including waiting for an image-search
+ * process that is being started again. The slowest query measured runs ~0.2 s alone, seconds under load.
  */
 const IMAGE_CALL_TIMEOUT_MS = 60_000;
-/** The HTTP worker's own limit: longer, so the primary's answer (or its timeout error) comes first. */
-const IMAGE_CALL_WORKER_TIMEOUT_MS = IMAGE_CALL_TIMEOUT_MS + 5_000;
+/** The HTTP worker's own limit is longer by this, so the primary's answer (or its timeout error) comes first. */
+const IMAGE_CALL_WORKER_MARGIN_MS = 5_000;
+
+/** How long the primary waits for an image-search call: the admission wait, then the search. */
+const imageCallTimeoutMs = (config: Config): number => config.admission.waitSec * 1000 + IMAGE_CALL_TIMEOUT_MS;
 
 type Role = { kind: 'http'; index: number } | { kind: 'jobs' } | { kind: 'images' };
 
@@ -105,13 +110,19 @@ export async function serveCluster(config: Config, log: Logger, opts: ClusterSer
 /** Answers the HTTP workers' image searches (passed on by the primary) until SIGTERM. */
 async function runImageSearchProcess(config: Config, log: Logger): Promise<void> {
   const store = await openStore(config, log);
-  answerPrimaryCalls(imageSearchHandlers(createLocalImageSearch({ store, log, media: resolveMediaTools(config) })));
+  const admission = imageProcessAdmission(config.admission);
+  watchAdmission(admission);
+  answerPrimaryCalls(imageSearchHandlers(admittedImageSearch(createLocalImageSearch({ store, log, media: resolveMediaTools(config) }), admission)));
   process.send?.({ vidsearchImagesReady: true } satisfies ImagesReadyMessage);
   await onShutdown(log, () => store.close());
 }
 
 async function runHttpWorker(config: Config, log: Logger, opts: ClusterServeOptions, share: { index: number; size: number }): Promise<void> {
-  const imageSearch = remoteImageSearch((method, args) => callPrimary(method, args, IMAGE_CALL_WORKER_TIMEOUT_MS));
+  const imageSearch = remoteImageSearch((method, args) =>
+    callPrimary(method, args, imageCallTimeoutMs(config) + IMAGE_CALL_WORKER_MARGIN_MS).catch((err: unknown) => {
+      throw asServerBusy(err);
+    }),
+  );
   const app = await createApp(config, { log, imageSearch });
   const server = await startServer(app, { port: opts.port ?? config.port, host: config.host, cluster: joinCluster(share) });
   process.send?.({ vidsearchListening: server.url } satisfies ListeningMessage);
@@ -132,7 +143,7 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
   const buckets = new TokenBuckets(config.limits.ratePerSec, config.limits.rateBurst);
   const aggregator = new AggregatorRegistry();
   const images = imageProcessSlot();
-  const passToImages = (method: string) => async (args: unknown) => callWorker(await images.ready(IMAGE_CALL_TIMEOUT_MS), method, args, IMAGE_CALL_TIMEOUT_MS);
+  const passToImages = (method: string) => async (args: unknown) => callWorker(await images.ready(IMAGE_CALL_TIMEOUT_MS), method, args, imageCallTimeoutMs(config));
   answerWorkerCalls({
     [PRIMARY_METHODS.takeToken]: (key) => buckets.take(String(key)),
     [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),

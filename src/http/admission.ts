@@ -219,20 +219,27 @@ export interface GateSnapshot {
 export class Admission {
   private readonly gates: Map<AdmissionKind, AdmissionGate>;
 
-  constructor(limits: Record<AdmissionKind, GateLimits>) {
+  /**
+   * @param limits the gates this process keeps, by kind.
+   * @param elsewhere kinds another process admits where their work runs (the image-search process
+   *   of `serve --workers N`, one line for every worker): this one takes no slot for them.
+   */
+  constructor(limits: Partial<Record<AdmissionKind, GateLimits>>, elsewhere: readonly AdmissionKind[] = []) {
     this.gates = new Map(
-      (Object.entries(limits) as [AdmissionKind, GateLimits][]).map(([kind, gateLimits]) => [kind, new AdmissionGate(kind, gateLimits, countRefusal)]),
+      (Object.entries(limits) as [AdmissionKind, GateLimits][])
+        .filter(([kind]) => !elsewhere.includes(kind))
+        .map(([kind, gateLimits]) => [kind, new AdmissionGate(kind, gateLimits, countRefusal)]),
     );
   }
 
   /**
-   * Takes one slot of every expensive kind among the root fields (in a fixed order, so two
-   * operations never hold each other's first slot), or a standard slot when there is none, and
-   * returns one release for all of them.
+   * Takes one slot of every expensive kind among the root fields that this process admits (in a
+   * fixed order, so two operations never hold each other's first slot), or a standard slot when
+   * the operation asks for no expensive work, and returns one release for all of them.
    */
   async admit(rootFields: readonly string[]): Promise<Release> {
     const expensive = [...new Set(rootFields.map((f) => KIND_OF_ROOT_FIELD[f]).filter((k): k is AdmissionKind => k !== undefined))].sort();
-    const kinds: AdmissionKind[] = expensive.length ? expensive : ['standard'];
+    const kinds: AdmissionKind[] = expensive.length ? expensive.filter((kind) => this.gates.has(kind)) : ['standard'];
     const releases: Release[] = [];
     try {
       for (const kind of kinds) releases.push(await this.gates.get(kind)!.enter());

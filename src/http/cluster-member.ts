@@ -1,9 +1,11 @@
 // What a serving worker of `vidsearch serve --workers N` needs of the cluster (the primary is in
-// src/commands/serve-cluster.ts): its admission share, the rate-limit buckets every worker shares
+// src/commands/serve-cluster.ts): its admission share (image searches are admitted by the
+// image-search process instead, see image-admission.ts), the rate-limit buckets every worker shares
 // (held by the primary: a caller's connections may land on any worker), /metrics summed over
 // every worker, and how many workers serve, for /readyz.
-import type { WorkerShare } from './admission.js';
+import type { AdmissionKind, WorkerShare } from './admission.js';
 import { callPrimary } from './cluster-ipc.js';
+import { ADMITTED_BY_IMAGE_PROCESS } from './image-admission.js';
 import type { RateBuckets } from './rate-limit.js';
 
 export interface ClusterStatus {
@@ -17,6 +19,8 @@ export interface ClusterStatus {
 
 export interface ClusterMember {
   share: WorkerShare;
+  /** Kinds admitted where their work runs, for every worker at once (image searches: image-admission.ts). */
+  admittedElsewhere: readonly AdmissionKind[];
   buckets: RateBuckets;
   /** Every worker's metrics in the Prometheus text format, summed (gauges of one shared value: their maximum). */
   metrics(): Promise<string>;
@@ -29,6 +33,7 @@ export const PRIMARY_METHODS = { takeToken: 'rate.take', metrics: 'metrics', sta
 export function joinCluster(share: WorkerShare): ClusterMember {
   return {
     share,
+    admittedElsewhere: ADMITTED_BY_IMAGE_PROCESS,
     buckets: { take: (key) => callPrimary<number>(PRIMARY_METHODS.takeToken, key) },
     metrics: () => callPrimary<string>(PRIMARY_METHODS.metrics),
     status: () => callPrimary<ClusterStatus>(PRIMARY_METHODS.status),

@@ -1,7 +1,9 @@
 // Admission control over real HTTP: image searches that never finish (a fake service held open by
 // the test) fill their one slot and their line; the next is refused 429 RATE_LIMITED with
 // retryAfter and Retry-After, a waiting one is refused at its deadline, /metrics shows the queue
-// depth, and searchSegments keeps answering while the image searches are stuck.
+// depth, and searchSegments keeps answering while the image searches are stuck. As a worker of
+// `serve --workers N`, the server takes no image-search slot itself: the image-search process
+// admits (one line for every worker) and its refusal still answers 429 with Retry-After.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +11,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { AppError } from '../../src/errors.js';
+import { TokenBuckets } from '../../src/http/rate-limit.js';
+import { metricsRegistry } from '../../src/observability/metrics.js';
+import { watchAdmission } from '../../src/http/admission.js';
+import { ADMITTED_BY_IMAGE_PROCESS, admittedImageSearch, asServerBusy, imageProcessAdmission } from '../../src/http/image-admission.js';
 import type { ImageMatch, ImageSearchService } from '../../src/services/image-search/index.js';
+import { imageSearchHandlers, remoteImageSearch } from '../../src/services/image-search/remote.js';
 import type { Services } from '../../src/services/index.js';
 import { createCoreServices } from '../helpers/core-services.js';
 import { createFakeStore, seedVideo } from '../helpers/fake-store.js';
@@ -50,6 +58,17 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
+/** The services besides image search, over a fake store; media is never touched. */
+function coreServices(store: ReturnType<typeof createFakeStore>, config: ReturnType<typeof loadConfig>) {
+  return createCoreServices({
+    store,
+    config,
+    log,
+    inspector: { probe: async () => Promise.reject(new Error('not used')), contentHash: async () => 'f'.repeat(64) },
+    extractFrame: async () => Buffer.alloc(0),
+  });
+}
+
 describe('admission control over HTTP', () => {
   let root: string;
   let server: RunningServer;
@@ -73,13 +92,7 @@ describe('admission control over HTTP', () => {
     );
     const store = createFakeStore();
     await seedVideo(store, { video: { path: path.join(root, 'clip.mp4'), title: 'Clip' }, segmentCount: 3, cueText: () => 'hello there' });
-    const core = createCoreServices({
-      store,
-      config,
-      log,
-      inspector: { probe: async () => Promise.reject(new Error('not used')), contentHash: async () => 'f'.repeat(64) },
-      extractFrame: async () => Buffer.alloc(0),
-    });
+    const core = coreServices(store, config);
     const imageSearch: ImageSearchService = {
       searchByImage: () => new Promise<ImageMatch[]>((resolve) => stuck.push(() => resolve([]))),
       matchFrame: async () => null,
@@ -137,5 +150,67 @@ describe('admission control over HTTP', () => {
     expect((await next).status).toBe(200);
     expect(await metric(url, 'vidsearch_admission_active{kind="imageSearch"}')).toBe(0);
     expect(await metric(url, 'vidsearch_admission_waiting{kind="imageSearch"}')).toBe(0);
+  });
+});
+
+describe('image searches admitted by the image-search process, as in serve --workers N', () => {
+  let root: string;
+  /** Two HTTP workers calling one image-search process. */
+  const workers: RunningServer[] = [];
+  const stuck: (() => void)[] = [];
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'vidsearch-admission-cluster-'));
+    const config = loadConfig(
+      { VIDSEARCH_DATA_DIR: path.join(root, 'data'), VIDSEARCH_API_KEYS: 's-key:search', VIDSEARCH_MAX_IMAGE_SEARCHES: '1', VIDSEARCH_ADMISSION_QUEUE: '0' },
+      root,
+    );
+    const store = createFakeStore();
+    const core = coreServices(store, config);
+    // The image-search process's side, reached as cluster-ipc would (an AppError's code and extensions cross).
+    const held: ImageSearchService = { searchByImage: () => new Promise<ImageMatch[]>((resolve) => stuck.push(() => resolve([]))), matchFrame: async () => null };
+    const images = imageProcessAdmission(config.admission);
+    watchAdmission(images);
+    const handlers = imageSearchHandlers(admittedImageSearch(held, images));
+    const imageSearch = remoteImageSearch(async (method, args) => {
+      try {
+        return await handlers[method]!(args);
+      } catch (err) {
+        throw asServerBusy(err instanceof AppError ? new AppError(err.code, err.message, JSON.parse(JSON.stringify(err.extensions))) : err);
+      }
+    });
+    for (const index of [0, 1]) {
+      const cluster = {
+        share: { index, size: 2 },
+        admittedElsewhere: ADMITTED_BY_IMAGE_PROCESS,
+        buckets: new TokenBuckets(1000, 1000),
+        // Both workers and the image-search side share this process's registry here.
+        metrics: () => metricsRegistry.metrics(),
+        status: async () => ({ serving: 2, configured: 2, replaced: 0 }),
+      };
+      workers.push(await startServer({ config, store, services: { ...core, imageSearch }, log }, { port: 0, host: '127.0.0.1', cluster }));
+    }
+  });
+
+  afterAll(async () => {
+    for (const finish of stuck) finish();
+    for (const worker of workers) await worker.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('holds one slot across both workers and refuses past it with 429 RATE_LIMITED and Retry-After', async () => {
+    // The workers keep no image-search slots of their own: the server-wide limit is the image-search process's one.
+    expect(await metric(workers[0]!.url, 'vidsearch_admission_slots{kind="imageSearch"}')).toBe(1);
+    const running = post(workers[0]!.url, IMAGE_QUERY);
+    await until(async () => stuck.length === 1, 'the first image search to start');
+    // Per-worker parts would have given the second worker a slot of its own (a second search running).
+    const refused = await post(workers[1]!.url, IMAGE_QUERY);
+    expect(stuck).toHaveLength(1);
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', kind: 'imageSearch' });
+    expect(refused.body.errors?.[0]?.extensions).not.toHaveProperty('http');
+    expect(refused.retryAfterHeader).toBe(String(refused.body.errors?.[0]?.extensions?.retryAfter));
+    stuck[0]!();
+    expect((await running).body).toEqual({ data: { searchByImage: [] } });
   });
 });

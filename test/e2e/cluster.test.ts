@@ -1,8 +1,8 @@
 // `vidsearch serve --workers 2` as a real child process (`node dist/src/cli.js`; `npm test` builds
 // dist first). Every request goes on a connection of its own, so the primary hands them to the
 // workers in turn and each test reaches both. Workers share one embedded store and see each
-// other's writes; admission shares add up to the configured limits and one caller's rate limit
-// holds across workers; image searches run in the one image-search process and keep their typed
+// other's writes; admission shares add up to the configured limits (image searches: one limit in
+// the image-search process) and one caller's rate limit holds across workers; image searches run in the one image-search process and keep their typed
 // errors across processes, and that process is replaced too; a SIGKILLed worker is replaced and
 // only requests it held fail; SIGTERM stops every process.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -114,6 +114,7 @@ describe('vidsearch serve --workers 2', () => {
       VIDSEARCH_RATE_BURST: String(RATE_BURST),
       VIDSEARCH_MAX_QUERIES: '3',
       VIDSEARCH_QUERY_QUEUE: '5',
+      VIDSEARCH_MAX_IMAGE_SEARCHES: '1',
     };
     child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '2', '--no-worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -149,7 +150,8 @@ describe('vidsearch serve --workers 2', () => {
   });
 
   it('splits admission limits so the workers’ shares add up to the configured ones', async () => {
-    expect(await gaugeByKind(url, 'vidsearch_admission_slots')).toMatchObject({ standard: 3, textSearch: 2 });
+    // Image searches are admitted once, by the image-search process: 1 slot, not one per worker.
+    expect(await gaugeByKind(url, 'vidsearch_admission_slots')).toMatchObject({ standard: 3, textSearch: 2, imageSearch: 1 });
     expect(await gaugeByKind(url, 'vidsearch_admission_queue_limit')).toMatchObject({ standard: 5, imageSearch: 64 });
   });
 
@@ -173,7 +175,8 @@ describe('vidsearch serve --workers 2', () => {
       const answer = await request(url, '/graphql', { key: KEYS.kill, body: { query: 'query($b: String!) { searchByImage(imageBase64: $b) { at } }', variables: { b: 'bm90IGFuIGltYWdl' } } });
       return (JSON.parse(answer.body) as { errors: { extensions: { code: string } }[] }).errors.map((e) => e.extensions.code);
     };
-    // Both workers pass the picture on; the image-search process refuses it as BAD_USER_INPUT.
+    // Both workers pass the picture on (the image-search process admits them one at a time, the
+    // rest wait in its line); the image-search process refuses it as BAD_USER_INPUT.
     expect(await Promise.all([0, 1, 2, 3].map(badPicture))).toEqual(Array(4).fill(['BAD_USER_INPUT']));
     const replacedBefore = await replacedWorkers(url);
     process.kill(images!, 'SIGKILL');

@@ -10,6 +10,8 @@ import { DATABASE_FILE } from '../../src/store/embedded/db.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
 import { EmbeddedTextIndex } from '../../src/store/embedded/text-index.js';
+import { EmbeddedVectorIndex } from '../../src/store/embedded/vector-index.js';
+import { seededRandom } from '../../src/seeded-random.js';
 import type { Store } from '../../src/store/interfaces.js';
 import { describeStoreConformance, structure, textDoc, video } from './conformance.js';
 
@@ -143,6 +145,37 @@ describe('embedded store', () => {
       expect(filtered.total).toBe(3);
       // Without a window the best (shortest) matches win.
       expect((await store.text.search({ query: 'rain', limit: 3, offset: 0 })).hits.map((h) => h.doc.id)).toEqual(['d4', 'd3', 'd2']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('answers from int8 rows only, rescored from SQLite, as from float rows, also after writes', async () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    try {
+      const random = seededRandom(5);
+      const floats = new EmbeddedVectorIndex(db);
+      // Every collection int8-only, however small (at 1M frames: INT8_ONLY_MIN_ROWS).
+      const int8 = new EmbeddedVectorIndex(db, 0);
+      await floats.ensureCollection({ name: 'frames', dim: 32, metric: 'cosine', modelId: 'm' });
+      const point = (i: number) => ({ id: `f${i}`, vector: Float32Array.from({ length: 32 }, () => random() - 0.5), payload: { videoId: `v${i % 5}` } });
+      await floats.upsert('frames', Array.from({ length: 3_000 }, (_, i) => point(i)));
+      const queries = Array.from({ length: 4 }, () => Float32Array.from({ length: 32 }, () => random() - 0.5));
+      const same = async () => {
+        for (const q of queries) {
+          expect(await int8.search('frames', q, 8)).toEqual(await floats.search('frames', q, 8));
+          expect(await int8.search('frames', q, 8, { videoIds: ['v2'] })).toEqual(await floats.search('frames', q, 8, { videoIds: ['v2'] }));
+        }
+      };
+      await same();
+      // Writes through another index object (as another process would): both matrices catch up.
+      const best = (await floats.search('frames', queries[0]!, 1))[0]!.id;
+      await floats.delete('frames', [best]);
+      await floats.upsert('frames', [{ ...point(3_000), vector: queries[1]! }]);
+      await same();
+      expect((await int8.search('frames', queries[1]!, 1))[0]).toMatchObject({ id: 'f3000' });
+      expect((await int8.search('frames', queries[0]!, 8)).map((h) => h.id)).not.toContain(best);
     } finally {
       db.close();
     }

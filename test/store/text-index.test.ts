@@ -17,6 +17,21 @@ import { textDoc } from './conformance.js';
 
 const query = (q: string, extra: Partial<TextQuery> = {}): TextQuery => ({ query: q, limit: 10, offset: 0, ...extra });
 
+/** Two connections to one migrated database file: the API server's and the worker process's. */
+async function withTwoConnections(run: (api: SqliteDatabase, worker: SqliteDatabase) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-text-'));
+  const file = path.join(dir, 'store.db');
+  const [api, worker] = [new Database(file), new Database(file)];
+  try {
+    migrate(api);
+    await run(api, worker);
+  } finally {
+    api.close();
+    worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('embedded text index', () => {
   let db: SqliteDatabase;
   beforeEach(() => {
@@ -55,11 +70,7 @@ describe('embedded text index', () => {
   });
 
   it('keeps cached totals exact across its own writes and another process’s writes', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-text-count-'));
-    const file = path.join(dir, 'store.db');
-    const [api, worker] = [new Database(file), new Database(file)];
-    try {
-      migrate(api);
+    await withTwoConnections(async (api, worker) => {
       // Window of 2: three matches are more than the window, so the total is counted, not collapsed.
       const text = new EmbeddedTextIndex(api, 2);
       const total = async () => (await text.search(query('rain', { limit: 1 }))).total;
@@ -73,11 +84,29 @@ describe('embedded text index', () => {
       expect(await total()).toBe(5);
       await text.deleteByVideo('v2');
       expect(await total()).toBe(4);
-    } finally {
-      api.close();
-      worker.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('keeps remembered rankings and rank windows exact across its own writes and another process’s writes', async () => {
+    await withTwoConnections(async (api, worker) => {
+      // Window of 2: the newest two matches are ranked, so a new match also moves the window.
+      const text = new EmbeddedTextIndex(api, 2);
+      const top = async () => (await text.search(query('rain', { limit: 1 }))).hits.map((h) => h.doc.id);
+      await text.upsert([0, 1, 2].map((i) => textDoc(`a${i}`, 'v1', i, `rain falls on the roof ${i}`)));
+      expect(await top()).toEqual(['a2']);
+      expect(await top()).toEqual(['a2']);
+      // A shorter line ranks first (bm25's length normalisation), once written on this connection…
+      await text.upsert([textDoc('a3', 'v1', 3, 'rain')]);
+      expect(await top()).toEqual(['a3']);
+      // …and when another connection (the worker process) writes an even better one.
+      await new EmbeddedTextIndex(worker).upsert([textDoc('b0', 'v2', 0, 'rain rain')]);
+      expect(await top()).toEqual(['b0']);
+      await text.deleteByVideo('v2');
+      expect(await top()).toEqual(['a3']);
+      // The page after the first, from the same remembered ranking, continues it.
+      const pages = [await text.search(query('rain', { limit: 1 })), await text.search(query('rain', { limit: 1, offset: 1 }))];
+      expect(pages.map((p) => p.hits.map((h) => h.doc.id))).toEqual([['a3'], ['a2']]);
+    });
   });
 
   describe('filters of a query that matches more than the rank window', () => {

@@ -100,6 +100,64 @@ describe('VectorMatrix', () => {
     }
   });
 
+  describe('keeping int8 rows only, rescoring from the stored vectors', () => {
+    const dim = 48;
+    /** A float matrix and an int8-only one over the same rows (stored as given, not normalised), after some removals. */
+    function twins() {
+      const random = seeded(7);
+      const stored = new Map<string, Float32Array>();
+      const reads: number[] = [];
+      const floats = new VectorMatrix(dim, 'cosine');
+      const int8 = new VectorMatrix(dim, 'cosine', 16, true, (ids) => {
+        reads.push(ids.length);
+        return new Map(ids.flatMap((id) => (stored.has(id) ? [[id, stored.get(id)!] as const] : [])));
+      });
+      for (let i = 0; i < 5_000; i += 1) {
+        const vector = Float32Array.from({ length: dim }, () => 3 * random());
+        stored.set(`p${i}`, vector);
+        floats.set(`p${i}`, vector, { videoId: `v${i % 7}` });
+        int8.set(`p${i}`, vector, { videoId: `v${i % 7}` });
+      }
+      for (let i = 0; i < 5_000; i += 89) {
+        stored.delete(`p${i}`);
+        floats.remove(`p${i}`);
+        int8.remove(`p${i}`);
+      }
+      return { floats, int8, stored, reads, random };
+    }
+
+    it('finds the same neighbours with the same scores as the float rows, filtered or not', () => {
+      const { floats, int8, reads, random } = twins();
+      expect(int8.int8Only).toBe(true);
+      expect(floats.int8Only).toBe(false);
+      for (let q = 0; q < 5; q += 1) {
+        const query = Float32Array.from({ length: dim }, random);
+        expect(int8.search(query, 10)).toEqual(floats.search(query, 10));
+        // ~700 rows pass: shortlisted on int8 in JS; the float matrix scans them exactly.
+        expect(int8.search(query, 10, { videoIds: ['v3'] })).toEqual(floats.search(query, 10, { videoIds: ['v3'] }));
+        // 1 row of each id set passes: every passing row rescored.
+        expect(int8.search(query, 3, { videoIds: ['v3'], equals: { videoId: 'v3' } })).toEqual(floats.search(query, 3, { videoIds: ['v3'], equals: { videoId: 'v3' } }));
+      }
+      // Reads are for the shortlists only, never the whole matrix.
+      expect(Math.max(...reads)).toBeLessThanOrEqual(10 * 4 + 64);
+    });
+
+    it('skips a shortlisted row whose vector is no longer stored', () => {
+      const { int8, stored, random } = twins();
+      const query = Float32Array.from({ length: dim }, random);
+      const [best] = int8.search(query, 1);
+      stored.delete(best!.id);
+      expect(int8.search(query, 5).map((h) => h.id)).not.toContain(best!.id);
+    });
+
+    it('keeps float rows for dot and L2 matrices whatever it is given', () => {
+      const none = () => new Map<string, Float32Array>();
+      expect(new VectorMatrix(4, 'dot', 16, true, none).int8Only).toBe(false);
+      expect(new VectorMatrix(4, 'l2', 16, true, none).int8Only).toBe(false);
+      expect(new VectorMatrix(4, 'cosine', 16, false, none).int8Only).toBe(false);
+    });
+  });
+
   it('returns copies of payloads', () => {
     const matrix = new VectorMatrix(2, 'dot');
     matrix.set('a', Float32Array.from([1, 0]), { videoId: 'v1' });

@@ -143,6 +143,17 @@ describe('Admission', () => {
     expect(activeOf(admission)).toEqual({ standard: 0, textSearch: 0, imageSearch: 1, adMatching: 0, clipExport: 0, enrolment: 0 });
     holder();
   });
+
+  it('takes no slot of a kind another process admits, nor a standard slot in its place', async () => {
+    const admission = new Admission(kinds, ['imageSearch']);
+    expect(admission.snapshot().map((g) => g.kind)).not.toContain('imageSearch');
+    const image = await admission.admit(['searchByImage']);
+    const hybrid = await admission.admit(['searchSegments', 'searchByImage']);
+    expect(activeOf(admission)).toEqual({ standard: 0, textSearch: 1, adMatching: 0, clipExport: 0, enrolment: 0 });
+    image();
+    hybrid();
+    expect(admission.snapshot().every((g) => g.active === 0)).toBe(true);
+  });
 });
 
 describe('rootFieldWork', () => {

@@ -2,6 +2,7 @@
 // vector index (collection 'actor_faces'); these tables keep names, aliases and template metadata.
 import type { Database } from 'better-sqlite3';
 import type { Page, PageArgs } from '../../domain.js';
+import { IN_JSON_LIST, jsonList, StatementCache } from './db.js';
 import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../actors.js';
 
 /** Appended to the embedded store's migration list. */
@@ -61,7 +62,12 @@ interface ListCursor {
 }
 
 export class EmbeddedActorRepository implements ActorRepository {
-  constructor(private readonly db: Database) {}
+  /** The reads every onlyWatch query makes. */
+  private readonly reads: StatementCache;
+
+  constructor(private readonly db: Database) {
+    this.reads = new StatementCache(db);
+  }
 
   async createActor(actor: ActorRecord, templates: readonly FaceTemplateRecord[]): Promise<void> {
     this.db.transaction(() => {
@@ -79,7 +85,7 @@ export class EmbeddedActorRepository implements ActorRepository {
 
   async getActors(ids: readonly string[]): Promise<(ActorRecord | null)[]> {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM actors WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as ActorRow[];
+    const rows = this.reads.get(`SELECT * FROM actors WHERE id IN ${IN_JSON_LIST}`).all(jsonList(ids)) as ActorRow[];
     const byId = new Map(rows.map((row) => [row.id, toActor(row)]));
     return ids.map((id) => byId.get(id) ?? null);
   }

@@ -2,6 +2,7 @@
 // the vector index (collection 'faces'); these tables keep tracks, faces, clusters and spans.
 import type { Database } from 'better-sqlite3';
 import type { Page, PageArgs } from '../../domain.js';
+import { IN_JSON_LIST, jsonList, StatementCache } from './db.js';
 import type {
   AppearanceRepository,
   AppearanceSpanRecord,
@@ -225,7 +226,12 @@ function decodeCursor(raw: string): Record<string, unknown> {
 }
 
 export class EmbeddedAppearanceRepository implements AppearanceRepository {
-  constructor(private readonly db: Database) {}
+  /** The reads every onlyWatch / matchAds query makes. */
+  private readonly reads: StatementCache;
+
+  constructor(private readonly db: Database) {
+    this.reads = new StatementCache(db);
+  }
 
   async replaceVideoFaces(videoId: string, result: FaceIndexResult): Promise<void> {
     this.db.transaction(() => {
@@ -365,16 +371,14 @@ export class EmbeddedAppearanceRepository implements AppearanceRepository {
 
   async getSpans(videoId: string, actorIds: readonly string[], minConfidence: number): Promise<AppearanceSpanRecord[]> {
     if (actorIds.length === 0) return [];
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM appearance_spans WHERE video_id = ? AND actor_id IN (${placeholders(actorIds.length)}) AND confidence >= ? ORDER BY start, id`,
-      )
-      .all(videoId, ...actorIds, minConfidence) as SpanRow[];
+    const rows = this.reads
+      .get(`SELECT * FROM appearance_spans WHERE video_id = ? AND actor_id IN ${IN_JSON_LIST} AND confidence >= ? ORDER BY start, id`)
+      .all(videoId, jsonList(actorIds), minConfidence) as SpanRow[];
     return rows.map(toSpan);
   }
 
   async getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]> {
-    return (this.db.prepare('SELECT * FROM appearance_spans WHERE video_id = ? ORDER BY actor_id, start, id').all(videoId) as SpanRow[]).map(toSpan);
+    return (this.reads.get('SELECT * FROM appearance_spans WHERE video_id = ? ORDER BY actor_id, start, id').all(videoId) as SpanRow[]).map(toSpan);
   }
 
   async listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>> {

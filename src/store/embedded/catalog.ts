@@ -12,7 +12,7 @@ import type {
 import { checkCueSources, inOrder, updateVideoRow } from '../catalog-records.js';
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
+import { IN_JSON_LIST, jsonList, StatementCache, type SqliteDatabase } from './db.js';
 import { deleteVideoText } from './text-index.js';
 
 interface VideoRow {
@@ -136,7 +136,11 @@ export function caseFold(text: string): string {
 }
 
 export class EmbeddedCatalog implements Catalog {
+  /** The reads every query makes (hydrating hits, loaders). */
+  private readonly reads: StatementCache;
+
   constructor(private readonly db: SqliteDatabase) {
+    this.reads = new StatementCache(db);
     db.function('casefold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? caseFold(value) : null));
   }
 
@@ -158,13 +162,13 @@ export class EmbeddedCatalog implements Catalog {
   }
 
   async getVideo(id: string): Promise<VideoRecord | null> {
-    const row = this.db.prepare('SELECT * FROM videos WHERE id = ?').get(id) as VideoRow | undefined;
+    const row = this.reads.get('SELECT * FROM videos WHERE id = ?').get(id) as VideoRow | undefined;
     return row ? toVideo(row) : null;
   }
 
   async getVideos(ids: readonly string[]): Promise<(VideoRecord | null)[]> {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM videos WHERE id IN ${IN_JSON_LIST}`).all(jsonList(ids)) as VideoRow[];
+    const rows = this.reads.get(`SELECT * FROM videos WHERE id IN ${IN_JSON_LIST}`).all(jsonList(ids)) as VideoRow[];
     return inOrder(ids, rows.map(toVideo));
   }
 
@@ -252,13 +256,13 @@ export class EmbeddedCatalog implements Catalog {
   }
 
   async getSegment(id: string): Promise<SegmentRecord | null> {
-    const row = this.db.prepare('SELECT * FROM segments WHERE id = ?').get(id) as SegmentRow | undefined;
+    const row = this.reads.get('SELECT * FROM segments WHERE id = ?').get(id) as SegmentRow | undefined;
     return row ? toSegment(row) : null;
   }
 
   async getSegmentsByIds(ids: readonly string[]): Promise<(SegmentRecord | null)[]> {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM segments WHERE id IN ${IN_JSON_LIST}`).all(jsonList(ids)) as SegmentRow[];
+    const rows = this.reads.get(`SELECT * FROM segments WHERE id IN ${IN_JSON_LIST}`).all(jsonList(ids)) as SegmentRow[];
     return inOrder(ids, rows.map(toSegment));
   }
 
@@ -305,10 +309,8 @@ export class EmbeddedCatalog implements Catalog {
 
   async getCues(videoId: string, kinds?: CueKind[]): Promise<CueRecord[]> {
     const rows = kinds
-      ? (this.db
-          .prepare(`SELECT * FROM cues WHERE video_id = ? AND kind IN ${IN_JSON_LIST} ORDER BY start, id`)
-          .all(videoId, jsonList(kinds)) as CueRow[])
-      : (this.db.prepare('SELECT * FROM cues WHERE video_id = ? ORDER BY start, id').all(videoId) as CueRow[]);
+      ? (this.reads.get(`SELECT * FROM cues WHERE video_id = ? AND kind IN ${IN_JSON_LIST} ORDER BY start, id`).all(videoId, jsonList(kinds)) as CueRow[])
+      : (this.reads.get('SELECT * FROM cues WHERE video_id = ? ORDER BY start, id').all(videoId) as CueRow[]);
     return rows.map(toCue);
   }
 
@@ -328,7 +330,7 @@ export class EmbeddedCatalog implements Catalog {
 
   async getCuesByIds(ids: readonly string[]): Promise<(CueRecord | null)[]> {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM cues WHERE id IN ${IN_JSON_LIST}`).all(jsonList(ids)) as CueRow[];
+    const rows = this.reads.get(`SELECT * FROM cues WHERE id IN ${IN_JSON_LIST}`).all(jsonList(ids)) as CueRow[];
     return inOrder(ids, rows.map(toCue));
   }
 

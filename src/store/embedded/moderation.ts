@@ -70,7 +70,12 @@ function toFlag(row: FlagRow): FlagRecord {
 }
 
 export class EmbeddedModerationRepository implements ModerationRepository {
-  constructor(private readonly db: Database) {}
+  /** Read by every matchAds query (is the keyword matcher current?): prepared once. */
+  private readonly versionQuery;
+
+  constructor(private readonly db: Database) {
+    this.versionQuery = db.prepare<[], number>('SELECT keywords_version FROM moderation_state WHERE id = 1').pluck();
+  }
 
   private bumpVersion(): void {
     this.db.prepare('UPDATE moderation_state SET keywords_version = keywords_version + 1 WHERE id = 1').run();
@@ -117,7 +122,7 @@ export class EmbeddedModerationRepository implements ModerationRepository {
   }
 
   async keywordsVersion(): Promise<number> {
-    return this.db.prepare('SELECT keywords_version FROM moderation_state WHERE id = 1').pluck().get() as number;
+    return this.versionQuery.get()!;
   }
 
   async replaceFlags(check: ModerationCheck, flags: readonly FlagRecord[]): Promise<void> {

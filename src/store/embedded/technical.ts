@@ -1,6 +1,7 @@
 // TechnicalRepository on the embedded SQLite database.
 import type { Database } from 'better-sqlite3';
 import type { Box } from '../../models/types.js';
+import { StatementCache } from './db.js';
 import type {
   ShotQualityRecord,
   TechnicalCueRecord,
@@ -102,7 +103,12 @@ interface FlagRow {
 }
 
 export class EmbeddedTechnicalRepository implements TechnicalRepository {
-  constructor(private readonly db: Database) {}
+  /** The reads every matchAds query makes. */
+  private readonly reads: StatementCache;
+
+  constructor(private readonly db: Database) {
+    this.reads = new StatementCache(db);
+  }
 
   async replaceCues(videoId: string, cues: readonly TechnicalCueRecord[]): Promise<void> {
     const insert = this.db.prepare('INSERT OR REPLACE INTO technical_cues (id, video_id, type, start, "end", confidence, active_area) VALUES (?, ?, ?, ?, ?, ?, ?)');
@@ -113,7 +119,7 @@ export class EmbeddedTechnicalRepository implements TechnicalRepository {
   }
 
   async getCues(videoId: string): Promise<TechnicalCueRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM technical_cues WHERE video_id = ? ORDER BY start, type').all(videoId) as CueRow[];
+    const rows = this.reads.get('SELECT * FROM technical_cues WHERE video_id = ? ORDER BY start, type').all(videoId) as CueRow[];
     return rows.map((r) => ({
       id: r.id,
       videoId: r.video_id,
@@ -167,7 +173,7 @@ export class EmbeddedTechnicalRepository implements TechnicalRepository {
   }
 
   async getVisualFlags(videoId: string): Promise<VisualFlagRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM visual_flags WHERE video_id = ? ORDER BY start, label').all(videoId) as FlagRow[];
+    const rows = this.reads.get('SELECT * FROM visual_flags WHERE video_id = ? ORDER BY start, label').all(videoId) as FlagRow[];
     return rows.map((r) => ({
       id: r.id,
       videoId: r.video_id,

@@ -6,11 +6,15 @@
 // and video filters by seeking to the videos' rowid ranges, not by reading every match's row.
 // Only the page's candidates are ranked (SQLite keeps the best LIMIT rows of the bm25 order, it
 // does not sort every match), and totals are counted up to TEXT_TOTAL_BOUND segments, not further.
-import type { Statement } from 'better-sqlite3';
+// Rankings, rank windows and totals are remembered until the text tables change (VersionedCache):
+// bm25 costs ~1.6 µs per ranked document plus a walk over every matching document per query term
+// (its IDF), ~10 ms for a common word at 1M segments, and the next page of a search, the best
+// score later pages normalise by, and popular queries ask for the same ranking again.
 import { boundedTotal, TEXT_TOTAL_BOUND, type TextDocKind, type TextDocument, type TextIndex, type TextQuery, type TextSearchResult } from '../interfaces.js';
-import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
+import { IN_JSON_LIST, jsonList, StatementCache, type SqliteDatabase } from './db.js';
 import { highlight } from './highlight.js';
 import { cjkRuns, ftsString, gramsPhrase, indexTokens, queryTerms, type QueryTerms } from './text-tokens.js';
+import { VersionedCache } from './versioned-cache.js';
 
 /** Document slots per segment: rowid = (segment number << SLOT_BITS) + slot. */
 const SLOT_BITS = 16;
@@ -52,6 +56,13 @@ interface DocRow {
  * common word's segments is a third of a search's cost at 1M segments, and popular queries repeat.
  */
 const COUNT_CACHE_SIZE = 512;
+/**
+ * Rankings (the best `cap` rowids of a match, filter and ranges) and rank windows remembered until
+ * the text tables change. A ranking longer than RANK_CACHE_MAX_ROWS (a deep page) is not kept, so
+ * the cache holds at most RANK_CACHE_SIZE × 4096 × (rowid, rank): ~16 MB, typically 256 rows each.
+ */
+const RANK_CACHE_SIZE = 512;
+const RANK_CACHE_MAX_ROWS = 4_096;
 
 /** Inclusive rowid bounds. */
 type RowidRange = readonly [number, number];
@@ -201,12 +212,11 @@ function matchPlans(terms: QueryTerms): MatchPlan[] {
 }
 
 export class EmbeddedTextIndex implements TextIndex {
-  /** Prepared statements by SQL text: preparing costs as much as a rare-word search. */
-  private readonly statements = new Map<string, Statement>();
-  /** Totals by query key; insertion-ordered, so the first key is the least recently used. */
-  private readonly counts = new Map<string, number>();
-  /** The text tables' state the cached totals belong to (see textVersion). */
-  private countsVersion = '';
+  /** Preparing costs as much as a rare-word search. */
+  private readonly statements: StatementCache;
+  private readonly counts = new VersionedCache<number>(COUNT_CACHE_SIZE, () => this.textVersion());
+  private readonly rankings = new VersionedCache<RankedRowid[]>(RANK_CACHE_SIZE, () => this.textVersion());
+  private readonly rankWindows = new VersionedCache<RowidRange[]>(RANK_CACHE_SIZE, () => this.textVersion());
   /** Bumped by this connection's own writes, which PRAGMA data_version does not report. */
   private ownWrites = 0;
 
@@ -214,15 +224,12 @@ export class EmbeddedTextIndex implements TextIndex {
     private readonly db: SqliteDatabase,
     private readonly rankWindow = RANK_WINDOW,
     private readonly totalBound = TEXT_TOTAL_BOUND,
-  ) {}
+  ) {
+    this.statements = new StatementCache(db);
+  }
 
-  private statement(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+  private statement(sql: string) {
+    return this.statements.get(sql);
   }
 
   async upsert(docs: readonly TextDocument[]): Promise<void> {
@@ -286,6 +293,10 @@ export class EmbeddedTextIndex implements TextIndex {
    * window's oldest rowid reads the window only, not the whole list as count(*) would.
    */
   private rankingRanges(match: string, filter: Filter): RowidRange[] {
+    return this.rankWindows.get(JSON.stringify([match, filter.tags]), () => this.rankingRangesNow(match, filter));
+  }
+
+  private rankingRangesNow(match: string, filter: Filter): RowidRange[] {
     const oldest = this.statement(`SELECT rowid FROM text_fts WHERE ${ftsCondition(filter)} ORDER BY rowid DESC LIMIT 1 OFFSET ?`).get(
       ...ftsParams(match, filter),
       this.rankWindow,
@@ -318,6 +329,11 @@ export class EmbeddedTextIndex implements TextIndex {
    * documents and run the full-text query once per row, ~100x slower).
    */
   private ranked(match: string, filter: Filter, ranges: readonly RowidRange[], limit: number): RankedRowid[] {
+    const key = JSON.stringify([match, filter.tags, filter.sql, filter.params, ranges, limit]);
+    return this.rankings.get(key, () => this.rankedNow(match, filter, ranges, limit), (rows) => rows.length <= RANK_CACHE_MAX_ROWS);
+  }
+
+  private rankedNow(match: string, filter: Filter, ranges: readonly RowidRange[], limit: number): RankedRowid[] {
     const sql = filter.sql
       ? `SELECT text_fts.rowid AS rowid, bm25(text_fts, ${BM25_WEIGHTS}) AS rank FROM text_fts CROSS JOIN text_docs d ON d.rowid = text_fts.rowid
          WHERE ${ftsCondition(filter)} AND text_fts.rowid ${ROWID_RANGE} ${filter.sql} ORDER BY rank, rowid DESC LIMIT ?`
@@ -344,18 +360,7 @@ export class EmbeddedTextIndex implements TextIndex {
 
   /** Distinct matching segments up to one past the bound, from the cache while the text tables are unchanged. */
   private countSegments(match: string, filter: Filter, ranges: readonly RowidRange[]): number {
-    const version = this.textVersion();
-    if (version !== this.countsVersion) {
-      this.counts.clear();
-      this.countsVersion = version;
-    }
-    const key = JSON.stringify([match, filter.tags, filter.sql, filter.params, ranges]);
-    let total = this.counts.get(key);
-    if (total === undefined) total = this.countSegmentsNow(match, filter, ranges);
-    else this.counts.delete(key);
-    this.counts.set(key, total);
-    if (this.counts.size > COUNT_CACHE_SIZE) this.counts.delete(this.counts.keys().next().value!);
-    return total;
+    return this.counts.get(JSON.stringify([match, filter.tags, filter.sql, filter.params, ranges]), () => this.countSegmentsNow(match, filter, ranges));
   }
 
   /**

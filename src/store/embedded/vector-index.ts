@@ -1,11 +1,13 @@
 // VectorIndex: vectors are durable in SQLite (Float32 BLOBs); search is an exact scan over an
 // in-memory matrix per collection, loaded on first use. Writes go to SQLite only; triggers log
 // every changed id (vector_changes), and before each read a matrix applies the changes it has not
-// seen, so processes sharing the file (API server, worker) stay in step.
+// seen, so processes sharing the file (API server, worker) stay in step. A large cosine collection
+// (the frame descriptors) keeps int8 rows only in memory and rescores its shortlist from SQLite
+// (see VectorMatrix).
 import { BadInputError } from '../../errors.js';
 import type { VectorCollectionSpec, VectorFilter, VectorHit, VectorIndex, VectorMetric, VectorPayload, VectorPoint, VectorRecord } from '../interfaces.js';
-import { IN_JSON_LIST, jsonList, type SqliteDatabase } from './db.js';
-import { VectorMatrix } from './vector-matrix.js';
+import { IN_JSON_LIST, jsonList, StatementCache, type SqliteDatabase } from './db.js';
+import { VectorMatrix, type StoredRows } from './vector-matrix.js';
 
 interface CollectionRow {
   name: string;
@@ -24,6 +26,13 @@ interface LoadedMatrix {
 
 /** Change-log rows kept; a process further behind than this reloads its matrices. */
 const CHANGES_KEPT = 200_000;
+/**
+ * A cosine collection this large when loaded keeps int8 rows only: its float rows would hold
+ * ≥ 51 MB at 128-d (512 MB at 1M frames), while a rescoring read of a few hundred rows costs
+ * ~1 ms, nothing beside an image search. Smaller ones (faces, voices) keep their float rows and
+ * rescore without touching SQLite.
+ */
+export const INT8_ONLY_MIN_ROWS = 100_000;
 
 interface VectorRow {
   id: string;
@@ -42,8 +51,25 @@ function toBlob(vector: Float32Array): Buffer {
 
 export class EmbeddedVectorIndex implements VectorIndex {
   private readonly matrices = new Map<string, LoadedMatrix>();
+  private readonly reads: StatementCache;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  /** @param int8OnlyMinRows collections at least this large when loaded keep int8 rows only (cosine). */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly int8OnlyMinRows = INT8_ONLY_MIN_ROWS,
+  ) {
+    this.reads = new StatementCache(db);
+  }
+
+  /** A collection's vectors as stored, by id, for the rescoring of an int8-only matrix. */
+  private storedRows(collection: string): StoredRows {
+    return (ids) => {
+      const rows = this.reads
+        .get(`SELECT id, vector FROM vectors WHERE collection = ? AND id IN ${IN_JSON_LIST}`)
+        .all(collection, jsonList(ids)) as Pick<VectorRow, 'id' | 'vector'>[];
+      return new Map(rows.map((row) => [row.id, toFloat32(row.vector)]));
+    };
+  }
 
   async ensureCollection(spec: VectorCollectionSpec): Promise<'created' | 'ok' | 'model-changed'> {
     if (!Number.isInteger(spec.dim) || spec.dim <= 0) throw new BadInputError(`collection ${spec.name}: dim must be a positive integer`);
@@ -166,7 +192,8 @@ export class EmbeddedVectorIndex implements VectorIndex {
         // Sized for the rows there are: growing by doubling would hold the old and the new arrays
         // at once (at 1M frames ~1.5x the matrix in peak RSS, in every serving process).
         const { n } = this.db.prepare('SELECT count(*) AS n FROM vectors WHERE collection = ?').get(name) as { n: number };
-        const matrix = new VectorMatrix(spec.dim, spec.metric, Math.max(1024, n));
+        const stored = n >= this.int8OnlyMinRows ? this.storedRows(name) : null;
+        const matrix = new VectorMatrix(spec.dim, spec.metric, Math.max(1024, n), true, stored);
         const rows = this.db.prepare('SELECT id, payload, vector FROM vectors WHERE collection = ?').iterate(name) as IterableIterator<VectorRow>;
         for (const row of rows) matrix.set(row.id, toFloat32(row.vector), JSON.parse(row.payload) as VectorPayload);
         this.matrices.set(name, { matrix, generation: spec.generation, seenSeq: lastSeq });

@@ -8,6 +8,10 @@
 // can be missed (near-ties deep in a crowd of near-duplicates). L2 matrices keep one too, on a
 // scale set by the largest magnitude stored so far (re-coded when a larger one arrives, with
 // headroom, so re-codes stay rare): ColorLayout's 33-d rows scan in a quarter of the bytes.
+// A large cosine matrix may keep the int8 rows only (given a StoredRows reader): the shortlist is
+// then rescored from the vectors as stored (SQLite), read for the shortlist's rows alone, which
+// saves four bytes per dimension and row (1M frames × 128-d: 512 MB) for a read of a few hundred
+// rows per search. Scores are the same: the stored vector is normalised as `set` would.
 import { createRequire } from 'node:module';
 import type { VectorFilter, VectorHit, VectorMetric, VectorPayload } from '../interfaces.js';
 
@@ -51,6 +55,9 @@ function simdModule(): UsearchModule | null {
 }
 
 type PayloadTest = (payload: VectorPayload) => boolean;
+
+/** The vectors as stored, by id (those no longer stored are missing from the answer). */
+export type StoredRows = (ids: readonly string[]) => Map<string, Float32Array>;
 
 export function payloadTest(filter: VectorFilter | undefined): PayloadTest | null {
   if (!filter) return null;
@@ -97,6 +104,7 @@ class TopK {
 }
 
 export class VectorMatrix {
+  /** Float rows (cosine: normalised); empty when the matrix keeps int8 rows only (`stored` given). */
   private data: Float32Array;
   /** int8 copy of the rows for the native scan (cosine and L2); null for dot or without SIMD. */
   private codes: Int8Array | null;
@@ -106,16 +114,30 @@ export class VectorMatrix {
   private readonly payloads: VectorPayload[] = [];
   private readonly rowOf = new Map<string, number>();
 
-  /** @param simd use the native exact scan when available (false: always the JS loop). */
+  /** Where rescoring reads float rows when the matrix keeps int8 rows only; null when it keeps both. */
+  private readonly stored: StoredRows | null;
+
+  /**
+   * @param simd use the native exact scan when available (false: always the JS loop).
+   * @param stored keep int8 rows only and rescore from these (cosine with the native scan only;
+   *   otherwise ignored: the float rows stay).
+   */
   constructor(
     readonly dim: number,
     readonly metric: VectorMetric,
     initialCapacity = 1024,
     private readonly simd = true,
+    stored: StoredRows | null = null,
   ) {
-    this.data = new Float32Array(dim * initialCapacity);
-    this.codes = metric !== 'dot' && simd ? new Int8Array(dim * initialCapacity) : null;
+    this.codes = metric !== 'dot' && simd && simdModule() !== null ? new Int8Array(dim * initialCapacity) : null;
+    this.stored = stored && metric === 'cosine' && this.codes ? stored : null;
+    this.data = new Float32Array(this.stored ? 0 : dim * initialCapacity);
     this.codeScale = metric === 'cosine' ? int8Scale(dim) : 0;
+  }
+
+  /** Whether the matrix keeps int8 rows only (rescoring reads the stored vectors). */
+  get int8Only(): boolean {
+    return this.stored !== null;
   }
 
   get size(): number {
@@ -128,25 +150,34 @@ export class VectorMatrix {
     let row = this.rowOf.get(id);
     if (row === undefined) {
       row = this.ids.length;
-      if ((row + 1) * this.dim > this.data.length) {
-        const grown = new Float32Array(Math.max(this.data.length * 2, (row + 1) * this.dim));
-        grown.set(this.data);
-        this.data = grown;
-        if (this.codes) {
-          const grownCodes = new Int8Array(grown.length);
-          grownCodes.set(this.codes);
-          this.codes = grownCodes;
-        }
-      }
+      this.grow(row + 1);
       this.ids.push(id);
       this.payloads.push(payload);
       this.rowOf.set(id, row);
     } else {
       this.payloads[row] = payload;
     }
-    this.data.set(stored, row * this.dim);
+    if (!this.stored) this.data.set(stored, row * this.dim);
     if (this.metric === 'l2') this.widenL2Scale(stored);
     if (this.codes) toInt8(stored, this.codeScale, this.codes, row * this.dim);
+  }
+
+  /** Room for `rows` rows (doubling), in the float rows kept and the codes. */
+  private grow(rows: number): void {
+    const length = rows * this.dim;
+    const capacity = this.codes ? this.codes.length : this.data.length;
+    if (length <= capacity) return;
+    const grownLength = Math.max(capacity * 2, length);
+    if (!this.stored) {
+      const grown = new Float32Array(grownLength);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    if (this.codes) {
+      const grownCodes = new Int8Array(grownLength);
+      grownCodes.set(this.codes);
+      this.codes = grownCodes;
+    }
   }
 
   /** Shrinks the L2 code scale (re-coding every row) when `vector` holds a larger magnitude than it covers. */
@@ -163,7 +194,7 @@ export class VectorMatrix {
     if (row === undefined) return;
     const last = this.ids.length - 1;
     if (row !== last) {
-      this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
+      if (!this.stored) this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       this.codes?.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       this.ids[row] = this.ids[last]!;
       this.payloads[row] = this.payloads[last]!;
@@ -179,6 +210,7 @@ export class VectorMatrix {
     const q = this.metric === 'cosine' ? l2Normalize(query) : query;
     const native = this.simd && !test && this.size >= SIMD_MIN_ROWS ? simdModule() : null;
     if (native) return this.nativeSearch(native, q, limit);
+    if (this.stored) return this.int8ScanSearch(q, limit, test);
     const { dim, data } = this;
     const top = new TopK(limit);
     for (let row = 0; row < this.ids.length; row += 1) {
@@ -233,23 +265,62 @@ export class VectorMatrix {
 
   /** Shortlist on the int8 rows natively, then rescore the shortlist exactly on the float rows. */
   private int8Search(native: UsearchModule, codes: Int8Array, q: Float32Array, limit: number): VectorHit[] {
-    const { dim, data } = this;
-    const l2 = this.metric === 'l2';
+    const { dim } = this;
     const query = new Int8Array(dim);
     toInt8(q, this.codeScale, query, 0);
     const shortlist = Math.min(this.size, limit * INT8_OVERSAMPLE + INT8_SLACK);
-    const metric = l2 ? native.MetricKind.L2sq : native.MetricKind.IP;
+    const metric = this.metric === 'l2' ? native.MetricKind.L2sq : native.MetricKind.IP;
     const { keys } = native.exactSearch(codes.subarray(0, this.size * dim), query, dim, shortlist, metric, 1) as { keys: BigUint64Array };
-    const top = new TopK(limit);
-    for (const key of keys) {
-      const row = Number(key);
+    return this.rescore(Array.from(keys, Number), q, limit);
+  }
+
+  /**
+   * A int8-only matrix's filtered (or small) scan: every row that passes when they are few enough
+   * to rescore them all (exact), else a shortlist by the int8 dot product in JS.
+   */
+  private int8ScanSearch(q: Float32Array, limit: number, test: PayloadTest | null): VectorHit[] {
+    const { dim } = this;
+    const codes = this.codes!;
+    const shortlist = limit * INT8_OVERSAMPLE + INT8_SLACK;
+    const passing: number[] = [];
+    for (let row = 0; row < this.ids.length; row += 1) if (!test || test(this.payloads[row]!)) passing.push(row);
+    if (passing.length <= shortlist) return this.rescore(passing, q, limit);
+    const query = new Int8Array(dim);
+    toInt8(q, this.codeScale, query, 0);
+    const top = new TopK(shortlist);
+    for (const row of passing) {
       const base = row * dim;
       let score = 0;
-      for (let i = 0; i < dim; i += 1) score += l2 ? -((data[base + i]! - q[i]!) ** 2) : data[base + i]! * q[i]!;
+      for (let i = 0; i < dim; i += 1) score += codes[base + i]! * query[i]!;
+      top.offer(row, score);
+    }
+    return this.rescore(top.rows, q, limit);
+  }
+
+  /** The `limit` best of `rows` by their exact score: the float rows kept, or the stored vectors read for these rows alone. */
+  private rescore(rows: readonly number[], q: Float32Array, limit: number): VectorHit[] {
+    const { dim } = this;
+    const l2 = this.metric === 'l2';
+    const vectorOf = this.stored ? this.storedRowReader(rows) : (row: number) => this.data.subarray(row * dim, (row + 1) * dim);
+    const top = new TopK(limit);
+    for (const row of rows) {
+      const v = vectorOf(row);
+      if (!v) continue;
+      let score = 0;
+      for (let i = 0; i < dim; i += 1) score += l2 ? -((v[i]! - q[i]!) ** 2) : v[i]! * q[i]!;
       top.offer(row, score);
     }
     // L2 ranks on the negative squared distance and reports the negative distance, as the JS scan.
     return top.rows.map((row, i) => ({ id: this.ids[row]!, score: l2 ? -Math.sqrt(-top.scores[i]!) : top.scores[i]!, payload: { ...this.payloads[row]! } }));
+  }
+
+  /** The stored vectors of `rows`, normalised as `set` stores cosine rows; undefined for a row no longer stored. */
+  private storedRowReader(rows: readonly number[]): (row: number) => Float32Array | undefined {
+    const vectors = this.stored!(rows.map((row) => this.ids[row]!));
+    return (row) => {
+      const vector = vectors.get(this.ids[row]!);
+      return vector && l2Normalize(vector);
+    };
   }
 
   count(filter?: VectorFilter): number {
