@@ -13,7 +13,7 @@
 // and the sum of each process's own peak (an upper bound).
 // Between runs the bench waits until the server's admission lines are empty, so no run inherits
 // the previous one's backlog. Not part of `npm test`.
-//   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 1,64] [--workers 2] [--ops searchSegments,onlyWatch]
+//   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 1,64] [--workers 2] [--ops searchSegments,onlyWatch] [--query-mix fixed|log]
 //                           [--cpu-prof-dir DIR]   (V8 CPU profile of the server, written when it exits)
 //                           [--keep-library DIR]   (build the library in DIR once and reuse it on later runs)
 import { spawn } from 'node:child_process';
@@ -28,7 +28,7 @@ import { FRAME_COLLECTION, FRAME_COMPACT_COLLECTION } from '../src/indexers/fram
 import { MobileNetDescriptor } from '../src/models/image-descriptors/mobilenet.js';
 import { compactProjectionFor } from '../src/models/image-descriptors/projection.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
-import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
+import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, queryLog, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { sampleTreeRss, treeCpuMs, treeRssKb } from './process-rss.js';
 
@@ -43,6 +43,9 @@ const { values } = parseArgs({
     'frames-per-video': { type: 'string', default: '100' },
     'cpu-prof-dir': { type: 'string' },
     'keep-library': { type: 'string' },
+    // fixed: QUERY_MIX's ten queries cycled (mostly answered from the ranking cache after the
+    // first round); log: 4096 searches drawn from a Zipf-weighted log of 2000 distinct queries.
+    'query-mix': { type: 'string', default: 'fixed' },
   },
 });
 const segments = Number(values.segments);
@@ -72,7 +75,7 @@ async function bodies(casts: string[][]): Promise<Record<string, Body[]>> {
     .jpeg()
     .toBuffer();
   return {
-    searchSegments: QUERY_MIX.map((q) => ({ query: 'query($q: String!) { searchSegments(query: $q, first: 20) { totalCount edges { node { score snippet segment { id start } } } } }', variables: { q } })),
+    searchSegments: (values['query-mix'] === 'log' ? queryLog(seededRandom(11), 4096) : QUERY_MIX).map((q) => ({ query: 'query($q: String!) { searchSegments(query: $q, first: 20) { totalCount edges { node { score snippet segment { id start } } } } }', variables: { q } })),
     onlyWatch: Array.from({ length: 64 }, (_, i) => {
       const v = someVideo();
       const actorIds = [...new Set(Array.from({ length: 1 + (i % 3) }, () => casts[v]![Math.floor(random() * 8)]!))];
@@ -317,6 +320,7 @@ try {
       librarySec,
       buildSec,
       workers,
+      queryMix: values['query-mix'],
       connections: connectionCounts,
       durationSecPerRun: durationSec,
       cores: os.availableParallelism(),

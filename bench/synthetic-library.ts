@@ -41,6 +41,21 @@ export function sentence(random: () => number): string {
 
 export const QUERY_MIX = ['天气', '技术问题', '生日礼物', '打破记录', 'walk in the park', 'coffee', 'police', '牛奶', 'blue paint', '结局'];
 
+/**
+ * A query log of `length` searches: 2000 distinct queries of one or two vocabulary words (Zipf
+ * within each language), drawn with Zipf weights over the queries, so a few are popular and most
+ * are seen once or never, as in a search log. Unlike QUERY_MIX's ten queries cycled, it measures
+ * what a ranking costs when a cache of recent rankings mostly misses.
+ */
+export function queryLog(random: () => number, length: number): string[] {
+  const distinct = Array.from({ length: 2000 }, () => {
+    const zh = random() < 0.6;
+    const words = Array.from({ length: 1 + Math.floor(random() * 2) }, () => zipfPick(zh ? ZH_WORDS : EN_WORDS, random));
+    return words.join(zh ? '' : ' ');
+  });
+  return Array.from({ length }, () => zipfPick(distinct, random));
+}
+
 export interface SyntheticLibraryOptions {
   segments: number;
   segmentsPerVideo?: number;
