@@ -8,14 +8,14 @@
 // seek each (a decode from the I-frame before, not of the stream); once they are known (a resumed
 // job), by a select on their times. Sound is decoded once, at every declared rate, and kept for
 // the job. A request nobody declared, or an output given up, decodes on its own.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DecodeSession, type FrameRequest, type FramesAtRequest, type SessionOutput } from './decode-session.js';
 import { extractAudioPcm, extractFrame, outputSize, streamFrames, type RawFrame } from './frames.js';
 import { KeyframeCandidates, type KeyframePlanner } from './keyframe-candidates.js';
 import { probeMedia, type MediaProbe } from './probe.js';
 import { startTool } from './process.js';
+import { createSpoolFolder } from './spool-folder.js';
 import type { MediaTools } from './tools.js';
 
 export type { FrameRequest } from './decode-session.js';
@@ -208,7 +208,7 @@ export class MediaSource {
     const planner = planned.length ? this.opts.keyframePlanner!() : null;
     if (planner) chosen.push(...candidateOutputs(planner, planned));
     if (chosen.length === 0) return;
-    this.spoolDir ??= mkdtempSync(path.join(os.tmpdir(), 'vidsearch-spool-'));
+    this.spoolDir ??= createSpoolFolder();
     const session = new DecodeSession({ tools: this.opts.tools, filePath: this.opts.filePath, probe, outputs: chosen, spoolDir: this.spoolDir, signal: this.opts.signal });
     session.start();
     this.stats.videoDecodes++;
