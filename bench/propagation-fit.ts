@@ -72,10 +72,21 @@ async function sourceSize(src: string, ffprobe: string): Promise<[number, number
   return [w ?? 0, h ?? 0];
 }
 
-/** A missed appearance's tracks: best link to a track named after the right actor, and to one named after anyone else. */
-function linksOf(own: readonly FaceTrackRecord[], tracks: readonly FaceTrackRecord[], actorId: string, label: string): string {
-  const best = (pick: (t: FaceTrackRecord) => boolean) => Math.max(-1, ...own.flatMap((o) => tracks.filter((t) => t.id !== o.id && pick(t)).map((t) => cosine(o.embedding, t.embedding))));
-  return `${label}: right ${best((t) => t.actorId === actorId).toFixed(2)} wrong ${best((t) => t.actorId !== null && t.actorId !== actorId).toFixed(2)} unknown ${best((t) => t.actorId === null).toFixed(2)}`;
+/**
+ * Every unknown track's best link to a named actor's track, the lead over the next actor, and
+ * whether that actor is who the track shows (by the fixture's placement): the propagation rule's
+ * candidates, to read the link threshold off.
+ */
+function candidates(tracks: readonly FaceTrackRecord[], truthOf: ReadonlyMap<string, string>, label: string): string[] {
+  return tracks.flatMap((track) => {
+    if (track.actorId) return [];
+    const best = new Map<string, number>();
+    for (const t of tracks) if (t.actorId && t.confidence >= DEFAULT_PROPAGATION_RULE.sourceConfidence) best.set(t.actorId, Math.max(best.get(t.actorId) ?? -1, cosine(track.embedding, t.embedding)));
+    const [first, second] = [...best].sort(([, a], [, b]) => b - a);
+    if (!first) return [];
+    const truth = truthOf.get(track.id) ?? 'unplaced';
+    return [`${first[1].toFixed(3)} lead ${(first[1] - (second?.[1] ?? 0)).toFixed(3)} ${truth === first[0] ? 'RIGHT' : 'wrong'} ${label} shot ${track.shotIndex}`];
+  });
 }
 
 interface Appearance {
@@ -95,17 +106,17 @@ function bucketsOf(a: Appearance, video: string, sidePx: number | null): string[
 }
 
 /** Per labelled appearance: found (a track of its shot inside its rectangle named after it) by bucket. */
-async function appearanceRecall(app: App, indexed: readonly Indexed[], fixture: PoseFixture, actorIdOf: Map<string, string>, ffprobe: string): Promise<{ buckets: Record<string, string>; missed: string[] }> {
+async function appearanceRecall(app: App, indexed: readonly Indexed[], fixture: PoseFixture, actorIdOf: Map<string, string>, ffprobe: string): Promise<{ buckets: Record<string, string>; candidates: string[] }> {
   const counts = new Map<string, { found: number; total: number }>();
-  const missed: string[] = [];
+  const rows: string[] = [];
   for (const { video } of indexed) {
     const spec = fixture.videos.find((v) => video.path.endsWith(`${v.name}.mp4`))!;
     const tracks = await app.store.appearances.getTracksOfVideo(video.id);
     const faces = await app.store.appearances.getFacesOfTracks(tracks.map((t) => t.id));
+    const truthOf = new Map<string, string>();
     let start = 0;
     for (const [shot, s] of spec.shots.entries()) {
       for (const item of s.items) {
-        if (!item.actor) continue;
         const [w, h] = await sourceSize(item.src, ffprobe);
         const width = w * item.scale;
         const height = h * item.scale;
@@ -119,8 +130,9 @@ async function appearanceRecall(app: App, indexed: readonly Indexed[], fixture: 
         });
         const side = inside.length ? inside.map((f) => Math.min(f.box.width, f.box.height)).sort((a, b) => a - b)[Math.floor(inside.length / 2)]! : null;
         const trackIds = new Set(inside.map((f) => f.trackId));
+        for (const id of trackIds) truthOf.set(id, item.actor ? actorIdOf.get(item.actor)! : 'stranger');
+        if (!item.actor) continue;
         const found = tracks.some((t) => trackIds.has(t.id) && t.actorId === actorIdOf.get(item.actor!));
-        if (!found && inside.length) missed.push(linksOf(tracks.filter((t) => trackIds.has(t.id)), tracks, actorIdOf.get(item.actor!)!, `${spec.name}#${shot} ${item.actor}`));
         for (const bucket of ['all', ...bucketsOf({ video: spec.name, shot, item, rect: { x: item.x, y: item.y, width, height }, start, end: start + s.dur }, spec.name, side)]) {
           const c = counts.get(bucket) ?? { found: 0, total: 0 };
           c.found += found ? 1 : 0;
@@ -130,8 +142,9 @@ async function appearanceRecall(app: App, indexed: readonly Indexed[], fixture: 
       }
       start += s.dur;
     }
+    rows.push(...candidates(tracks, truthOf, spec.name));
   }
-  return { buckets: Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => [k, `${c.found}/${c.total}`])), missed };
+  return { buckets: Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => [k, `${c.found}/${c.total}`])), candidates: rows.sort() };
 }
 
 async function main(): Promise<void> {
