@@ -4,7 +4,9 @@
 // the path a cast change takes) under each rule of a grid, without and with each video's cast, and
 // scores 0.5 s bins as `vidsearch eval --face-only` does. Also prints, per labelled appearance (a
 // person in a shot), whether a track of that shot was named after them, by pose, blur, size and
-// "tiny-crowd", without propagation and with the default rule.
+// "tiny-crowd", without propagation and with the default rule, and every propagation candidate
+// (an unknown track's best link to a confidently named actor, its lead, right or wrong by the
+// fixture's placement) — what the link threshold is read off.
 //   node dist/bench/propagation-fit.js --half fit [--grid]     (fit the rule: sweep the grid)
 //   node dist/bench/propagation-fit.js --half report           (report: default rule vs none)
 import { spawnSync } from 'node:child_process';
@@ -89,18 +91,9 @@ function candidates(tracks: readonly FaceTrackRecord[], truthOf: ReadonlyMap<str
   });
 }
 
-interface Appearance {
-  video: string;
-  shot: number;
-  item: PoseItem;
-  rect: { x: number; y: number; width: number; height: number };
-  start: number;
-  end: number;
-}
-
-function bucketsOf(a: Appearance, video: string, sidePx: number | null): string[] {
-  const pose = a.item.src.includes('faces_pose/') ? 'three-quarter/profile' : 'frontal';
-  const blur = (a.item.blur ?? 0) >= 1.5 || a.item.mblur ? 'blurred' : 'sharp';
+function bucketsOf(item: PoseItem, video: string, sidePx: number | null): string[] {
+  const pose = item.src.includes('faces_pose/') ? 'three-quarter/profile' : 'frontal';
+  const blur = (item.blur ?? 0) >= 1.5 || item.mblur ? 'blurred' : 'sharp';
   const size = sidePx === null ? 'size:undetected' : sidePx < 30 ? 'size:<30' : sidePx < 45 ? 'size:30-45' : sidePx < 64 ? 'size:45-64' : 'size:>=64';
   return [pose, blur, size, ...(video.includes('tiny-crowd') ? ['tiny-crowd'] : [])];
 }
@@ -115,7 +108,7 @@ async function appearanceRecall(app: App, indexed: readonly Indexed[], fixture: 
     const faces = await app.store.appearances.getFacesOfTracks(tracks.map((t) => t.id));
     const truthOf = new Map<string, string>();
     let start = 0;
-    for (const [shot, s] of spec.shots.entries()) {
+    for (const s of spec.shots) {
       for (const item of s.items) {
         const [w, h] = await sourceSize(item.src, ffprobe);
         const width = w * item.scale;
@@ -133,7 +126,7 @@ async function appearanceRecall(app: App, indexed: readonly Indexed[], fixture: 
         for (const id of trackIds) truthOf.set(id, item.actor ? actorIdOf.get(item.actor)! : 'stranger');
         if (!item.actor) continue;
         const found = tracks.some((t) => trackIds.has(t.id) && t.actorId === actorIdOf.get(item.actor!));
-        for (const bucket of ['all', ...bucketsOf({ video: spec.name, shot, item, rect: { x: item.x, y: item.y, width, height }, start, end: start + s.dur }, spec.name, side)]) {
+        for (const bucket of ['all', ...bucketsOf(item, spec.name, side)]) {
           const c = counts.get(bucket) ?? { found: 0, total: 0 };
           c.found += found ? 1 : 0;
           c.total += 1;
