@@ -56,7 +56,9 @@ async function storedEvidence(store: Store, video: VideoRecord, tracks: readonly
     const source = trackIdentitySource(track);
     // A track whose vectors are gone (another embedder since) cannot be judged again: it stays.
     const keep = source === 'EDITOR' || withVectors.length === 0;
-    const identity = track.actorId ? { actorId: track.actorId, similarity: track.similarity ?? 1, runnerUp: 0, confidence: track.confidence } : null;
+    // A kept name lends itself on only when it is evidence (an editor's, a match): a propagated
+    // one passed on would start the chain propagation never builds.
+    const identity = track.actorId && source !== 'PROPAGATED' ? { actorId: track.actorId, similarity: track.similarity ?? 1, runnerUp: 0, confidence: track.confidence } : null;
     return { embedding: track.embedding, faces: withVectors, editorDecision: keep ? { identity } : null };
   });
 }
