@@ -9,7 +9,7 @@ import type { WatchSpan } from '../services/presence.js';
 import { f1, ratio } from './metrics.js';
 import { EvalInputError, type EvalContext, type EvalTask } from './types.js';
 
-interface PresenceManifest {
+export interface PresenceManifest {
   actors: { id: string; name?: string; faces?: string[]; voices?: string[] }[];
   /** `cast` (optional, manifest actor ids): the video is indexed with that cast list (closed set). */
   videos: { path: string; cast?: string[]; truth: { actor: string; start: number; end: number }[] }[];
@@ -17,7 +17,7 @@ interface PresenceManifest {
   evidence: 'any' | 'face';
 }
 
-function parse(raw: Record<string, unknown>): PresenceManifest {
+export function parsePresenceManifest(raw: Record<string, unknown>): PresenceManifest {
   const { actors, videos } = raw as Partial<PresenceManifest>;
   if (!Array.isArray(actors) || !Array.isArray(videos)) throw new EvalInputError('presence manifest needs "actors" and "videos" arrays');
   for (const actor of actors) {
@@ -80,48 +80,87 @@ function coveredLength(intervals: readonly Interval[], start: number, end: numbe
   return total;
 }
 
-interface Tally {
+export interface Tally {
   tp: number;
   fp: number;
   fn: number;
 }
 
-const scores = (t: Tally) => {
+export const presenceScores = (t: Tally) => {
   const precision = ratio(t.tp, t.tp + t.fp);
   const recall = ratio(t.tp, t.tp + t.fn);
   return { precision, recall, f1: f1(precision, recall) };
 };
 
+/** Enrols the manifest's actors (voices too unless faceOnly); returns manifest id → actor id and the gallery files skipped. */
+export async function enrolPresenceActors(manifest: PresenceManifest, ctx: EvalContext, faceOnly: boolean): Promise<{ actorIdOf: Map<string, string>; skippedGallery: number }> {
+  const { actors, voices } = ctx.app.services;
+  // Enrolment: one gallery file at a time; files the system cannot use are skipped and counted.
+  const actorIdOf = new Map<string, string>();
+  let skippedGallery = 0;
+  for (const entry of manifest.actors) {
+    const actor = await actors.enrollActor({ name: entry.name ?? entry.id });
+    actorIdOf.set(entry.id, actor.id);
+    for (const file of entry.faces ?? []) {
+      const { skipped } = await actors.addFaces(actor.id, { imagePaths: [ctx.resolve(file)] });
+      for (const skip of skipped) ctx.progress(`actor ${entry.id}: skipped ${skip.source}: ${skip.reason}`);
+      skippedGallery += skipped.length;
+    }
+    if (faceOnly) continue;
+    for (const file of entry.voices ?? []) {
+      const { skipped } = await voices.addVoices(actor.id, { voicePaths: [ctx.resolve(file)] });
+      for (const skip of skipped) ctx.progress(`actor ${entry.id}: skipped ${skip.source}: ${skip.reason}`);
+      skippedGallery += skipped.length;
+    }
+  }
+  ctx.progress(`enrolled ${manifest.actors.length} actors (${skippedGallery} gallery files skipped${faceOnly ? ', faces only' : ''})`);
+  return { actorIdOf, skippedGallery };
+}
+
+export interface PresenceTally {
+  total: Tally;
+  perActor: Map<string, Tally>;
+  bins: number;
+}
+
+export function emptyPresenceTally(manifest: PresenceManifest): PresenceTally {
+  return { total: { tp: 0, fp: 0, fn: 0 }, perActor: new Map(manifest.actors.map((a) => [a.id, { tp: 0, fp: 0, fn: 0 }])), bins: 0 };
+}
+
+/** Asks onlyWatch for every manifest actor in one indexed video and adds its bins to the tally. */
+export async function tallyPresenceVideo(
+  ctx: EvalContext,
+  manifest: PresenceManifest,
+  entry: PresenceManifest['videos'][number],
+  video: { id: string; durationSec: number },
+  actorIdOf: ReadonlyMap<string, string>,
+  tally: PresenceTally,
+): Promise<void> {
+  for (const actor of manifest.actors) {
+    const answer = await ctx.app.services.presence.onlyWatch({ videoId: video.id, actorIds: [actorIdOf.get(actor.id)!], padSec: 0 });
+    const scored = answer.spans.filter((s: WatchSpan) => manifest.evidence === 'any' || s.evidence !== 'VOICE');
+    const predicted = positiveBins(scored, video.durationSec, manifest.binSec);
+    const truth = positiveBins(entry.truth.filter((t) => t.actor === actor.id), video.durationSec, manifest.binSec);
+    const own = tally.perActor.get(actor.id)!;
+    predicted.forEach((p, k) => {
+      const t = truth[k]!;
+      const key: keyof Tally | null = p && t ? 'tp' : p ? 'fp' : t ? 'fn' : null;
+      if (key) {
+        own[key]++;
+        tally.total[key]++;
+      }
+    });
+    tally.bins += predicted.length;
+  }
+}
+
 export const presenceTask: EvalTask = {
   task: 'presence',
   async run(raw, ctx: EvalContext) {
-    const manifest = parse(raw);
+    const manifest = parsePresenceManifest(raw);
     const faceOnly = ctx.options['face-only'] === true;
-    const { actors, voices, presence } = ctx.app.services;
-
-    // Enrolment: one gallery file at a time; files the system cannot use are skipped and counted.
-    const actorIdOf = new Map<string, string>();
-    let skippedGallery = 0;
-    for (const entry of manifest.actors) {
-      const actor = await actors.enrollActor({ name: entry.name ?? entry.id });
-      actorIdOf.set(entry.id, actor.id);
-      for (const file of entry.faces ?? []) {
-        const { skipped } = await actors.addFaces(actor.id, { imagePaths: [ctx.resolve(file)] });
-        for (const skip of skipped) ctx.progress(`actor ${entry.id}: skipped ${skip.source}: ${skip.reason}`);
-        skippedGallery += skipped.length;
-      }
-      if (faceOnly) continue;
-      for (const file of entry.voices ?? []) {
-        const { skipped } = await voices.addVoices(actor.id, { voicePaths: [ctx.resolve(file)] });
-        for (const skip of skipped) ctx.progress(`actor ${entry.id}: skipped ${skip.source}: ${skip.reason}`);
-        skippedGallery += skipped.length;
-      }
-    }
-    ctx.progress(`enrolled ${manifest.actors.length} actors (${skippedGallery} gallery files skipped${faceOnly ? ', faces only' : ''})`);
-
-    const total: Tally = { tp: 0, fp: 0, fn: 0 };
-    const perActor = new Map<string, Tally>(manifest.actors.map((a) => [a.id, { tp: 0, fp: 0, fn: 0 }]));
-    let bins = 0;
+    const { actorIdOf, skippedGallery } = await enrolPresenceActors(manifest, ctx, faceOnly);
+    const tally = emptyPresenceTally(manifest);
     let indexSec = 0;
     let mediaSec = 0;
     for (const entry of manifest.videos) {
@@ -131,28 +170,13 @@ export const presenceTask: EvalTask = {
       const video = await ctx.app.indexNow({ path: ctx.resolve(entry.path), ...(cast ? { cast } : {}) });
       indexSec += (performance.now() - started) / 1000;
       mediaSec += video.durationSec;
-      for (const actor of manifest.actors) {
-        const answer = await presence.onlyWatch({ videoId: video.id, actorIds: [actorIdOf.get(actor.id)!], padSec: 0 });
-        const scored = answer.spans.filter((s: WatchSpan) => manifest.evidence === 'any' || s.evidence !== 'VOICE');
-        const predicted = positiveBins(scored, video.durationSec, manifest.binSec);
-        const truth = positiveBins(entry.truth.filter((t) => t.actor === actor.id), video.durationSec, manifest.binSec);
-        const tally = perActor.get(actor.id)!;
-        predicted.forEach((p, k) => {
-          const t = truth[k]!;
-          const key: keyof Tally | null = p && t ? 'tp' : p ? 'fp' : t ? 'fn' : null;
-          if (key) {
-            tally[key]++;
-            total[key]++;
-          }
-        });
-        bins += predicted.length;
-      }
+      await tallyPresenceVideo(ctx, manifest, entry, video, actorIdOf, tally);
       ctx.progress(`${entry.path}: indexed in ${indexSec.toFixed(1)} s so far`);
     }
     return {
-      ...scores(total),
-      bins,
-      perActor: Object.fromEntries([...perActor].map(([id, tally]) => [id, scores(tally)])),
+      ...presenceScores(tally.total),
+      bins: tally.bins,
+      perActor: Object.fromEntries([...tally.perActor].map(([id, t]) => [id, presenceScores(t)])),
       evidence: manifest.evidence,
       faceOnly,
       skippedGallery,

@@ -13,11 +13,11 @@ import { alignFace, loadFaceModels, type FaceModels } from '../models/faces/inde
 import type { DetectedFace, RawImage } from '../models/types.js';
 import { createActorService, type ActorService } from '../services/actors.js';
 import { FACES_COLLECTION, type FaceClusterRecord, type FaceRecord, type FaceTrackRecord } from '../store/appearances.js';
-import { facesToScore, identifyTrack, propagateIdentities, weightedMeanSide, CAST_TRACK_IDENTITY_RULE, DEFAULT_TRACK_IDENTITY_RULE, type ActorScore, type TrackIdentity } from './face-identity.js';
-import { assignClusters, resolveIdentityConflicts, type MutableCluster } from './face-clustering.js';
+import type { ActorScore } from './face-identity.js';
+import { assignClusters, type MutableCluster } from './face-clustering.js';
+import { identifyVideoTracks, isPropagated, type VideoTrackIdentity } from './face-video-identity.js';
 import {
   coOccurringTracks,
-  cosine,
   faceQuality,
   faceSpansFromTracks,
   fuseTrackEmbedding,
@@ -52,6 +52,8 @@ export interface FacesStageOutput {
   faces: number;
   tracks: number;
   identifiedTracks: number;
+  /** Of those, named by propagation from a linked track rather than by their own faces. */
+  propagatedTracks: number;
   unknownTracks: number;
   clustersCreated: number;
   modelId: string;
@@ -199,9 +201,8 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
       }
       closeShot();
 
-      const matches: (TrackIdentity | null)[] = [];
-      for (const draft of drafts) matches.push(await identifyDraft(ctx, deps, draft));
-      const identities = resolveIdentityConflicts(propagateIdentities(drafts, resolveIdentityConflicts(matches, cannotLink), cannotLink, cosine, pairKey), cannotLink);
+      const evidence = drafts.map((draft) => ({ embedding: draft.embedding, faces: draft.faces.map((f) => ({ quality: f.quality, side: Math.min(f.face.box.width, f.face.box.height), embedding: f.embedding })) }));
+      const identities = await identifyVideoTracks(evidence, cannotLink, (embedding, among) => deps.scoreFace(ctx, embedding, among), { cast: video.cast ?? null });
 
       const clusterResult = await clusterUnknowns(ctx, drafts, identities, cannotLink, modelId);
       const { tracks, faces } = buildRecords(video, drafts, identities, clusterResult.assigned, modelId, scale);
@@ -228,6 +229,7 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
         faces: faces.length,
         tracks: tracks.length,
         identifiedTracks: tracks.filter((t) => t.actorId).length,
+        propagatedTracks: identities.filter(isPropagated).length,
         unknownTracks: tracks.filter((t) => !t.actorId).length,
         clustersCreated: clusterResult.created,
         modelId,
@@ -236,22 +238,6 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
       return output;
     },
   };
-}
-
-/**
- * A track's identity from its best faces, each scored against the enrolled actors, or the video's
- * cast when it has one (face-identity.ts: quality-weighted mean, size-bucket threshold, margin
- * over the runner-up).
- */
-async function identifyDraft(ctx: StageContext, deps: FacesStageDeps, draft: DraftTrack): Promise<TrackIdentity | null> {
-  // A cast list makes identification closed-set over it, with the rule fitted for that case.
-  const cast = ctx.video.cast?.length ? ctx.video.cast : null;
-  const rule = cast ? CAST_TRACK_IDENTITY_RULE : DEFAULT_TRACK_IDENTITY_RULE;
-  const faces = facesToScore(draft.faces, rule.maxFaces);
-  const scored = [];
-  for (const face of faces) scored.push({ quality: face.quality, scores: await deps.scoreFace(ctx, face.embedding, cast) });
-  const meanSide = weightedMeanSide(faces.map((f) => ({ quality: f.quality, side: Math.min(f.face.box.width, f.face.box.height) })));
-  return identifyTrack(scored, meanSide, rule);
 }
 
 interface ClusterWork {
@@ -268,7 +254,7 @@ interface ClusterWork {
 async function clusterUnknowns(
   ctx: StageContext,
   drafts: readonly DraftTrack[],
-  identities: readonly (TrackIdentity | null)[],
+  identities: readonly (VideoTrackIdentity | null)[],
   cannotLink: ReadonlySet<string>,
   modelId: string,
 ): Promise<ClusterWork> {
@@ -312,7 +298,7 @@ type FaceWithEmbedding = FaceRecord & { embedding: Float32Array };
 function buildRecords(
   video: VideoRecord,
   drafts: readonly DraftTrack[],
-  identities: readonly (TrackIdentity | null)[],
+  identities: readonly (VideoTrackIdentity | null)[],
   clusterOf: ReadonlyMap<number, string>,
   modelId: string,
   scale: number,
@@ -347,7 +333,9 @@ function buildRecords(
       faceCount: draft.faces.length,
       actorId: identity?.actorId ?? null,
       clusterId: clusterOf.get(index) ?? null,
-      similarity: identity?.similarity ?? null,
+      // A propagated name carries no similarity of its own (null, like an editor's, but confidence < 1):
+      // that is how stored tracks tell evidence from linked tracks (isPropagatedTrack).
+      similarity: identity && !isPropagated(identity) ? identity.similarity : null,
       confidence: identity?.confidence ?? 0,
       bestFaceId: best!.id,
       embedding: draft.embedding,

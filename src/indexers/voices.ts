@@ -15,6 +15,8 @@ import { activeSpeakerTrack, clusterVoices, MIN_TURN_SEC, speakerTurns, type Spe
 import type { Stage, StageContext } from './stage.js';
 import { stageAudio } from './stage-media.js';
 import { voiceSpans } from './voice-spans.js';
+import { namesFromVoices, type SpeakerLink } from './voice-face-link.js';
+import { faceSpansFromTracks } from './face-tracking.js';
 
 /** A voice nobody enrolled is the on-screen actor's when that face alone is visible for at least this share of its speech. */
 export const FACE_LINK_MIN_SHARE = 0.5;
@@ -46,6 +48,8 @@ export interface VoicesStageOutput {
   turns: number;
   clusters: VoiceClusterSummary[];
   voiceSpans: number;
+  /** Unknown face tracks named after the identified voice they were the active speaker of. */
+  tracksNamedByVoice: number;
   modelId: string | null;
 }
 
@@ -151,7 +155,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
     media: () => ({ audioRates: [VOICE_SAMPLE_RATE] }),
     async run(ctx) {
       const { video, store, log } = ctx;
-      const empty = (skipped: string | null, audioSec = 0, modelId: string | null = null): VoicesStageOutput => ({ skipped, audioSec, speechSec: 0, turns: 0, clusters: [], voiceSpans: 0, modelId });
+      const empty = (skipped: string | null, audioSec = 0, modelId: string | null = null): VoicesStageOutput => ({ skipped, audioSec, speechSec: 0, turns: 0, clusters: [], voiceSpans: 0, tracksNamedByVoice: 0, modelId });
       // A re-index that finds no usable audio drops what an earlier run stored.
       const forgetVoices = async (): Promise<void> => {
         await store.voiceClusters.replaceVideo(video.id, []);
@@ -189,6 +193,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       const labels = clusterVoices(turnScores(embedded.map((e) => e.vector), embedder.scoring), embedder.scoring.threshold(MIN_TURN_SEC));
       const tracks = await store.appearances.getTracksOfVideo(video.id);
       const clusters: VoiceClusterSummary[] = [];
+      const speakerLinks: SpeakerLink[] = [];
       const records: VoiceClusterWithVector[] = [];
       const clusterCount = labels.length ? Math.max(...labels) + 1 : 0;
       const now = new Date().toISOString();
@@ -200,6 +205,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
         const clusterMatch = await deps.identify(ctx, { embedding: centre, speechSec });
         const active = activeSpeakerTrack(memberTurns, tracks);
         const decision = decideCluster(clusterMatch, active, tracks);
+        if (decision.origin === 'VOICE' && decision.actorId && active) speakerLinks.push({ trackId: active.trackId, share: active.share, actorId: decision.actorId, confidence: decision.confidence });
         // A turn that matches an enrolled voice on its own keeps that answer: at the same-speaker
         // threshold, clustering can merge two short voices, and the cluster mean then hides one.
         // Turns that match nobody alone inherit their cluster's identity.
@@ -234,6 +240,9 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
       await store.voiceClusters.replaceVideo(video.id, records);
       const spans = voiceSpans(video, records.flatMap((r) => r.record.turns));
       await store.appearances.replaceSpans(video.id, 'VOICE', spans);
+      const named = namesFromVoices(speakerLinks, tracks, TEMPLATE_LINK_MIN_SHARE);
+      for (const [trackId, name] of named) await store.appearances.assignTracks([trackId], name.actorId, name.confidence);
+      if (named.size > 0) await store.appearances.replaceSpans(video.id, 'FACE', faceSpansFromTracks(video.id, await store.appearances.getTracksOfVideo(video.id)));
       log.info({ videoId: video.id, turns: turns.length, clusters: clusters.length, spans: spans.length }, 'voices indexed');
       return {
         skipped: null,
@@ -242,6 +251,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
         turns: turns.length,
         clusters,
         voiceSpans: spans.length,
+        tracksNamedByVoice: named.size,
         modelId: embedder.modelId,
       };
     },

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { faceSpansFromTracks } from '../indexers/face-tracking.js';
 import { ACTOR_FACES_COLLECTION, type ActorRecord, type ActorRepository, type FaceTemplateRecord } from '../store/actors.js';
-import { FACES_COLLECTION, type AppearanceRepository, type FaceClusterRecord, type FaceRecord } from '../store/appearances.js';
+import { EDITOR_TRACK_CONFIDENCE, FACES_COLLECTION, type AppearanceRepository, type FaceClusterRecord, type FaceRecord } from '../store/appearances.js';
 import type { VectorIndex } from '../store/interfaces.js';
 import { pageFromStore, type Connection } from './pagination.js';
 import type { VoiceClusterService } from './voice-clusters.js';
@@ -16,7 +16,6 @@ export const MAX_SAMPLE_FACES = 20;
 export const MAX_MOVED_FACES = 500;
 const MAX_NAME_LENGTH = 200;
 /** An editor's decision is certain. */
-const EDITOR_CONFIDENCE = 1;
 
 export interface NameClusterInput {
   actorId?: string | null;
@@ -131,7 +130,7 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
       if (!cluster) throw new NotFoundError('face cluster', clusterId);
       const actor = await actorForNaming(input);
       const tracks = (await appearances.getTracksOfCluster(clusterId)).filter((t) => t.actorId === null || t.actorId === cluster.actorId);
-      await appearances.assignTracks(tracks.map((t) => t.id), actor.id, EDITOR_CONFIDENCE);
+      await appearances.assignTracks(tracks.map((t) => t.id), actor.id, EDITOR_TRACK_CONFIDENCE);
       const named: FaceClusterRecord = { ...cluster, actorId: actor.id, updatedAt: new Date().toISOString() };
       await appearances.putClusters([named]);
       const videosUpdated = await rebuildFaceSpans(tracks.map((t) => t.videoId));
@@ -178,7 +177,7 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
       if (missing) throw new NotFoundError('face', missing);
       const trackIds = [...new Set(faces.map((f) => f!.trackId))];
       const tracks = (await appearances.getTracks(trackIds)).filter((t) => t !== null);
-      await appearances.assignTracks(tracks.map((t) => t.id), toActorId, EDITOR_CONFIDENCE);
+      await appearances.assignTracks(tracks.map((t) => t.id), toActorId, EDITOR_TRACK_CONFIDENCE);
       const videosUpdated = await rebuildFaceSpans(tracks.map((t) => t.videoId));
       return { actor, tracksMoved: tracks.length, videosUpdated };
     },

@@ -106,8 +106,9 @@ export function createServices(deps: ServiceDeps): Services {
   const imageSearch = deps.imageSearch ?? createLocalImageSearch(deps);
   // Cached keyframes and exported clips go with their video.
   const derivedFiles = { purgeVideo: async (videoId: string) => void (await Promise.all([media.purgeVideo(videoId), clips.purgeVideo(videoId)])) };
+  const actors = createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices });
   return {
-    videos: createVideoService({ store, derivedFiles, log }),
+    videos: createVideoService({ store, derivedFiles, log, scoreFace: (embedding, among) => actors.scoreFace(embedding, undefined, among) }),
     indexing: createIndexingService({ store, inspector, config, log }),
     search: createSearchService({ store, log, imageSearch, hybridWeights: config.search.hybridWeights }),
     media,
@@ -120,7 +121,7 @@ export function createServices(deps: ServiceDeps): Services {
       voiceClusters,
     }),
     moderation: createModerationService({ catalog: store.catalog, moderation: store.moderation, log }),
-    actors: createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices }),
+    actors,
     voices,
     voiceClusters,
     ads: createAdsService({ store, log }),

@@ -4,9 +4,11 @@
 import type { CueKind, CueRecord, SegmentRecord, ShotRecord, VideoMetadataPatch, VideoRecord } from '../domain.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { FaceScorer } from '../indexers/face-video-identity.js';
 import { FACES_COLLECTION } from '../store/appearances.js';
 import type { ActorRepository } from '../store/actors.js';
 import type { Store, VideoFilter } from '../store/interfaces.js';
+import { reidentifyVideoFaces } from './face-reidentify.js';
 import { pageFromArray, pageFromStore, type Connection } from './pagination.js';
 
 export interface VideoService {
@@ -85,7 +87,22 @@ export function validateMetadata(patch: VideoMetadataPatch): VideoMetadataPatch 
   return Object.fromEntries(Object.entries(checked).filter(([, value]) => value !== undefined)) as VideoMetadataPatch;
 }
 
-export function createVideoService(deps: { store: Store; derivedFiles: DerivedFiles; log: Logger }): VideoService {
+export interface VideoServiceDeps {
+  store: Store;
+  derivedFiles: DerivedFiles;
+  log: Logger;
+  /** Scores a stored face against the enrolled actors (a cast change re-identifies the video's tracks). */
+  scoreFace: FaceScorer;
+}
+
+/** Same cast (as a set), null and [] both meaning none. */
+function sameCast(a: readonly string[] | null | undefined, b: readonly string[] | null | undefined): boolean {
+  const x = new Set(a ?? []);
+  const y = new Set(b ?? []);
+  return x.size === y.size && [...x].every((id) => y.has(id));
+}
+
+export function createVideoService(deps: VideoServiceDeps): VideoService {
   const { store, derivedFiles, log } = deps;
   const { catalog } = store;
 
@@ -102,10 +119,16 @@ export function createVideoService(deps: { store: Store; derivedFiles: DerivedFi
 
     async update(id, patch) {
       const checked = validateMetadata(patch);
-      await requireVideo(id);
+      const before = await requireVideo(id);
       await checkCast(store.actors, checked.cast);
       const updated = await catalog.updateVideo(id, checked);
       if (!updated) throw new NotFoundError('video', id);
+      // A new cast changes who the video's tracks can be: judge the stored tracks again now
+      // (closed set over the new cast, open set when cleared) rather than at the next indexing.
+      if (checked.cast !== undefined && !sameCast(before.cast, updated.cast)) {
+        const result = await reidentifyVideoFaces(store, updated, deps.scoreFace);
+        log.info({ videoId: id, ...result }, 'cast changed: face tracks re-identified');
+      }
       return updated;
     },
 

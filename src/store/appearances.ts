@@ -37,14 +37,28 @@ export interface FaceTrackRecord {
   actorId: string | null;
   /** The unknown-face cluster this track joined; kept after naming so the cluster still lists it. */
   clusterId: string | null;
-  /** Cosine similarity to the actor's closest template at identification; null when unknown. */
+  /**
+   * The track's own aggregated similarity to the actor at identification; null when unknown, when
+   * an editor decided (confidence 1) and when the name was propagated from a linked track of the
+   * same video (confidence < 1; see trackIdentitySource).
+   */
   similarity: number | null;
-  /** 0..1; 0.5 at the identification threshold; 1 for an editor's decision. */
+  /** 0..1; 0.5 at the identification (or propagation link) threshold; 1 for an editor's decision. */
   confidence: number;
   bestFaceId: string;
   /** Mean of the best faces' embeddings (L2-normalised): what identification and clustering used. */
   embedding: Float32Array;
   modelId: string;
+}
+
+/** An editor's decision on a track is stored with this confidence (and no similarity). */
+export const EDITOR_TRACK_CONFIDENCE = 1;
+
+/** Where a track's name came from: its own faces, a linked track of the video, an editor, or nowhere. */
+export function trackIdentitySource(track: Pick<FaceTrackRecord, 'actorId' | 'similarity' | 'confidence'>): 'MATCH' | 'PROPAGATED' | 'EDITOR' | null {
+  if (track.confidence >= EDITOR_TRACK_CONFIDENCE) return 'EDITOR';
+  if (!track.actorId) return null;
+  return track.similarity === null ? 'PROPAGATED' : 'MATCH';
 }
 
 export interface FaceClusterRecord {

@@ -22,7 +22,8 @@ describe.skipIf(!available)('presence on the harder set, report half', () => {
     expect(result.precision).toBeGreaterThanOrEqual(0.95);
     // Before issue 16 (whole-frame detection, 0.45 on a top-3 fused embedding, no edge coverage)
     // this half scored recall 0.581 at precision 0.989; 0.613 at 0.979 with track identity; 0.645
-    // at 0.962 with mirrored enrolment templates (faces README).
+    // at 0.962 with mirrored enrolment templates (faces README). With the 'scene' video added to
+    // the half (issue 16, propagation): 0.615 at 0.968.
     expect(result.recall).toBeGreaterThan(0.6);
   }, 300_000);
 
@@ -32,7 +33,9 @@ describe.skipIf(!available)('presence on the harder set, report half', () => {
     const result = await runEval(built.castManifests.report, config, pino({ level: 'silent' }), { 'face-only': true });
     console.info(`[presence-pose] report half with cast ${JSON.stringify({ precision: result.precision, recall: result.recall, bins: result.bins })}`);
     expect(result.precision).toBeGreaterThanOrEqual(0.95);
-    // Measured 0.710 at precision 0.957 with the cast rule fitted on the fit half (faces README).
-    expect(result.recall).toBeGreaterThan(0.68);
+    // Measured 0.710 at precision 0.957 with the cast rule fitted on the fit half (faces README);
+    // 0.667 at 0.963 once the half gained its 'scene' video (small, blurred faces of people seen
+    // large in an earlier shot).
+    expect(result.recall).toBeGreaterThan(0.64);
   }, 300_000);
 });

@@ -15,7 +15,7 @@ export function createCoreServices(deps: { store: Store; config: Config; log: Lo
   const { store, config, log } = deps;
   const media = createMediaService({ store, extractFrame: deps.extractFrame, cacheDir: path.join(config.dataDir, 'cache'), log });
   const core: Pick<Services, 'videos' | 'indexing' | 'search' | 'media'> = {
-    videos: createVideoService({ store, derivedFiles: media, log }),
+    videos: createVideoService({ store, derivedFiles: media, log, scoreFace: async () => [] }),
     indexing: createIndexingService({ store, inspector: deps.inspector, config, log }),
     search: createSearchService({ store, log }),
     media,

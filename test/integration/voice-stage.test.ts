@@ -12,6 +12,7 @@ import { extractAudioPcm } from '../../src/media/frames.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../../src/models/voice/index.js';
 import { createVoiceService, type VoiceService } from '../../src/services/voices.js';
+import { trackIdentitySource } from '../../src/store/appearances.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
 import { makeVideo } from '../helpers/fake-store.js';
@@ -99,6 +100,24 @@ describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
     // Speech covers roughly half of each 3-s clip, so recall of "visible or heard" truth is bounded.
     expect(precision).toBeGreaterThan(0.9);
     expect(f1).toBeGreaterThan(0.6);
+  });
+
+  it('names an unknown face track after the identified voice it is the active speaker of (voice link)', async () => {
+    // Runs after the test above enrolled every voice of the manifest in this store.
+    const manifest = JSON.parse(readFileSync(manifestFile!, 'utf8')) as { videos: { path: string; truth: { actor: string; start: number; end: number }[] }[] };
+    const videoSpec = manifest.videos[0]!;
+    // A speaker heard in one clip only, so the track is alone on screen for all of that voice's speech.
+    const once = videoSpec.truth.find((t) => videoSpec.truth.filter((u) => u.actor === t.actor).length === 1)!;
+    const video = makeVideo({ path: path.join(path.dirname(manifestFile!), videoSpec.path), durationSec: 33, hasAudio: true });
+    const unknown = { id: `${video.id}:track:0`, videoId: video.id, shotIndex: 0, start: once.start, end: once.end, faceCount: 1, actorId: null, clusterId: null, similarity: null, confidence: 0, bestFaceId: `${video.id}:face:0`, embedding: new Float32Array(4), modelId: 'm' };
+    await store.appearances.replaceVideoFaces(video.id, { tracks: [unknown], faces: [], spans: [], clusters: [] });
+    const output = await createVoicesStage().run(stageContext(video), undefined);
+    expect(output.tracksNamedByVoice).toBe(1);
+    const [named] = await store.appearances.getTracksOfVideo(video.id);
+    expect(named).toMatchObject({ actorId: `actor-${once.actor}`, similarity: null });
+    expect(trackIdentitySource(named!)).toBe('PROPAGATED');
+    const faceSpans = (await store.appearances.getSpansOfVideo(video.id)).filter((s) => s.evidence === 'FACE');
+    expect(faceSpans).toMatchObject([{ actorId: `actor-${once.actor}`, start: once.start, end: once.end, sourceIds: [unknown.id] }]);
   });
 
   it('reports a video without audio or with an undecodable track as skipped, with no VOICE spans', async () => {

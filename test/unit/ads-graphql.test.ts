@@ -38,7 +38,7 @@ beforeAll(async () => {
   services = {
     ads: createAdsService({ store, log }),
     highlights: createHighlightsService({ store }),
-    videos: createVideoService({ store, derivedFiles: { purgeVideo: async () => undefined }, log }),
+    videos: createVideoService({ store, derivedFiles: { purgeVideo: async () => undefined }, log, scoreFace: async () => [] }),
   } as Pick<Services, 'ads' | 'highlights' | 'videos'> as Services;
   await store.catalog.putVideo(video);
   await store.catalog.replaceStructure(

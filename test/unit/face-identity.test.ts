@@ -1,8 +1,7 @@
 // Track-level identity (src/indexers/face-identity.ts): quality-weighted aggregation over a
 // track's faces, the size buckets' thresholds and the margin over the runner-up.
 import { describe, expect, it } from 'vitest';
-import { cosine, pairKey } from '../../src/indexers/face-tracking.js';
-import { aggregateScores, facesToScore, identifyTrack, propagateIdentities, weightedMeanSide, type ScoredFace, type TrackIdentityRule } from '../../src/indexers/face-identity.js';
+import { aggregateScores, facesToScore, identifyTrack, weightedMeanSide, type ScoredFace, type TrackIdentityRule } from '../../src/indexers/face-identity.js';
 
 const RULE: TrackIdentityRule = { largeSidePx: 64, large: { threshold: 0.45, margin: 0.05 }, small: { threshold: 0.32, margin: 0.1 }, maxFaces: 12 };
 
@@ -49,27 +48,5 @@ describe('track identity', () => {
     expect(facesToScore(faces, 2).map((f) => f.quality)).toEqual([0.9, 0.5]);
     expect(weightedMeanSide(faces)).toBeCloseTo((0.1 * 100 + 0.9 * 30 + 0.5 * 50) / 1.5);
     expect(identifyTrack([], 50, RULE)).toBeNull();
-  });
-});
-
-describe('identity propagation', () => {
-  const vec = (...values: number[]) => Float32Array.from(values);
-  const cos = cosine;
-  const key = pairKey;
-  const ann = { actorId: 'ann', similarity: 0.7, runnerUp: 0.2, confidence: 0.95 };
-
-  it('names an unknown track linked to a confidently identified one', () => {
-    const tracks = [{ embedding: vec(1, 0, 0) }, { embedding: vec(0.9, 0.3, 0) }, { embedding: vec(0, 1, 0) }];
-    const out = propagateIdentities(tracks, [ann, null, null], new Set(), cos, key);
-    expect(out[1]).toMatchObject({ actorId: 'ann', similarity: 0.7 });
-    expect(out[1]!.confidence).toBeLessThanOrEqual(0.95);
-    expect(out[1]!.confidence).toBeGreaterThanOrEqual(0.5);
-    expect(out[2]).toBeNull();
-  });
-
-  it('never names a track seen on screen with the same actor, nor from a weak source', () => {
-    const tracks = [{ embedding: vec(1, 0, 0) }, { embedding: vec(0.95, 0.1, 0) }];
-    expect(propagateIdentities(tracks, [ann, null], new Set([key(0, 1)]), cos, key)[1]).toBeNull();
-    expect(propagateIdentities(tracks, [{ ...ann, confidence: 0.6 }, null], new Set(), cos, key)[1]).toBeNull();
   });
 });

@@ -206,7 +206,7 @@ describe('VideoService', () => {
   const derivedFiles = { purgeVideo: async (id: string) => void purged.push(id) };
 
   it('updates metadata: validates, trims, null clears, omitted keys stay', async () => {
-    const videos = createVideoService({ store, derivedFiles, log });
+    const videos = createVideoService({ store, derivedFiles, log, scoreFace: async () => [] });
     const { video } = await seedVideo(store, { video: { series: 'Old', season: 3 } });
     const updated = await videos.update(video.id, { title: '  New title ', season: null });
     expect(updated).toMatchObject({ title: 'New title', season: null, series: 'Old' });
@@ -217,7 +217,7 @@ describe('VideoService', () => {
   });
 
   it('updates the cast: enrolled actors only, [] or null clears it, omitted keeps it', async () => {
-    const videos = createVideoService({ store, derivedFiles, log });
+    const videos = createVideoService({ store, derivedFiles, log, scoreFace: async () => [] });
     await enrolActors('act_a', 'act_b');
     const { video } = await seedVideo(store);
     expect((await videos.update(video.id, { cast: ['act_a', 'act_b'] })).cast).toEqual(['act_a', 'act_b']);
@@ -230,7 +230,7 @@ describe('VideoService', () => {
   });
 
   it('deletes a video with its job, catalog rows, text documents, vectors, voice clusters and cached files', async () => {
-    const videos = createVideoService({ store, derivedFiles, log });
+    const videos = createVideoService({ store, derivedFiles, log, scoreFace: async () => [] });
     const { video } = await seedVideo(store);
     const other = await seedVideo(store);
     const job = await store.raw.jobs.enqueue({ kind: 'INDEX_VIDEO', videoId: video.id, request: { path: video.path } });
@@ -277,7 +277,7 @@ describe('VideoService', () => {
   });
 
   it('pages through videos with per-edge cursors, resuming from the middle of a page', async () => {
-    const videos = createVideoService({ store, derivedFiles, log });
+    const videos = createVideoService({ store, derivedFiles, log, scoreFace: async () => [] });
     for (let i = 0; i < 5; i += 1) await seedVideo(store, { segmentCount: 0 });
     const seen: string[] = [];
     let after: string | null = null;
@@ -299,7 +299,7 @@ describe('VideoService', () => {
   });
 
   it('reads segments, shots and cues of a video as pages', async () => {
-    const videos = createVideoService({ store, derivedFiles, log });
+    const videos = createVideoService({ store, derivedFiles, log, scoreFace: async () => [] });
     const { video, segments } = await seedVideo(store, { segmentCount: 4 });
     const page = await videos.segments(video.id, 3, null);
     expect(page.edges.map((e) => e.node.id)).toEqual(segments.slice(0, 3).map((s) => s.id));
