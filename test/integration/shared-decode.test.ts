@@ -106,81 +106,64 @@ describe('a shared decode session', () => {
   });
 });
 
+/**
+ * A cut sequence decoded once for the shots stage, with `stage` declaring shot keyframes of
+ * `width`; returns the shots found and every frame `stage` is served for them.
+ */
+async function keyframesOfOneDecode(cutDurations: number[], stage: string, width: number) {
+  const video = { path: await cutSequence(temp.dir, cutDurations) };
+  const config = loadConfig({});
+  const spawns: string[][] = [];
+  const stop = watchToolSpawns((_, args) => spawns.push([...args]));
+  const source = new MediaSource({
+    tools: testTools, filePath: video.path, signal: new AbortController().signal,
+    stageState: () => 'running', shotKeyframeTimes: async () => null,
+    declarations: async () => [
+      { stage: 'shots', needs: { frames: [shotFrameRequest(config)] } },
+      { stage, needs: { shotKeyframes: { width } } },
+    ],
+    keyframePlanner: () => createShotKeyframePlanner(config),
+  });
+  try {
+    const features: FrameFeatures[] = [];
+    for await (const f of source.forStage('shots').frames(shotFrameRequest(config))) features.push(frameFeatures(f.time, f.data, f.width, f.height));
+    const probe = await probeMedia(testTools, video.path);
+    const shots = buildShots('v', features, config.indexing.shotSampleFps, probe.durationSec);
+    const reader = source.forStage(stage);
+    const served: Buffer[] = [];
+    for (const shot of shots) served.push((await reader.frameAt(shot.keyframeTime, width)).data);
+    stop();
+    return { video, source, features, shots, served, pictureRuns: spawns.filter((a) => a.some((x) => x.includes('0:v:0'))) };
+  } finally {
+    stop();
+    source.close();
+  }
+}
+
+/** Each served frame equals the frame a seek of its own gives. */
+async function expectSeekPixels(videoPath: string, shots: { keyframeTime: number }[], served: Buffer[], width: number): Promise<void> {
+  for (const [i, shot] of shots.entries()) {
+    const seeked = await extractFrame(testTools, videoPath, shot.keyframeTime, { width, format: 'rgb24' });
+    expect(served[i]!.equals(seeked.data)).toBe(true);
+  }
+}
+
 describe('shot keyframes out of the one decode', () => {
   it('serves every final shot keyframe from candidates settled while decoding, pixel for pixel, and drops the rest', async () => {
-    const video = { path: await cutSequence(temp.dir, [3.1, 4.3, 3.6, 4.6, 3.6, 5.3, 4.8, 6.7]) };
-    const config = loadConfig({});
-    const width = 64;
-    const spawns: string[][] = [];
-    const stop = watchToolSpawns((_, args) => spawns.push([...args]));
-    const source = new MediaSource({
-      tools: testTools, filePath: video.path, signal: new AbortController().signal,
-      stageState: () => 'running', shotKeyframeTimes: async () => null,
-      declarations: async () => [
-        { stage: 'shots', needs: { frames: [shotFrameRequest(config)] } },
-        { stage: 'objects', needs: { shotKeyframes: { width } } },
-      ],
-      keyframePlanner: () => createShotKeyframePlanner(config),
-    });
-    try {
-      const features: FrameFeatures[] = [];
-      for await (const f of source.forStage('shots').frames(shotFrameRequest(config))) features.push(frameFeatures(f.time, f.data, f.width, f.height));
-      const probe = await probeMedia(testTools, video.path);
-      const shots = buildShots('v', features, config.indexing.shotSampleFps, probe.durationSec);
-      expect(shots.length).toBeGreaterThanOrEqual(6);
-      const objects = source.forStage('objects');
-      const served: Buffer[] = [];
-      for (const shot of shots) served.push((await objects.frameAt(shot.keyframeTime, width)).data);
-      stop();
-      expect(spawns.filter((a) => a.some((x) => x.includes('0:v:0')))).toHaveLength(1);
-      expect(source.keyframeCounts).toMatchObject({ served: shots.length, missed: 0 });
-      // Settled shots keep one candidate each: the spool does not hold the whole video.
-      expect(source.keyframeCounts!.dropped).toBeGreaterThan(features.length / 2);
-      for (const [i, shot] of shots.entries()) {
-        const seeked = await extractFrame(testTools, video.path, shot.keyframeTime, { width, format: 'rgb24' });
-        expect(served[i]!.equals(seeked.data)).toBe(true);
-      }
-    } finally {
-      stop();
-      source.close();
-    }
+    const { video, source, features, shots, served, pictureRuns } = await keyframesOfOneDecode([3.1, 4.3, 3.6, 4.6, 3.6, 5.3, 4.8, 6.7], 'objects', 64);
+    expect(shots.length).toBeGreaterThanOrEqual(6);
+    expect(pictureRuns).toHaveLength(1);
+    expect(source.keyframeCounts).toMatchObject({ served: shots.length, missed: 0 });
+    // Settled shots keep one candidate each: the spool does not hold the whole video.
+    expect(source.keyframeCounts!.dropped).toBeGreaterThan(features.length / 2);
+    await expectSeekPixels(video.path, shots, served, 64);
   }, 120_000);
   it('seeks shot keyframes wider than the candidates one by one, without a second decode of the stream', async () => {
-    const video = { path: await cutSequence(temp.dir, [3.1, 4.3, 3.6, 4.6, 3.6]) };
-    const config = loadConfig({});
-    const wide = 800;
-    const spawns: string[][] = [];
-    const stop = watchToolSpawns((_, args) => spawns.push([...args]));
-    const source = new MediaSource({
-      tools: testTools, filePath: video.path, signal: new AbortController().signal,
-      stageState: () => 'running', shotKeyframeTimes: async () => null,
-      declarations: async () => [
-        { stage: 'shots', needs: { frames: [shotFrameRequest(config)] } },
-        { stage: 'quality', needs: { shotKeyframes: { width: wide } } },
-      ],
-      keyframePlanner: () => createShotKeyframePlanner(config),
-    });
-    try {
-      const features: FrameFeatures[] = [];
-      for await (const f of source.forStage('shots').frames(shotFrameRequest(config))) features.push(frameFeatures(f.time, f.data, f.width, f.height));
-      const probe = await probeMedia(testTools, video.path);
-      const shots = buildShots('v', features, config.indexing.shotSampleFps, probe.durationSec);
-      const quality = source.forStage('quality');
-      const served: Buffer[] = [];
-      for (const shot of shots) served.push((await quality.frameAt(shot.keyframeTime, wide)).data);
-      stop();
-      const pictureRuns = spawns.filter((a) => a.some((x) => x.includes('0:v:0')));
-      expect(pictureRuns.filter((a) => !a.includes('-frames:v'))).toHaveLength(1);
-      expect(pictureRuns.filter((a) => a.includes('-frames:v'))).toHaveLength(shots.length);
-      expect(source.stats).toMatchObject({ videoDecodes: 1, keyframeSeeks: shots.length });
-      for (const [i, shot] of shots.entries()) {
-        const seeked = await extractFrame(testTools, video.path, shot.keyframeTime, { width: wide, format: 'rgb24' });
-        expect(served[i]!.equals(seeked.data)).toBe(true);
-      }
-    } finally {
-      stop();
-      source.close();
-    }
+    const { video, source, shots, served, pictureRuns } = await keyframesOfOneDecode([3.1, 4.3, 3.6, 4.6, 3.6], 'quality', 800);
+    expect(pictureRuns.filter((a) => !a.includes('-frames:v'))).toHaveLength(1);
+    expect(pictureRuns.filter((a) => a.includes('-frames:v'))).toHaveLength(shots.length);
+    expect(source.stats).toMatchObject({ videoDecodes: 1, keyframeSeeks: shots.length });
+    await expectSeekPixels(video.path, shots, served, 800);
   }, 120_000);
 });
 
