@@ -23,7 +23,20 @@ import type { Group, OrientedQuery, QueryVariant } from './types.js';
  */
 const MAX_CANDIDATES = 30;
 const MAX_MATCHES = 40;
-/** Candidates (in cascade order) that also try the other orientation when theirs finds nothing. */
+/**
+ * Orientation. The CNN's pooled descriptor hardly changes when a picture is mirrored, so which
+ * query variant ranked a candidate says little about the screenshot's orientation; ORB does
+ * (its descriptors are not mirror-invariant). A candidate matched in one orientation with fewer
+ * than DECISIVE_INLIERS is matched in the other too: a mirrored screenshot still matches the
+ * upright frame on symmetric structure (a centred face, a studio backdrop) — up to 31 inliers on
+ * the fit half — while the right orientation gives several times
+ * more. The first BOTH_ORIENTATIONS candidates try both even when theirs found nothing; later
+ * ones only when theirs would lead every candidate so far (≥ MIN_INLIERS): orientation matters
+ * for the answer, and a look-alike corpus whose every clip shares some backdrop inliers would
+ * otherwise spend the match budget twice as fast.
+ * Once the other orientation has won a candidate by MARGIN_RATIO, later candidates try it first.
+ */
+const DECISIVE_INLIERS = 40;
 const BOTH_ORIENTATIONS = 3;
 /** Seconds read around a candidate's span, at most MAX_SPAN_SEC in all (the shortlist's collapse distance). */
 const WINDOW_SEC = 2;
@@ -36,7 +49,8 @@ const MAX_SEEDS = 2;
 const STRONG_SEED = 25;
 /**
  * A verified match this likely to be the right video, with at least MARGIN_RATIO times the
- * strongest other video's inliers, ends the cascade. The ratio is a rule, not a fit: the fit half
+ * strongest other video's inliers and at least DECISIVE_INLIERS, ends the cascade (fewer: a
+ * look-alike clip's backdrop gave 22 on the fit half, with the true clip one candidate further). The ratio is a rule, not a fit: the fit half
  * has no rival within it, and a look-alike corpus shares its backdrop's inliers with the truth.
  */
 export const CERTAIN_SIMILARITY = 0.9;
@@ -62,6 +76,8 @@ export interface CascadeSession {
   matches: number;
   /** Verification of each candidate checked so far, by video and time (null: nothing to verify with). */
   checked: Map<string, Verification | null>;
+  /** The orientation that has won a candidate in both (null until one has): later candidates try it first. */
+  mirrorFirst?: boolean | null;
 }
 
 /** The strongest verified video other than `videoId` (its inliers; 0 when none). */
@@ -79,7 +95,7 @@ export function strongest(verified: readonly Verification[], otherVideosPending:
   const rivalChecked = verified.some((v) => v.video.id !== best.video.id);
   // No other video checked yet, while one is waiting: the margin is unknown.
   if (!rivalChecked && otherVideosPending) return { best, certain: false };
-  return { best, certain: best.inliers >= MARGIN_RATIO * rival && calibratedSimilarity(best.inliers, rival) >= CERTAIN_SIMILARITY };
+  return { best, certain: best.inliers >= DECISIVE_INLIERS && best.inliers >= MARGIN_RATIO * rival && calibratedSimilarity(best.inliers, rival) >= CERTAIN_SIMILARITY };
 }
 
 /** Seeds: the stored frames next to the shortlisted ones, nearest the candidate's best frame first. */
@@ -102,7 +118,27 @@ export function seedFrames(frames: readonly WindowFrame[], group: Group): Window
 export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; matcher: Pick<OrbMatcher, 'match'>; frames: Pick<FrameSource, 'window'>; log: Logger }) {
   const { catalog, matcher, frames: source, log } = deps;
 
-  async function verifyGroup(group: Group, variants: readonly QueryVariant[], session: CascadeSession, bothOrientations: boolean): Promise<Verification | null> {
+  /** The best of the seed frames matched in one orientation. */
+  async function matchSeeds(group: Group, video: VideoRecord, seeds: readonly WindowFrame[], stored: boolean, mirror: boolean, session: CascadeSession): Promise<Verification | null> {
+    const query = await session.orientedQuery(mirror);
+    let best: Verification | null = null;
+    for (const frame of seeds) {
+      const match = await session.clock.time('orbMatch', () => matcher.match(query.features, frame.features()));
+      session.matches++;
+      if (!best || match.inliers > best.inliers) best = { group, video, inliers: match.inliers, frameTime: frame.time, mirror, homography: match.homography, stored };
+      if (match.inliers >= STRONG_SEED) break;
+    }
+    return best;
+  }
+
+  /** Whether `inliers` beats every candidate checked so far (and is some evidence, ≥ MIN_INLIERS). */
+  function leads(inliers: number, session: CascadeSession): boolean {
+    if (inliers < MIN_INLIERS) return false;
+    for (const v of session.checked.values()) if (v && v.inliers >= inliers) return false;
+    return true;
+  }
+
+  async function verifyGroup(group: Group, variants: readonly QueryVariant[], session: CascadeSession, early: boolean): Promise<Verification | null> {
     const { clock } = session;
     const video = await catalog.getVideo(group.videoId);
     if (!video) return null;
@@ -118,21 +154,14 @@ export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; match
     }
     if (window.frames.length === 0) return null;
     const seeds = seedFrames(window.frames, group);
-    const preferred = variants[group.variant]?.mirror ?? false;
-    let best: Verification | null = null;
-    for (const mirror of bothOrientations ? [preferred, !preferred] : [preferred]) {
-      const query = await session.orientedQuery(mirror);
-      for (const frame of seeds) {
-        const match = await clock.time('orbMatch', () => matcher.match(query.features, frame.features()));
-        session.matches++;
-        if (!best || match.inliers > best.inliers) {
-          best = { group, video, inliers: match.inliers, frameTime: frame.time, mirror, homography: match.homography, stored: window.stored };
-        }
-        if (match.inliers >= STRONG_SEED) break;
-      }
-      if (best && best.inliers >= MIN_INLIERS) break;
-    }
-    return best;
+    const first = session.mirrorFirst ?? variants[group.variant]?.mirror ?? false;
+    const best = await matchSeeds(group, video, seeds, window.stored, first, session);
+    const inliers = best?.inliers ?? 0;
+    if (inliers >= DECISIVE_INLIERS || (!early && !leads(inliers, session))) return best;
+    const other = await matchSeeds(group, video, seeds, window.stored, !first, session);
+    if (!other || other.inliers <= inliers) return best;
+    if (other.inliers >= MIN_INLIERS && other.inliers >= MARGIN_RATIO * inliers) session.mirrorFirst = !first;
+    return other;
   }
 
   return {
