@@ -37,6 +37,8 @@ const TIE_ABS = 0.002;
 const TIE_REL = 0.05;
 /** Windows holding within this share of the heaviest are one plateau (rounding, not a tuned margin). */
 const PLATEAU_REL = 1e-6;
+/** The best frame's extra weight: breaks ties between windows holding as many frames, nothing more. */
+const BEST_FRAME_BONUS = 1e-3;
 
 /** The screenshot resampled onto a thumbnail grid of the frame, with the pixels that count. */
 export interface AlignedQuery {
@@ -135,14 +137,12 @@ export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame
 }
 
 /**
- * The moment among scored frames (time order). Each frame's chance of being the screenshot's
- * moment is taken as exp((score − best) / tie), tie being the noise margin: frames within it of
- * the best are about as likely as the best. `at` is the time whose ±toleranceSec window holds
- * the most of that weight (the middle of a plateau): on a still shot, or a talking head whose
- * mouth closes again and again, the frames the pixels cannot tell apart need not be neighbours
- * (dev set, fit half: a face 1.4 s away within 0.0004 of the best), and the middle of them is
- * right whichever of them is. `from`/`to` span the frames within the noise margin of the best.
- * Null when no frame could be compared.
+ * The moment among scored frames (time order). Frames scoring within the noise margin of the
+ * best cannot be told apart from it; they need not be neighbours (a talking head's mouth closes
+ * again and again: dev set, fit half, a frame 1.4 s away within 0.0004 of the best). `at` is the
+ * time whose ±toleranceSec window holds the most of them (the middle of a plateau; between
+ * windows holding as many, the one with the best frame): right whichever of them is the moment,
+ * when they lie close enough together. `from`/`to` span them. Null when no frame could be compared.
  */
 export function localise(scored: readonly ScoredFrame[], toleranceSec: number): Localisation | null {
   if (scored.length === 0) return null;
@@ -150,7 +150,7 @@ export function localise(scored: readonly ScoredFrame[], toleranceSec: number): 
   const tie = TIE_ABS + TIE_REL * Math.max(0, 1 - top);
   const tied = scored.filter((s) => s.score >= top - tie);
   const at = heaviestWindow(
-    scored.map((s) => ({ time: s.time, weight: Math.exp((s.score - top) / tie) })),
+    tied.map((s) => ({ time: s.time, weight: s.score === top ? 1 + BEST_FRAME_BONUS : 1 })),
     toleranceSec,
   );
   const near = scored.filter((s) => Math.abs(s.time - at) <= toleranceSec);

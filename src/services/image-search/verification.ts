@@ -1,7 +1,8 @@
 // The verification cascade: candidates are matched to the screenshot with ORB + a RHO
 // homography on the frames the index stored around them, each video's best candidate first,
-// until one passes with a margin over every other video checked (calibrated similarity ≥
-// CERTAIN_SIMILARITY), or the per-query budget (MAX_CANDIDATES, MAX_MATCHES) is spent. The
+// until one passes decisively with a margin over every other video checked (calibrated
+// similarity ≥ CERTAIN_SIMILARITY), or the per-query budget (MAX_CANDIDATES, MAX_MATCHES) is
+// spent; a candidate that does not match decisively is matched mirrored too (a flipped upload). The
 // whole screenshot is matched, not the detected region: the homography itself locates the
 // picture inside bars or a player page. Nothing passing, the strongest is returned with the low
 // similarity its evidence earns (calibration.ts) rather than a guess dressed as certain.
