@@ -55,6 +55,12 @@ const STRONG_SEED = 25;
  * has no rival within it, and a look-alike corpus shares its backdrop's inliers with the truth.
  */
 export const CERTAIN_SIMILARITY = 0.9;
+/**
+ * Videos whose best candidate is checked before the cascade may end: the same person filmed in
+ * the same studio session in another clip matched a mirrored screenshot with 81 inliers (fit-half
+ * videos), the true clip with 206, one candidate further.
+ */
+const MIN_VIDEOS_CHECKED = 3;
 const MARGIN_RATIO = 2;
 
 export interface Verification {
@@ -77,8 +83,24 @@ export interface CascadeSession {
   matches: number;
   /** Verification of each candidate checked so far, by video and time (null: nothing to verify with). */
   checked: Map<string, Verification | null>;
-  /** The orientation that has won a candidate in both (null until one has): later candidates try it first. */
-  mirrorFirst?: boolean | null;
+  /** Orientations each checked candidate was matched in (mirror: true), by the same key. */
+  tried: Map<string, Set<boolean>>;
+  /**
+   * The orientation candidates are matched in first: the one that has won a candidate in both
+   * (by MARGIN_RATIO), else the mirrored one once the upright pass left the answer open.
+   */
+  mirrorFirst: boolean | null;
+}
+
+/** The orientation a candidate is matched in first: the one that has won a candidate, else its CNN variant's. */
+function preferredMirror(group: Group, variants: readonly QueryVariant[], session: CascadeSession): boolean {
+  return session.mirrorFirst ?? variants[group.variant]?.mirror ?? false;
+}
+
+/** A candidate without frames to match: neither orientation is tried again. */
+function nothingToVerify(tried: Set<boolean>): null {
+  tried.add(false).add(true);
+  return null;
 }
 
 /** The strongest verified video other than `videoId` (its inliers; 0 when none). */
@@ -93,9 +115,8 @@ export function strongest(verified: readonly Verification[], otherVideosPending:
   const best = verified.reduce<Verification | null>((a, b) => (!a || b.inliers > a.inliers ? b : a), null);
   if (!best || best.inliers < MIN_INLIERS) return { best, certain: false };
   const rival = rivalInliers(verified, best.video.id);
-  const rivalChecked = verified.some((v) => v.video.id !== best.video.id);
-  // No other video checked yet, while one is waiting: the margin is unknown.
-  if (!rivalChecked && otherVideosPending) return { best, certain: false };
+  // Too few other videos checked, while one is waiting: the margin is not known yet.
+  if (otherVideosPending && new Set(verified.map((v) => v.video.id)).size < MIN_VIDEOS_CHECKED) return { best, certain: false };
   return { best, certain: best.inliers >= DECISIVE_INLIERS && best.inliers >= MARGIN_RATIO * rival && calibratedSimilarity(best.inliers, rival) >= CERTAIN_SIMILARITY };
 }
 
@@ -132,17 +153,23 @@ export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; match
     return best;
   }
 
-  /** Whether `inliers` beats every candidate checked so far (and is some evidence, ≥ MIN_INLIERS). */
-  function leads(inliers: number, session: CascadeSession): boolean {
+  /** Whether `inliers` beats every other candidate checked so far (and is some evidence, ≥ MIN_INLIERS). */
+  function leads(inliers: number, session: CascadeSession, key: string): boolean {
     if (inliers < MIN_INLIERS) return false;
-    for (const v of session.checked.values()) if (v && v.inliers >= inliers) return false;
+    for (const [other, v] of session.checked) if (other !== key && v && v.inliers >= inliers) return false;
     return true;
   }
 
-  async function verifyGroup(group: Group, variants: readonly QueryVariant[], session: CascadeSession, early: boolean): Promise<Verification | null> {
+  /**
+   * Matches a candidate in the orientations it still needs (the session's preferred one first),
+   * keeping its best verification so far; null when it has nothing to verify with.
+   */
+  async function verifyGroup(group: Group, key: string, variants: readonly QueryVariant[], session: CascadeSession, early: boolean): Promise<Verification | null> {
     const { clock } = session;
+    const tried = session.tried.get(key) ?? new Set<boolean>();
+    session.tried.set(key, tried);
     const video = await catalog.getVideo(group.videoId);
-    if (!video) return null;
+    if (!video) return nothingToVerify(tried);
     const start = Math.max(0, group.from - WINDOW_SEC);
     const end = Math.min(video.durationSec > 0 ? video.durationSec : Infinity, group.to + WINDOW_SEC, start + MAX_SPAN_SEC);
     let window: { frames: WindowFrame[]; stored: boolean };
@@ -151,18 +178,23 @@ export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; match
     } catch (err) {
       // A moved or unreadable file loses its verification, not the whole answer.
       log.warn({ videoId: video.id, err }, 'image search: frames for verification could not be read');
-      return null;
+      return nothingToVerify(tried);
     }
-    if (window.frames.length === 0) return null;
+    if (window.frames.length === 0) return nothingToVerify(tried);
     const seeds = seedFrames(window.frames, group);
-    const first = session.mirrorFirst ?? variants[group.variant]?.mirror ?? false;
-    const best = await matchSeeds(group, video, seeds, window.stored, first, session);
-    const inliers = best?.inliers ?? 0;
-    if (inliers >= DECISIVE_INLIERS || (!early && !leads(inliers, session))) return best;
-    const other = await matchSeeds(group, video, seeds, window.stored, !first, session);
-    if (!other || other.inliers <= inliers) return best;
-    if (other.inliers >= MIN_INLIERS && other.inliers >= MARGIN_RATIO * inliers) session.mirrorFirst = !first;
-    return other;
+    const preferred = preferredMirror(group, variants, session);
+    let best = session.checked.get(key) ?? null;
+    for (const mirror of [preferred, !preferred]) {
+      if (tried.has(mirror)) continue;
+      const inliers = best?.inliers ?? 0;
+      if (tried.size > 0 && (inliers >= DECISIVE_INLIERS || (!early && !leads(inliers, session, key)))) break;
+      tried.add(mirror);
+      const found = await matchSeeds(group, video, seeds, window.stored, mirror, session);
+      if (!found || (best && found.inliers <= best.inliers)) continue;
+      if (best && found.inliers >= MIN_INLIERS && found.inliers >= MARGIN_RATIO * best.inliers) session.mirrorFirst = mirror;
+      best = found;
+    }
+    return best;
   }
 
   return {
@@ -172,10 +204,12 @@ export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; match
       const done = () => [...session.checked.values()].filter((v): v is Verification => v !== null);
       for (const [i, group] of ordered.entries()) {
         const key = `${group.videoId}:${group.time}`;
-        if (!session.checked.has(key)) {
-          if (session.candidates >= MAX_CANDIDATES || session.matches >= MAX_MATCHES) break;
-          session.checked.set(key, await verifyGroup(group, variants, session, session.candidates < BOTH_ORIENTATIONS));
-          session.candidates++;
+        const fresh = !session.checked.has(key);
+        // A candidate checked in the other orientation only is matched again in the preferred one.
+        if (fresh || !session.tried.get(key)!.has(preferredMirror(group, variants, session))) {
+          if (session.matches >= MAX_MATCHES || (fresh && session.candidates >= MAX_CANDIDATES)) break;
+          session.checked.set(key, await verifyGroup(group, key, variants, session, session.candidates < BOTH_ORIENTATIONS));
+          if (fresh) session.candidates++;
         }
         const verified = done();
         const pendingOther = ordered.slice(i + 1).some((g) => !verified.some((v) => v.video.id === g.videoId));

@@ -47,6 +47,8 @@ function library(inliersByVideo: Record<string, number>) {
     candidates: 0,
     matches: 0,
     checked: new Map(),
+    tried: new Map(),
+    mirrorFirst: null,
   });
   return { verifier, session, matched };
 }
@@ -109,6 +111,8 @@ describe('verification cascade', () => {
       candidates: 0,
       matches: 0,
       checked: new Map(),
+      tried: new Map(),
+      mirrorFirst: null,
     };
     const verified = await verifier.cascade(collapse([ranked('truth', 1, 1), ranked('other', 1, 0.9), ranked('third', 1, 0.8)], 40), VARIANTS, s);
     const { best, certain } = strongest(verified, false);
