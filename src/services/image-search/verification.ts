@@ -30,8 +30,8 @@ const MAX_MATCHES = 40;
  * (its descriptors are not mirror-invariant). A candidate matched in one orientation with fewer
  * than DECISIVE_INLIERS is matched in the other too: a mirrored screenshot still matches the
  * upright frame on symmetric structure (a centred face, a studio backdrop) — up to 31 inliers on
- * the fit half — while the right orientation gives several times
- * more. The first BOTH_ORIENTATIONS candidates try both even when theirs found nothing; later
+ * the fit half — while the right orientation gives several times more. The first
+ * BOTH_ORIENTATIONS candidates try both even when theirs found nothing; later
  * ones only when theirs would lead every candidate so far (≥ MIN_INLIERS): orientation matters
  * for the answer, and a look-alike corpus whose every clip shares some backdrop inliers would
  * otherwise spend the match budget twice as fast.
@@ -51,17 +51,18 @@ const STRONG_SEED = 25;
 /**
  * A verified match this likely to be the right video, with at least MARGIN_RATIO times the
  * strongest other video's inliers and at least DECISIVE_INLIERS, ends the cascade (fewer: a
- * look-alike clip's backdrop gave 22 on the fit half, with the true clip one candidate further). The ratio is a rule, not a fit: the fit half
- * has no rival within it, and a look-alike corpus shares its backdrop's inliers with the truth.
+ * look-alike clip's backdrop gave 22 on the fit half, with the true clip one candidate further).
+ * The ratio is a rule, not a fit: the fit half has no rival within it, and a look-alike corpus
+ * shares its backdrop's inliers with the truth.
  */
 export const CERTAIN_SIMILARITY = 0.9;
+const MARGIN_RATIO = 2;
 /**
  * Videos whose best candidate is checked before the cascade may end: the same person filmed in
  * the same studio session in another clip matched a mirrored screenshot with 81 inliers (fit-half
  * videos), the true clip with 206, one candidate further.
  */
 const MIN_VIDEOS_CHECKED = 3;
-const MARGIN_RATIO = 2;
 
 export interface Verification {
   group: Group;
