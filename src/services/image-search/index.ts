@@ -72,7 +72,7 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
     const variants: QueryVariant[] = [...found.filter((v) => !v.mirror), ...found.filter((v) => v.mirror)];
     const upright = variants.filter((v) => !v.mirror).length;
     const describe = (vs: QueryVariant[]) => clock.time('cnn', () => descriptor.describe(vs.map((v) => ({ image, region: v.region, mirror: v.mirror }))));
-    const session: CascadeSession = { clock, orientedQuery: orientedQueries(image, matcher, clock), candidates: 0, matches: 0, checked: new Map() };
+    const session: CascadeSession = { clock, orientedQuery: orientedQueries(image, matcher, clock), candidates: 0, matches: 0, checked: new Map(), tried: new Map(), mirrorFirst: null };
     const state = newCandidateState();
     const content = cropImage(image, variants[0]!.region);
     // The CNN runs on its own thread: the screenshot's ORB features are extracted meanwhile.
@@ -80,6 +80,8 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
     let groups = collapse(await candidates.rank(vectors, 0, [content], state, filter, clock), CANDIDATE_GROUPS);
     let verified = await verifier.cascade(groups, variants, session);
     if (!strongest(verified, false).certain) {
+      // The upright pass left the answer open: the mirrored hypothesis first, also on candidates already checked upright.
+      session.mirrorFirst ??= true;
       const [mirroredVectors, mirroredContent] = await Promise.all([describe(variants.slice(upright)), mirrored(content), session.orientedQuery(true)]);
       vectors = [...vectors, ...mirroredVectors];
       groups = collapse(await candidates.rank(vectors, upright, [mirroredContent], state, filter, clock), CANDIDATE_GROUPS);

@@ -35,6 +35,10 @@ const LUMINANCE_WEIGHT = 0.2;
  */
 const TIE_ABS = 0.002;
 const TIE_REL = 0.05;
+/** Windows holding within this share of the heaviest are one plateau (rounding, not a tuned margin). */
+const PLATEAU_REL = 1e-6;
+/** The best frame's extra weight: breaks ties between windows holding as many frames, nothing more. */
+const BEST_FRAME_BONUS = 1e-3;
 
 /** The screenshot resampled onto a thumbnail grid of the frame, with the pixels that count. */
 export interface AlignedQuery {
@@ -133,24 +137,54 @@ export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame
 }
 
 /**
- * The moment among scored frames (time order): the middle of the contiguous stretch of frames
- * scoring within the noise margin of the best. Null when no frame could be compared.
+ * The moment among scored frames (time order). Frames scoring within the noise margin of the
+ * best cannot be told apart from it; they need not be neighbours (a talking head's mouth closes
+ * again and again: dev set, fit half, a frame 1.4 s away within 0.0004 of the best). `at` is the
+ * time whose ±toleranceSec window holds the most of them (the middle of a plateau; between
+ * windows holding as many, the one with the best frame): right whichever of them is the moment,
+ * when they lie close enough together. `from`/`to` span them. Null when no frame could be compared.
  */
 export function localise(scored: readonly ScoredFrame[], toleranceSec: number): Localisation | null {
   if (scored.length === 0) return null;
-  let best = 0;
-  scored.forEach((s, i) => {
-    if (s.score > scored[best]!.score) best = i;
-  });
-  const top = scored[best]!.score;
+  const top = Math.max(...scored.map((s) => s.score));
   const tie = TIE_ABS + TIE_REL * Math.max(0, 1 - top);
-  let first = best;
-  let last = best;
-  while (first > 0 && scored[first - 1]!.score >= top - tie) first--;
-  while (last < scored.length - 1 && scored[last + 1]!.score >= top - tie) last++;
-  const from = scored[first]!.time;
-  const to = scored[last]!.time;
-  const at = (from + to) / 2;
-  const elsewhere = scored.filter((s) => Math.abs(s.time - at) > toleranceSec).map((s) => s.score);
-  return { at, from, to, margin: elsewhere.length > 0 ? top - Math.max(...elsewhere) : 1, bestTime: scored[best]!.time };
+  const tied = scored.filter((s) => s.score >= top - tie);
+  const at = heaviestWindow(
+    tied.map((s) => ({ time: s.time, weight: s.score === top ? 1 + BEST_FRAME_BONUS : 1 })),
+    toleranceSec,
+  );
+  const near = scored.filter((s) => Math.abs(s.time - at) <= toleranceSec);
+  const elsewhere = scored.filter((s) => Math.abs(s.time - at) > toleranceSec);
+  const best = near.reduce((a, b) => (b.score > a.score ? b : a), near[0]!);
+  return {
+    at,
+    from: Math.min(tied[0]!.time, at),
+    to: Math.max(tied[tied.length - 1]!.time, at),
+    margin: elsewhere.length > 0 ? best.score - Math.max(...elsewhere.map((s) => s.score)) : 1,
+    bestTime: best.time,
+  };
+}
+
+/**
+ * The time whose window [t − half, t + half] holds the most weight; where a run of times holds
+ * about the same, the middle of that run. The held weight only changes at a frame's time ± half,
+ * so the intervals between those points are scored by their middles.
+ */
+export function heaviestWindow(frames: readonly { time: number; weight: number }[], half: number): number {
+  const points = [...new Set(frames.flatMap((f) => [f.time - half, f.time + half]))].sort((a, b) => a - b);
+  const intervals: { from: number; to: number; held: number }[] = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const mid = (points[i]! + points[i + 1]!) / 2;
+    intervals.push({ from: points[i]!, to: points[i + 1]!, held: frames.reduce((sum, f) => (Math.abs(f.time - mid) <= half ? sum + f.weight : sum), 0) });
+  }
+  if (intervals.length === 0) return frames[0]!.time;
+  const most = Math.max(...intervals.map((r) => r.held));
+  const level = most * (1 - PLATEAU_REL);
+  const peak = intervals.findIndex((r) => r.held >= level);
+  let last = peak;
+  while (last + 1 < intervals.length && intervals[last + 1]!.held >= level) last++;
+  const first = frames[0]!.time;
+  const final = frames[frames.length - 1]!.time;
+  // The run's middle, kept among the frames (a window edge may stick out beyond them).
+  return Math.min(final, Math.max(first, (intervals[peak]!.from + intervals[last]!.to) / 2));
 }

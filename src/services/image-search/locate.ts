@@ -16,8 +16,12 @@ import type { CascadeSession, Verification } from './verification.js';
 
 /** Localisation compares frames of the verified frame's shot at most this far from it. */
 const HALF_SPAN_SEC = 20;
-/** Frames ORB-matched for their own alignment (~1.5–2.5 ms each): a 6 s shot at the index's 2 fps. */
-const MAX_ALIGNMENTS = 12;
+/**
+ * Frames ORB-matched for their own alignment (~1.5–2.5 ms each): an 8 s shot at the index's 2 fps.
+ * A moving head needs each frame's own: with 12 (6 s), a frame 5 s from the verified one borrowed
+ * a neighbour's alignment and lost to a wrong frame (dev set, fit half: a talking head, 70 % crop).
+ */
+const MAX_ALIGNMENTS = 16;
 /** Right moment means within this of the truth (the eval's tolerance): the margin of timeConfidence is taken beyond it. */
 export const MOMENT_TOLERANCE_SEC = 1;
 

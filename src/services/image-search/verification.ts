@@ -1,7 +1,8 @@
 // The verification cascade: candidates are matched to the screenshot with ORB + a RHO
 // homography on the frames the index stored around them, each video's best candidate first,
-// until one passes with a margin over every other video checked (calibrated similarity ≥
-// CERTAIN_SIMILARITY), or the per-query budget (MAX_CANDIDATES, MAX_MATCHES) is spent. The
+// until one passes decisively with a margin over every other video checked (calibrated
+// similarity ≥ CERTAIN_SIMILARITY), or the per-query budget (MAX_CANDIDATES, MAX_MATCHES) is
+// spent; a candidate that does not match decisively is matched mirrored too (a flipped upload). The
 // whole screenshot is matched, not the detected region: the homography itself locates the
 // picture inside bars or a player page. Nothing passing, the strongest is returned with the low
 // similarity its evidence earns (calibration.ts) rather than a guess dressed as certain.
@@ -23,7 +24,20 @@ import type { Group, OrientedQuery, QueryVariant } from './types.js';
  */
 const MAX_CANDIDATES = 30;
 const MAX_MATCHES = 40;
-/** Candidates (in cascade order) that also try the other orientation when theirs finds nothing. */
+/**
+ * Orientation. The CNN's pooled descriptor hardly changes when a picture is mirrored, so which
+ * query variant ranked a candidate says little about the screenshot's orientation; ORB does
+ * (its descriptors are not mirror-invariant). A candidate matched in one orientation with fewer
+ * than DECISIVE_INLIERS is matched in the other too: a mirrored screenshot still matches the
+ * upright frame on symmetric structure (a centred face, a studio backdrop) — up to 31 inliers on
+ * the fit half — while the right orientation gives several times more. The first
+ * BOTH_ORIENTATIONS candidates try both even when theirs found nothing; later
+ * ones only when theirs would lead every candidate so far (≥ MIN_INLIERS): orientation matters
+ * for the answer, and a look-alike corpus whose every clip shares some backdrop inliers would
+ * otherwise spend the match budget twice as fast.
+ * Once the other orientation has won a candidate by MARGIN_RATIO, later candidates try it first.
+ */
+const DECISIVE_INLIERS = 40;
 const BOTH_ORIENTATIONS = 3;
 /** Seconds read around a candidate's span, at most MAX_SPAN_SEC in all (the shortlist's collapse distance). */
 const WINDOW_SEC = 2;
@@ -36,11 +50,19 @@ const MAX_SEEDS = 2;
 const STRONG_SEED = 25;
 /**
  * A verified match this likely to be the right video, with at least MARGIN_RATIO times the
- * strongest other video's inliers, ends the cascade. The ratio is a rule, not a fit: the fit half
- * has no rival within it, and a look-alike corpus shares its backdrop's inliers with the truth.
+ * strongest other video's inliers and at least DECISIVE_INLIERS, ends the cascade (fewer: a
+ * look-alike clip's backdrop gave 22 on the fit half, with the true clip one candidate further).
+ * The ratio is a rule, not a fit: the fit half has no rival within it, and a look-alike corpus
+ * shares its backdrop's inliers with the truth.
  */
 export const CERTAIN_SIMILARITY = 0.9;
 const MARGIN_RATIO = 2;
+/**
+ * Videos whose best candidate is checked before the cascade may end: the same person filmed in
+ * the same studio session in another clip matched a mirrored screenshot with 81 inliers (fit-half
+ * videos), the true clip with 206, one candidate further.
+ */
+const MIN_VIDEOS_CHECKED = 3;
 
 export interface Verification {
   group: Group;
@@ -62,6 +84,24 @@ export interface CascadeSession {
   matches: number;
   /** Verification of each candidate checked so far, by video and time (null: nothing to verify with). */
   checked: Map<string, Verification | null>;
+  /** Orientations each checked candidate was matched in (mirror: true), by the same key. */
+  tried: Map<string, Set<boolean>>;
+  /**
+   * The orientation candidates are matched in first: the one that has won a candidate in both
+   * (by MARGIN_RATIO), else the mirrored one once the upright pass left the answer open.
+   */
+  mirrorFirst: boolean | null;
+}
+
+/** The orientation a candidate is matched in first: the one that has won a candidate, else its CNN variant's. */
+function preferredMirror(group: Group, variants: readonly QueryVariant[], session: CascadeSession): boolean {
+  return session.mirrorFirst ?? variants[group.variant]?.mirror ?? false;
+}
+
+/** A candidate without frames to match: neither orientation is tried again. */
+function nothingToVerify(tried: Set<boolean>): null {
+  tried.add(false).add(true);
+  return null;
 }
 
 /** The strongest verified video other than `videoId` (its inliers; 0 when none). */
@@ -76,10 +116,9 @@ export function strongest(verified: readonly Verification[], otherVideosPending:
   const best = verified.reduce<Verification | null>((a, b) => (!a || b.inliers > a.inliers ? b : a), null);
   if (!best || best.inliers < MIN_INLIERS) return { best, certain: false };
   const rival = rivalInliers(verified, best.video.id);
-  const rivalChecked = verified.some((v) => v.video.id !== best.video.id);
-  // No other video checked yet, while one is waiting: the margin is unknown.
-  if (!rivalChecked && otherVideosPending) return { best, certain: false };
-  return { best, certain: best.inliers >= MARGIN_RATIO * rival && calibratedSimilarity(best.inliers, rival) >= CERTAIN_SIMILARITY };
+  // Too few other videos checked, while one is waiting: the margin is not known yet.
+  if (otherVideosPending && new Set(verified.map((v) => v.video.id)).size < MIN_VIDEOS_CHECKED) return { best, certain: false };
+  return { best, certain: best.inliers >= DECISIVE_INLIERS && best.inliers >= MARGIN_RATIO * rival && calibratedSimilarity(best.inliers, rival) >= CERTAIN_SIMILARITY };
 }
 
 /** Seeds: the stored frames next to the shortlisted ones, nearest the candidate's best frame first. */
@@ -102,10 +141,36 @@ export function seedFrames(frames: readonly WindowFrame[], group: Group): Window
 export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; matcher: Pick<OrbMatcher, 'match'>; frames: Pick<FrameSource, 'window'>; log: Logger }) {
   const { catalog, matcher, frames: source, log } = deps;
 
-  async function verifyGroup(group: Group, variants: readonly QueryVariant[], session: CascadeSession, bothOrientations: boolean): Promise<Verification | null> {
+  /** The best of the seed frames matched in one orientation. */
+  async function matchSeeds(group: Group, video: VideoRecord, seeds: readonly WindowFrame[], stored: boolean, mirror: boolean, session: CascadeSession): Promise<Verification | null> {
+    const query = await session.orientedQuery(mirror);
+    let best: Verification | null = null;
+    for (const frame of seeds) {
+      const match = await session.clock.time('orbMatch', () => matcher.match(query.features, frame.features()));
+      session.matches++;
+      if (!best || match.inliers > best.inliers) best = { group, video, inliers: match.inliers, frameTime: frame.time, mirror, homography: match.homography, stored };
+      if (match.inliers >= STRONG_SEED) break;
+    }
+    return best;
+  }
+
+  /** Whether `inliers` beats every other candidate checked so far (and is some evidence, ≥ MIN_INLIERS). */
+  function leads(inliers: number, session: CascadeSession, key: string): boolean {
+    if (inliers < MIN_INLIERS) return false;
+    for (const [other, v] of session.checked) if (other !== key && v && v.inliers >= inliers) return false;
+    return true;
+  }
+
+  /**
+   * Matches a candidate in the orientations it still needs (the session's preferred one first),
+   * keeping its best verification so far; null when it has nothing to verify with.
+   */
+  async function verifyGroup(group: Group, key: string, variants: readonly QueryVariant[], session: CascadeSession, early: boolean): Promise<Verification | null> {
     const { clock } = session;
+    const tried = session.tried.get(key) ?? new Set<boolean>();
+    session.tried.set(key, tried);
     const video = await catalog.getVideo(group.videoId);
-    if (!video) return null;
+    if (!video) return nothingToVerify(tried);
     const start = Math.max(0, group.from - WINDOW_SEC);
     const end = Math.min(video.durationSec > 0 ? video.durationSec : Infinity, group.to + WINDOW_SEC, start + MAX_SPAN_SEC);
     let window: { frames: WindowFrame[]; stored: boolean };
@@ -114,23 +179,21 @@ export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; match
     } catch (err) {
       // A moved or unreadable file loses its verification, not the whole answer.
       log.warn({ videoId: video.id, err }, 'image search: frames for verification could not be read');
-      return null;
+      return nothingToVerify(tried);
     }
-    if (window.frames.length === 0) return null;
+    if (window.frames.length === 0) return nothingToVerify(tried);
     const seeds = seedFrames(window.frames, group);
-    const preferred = variants[group.variant]?.mirror ?? false;
-    let best: Verification | null = null;
-    for (const mirror of bothOrientations ? [preferred, !preferred] : [preferred]) {
-      const query = await session.orientedQuery(mirror);
-      for (const frame of seeds) {
-        const match = await clock.time('orbMatch', () => matcher.match(query.features, frame.features()));
-        session.matches++;
-        if (!best || match.inliers > best.inliers) {
-          best = { group, video, inliers: match.inliers, frameTime: frame.time, mirror, homography: match.homography, stored: window.stored };
-        }
-        if (match.inliers >= STRONG_SEED) break;
-      }
-      if (best && best.inliers >= MIN_INLIERS) break;
+    const preferred = preferredMirror(group, variants, session);
+    let best = session.checked.get(key) ?? null;
+    for (const mirror of [preferred, !preferred]) {
+      if (tried.has(mirror)) continue;
+      const inliers = best?.inliers ?? 0;
+      if (tried.size > 0 && (inliers >= DECISIVE_INLIERS || (!early && !leads(inliers, session, key)))) break;
+      tried.add(mirror);
+      const found = await matchSeeds(group, video, seeds, window.stored, mirror, session);
+      if (!found || (best && found.inliers <= best.inliers)) continue;
+      if (best && found.inliers >= MIN_INLIERS && found.inliers >= MARGIN_RATIO * best.inliers) session.mirrorFirst = mirror;
+      best = found;
     }
     return best;
   }
@@ -142,10 +205,12 @@ export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; match
       const done = () => [...session.checked.values()].filter((v): v is Verification => v !== null);
       for (const [i, group] of ordered.entries()) {
         const key = `${group.videoId}:${group.time}`;
-        if (!session.checked.has(key)) {
-          if (session.candidates >= MAX_CANDIDATES || session.matches >= MAX_MATCHES) break;
-          session.checked.set(key, await verifyGroup(group, variants, session, session.candidates < BOTH_ORIENTATIONS));
-          session.candidates++;
+        const fresh = !session.checked.has(key);
+        // A candidate checked in the other orientation only is matched again in the preferred one.
+        if (fresh || !session.tried.get(key)!.has(preferredMirror(group, variants, session))) {
+          if (session.matches >= MAX_MATCHES || (fresh && session.candidates >= MAX_CANDIDATES)) break;
+          session.checked.set(key, await verifyGroup(group, key, variants, session, session.candidates < BOTH_ORIENTATIONS));
+          if (fresh) session.candidates++;
         }
         const verified = done();
         const pendingOther = ordered.slice(i + 1).some((g) => !verified.some((v) => v.video.id === g.videoId));

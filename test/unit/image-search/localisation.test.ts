@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
-import { alignQuery, localise, photometricScore, scoreFrames, type AlignedQuery } from '../../../src/services/image-search/localisation.js';
+import { alignQuery, heaviestWindow, localise, photometricScore, scoreFrames, type AlignedQuery } from '../../../src/services/image-search/localisation.js';
 import type { RawImage } from '../../../src/models/types.js';
 
 const W = 40;
@@ -44,6 +44,26 @@ describe('time localisation by pixels', () => {
     expect(found.to).toBe(4);
     expect(found.at).toBe(2);
     expect(found.margin).toBeLessThanOrEqual(0);
+  });
+
+  it('answers the middle of frames it cannot tell apart when they are not neighbours (a mouth closing again)', () => {
+    // The closed mouth at 0.5 s and 2 s; between them the mouth is open.
+    const closed = card(4);
+    const frames = [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5].map((t) => thumb(t, t === 0.5 || t === 2 ? closed : card(t < 2 ? 14 : 20)));
+    const found = find(alignQuery(asQuery(closed), IDENTITY, 1, W, H)!, frames)!;
+    expect(found.at).toBeGreaterThanOrEqual(1);
+    expect(found.at).toBeLessThanOrEqual(1.5);
+    expect(found.from).toBe(0.5);
+    expect(found.to).toBe(2);
+    // Both closed-mouth frames lie within the ±1 s window: nothing beyond it scores as well.
+    expect(found.margin).toBeGreaterThan(0);
+  });
+
+  it('the heaviest window is the middle of a plateau, and a lone frame is its own answer', () => {
+    expect(heaviestWindow([{ time: 3, weight: 1 }], 1)).toBe(3);
+    const still = [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4].map((time) => ({ time, weight: 1 }));
+    expect(heaviestWindow(still, 1)).toBe(2);
+    expect(heaviestWindow([...still.slice(0, 3), { time: 5, weight: 0.2 }], 1)).toBeCloseTo(0.5, 5);
   });
 
   it('scores a frame in the middle of a fade below the frame itself', () => {

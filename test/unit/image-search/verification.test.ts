@@ -47,6 +47,8 @@ function library(inliersByVideo: Record<string, number>) {
     candidates: 0,
     matches: 0,
     checked: new Map(),
+    tried: new Map(),
+    mirrorFirst: null,
   });
   return { verifier, session, matched };
 }
@@ -82,6 +84,44 @@ describe('verification cascade', () => {
     const s = session();
     await verifier.cascade(collapse(Object.keys(inliers).map((id, i) => ranked(id, 1, 1 - i / 100)), 40), VARIANTS, s);
     expect(s.candidates).toBe(30);
+  });
+
+  it('tries the mirrored screenshot where the upright one matches only on symmetric structure, and prefers it afterwards', async () => {
+    // A mirrored screenshot: the upright query matches the true clip's symmetric backdrop (31
+    // inliers, enough to look certain), the mirrored query matches it fully.
+    const inliers: Record<string, Record<'upright' | 'mirror', number>> = { truth: { upright: 31, mirror: 210 }, other: { upright: 11, mirror: 4 }, third: { upright: 3, mirror: 12 } };
+    const videos = new Map(Object.keys(inliers).map((id) => [id, makeVideo({ id, durationSec: 30 })]));
+    const tried: string[] = [];
+    const verifier = createVerifier({
+      catalog: { getVideo: async (id) => videos.get(id) ?? null },
+      frames: { window: async (video) => ({ stored: true, frames: [{ time: 1, repeat: false, features: () => ({ ...NO_FEATURES, video: video.id }) as LocalFeatures }] }) },
+      matcher: {
+        match: async (query, frame) => {
+          const video = (frame as LocalFeatures & { video: string }).video;
+          const orientation = (query as LocalFeatures & { orientation: 'upright' | 'mirror' }).orientation;
+          tried.push(`${video}:${orientation}`);
+          return { inliers: inliers[video]![orientation], matches: 0, homography: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+        },
+      },
+      log: pino({ level: 'silent' }),
+    });
+    const s: CascadeSession = {
+      clock: phaseClock(undefined),
+      orientedQuery: async (mirror) => ({ grey: { data: new Uint8Array(1), width: 1, height: 1, channels: 1 }, features: { ...NO_FEATURES, orientation: mirror ? 'mirror' : 'upright' } as LocalFeatures }),
+      candidates: 0,
+      matches: 0,
+      checked: new Map(),
+      tried: new Map(),
+      mirrorFirst: null,
+    };
+    const verified = await verifier.cascade(collapse([ranked('truth', 1, 1), ranked('other', 1, 0.9), ranked('third', 1, 0.8)], 40), VARIANTS, s);
+    const { best, certain } = strongest(verified, false);
+    expect(best!.video.id).toBe('truth');
+    expect(best!.mirror).toBe(true);
+    expect(best!.inliers).toBe(210);
+    expect(certain).toBe(true);
+    // After the truth was won mirrored, the next candidate is matched mirrored first.
+    expect(tried.slice(0, 3)).toEqual(['truth:upright', 'truth:mirror', 'other:mirror']);
   });
 
   it('the rival is the strongest other video', () => {
