@@ -20,6 +20,7 @@ import {
   BandLocator,
   BandWatcher,
   CueAssembler,
+  MIN_TEXT_BLOCKS_TO_READ,
   isSubtitleLike,
   regionChanged,
   regionSignature,
@@ -56,9 +57,17 @@ export interface OcrStageOutput {
   band: Band & { located: boolean };
   sampleFps: number;
   decodeWidth: number;
-  /** Band frames decoded vs band frames that reached OCR (the rest were near-duplicates). */
+  /**
+   * Band frames decoded, and what became of them: reached OCR; changed but held no text-like edges
+   * (read as "no text" without OCR); near-duplicates of the last read band (its reading reused);
+   * changed since the last read but not settled yet (moving backgrounds: read once settled or
+   * after MAX_SETTLE_SEC).
+   */
   framesSampled: number;
   framesOcr: number;
+  framesTextless: number;
+  framesReused: number;
+  framesSettling: number;
   /** Shot keyframes looked at vs keyframes that reached OCR. */
   keyframes: number;
   keyframesOcr: number;
@@ -72,12 +81,15 @@ export interface OcrReader {
 export interface OcrStageDeps {
   reader(ctx: StageContext): OcrReader;
   frames(ctx: StageContext, request: { fps: number; width: number }): AsyncIterable<RawFrame>;
+  /** Bands with fewer text-like blocks are read as "no text" without OCR (0: every band goes to OCR). */
+  minTextBlocksToRead: number;
 }
 
 const defaultDeps: OcrStageDeps = {
   // One worker per core but one, so ffmpeg keeps a core to decode.
   reader: () => sharedOcrPool(Math.max(1, availableParallelism() - 1)),
   frames: (ctx, request) => stageFrames(ctx, { fps: request.fps, width: request.width, pixFmt: 'gray' }),
+  minTextBlocksToRead: MIN_TEXT_BLOCKS_TO_READ,
 };
 
 /** The grey stream the stage reads: band samples at BAND_FPS, at most OCR_DECODE_WIDTH wide. */
@@ -177,6 +189,9 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         decodeWidth: width,
         framesSampled: 0,
         framesOcr: 0,
+        framesTextless: 0,
+        framesReused: 0,
+        framesSettling: 0,
         keyframes: 0,
         keyframesOcr: 0,
       };
@@ -215,9 +230,15 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
           locator ??= new BandLocator(frame.height);
           const reading = watcher.next(frame, locator);
           if (reading) {
-            output.framesOcr++;
-            const { lines } = await submit(rowsOf(frame, reading.band));
-            bandReads.push({ meta: { onset: reading.onset, top: reading.band.top }, lines });
+            const meta = { onset: reading.onset, top: reading.band.top };
+            // A band without text-like edges holds no subtitle: "no text" without asking OCR.
+            if (reading.textBlocks < deps.minTextBlocksToRead) {
+              output.framesTextless++;
+              bandReads.push({ meta, lines: Promise.resolve([]) });
+            } else {
+              output.framesOcr++;
+              bandReads.push({ meta, lines: (await submit(rowsOf(frame, reading.band))).lines });
+            }
             // Until the band is located, wait for the readings every few frames and learn from
             // them in order, so where the band moves does not depend on how fast OCR ran.
             if (!locator.isLocated && bandReads.length % LOCATE_EVERY_READINGS === 0) {
@@ -277,6 +298,8 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         ].map((cue) => ({ ...cue, videoId: video.id, segmentId: segmentOf(cue.start), source: 'OCR' as const, lang: null }));
         await store.catalog.replaceCues(video.id, ['OCR'], cues);
 
+        output.framesReused = watcher.counts.unchanged;
+        output.framesSettling = watcher.counts.settling;
         output.subtitleCues = assembler.cues.length;
         output.onScreenCues = onScreen.length;
         output.band = { ...finalBand, located: locator?.isLocated ?? false };
