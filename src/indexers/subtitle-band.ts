@@ -180,6 +180,20 @@ export function textLikeBlocks(signature: RegionSignature): number {
  */
 export const MIN_TEXT_BLOCKS_TO_READ = 2;
 
+/** Pixel columns [left, right) of a region's text-like blocks, anywhere in it (null: none). */
+export function textColumns(signature: RegionSignature): { left: number; right: number } | null {
+  let first = Infinity;
+  let last = -1;
+  const blocks = signature.blocks.length / 2;
+  for (let block = 0; block < blocks; block++) {
+    if (signature.blocks[block * 2 + 1]! < TEXT_EDGE) continue;
+    const col = block % signature.cols;
+    first = Math.min(first, col);
+    last = Math.max(last, col);
+  }
+  return last < 0 ? null : { left: first * BLOCK, right: (last + 1) * BLOCK };
+}
+
 /** The band changed: most of the band (any content), or its text area. */
 export function bandChanged(a: RegionSignature, b: RegionSignature): boolean {
   if (regionChanged(a, b)) return true;
@@ -269,6 +283,8 @@ export interface BandReading {
   onset: number;
   /** Text-like blocks of the band's centre strip: below MIN_TEXT_BLOCKS_TO_READ it holds no subtitle. */
   textBlocks: number;
+  /** Columns of the band's text-like blocks: text, if any, lies there. */
+  textColumns: { left: number; right: number } | null;
 }
 
 /**
@@ -321,7 +337,7 @@ export class BandWatcher {
       return null;
     }
 
-    const reading = { band, onset: this.sharpest.time, textBlocks: textLikeBlocks(signature) };
+    const reading = { band, onset: this.sharpest.time, textBlocks: textLikeBlocks(signature), textColumns: textColumns(signature) };
     this.lastRead = { signature, time: frame.time };
     this.onset = null;
     this.sharpest = null;

@@ -57,24 +57,25 @@ describe('band reads and the text gate', () => {
 });
 
 /** A reader that "sees" the word wherever white pixels are, and counts what it was given. */
-function fakeReader(): OcrReader & { bands: number; frames: number } {
+function fakeReader(): OcrReader & { bands: number; frames: number; widest: number } {
   const reader = {
     size: 1,
     bands: 0,
     frames: 0,
+    widest: 0,
     read(image: RawImage): Promise<TextLine[]> {
       if (image.height === H) reader.frames++;
-      else reader.bands++;
-      if (!image.data.includes(255)) return Promise.resolve([]);
-      const top = image.height === H ? 480 : 480 - (H - image.height);
-      const line: TextLine = {
-        text: '好的',
-        score: 0.95,
-        flipped: false,
-        detectionScore: 0.95,
-        quad: [[W / 2 - 26, top], [W / 2 + 26, top], [W / 2 + 26, top + 22], [W / 2 - 26, top + 22]],
-      };
-      return Promise.resolve([line]);
+      else [reader.bands, reader.widest] = [reader.bands + 1, Math.max(reader.widest, image.width)];
+      // The box of the white pixels, in the coordinates of the image given (a crop of the band).
+      let [left, right, top, bottom] = [Infinity, -1, Infinity, -1];
+      image.data.forEach((v, i) => {
+        if (v !== 255) return;
+        const [x, y] = [i % image.width, Math.floor(i / image.width)];
+        [left, right, top, bottom] = [Math.min(left, x), Math.max(right, x + 1), Math.min(top, y), Math.max(bottom, y + 1)];
+      });
+      if (right < 0) return Promise.resolve([]);
+      const quad: TextLine['quad'] = [[left, top], [right, top], [right, bottom], [left, bottom]];
+      return Promise.resolve([{ text: '好的', score: 0.95, flipped: false, detectionScore: 0.95, quad }]);
     },
   };
   return reader;
@@ -116,6 +117,8 @@ describe('ocr stage frame skipping', () => {
     expect(out.framesOcr + out.framesTextless + out.framesReused + out.framesSettling).toBe(out.framesSampled);
     // The model saw only the bands with the word; without the gate it saw the motion too.
     expect(gated.reader.bands).toBe(out.framesOcr);
+    // ...and of those bands only the columns around the word (52 px, padded by the band height).
+    expect(gated.reader.widest).toBeLessThan(W / 2);
     expect(out.framesOcr).toBeLessThan(all.output.framesOcr);
     expect(all.output.framesTextless).toBe(0);
     expect(all.output.framesOcr).toBe(out.framesOcr + out.framesTextless);

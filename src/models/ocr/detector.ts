@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { loadManifestSession, ort } from '../runtime.js';
 import type { RawImage } from '../types.js';
 import { connectedRegions, cropQuad, minAreaRect, readingQuad, unclip } from './geometry.js';
-import type { DetectedText, Quad, TextCrop, TextDetector } from './types.js';
+import type { DetectedText, Quad, ReadOptions, TextCrop, TextDetector } from './types.js';
 
 export interface DbDetectorOptions {
   /** Longest side of the model input; larger images are scaled down (PaddleOCR's default 960). */
@@ -71,11 +71,18 @@ export class DbTextDetector implements TextDetector {
 
   constructor(private readonly options: DbDetectorOptions = DEFAULT_DB_OPTIONS) {}
 
+  /** The limits of one look: the detector's own, or smaller when the caller asks. */
+  private limits(options: ReadOptions): DbDetectorOptions {
+    const side = options.detectMaxSide;
+    if (side === undefined || side >= this.options.maxSide) return this.options;
+    return { ...this.options, maxSide: side, maxPixels: Math.min(this.options.maxPixels, side * side) };
+  }
+
   /** Line boxes in image pixels, without cutting them out. */
-  async detectBoxes(image: RawImage): Promise<DetectedText[]> {
+  async detectBoxes(image: RawImage, options: ReadOptions = {}): Promise<DetectedText[]> {
     if (image.width < 4 || image.height < 4) return [];
     const session = await loadManifestSession(this.modelId);
-    const input = detectionInputSize(image.width, image.height, this.options);
+    const input = detectionInputSize(image.width, image.height, this.limits(options));
     const tensor = await toDetectionTensor(image, input.width, input.height);
     const output = (await session.run({ [session.inputNames[0]!]: tensor }))[session.outputNames[0]!]!;
     const probability = output.data as Float32Array;
@@ -94,8 +101,8 @@ export class DbTextDetector implements TextDetector {
     return boxes;
   }
 
-  async detect(image: RawImage): Promise<TextCrop[]> {
-    const boxes = await this.detectBoxes(image);
+  async detect(image: RawImage, options: ReadOptions = {}): Promise<TextCrop[]> {
+    const boxes = await this.detectBoxes(image, options);
     return boxes.map((detection) => ({ detection, image: cropQuad(image, detection.quad) }));
   }
 }
