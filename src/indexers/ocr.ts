@@ -10,6 +10,8 @@ import { availableParallelism } from 'node:os';
 import type { CueRecord, SegmentRecord, VideoRecord } from '../domain.js';
 import type { RawFrame } from '../media/frames.js';
 import type { FrameRequest } from '../media/source.js';
+import { DETECTION_STRIDE } from '../models/ocr/detector.js';
+import { SINGLE_LINE_MIN_ASPECT } from '../models/ocr/engine.js';
 import { sharedOcrPool } from '../models/ocr/pool.js';
 import type { Quad, ReadOptions, TextLine } from '../models/ocr/types.js';
 import { ModelIntegrityError } from '../models/runtime.js';
@@ -119,15 +121,24 @@ interface PendingRead<T> {
 /**
  * What OCR gets of a band: its columns with text-like blocks, padded on each side by the band's
  * height (a subtitle line is at most about half of it, so that is two glyphs beyond the last
- * text-like block: line ends with weak edges stay in). A band of scattered speckle is a small
- * crop, not a 960-pixel strip for the detector and every retry view; text over a busy background
- * spreads text-like blocks across the band and gets (nearly) all of it. `left` maps the crop's
- * coordinates back to the frame's.
+ * text-like block: line ends with weak edges stay in), and at least twice as wide as the engine's
+ * one-line shape (a one-word band the detector misses is still read whole as a line, engine.ts).
+ * A band of scattered speckle is a small crop, not a 960-pixel strip for the detector and every
+ * retry view; text over a busy background spreads text-like blocks across the band and gets
+ * (nearly) all of it. `left` maps the crop's coordinates back to the frame's.
  */
 function bandCrop(frame: RawFrame, band: Band, columns: { left: number; right: number } | null): { image: RawImage; left: number } {
   const height = band.bottom - band.top;
-  const left = columns ? Math.max(0, columns.left - height) : 0;
-  const right = columns ? Math.min(frame.width, columns.right + height) : frame.width;
+  const minWidth = Math.ceil(2 * SINGLE_LINE_MIN_ASPECT * height);
+  let left = columns ? columns.left - height : 0;
+  let right = columns ? columns.right + height : frame.width;
+  const widen = Math.max(0, minWidth - (right - left)) / 2;
+  left = Math.max(0, Math.floor(left - widen));
+  right = Math.min(frame.width, Math.ceil(right + widen));
+  // On the detector's 32-pixel grid: it then sees the crop at the band's own scale and alignment,
+  // as it saw the whole band (a shifted or resampled crop changes its boxes, and so the readings).
+  left = Math.floor(left / DETECTION_STRIDE) * DETECTION_STRIDE;
+  right = Math.min(frame.width, Math.ceil(right / DETECTION_STRIDE) * DETECTION_STRIDE);
   const width = right - left;
   const data = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {

@@ -117,8 +117,10 @@ describe('ocr stage frame skipping', () => {
     expect(out.framesOcr + out.framesTextless + out.framesReused + out.framesSettling).toBe(out.framesSampled);
     // The model saw only the bands with the word; without the gate it saw the motion too.
     expect(gated.reader.bands).toBe(out.framesOcr);
-    // ...and of those bands only the columns around the word (52 px, padded by the band height).
-    expect(gated.reader.widest).toBeLessThan(W / 2);
+    // ...and of those bands only the columns around the word (52 px, padded, at least five band
+    // heights wide, on the detector's 32-px grid): not the whole width.
+    expect(gated.reader.widest).toBeLessThan(W);
+    expect(gated.reader.widest % 32).toBe(0);
     expect(out.framesOcr).toBeLessThan(all.output.framesOcr);
     expect(all.output.framesTextless).toBe(0);
     expect(all.output.framesOcr).toBe(out.framesOcr + out.framesTextless);

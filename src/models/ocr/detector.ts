@@ -37,12 +37,15 @@ export const DEFAULT_DB_OPTIONS: DbDetectorOptions = {
 const MEAN_BGR = [0.485, 0.456, 0.406] as const;
 const STD_BGR = [0.229, 0.224, 0.225] as const;
 
+/** The model input's sides are multiples of this (the network's downsampling). */
+export const DETECTION_STRIDE = 32;
+
 /** The model input size for an image: multiples of 32, within the side limits and pixel budget. */
 export function detectionInputSize(width: number, height: number, options: DbDetectorOptions): { width: number; height: number } {
   let scale = Math.min(1, options.maxSide / Math.max(width, height));
   if (Math.min(width, height) * scale < options.minSide) scale = options.minSide / Math.min(width, height);
   if (width * height * scale * scale > options.maxPixels) scale = Math.sqrt(options.maxPixels / (width * height));
-  const round32 = (v: number): number => Math.max(32, Math.round(v / 32) * 32);
+  const round32 = (v: number): number => Math.max(DETECTION_STRIDE, Math.round(v / DETECTION_STRIDE) * DETECTION_STRIDE);
   return { width: round32(width * scale), height: round32(height * scale) };
 }
 

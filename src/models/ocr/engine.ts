@@ -10,7 +10,7 @@ import type { Quad, ReadOptions, TextCrop, TextDetector, TextLine, TextRecognize
 export const MIN_TEXT_SCORE = 0.5;
 
 /** An image this flat is probably one cut-out line (a subtitle strip, a caption) by itself. */
-const SINGLE_LINE_MIN_ASPECT = 2.5;
+export const SINGLE_LINE_MIN_ASPECT = 2.5;
 const SINGLE_LINE_MAX_HEIGHT = 120;
 
 export class OcrEngine {
