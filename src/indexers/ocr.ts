@@ -10,8 +10,10 @@ import { availableParallelism } from 'node:os';
 import type { CueRecord, SegmentRecord, VideoRecord } from '../domain.js';
 import type { RawFrame } from '../media/frames.js';
 import type { FrameRequest } from '../media/source.js';
+import { DETECTION_STRIDE } from '../models/ocr/detector.js';
+import { SINGLE_LINE_MIN_ASPECT } from '../models/ocr/engine.js';
 import { sharedOcrPool } from '../models/ocr/pool.js';
-import type { TextLine } from '../models/ocr/types.js';
+import type { Quad, ReadOptions, TextLine } from '../models/ocr/types.js';
 import { ModelIntegrityError } from '../models/runtime.js';
 import type { RawImage } from '../models/types.js';
 import type { Stage, StageContext } from './stage.js';
@@ -20,6 +22,7 @@ import {
   BandLocator,
   BandWatcher,
   CueAssembler,
+  MIN_TEXT_BLOCKS_TO_READ,
   isSubtitleLike,
   regionChanged,
   regionSignature,
@@ -47,6 +50,14 @@ const MIN_ON_SCREEN_SCORE = 0.85;
 const LOCATE_EVERY_READINGS = 4;
 /** Without shots, one keyframe every this many seconds. */
 const KEYFRAME_FALLBACK_SEC = 5;
+/**
+ * Longest side the detector looks at a shot keyframe with (bands keep the full decode width): on
+ * the whole frame the text worth a cue is large (titles, signs), and 640 costs ~0.4× of 960.
+ * Checked, not fitted: on the 57 keyframes of the indexing-real footage the lines read at ≥ 0.85
+ * were the same at 640 as at 960 but for one stray letter; on ocr.json's images larger than 640
+ * px, 5 of 5 lines were found at 960, 640 and 480.
+ */
+const KEYFRAME_DETECT_SIDE = 640;
 
 export interface OcrStageOutput {
   /** Why nothing was read (models missing); absent when the stage ran. */
@@ -56,28 +67,39 @@ export interface OcrStageOutput {
   band: Band & { located: boolean };
   sampleFps: number;
   decodeWidth: number;
-  /** Band frames decoded vs band frames that reached OCR (the rest were near-duplicates). */
+  /**
+   * Band frames decoded, and what became of them: reached OCR; changed but held no text-like edges
+   * (read as "no text" without OCR); near-duplicates of the last read band (its reading reused);
+   * changed since the last read but not settled yet (moving backgrounds: read once settled or
+   * after MAX_SETTLE_SEC).
+   */
   framesSampled: number;
   framesOcr: number;
+  framesTextless: number;
+  framesReused: number;
+  framesSettling: number;
   /** Shot keyframes looked at vs keyframes that reached OCR. */
   keyframes: number;
   keyframesOcr: number;
 }
 
 export interface OcrReader {
-  read(image: RawImage): Promise<TextLine[]>;
+  read(image: RawImage, options?: ReadOptions): Promise<TextLine[]>;
   readonly size: number;
 }
 
 export interface OcrStageDeps {
   reader(ctx: StageContext): OcrReader;
   frames(ctx: StageContext, request: { fps: number; width: number }): AsyncIterable<RawFrame>;
+  /** Bands with fewer text-like blocks are read as "no text" without OCR (0: every band goes to OCR). */
+  minTextBlocksToRead: number;
 }
 
 const defaultDeps: OcrStageDeps = {
   // One worker per core but one, so ffmpeg keeps a core to decode.
   reader: () => sharedOcrPool(Math.max(1, availableParallelism() - 1)),
   frames: (ctx, request) => stageFrames(ctx, { fps: request.fps, width: request.width, pixFmt: 'gray' }),
+  minTextBlocksToRead: MIN_TEXT_BLOCKS_TO_READ,
 };
 
 /** The grey stream the stage reads: band samples at BAND_FPS, at most OCR_DECODE_WIDTH wide. */
@@ -96,10 +118,40 @@ interface PendingRead<T> {
   lines: Promise<TextLine[]>;
 }
 
-/** Rows [top, bottom) of a grey frame as an image. */
-function rowsOf(frame: RawFrame, band: Band): RawImage {
-  const data = new Uint8Array(frame.data.subarray(band.top * frame.width, band.bottom * frame.width));
-  return { data, width: frame.width, height: band.bottom - band.top, channels: 1 };
+/**
+ * What OCR gets of a band: its columns with text-like blocks, padded on each side by the band's
+ * height (a subtitle line is at most about half of it, so that is two glyphs beyond the last
+ * text-like block: line ends with weak edges stay in), and at least twice as wide as the engine's
+ * one-line shape (a one-word band the detector misses is still read whole as a line, engine.ts).
+ * A band of scattered speckle is a small crop, not a 960-pixel strip for the detector and every
+ * retry view; text over a busy background spreads text-like blocks across the band and gets
+ * (nearly) all of it. `left` maps the crop's coordinates back to the frame's.
+ */
+function bandCrop(frame: RawFrame, band: Band, columns: { left: number; right: number } | null): { image: RawImage; left: number } {
+  const height = band.bottom - band.top;
+  const minWidth = Math.ceil(2 * SINGLE_LINE_MIN_ASPECT * height);
+  let left = columns ? columns.left - height : 0;
+  let right = columns ? columns.right + height : frame.width;
+  const widen = Math.max(0, minWidth - (right - left)) / 2;
+  left = Math.max(0, Math.floor(left - widen));
+  right = Math.min(frame.width, Math.ceil(right + widen));
+  // On the detector's 32-pixel grid: it then sees the crop at the band's own scale and alignment,
+  // as it saw the whole band (a shifted or resampled crop changes its boxes, and so the readings).
+  left = Math.floor(left / DETECTION_STRIDE) * DETECTION_STRIDE;
+  right = Math.min(frame.width, Math.ceil(right / DETECTION_STRIDE) * DETECTION_STRIDE);
+  const width = right - left;
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = (band.top + y) * frame.width;
+    data.set(frame.data.subarray(row + left, row + right), y * width);
+  }
+  return { image: { data, width, height, channels: 1 }, left };
+}
+
+/** Lines read on a crop, in the coordinates of the image it was cut from `left` pixels into. */
+function shiftLines(lines: TextLine[], left: number): TextLine[] {
+  if (left === 0) return lines;
+  return lines.map((line) => ({ ...line, quad: line.quad.map(([x, y]) => [x + left, y]) as Quad }));
 }
 
 function wholeFrame(frame: RawFrame): RawImage {
@@ -177,6 +229,9 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         decodeWidth: width,
         framesSampled: 0,
         framesOcr: 0,
+        framesTextless: 0,
+        framesReused: 0,
+        framesSettling: 0,
         keyframes: 0,
         keyframesOcr: 0,
       };
@@ -188,9 +243,9 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
       const keyReads: PendingRead<{ slot: KeySlot }>[] = [];
       const inFlight = new Set<Promise<unknown>>();
       // Bounded look-ahead: decoding may run ahead of OCR by a few frames, not the whole video.
-      const submit = async (image: RawImage): Promise<{ lines: Promise<TextLine[]> }> => {
+      const submit = async (image: RawImage, options?: ReadOptions): Promise<{ lines: Promise<TextLine[]> }> => {
         while (inFlight.size >= reader.size * 3) await Promise.race(inFlight);
-        const lines = reader.read(image);
+        const lines = reader.read(image, options);
         const settled = lines.then(
           () => undefined,
           () => undefined,
@@ -215,9 +270,20 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
           locator ??= new BandLocator(frame.height);
           const reading = watcher.next(frame, locator);
           if (reading) {
-            output.framesOcr++;
-            const { lines } = await submit(rowsOf(frame, reading.band));
-            bandReads.push({ meta: { onset: reading.onset, top: reading.band.top }, lines });
+            const meta = { onset: reading.onset, top: reading.band.top };
+            // A band without text-like edges holds no subtitle: "no text" without asking OCR.
+            if (reading.textBlocks < deps.minTextBlocksToRead) {
+              output.framesTextless++;
+              bandReads.push({ meta, lines: Promise.resolve([]) });
+            } else {
+              output.framesOcr++;
+              const crop = bandCrop(frame, reading.band, reading.textColumns);
+              const { lines } = await submit(crop.image);
+              const shifted = lines.then((read) => shiftLines(read, crop.left));
+              // Handled here so a failed reading is not an unhandled rejection before it is awaited.
+              shifted.catch(() => undefined);
+              bandReads.push({ meta, lines: shifted });
+            }
             // Until the band is located, wait for the readings every few frames and learn from
             // them in order, so where the band moves does not depend on how fast OCR ran.
             if (!locator.isLocated && bandReads.length % LOCATE_EVERY_READINGS === 0) {
@@ -241,7 +307,7 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
               continue;
             }
             output.keyframesOcr++;
-            const { lines } = await submit(wholeFrame(frame));
+            const { lines } = await submit(wholeFrame(frame), { detectMaxSide: KEYFRAME_DETECT_SIDE });
             lastKeyRead = { signature: whole, lines };
             keyReads.push({ meta: { slot }, lines });
           }
@@ -277,6 +343,8 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         ].map((cue) => ({ ...cue, videoId: video.id, segmentId: segmentOf(cue.start), source: 'OCR' as const, lang: null }));
         await store.catalog.replaceCues(video.id, ['OCR'], cues);
 
+        output.framesReused = watcher.counts.unchanged;
+        output.framesSettling = watcher.counts.settling;
         output.subtitleCues = assembler.cues.length;
         output.onScreenCues = onScreen.length;
         output.band = { ...finalBand, located: locator?.isLocated ?? false };

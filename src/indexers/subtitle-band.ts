@@ -169,6 +169,31 @@ export function textLikeBlocks(signature: RegionSignature): number {
   return textAreaChange(signature, signature).area;
 }
 
+/**
+ * Fewest text-like blocks in the centre strip for a band to be worth reading at all: a band with
+ * fewer holds no subtitle, and its reading is "no text" without OCR (most band reads of real
+ * footage are motion behind an empty band, and an empty band is the dearest read: every retry view
+ * of retries.ts runs on it). Fitted on the fit half of the short-cue set (test/helpers/short-cues.ts
+ * v3: outlined 18-43 px cues over light, busy footage, the faintest class we have): every frame with
+ * a cue on screen had >= 8 such blocks; the gate is a quarter of that. Reported on the held-out half
+ * (lowest frame with a cue: 4 blocks) and on subtitles.json's burned-in clip (lowest: 51).
+ */
+export const MIN_TEXT_BLOCKS_TO_READ = 2;
+
+/** Pixel columns [left, right) of a region's text-like blocks, anywhere in it (null: none). */
+export function textColumns(signature: RegionSignature): { left: number; right: number } | null {
+  let first = Infinity;
+  let last = -1;
+  const blocks = signature.blocks.length / 2;
+  for (let block = 0; block < blocks; block++) {
+    if (signature.blocks[block * 2 + 1]! < TEXT_EDGE) continue;
+    const col = block % signature.cols;
+    first = Math.min(first, col);
+    last = Math.max(last, col);
+  }
+  return last < 0 ? null : { left: first * BLOCK, right: (last + 1) * BLOCK };
+}
+
 /** The band changed: most of the band (any content), or its text area. */
 export function bandChanged(a: RegionSignature, b: RegionSignature): boolean {
   if (regionChanged(a, b)) return true;
@@ -256,6 +281,10 @@ export interface GreyFrame {
 export interface BandReading {
   band: Band;
   onset: number;
+  /** Text-like blocks of the band's centre strip: below MIN_TEXT_BLOCKS_TO_READ it holds no subtitle. */
+  textBlocks: number;
+  /** Columns of the band's text-like blocks: text, if any, lies there. */
+  textColumns: { left: number; right: number } | null;
 }
 
 /**
@@ -273,6 +302,8 @@ export class BandWatcher {
   private previous: { band: RegionSignature; above: RegionSignature } | null = null;
   private onset: number | null = null;
   private sharpest: { time: number; share: number } | null = null;
+  /** Samples whose band matched the last read one (its reading stands for them) or was still settling. */
+  readonly counts = { unchanged: 0, settling: 0 };
 
   constructor(
     private readonly maxSettleSec: number,
@@ -294,15 +325,19 @@ export class BandWatcher {
     if (this.lastRead && !bandChanged(this.lastRead.signature, signature) && !this.readDue(frame.time, signature)) {
       this.onset = null;
       this.sharpest = null;
+      this.counts.unchanged++;
       return null;
     }
     const jump = !this.lastRead ? Infinity : previous ? regionChangeShare(previous.band, signature) - regionChangeShare(previous.above, above) : 0;
     this.onset ??= frame.time;
     if (!this.sharpest || jump > this.sharpest.share) this.sharpest = { time: frame.time, share: jump };
     const settled = previous !== null && !bandChanged(previous.band, signature);
-    if (!settled && frame.time - this.onset < this.maxSettleSec) return null;
+    if (!settled && frame.time - this.onset < this.maxSettleSec) {
+      this.counts.settling++;
+      return null;
+    }
 
-    const reading = { band, onset: this.sharpest.time };
+    const reading = { band, onset: this.sharpest.time, textBlocks: textLikeBlocks(signature), textColumns: textColumns(signature) };
     this.lastRead = { signature, time: frame.time };
     this.onset = null;
     this.sharpest = null;

@@ -94,8 +94,9 @@ describe('ocr stage on odd input', () => {
       const ctx = await stageContextFor(blank, store);
       const output = await createOcrStage().run(ctx, undefined);
       expect(output.framesSampled).toBeGreaterThan(20);
-      // One look at the static band, nothing more.
-      expect(output.framesOcr).toBe(1);
+      // One look at the static band, answered by the text gate (no text-like edges): no OCR.
+      expect(output.framesTextless).toBe(1);
+      expect(output.framesOcr).toBe(0);
       expect(await store.catalog.getCues(ctx.video.id)).toEqual([]);
 
       // moov first, so the cut file still probes and breaks part-way through decoding.

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { loadManifestSession, ort } from '../runtime.js';
 import type { RawImage } from '../types.js';
 import { connectedRegions, cropQuad, minAreaRect, readingQuad, unclip } from './geometry.js';
-import type { DetectedText, Quad, TextCrop, TextDetector } from './types.js';
+import type { DetectedText, Quad, ReadOptions, TextCrop, TextDetector } from './types.js';
 
 export interface DbDetectorOptions {
   /** Longest side of the model input; larger images are scaled down (PaddleOCR's default 960). */
@@ -37,12 +37,15 @@ export const DEFAULT_DB_OPTIONS: DbDetectorOptions = {
 const MEAN_BGR = [0.485, 0.456, 0.406] as const;
 const STD_BGR = [0.229, 0.224, 0.225] as const;
 
+/** The model input's sides are multiples of this (the network's downsampling). */
+export const DETECTION_STRIDE = 32;
+
 /** The model input size for an image: multiples of 32, within the side limits and pixel budget. */
 export function detectionInputSize(width: number, height: number, options: DbDetectorOptions): { width: number; height: number } {
   let scale = Math.min(1, options.maxSide / Math.max(width, height));
   if (Math.min(width, height) * scale < options.minSide) scale = options.minSide / Math.min(width, height);
   if (width * height * scale * scale > options.maxPixels) scale = Math.sqrt(options.maxPixels / (width * height));
-  const round32 = (v: number): number => Math.max(32, Math.round(v / 32) * 32);
+  const round32 = (v: number): number => Math.max(DETECTION_STRIDE, Math.round(v / DETECTION_STRIDE) * DETECTION_STRIDE);
   return { width: round32(width * scale), height: round32(height * scale) };
 }
 
@@ -71,11 +74,18 @@ export class DbTextDetector implements TextDetector {
 
   constructor(private readonly options: DbDetectorOptions = DEFAULT_DB_OPTIONS) {}
 
+  /** The limits of one look: the detector's own, or smaller when the caller asks. */
+  private limits(options: ReadOptions): DbDetectorOptions {
+    const side = options.detectMaxSide;
+    if (side === undefined || side >= this.options.maxSide) return this.options;
+    return { ...this.options, maxSide: side, maxPixels: Math.min(this.options.maxPixels, side * side) };
+  }
+
   /** Line boxes in image pixels, without cutting them out. */
-  async detectBoxes(image: RawImage): Promise<DetectedText[]> {
+  async detectBoxes(image: RawImage, options: ReadOptions = {}): Promise<DetectedText[]> {
     if (image.width < 4 || image.height < 4) return [];
     const session = await loadManifestSession(this.modelId);
-    const input = detectionInputSize(image.width, image.height, this.options);
+    const input = detectionInputSize(image.width, image.height, this.limits(options));
     const tensor = await toDetectionTensor(image, input.width, input.height);
     const output = (await session.run({ [session.inputNames[0]!]: tensor }))[session.outputNames[0]!]!;
     const probability = output.data as Float32Array;
@@ -94,8 +104,8 @@ export class DbTextDetector implements TextDetector {
     return boxes;
   }
 
-  async detect(image: RawImage): Promise<TextCrop[]> {
-    const boxes = await this.detectBoxes(image);
+  async detect(image: RawImage, options: ReadOptions = {}): Promise<TextCrop[]> {
+    const boxes = await this.detectBoxes(image, options);
     return boxes.map((detection) => ({ detection, image: cropQuad(image, detection.quad) }));
   }
 }

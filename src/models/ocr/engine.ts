@@ -4,13 +4,13 @@ import type { RawImage } from '../types.js';
 import { DbTextDetector } from './detector.js';
 import { CtcTextRecognizer } from './recognizer.js';
 import { RETRY_DB_OPTIONS, detectWithRetries } from './retries.js';
-import type { Quad, TextCrop, TextDetector, TextLine, TextRecognizer } from './types.js';
+import type { Quad, ReadOptions, TextCrop, TextDetector, TextLine, TextRecognizer } from './types.js';
 
 /** Lines read with less confidence than this are noise (PaddleOCR's drop_score). */
 export const MIN_TEXT_SCORE = 0.5;
 
 /** An image this flat is probably one cut-out line (a subtitle strip, a caption) by itself. */
-const SINGLE_LINE_MIN_ASPECT = 2.5;
+export const SINGLE_LINE_MIN_ASPECT = 2.5;
 const SINGLE_LINE_MAX_HEIGHT = 120;
 
 export class OcrEngine {
@@ -26,8 +26,8 @@ export class OcrEngine {
    * detector still finds nothing in an image shaped like a single line, the whole image is that
    * line (DB misses text that touches the image border).
    */
-  async detect(image: RawImage): Promise<TextCrop[]> {
-    const crops = await detectWithRetries(image, (i) => this.detector.detect(i), (i) => this.retryDetector.detect(i));
+  async detect(image: RawImage, options: ReadOptions = {}): Promise<TextCrop[]> {
+    const crops = await detectWithRetries(image, (i) => this.detector.detect(i, options), (i) => this.retryDetector.detect(i));
     if (crops.length > 0 || !looksLikeOneLine(image)) return crops;
     const w = image.width;
     const h = image.height;
@@ -44,8 +44,8 @@ export class OcrEngine {
     return sortReadingOrder(lines);
   }
 
-  async read(image: RawImage): Promise<TextLine[]> {
-    return this.recognize(await this.detect(image));
+  async read(image: RawImage, options: ReadOptions = {}): Promise<TextLine[]> {
+    return this.recognize(await this.detect(image, options));
   }
 }
 

@@ -9,11 +9,11 @@ import { Worker } from 'node:worker_threads';
 import { ModelIntegrityError } from '../runtime.js';
 import type { RawImage } from '../types.js';
 import { OcrEngine, sortReadingOrder } from './engine.js';
-import type { TextCrop, TextLine } from './types.js';
+import type { ReadOptions, TextCrop, TextLine } from './types.js';
 
 /** One worker: a thread with its own sessions, or the engine in this thread. */
 export interface OcrExecutor {
-  detect(image: RawImage): Promise<TextCrop[]>;
+  detect(image: RawImage, options?: ReadOptions): Promise<TextCrop[]>;
   recognize(crops: readonly TextCrop[]): Promise<TextLine[]>;
   close(): Promise<void>;
 }
@@ -24,6 +24,7 @@ const LINES_PER_TASK = 6;
 interface ImageJob {
   sequence: number;
   image: RawImage;
+  options: ReadOptions;
   pendingTasks: number;
   lines: TextLine[];
   resolve(lines: TextLine[]): void;
@@ -58,9 +59,9 @@ export class OcrWorkPool {
   }
 
   /** Text lines of one image in reading order. */
-  read(image: RawImage): Promise<TextLine[]> {
+  read(image: RawImage, options: ReadOptions = {}): Promise<TextLine[]> {
     return new Promise((resolve, reject) => {
-      this.detectQueue.push({ sequence: this.sequence++, image, pendingTasks: 0, lines: [], resolve, reject, failed: false });
+      this.detectQueue.push({ sequence: this.sequence++, image, options, pendingTasks: 0, lines: [], resolve, reject, failed: false });
       this.dispatch();
     });
   }
@@ -104,7 +105,7 @@ export class OcrWorkPool {
 
   private runDetection(executor: OcrExecutor, job: ImageJob): void {
     this.stats.detections++;
-    executor.detect(job.image).then(
+    executor.detect(job.image, job.options).then(
       (crops) => {
         if (crops.length === 0) job.resolve([]);
         for (let start = 0; start < crops.length; start += LINES_PER_TASK) {
@@ -144,8 +145,8 @@ export class OcrWorkPool {
 export class InProcessExecutor implements OcrExecutor {
   constructor(private readonly engine: OcrEngine = new OcrEngine()) {}
 
-  detect(image: RawImage): Promise<TextCrop[]> {
-    return this.engine.detect(image);
+  detect(image: RawImage, options?: ReadOptions): Promise<TextCrop[]> {
+    return this.engine.detect(image, options);
   }
 
   recognize(crops: readonly TextCrop[]): Promise<TextLine[]> {
@@ -156,7 +157,7 @@ export class InProcessExecutor implements OcrExecutor {
 }
 
 export type WorkerRequest =
-  | { id: number; kind: 'detect'; image: RawImage }
+  | { id: number; kind: 'detect'; image: RawImage; options?: ReadOptions }
   | { id: number; kind: 'recognize'; crops: TextCrop[] };
 
 export type WorkerReply =
@@ -186,8 +187,8 @@ export class ThreadExecutor implements OcrExecutor {
     this.worker.unref();
   }
 
-  detect(image: RawImage): Promise<TextCrop[]> {
-    return this.call({ id: this.nextId++, kind: 'detect', image }) as Promise<TextCrop[]>;
+  detect(image: RawImage, options?: ReadOptions): Promise<TextCrop[]> {
+    return this.call({ id: this.nextId++, kind: 'detect', image, ...(options ? { options } : {}) }) as Promise<TextCrop[]>;
   }
 
   recognize(crops: readonly TextCrop[]): Promise<TextLine[]> {

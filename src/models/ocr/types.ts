@@ -31,9 +31,19 @@ export interface TextLine extends RecognizedText {
   detectionScore: number;
 }
 
+/** How one image is read. */
+export interface ReadOptions {
+  /**
+   * Longest side of the detector input, below the detector's own limit: a whole frame whose text
+   * worth reading is large (titles, signs) is looked at smaller, at a fraction of the cost. The
+   * lines are still cut out of the full image for the recogniser.
+   */
+  detectMaxSide?: number;
+}
+
 export interface TextDetector {
   readonly modelId: string;
-  detect(image: RawImage): Promise<TextCrop[]>;
+  detect(image: RawImage, options?: ReadOptions): Promise<TextCrop[]>;
 }
 
 export interface TextRecognizer {

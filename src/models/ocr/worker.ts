@@ -8,7 +8,7 @@ import type { WorkerReply, WorkerRequest } from './pool.js';
 const engine = new OcrEngine();
 
 parentPort?.on('message', (request: WorkerRequest) => {
-  const work = request.kind === 'detect' ? engine.detect(request.image) : engine.recognize(request.crops);
+  const work = request.kind === 'detect' ? engine.detect(request.image, request.options) : engine.recognize(request.crops);
   work.then(
     (result) => parentPort!.postMessage({ id: request.id, ok: true, result } satisfies WorkerReply),
     (error: unknown) =>
