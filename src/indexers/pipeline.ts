@@ -26,7 +26,6 @@ import { ocrStage } from './ocr.js';
 import { probeStage } from './probe.js';
 import { qualityStage } from './quality.js';
 import { segmentsStage } from './segments.js';
-import { createShotKeyframePlanner } from './shot-keyframe-planner.js';
 import { shotsStage } from './shots.js';
 import type { Stage, StageContext } from './stage.js';
 import { technicalCuesStage } from './technical-cues.js';
@@ -326,7 +325,7 @@ export async function runIndexPipeline(
     throw err;
   } finally {
     run.source.close();
-    deps.log.debug({ videoId, ...run.source.stats, keyframes: run.source.keyframeCounts }, 'decodes of the job');
+    deps.log.debug({ videoId, ...run.source.stats }, 'decodes of the job');
   }
 }
 
@@ -348,6 +347,5 @@ function jobSource(run: JobRun, filePath: string): MediaSource {
       const video = (await run.deps.store.catalog.getVideo(run.videoId)) as VideoRecord;
       return run.stages.flatMap((s) => (s.media && !run.done.has(s.name) ? [{ stage: s.name, needs: s.media(video, run.deps.config) }] : []));
     },
-    keyframePlanner: () => createShotKeyframePlanner(run.deps.config),
   });
 }

@@ -30,22 +30,9 @@ export interface FramesAtRequest {
   times: readonly number[];
 }
 
-/**
- * The first frame of every 1/perSec-long bucket of media time. Whatever tick of that rate a
- * keyframe is later picked at, the first frame at or after it is among these (see
- * `servesTarget`), so keyframes chosen once the shots are known come out of this same decode.
- */
-export interface CandidateFramesRequest {
-  pixFmt: 'rgb24';
-  width: number;
-  perSec: number;
-}
-
-export type SessionRequest = FrameRequest | FramesAtRequest | CandidateFramesRequest;
-
 export interface SessionOutput {
   key: string;
-  request: SessionRequest;
+  request: FrameRequest | FramesAtRequest;
 }
 
 const SHOWINFO = /^\[showinfo@o(\d+) @ [^\]]+\]\s+n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
@@ -54,35 +41,8 @@ const ALLOWED_MISSING_TAIL_SEC = 1.0;
 /** Seek targets are compared with this slack: a frame exactly at the target counts as at it. */
 const TIME_SLACK = 1e-4;
 
-function isFramesAt(request: SessionRequest): request is FramesAtRequest {
+function isFramesAt(request: FrameRequest | FramesAtRequest): request is FramesAtRequest {
   return 'times' in request;
-}
-
-function isCandidates(request: SessionRequest): request is CandidateFramesRequest {
-  return 'perSec' in request;
-}
-
-/** Bucket of a media time (seconds from the stream's own zero, as select's `t` sees it). */
-export function candidateBucket(absoluteTime: number, perSec: number): number {
-  return Math.floor(absoluteTime * perSec + perSec * TIME_SLACK);
-}
-
-/**
- * Whether the candidate at `time` (media time, as frames report it) is the first frame at or
- * after `target`, given the candidate before it: every frame between the two lies in the earlier
- * candidate's bucket, so the target must lie past that bucket's end and not after this frame.
- */
-export function servesTarget(target: number, time: number, previous: number | null, perSec: number, startTime: number): boolean {
-  if (target - TIME_SLACK > time) return false;
-  if (previous === null) return true;
-  const previousBucketEnd = (candidateBucket(previous + startTime, perSec) + 1) / perSec - startTime;
-  return target >= previousBucketEnd - 1e-6;
-}
-
-/** select: a frame whose bucket differs from the last selected frame's (the first always). */
-function selectCandidates(perSec: number): string {
-  const bucket = (v: string): string => `floor(${v}*${perSec}+${(perSec * TIME_SLACK).toFixed(6)})`;
-  return `select='isnan(prev_selected_t)+gt(${bucket('t')}\\,${bucket('prev_selected_t')})'`;
 }
 
 /**
@@ -101,11 +61,10 @@ function branchFilter(output: SessionOutput, index: number, probe: MediaProbe): 
   const { request } = output;
   const { width, height } = outputSize(probe, request.width);
   const steps: string[] = [];
-  if (isFramesAt(request) || isCandidates(request)) {
+  if (isFramesAt(request)) {
     // extractFrame's scaler: the ffmpeg command line's default (bicubic), which a complex
     // filtergraph does not inherit, so it is named; the pixels then match a seek of its own.
-    const select = isFramesAt(request) ? selectAtTimes(request.times, probe.startTime) : selectCandidates(request.perSec);
-    steps.push(select, `scale=${width}:${height}:flags=bicubic`);
+    steps.push(selectAtTimes(request.times, probe.startTime), `scale=${width}:${height}:flags=bicubic`);
   } else {
     if (request.keyframesOnly) steps.push("select='eq(key\\,1)'");
     else if (request.fps) steps.push(`fps=${request.fps}`);
@@ -191,7 +150,7 @@ export class DecodeSession {
       const recordBytes = width * height * (output.request.pixFmt === 'gray' ? 1 : 3);
       const events = { hold: (held: boolean): void => this.hold(index, held), dropped: (): void => this.stopIfUnwanted() };
       const channel = new FrameChannel(FrameChannel.spoolFile(opts.spoolDir, `${index}-${output.key}`), recordBytes, events);
-      const fps = 'fps' in output.request ? output.request.fps : 'perSec' in output.request ? output.request.perSec : undefined;
+      const fps = 'fps' in output.request ? output.request.fps : undefined;
       this.routes.set(output.key, new OutputRoute(channel, recordBytes, 1 / (fps || opts.probe.fps || 25)));
     });
   }
@@ -260,7 +219,7 @@ export class DecodeSession {
 
   /** What a consumer of this output learns at the end: strict outputs hear about damage too. */
   private failureFor(output: SessionOutput, route: OutputRoute, failure: Error | null): Error | null {
-    const strict = !isFramesAt(output.request) && !isCandidates(output.request) && output.request.strict;
+    const strict = !isFramesAt(output.request) && output.request.strict;
     if (!strict) return failure;
     const { probe } = this.opts;
     if (failure instanceof MediaProcessError) return new MediaDecodeError(`decoding failed after ${route.lastTime.toFixed(2)} s: ${failure.message}`, route.lastTime);

@@ -1,18 +1,15 @@
 // The decoded pictures and sound of the video one indexing job works on, shared by its stages.
 // Each stage declares up front what it will read (frame streams at a rate and size, its shots'
 // keyframes, PCM at a sample rate). When a stage first asks for frames, one ffmpeg decode starts
-// with an output for every declared request of the stages still to run; what a stage does not
-// read yet is spooled to the temp folder until it starts. Shot keyframes are picked in the same
-// decode: before the shots are known, from small candidate frames (up to 640 px) kept while a
-// planner settles the shots behind the decode position (keyframe-candidates.ts), wider ones by a
-// seek each (a decode from the I-frame before, not of the stream); once they are known (a resumed
-// job), by a select on their times. Sound is decoded once, at every declared rate, and kept for
-// the job. A request nobody declared, or an output given up, decodes on its own.
+// with an output for every declared request of the stages that are running or ready to run, plus
+// the small requests of stages that come later (spooled to the temp folder until they start).
+// Requests of stages that cannot start yet and are too large to spool wait for a later decode
+// (in practice: the shot-aware stages, whose requests depend on the shots). Sound is decoded once,
+// at every declared rate, and kept for the job. A request nobody declared decodes on its own.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DecodeSession, type FrameRequest, type FramesAtRequest, type SessionOutput } from './decode-session.js';
 import { extractAudioPcm, extractFrame, outputSize, streamFrames, type RawFrame } from './frames.js';
-import { KeyframeCandidates, type KeyframePlanner } from './keyframe-candidates.js';
 import { probeMedia, type MediaProbe } from './probe.js';
 import { startTool } from './process.js';
 import { createSpoolFolder } from './spool-folder.js';
@@ -30,6 +27,11 @@ export interface MediaNeeds {
 
 /** A stage's state in the scheduler, as far as the source cares. */
 export type StageState = 'done' | 'running' | 'ready' | 'waiting';
+
+/** Requests this many bytes per media second or fewer are spooled for stages that start later. */
+const SPOOL_BYTES_PER_SEC = 1_000_000;
+/** Keyframes-only outputs are sized for one keyframe every this many seconds. */
+const ASSUMED_KEYFRAME_SEC = 2;
 
 export function frameRequestKey(request: FrameRequest): string {
   const { pixFmt, width, fps, keyframesOnly, strict } = request;
@@ -54,18 +56,11 @@ export interface MediaSourceOptions {
   shotKeyframeTimes(): Promise<number[] | null>;
   /** What each stage of the job will read; asked once, when the first stage reads the video. */
   declarations(): Promise<{ stage: string; needs: MediaNeeds }[]>;
-  /**
-   * Settles shot keyframes from the shot analysis stream as it is decoded, so that shot-aware
-   * stages get their keyframes out of the same decode; without it they wait for a second one.
-   */
-  keyframePlanner?(): KeyframePlanner;
 }
 
 export interface SourceStats {
   /** ffmpeg runs that decoded the picture stream (shared decodes + stray own decodes). */
   videoDecodes: number;
-  /** Single shot keyframes sought on their own (a decode from the I-frame before, not of the stream). */
-  keyframeSeeks: number;
   audioDecodes: number;
 }
 
@@ -89,13 +84,7 @@ export class MediaSource {
   private probe: Promise<MediaProbe> | null = null;
   private spoolDir: string | null = null;
   private starting: Promise<void> = Promise.resolve();
-  private candidates: KeyframeCandidates | null = null;
-  readonly stats: SourceStats = { videoDecodes: 0, keyframeSeeks: 0, audioDecodes: 0 };
-
-  /** How the shot keyframes fared (kept/dropped candidates, served/missed keyframes), if planned. */
-  get keyframeCounts(): KeyframeCandidates['counts'] | null {
-    return this.candidates?.counts ?? null;
-  }
+  readonly stats: SourceStats = { videoDecodes: 0, audioDecodes: 0 };
 
   constructor(private readonly opts: MediaSourceOptions) {}
 
@@ -158,9 +147,9 @@ export class MediaSource {
       const size = outputSize(probe, width);
       cursor.start(channel ? channel.consume() : null, times, width, size);
     }
-    const frame = (this.candidates?.serves(width) ? await this.candidates.frameAt(time, width) : null) ?? (await cursor.frameAt(time, width));
+    const frame = await cursor.frameAt(time, width);
     if (frame) return frame;
-    this.stats.keyframeSeeks++;
+    this.stats.videoDecodes++;
     return extractFrame(this.opts.tools, this.opts.filePath, time, { width, format: 'rgb24', signal: this.opts.signal });
   }
 
@@ -176,7 +165,7 @@ export class MediaSource {
       await previous;
       const id = `${stage}:${key}`;
       if (this.taken.has(id)) return null;
-      if (!this.assigned.has(id)) await this.startSession();
+      if (!this.assigned.has(id)) await this.startSession(stage, key);
       this.taken.add(id);
       const channel = this.assigned.get(id)?.channel(id) ?? null;
       // Given up while the stage waited (too much to keep): the stage decodes on its own.
@@ -186,27 +175,21 @@ export class MediaSource {
     }
   }
 
-  private async startSession(): Promise<void> {
+  private async startSession(stage: string, key: string): Promise<void> {
     const probe = await this.probed();
     const pending = this.requests.filter((d) => !this.assigned.has(`${d.stage}:${d.key}`) && this.opts.stageState(d.stage) !== 'done');
     const chosen: SessionOutput[] = [];
-    const planned: Declared[] = [];
-    /** Shot keyframes too large to carry as candidates: each is sought on its own (frameAt). */
-    const sought: Declared[] = [];
     for (const d of pending) {
+      const state = d.stage === stage && d.key === key ? 'running' : this.opts.stageState(d.stage);
+      const startable = state === 'running' || state === 'ready';
       if ('shotKeyframes' in d.request) {
-        // Few frames (one per shot) once the shots are known; before, candidates to pick from.
+        // Few frames (one per shot): decoded for waiting stages too, once the shots are known.
         const times = await this.opts.shotKeyframeTimes();
         if (times?.length) chosen.push({ key: `${d.stage}:${d.key}`, request: { pixFmt: 'rgb24', width: d.request.width, times } satisfies FramesAtRequest });
-        else if (!times && this.opts.keyframePlanner && !this.candidates) (d.request.width <= MAX_CANDIDATE_WIDTH ? planned : sought).push(d);
         continue;
       }
-      // Every stage still to run reads this decode: what is not read yet is spooled (an output
-      // that outgrows the spool limit is given up and its stage decodes on its own).
-      chosen.push({ key: `${d.stage}:${d.key}`, request: d.request });
+      if (startable || bytesPerSecond(d.request, probe) <= SPOOL_BYTES_PER_SEC) chosen.push({ key: `${d.stage}:${d.key}`, request: d.request });
     }
-    const planner = planned.length ? this.opts.keyframePlanner!() : null;
-    if (planner) chosen.push(...candidateOutputs(planner, planned));
     if (chosen.length === 0) return;
     this.spoolDir ??= createSpoolFolder();
     const session = new DecodeSession({ tools: this.opts.tools, filePath: this.opts.filePath, probe, outputs: chosen, spoolDir: this.spoolDir, signal: this.opts.signal });
@@ -214,20 +197,6 @@ export class MediaSource {
     this.stats.videoDecodes++;
     this.sessions.push(session);
     for (const output of chosen) this.assigned.set(output.key, session);
-    for (const d of [...planned, ...sought]) this.assigned.set(`${d.stage}:${d.key}`, session);
-    if (planner) this.candidates = this.keyframeCandidates(planner, session, probe);
-  }
-
-  private keyframeCandidates(planner: KeyframePlanner, session: DecodeSession, probe: MediaProbe): KeyframeCandidates {
-    const widths = session.keys.filter((k) => k.startsWith(CANDIDATES)).map((k) => Number(k.slice(CANDIDATES.length)));
-    return new KeyframeCandidates({
-      planner,
-      analysis: session.channel(PLANNER_ANALYSIS)!,
-      analysisSize: outputSize(probe, planner.request.width),
-      candidates: widths.map((width) => ({ channel: session.channel(`${CANDIDATES}${width}`)!, width, size: outputSize(probe, width) })),
-      startTime: probe.startTime,
-      spoolDir: this.spoolDir!,
-    });
   }
 
   private async audio(sampleRate: number): Promise<Float32Array> {
@@ -273,24 +242,11 @@ function toFloat32(bytes: Buffer): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + usable));
 }
 
-const CANDIDATES = 'keyframe-candidates:';
-/**
- * Candidate streams run at the shot analysis rate (10 fps) for the whole video, so only small ones
- * pay: on the bench's 180 s of real 720p (ffmpeg CPU alone, one run each), candidates at 640 px
- * RGB added ~5.6 s to the one decode's ~29 s, while full-size (1280 px) ones cost about a second
- * decode (~8 s more per width). Shot keyframes asked wider than this are sought one by one instead: the
- * quality stage asks only for shots without an I-frame (13 of 57 there, ~0.25 s of ffmpeg each).
- */
-const MAX_CANDIDATE_WIDTH = 640;
-const PLANNER_ANALYSIS = 'keyframe-planner';
-
-/** The planner's analysis stream and one candidate stream per width the shot-aware stages read. */
-function candidateOutputs(planner: KeyframePlanner, planned: readonly Declared[]): SessionOutput[] {
-  const widths = new Set(planned.map((d) => d.request.width));
-  return [
-    { key: PLANNER_ANALYSIS, request: planner.request },
-    ...[...widths].map((width) => ({ key: `${CANDIDATES}${width}`, request: { pixFmt: 'rgb24' as const, width, perSec: planner.perSec } })),
-  ];
+function bytesPerSecond(request: FrameRequest, probe: MediaProbe): number {
+  const { width, height } = outputSize(probe, request.width);
+  const perFrame = width * height * (request.pixFmt === 'gray' ? 1 : 3);
+  const rate = request.keyframesOnly ? 1 / ASSUMED_KEYFRAME_SEC : request.fps ?? probe.fps ?? 25;
+  return perFrame * rate;
 }
 
 /** Walks the shot-keyframe output in time order; a frame may stand for several targets. */
