@@ -355,7 +355,9 @@ export class EmbeddedTextIndex implements TextIndex {
    * connection (the worker process), ownWrites on ours.
    */
   private textVersion(): string {
-    return `${this.db.pragma('data_version', { simple: true }) as number}:${this.ownWrites}`;
+    // A kept statement: db.pragma() would prepare one on each of a search's three cache reads.
+    const { data_version: dataVersion } = this.statement('PRAGMA data_version').get() as { data_version: number };
+    return `${dataVersion}:${this.ownWrites}`;
   }
 
   /** Distinct matching segments up to one past the bound, from the cache while the text tables are unchanged. */
