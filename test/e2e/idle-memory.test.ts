@@ -22,6 +22,15 @@ function rssMb(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]) / 1024;
 }
 
+/** RSS of a child that may exit at any moment: 0 once it is gone or a zombie (no VmRSS line). */
+function exitingChildRssMb(pid: number): number {
+  try {
+    return rssMb(pid);
+  } catch {
+    return 0;
+  }
+}
+
 /** Direct child processes of `pid` (Linux: /proc/<pid>/task/<tid>/children). */
 function childrenOf(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
@@ -72,7 +81,7 @@ describe.runIf(clip !== null && process.platform === 'linux')('memory of an idle
       const children = childrenOf(pid);
       if (children.length > 0) {
         indexingChild ??= children[0]!;
-        childPeakMb = Math.max(childPeakMb, ...children.map((c) => (existsSync(`/proc/${c}`) ? rssMb(c) : 0)));
+        childPeakMb = Math.max(childPeakMb, ...children.map(exitingChildRssMb));
       }
       serverPeakMb = Math.max(serverPeakMb, rssMb(pid));
       return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes((await job()).status);
