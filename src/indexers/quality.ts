@@ -17,7 +17,7 @@ import type { Box, RawImage } from '../models/types.js';
 import type { FaceRecord } from '../store/appearances.js';
 import type { ShotQualityRecord } from '../store/technical.js';
 import { laplacianVariance } from './face-tracking.js';
-import { borderDepth } from './fingerprints.js';
+import { borderDepth } from './fingerprints/picture-signals.js';
 import type { Stage, StageContext } from './stage.js';
 import { stageFrameAt, stageFrames } from './stage-media.js';
 

@@ -12,7 +12,9 @@
 //   SILENCE       loudness < −55 dBFS per 0.1 s, ≥ 1 s
 import type { Box } from '../models/types.js';
 import type { TechnicalCueRecord, TechnicalCueType } from '../store/technical.js';
-import { AUDIO_STEP_SEC, VISUAL_STEP_SEC, type FingerprintsStageOutput, type FrameSignals } from './fingerprints.js';
+import type { FingerprintsStageOutput } from './fingerprints.js';
+import type { FrameSignals } from './fingerprints/picture-signals.js';
+import { AUDIO_STEP_SEC, VISUAL_STEP_SEC } from './fingerprints/sampling.js';
 import type { Stage } from './stage.js';
 
 const BLACK_DARK_SHARE = 0.98;

@@ -1,7 +1,7 @@
 // Intro/outro skip markers: what the player skips, an editor's correction winning over automatic
 // matching, and re-matching a series on demand (an editor resetting a marker, or an episode added).
 import { BadInputError, NotFoundError } from '../errors.js';
-import { rematchSeries } from '../indexers/fingerprints.js';
+import { rematchSeries } from '../indexers/fingerprints/series.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/interfaces.js';
 import type { SkipMarkerKind, SkipMarkerRecord } from '../store/intro.js';

@@ -5,7 +5,8 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createFingerprintsStage, type FrameSignals } from '../../src/indexers/fingerprints.js';
+import { createFingerprintsStage } from '../../src/indexers/fingerprints.js';
+import type { FrameSignals } from '../../src/indexers/fingerprints/picture-signals.js';
 import type { StageContext } from '../../src/indexers/stage.js';
 import { detectTechnicalCues, technicalCuesStage } from '../../src/indexers/technical-cues.js';
 import { probeMedia } from '../../src/media/probe.js';
