@@ -29,8 +29,6 @@
 // forget, purge) refresh when done; the flip is read by GET and needs none, and the clean-up of
 // older generations needs none either (readers filter them out by generation).
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { Store } from '../interfaces.js';
-import type { Logger } from '../../logger.js';
 import type { Page, PageArgs } from '../../domain.js';
 import { BadInputError } from '../../errors.js';
 import type {
@@ -45,25 +43,29 @@ import type {
 } from '../appearances.js';
 import { inOrder } from '../catalog-records.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
-import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
-import { ElasticActorRepository, isConflict } from './actors.js';
-import { bulkIndex, type BulkDocument } from './bulk.js';
+import { isConflict } from './actors.js';
+import {
+  chunks,
+  generationId,
+  spanAfter,
+  storedCluster,
+  storedFace,
+  storedTrack,
+  toCluster,
+  toFace,
+  toSpan,
+  toTrack,
+  type StoredCluster,
+  type StoredFace,
+  type StoredSpan,
+  type StoredTrack,
+} from './appearance-documents.js';
+import { AppearanceGenerations } from './appearance-generations.js';
+import type { BulkDocument } from './bulk.js';
 import { DEFAULT_BACKOFF, isNotFound, type ElasticRepositoryOptions } from './client.js';
-import { asc, base64Of, bytesOf, compareKeywords, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, generationFlip, migrationSummary, missing, term, terms, type Query, type Sort } from './documents.js';
-import { migrateAppearanceIndices, type AppearanceIndex, type PresenceSlot } from './presence-schema.js';
+import { asc, CONFLICT_RETRIES, desc, ElasticDocuments, filterQuery, missing, term, terms, type Query, type Sort } from './documents.js';
+import { migrateAppearanceIndices, type AppearanceIndex } from './presence-schema.js';
 import type { VersionedIndexResult } from './schema.js';
-import { ElasticVoiceClusterRepository } from './voice-clusters.js';
-
-type Generations = Partial<Record<PresenceSlot, number>>;
-
-interface StoredVideoState {
-  videoId: string;
-  generations?: Generations;
-}
-type StoredTrack = Omit<FaceTrackRecord, 'embedding'> & { embedding: string; generation: number };
-type StoredFace = Omit<FaceRecord, 'thumbnail'> & { thumbnail: string | null; generation: number };
-type StoredCluster = Omit<FaceClusterRecord, 'vectorSum'> & { vectorSum: string };
-type StoredSpan = AppearanceSpanRecord & { generation: number };
 
 const SET_FIELDS_SCRIPT = 'for (entry in params.fields.entrySet()) { ctx._source[entry.getKey()] = entry.getValue(); }';
 
@@ -77,110 +79,15 @@ export interface ElasticAppearanceOptions extends ElasticRepositoryOptions {
   now?: () => number;
 }
 
-const base64 = (bytes: Buffer | null): string | null => (bytes ? base64Of(bytes) : null);
-const fromBase64 = (text: string | null | undefined): Buffer | null => (text == null ? null : bytesOf(text));
-const vectorToBase64 = (vector: Float32Array): string => base64Of(vectorToBlob(vector));
-const vectorFromBase64 = (text: string): Float32Array => blobToVector(bytesOf(text));
-
-function toTrack(d: StoredTrack): FaceTrackRecord {
-  return {
-    id: d.id,
-    videoId: d.videoId,
-    shotIndex: d.shotIndex,
-    start: d.start,
-    end: d.end,
-    faceCount: d.faceCount,
-    actorId: d.actorId ?? null,
-    clusterId: d.clusterId ?? null,
-    similarity: d.similarity ?? null,
-    confidence: d.confidence,
-    bestFaceId: d.bestFaceId,
-    embedding: vectorFromBase64(d.embedding),
-    modelId: d.modelId,
-  };
-}
-
-function storedTrack(t: FaceTrackRecord, generation: number): StoredTrack {
-  return { ...t, embedding: vectorToBase64(t.embedding), generation };
-}
-
-function toFace(d: StoredFace): FaceRecord {
-  return {
-    id: d.id,
-    videoId: d.videoId,
-    trackId: d.trackId,
-    time: d.time,
-    box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height },
-    detectionScore: d.detectionScore,
-    quality: d.quality,
-    thumbnail: fromBase64(d.thumbnail),
-  };
-}
-
-function storedFace(f: FaceRecord, generation: number): StoredFace {
-  return { ...f, box: { x: f.box.x, y: f.box.y, width: f.box.width, height: f.box.height }, thumbnail: base64(f.thumbnail), generation };
-}
-
-function toCluster(d: StoredCluster): FaceClusterRecord {
-  return {
-    id: d.id,
-    actorId: d.actorId ?? null,
-    size: d.size,
-    vectorSum: vectorFromBase64(d.vectorSum),
-    modelId: d.modelId,
-    bestFaceId: d.bestFaceId ?? null,
-    bestFaceQuality: d.bestFaceQuality,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-  };
-}
-
-function storedCluster(c: FaceClusterRecord): StoredCluster {
-  return { ...c, vectorSum: vectorToBase64(c.vectorSum) };
-}
-
-function toSpan(d: StoredSpan): AppearanceSpanRecord {
-  return {
-    id: d.id,
-    videoId: d.videoId,
-    actorId: d.actorId,
-    start: d.start,
-    end: d.end,
-    confidence: d.confidence,
-    evidence: d.evidence,
-    sourceIds: [...d.sourceIds],
-    bestFaceId: d.bestFaceId ?? null,
-  };
-}
-
-/** `_id` of a record written under a generation: the same record in two generations are two documents. */
-function generationId(id: string, generation: number): string {
-  return `${id}@${generation}`;
-}
-
-/** Terms per query, well under Elasticsearch's index.max_terms_count (65,536). */
-const MAX_TERMS = 10_000;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += MAX_TERMS) out.push(items.slice(i, i + MAX_TERMS));
-  return out;
-}
-
-/** Span sort key compared with an actor-listing cursor: (video, start, id). */
-function spanAfter(span: AppearanceSpanRecord, cursor: { v: string; s: number; i: string }): boolean {
-  return compareKeywords(span.videoId, cursor.v) > 0 || (span.videoId === cursor.v && (span.start > cursor.s || (span.start === cursor.s && compareKeywords(span.id, cursor.i) > 0)));
-}
-
 export class ElasticAppearanceRepository implements AppearanceRepository {
-  private readonly now: () => number;
+  private readonly generations: AppearanceGenerations;
 
   constructor(
     private readonly documents: ElasticDocuments,
     private readonly index: Record<AppearanceIndex, string>,
     options: Pick<ElasticAppearanceOptions, 'now'> = {},
   ) {
-    this.now = options.now ?? Date.now;
+    this.generations = new AppearanceGenerations(documents, index['appearance-videos'], options.now ?? Date.now);
   }
 
   /** Migrates the appearance indices forward to this build's schema, then opens the repository on them. */
@@ -201,65 +108,12 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
     return this.documents.call(request);
   }
 
-  // ---- generations -------------------------------------------------------------------------
-
-  private async generationsOf(videoId: string): Promise<Generations> {
-    return (await this.documents.getOne<StoredVideoState>(this.index['appearance-videos'], videoId))?.generations ?? {};
-  }
-
-  /** Keeps the documents whose generation is their video's current one for `slotOf(doc)`. */
-  private async current<T extends { videoId: string; generation: number }>(docs: readonly T[], slotOf: (doc: T) => PresenceSlot): Promise<T[]> {
-    const videoIds = [...new Set(docs.map((d) => d.videoId))];
-    const states = await this.documents.getMany<StoredVideoState>(this.index['appearance-videos'], videoIds);
-    const generations = new Map(videoIds.map((id, i) => [id, states[i]?.generations ?? {}]));
-    return docs.filter((doc) => generations.get(doc.videoId)?.[slotOf(doc)] === doc.generation);
-  }
-
-  /**
-   * Writes `documents(generation)`, flips the video's `slots` to it, runs `afterFlip`, then deletes
-   * what `scope` matches under older generations. A superseded flip (a later replace already won)
-   * deletes its own documents instead and skips `afterFlip`.
-   */
-  private async replaceGeneration(
-    videoId: string,
-    slots: readonly PresenceSlot[],
-    documents: (generation: number) => BulkDocument[],
-    scope: { indices: string[]; filter: Query[]; mustNot: Query[] },
-    afterFlip: () => Promise<void> = async () => undefined,
-  ): Promise<void> {
-    const stored = await this.generationsOf(videoId);
-    const newest = Math.max(0, ...slots.map((slot) => stored[slot] ?? 0));
-    const generation = Math.max(newest + 1, this.now());
-    const inScope = (generationFilter: Query): Query => ({
-      bool: { filter: [term('videoId', videoId), ...scope.filter, generationFilter], ...(scope.mustNot.length ? { must_not: scope.mustNot } : {}) },
-    });
-
-    await bulkIndex(this.client, documents(generation), 'wait_for', this.documents.backoff);
-    const upsert: StoredVideoState = { videoId, generations: {} };
-    const flip = await this.call(() =>
-      this.client.update({
-        index: this.index['appearance-videos'],
-        id: videoId,
-        script: generationFlip(slots, generation),
-        upsert,
-        scripted_upsert: true,
-        retry_on_conflict: CONFLICT_RETRIES,
-      }),
-    );
-    if (flip.result === 'noop') {
-      await this.documents.deleteWhere(scope.indices, inScope(term('generation', generation)));
-      return;
-    }
-    await afterFlip();
-    await this.documents.deleteWhere(scope.indices, inScope({ range: { generation: { lt: generation } } }));
-  }
-
   async replaceVideoFaces(videoId: string, result: FaceIndexResult): Promise<void> {
     const foreign = [...result.tracks, ...result.faces, ...result.spans].find((r) => r.videoId !== videoId);
     if (foreign) throw new BadInputError(`replaceVideoFaces(${videoId}) got ${foreign.id} of video ${foreign.videoId}`);
     const voice = result.spans.find((s) => s.evidence !== 'FACE');
     if (voice) throw new BadInputError(`replaceVideoFaces(${videoId}) got the ${voice.evidence} span ${voice.id}; it replaces FACE spans only`);
-    await this.replaceGeneration(
+    await this.generations.replace(
       videoId,
       ['faces', 'FACE'],
       (generation) => [
@@ -276,7 +130,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
   // ---- tracks --------------------------------------------------------------------------------
 
   async getTracksOfVideo(videoId: string): Promise<FaceTrackRecord[]> {
-    const generation = (await this.generationsOf(videoId)).faces;
+    const generation = (await this.generations.ofVideo(videoId)).faces;
     if (generation === undefined) return [];
     const docs = await this.documents.searchAll<StoredTrack>(this.index['face-tracks'], filterQuery(term('videoId', videoId), term('generation', generation)), [
       asc('start'),
@@ -287,7 +141,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
 
   private async currentTracks(query: Query, sort: Sort[]): Promise<FaceTrackRecord[]> {
     const docs = await this.documents.searchAll<StoredTrack>(this.index['face-tracks'], query, sort);
-    return (await this.current(docs, () => 'faces')).map(toTrack);
+    return (await this.generations.current(docs, () => 'faces')).map(toTrack);
   }
 
   async getTracksOfCluster(clusterId: string): Promise<FaceTrackRecord[]> {
@@ -314,7 +168,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
   async getFaces(ids: readonly string[]): Promise<(FaceRecord | null)[]> {
     if (ids.length === 0) return [];
     const docs = await this.documents.searchAll<StoredFace>(this.index.faces, filterQuery(terms('id', ids)), BY_ID);
-    return inOrder(ids, (await this.current(docs, () => 'faces')).map(toFace));
+    return inOrder(ids, (await this.generations.current(docs, () => 'faces')).map(toFace));
   }
 
   async getFacesOfTracks(trackIds: readonly string[]): Promise<FaceRecord[]> {
@@ -325,7 +179,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
       asc('id'),
       asc('generation'),
     ]);
-    return (await this.current(docs, () => 'faces')).map(toFace);
+    return (await this.generations.current(docs, () => 'faces')).map(toFace);
   }
 
   // ---- clusters ------------------------------------------------------------------------------
@@ -398,7 +252,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
   async replaceSpans(videoId: string, evidence: SpanEvidence, spans: readonly AppearanceSpanRecord[]): Promise<void> {
     const foreign = spans.find((s) => s.videoId !== videoId || s.evidence !== evidence);
     if (foreign) throw new BadInputError(`replaceSpans(${videoId}, ${evidence}) got the span ${foreign.id} of another video or evidence`);
-    await this.replaceGeneration(
+    await this.generations.replace(
       videoId,
       [evidence],
       (generation) => spans.map((s): BulkDocument => ({ index: this.index['appearance-spans'], id: generationId(s.id, generation), source: { ...s, generation } })),
@@ -412,7 +266,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
 
   /** The video's current span sets as a query clause, or null when it has none. */
   private async currentSpansOf(videoId: string): Promise<Query | null> {
-    const generations = await this.generationsOf(videoId);
+    const generations = await this.generations.ofVideo(videoId);
     const current = (['FACE', 'VOICE'] as const).flatMap((evidence) => {
       const generation = generations[evidence];
       return generation === undefined ? [] : [filterQuery(term('evidence', evidence), term('generation', generation))];
@@ -442,7 +296,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
     // The whole current set of the actor: the total counts only current generations, which a
     // search cannot tell apart. An actor's spans are a few per video they appear in.
     const docs = await this.documents.searchAll<StoredSpan>(this.index['appearance-spans'], filterQuery(term('actorId', actorId)), ACROSS_VIDEOS);
-    const all = (await this.current(docs, (d) => d.evidence)).map(toSpan);
+    const all = (await this.generations.current(docs, (d) => d.evidence)).map(toSpan);
     const after = cursor ? { v: String(cursor.v), s: Number(cursor.s), i: String(cursor.i) } : null;
     const rest = after ? all.filter((span) => spanAfter(span, after)) : all;
     const items = rest.slice(0, page.first);
@@ -534,20 +388,4 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
       await this.call(() => this.client.indices.refresh({ index }));
     }
   }
-}
-
-/**
- * Actors, appearances and voice clusters on Elasticsearch (their index families migrated first);
- * the migration results are logged when a logger is given.
- */
-export async function openPresenceRepositories(
-  client: Client,
-  options: ElasticAppearanceOptions & { log?: Logger } = {},
-): Promise<Pick<Store, 'actors' | 'appearances' | 'voiceClusters'>> {
-  const actors = await ElasticActorRepository.open(client, options);
-  const appearances = await ElasticAppearanceRepository.open(client, options);
-  const voiceClusters = await ElasticVoiceClusterRepository.open(client, options);
-  const migration = { ...actors.migration, ...appearances.migration, ...voiceClusters.migration };
-  options.log?.info(migrationSummary(migration), 'Elasticsearch actors, appearances and voice clusters ready');
-  return { actors: actors.repository, appearances: appearances.repository, voiceClusters: voiceClusters.repository };
 }
