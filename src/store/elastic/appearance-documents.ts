@@ -2,7 +2,7 @@
 // vectors and thumbnails as base64, each document tagged with its generation (appearances.ts
 // explains the scheme), and the conversions both ways.
 import type { AppearanceSpanRecord, FaceClusterRecord, FaceRecord, FaceTrackRecord } from '../appearances.js';
-import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
+import { blobToVector, vectorToBlob } from '../embedded/vector-blob.js';
 import { base64Of, bytesOf, compareKeywords } from './documents.js';
 
 export type StoredTrack = Omit<FaceTrackRecord, 'embedding'> & { embedding: string; generation: number };

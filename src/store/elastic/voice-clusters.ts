@@ -13,7 +13,7 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Page, PageArgs } from '../../domain.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
-import { blobToVector, vectorToBlob } from '../embedded/appearances.js';
+import { blobToVector, vectorToBlob } from '../embedded/vector-blob.js';
 import { actorsOfCluster, type VoiceClusterFilter, type VoiceClusterRecord, type VoiceClusterRepository, type VoiceClusterWithVector } from '../voice-clusters.js';
 import { bulkIndex } from './bulk.js';
 import { DEFAULT_BACKOFF, type ElasticRepositoryOptions } from './client.js';

@@ -5,9 +5,9 @@
 import type { Database } from 'better-sqlite3';
 import type { Page, PageArgs } from '../../domain.js';
 import { actorsOfCluster, type VoiceClusterFilter, type VoiceClusterOrigin, type VoiceClusterRecord, type VoiceClusterRepository, type VoiceClusterWithVector, type VoiceTurnRecord } from '../voice-clusters.js';
-import { blobToVector, vectorToBlob } from './appearances.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { IN_JSON_LIST, jsonList } from './db.js';
+import { blobToVector, vectorToBlob } from './vector-blob.js';
 
 /** Appended to the embedded store's migration list. */
 export const VOICE_CLUSTERS_MIGRATION_SQL = `
