@@ -9,7 +9,7 @@ import { FRAME_EVIDENCE_MIGRATION_SQL, FRAME_THUMBNAIL_MIGRATION_SQL } from './f
 import { INTRO_MIGRATION_SQL } from './intro.js';
 import { MODERATION_MIGRATION_SQL } from './moderation.js';
 import { TECHNICAL_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL } from './technical.js';
-import { rebuildTextIndex, TEXT_TAGS_MIGRATION_SQL } from './text-index.js';
+import { rebuildTextIndex, TEXT_TAGS_MIGRATION_SQL } from './text-tables.js';
 import { VOICE_CLUSTERS_MIGRATION_SQL } from './voice-clusters.js';
 
 export type Migration = string | ((db: SqliteDatabase) => void);
@@ -179,7 +179,7 @@ CREATE INDEX jobs_by_video ON jobs (video_id, status);
 
 /** Append only. Index i is schema version i + 1. */
 export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL, APPEARANCES_MIGRATION_SQL, MODERATION_MIGRATION_SQL, ADS_MIGRATION_SQL, TECHNICAL_MIGRATION_SQL, INTRO_MIGRATION_SQL, TEXT_TAGS_MIGRATION_SQL, rebuildTextIndex, FRAME_EVIDENCE_MIGRATION_SQL, VISUAL_RISK_MIGRATION_SQL,
-  // The index leaves contentless_delete, so deletes keep bm25's statistics exact (see text-index.ts).
+  // The index leaves contentless_delete, so deletes keep bm25's statistics exact (see text-tables.ts).
   rebuildTextIndex,
   // Voice clusters leave the vector index for a table of their own; clusters an older version kept
   // as vector points are moved over when the store opens (legacy-voice-clusters.ts), whichever

@@ -10,15 +10,15 @@
 // bm25 costs ~1.6 µs per ranked document plus a walk over every matching document per query term
 // (its IDF), ~10 ms for a common word at 1M segments, and the next page of a search, the best
 // score later pages normalise by, and popular queries ask for the same ranking again.
-import { boundedTotal, TEXT_TOTAL_BOUND, type TextDocKind, type TextDocument, type TextIndex, type TextQuery, type TextSearchResult } from '../interfaces.js';
+// The tables and their migrations are in text-tables.ts, a query's MATCH and filters in text-match.ts.
+import { boundedTotal, TEXT_TOTAL_BOUND, type TextDocument, type TextIndex, type TextQuery, type TextSearchResult } from '../interfaces.js';
 import { IN_JSON_LIST, jsonList, StatementCache, type SqliteDatabase } from './db.js';
 import { highlight } from './highlight.js';
-import { cjkRuns, ftsString, gramsPhrase, indexTokens, queryTerms, type QueryTerms } from './text-tokens.js';
+import { ftsCondition, ftsParams, matchPlans, textFilter, type Filter } from './text-match.js';
+import { INDEX_DOC, SLOT_BITS, SLOTS, toDoc, UNINDEX_DOC, type DocRow } from './text-tables.js';
+import { indexTokens, queryTerms } from './text-tokens.js';
 import { VersionedCache } from './versioned-cache.js';
 
-/** Document slots per segment: rowid = (segment number << SLOT_BITS) + slot. */
-const SLOT_BITS = 16;
-const SLOTS = 1 << SLOT_BITS;
 /**
  * Queries matching more documents than this rank only the newest this-many of them: bm25 costs
  * time per matching document, and a query that common (a stop word) has no better answer anyway.
@@ -37,19 +37,6 @@ const BM25_WEIGHTS = '1.0, 0.5';
  * turns a range search over a common word from a full scan (~10 ms at 1M docs) into a seek.
  */
 const ROWID_RANGE = 'BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)';
-
-interface DocRow {
-  rowid: number;
-  id: string;
-  video_id: string;
-  segment_id: string;
-  cue_id: string | null;
-  kind: TextDocKind;
-  start: number;
-  end: number;
-  text: string;
-  series: string | null;
-}
 
 /**
  * Exact totals remembered per (match, filter, ranges) until the text tables change: counting a
@@ -73,142 +60,6 @@ const noHits = (): TextSearchResult => ({ hits: [], total: 0, totalIsExact: true
 interface RankedRowid {
   rowid: number;
   rank: number;
-}
-
-interface Filter {
-  /** MATCH expression over text_tags for the series/kind filters, or '' for none. */
-  tags: string;
-  /** `AND …` clauses over text_docs d (videos, time window), or '' when there are none. */
-  sql: string;
-  params: (string | number)[];
-}
-
-/**
- * Filter tags: one ASCII token per field value (a letter + the value's UTF-8 in hex), kept in step
- * with text_docs by triggers. A separate table because tag tokens in text_fts would lengthen every
- * document and so shift bm25's length normalisation. detail=none: rowid lists only.
- */
-export const TEXT_TAGS_MIGRATION_SQL = `
-CREATE VIRTUAL TABLE text_tags USING fts5 (tags, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii');
-CREATE TRIGGER text_docs_tag AFTER INSERT ON text_docs BEGIN
-  INSERT OR REPLACE INTO text_tags (rowid, tags) VALUES (new.rowid,
-    'k' || hex(new.kind) || CASE WHEN new.series IS NULL THEN '' ELSE ' s' || hex(new.series) END);
-END;
-CREATE TRIGGER text_docs_untag AFTER DELETE ON text_docs BEGIN
-  DELETE FROM text_tags WHERE rowid = old.rowid;
-END;
-INSERT INTO text_tags (rowid, tags)
-  SELECT rowid, 'k' || hex(kind) || CASE WHEN series IS NULL THEN '' ELSE ' s' || hex(series) END FROM text_docs;
-`;
-
-type TagField = 'series' | 'kind';
-const TAG_PREFIX: Record<TagField, string> = { series: 's', kind: 'k' };
-
-/** Documents with any of `values` in a field: `("k…" OR "k…")`. */
-function anyTag(field: TagField, values: readonly string[]): string {
-  const tags = [...new Set(values)].map((value) => `"${TAG_PREFIX[field]}${Buffer.from(value, 'utf8').toString('hex')}"`);
-  return `(${tags.join(' OR ')})`;
-}
-
-/**
- * The FTS condition of a search: its MATCH, and for tag filters a rowid set. The unary + keeps
- * SQLite from handing the IN list to FTS5 as rowid lookups (one bm25 set-up per rowid, seconds);
- * instead FTS5 walks the matches once and SQLite probes the tag rowids (a Bloom filter first).
- */
-function ftsCondition(filter: Filter): string {
-  const tagged = filter.tags ? ' AND +text_fts.rowid IN (SELECT rowid FROM text_tags WHERE text_tags MATCH ?)' : '';
-  return `text_fts MATCH ?${tagged}`;
-}
-
-function ftsParams(match: string, filter: Filter): string[] {
-  return filter.tags ? [match, filter.tags] : [match];
-}
-
-/**
- * Contentless without contentless_delete: FTS5 then removes a document only through the 'delete'
- * command given the tokens it was indexed with (re-derived from text_docs.text, see unindex), and
- * that is what keeps bm25's statistics (document count, average length per column) exact. A
- * contentless_delete=1 table forgets a document's postings but never its share of those
- * statistics, so every re-index or delete shifted every score (2.08 → 3.12 → 3.71 → 4.13 for the
- * demo's 天气 over four re-indexes). indexTokens is deterministic for a given build; a change to the
- * analysis must ship with a migration that rebuilds the index (as rebuildTextIndex does), or the
- * 'delete' of an old document would name tokens it was not indexed with.
- */
-const CREATE_TEXT_FTS = `CREATE VIRTUAL TABLE text_fts USING fts5 (
-  words, grams,
-  content = '',
-  tokenize = 'porter unicode61 remove_diacritics 2'
-)`;
-const INDEX_DOC = 'INSERT INTO text_fts (rowid, words, grams) VALUES (?, ?, ?)';
-const UNINDEX_DOC = "INSERT INTO text_fts (text_fts, rowid, words, grams) VALUES ('delete', ?, ?, ?)";
-/** Documents re-tokenised per read while rebuilding the index. */
-const REBUILD_BATCH = 5_000;
-
-/**
- * Schema migration: builds the full-text index again from text_docs (about 1.5 min per million
- * documents). Used when traditional→simplified folding and single-character grams changed every
- * document's tokens, and again when the table left contentless_delete (which also resets the
- * statistics earlier deletes had left behind).
- */
-export function rebuildTextIndex(db: SqliteDatabase): void {
-  db.exec(`DROP TABLE text_fts; ${CREATE_TEXT_FTS}`);
-  const read = db.prepare('SELECT rowid, text FROM text_docs WHERE rowid > ? ORDER BY rowid LIMIT ?');
-  const index = db.prepare(INDEX_DOC);
-  for (let after = -1; ; ) {
-    const rows = read.all(after, REBUILD_BATCH) as { rowid: number; text: string }[];
-    for (const row of rows) {
-      const tokens = indexTokens(row.text);
-      index.run(row.rowid, tokens.words, tokens.grams);
-    }
-    if (rows.length < REBUILD_BATCH) return;
-    after = rows.at(-1)!.rowid;
-  }
-}
-
-function toDoc(row: DocRow): TextDocument {
-  return {
-    id: row.id,
-    videoId: row.video_id,
-    segmentId: row.segment_id,
-    cueId: row.cue_id,
-    kind: row.kind,
-    start: row.start,
-    end: row.end,
-    text: row.text,
-    series: row.series,
-  };
-}
-
-/** A word in the jieba column, or (for Chinese) the exact substring: jieba may cut text and query differently. */
-function wordOrSubstring(word: string): string {
-  return cjkRuns(word).length > 0 ? `((words : ${ftsString(word)}) OR ${gramsPhrase(word)})` : `(words : ${ftsString(word)})`;
-}
-
-interface MatchPlan {
-  match: string;
-  prefixes: boolean;
-}
-
-/**
- * The FTS5 MATCH expressions to try in order, or none when the query has no searchable term.
- * Strict: every CJK run as all its words or as an exact substring, AND every other term (a
- * hyphenated term is a phrase). Loose: any multi-character word, any term as a prefix.
- */
-function matchPlans(terms: QueryTerms): MatchPlan[] {
-  const runs = terms.cjkRuns.map(({ run, words }) => {
-    const substring = gramsPhrase(run);
-    return words.length ? `((words : ${words.map(ftsString).join(' AND ')}) OR ${substring})` : substring;
-  });
-  const latin = terms.latinTerms.map((term) => `(words : ${ftsString(term)})`);
-  const strict = [...runs, ...latin];
-  if (strict.length === 0) return [];
-  const plans: MatchPlan[] = [{ match: strict.join(' AND '), prefixes: false }];
-  const looseWords = terms.cjkRuns.flatMap(({ words }) => words.filter((w) => [...w].length > 1)).map(wordOrSubstring);
-  const loose = [...new Set([...looseWords, ...terms.latinTerms.map((term) => `(words : ${ftsString(term)}*)`)])];
-  if (loose.length > 0 && (strict.length > 1 || loose.length > 1 || terms.latinTerms.length > 0)) {
-    plans.push({ match: loose.join(' OR '), prefixes: true });
-  }
-  return plans;
 }
 
 export class EmbeddedTextIndex implements TextIndex {
@@ -250,7 +101,7 @@ export class EmbeddedTextIndex implements TextIndex {
   async search(query: TextQuery): Promise<TextSearchResult> {
     if (query.videoIds?.length === 0 || query.kinds?.length === 0) return noHits();
     const terms = queryTerms(query.query);
-    const filter = this.filter(query);
+    const filter = textFilter(query);
     const wanted = query.offset + query.limit;
     const videoRanges = query.videoIds ? this.videoRanges(query.videoIds) : null;
     for (const plan of matchPlans(terms)) {
@@ -384,27 +235,6 @@ export class EmbeddedTextIndex implements TextIndex {
     return count;
   }
 
-  private filter(query: TextQuery): Filter {
-    const tags: string[] = [];
-    if (query.series != null) tags.push(anyTag('series', [query.series]));
-    if (query.kinds) tags.push(anyTag('kind', query.kinds));
-    const clauses: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.videoIds) {
-      clauses.push(`AND d.video_id IN ${IN_JSON_LIST}`);
-      params.push(jsonList(query.videoIds));
-    }
-    if (query.from != null) {
-      clauses.push('AND d."end" >= ?');
-      params.push(query.from);
-    }
-    if (query.to != null) {
-      clauses.push('AND d.start <= ?');
-      params.push(query.to);
-    }
-    return { tags: tags.join(' AND '), sql: clauses.join(' '), params };
-  }
-
   private write(docs: readonly TextDocument[]): void {
     this.ownWrites += 1;
     const existing = this.db.prepare('SELECT rowid, segment_id, text FROM text_docs WHERE id = ?');
@@ -449,7 +279,7 @@ interface IndexedDoc {
   text: string;
 }
 
-/** Takes documents out of text_fts with the tokens they were indexed with (see CREATE_TEXT_FTS). */
+/** Takes documents out of text_fts with the tokens they were indexed with (see CREATE_TEXT_FTS in text-tables.ts). */
 function unindex(db: SqliteDatabase, docs: readonly IndexedDoc[]): void {
   const remove = db.prepare(UNINDEX_DOC);
   for (const doc of docs) {
