@@ -1,45 +1,27 @@
 // The voices stage on ../shared/data/derived/grid_montage.mp4 (11 GRID clips of 3 s, 10 speakers)
 // with the presence manifest's voice samples enrolled: VOICE spans scored with EVAL.md's binning.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import { createVoicesStage } from '../../src/indexers/voices.js';
 import { createLogger } from '../../src/logger.js';
-import { extractAudioPcm } from '../../src/media/frames.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
-import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../../src/models/voice/index.js';
-import { createVoiceService, type VoiceService } from '../../src/services/voices.js';
 import { trackIdentitySource } from '../../src/store/appearances.js';
-import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import type { Store } from '../../src/store/interfaces.js';
 import { makeVideo } from '../helpers/fake-store.js';
 import { sharedData, sharedDataDir } from '../helpers/shared-data.js';
+import { voiceServicesPerFile } from '../helpers/voice-services.js';
 
 const manifestFile = sharedData('presence.json');
 const tools = resolveMediaTools({ ffmpegPath: null, ffprobePath: null });
-const work = mkdtempSync(path.join(os.tmpdir(), 'vidsearch-voice-stage-'));
+const services = voiceServicesPerFile('vidsearch-voice-stage-');
+const { work } = services;
 const log = createLogger('silent');
-let store: Store;
-let voices: VoiceService;
 let config: Config;
 
-beforeAll(async () => {
-  store = await openEmbeddedStore(path.join(work, 'store'));
+beforeAll(() => {
   config = { ...loadConfig({}, work), mediaRoots: [sharedDataDir, work] };
-  voices = createVoiceService({
-    store,
-    config,
-    log,
-    models: () => loadVoiceModels({ modelDir: null }),
-    decodeAudio: (file, signal) => extractAudioPcm(tools, file, { sampleRate: VOICE_SAMPLE_RATE, channels: 1, signal }),
-  });
-});
-afterAll(async () => {
-  await store?.close();
-  rmSync(work, { recursive: true, force: true });
 });
 
 interface Interval { start: number; end: number }
@@ -55,7 +37,7 @@ function positiveBins(intervals: readonly Interval[], durationSec: number, binSe
 }
 
 function stageContext(video: ReturnType<typeof makeVideo>) {
-  return { video, store, media: tools, config, log, signal: new AbortController().signal, reportProgress: () => {} };
+  return { video, store: services.store, media: tools, config, log, signal: new AbortController().signal, reportProgress: () => {} };
 }
 
 describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
@@ -68,7 +50,7 @@ describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
     const dir = path.dirname(manifestFile!);
     const idOf = new Map<string, string>();
     for (const actor of manifest.actors) {
-      const hook = await voices.prepare({ voicePaths: actor.voices.map((v) => path.join(dir, v)) }, config.mediaRoots);
+      const hook = await services.voices.prepare({ voicePaths: actor.voices.map((v) => path.join(dir, v)) }, config.mediaRoots);
       const actorId = `actor-${actor.id}`;
       await hook.commit(actorId);
       idOf.set(actorId, actor.id);
@@ -79,7 +61,7 @@ describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
     expect(output.skipped).toBeNull();
     expect(output.turns).toBeGreaterThan(5);
 
-    const spans = await store.appearances.getSpansOfVideo(video.id);
+    const spans = await services.store.appearances.getSpansOfVideo(video.id);
     expect(spans.every((s) => s.evidence === 'VOICE')).toBe(true);
     let tp = 0;
     let fp = 0;
@@ -110,13 +92,13 @@ describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
     const once = videoSpec.truth.find((t) => videoSpec.truth.filter((u) => u.actor === t.actor).length === 1)!;
     const video = makeVideo({ path: path.join(path.dirname(manifestFile!), videoSpec.path), durationSec: 33, hasAudio: true });
     const unknown = { id: `${video.id}:track:0`, videoId: video.id, shotIndex: 0, start: once.start, end: once.end, faceCount: 1, actorId: null, clusterId: null, similarity: null, confidence: 0, bestFaceId: `${video.id}:face:0`, embedding: new Float32Array(4), modelId: 'm' };
-    await store.appearances.replaceVideoFaces(video.id, { tracks: [unknown], faces: [], spans: [], clusters: [] });
+    await services.store.appearances.replaceVideoFaces(video.id, { tracks: [unknown], faces: [], spans: [], clusters: [] });
     const output = await createVoicesStage().run(stageContext(video), undefined);
     expect(output.tracksNamedByVoice).toBe(1);
-    const [named] = await store.appearances.getTracksOfVideo(video.id);
+    const [named] = await services.store.appearances.getTracksOfVideo(video.id);
     expect(named).toMatchObject({ actorId: `actor-${once.actor}`, similarity: null });
     expect(trackIdentitySource(named!)).toBe('PROPAGATED');
-    const faceSpans = (await store.appearances.getSpansOfVideo(video.id)).filter((s) => s.evidence === 'FACE');
+    const faceSpans = (await services.store.appearances.getSpansOfVideo(video.id)).filter((s) => s.evidence === 'FACE');
     expect(faceSpans).toMatchObject([{ actorId: `actor-${once.actor}`, start: once.start, end: once.end, sourceIds: [unknown.id] }]);
   });
 
@@ -126,7 +108,7 @@ describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
     const broken = makeVideo({ path: path.join(work, 'missing.mp4'), hasAudio: true });
     const output = await createVoicesStage().run(stageContext(broken), undefined);
     expect(output.skipped).toMatch(/^audio not decodable/);
-    expect(await store.appearances.getSpansOfVideo(broken.id)).toEqual([]);
+    expect(await services.store.appearances.getSpansOfVideo(broken.id)).toEqual([]);
   });
 
   it('finds no voice (no spans, no clusters) in music-like tone on 5.1 at 48 kHz or silence on stereo 44.1 kHz', async () => {
@@ -143,7 +125,7 @@ describe.skipIf(!manifestFile)('voices stage on the GRID montage', () => {
       const output = await createVoicesStage().run(stageContext(video), undefined);
       expect(output).toMatchObject({ skipped: null, turns: 0, clusters: [], voiceSpans: 0 });
       expect(output.audioSec).toBeCloseTo(4, 0);
-      expect(await store.appearances.getSpansOfVideo(video.id)).toEqual([]);
+      expect(await services.store.appearances.getSpansOfVideo(video.id)).toEqual([]);
     }
   });
 });
