@@ -5,6 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
+import { positiveBins } from '../../src/eval/presence.js';
 import { createVoicesStage } from '../../src/indexers/voices.js';
 import { createLogger } from '../../src/logger.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
@@ -23,18 +24,6 @@ let config: Config;
 beforeAll(() => {
   config = { ...loadConfig({}, work), mediaRoots: [sharedDataDir, work] };
 });
-
-interface Interval { start: number; end: number }
-/** EVAL.md presence bins: positive when intervals cover at least half of the bin. */
-function positiveBins(intervals: readonly Interval[], durationSec: number, binSec: number): boolean[] {
-  const bins: boolean[] = [];
-  for (let start = 0; start < durationSec; start += binSec) {
-    const end = Math.min(start + binSec, durationSec);
-    const covered = intervals.reduce((s, i) => s + Math.max(0, Math.min(end, i.end) - Math.max(start, i.start)), 0);
-    bins.push(covered >= (end - start) / 2);
-  }
-  return bins;
-}
 
 function stageContext(video: ReturnType<typeof makeVideo>) {
   return { video, store: services.store, media: tools, config, log, signal: new AbortController().signal, reportProgress: () => {} };
