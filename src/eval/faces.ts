@@ -2,7 +2,7 @@
 // through the actor service, unusable ones skipped and counted), then answer each query picture
 // with the identity of its largest face, or "unknown" (no face, or no actor close enough).
 import { decodeImage } from '../models/image.js';
-import { FACE_PICTURE_MAX_SIDE } from '../services/actors.js';
+import { FACE_PICTURE_MAX_SIDE } from '../services/actor-pictures.js';
 import { identificationMetrics, mean } from './metrics.js';
 import { EvalInputError, type EvalContext, type EvalTask } from './types.js';
 
