@@ -92,11 +92,20 @@ function isFlat(f: FrameFeatures): boolean {
 // cut/dissolve candidates when boundaries are merged.
 const FADE_PRIORITY = 100;
 
-export function detectShotBoundaries(frames: readonly FrameFeatures[], options: Partial<ShotDetectionOptions> & { fps: number }): DetectedBoundary[] {
-  const opts = { ...DEFAULT_SHOT_DETECTION, ...options };
+/** The frames as every detector sees them: step changes, distances and the frames a transition already claimed. */
+interface FrameSequence {
+  frames: readonly FrameFeatures[];
+  n: number;
+  perSec: number;
+  change: number[];
+  dist(a: number, b: number): number;
+  isSudden(i: number): boolean;
+  claimed: Uint8Array;
+  claim(from: number, to: number): void;
+}
+
+function frameSequence(frames: readonly FrameFeatures[], perSec: number): FrameSequence {
   const n = frames.length;
-  if (n < 3) return [];
-  const perSec = opts.fps;
   // change[i]: from frame i-1 to frame i (change[0] = 0).
   const change = frames.map((f, i) => (i === 0 ? 0 : frameDistance(frames[i - 1]!, f)));
   const dist = (a: number, b: number): number => frameDistance(frames[Math.max(0, Math.min(n - 1, a))]!, frames[Math.max(0, Math.min(n - 1, b))]!);
@@ -105,54 +114,62 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
   // unlike a histogram, a mix of two pictures moves linearly: the histogram saturates at the ends
   // of a dissolve into or out of a flat card (the first tenth of a mix empties the card's bin).
   const isSudden = (i: number): boolean => gridStep(i - 1, i) >= CUT_GRID_SUDDEN * gridStep(i - 1 - SUDDEN_REACH, i + SUDDEN_REACH);
-  // A flash at step i: the picture after (or before) the burst of light is the one from before (after) it.
-  const flashSpan = Math.max(1, Math.round(0.3 * perSec));
-  const isFlash = (i: number): boolean => {
-    const s = change[i]!;
-    for (let k = 1; k <= flashSpan; k++) {
-      if (i + k < n && dist(i - 1, i + k) < 0.35 * s) return true;
-      if (i - 1 - k >= 0 && dist(i - 1 - k, i) < 0.35 * s) return true;
-    }
-    return false;
-  };
-  const candidates: Candidate[] = [];
   // Frames inside a detected transition: other detectors stay out of them.
   const claimed = new Uint8Array(n);
   const claim = (from: number, to: number): void => {
     for (let i = Math.max(0, from); i <= Math.min(n - 1, to); i++) claimed[i] = 1;
   };
+  return { frames, n, perSec, change, dist, isSudden, claimed, claim };
+}
 
-  const holds = detectHolds(frames, opts, dist);
-  for (const [from, to] of holds.claims) claim(from, to);
+export function detectShotBoundaries(frames: readonly FrameFeatures[], options: Partial<ShotDetectionOptions> & { fps: number }): DetectedBoundary[] {
+  const opts = { ...DEFAULT_SHOT_DETECTION, ...options };
+  const n = frames.length;
+  if (n < 3) return [];
+  const sequence = frameSequence(frames, opts.fps);
+  const candidates: Candidate[] = [];
+  const holds = detectHolds(frames, opts, sequence.dist);
+  for (const [from, to] of holds.claims) sequence.claim(from, to);
   for (const h of holds.boundaries) candidates.push({ ...h, score: FADE_PRIORITY });
+  // In this order: each detector leaves alone the frames an earlier one claimed.
+  candidates.push(...detectDissolves(sequence, opts));
+  candidates.push(...detectCuts(sequence, opts));
+  return keepApart(candidates, frames, opts);
+}
 
-  /**
-   * The frame between a and b that looks equally like both ends: a dissolve's 50 % point.
-   * Measured on the luma grid, which (unlike a histogram) changes linearly through a mix of two
-   * pictures; each end is the mean of three frames, so flicker at an end does not pull it.
-   */
-  const meanGrid = (from: number, to: number): Float32Array => {
-    const lo = Math.max(0, from);
-    const hi = Math.min(n - 1, to);
-    const out = new Float32Array(frames[0]!.grid.length);
-    for (let j = lo; j <= hi; j++) frames[j]!.grid.forEach((v, x) => (out[x]! += v / (hi - lo + 1)));
-    return out;
-  };
-  const equidistantFrame = (a: number, b: number): number => {
-    const before = meanGrid(a - 2, a);
-    const after = meanGrid(b, b + 2);
-    let best = Math.round((a + b) / 2);
-    let bestGap = Number.POSITIVE_INFINITY;
-    for (let m = a + 1; m < b; m++) {
-      const gap = Math.abs(gridDistance(before, frames[m]!.grid) - gridDistance(frames[m]!.grid, after));
-      if (gap < bestGap) {
-        bestGap = gap;
-        best = m;
-      }
+/** The mean luma grid of frames from..to (inclusive, clamped to the video). */
+function meanGrid(frames: readonly FrameFeatures[], from: number, to: number): Float32Array {
+  const n = frames.length;
+  const lo = Math.max(0, from);
+  const hi = Math.min(n - 1, to);
+  const out = new Float32Array(frames[0]!.grid.length);
+  for (let j = lo; j <= hi; j++) frames[j]!.grid.forEach((v, x) => (out[x]! += v / (hi - lo + 1)));
+  return out;
+}
+
+/**
+ * The frame between a and b that looks equally like both ends: a dissolve's 50 % point.
+ * Measured on the luma grid, which (unlike a histogram) changes linearly through a mix of two
+ * pictures; each end is the mean of three frames, so flicker at an end does not pull it.
+ */
+function equidistantFrame(frames: readonly FrameFeatures[], a: number, b: number): number {
+  const before = meanGrid(frames, a - 2, a);
+  const after = meanGrid(frames, b, b + 2);
+  let best = Math.round((a + b) / 2);
+  let bestGap = Number.POSITIVE_INFINITY;
+  for (let m = a + 1; m < b; m++) {
+    const gap = Math.abs(gridDistance(before, frames[m]!.grid) - gridDistance(frames[m]!.grid, after));
+    if (gap < bestGap) {
+      bestGap = gap;
+      best = m;
     }
-    return best;
-  };
+  }
+  return best;
+}
 
+function detectDissolves(sequence: FrameSequence, opts: Pick<ShotDetectionOptions, 'dissolveMinScore'>): Candidate[] {
+  const { frames, n, perSec, change, dist, isSudden, claimed, claim } = sequence;
+  const candidates: Candidate[] = [];
   // Dissolves, at two scales: the longer first, because a long dissolve seen through a short
   // window shows a lopsided plateau while a short one seen through a long window stays centred.
   for (const halfSec of [1.0, 0.5]) {
@@ -196,7 +213,7 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
       // Re-anchor on clean frames just outside the transition and look for the middle again.
       let middle = centre;
       for (let pass = 0; pass < 2; pass++) {
-        const found = equidistantFrame(Math.max(0, middle - k - side), Math.min(n - 1, middle + k + side));
+        const found = equidistantFrame(frames, Math.max(0, middle - k - side), Math.min(n - 1, middle + k + side));
         middle = found;
       }
       // Far from the plateau's middle, the ends were not clean (flicker, overlays): trust the plateau.
@@ -205,7 +222,22 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
       claim(middle - k, middle + k);
     }
   }
+  return candidates;
+}
 
+function detectCuts(sequence: FrameSequence, opts: Pick<ShotDetectionOptions, 'cutMinScore' | 'cutRatio'>): Candidate[] {
+  const { frames, n, perSec, change, dist, isSudden, claimed, claim } = sequence;
+  // A flash at step i: the picture after (or before) the burst of light is the one from before (after) it.
+  const flashSpan = Math.max(1, Math.round(0.3 * perSec));
+  const isFlash = (i: number): boolean => {
+    const s = change[i]!;
+    for (let k = 1; k <= flashSpan; k++) {
+      if (i + k < n && dist(i - 1, i + k) < 0.35 * s) return true;
+      if (i - 1 - k >= 0 && dist(i - 1 - k, i) < 0.35 * s) return true;
+    }
+    return false;
+  };
+  const candidates: Candidate[] = [];
   // Hard cuts: a jump well above the local median of changes, not undone within a few frames.
   const window = Math.max(3, Math.round(1.5 * perSec));
   for (let i = 1; i < n; i++) {
@@ -227,8 +259,13 @@ export function detectShotBoundaries(frames: readonly FrameFeatures[], options: 
     candidates.push({ time: (frames[i - 1]!.time + frames[i]!.time) / 2, kind: 'CUT', score: s / Math.max(0.02, baseline) });
     claim(i - 1, i);
   }
+  return candidates;
+}
 
-  // Minimum shot length: keep the strongest of boundaries that crowd together.
+/** Minimum shot length: keep the strongest of boundaries that crowd together. */
+function keepApart(candidates: readonly Candidate[], frames: readonly FrameFeatures[], opts: Pick<ShotDetectionOptions, 'minShotSec' | 'fps'>): DetectedBoundary[] {
+  const n = frames.length;
+  const perSec = opts.fps;
   const minGap = opts.minShotSec;
   const kept: Candidate[] = [];
   for (const c of [...candidates].sort((a, b) => b.score - a.score)) {
