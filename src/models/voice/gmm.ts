@@ -116,15 +116,38 @@ export interface GmmTrainingOptions {
   seed: number;
 }
 
+/** A reader of row t (one frame's features) of a feature matrix. */
+function frameRows(features: FeatureMatrix): (t: number) => Float32Array {
+  const { dim } = features;
+  return (t) => features.data.subarray(t * dim, (t + 1) * dim);
+}
+
 /** EM on diagonal covariances from a k-means++ start. */
 export function trainGmm(features: FeatureMatrix, options: GmmTrainingOptions): DiagonalGmm {
   const { frames, dim } = features;
   const K = options.components;
   if (frames < K * 4) throw new Error(`${frames} frames are too few to train ${K} components`);
   const random = seededRandom(options.seed);
-  const frameAt = (t: number): Float32Array => features.data.subarray(t * dim, (t + 1) * dim);
 
   // k-means++ seeding, then a few Lloyd iterations.
+  const centres = kMeansPlusPlus(features, K, random);
+  lloydIterations(features, centres, K, random);
+
+  let gmm = new DiagonalGmm({
+    weights: new Array<number>(K).fill(1 / K),
+    means: Array.from(centres),
+    variances: new Array<number>(K * dim).fill(1),
+    dim,
+  });
+  const gamma = new Float64Array(K);
+  for (let iter = 0; iter < options.iterations; iter++) gmm = emStep(gmm, features, K, gamma);
+  return gmm;
+}
+
+/** K centres picked among the frames, each with odds by its squared distance to the nearest centre already picked. */
+function kMeansPlusPlus(features: FeatureMatrix, K: number, random: () => number): Float64Array {
+  const { frames, dim } = features;
+  const frameAt = frameRows(features);
   const centres = new Float64Array(K * dim);
   centres.set(frameAt(Math.floor(random() * frames)), 0);
   const nearest = new Float64Array(frames).fill(Infinity);
@@ -145,6 +168,13 @@ export function trainGmm(features: FeatureMatrix, options: GmmTrainingOptions): 
     }
     centres.set(frameAt(chosen), k * dim);
   }
+  return centres;
+}
+
+/** Moves the centres (in place) to the mean of the frames nearest each. */
+function lloydIterations(features: FeatureMatrix, centres: Float64Array, K: number, random: () => number): void {
+  const { frames, dim } = features;
+  const frameAt = frameRows(features);
   const assignment = new Int32Array(frames);
   for (let iter = 0; iter < 5; iter++) {
     for (let t = 0; t < frames; t++) {
@@ -170,45 +200,40 @@ export function trainGmm(features: FeatureMatrix, options: GmmTrainingOptions): 
       else for (let d = 0; d < dim; d++) centres[k * dim + d]! /= counts[k]!;
     }
   }
+}
 
-  let gmm = new DiagonalGmm({
-    weights: new Array<number>(K).fill(1 / K),
-    means: Array.from(centres),
-    variances: new Array<number>(K * dim).fill(1),
-    dim,
-  });
-  const gamma = new Float64Array(K);
-  for (let iter = 0; iter < options.iterations; iter++) {
-    const n = new Float64Array(K);
-    const s1 = new Float64Array(K * dim);
-    const s2 = new Float64Array(K * dim);
-    for (let t = 0; t < frames; t++) {
-      const frame = frameAt(t);
-      gmm.posteriors(frame, gamma);
-      for (let k = 0; k < K; k++) {
-        const g = gamma[k]!;
-        if (g < 1e-6) continue;
-        n[k]! += g;
-        for (let d = 0; d < dim; d++) {
-          const v = frame[d]!;
-          s1[k * dim + d]! += g * v;
-          s2[k * dim + d]! += g * v * v;
-        }
-      }
-    }
-    const weights: number[] = [];
-    const means: number[] = [];
-    const variances: number[] = [];
+/** One EM iteration: posteriors of every frame under `gmm`, then weights, means and floored variances from them. */
+function emStep(gmm: DiagonalGmm, features: FeatureMatrix, K: number, gamma: Float64Array): DiagonalGmm {
+  const { frames, dim } = features;
+  const frameAt = frameRows(features);
+  const n = new Float64Array(K);
+  const s1 = new Float64Array(K * dim);
+  const s2 = new Float64Array(K * dim);
+  for (let t = 0; t < frames; t++) {
+    const frame = frameAt(t);
+    gmm.posteriors(frame, gamma);
     for (let k = 0; k < K; k++) {
-      const nk = Math.max(n[k]!, 1e-3);
-      weights.push(nk / frames);
+      const g = gamma[k]!;
+      if (g < 1e-6) continue;
+      n[k]! += g;
       for (let d = 0; d < dim; d++) {
-        const mean = s1[k * dim + d]! / nk;
-        means.push(mean);
-        variances.push(Math.max(s2[k * dim + d]! / nk - mean * mean, VARIANCE_FLOOR));
+        const v = frame[d]!;
+        s1[k * dim + d]! += g * v;
+        s2[k * dim + d]! += g * v * v;
       }
     }
-    gmm = new DiagonalGmm({ weights, means, variances, dim });
   }
-  return gmm;
+  const weights: number[] = [];
+  const means: number[] = [];
+  const variances: number[] = [];
+  for (let k = 0; k < K; k++) {
+    const nk = Math.max(n[k]!, 1e-3);
+    weights.push(nk / frames);
+    for (let d = 0; d < dim; d++) {
+      const mean = s1[k * dim + d]! / nk;
+      means.push(mean);
+      variances.push(Math.max(s2[k * dim + d]! / nk - mean * mean, VARIANCE_FLOOR));
+    }
+  }
+  return new DiagonalGmm({ weights, means, variances, dim });
 }
