@@ -77,6 +77,22 @@ export interface FaceClusterRecord {
   updatedAt: string;
 }
 
+/**
+ * Members leave their cluster (in place): their embeddings are subtracted so the centroid stays
+ * honest, and the cover picture goes when it was one of `goneFaces`. Both backends' deleteVideo.
+ */
+export function removeClusterMembers(cluster: FaceClusterRecord, members: readonly FaceTrackRecord[], goneFaces: ReadonlySet<string>): void {
+  for (const track of members) {
+    for (let i = 0; i < cluster.vectorSum.length; i++) cluster.vectorSum[i]! -= track.embedding[i] ?? 0;
+  }
+  cluster.size -= members.length;
+  if (cluster.bestFaceId && goneFaces.has(cluster.bestFaceId)) {
+    cluster.bestFaceId = null;
+    cluster.bestFaceQuality = 0;
+  }
+  cluster.updatedAt = new Date().toISOString();
+}
+
 export interface AppearanceSpanRecord {
   id: string;
   videoId: string;

@@ -31,15 +31,16 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Page, PageArgs } from '../../domain.js';
 import { BadInputError } from '../../errors.js';
-import type {
-  AppearanceRepository,
-  AppearanceSpanRecord,
-  ClusterFilter,
-  FaceClusterRecord,
-  FaceIndexResult,
-  FaceRecord,
-  FaceTrackRecord,
-  SpanEvidence,
+import {
+  removeClusterMembers,
+  type AppearanceRepository,
+  type AppearanceSpanRecord,
+  type ClusterFilter,
+  type FaceClusterRecord,
+  type FaceIndexResult,
+  type FaceRecord,
+  type FaceTrackRecord,
+  type SpanEvidence,
 } from '../appearances.js';
 import { inOrder } from '../catalog-records.js';
 import { decodeCursor, encodeCursor } from '../embedded/cursor.js';
@@ -352,15 +353,7 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
       }
       if (!read._source) return;
       const cluster = toCluster(read._source);
-      for (const track of members) {
-        for (let i = 0; i < cluster.vectorSum.length; i++) cluster.vectorSum[i]! -= track.embedding[i] ?? 0;
-      }
-      cluster.size -= members.length;
-      if (cluster.bestFaceId && goneFaces.has(cluster.bestFaceId)) {
-        cluster.bestFaceId = null;
-        cluster.bestFaceQuality = 0;
-      }
-      cluster.updatedAt = new Date().toISOString();
+      removeClusterMembers(cluster, members, goneFaces);
       const guard = { if_seq_no: read._seq_no, if_primary_term: read._primary_term };
       try {
         if (cluster.size <= 0) await this.call(() => this.client.delete({ index, id: clusterId, ...guard, refresh: 'wait_for' }));

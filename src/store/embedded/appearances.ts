@@ -3,15 +3,16 @@
 import type { Database } from 'better-sqlite3';
 import type { Page, PageArgs } from '../../domain.js';
 import { IN_JSON_LIST, jsonList, StatementCache } from './db.js';
-import type {
-  AppearanceRepository,
-  AppearanceSpanRecord,
-  ClusterFilter,
-  FaceClusterRecord,
-  FaceIndexResult,
-  FaceRecord,
-  FaceTrackRecord,
-  SpanEvidence,
+import {
+  removeClusterMembers,
+  type AppearanceRepository,
+  type AppearanceSpanRecord,
+  type ClusterFilter,
+  type FaceClusterRecord,
+  type FaceIndexResult,
+  type FaceRecord,
+  type FaceTrackRecord,
+  type SpanEvidence,
 } from '../appearances.js';
 import { toCluster, toFace, toSpan, toTrack, type ClusterRow, type FaceRow, type SpanRow, type TrackRow } from './appearance-rows.js';
 import { vectorToBlob } from './vector-blob.js';
@@ -314,13 +315,7 @@ export class EmbeddedAppearanceRepository implements AppearanceRepository {
           if (!row) continue;
           cluster = toCluster(row);
         }
-        for (let i = 0; i < cluster.vectorSum.length; i++) cluster.vectorSum[i]! -= track.embedding[i] ?? 0;
-        cluster.size -= 1;
-        if (cluster.bestFaceId && goneFaces.has(cluster.bestFaceId)) {
-          cluster.bestFaceId = null;
-          cluster.bestFaceQuality = 0;
-        }
-        cluster.updatedAt = new Date().toISOString();
+        removeClusterMembers(cluster, [track], goneFaces);
         changed.set(cluster.id, cluster);
       }
       this.writeClusters([...changed.values()]);
