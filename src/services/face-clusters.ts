@@ -8,10 +8,11 @@ import { ACTOR_FACES_COLLECTION, type ActorRecord, type ActorRepository, type Fa
 import { EDITOR_TRACK_CONFIDENCE, FACES_COLLECTION, type AppearanceRepository, type FaceClusterRecord, type FaceRecord } from '../store/appearances.js';
 import type { VectorIndex } from '../store/interfaces.js';
 import { pageFromStore, type Connection } from './pagination.js';
+import { pickCoveringTemplates } from './template-coverage.js';
 import type { VoiceClusterService } from './voice-clusters.js';
 
-/** Best faces of a named cluster that become the actor's templates. */
-export const TEMPLATES_FROM_CLUSTER = 5;
+/** At most this many faces of a named cluster or of moved tracks become the actor's templates. */
+export const TEMPLATES_FROM_CONFIRMED = 5;
 export const MAX_SAMPLE_FACES = 20;
 export const MAX_MOVED_FACES = 500;
 const MAX_NAME_LENGTH = 200;
@@ -34,6 +35,8 @@ export interface MoveFacesResult {
   actor: ActorRecord;
   /** Tracks move as a whole: a track is one person by construction. */
   tracksMoved: number;
+  /** Faces of the moved tracks learnt as the actor's templates (template-coverage.ts). */
+  templatesAdded: number;
   videosUpdated: number;
 }
 
@@ -79,21 +82,27 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
     return spansByVideo.size;
   }
 
+  /**
+   * The confirmed faces that widen the actor's pose coverage become its templates
+   * (template-coverage.ts); faces of another embedder than the one in use are never learnt.
+   */
   async function templatesFromFaces(actorId: string, faces: readonly FaceRecord[], source: string): Promise<number> {
     const modelId = await deps.currentFaceModelId();
     const points = await vectors.get(FACES_COLLECTION, faces.map((f) => f.id));
-    const templates: { record: FaceTemplateRecord; vector: Float32Array }[] = [];
-    faces.forEach((face, i) => {
+    const candidates = faces.flatMap((face, i) => {
       const point = points[i];
-      if (!point || !face.thumbnail) return;
-      templates.push({
-        vector: point.vector,
-        record: { id: randomUUID(), actorId, modelId, source, thumbnail: face.thumbnail, createdAt: new Date().toISOString() },
-      });
+      return point && face.thumbnail ? [{ ...face, thumbnail: face.thumbnail, vector: point.vector }] : [];
     });
-    if (templates.length === 0) return 0;
-    const state = await vectors.ensureCollection({ name: ACTOR_FACES_COLLECTION, dim: templates[0]!.vector.length, metric: 'cosine', modelId });
+    if (candidates.length === 0) return 0;
+    const state = await vectors.ensureCollection({ name: ACTOR_FACES_COLLECTION, dim: candidates[0]!.vector.length, metric: 'cosine', modelId });
     if (state === 'model-changed') return 0;
+    const current = (await actors.listFaceTemplates(actorId)).filter((t) => t.modelId === modelId);
+    const existing = (await vectors.get(ACTOR_FACES_COLLECTION, current.map((t) => t.id))).flatMap((p) => (p ? [p.vector] : []));
+    const templates = pickCoveringTemplates(candidates, existing, TEMPLATES_FROM_CONFIRMED).map((face) => ({
+      vector: face.vector,
+      record: { id: randomUUID(), actorId, modelId, source, thumbnail: face.thumbnail, createdAt: new Date().toISOString() } satisfies FaceTemplateRecord,
+    }));
+    if (templates.length === 0) return 0;
     await actors.addFaceTemplates(templates.map((t) => t.record));
     await vectors.upsert(ACTOR_FACES_COLLECTION, templates.map((t) => ({ id: t.record.id, vector: t.vector, payload: { actorId } })));
     return templates.length;
@@ -134,11 +143,8 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
       const named: FaceClusterRecord = { ...cluster, actorId: actor.id, updatedAt: new Date().toISOString() };
       await appearances.putClusters([named]);
       const videosUpdated = await rebuildFaceSpans(tracks.map((t) => t.videoId));
-      // The cluster's best faces teach identification the person for every later video.
-      const faces = (await appearances.getFacesOfTracks(tracks.map((t) => t.id)))
-        .filter((f) => f.thumbnail)
-        .sort((a, b) => b.quality - a.quality)
-        .slice(0, TEMPLATES_FROM_CLUSTER);
+      // The cluster's faces teach identification the person (in the views it lacked) for every later video.
+      const faces = await appearances.getFacesOfTracks(tracks.map((t) => t.id));
       const templatesAdded = cluster.modelId === (await deps.currentFaceModelId()) ? await templatesFromFaces(actor.id, faces, `cluster ${clusterId}`) : 0;
       return { cluster: named, actor, tracksNamed: tracks.length, templatesAdded, videosUpdated };
     },
@@ -179,7 +185,11 @@ export function createFaceClusterService(deps: FaceClusterServiceDeps): FaceClus
       const tracks = (await appearances.getTracks(trackIds)).filter((t) => t !== null);
       await appearances.assignTracks(tracks.map((t) => t.id), toActorId, EDITOR_TRACK_CONFIDENCE);
       const videosUpdated = await rebuildFaceSpans(tracks.map((t) => t.videoId));
-      return { actor, tracksMoved: tracks.length, videosUpdated };
+      // A move corrects identification: the moved tracks show the actor in a view it missed.
+      const modelId = await deps.currentFaceModelId();
+      const learnable = tracks.filter((t) => t.modelId === modelId).map((t) => t.id);
+      const templatesAdded = learnable.length ? await templatesFromFaces(toActorId, await appearances.getFacesOfTracks(learnable), `moved faces (${faces.length})`) : 0;
+      return { actor, tracksMoved: tracks.length, templatesAdded, videosUpdated };
     },
 
     async purgeUnknownFaces(olderThanDays) {

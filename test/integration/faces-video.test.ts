@@ -122,4 +122,28 @@ describe.skipIf(!montage)('faces stage on grid_montage.mp4', () => {
     const answer = await presence.onlyWatch({ videoId: video.id, actorIds: [named.actor.id] });
     expect(answer.playlist.map(([s, e]) => [Math.round(s), Math.round(e)])).toEqual([[6, 9], [15, 18]]);
   });
+
+  it('learns a face an editor moves: the same person is recognised in a later video', async () => {
+    const faceClusters = createFaceClusterService({
+      appearances: store.appearances,
+      actors: store.actors,
+      vectors: store.vectors,
+      currentFaceModelId: async () => (await models()).embedder.modelId,
+    });
+    const [stranger] = (await faceClusters.faceClusters(10)).edges.map((e) => e.node);
+    const actor = await createActorService({ store, config, log, models }).enrollActor({ name: 'grid_I' });
+    const [face] = await faceClusters.sampleFaces(stranger!.id, 1);
+    const moved = await faceClusters.moveFaces([face!.id], actor.id);
+    expect(moved.templatesAdded).toBeGreaterThan(0);
+    // A later video (the same file under another id): its grid_I track is named from the learnt faces.
+    const later: VideoRecord = { ...video, id: 'montage-later', contentHash: 'montage-later' };
+    await store.catalog.putVideo(later);
+    const shots = await store.catalog.getShots(video.id);
+    await store.catalog.replaceStructure(later.id, shots.map((shot) => ({ ...shot, id: `later-${shot.id}`, videoId: later.id })), []);
+    await facesStage.run({ video: later, store, media, config, log, signal: new AbortController().signal, reportProgress: () => undefined }, undefined);
+    const presence = createPresenceService({ catalog: store.catalog, appearances: store.appearances, actors: store.actors });
+    const answer = await presence.onlyWatch({ videoId: later.id, actorIds: [actor.id] });
+    const expected = truth.filter((t) => t.actor === 'grid_I').map((t) => [Math.round(t.start), Math.round(t.end)]);
+    expect(answer.playlist.map(([s, e]) => [Math.round(s), Math.round(e)])).toEqual(expected);
+  }, 120_000);
 });

@@ -126,8 +126,11 @@ describe('face clusters service', () => {
 
   it('moves faces with their whole track', async () => {
     const { actor: bob } = await clusters.nameFaceCluster('c1', { newActorName: 'Bob' });
+    const before = (await actors.countFaceTemplates([bob.id]))[0]!;
     const moved = await clusters.moveFaces(['t2-f1'], bob.id);
-    expect(moved).toMatchObject({ tracksMoved: 1, videosUpdated: 1 });
+    // The moved track's faces are learnt: the editor confirmed them as Bob.
+    expect(moved).toMatchObject({ tracksMoved: 1, templatesAdded: 2, videosUpdated: 1 });
+    expect(await actors.countFaceTemplates([bob.id])).toEqual([before + 2]);
     expect((await presence.onlyWatch({ videoId: 'v1', actorIds: ['alice'] })).spans).toEqual([]);
     expect((await presence.onlyWatch({ videoId: 'v1', actorIds: [bob.id] })).playlist).toEqual([[0, 4], [10, 12]]);
     await expect(clusters.moveFaces(['nope'], bob.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -12,7 +12,7 @@ const CLUSTERS = `query($named: Boolean) {
 const NAME_CLUSTER = `mutation($clusterId: ID!, $actorId: ID, $newActorName: String) {
   nameFaceCluster(clusterId: $clusterId, actorId: $actorId, newActorName: $newActorName) { actor { id name } tracksNamed templatesAdded }
 }`;
-const MOVE_FACES = `mutation($faceIds: [ID!]!, $toActorId: ID!) { moveFaces(faceIds: $faceIds, toActorId: $toActorId) { actor { name } tracksMoved } }`;
+const MOVE_FACES = `mutation($faceIds: [ID!]!, $toActorId: ID!) { moveFaces(faceIds: $faceIds, toActorId: $toActorId) { actor { name } tracksMoved templatesAdded } }`;
 const MERGE_ACTORS = `mutation($sourceId: ID!, $targetId: ID!) { mergeActors(sourceId: $sourceId, targetId: $targetId) { id name aliases } }`;
 
 export class FacesView {
@@ -133,7 +133,7 @@ export class FacesView {
     }
     try {
       const { moveFaces } = await gql(MOVE_FACES, { faceIds, toActorId: this.moveTarget.value });
-      this.deps.status(`Moved ${moveFaces.tracksMoved} track${moveFaces.tracksMoved === 1 ? '' : 's'} to ${moveFaces.actor.name}`);
+      this.deps.status(`Moved ${moveFaces.tracksMoved} track${moveFaces.tracksMoved === 1 ? '' : 's'} to ${moveFaces.actor.name}${moveFaces.templatesAdded ? `; ${moveFaces.templatesAdded} faces learnt for later videos` : ''}`);
       this.deps.actorsChanged();
       await this.refresh();
     } catch (err) {

@@ -66,7 +66,7 @@ export class NameFaceClusterResult {
   @Field(() => Int, { description: 'Face tracks that became the actor’s appearances' })
   tracksNamed!: number;
 
-  @Field(() => Int, { description: 'Best faces added as the actor’s templates' })
+  @Field(() => Int, { description: 'Faces of the cluster added as the actor’s templates: those least like its templates so far (other poses), large enough to enrol from' })
   templatesAdded!: number;
 }
 
@@ -77,4 +77,7 @@ export class MoveFacesResult {
 
   @Field(() => Int, { description: 'Face tracks moved (a track moves as a whole: it is one person)' })
   tracksMoved!: number;
+
+  @Field(() => Int, { description: 'Faces of the moved tracks learnt as the actor’s templates: those least like its templates so far (other poses), large enough to enrol from' })
+  templatesAdded!: number;
 }
