@@ -8,7 +8,7 @@
 // a 20-px blurred face reads as "any face" to the embedder and as a template would draw strangers.
 import { cosine } from '../indexers/face-tracking.js';
 import type { Box } from '../models/types.js';
-import { MIN_ENROL_FACE_SIDE } from './actors.js';
+import { MIN_ENROL_FACE_SIDE } from './actor-pictures.js';
 
 export interface TemplateCandidate {
   id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pickCoveringTemplates, type TemplateCandidate } from '../../src/services/template-coverage.js';
-import { MIN_ENROL_FACE_SIDE } from '../../src/services/actors.js';
+import { MIN_ENROL_FACE_SIDE } from '../../src/services/actor-pictures.js';
 
 /** A unit vector at `deg` degrees: the angle stands for how far a view is from the frontal one. */
 const view = (deg: number): Float32Array => Float32Array.of(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180));
