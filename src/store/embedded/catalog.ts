@@ -329,9 +329,7 @@ export class EmbeddedCatalog implements Catalog {
 
   async getCuesBySegments(segmentIds: readonly string[]): Promise<CueRecord[][]> {
     if (segmentIds.length === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT * FROM cues WHERE segment_id IN ${IN_JSON_LIST} ORDER BY start, id`)
-      .all(jsonList(segmentIds)) as CueRow[];
+    const rows = this.reads.get(`SELECT * FROM cues WHERE segment_id IN ${IN_JSON_LIST} ORDER BY start, id`).all(jsonList(segmentIds)) as CueRow[];
     const bySegment = new Map<string, CueRecord[]>();
     for (const row of rows) {
       const list = bySegment.get(row.segment_id!) ?? [];
