@@ -18,7 +18,7 @@ import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { watchAdmission } from '../http/admission.js';
 import { answerPrimaryCalls, answerWorkerCalls, callPrimary, callWorker } from '../http/cluster-ipc.js';
-import { joinCluster, PRIMARY_METHODS, type ClusterStatus } from '../http/cluster-member.js';
+import { joinCluster, PRIMARY_METHODS, type ClusterStatus, type LeaseRequest } from '../http/cluster-member.js';
 import { admittedImageSearch, asServerBusy, imageProcessAdmission } from '../http/image-admission.js';
 import { TokenBuckets } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
@@ -124,7 +124,7 @@ async function runHttpWorker(config: Config, log: Logger, opts: ClusterServeOpti
     }),
   );
   const app = await createApp(config, { log, imageSearch });
-  const server = await startServer(app, { port: opts.port ?? config.port, host: config.host, cluster: joinCluster(share) });
+  const server = await startServer(app, { port: opts.port ?? config.port, host: config.host, cluster: joinCluster(share, config.limits.rateBurst) });
   process.send?.({ vidsearchListening: server.url } satisfies ListeningMessage);
   await onShutdown(log, async () => {
     await server.close();
@@ -145,7 +145,10 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
   const images = imageProcessSlot();
   const passToImages = (method: string) => async (args: unknown) => callWorker(await images.ready(IMAGE_CALL_TIMEOUT_MS), method, args, imageCallTimeoutMs(config));
   answerWorkerCalls({
-    [PRIMARY_METHODS.takeToken]: (key) => buckets.take(String(key)),
+    [PRIMARY_METHODS.leaseTokens]: (args) => {
+      const { key, want } = args as LeaseRequest;
+      return buckets.lease(String(key), Number(want));
+    },
     [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),
     [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced }),
     [IMAGE_SEARCH_METHODS.search]: passToImages(IMAGE_SEARCH_METHODS.search),
