@@ -15,7 +15,7 @@ import { buildKeywordMatcher, type KeywordMatcher } from '../moderation.js';
 import { pageFromStore } from '../pagination.js';
 import { adRecordFromInput, cleanText } from './input.js';
 import { buildInventory, type Inventory } from './inventory.js';
-import { momentEvidence, momentWindow, segmentContaining, type VideoEvidence } from './moment.js';
+import { momentEvidence, momentWindow, presenceWindow, segmentContaining, type VideoEvidence } from './moment.js';
 import { rankAds } from './ranking.js';
 import type { AdMatching, AdsService, MatchQuery } from './types.js';
 
@@ -108,10 +108,14 @@ export function createAdsService(deps: AdsDeps): AdsService {
 
   /**
    * Read once per call, however many moments of the video are ranked (adBreaks ranks up to 100);
-   * `cues` are the video's lines those moments can use.
+   * for one `moment`, only what it can use: its lines and who is present around it.
    */
-  async function videoEvidence(videoId: string, cuesRead: Promise<CueRecord[]>): Promise<VideoEvidence> {
-    const [cues, spans, risks] = await Promise.all([cuesRead, store.appearances.getSpansOfVideo(videoId), store.technical.getVisualFlags(videoId)]);
+  async function videoEvidence(videoId: string, moment?: { segment: SegmentRecord; time: number | null }): Promise<VideoEvidence> {
+    const [cues, spans, risks] = await Promise.all([
+      moment ? momentCues(moment.segment, moment.time) : store.catalog.getCues(videoId),
+      store.appearances.getSpansOfVideo(videoId, moment && presenceWindow(moment.segment, moment.time)),
+      store.technical.getVisualFlags(videoId),
+    ]);
     const visualRisk = new Map<string, number>();
     for (const r of risks) visualRisk.set(r.segmentId, Math.max(visualRisk.get(r.segmentId) ?? 0, r.risk));
     return { cues, spans, visualRisk };
@@ -158,7 +162,7 @@ export function createAdsService(deps: AdsDeps): AdsService {
     const count = matchCount(first);
     const { segment, time } = await locate(query);
     const [video, [tags], ranking] = await Promise.all([
-      videoEvidence(segment.videoId, momentCues(segment, time)),
+      videoEvidence(segment.videoId, { segment, time }),
       store.tags.getTagsOfSegments([segment.id]),
       rankingInputs(),
     ]);
@@ -205,7 +209,7 @@ export function createAdsService(deps: AdsDeps): AdsService {
         .map((cut) => ({ cut, before: segmentContaining(segments, Math.max(0, cut.start - 0.05)) }))
         .filter((b): b is { cut: ShotRecord; before: SegmentRecord } => b.before !== null);
       const [evidenceOfVideo, tags, ranking] = await Promise.all([
-        videoEvidence(videoId, store.catalog.getCues(videoId)),
+        videoEvidence(videoId),
         store.tags.getTagsOfSegments(placed.map((b) => b.before.id)),
         rankingInputs(),
       ]);

@@ -16,6 +16,7 @@ const PRESENCE_HALF_WINDOW_SEC = 1;
 export interface VideoEvidence {
   /** The video's lines in time order: all of them, or at least those the moments ranked can use (momentWindow). */
   cues: CueRecord[];
+  /** The video's presence spans: all of them, or at least those touching the moments' presenceWindow. */
   spans: AppearanceSpanRecord[];
   /** segment id → highest graded visual risk over the labels (absent: none recorded). */
   visualRisk: Map<string, number>;
@@ -41,6 +42,11 @@ export function momentWindow(segment: SegmentRecord, time: number | null): { fro
   return { from: Math.min(segment.start, (time ?? segment.start) - CONTEXT_SEC), to: Math.max(segment.end, (time ?? segment.end) + CONTEXT_SEC) };
 }
 
+/** The span over which presence counts for a moment: its segment, or `time` ± PRESENCE_HALF_WINDOW_SEC. */
+export function presenceWindow(segment: SegmentRecord, time: number | null): { from: number; to: number } {
+  return time === null ? { from: segment.start, to: segment.end } : { from: time - PRESENCE_HALF_WINDOW_SEC, to: time + PRESENCE_HALF_WINDOW_SEC };
+}
+
 /** The evidence of one moment: the segment's or the time's lines, presence and tags. */
 export function momentEvidence(segment: SegmentRecord, time: number | null, video: VideoEvidence, tags: SegmentTagRecord[]): MomentEvidence {
   const { from: contextFrom, to: contextTo } = momentWindow(segment, time);
@@ -50,8 +56,7 @@ export function momentEvidence(segment: SegmentRecord, time: number | null, vide
   const focusIds = new Set(focus.map((c) => c.id));
   const context = cues.filter((c) => !focusIds.has(c.id) && c.end > contextFrom && c.start < contextTo);
 
-  const windowFrom = time === null ? segment.start : time - PRESENCE_HALF_WINDOW_SEC;
-  const windowTo = time === null ? segment.end : time + PRESENCE_HALF_WINDOW_SEC;
+  const { from: windowFrom, to: windowTo } = presenceWindow(segment, time);
   const windowLength = Math.max(1e-6, windowTo - windowFrom);
   const actors = new Map<string, number>();
   for (const span of spans) {
