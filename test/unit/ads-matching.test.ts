@@ -91,6 +91,22 @@ afterAll(async () => {
 
 const ids = (matches: { ad: { id: string } }[]): string[] => matches.map((m) => m.ad.id);
 
+/** Counts each catalog method call of a store's ads service. */
+function countingAds(base: Store): { service: AdsService; reads: Map<string, number> } {
+  const reads = new Map<string, number>();
+  const catalog = new Proxy(base.catalog, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        reads.set(String(key), (reads.get(String(key)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { service: createAdsService({ store: { ...base, catalog }, log, today: () => '2026-06-01' }), reads };
+}
+
 describe('matchAds', () => {
   it('prefers the keyword said at the moment over an actor, and the actor over the same keyword said nearby', async () => {
     const atBlue = await ads.matchAds({ videoId: video.id, time: 1.5 });
@@ -200,18 +216,7 @@ describe('matchAds', () => {
   });
 
   it('ranks every break as matchAds ranks its segment, reading the video once for all breaks', async () => {
-    const reads = new Map<string, number>();
-    const countedCatalog = new Proxy(store.catalog, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          reads.set(String(key), (reads.get(String(key)) ?? 0) + 1);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    const counted = createAdsService({ store: { ...store, catalog: countedCatalog }, log, today: () => '2026-06-01' });
+    const { service: counted, reads } = countingAds(store);
     const breaks = await counted.adBreaks(video.id, null, 5);
     expect(breaks).toHaveLength(3);
     expect(reads.get('getCues')).toBe(2); // speech fallback + the breaks' lines, not one per break
@@ -219,22 +224,6 @@ describe('matchAds', () => {
     for (const adBreak of breaks) expect(adBreak.ads).toEqual(await ads.matchAds({ segmentId: adBreak.segmentId }, 5));
   });
 });
-
-/** Counts each catalog method call of a store's ads service. */
-function countingAds(base: Store): { service: AdsService; reads: Map<string, number> } {
-  const reads = new Map<string, number>();
-  const catalog = new Proxy(base.catalog, {
-    get(target, key, receiver) {
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        reads.set(String(key), (reads.get(String(key)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { service: createAdsService({ store: { ...base, catalog }, log, today: () => '2026-06-01' }), reads };
-}
 
 describe.each([
   ['embedded store', async (): Promise<Store> => store],
