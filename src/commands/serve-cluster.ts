@@ -11,72 +11,59 @@
 // starts a worker again when one dies (same index, so admission shares still add up), and on
 // SIGINT/SIGTERM stops every worker gracefully (each drains its requests) before it exits.
 import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
-import { createApp } from '../app.js';
 import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
-import { watchAdmission } from '../http/admission.js';
-import { answerPrimaryCalls, answerWorkerCalls, callPrimary, callWorker } from '../http/cluster-ipc.js';
-import { joinCluster, PRIMARY_METHODS, type ClusterStatus } from '../http/cluster-member.js';
-import { admittedImageSearch, asServerBusy, imageProcessAdmission } from '../http/image-admission.js';
+import { AppError, SetupError } from '../errors.js';
+import { answerWorkerCalls, callWorker } from '../http/cluster-ipc.js';
+import { PRIMARY_METHODS, type ClusterStatus, type LeaseRequest } from '../http/cluster-member.js';
 import { TokenBuckets } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
-import { forwardedMetrics, metricsRegistry } from '../observability/metrics.js';
-import { resolveMediaTools } from '../media/tools.js';
-import { startServer } from '../server.js';
-import { IMAGE_SEARCH_METHODS, imageSearchHandlers, remoteImageSearch } from '../services/image-search/remote.js';
-import { createLocalImageSearch } from '../services/index.js';
-import { openStore } from '../store/open.js';
+import { IMAGE_SEARCH_METHODS } from '../services/image-search/remote.js';
+import {
+  IMAGE_CALL_TIMEOUT_MS,
+  imageCallTimeoutMs,
+  INDEX_ENV,
+  isImagesReady,
+  isListening,
+  MIGRATE_ROLE,
+  ROLE_ENV,
+  SIZE_ENV,
+  type ClusterServeOptions,
+} from './cluster-protocol.js';
 import { onShutdown } from './shutdown.js';
-import { workerCommand } from './worker.js';
 
-/** How the primary tells a forked process its part (environment of cluster.fork). */
-const ROLE_ENV = 'VIDSEARCH_CLUSTER_ROLE';
-const INDEX_ENV = 'VIDSEARCH_CLUSTER_INDEX';
-const SIZE_ENV = 'VIDSEARCH_CLUSTER_SIZE';
 /** A worker that is still running this long after SIGTERM (a request that never ends) is killed. */
 const STOP_GRACE_MS = 30_000;
 /** A worker that dies sooner than this after starting is started again only after RESTART_DELAY_MS (no crash loop at full speed). */
 const QUICK_DEATH_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
-/**
- * Longest image search the primary waits for beyond its wait in the admission line (which is in
- * the image-search process, see image-admission.ts), including waiting for an image-search
- * process that is being started again. The slowest query measured runs ~0.2 s alone, seconds under load.
- */
-const IMAGE_CALL_TIMEOUT_MS = 60_000;
-/** The HTTP worker's own limit is longer by this, so the primary's answer (or its timeout error) comes first. */
-const IMAGE_CALL_WORKER_MARGIN_MS = 5_000;
-
-/** How long the primary waits for an image-search call: the admission wait, then the search. */
-const imageCallTimeoutMs = (config: Config): number => config.admission.waitSec * 1000 + IMAGE_CALL_TIMEOUT_MS;
-
 type Role = { kind: 'http'; index: number } | { kind: 'jobs' } | { kind: 'images' };
 
-interface ListeningMessage {
-  vidsearchListening: string;
+/** Runs this process's part: the primary, or the worker the primary forked it as. */
+export async function serveCluster(config: Config, log: Logger, opts: ClusterServeOptions): Promise<void> {
+  if (cluster.isPrimary) return runPrimary(config, log, opts);
+  const { runClusterRole } = await import('./cluster-roles.js');
+  return runClusterRole(config, log, opts);
 }
 
-/** The image-search process answers calls from now on. */
-interface ImagesReadyMessage {
-  vidsearchImagesReady: true;
-}
-
-function isListening(message: unknown): message is ListeningMessage {
-  return typeof message === 'object' && message !== null && typeof (message as ListeningMessage).vidsearchListening === 'string';
-}
-
-function isImagesReady(message: unknown): message is ImagesReadyMessage {
-  return typeof message === 'object' && message !== null && (message as ImagesReadyMessage).vidsearchImagesReady === true;
-}
-
-export interface ClusterServeOptions {
-  port?: number;
-  /** Also run indexing jobs (in a process of their own). */
-  worker: boolean;
-  /** Called in the primary once every worker is listening. */
-  onServing?: () => void;
+/**
+ * Opens the store once in a short-lived process of its own, so schema migrations run before any
+ * worker opens it (workers starting together would race to migrate a new database) without the
+ * primary loading the store's modules, ~60 MB it would hold for as long as the server runs. A
+ * store that does not open fails the server with that process's one-line reason.
+ */
+async function migrateStore(): Promise<void> {
+  cluster.setupPrimary({ silent: true });
+  const child = cluster.fork({ [ROLE_ENV]: MIGRATE_ROLE });
+  cluster.setupPrimary({ silent: false });
+  let stderr = '';
+  child.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code === 0) return;
+  const reason = stderr.trim().split('\n').at(-1)?.replace(/^vidsearch: /, '');
+  throw new SetupError(reason || `the store did not open (${signal ?? code})`);
 }
 
 /**
@@ -93,45 +80,6 @@ async function assertPortFree(port: number, host: string): Promise<void> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
-/** Runs this process's part: the primary, or the worker the primary forked it as. */
-export async function serveCluster(config: Config, log: Logger, opts: ClusterServeOptions): Promise<void> {
-  if (cluster.isPrimary) return runPrimary(config, log, opts);
-  // Answers the primary's metric requests with this process's registry (and, in the jobs
-  // process, the metrics forwarded from its indexing children).
-  AggregatorRegistry.setRegistries([metricsRegistry, forwardedMetrics]);
-  new AggregatorRegistry();
-  // The primary is gone (killed): nobody hands this worker connections any more; stop cleanly.
-  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  if (process.env[ROLE_ENV] === 'jobs') return workerCommand(config, log);
-  if (process.env[ROLE_ENV] === 'images') return runImageSearchProcess(config, log);
-  return runHttpWorker(config, log, opts, { index: Number(process.env[INDEX_ENV]), size: Number(process.env[SIZE_ENV]) });
-}
-
-/** Answers the HTTP workers' image searches (passed on by the primary) until SIGTERM. */
-async function runImageSearchProcess(config: Config, log: Logger): Promise<void> {
-  const store = await openStore(config, log);
-  const admission = imageProcessAdmission(config.admission);
-  watchAdmission(admission);
-  answerPrimaryCalls(imageSearchHandlers(admittedImageSearch(createLocalImageSearch({ store, log, media: resolveMediaTools(config) }), admission)));
-  process.send?.({ vidsearchImagesReady: true } satisfies ImagesReadyMessage);
-  await onShutdown(log, () => store.close());
-}
-
-async function runHttpWorker(config: Config, log: Logger, opts: ClusterServeOptions, share: { index: number; size: number }): Promise<void> {
-  const imageSearch = remoteImageSearch((method, args) =>
-    callPrimary(method, args, imageCallTimeoutMs(config) + IMAGE_CALL_WORKER_MARGIN_MS).catch((err: unknown) => {
-      throw asServerBusy(err);
-    }),
-  );
-  const app = await createApp(config, { log, imageSearch });
-  const server = await startServer(app, { port: opts.port ?? config.port, host: config.host, cluster: joinCluster(share) });
-  process.send?.({ vidsearchListening: server.url } satisfies ListeningMessage);
-  await onShutdown(log, async () => {
-    await server.close();
-    await app.close();
-  });
-}
-
 async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions): Promise<void> {
   const size = config.workers;
   const roles = new Map<Worker, { role: Role; startedMs: number }>();
@@ -145,7 +93,10 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
   const images = imageProcessSlot();
   const passToImages = (method: string) => async (args: unknown) => callWorker(await images.ready(IMAGE_CALL_TIMEOUT_MS), method, args, imageCallTimeoutMs(config));
   answerWorkerCalls({
-    [PRIMARY_METHODS.takeToken]: (key) => buckets.take(String(key)),
+    [PRIMARY_METHODS.leaseTokens]: (args) => {
+      const { key, want } = args as LeaseRequest;
+      return buckets.lease(String(key), Number(want));
+    },
     [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),
     [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced }),
     [IMAGE_SEARCH_METHODS.search]: passToImages(IMAGE_SEARCH_METHODS.search),
@@ -194,9 +145,7 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
     await Promise.all(imageProcesses.map((worker) => stopWorker(worker)));
   };
 
-  // Schema migrations run here, once, before any worker opens the store: workers starting
-  // together would otherwise race to migrate a new database.
-  await (await openStore(config, log)).close();
+  await migrateStore();
   await assertPortFree(opts.port ?? config.port, config.host);
   fork({ kind: 'images' });
   for (let index = 0; index < size; index += 1) fork({ kind: 'http', index });

@@ -1,8 +1,5 @@
-import { createApp } from '../app.js';
 import type { Config } from '../config.js';
-import { ChildProcessJobRunner } from '../jobs/child-runner.js';
 import type { Logger } from '../logger.js';
-import { startServer } from '../server.js';
 import { onShutdown } from './shutdown.js';
 
 export async function serveCommand(
@@ -14,6 +11,8 @@ export async function serveCommand(
     const { serveCluster } = await import('./serve-cluster.js');
     return serveCluster(config, log, { ...opts, onServing: () => warnWithoutKeys(config, log) });
   }
+  // Imported here, not at the top: the primary of several workers (above) never loads the app.
+  const [{ createApp }, { startServer }, { ChildProcessJobRunner }] = await Promise.all([import('../app.js'), import('../server.js'), import('../jobs/child-runner.js')]);
   const app = await createApp(config, { log });
   // Jobs run in a child process that exits when the queue is empty: the models they load leave with it.
   const indexing = opts.worker ? new ChildProcessJobRunner(app) : null;

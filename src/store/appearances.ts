@@ -158,8 +158,11 @@ export interface AppearanceRepository {
   replaceFaceSpansOfVideos(spansByVideo: ReadonlyMap<string, readonly AppearanceSpanRecord[]>): Promise<void>;
   /** Spans of the actors in one video with confidence ≥ minConfidence, by start time. */
   getSpans(videoId: string, actorIds: readonly string[], minConfidence: number): Promise<AppearanceSpanRecord[]>;
-  /** Every span of a video (any actor), by actor then start. */
-  getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]>;
+  /**
+   * Every span of a video (any actor), by actor then start; with `window`, only those overlapping
+   * [from, to] (touching counts): who is present around one moment.
+   */
+  getSpansOfVideo(videoId: string, window?: { from: number; to: number }): Promise<AppearanceSpanRecord[]>;
   /** An actor's spans across the library, ordered by video then start. */
   listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>>;
   /**

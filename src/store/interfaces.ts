@@ -56,6 +56,11 @@ export interface Catalog {
   /** Atomically replaces the video's cues of the given sources (e.g. all OCR cues). */
   replaceCues(videoId: string, sources: CueRecord['source'][], cues: CueRecord[]): Promise<void>;
   getCues(videoId: string, kinds?: CueKind[]): Promise<CueRecord[]>;
+  /**
+   * The video's cues overlapping [from, to] (a cue touching either end counts), in time order:
+   * the lines around one moment without reading every line of the video.
+   */
+  getCuesOverlapping(videoId: string, from: number, to: number): Promise<CueRecord[]>;
   getCuesBySegments(segmentIds: readonly string[]): Promise<CueRecord[][]>;
   getCuesByIds(ids: readonly string[]): Promise<(CueRecord | null)[]>;
 

@@ -12,6 +12,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leaseSize } from '../../src/http/rate-limit.js';
 import { repoRoot } from '../helpers/shared-data.js';
 
 const CLI = path.join(repoRoot, 'dist/src/cli.js');
@@ -160,9 +161,13 @@ describe('vidsearch serve --workers 2', () => {
     // One at a time, so admission control (which also answers 429) never has a line.
     const answers: Answer[] = [];
     for (let i = 0; i < RATE_BURST + 10; i += 1) answers.push(await request(url, '/graphql', { key: KEYS.rate, body: query }));
-    expect(answers.filter((a) => a.status === 200)).toHaveLength(RATE_BURST);
+    // Workers lease tokens from the primary's bucket a few at a time: never more than the burst
+    // passes, and at most one lease may sit unspent on the other worker.
+    const passed = answers.filter((a) => a.status === 200).length;
+    expect(passed).toBeLessThanOrEqual(RATE_BURST);
+    expect(passed).toBeGreaterThanOrEqual(RATE_BURST - leaseSize(RATE_BURST, 2));
     const refused = answers.filter((a) => a.status === 429);
-    expect(refused).toHaveLength(10);
+    expect(refused).toHaveLength(RATE_BURST + 10 - passed);
     expect(refused.every((a) => a.body.includes('rate limit exceeded'))).toBe(true);
   });
 

@@ -105,9 +105,9 @@ export class FakeAppearanceRepository implements AppearanceRepository {
       .filter((s) => s.videoId === videoId && actorIds.includes(s.actorId) && s.confidence >= minConfidence)
       .sort((a, b) => a.start - b.start || byCodeUnit(a.id, b.id));
   }
-  async getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]> {
+  async getSpansOfVideo(videoId: string, window?: { from: number; to: number }): Promise<AppearanceSpanRecord[]> {
     return [...this.spans.values()]
-      .filter((s) => s.videoId === videoId)
+      .filter((s) => s.videoId === videoId && (!window || (s.start <= window.to && s.end >= window.from)))
       .sort((a, b) => byCodeUnit(a.actorId, b.actorId) || a.start - b.start || byCodeUnit(a.id, b.id));
   }
   async listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>> {

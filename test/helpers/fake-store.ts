@@ -116,6 +116,11 @@ export class FakeCatalog implements Catalog {
       .filter((c) => c.videoId === videoId && (!kinds || kinds.includes(c.kind)))
       .sort((a, b) => a.start - b.start);
   }
+  async getCuesOverlapping(videoId: string, from: number, to: number): Promise<CueRecord[]> {
+    return [...this.cues.values()]
+      .filter((c) => c.videoId === videoId && c.start <= to && c.end >= from)
+      .sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
   async getCuesBySegments(segmentIds: readonly string[]): Promise<CueRecord[][]> {
     const all = [...this.cues.values()].sort((a, b) => a.start - b.start);
     return segmentIds.map((id) => all.filter((c) => c.segmentId === id));

@@ -273,6 +273,10 @@ export function describePresenceConformance(name: string, open: () => Promise<Pr
         expect(await appearances.getSpans('v1', [], 0)).toEqual([]);
         expect(await appearances.getSpans('v9', ['a'], 0)).toEqual([]);
         expect((await appearances.getSpansOfVideo('v1')).map((s) => s.id)).toEqual(['x2', 'x4', 'x1', 'x3']);
+        // A window keeps the spans touching it (either end counts), in the same order.
+        expect((await appearances.getSpansOfVideo('v1', { from: 2, to: 3 })).map((s) => s.id)).toEqual(['x2', 'x4']);
+        expect(await appearances.getSpansOfVideo('v1', { from: 5.5, to: 9 })).toEqual([span('x1', 'v1', 'a', 5)]);
+        expect(await appearances.getSpansOfVideo('v1', { from: 6.5, to: 9 })).toEqual([]);
         expect((await appearances.getSpans('v1', ['a'], 0)).find((s) => s.id === 'x1')).toEqual(span('x1', 'v1', 'a', 5));
 
         await appearances.replaceSpans('v1', 'FACE', [span('x5', 'v1', 'b', 2)]);

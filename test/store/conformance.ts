@@ -230,6 +230,34 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         ]);
       });
 
+      it('reads the cues overlapping a time window, a long cue that started well before it included', async () => {
+        for (const id of ['v1', 'v2']) await store.catalog.putVideo(video(id));
+        const sidecar = [
+          cue('v1', 'long', 0, 'a caption held half a minute', { start: 0, end: 30 }),
+          cue('v1', 'c1', 1, 'early'),
+          cue('v1', 'c4a', 4, 'first at 40', { start: 40, end: 42 }),
+          cue('v1', 'c4b', 4, 'second at 40', { start: 40, end: 41 }),
+          cue('v1', 'c6', 6, 'late'),
+        ];
+        await store.catalog.replaceCues('v1', ['SIDECAR'], sidecar);
+        await store.catalog.replaceCues('v1', ['OCR'], [cue('v1', 'o4', 4, 'SALE', { kind: 'ON_SCREEN_TEXT', source: 'OCR', start: 41.5, end: 50 })]);
+        await store.catalog.replaceCues('v2', ['SIDECAR'], [cue('v2', 'other', 4, 'another video', { start: 39, end: 45 })]);
+        const ids = async (from: number, to: number): Promise<string[]> => (await store.catalog.getCuesOverlapping('v1', from, to)).map((c) => c.id);
+        // Time order, ties by id; touching either end counts; the other video's cue never.
+        expect(await ids(40, 45)).toEqual(['c4a', 'c4b', 'o4']);
+        expect(await ids(30, 40)).toEqual(['long', 'c4a', 'c4b']);
+        // Only the long cue reaches this window: its start lies 27 s before the window's.
+        expect(await ids(27, 29)).toEqual(['long']);
+        expect(await ids(51, 60)).toEqual([]);
+        expect(await ids(42.5, 42.5)).toEqual(['o4']);
+        expect(await store.catalog.getCuesOverlapping('v1', 40, 42)).toEqual([sidecar[2], sidecar[3], expect.objectContaining({ id: 'o4', source: 'OCR' })]);
+        // Replacing the long cue with short ones leaves no stale reach.
+        await store.catalog.replaceCues('v1', ['SIDECAR'], [cue('v1', 'c0', 0, 'short')]);
+        expect(await ids(0, 100)).toEqual(['c0', 'o4']);
+        expect(await ids(27, 29)).toEqual([]);
+        expect(await store.catalog.getCuesOverlapping('nope', 0, 100)).toEqual([]);
+      });
+
       it('stores, overwrites and deletes stage artifacts', async () => {
         await store.catalog.putArtifact('v1', 'shots', { cuts: [1.5, 3], note: '镜头' });
         await store.catalog.putArtifact('v1', 'shots', { cuts: [2] });

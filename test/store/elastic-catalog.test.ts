@@ -255,6 +255,30 @@ describe('elasticsearch catalog against recorded responses', () => {
     expect(body(2)).toMatchObject({ sort: [{ start: { order: 'asc' } }, { id: { order: 'asc' } }, { generation: { order: 'asc' } }] });
   });
 
+  it('reads the cues overlapping a window: two range filters on the current generations, none read for a video without cues', async () => {
+    server.replay(loadExchanges('elastic/catalog-cues-window.json'));
+    const cues = await catalog.getCuesOverlapping('v1', 0.8, 2);
+    expect(await catalog.getCuesOverlapping('v2', 0, 100)).toEqual([]);
+    server.expectDone();
+    expect(cues).toEqual([cue('o1', 'v1', 0, 'OCR', { kind: 'ON_SCREEN_TEXT', start: 0.5 }), cue('c2', 'v1', 0, 'SIDECAR')]);
+    expect(body(0)).toEqual({ ids: ['v1'] });
+    expect(body(1)).toEqual({
+      query: {
+        bool: {
+          filter: [{ term: { videoId: 'v1' } }, { range: { start: { lte: 2 } } }, { range: { end: { gte: 0.8 } } }],
+          should: [
+            { bool: { filter: [{ term: { source: 'SIDECAR' } }, { term: { generation: G_NEW } }] } },
+            { bool: { filter: [{ term: { source: 'OCR' } }, { term: { generation: 1714521609000 } }] } },
+          ],
+          minimum_should_match: 1,
+        },
+      },
+      sort: [{ start: { order: 'asc' } }, { id: { order: 'asc' } }, { generation: { order: 'asc' } }],
+      size: expect.any(Number),
+      track_total_hits: false,
+    });
+  });
+
   it('deletes a video: refreshes artifacts, one delete_by_query over its derived indices, then the video (false when absent)', async () => {
     server.replay(loadExchanges('elastic/catalog-delete-video.json'));
     expect(await catalog.deleteVideo('gone')).toBe(false);

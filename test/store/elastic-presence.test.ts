@@ -227,6 +227,25 @@ describe('elasticsearch presence against recorded responses', () => {
     expect(await codeOf(actors.listActors(null, { first: 2, after: 'not a cursor' }))).toBe('BAD_USER_INPUT');
   });
 
+  it('reads the spans of a video touching a window: two range filters besides the current generations', async () => {
+    server.replay(loadExchanges('elastic/presence-spans-window.json'));
+    expect(await appearances.getSpansOfVideo('v1', { from: 5.5, to: 9 })).toEqual([span('s1', 'v1', 'a', 5)]);
+    server.expectDone();
+    expect(server.bodyOf(1)).toMatchObject({
+      query: {
+        bool: {
+          filter: [
+            { term: { videoId: 'v1' } },
+            { range: { start: { lte: 9 } } },
+            { range: { end: { gte: 5.5 } } },
+            { bool: { should: [{ bool: { filter: [{ term: { evidence: 'FACE' } }, { term: { generation: 1714521600000 } }] } }, { bool: { filter: [{ term: { evidence: 'VOICE' } }, { term: { generation: 1714521605000 } }] } }], minimum_should_match: 1 } },
+          ],
+        },
+      },
+      sort: [{ actorId: { order: 'asc' } }, { start: { order: 'asc' } }, { id: { order: 'asc' } }, { generation: { order: 'asc' } }],
+    });
+  });
+
   it('answers null for missing clusters and actors, and NOT_FOUND for templates of a missing actor', async () => {
     server.replay(loadExchanges('elastic/presence-missing.json'));
     expect(await appearances.getCluster('c9')).toBeNull();

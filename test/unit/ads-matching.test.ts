@@ -13,7 +13,7 @@ import { createAdsService, type AdsService } from '../../src/services/ads/index.
 import type { SegmentTagRecord } from '../../src/store/ads.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/interfaces.js';
-import { makeVideo } from '../helpers/fake-store.js';
+import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 
 const log = pino({ level: 'silent' });
 
@@ -90,6 +90,22 @@ afterAll(async () => {
 });
 
 const ids = (matches: { ad: { id: string } }[]): string[] => matches.map((m) => m.ad.id);
+
+/** Counts each catalog method call of a store's ads service. */
+function countingAds(base: Store): { service: AdsService; reads: Map<string, number> } {
+  const reads = new Map<string, number>();
+  const catalog = new Proxy(base.catalog, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        reads.set(String(key), (reads.get(String(key)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { service: createAdsService({ store: { ...base, catalog }, log, today: () => '2026-06-01' }), reads };
+}
 
 describe('matchAds', () => {
   it('prefers the keyword said at the moment over an actor, and the actor over the same keyword said nearby', async () => {
@@ -200,23 +216,38 @@ describe('matchAds', () => {
   });
 
   it('ranks every break as matchAds ranks its segment, reading the video once for all breaks', async () => {
-    const reads = new Map<string, number>();
-    const countedCatalog = new Proxy(store.catalog, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          reads.set(String(key), (reads.get(String(key)) ?? 0) + 1);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    const counted = createAdsService({ store: { ...store, catalog: countedCatalog }, log, today: () => '2026-06-01' });
+    const { service: counted, reads } = countingAds(store);
     const breaks = await counted.adBreaks(video.id, null, 5);
     expect(breaks).toHaveLength(3);
     expect(reads.get('getCues')).toBe(2); // speech fallback + the breaks' lines, not one per break
     expect(reads.get('segmentAt') ?? 0).toBe(0);
     for (const adBreak of breaks) expect(adBreak.ads).toEqual(await ads.matchAds({ segmentId: adBreak.segmentId }, 5));
+  });
+});
+
+describe.each([
+  ['embedded store', async (): Promise<Store> => store],
+  ['in-memory fake', async (): Promise<Store> => createFakeStore()],
+])('matchAds reads the moment’s lines only (%s)', (_name, open) => {
+  it('reads the lines around the moment, plus its segment’s own lines wherever they fall', async () => {
+    const target = await open();
+    const short = makeVideo({ id: 'short-video', durationSec: 30 });
+    const segments: SegmentRecord[] = [0, 1, 2].map((i) => ({ id: `short:seg:${i}`, videoId: short.id, index: i, shotIndex: i, start: i * 10, end: i * 10 + 10, keyframeTime: i * 10 + 5 }));
+    // A subtitle running past the end of the video is assigned to the last segment (segmentFor),
+    // though it lies past that segment's context window; a line far before counts for nothing.
+    const line = (i: number, start: number, text: string, segment: number): CueRecord => ({ id: `short:cue:${i}`, videoId: short.id, segmentId: segments[segment]!.id, start, end: start + 2, text, kind: 'SUBTITLE', source: 'SIDECAR', lang: null });
+    await target.catalog.putVideo(short);
+    await target.catalog.replaceStructure(short.id, [], segments);
+    await target.catalog.replaceCues(short.id, ['SIDECAR'], [line(0, 1, 'paint it blue', 0), line(1, 50, 'the blue sky', 2)]);
+    const { service, reads } = countingAds(target);
+    await service.upsertAd({ id: 'ad_blue', title: 'Blue paint', keywords: ['blue'] });
+
+    const bySegment = await service.matchAds({ segmentId: segments[2]!.id });
+    expect(bySegment.find((m) => m.ad.id === 'ad_blue')?.reasons).toEqual([{ kind: 'KEYWORD', value: 'blue', weight: 1 }]);
+    // At 25 s the focus is the time: the late line is neither at it nor within its context.
+    expect(await service.matchAds({ videoId: short.id, time: 25 })).toEqual([]);
+    expect(reads.get('getCues') ?? 0).toBe(0);
+    expect(reads.get('getCuesOverlapping')).toBe(2);
   });
 });
 

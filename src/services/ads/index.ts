@@ -6,7 +6,7 @@
 // inventory.ts (the indexed inventory), moment.ts (a moment's evidence), ranking.ts (scores,
 // reasons, exclusions).
 import { randomUUID } from 'node:crypto';
-import type { SegmentRecord, ShotRecord } from '../../domain.js';
+import type { CueRecord, SegmentRecord, ShotRecord } from '../../domain.js';
 import { BadInputError, NotFoundError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { SegmentTagRecord } from '../../store/ads.js';
@@ -15,7 +15,7 @@ import { buildKeywordMatcher, type KeywordMatcher } from '../moderation.js';
 import { pageFromStore } from '../pagination.js';
 import { adRecordFromInput, cleanText } from './input.js';
 import { buildInventory, type Inventory } from './inventory.js';
-import { momentEvidence, segmentContaining, type VideoEvidence } from './moment.js';
+import { momentEvidence, momentWindow, presenceWindow, segmentContaining, type VideoEvidence } from './moment.js';
 import { rankAds } from './ranking.js';
 import type { AdMatching, AdsService, MatchQuery } from './types.js';
 
@@ -106,12 +106,35 @@ export function createAdsService(deps: AdsDeps): AdsService {
     return { segment, time };
   }
 
-  /** Read once per call, however many moments of the video are ranked (adBreaks ranks up to 100). */
-  async function videoEvidence(videoId: string): Promise<VideoEvidence> {
-    const [cues, spans, risks] = await Promise.all([store.catalog.getCues(videoId), store.appearances.getSpansOfVideo(videoId), store.technical.getVisualFlags(videoId)]);
+  /**
+   * Read once per call, however many moments of the video are ranked (adBreaks ranks up to 100);
+   * for one `moment`, only what it can use: its lines and who is present around it.
+   */
+  async function videoEvidence(videoId: string, moment?: { segment: SegmentRecord; time: number | null }): Promise<VideoEvidence> {
+    const [cues, spans, risks] = await Promise.all([
+      moment ? momentCues(moment.segment, moment.time) : store.catalog.getCues(videoId),
+      store.appearances.getSpansOfVideo(videoId, moment && presenceWindow(moment.segment, moment.time)),
+      store.technical.getVisualFlags(videoId),
+    ]);
     const visualRisk = new Map<string, number>();
     for (const r of risks) visualRisk.set(r.segmentId, Math.max(visualRisk.get(r.segmentId) ?? 0, r.risk));
     return { cues, spans, visualRisk };
+  }
+
+  /**
+   * The lines one moment can use: those touching its window, and with no `time` its segment's own
+   * lines wherever they fall (a line is assigned to the segment it starts in, or the first or last
+   * one), in time order.
+   */
+  async function momentCues(segment: SegmentRecord, time: number | null): Promise<CueRecord[]> {
+    const { from, to } = momentWindow(segment, time);
+    const [near, own] = await Promise.all([
+      store.catalog.getCuesOverlapping(segment.videoId, from, to),
+      time === null ? store.catalog.getCuesBySegments([segment.id]).then(([cues]) => cues ?? []) : [],
+    ]);
+    const nearIds = new Set(near.map((c) => c.id));
+    const outside = own.filter((c) => !nearIds.has(c.id));
+    return outside.length === 0 ? near : [...near, ...outside].sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Everything ranking needs besides the moment, read in parallel with it. */
@@ -138,7 +161,11 @@ export function createAdsService(deps: AdsDeps): AdsService {
   async function adMatching(query: MatchQuery, first?: number | null): Promise<AdMatching> {
     const count = matchCount(first);
     const { segment, time } = await locate(query);
-    const [video, [tags], ranking] = await Promise.all([videoEvidence(segment.videoId), store.tags.getTagsOfSegments([segment.id]), rankingInputs()]);
+    const [video, [tags], ranking] = await Promise.all([
+      videoEvidence(segment.videoId, { segment, time }),
+      store.tags.getTagsOfSegments([segment.id]),
+      rankingInputs(),
+    ]);
     return rankMoment(segment, time, video, tags ?? [], ranking, count);
   }
 

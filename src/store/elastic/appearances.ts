@@ -283,10 +283,11 @@ export class ElasticAppearanceRepository implements AppearanceRepository {
     return (await this.documents.searchAll<StoredSpan>(this.index['appearance-spans'], query, [asc('start'), asc('id'), asc('generation')])).map(toSpan);
   }
 
-  async getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]> {
+  async getSpansOfVideo(videoId: string, window?: { from: number; to: number }): Promise<AppearanceSpanRecord[]> {
     const current = await this.currentSpansOf(videoId);
     if (!current) return [];
-    const query = filterQuery(term('videoId', videoId), current);
+    const inWindow = window ? [{ range: { start: { lte: window.to } } }, { range: { end: { gte: window.from } } }] : [];
+    const query = filterQuery(term('videoId', videoId), ...inWindow, current);
     return (await this.documents.searchAll<StoredSpan>(this.index['appearance-spans'], query, [asc('actorId'), asc('start'), asc('id'), asc('generation')])).map(
       toSpan,
     );

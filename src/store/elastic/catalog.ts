@@ -396,13 +396,23 @@ export class ElasticCatalog implements Catalog {
   }
 
   async getCues(videoId: string, kinds?: CueKind[]): Promise<CueRecord[]> {
+    if (kinds?.length === 0) return [];
+    return this.currentCues(videoId, kinds ? [{ terms: { kind: [...kinds] } }] : []);
+  }
+
+  async getCuesOverlapping(videoId: string, from: number, to: number): Promise<CueRecord[]> {
+    return this.currentCues(videoId, [{ range: { start: { lte: to } } }, { range: { end: { gte: from } } }]);
+  }
+
+  /** The video's cues of each source's current generation that also match `filters`, in time order. */
+  private async currentCues(videoId: string, filters: Query[]): Promise<CueRecord[]> {
     const generations = await this.generationsOf(videoId);
     const current = CUE_SOURCES.flatMap((source) => {
       const generation = generations?.[source];
       return generation === undefined ? [] : [{ bool: { filter: [term('source', source), term('generation', generation)] } }];
     });
-    if (current.length === 0 || kinds?.length === 0) return [];
-    const filter = [term('videoId', videoId), ...(kinds ? [{ terms: { kind: [...kinds] } }] : [])];
+    if (current.length === 0) return [];
+    const filter = [term('videoId', videoId), ...filters];
     const docs = await this.searchAll<StoredCue>(this.index.cues, { bool: { filter, should: current, minimum_should_match: 1 } }, CUE_ORDER);
     return docs.map(toCue);
   }

@@ -264,8 +264,12 @@ export class EmbeddedAppearanceRepository implements AppearanceRepository {
     return rows.map(toSpan);
   }
 
-  async getSpansOfVideo(videoId: string): Promise<AppearanceSpanRecord[]> {
-    return (this.reads.get('SELECT * FROM appearance_spans WHERE video_id = ? ORDER BY actor_id, start, id').all(videoId) as SpanRow[]).map(toSpan);
+  async getSpansOfVideo(videoId: string, window?: { from: number; to: number }): Promise<AppearanceSpanRecord[]> {
+    // The window filters inside SQLite, so rows outside it are never turned into records.
+    const rows = window
+      ? this.reads.get('SELECT * FROM appearance_spans WHERE video_id = ? AND start <= ? AND "end" >= ? ORDER BY actor_id, start, id').all(videoId, window.to, window.from)
+      : this.reads.get('SELECT * FROM appearance_spans WHERE video_id = ? ORDER BY actor_id, start, id').all(videoId);
+    return (rows as SpanRow[]).map(toSpan);
   }
 
   async listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>> {

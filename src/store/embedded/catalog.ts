@@ -314,11 +314,22 @@ export class EmbeddedCatalog implements Catalog {
     return rows.map(toCue);
   }
 
+  async getCuesOverlapping(videoId: string, from: number, to: number): Promise<CueRecord[]> {
+    // cues_by_video bounds `start` on both sides: a cue reaching `from` started at most the video's
+    // longest cue before it (one seek in cues_by_video_length), so the read is the window's rows.
+    const rows = this.reads
+      .get(
+        `SELECT * FROM cues WHERE video_id = @videoId AND start <= @to AND "end" >= @from
+           AND start >= @from - (SELECT max("end" - start) FROM cues WHERE video_id = @videoId)
+         ORDER BY start, id`,
+      )
+      .all({ videoId, from, to }) as CueRow[];
+    return rows.map(toCue);
+  }
+
   async getCuesBySegments(segmentIds: readonly string[]): Promise<CueRecord[][]> {
     if (segmentIds.length === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT * FROM cues WHERE segment_id IN ${IN_JSON_LIST} ORDER BY start, id`)
-      .all(jsonList(segmentIds)) as CueRow[];
+    const rows = this.reads.get(`SELECT * FROM cues WHERE segment_id IN ${IN_JSON_LIST} ORDER BY start, id`).all(jsonList(segmentIds)) as CueRow[];
     const bySegment = new Map<string, CueRecord[]>();
     for (const row of rows) {
       const list = bySegment.get(row.segment_id!) ?? [];

@@ -17,6 +17,9 @@ export type Migration = string | ((db: SqliteDatabase) => void);
 /** A video's cast list (JSON array of actor ids; NULL = none, open-set identification). */
 const VIDEO_CAST_SQL = 'ALTER TABLE videos ADD COLUMN cast_ids TEXT;';
 
+/** Cue length per video: getCuesOverlapping reads the longest with one index seek. */
+const CUE_LENGTH_INDEX_SQL = 'CREATE INDEX cues_by_video_length ON cues (video_id, ("end" - start));';
+
 const CORE_SQL = `
 CREATE TABLE videos (
   id TEXT PRIMARY KEY,
@@ -188,7 +191,9 @@ export const MIGRATIONS: readonly Migration[] = [CORE_SQL, ACTORS_MIGRATION_SQL,
   // A video's cast (cast_ids), the closed set its faces are identified against.
   VIDEO_CAST_SQL,
   // Grey thumbnails per sampled frame, so localisation decodes no JPEG (frame-evidence.ts).
-  FRAME_THUMBNAIL_MIGRATION_SQL];
+  FRAME_THUMBNAIL_MIGRATION_SQL,
+  // Each video's longest cue in one seek, which bounds a time-window read of cues (catalog.ts).
+  CUE_LENGTH_INDEX_SQL];
 
 /** Applies the migrations the database has not seen; returns the resulting schema version. */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number {
