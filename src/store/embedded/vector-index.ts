@@ -34,6 +34,13 @@ const CHANGES_KEPT = 200_000;
  */
 export const INT8_ONLY_MIN_ROWS = 100_000;
 
+/**
+ * The change log's first and last seq, read before every search. Two subqueries: SQLite answers a
+ * lone min() or max() from the primary key's ends, but both in one SELECT scan the whole log
+ * (CHANGES_KEPT rows: ~39 ms per search at 1M frames, against 0.01 ms).
+ */
+export const CHANGE_LOG_ENDS_SQL = 'SELECT (SELECT min(seq) FROM vector_changes) AS first, (SELECT max(seq) FROM vector_changes) AS last';
+
 interface VectorRow {
   id: string;
   payload: string;
@@ -184,7 +191,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
     return this.db.transaction(() => {
       const spec = this.collection(name);
       if (!spec) return null;
-      const log = this.db.prepare('SELECT min(seq) AS first, max(seq) AS last FROM vector_changes').get() as { first: number | null; last: number | null };
+      const log = this.db.prepare(CHANGE_LOG_ENDS_SQL).get() as { first: number | null; last: number | null };
       const lastSeq = log.last ?? 0;
       const loaded = this.matrices.get(name);
       const pruned = loaded !== undefined && log.first !== null && log.first > loaded.seenSeq + 1;
