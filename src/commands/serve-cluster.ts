@@ -112,7 +112,14 @@ async function runImageSearchProcess(config: Config, log: Logger): Promise<void>
   const store = await openStore(config, log);
   const admission = imageProcessAdmission(config.admission);
   watchAdmission(admission);
-  answerPrimaryCalls(imageSearchHandlers(admittedImageSearch(createLocalImageSearch({ store, log, media: resolveMediaTools(config) }), admission)));
+  const service = createLocalImageSearch({ store, log, media: resolveMediaTools(config) });
+  answerPrimaryCalls(imageSearchHandlers(admittedImageSearch(service, admission)));
+  // Ready once the CNN and the frame matrices are loaded (at 1M frames ~40–70 s): a first query
+  // would otherwise wait that long inside its call. The primary holds calls until then, and
+  // /readyz says `imageSearch: "loading"` meanwhile.
+  const started = performance.now();
+  await service.warmUp();
+  log.info({ ms: Math.round(performance.now() - started) }, 'image search loaded');
   process.send?.({ vidsearchImagesReady: true } satisfies ImagesReadyMessage);
   await onShutdown(log, () => store.close());
 }
@@ -147,7 +154,7 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
   answerWorkerCalls({
     [PRIMARY_METHODS.takeToken]: (key) => buckets.take(String(key)),
     [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),
-    [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced }),
+    [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced, imageSearch: images.isReady() ? 'ready' : 'loading' }),
     [IMAGE_SEARCH_METHODS.search]: passToImages(IMAGE_SEARCH_METHODS.search),
     [IMAGE_SEARCH_METHODS.matchFrame]: passToImages(IMAGE_SEARCH_METHODS.matchFrame),
   });
@@ -230,6 +237,9 @@ function imageProcessSlot() {
     },
     gone(worker: Worker): void {
       if (current === worker) current = null;
+    },
+    isReady(): boolean {
+      return current !== null;
     },
     ready(timeoutMs: number): Promise<Worker> {
       if (current) return Promise.resolve(current);

@@ -98,6 +98,12 @@ export function createCandidateSource(store: Store, compact: CompactProjection) 
   return {
     colorLayoutRanked,
 
+    /** Loads the matrices the first stage scans (at 1M frames ~40–70 s of reading SQLite) before the first query needs them. */
+    async warmUp(): Promise<void> {
+      await store.vectors.search(FRAME_COMPACT_COLLECTION, new Float32Array(compact.dim).fill(1), 1);
+      await store.vectors.search(FRAME_COLORLAYOUT_COLLECTION, colorLayoutVector(colorLayout({ data: new Uint8Array(8 * 8 * 3), width: 8, height: 8, channels: 3 })), 1);
+    },
+
     /**
      * Adds the new variants' CNN shortlists and the new pictures' ColorLayout hits to `state`, then
      * ranks every frame found so far by fused rank. Variants before `scanFrom` were scanned earlier.
