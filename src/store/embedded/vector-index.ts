@@ -47,6 +47,9 @@ interface VectorRow {
   vector: Buffer;
 }
 
+/** A row with its SQLite rowid (where an int8-only matrix's rescoring reads it). */
+type StoredRow = VectorRow & { rowid: number };
+
 function toFloat32(blob: Buffer): Float32Array {
   // Copy: the Buffer may be a view into a pooled allocation with an unaligned offset.
   return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
@@ -68,13 +71,26 @@ export class EmbeddedVectorIndex implements VectorIndex {
     this.reads = new StatementCache(db);
   }
 
-  /** A collection's vectors as stored, by id, for the rescoring of an int8-only matrix. */
+  /**
+   * A collection's vectors as stored, by id, for the rescoring of an int8-only matrix: read by
+   * rowid (the matrix keeps each row's; ~3x faster than by key at 1M frames, where the rows lie
+   * scattered over a multi-GB file); a row whose rowid no longer holds it (a VACUUM renumbers
+   * rowids) is read by key.
+   */
   private storedRows(collection: string): StoredRows {
-    return (ids) => {
+    return (wanted) => {
+      const located = wanted.filter((row) => row.locator !== undefined);
       const rows = this.reads
+        .get(`SELECT id, collection, vector FROM vectors WHERE rowid IN ${IN_JSON_LIST}`)
+        .all(jsonList(located.map((row) => row.locator!))) as (Pick<VectorRow, 'id' | 'vector'> & { collection: string })[];
+      const out = new Map(rows.filter((row) => row.collection === collection).map((row) => [row.id, toFloat32(row.vector)]));
+      const missing = wanted.filter((row) => !out.has(row.id)).map((row) => row.id);
+      if (missing.length === 0) return out;
+      const byKey = this.reads
         .get(`SELECT id, vector FROM vectors WHERE collection = ? AND id IN ${IN_JSON_LIST}`)
-        .all(collection, jsonList(ids)) as Pick<VectorRow, 'id' | 'vector'>[];
-      return new Map(rows.map((row) => [row.id, toFloat32(row.vector)]));
+        .all(collection, jsonList(missing)) as Pick<VectorRow, 'id' | 'vector'>[];
+      for (const row of byKey) out.set(row.id, toFloat32(row.vector));
+      return out;
     };
   }
 
@@ -201,8 +217,8 @@ export class EmbeddedVectorIndex implements VectorIndex {
         const { n } = this.db.prepare('SELECT count(*) AS n FROM vectors WHERE collection = ?').get(name) as { n: number };
         const stored = n >= this.int8OnlyMinRows ? this.storedRows(name) : null;
         const matrix = new VectorMatrix(spec.dim, spec.metric, Math.max(1024, n), true, stored);
-        const rows = this.db.prepare('SELECT id, payload, vector FROM vectors WHERE collection = ?').iterate(name) as IterableIterator<VectorRow>;
-        for (const row of rows) matrix.set(row.id, toFloat32(row.vector), JSON.parse(row.payload) as VectorPayload);
+        const rows = this.db.prepare('SELECT rowid, id, payload, vector FROM vectors WHERE collection = ?').iterate(name) as IterableIterator<StoredRow>;
+        for (const row of rows) matrix.set(row.id, toFloat32(row.vector), JSON.parse(row.payload) as VectorPayload, row.rowid);
         this.matrices.set(name, { matrix, generation: spec.generation, seenSeq: lastSeq });
         return matrix;
       }
@@ -212,12 +228,12 @@ export class EmbeddedVectorIndex implements VectorIndex {
           .all(name, loaded.seenSeq, lastSeq) as { id: string }[];
         const ids = changed.map((c) => c.id);
         const rows = this.db
-          .prepare(`SELECT id, payload, vector FROM vectors WHERE collection = ? AND id IN ${IN_JSON_LIST}`)
-          .all(name, jsonList(ids)) as VectorRow[];
+          .prepare(`SELECT rowid, id, payload, vector FROM vectors WHERE collection = ? AND id IN ${IN_JSON_LIST}`)
+          .all(name, jsonList(ids)) as StoredRow[];
         const current = new Map(rows.map((row) => [row.id, row]));
         for (const id of ids) {
           const row = current.get(id);
-          if (row) loaded.matrix.set(id, toFloat32(row.vector), JSON.parse(row.payload) as VectorPayload);
+          if (row) loaded.matrix.set(id, toFloat32(row.vector), JSON.parse(row.payload) as VectorPayload, row.rowid);
           else loaded.matrix.remove(id);
         }
         loaded.seenSeq = lastSeq;
