@@ -61,6 +61,8 @@ const PROBE_EVERY_MS = 250;
 const DRAIN_LIMIT_MS = 120_000;
 /** Longest wait for one warm-up request (the first image search loads the CNN). */
 const WARM_LIMIT_MS = 120_000;
+/** Longest wait for the image-search process to load (1M frames on a machine other jobs load: over 2 min). */
+const IMAGES_LOAD_LIMIT_MS = 600_000;
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
 
 type Body = { query: string; variables: Record<string, unknown> };
@@ -157,13 +159,13 @@ async function warmUp(url: string, list: readonly Body[]): Promise<{ ok: true } 
   return { ok: true };
 }
 
-/** Seconds from now until /readyz says the image-search process has loaded (one-process servers: at once); null past WARM_LIMIT_MS. */
+/** Seconds from now until /readyz says the image-search process has loaded (one-process servers: at once); null past IMAGES_LOAD_LIMIT_MS. */
 async function imagesReady(url: string): Promise<number | null> {
   const started = performance.now();
   for (;;) {
     const ready = (await (await fetch(`${url}/readyz`)).json()) as { workers?: { imageSearch?: string } };
     if ((ready.workers?.imageSearch ?? 'ready') === 'ready') return Number(((performance.now() - started) / 1000).toFixed(1));
-    if (performance.now() - started > WARM_LIMIT_MS) return null;
+    if (performance.now() - started > IMAGES_LOAD_LIMIT_MS) return null;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
