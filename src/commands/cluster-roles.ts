@@ -52,7 +52,14 @@ async function runImageSearchProcess(config: Config, log: Logger): Promise<void>
   const store = await openStore(config, log);
   const admission = imageProcessAdmission(config.admission);
   watchAdmission(admission);
-  answerPrimaryCalls(imageSearchHandlers(admittedImageSearch(createLocalImageSearch({ store, log, media: resolveMediaTools(config) }), admission)));
+  const service = createLocalImageSearch({ store, log, media: resolveMediaTools(config) });
+  answerPrimaryCalls(imageSearchHandlers(admittedImageSearch(service, admission)));
+  // Ready once the CNN and the frame matrices are loaded (at 1M frames ~40–70 s): a first query
+  // would otherwise wait that long inside its call. The primary holds calls until then, and
+  // /readyz says `imageSearch: "loading"` meanwhile.
+  const started = performance.now();
+  await service.warmUp();
+  log.info({ ms: Math.round(performance.now() - started) }, 'image search loaded');
   process.send?.({ vidsearchImagesReady: true } satisfies ImagesReadyMessage);
   await onShutdown(log, () => store.close());
 }

@@ -98,7 +98,7 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
       return buckets.lease(String(key), Number(want));
     },
     [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),
-    [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced }),
+    [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced, imageSearch: images.isReady() ? 'ready' : 'loading' }),
     [IMAGE_SEARCH_METHODS.search]: passToImages(IMAGE_SEARCH_METHODS.search),
     [IMAGE_SEARCH_METHODS.matchFrame]: passToImages(IMAGE_SEARCH_METHODS.matchFrame),
   });
@@ -179,6 +179,9 @@ function imageProcessSlot() {
     },
     gone(worker: Worker): void {
       if (current === worker) current = null;
+    },
+    isReady(): boolean {
+      return current !== null;
     },
     ready(timeoutMs: number): Promise<Worker> {
       if (current) return Promise.resolve(current);

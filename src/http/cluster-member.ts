@@ -16,6 +16,8 @@ export interface ClusterStatus {
   configured: number;
   /** Workers that died and were started again since the server started. */
   replaced: number;
+  /** The image-search process: loading its CNN and frame matrices (image searches wait), or answering. */
+  imageSearch: 'loading' | 'ready';
 }
 
 export interface ClusterMember {

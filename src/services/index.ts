@@ -15,7 +15,7 @@ import { createClipService, type ClipService } from './clips.js';
 import { cutClip, keyframeTimes } from '../media/clips.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
 import { createHighlightsService, type HighlightsService } from './highlights.js';
-import { createImageSearchService, ffmpegFrameSource, type ImageSearchService } from './image-search/index.js';
+import { createImageSearchService, ffmpegFrameSource, type ImageSearchService, type LocalImageSearchService } from './image-search/index.js';
 import { MobileNetDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { ORB_FEATURES, OrbMatcher } from '../models/image-descriptors/local-features.js';
 import { ratioTestThread } from '../models/image-descriptors/ratio-test-thread.js';
@@ -61,7 +61,7 @@ export interface ServiceDeps {
 }
 
 /** Image search in this process: its own CNN, ORB threads and frame matrix (loaded on first use). */
-export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools }): ImageSearchService {
+export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools }): LocalImageSearchService {
   const matcher = new OrbMatcher(ORB_FEATURES, ratioTestThread());
   return createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media) });
 }

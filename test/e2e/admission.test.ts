@@ -186,7 +186,7 @@ describe('image searches admitted by the image-search process, as in serve --wor
         buckets: new TokenBuckets(1000, 1000),
         // Both workers and the image-search side share this process's registry here.
         metrics: () => metricsRegistry.metrics(),
-        status: async () => ({ serving: 2, configured: 2, replaced: 0 }),
+        status: async () => ({ serving: 2, configured: 2, replaced: 0, imageSearch: 'ready' as const }),
       };
       workers.push(await startServer({ config, store, services: { ...core, imageSearch }, log }, { port: 0, host: '127.0.0.1', cluster }));
     }

@@ -189,6 +189,8 @@ describe('vidsearch serve --workers 2', () => {
     // The next search waits for the new process rather than failing.
     expect(await badPicture()).toEqual(['BAD_USER_INPUT']);
     const [replacement] = otherChildren(child.pid!, httpPids);
+    // It answered, so it has loaded its CNN and matrices, and readiness says so.
+    expect((JSON.parse((await request(url, '/readyz')).body) as { workers: { imageSearch: string } }).workers.imageSearch).toBe('ready');
     expect(replacement).toBeGreaterThan(0);
     expect(replacement).not.toBe(images);
     pids.add(replacement!);

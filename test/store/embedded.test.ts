@@ -10,7 +10,7 @@ import { DATABASE_FILE } from '../../src/store/embedded/db.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
 import { EmbeddedTextIndex } from '../../src/store/embedded/text-index.js';
-import { EmbeddedVectorIndex } from '../../src/store/embedded/vector-index.js';
+import { CHANGE_LOG_ENDS_SQL, EmbeddedVectorIndex } from '../../src/store/embedded/vector-index.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import type { Store } from '../../src/store/interfaces.js';
 import { describeStoreConformance, structure, textDoc, video } from './conformance.js';
@@ -176,6 +176,27 @@ describe('embedded store', () => {
       await same();
       expect((await int8.search('frames', queries[1]!, 1))[0]).toMatchObject({ id: 'f3000' });
       expect((await int8.search('frames', queries[0]!, 8)).map((h) => h.id)).not.toContain(best);
+      // The rescoring reads rows by the rowid the matrix kept; a VACUUM after deletes renumbers them.
+      const rowids = () => db.prepare("SELECT group_concat(rowid) AS r FROM vectors WHERE collection = 'frames'").get();
+      const before = rowids();
+      await floats.delete('frames', Array.from({ length: 100 }, (_, i) => `f${i * 7}`));
+      await same();
+      db.exec('VACUUM');
+      expect(rowids()).not.toEqual(before);
+      await same();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reads the first and last seq of the change log from its key, without a scan', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    try {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CHANGE_LOG_ENDS_SQL}`).all() as { detail: string }[]).map((row) => row.detail);
+      expect(plan.filter((detail) => detail.startsWith('SCAN vector_changes'))).toEqual([]);
+      db.prepare("INSERT INTO vector_changes (collection, id) VALUES ('c', 'a'), ('c', 'b')").run();
+      expect(db.prepare(CHANGE_LOG_ENDS_SQL).get()).toEqual({ first: 1, last: 2 });
     } finally {
       db.close();
     }

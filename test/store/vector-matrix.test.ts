@@ -108,26 +108,29 @@ describe('VectorMatrix', () => {
       const stored = new Map<string, Float32Array>();
       const reads: number[] = [];
       const floats = new VectorMatrix(dim, 'cosine');
-      const int8 = new VectorMatrix(dim, 'cosine', 16, true, (ids) => {
-        reads.push(ids.length);
-        return new Map(ids.flatMap((id) => (stored.has(id) ? [[id, stored.get(id)!] as const] : [])));
+      const misplaced: string[] = [];
+      const int8 = new VectorMatrix(dim, 'cosine', 16, true, (rows) => {
+        reads.push(rows.length);
+        // Each row comes with the locator it was set with (here: its number), after removals moved rows too.
+        for (const { id, locator } of rows) if (`p${locator}` !== id) misplaced.push(id);
+        return new Map(rows.flatMap(({ id }) => (stored.has(id) ? [[id, stored.get(id)!] as const] : [])));
       });
       for (let i = 0; i < 5_000; i += 1) {
         const vector = Float32Array.from({ length: dim }, () => 3 * random());
         stored.set(`p${i}`, vector);
         floats.set(`p${i}`, vector, { videoId: `v${i % 7}` });
-        int8.set(`p${i}`, vector, { videoId: `v${i % 7}` });
+        int8.set(`p${i}`, vector, { videoId: `v${i % 7}` }, i);
       }
       for (let i = 0; i < 5_000; i += 89) {
         stored.delete(`p${i}`);
         floats.remove(`p${i}`);
         int8.remove(`p${i}`);
       }
-      return { floats, int8, stored, reads, random };
+      return { floats, int8, stored, reads, misplaced, random };
     }
 
     it('finds the same neighbours with the same scores as the float rows, filtered or not', () => {
-      const { floats, int8, reads, random } = twins();
+      const { floats, int8, reads, misplaced, random } = twins();
       expect(int8.int8Only).toBe(true);
       expect(floats.int8Only).toBe(false);
       for (let q = 0; q < 5; q += 1) {
@@ -140,6 +143,7 @@ describe('VectorMatrix', () => {
       }
       // Reads are for the shortlists only, never the whole matrix.
       expect(Math.max(...reads)).toBeLessThanOrEqual(10 * 4 + 64);
+      expect(misplaced).toEqual([]);
     });
 
     it('skips a shortlisted row whose vector is no longer stored', () => {

@@ -254,6 +254,16 @@ describe('upload checks', () => {
   });
   const png = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#336699' } }).png().toBuffer();
 
+  it('loads the CNN, ORB and both first-stage collections when warmed up, before any query', async () => {
+    const store = createFakeStore();
+    const described: number[] = [];
+    const counting: ImageDescriptor = { ...descriptor, describe: async (inputs) => (described.push(inputs.length), descriptor.describe(inputs)) };
+    const warmed = createImageSearchService({ store, log: pino({ level: 'silent' }), descriptor: counting, matcher: new OrbMatcher(), readFrames: async function* () {}, firstFrame: async () => Buffer.alloc(0) });
+    await warmed.warmUp();
+    expect(described).toEqual([1]);
+    expect(store.callCount('vectors.search')).toBe(2);
+  });
+
   it('turns bad input into typed errors', async () => {
     const code = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code);
     expect(await code(service.searchByImage({}))).toBe('BAD_USER_INPUT');

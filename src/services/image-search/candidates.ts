@@ -53,10 +53,18 @@ export interface CandidateState {
   hits: Map<string, VectorHit>;
   /** Best (1-based) ColorLayout rank per frame id. */
   colorLayoutRank: Map<string, number>;
+  /**
+   * Full descriptors read so far (null: the frame has none), and the exact cosines computed so far
+   * per query variant (NaN: no descriptor), by frame id. The mirrored pass re-ranks every frame the
+   * upright pass found: their descriptors (5 KB each, from the store) are not read twice, nor the
+   * upright variants' cosines computed twice.
+   */
+  descriptors: Map<string, Float32Array | null>;
+  cosines: Map<string, number>[];
 }
 
 export function newCandidateState(): CandidateState {
-  return { hits: new Map(), colorLayoutRank: new Map() };
+  return { hits: new Map(), colorLayoutRank: new Map(), descriptors: new Map(), cosines: [] };
 }
 
 export function createCandidateSource(store: Store, compact: CompactProjection) {
@@ -72,8 +80,29 @@ export function createCandidateSource(store: Store, compact: CompactProjection) 
     return out.sort((a, b) => a.distance - b.distance);
   }
 
+  /** Fills `state.cosines` for every (variant, frame) pair not scored yet, reading only the full descriptors not read yet. */
+  async function scoreNewPairs(vectors: readonly Float32Array[], ids: readonly string[], state: CandidateState): Promise<void> {
+    const unread = ids.filter((id) => !state.descriptors.has(id));
+    const points = await store.vectors.get(FRAME_COLLECTION, unread);
+    unread.forEach((id, i) => state.descriptors.set(id, points[i]?.vector ?? null));
+    vectors.forEach((vector, variant) => {
+      const cosines = (state.cosines[variant] ??= new Map());
+      for (const id of ids) {
+        if (cosines.has(id)) continue;
+        const descriptor = state.descriptors.get(id);
+        cosines.set(id, descriptor ? dot(vector, descriptor) : NaN);
+      }
+    });
+  }
+
   return {
     colorLayoutRanked,
+
+    /** Loads the matrices the first stage scans (at 1M frames ~40–70 s of reading SQLite) before the first query needs them. */
+    async warmUp(): Promise<void> {
+      await store.vectors.search(FRAME_COMPACT_COLLECTION, new Float32Array(compact.dim).fill(1), 1);
+      await store.vectors.search(FRAME_COLORLAYOUT_COLLECTION, colorLayoutVector(colorLayout({ data: new Uint8Array(8 * 8 * 3), width: 8, height: 8, channels: 3 })), 1);
+    },
 
     /**
      * Adds the new variants' CNN shortlists and the new pictures' ColorLayout hits to `state`, then
@@ -99,11 +128,16 @@ export function createCandidateSource(store: Store, compact: CompactProjection) 
         });
       }
       const ids = [...state.hits.keys()];
-      const full = await clock.time('rerank', () => store.vectors.get(FRAME_COLLECTION, ids));
+      await clock.time('rerank', () => scoreNewPairs(vectors, ids, state));
       // Best cosine per frame over the variants, and the CNN rank: its place in its best variant's list.
       const best = new Map<string, { score: number; variant: number; cnnRank: number | null }>();
-      vectors.forEach((vector, variant) => {
-        const scored = full.flatMap((point, i) => (point ? [{ id: ids[i]!, score: dot(vector, point.vector) }] : [])).sort((a, b) => b.score - a.score);
+      vectors.forEach((_, variant) => {
+        const cosines = state.cosines[variant]!;
+        const scored = ids.flatMap((id) => {
+          const score = cosines.get(id)!;
+          return Number.isNaN(score) ? [] : [{ id, score }];
+        });
+        scored.sort((a, b) => b.score - a.score);
         scored.forEach(({ id, score }, i) => {
           const seen = best.get(id);
           const cnnRank = i < SHORTLIST ? i + 1 : null;

@@ -33,7 +33,13 @@ const DEFAULT_FIRST = 10;
 /** Candidates kept from the first stage (the cascade verifies at most 30 of them). */
 const CANDIDATE_GROUPS = 40;
 
-export function createImageSearchService(deps: ImageSearchDeps): ImageSearchService {
+/** The service in this process: it can load its models and matrices before the first query. */
+export interface LocalImageSearchService extends ImageSearchService {
+  /** Loads the CNN, ORB and the first stage's matrices now (the first query would otherwise wait for them). */
+  warmUp(): Promise<void>;
+}
+
+export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearchService {
   const { store, log, descriptor, matcher } = deps;
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const evidenceModel = frameEvidenceModel(matcher);
@@ -93,6 +99,11 @@ export function createImageSearchService(deps: ImageSearchDeps): ImageSearchServ
   }
 
   return {
+    async warmUp() {
+      const probe: RawImage = { data: new Uint8Array(64 * 64 * 3), width: 64, height: 64, channels: 3 };
+      await Promise.all([descriptor.describe([{ image: probe }]), matcher.extract(probe), candidates.warmUp()]);
+    },
+
     async matchFrame(videoId, time) {
       // The window may lead with the frame a repeat repeats: only the exact time answers.
       const rows = await store.frameEvidence.window(videoId, evidenceModel, time, time);

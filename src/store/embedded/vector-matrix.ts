@@ -56,8 +56,12 @@ function simdModule(): UsearchModule | null {
 
 type PayloadTest = (payload: VectorPayload) => boolean;
 
-/** The vectors as stored, by id (those no longer stored are missing from the answer). */
-export type StoredRows = (ids: readonly string[]) => Map<string, Float32Array>;
+/**
+ * The vectors as stored, by id (those no longer stored are missing from the answer). `locator` is
+ * where `set` was told the row is stored (SQLite: its rowid, a direct read instead of a key lookup),
+ * a hint the reader checks against the id.
+ */
+export type StoredRows = (rows: readonly { id: string; locator: number | undefined }[]) => Map<string, Float32Array>;
 
 export function payloadTest(filter: VectorFilter | undefined): PayloadTest | null {
   if (!filter) return null;
@@ -112,6 +116,8 @@ export class VectorMatrix {
   private codeScale: number;
   private readonly ids: string[] = [];
   private readonly payloads: VectorPayload[] = [];
+  /** Where each row is stored, as `set` was told (int8-only matrices: the rescoring reads it). */
+  private readonly locators: (number | undefined)[] = [];
   private readonly rowOf = new Map<string, number>();
 
   /** Where rescoring reads float rows when the matrix keeps int8 rows only; null when it keeps both. */
@@ -144,7 +150,8 @@ export class VectorMatrix {
     return this.ids.length;
   }
 
-  set(id: string, vector: Float32Array, payload: VectorPayload): void {
+  /** @param locator where the row is stored (SQLite: its rowid), for the rescoring of an int8-only matrix. */
+  set(id: string, vector: Float32Array, payload: VectorPayload, locator?: number): void {
     // Cosine on unit vectors is a dot product: normalise once here, not per search.
     const stored = this.metric === 'cosine' ? l2Normalize(vector) : vector;
     let row = this.rowOf.get(id);
@@ -153,9 +160,11 @@ export class VectorMatrix {
       this.grow(row + 1);
       this.ids.push(id);
       this.payloads.push(payload);
+      if (this.stored) this.locators.push(locator);
       this.rowOf.set(id, row);
     } else {
       this.payloads[row] = payload;
+      if (this.stored) this.locators[row] = locator;
     }
     if (!this.stored) this.data.set(stored, row * this.dim);
     if (this.metric === 'l2') this.widenL2Scale(stored);
@@ -198,10 +207,12 @@ export class VectorMatrix {
       this.codes?.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       this.ids[row] = this.ids[last]!;
       this.payloads[row] = this.payloads[last]!;
+      if (this.stored) this.locators[row] = this.locators[last];
       this.rowOf.set(this.ids[row]!, row);
     }
     this.ids.pop();
     this.payloads.pop();
+    if (this.stored) this.locators.pop();
     this.rowOf.delete(id);
   }
 
@@ -316,7 +327,7 @@ export class VectorMatrix {
 
   /** The stored vectors of `rows`, normalised as `set` stores cosine rows; undefined for a row no longer stored. */
   private storedRowReader(rows: readonly number[]): (row: number) => Float32Array | undefined {
-    const vectors = this.stored!(rows.map((row) => this.ids[row]!));
+    const vectors = this.stored!(rows.map((row) => ({ id: this.ids[row]!, locator: this.locators[row] })));
     return (row) => {
       const vector = vectors.get(this.ids[row]!);
       return vector && l2Normalize(vector);
