@@ -50,7 +50,12 @@ describe('VectorMatrix', () => {
     const random = seededRandom(11);
     const uniform = () => random() - 0.5;
     const dim = 128;
-    const unit = (v: Float32Array) => v.map((x) => x / Math.hypot(...v));
+    // The norm once per vector: Math.hypot(...v) inside map() made this test O(dim²) per vector
+    // (~60 s on a loaded machine).
+    const unit = (v: Float32Array) => {
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    };
     const jitter = (base: Float32Array, length: number) => unit(base.map((c) => c + (length / Math.sqrt(dim)) * uniform() * Math.sqrt(12)));
     const native = new VectorMatrix(dim, 'cosine');
     const plain = new VectorMatrix(dim, 'cosine', 1024, false);
