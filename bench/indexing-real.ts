@@ -8,9 +8,9 @@
 // While stages run side by side, each interval's CPU is shared equally among the stages running
 // in it (cpuSplit "even"): a cheap stage beside an expensive one is charged half of both.
 // --serial runs one stage at a time (stage concurrency 1): each interval then belongs to one
-// stage and the per-stage CPU is that stage's own (cpuSplit "exact"); its wall is not the
-// pipeline's. ffmpeg runs are counted by pointing the config at a wrapper script that logs its
-// arguments and pid.
+// stage and the per-stage CPU is that stage's own (cpuSplit "exact"; a shared decode running
+// ahead for stages still waiting is charged to the stage running); its wall is not the pipeline's. ffmpeg runs are counted by pointing the config at a wrapper script that logs its
+// arguments and pid; their CPU is also reported on its own (ffmpegCpuSec, and per stage while it ran).
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,8 +40,8 @@ function statTicks(pid: number | 'self'): [number, number, number, number] | nul
 /** Pids the counting wrapper logged (one per ffmpeg run; exec keeps the pid). */
 let childPidLog: string | null = null;
 
-/** CPU seconds of this process, its reaped children and its children still running. */
-function cpuSeconds(): number {
+/** CPU seconds of this process, its reaped children and its children still running; and of the children alone (ffmpeg). */
+function cpuSeconds(): { total: number; children: number } {
   const [utime, stime, cutime, cstime] = statTicks('self')!;
   let live = 0;
   // A child not yet reaped is not in cutime: read its own counters (a zombie still has them).
@@ -50,7 +50,8 @@ function cpuSeconds(): number {
     const ticks = statTicks(pid);
     if (ticks) live += ticks[0] + ticks[1];
   }
-  return (utime + stime + cutime + cstime + live) / TICKS_PER_SEC;
+  const children = cutime + cstime + live;
+  return { total: (utime + stime + children) / TICKS_PER_SEC, children: children / TICKS_PER_SEC };
 }
 
 /** Attributes wall and CPU time to the stages running, sharing each interval among them. */
@@ -60,13 +61,18 @@ class StageClock {
   private lastWall = performance.now();
   readonly wall = new Map<string, number>();
   readonly cpu = new Map<string, number>();
+  /** Of `cpu`, what ffmpeg spent (decoding) while the stage ran. */
+  readonly ffmpegCpu = new Map<string, number>();
   readonly started = new Map<string, number>();
 
   private settle(): void {
     const cpu = cpuSeconds();
     const wall = performance.now();
-    const share = this.running.size ? (cpu - this.lastCpu) / this.running.size : 0;
-    for (const name of this.running) this.cpu.set(name, (this.cpu.get(name) ?? 0) + share);
+    const n = this.running.size;
+    for (const name of this.running) {
+      this.cpu.set(name, (this.cpu.get(name) ?? 0) + (cpu.total - this.lastCpu.total) / n);
+      this.ffmpegCpu.set(name, (this.ffmpegCpu.get(name) ?? 0) + (cpu.children - this.lastCpu.children) / n);
+    }
     this.lastCpu = cpu;
     this.lastWall = wall;
   }
@@ -156,7 +162,8 @@ async function main(): Promise<void> {
       const start = performance.now();
       const indexed = await app.indexNow({ path: footage.file });
       const wallSec = (performance.now() - start) / 1000;
-      const cpuSec = cpuSeconds() - cpuStart;
+      const cpuEnd = cpuSeconds();
+      const cpuSec = cpuEnd.total - cpuStart.total;
       const minutes = indexed.durationSec / 60;
       const perMinute = (m: Map<string, number>): Record<string, number> =>
         Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / minutes)]));
@@ -171,6 +178,8 @@ async function main(): Promise<void> {
           realtimeFactor: round(indexed.durationSec / wallSec),
           wallSecPerMediaMin: perMinute(clock.wall),
           cpuSecPerMediaMin: perMinute(clock.cpu),
+          ffmpegCpuSec: round(cpuEnd.children - cpuStart.children, 1),
+          ffmpegCpuSecPerMediaMin: perMinute(clock.ffmpegCpu),
           cpuSplit: values.serial ? 'exact' : 'even',
           ffmpegRuns: { total: runs.length, ...classifyRuns(runs) },
           peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
