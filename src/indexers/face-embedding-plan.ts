@@ -5,9 +5,9 @@
 // near enough for the tracker to weigh an alternative. Of each chain only these are embedded:
 //   - its first and last face: the tracker links across gaps and motion from a track's last face
 //     to a new detection, and both sides of such a link are chain ends;
-//   - its `keepBest` best faces by quality: a track is a run of chains, so a track's best faces by
-//     quality (those identity is judged on and its fused embedding is made of) are among its
-//     chains' best, and they are embedded exactly as if every face had been.
+//   - its `keepBest` best faces by quality: a track is a run of chains, so a track's `keepBest`
+//     best faces (its fused embedding and thumbnails) are among its chains' best, and they are
+//     embedded exactly as if every face had been.
 // The other faces borrow the embedding of the nearest embedded face of their chain (for the
 // tracker only; their own vector is never stored). Pure: no I/O, unit-tested on synthetic boxes.
 import type { Box } from '../models/types.js';
