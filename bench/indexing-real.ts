@@ -2,10 +2,15 @@
 // (bench/real-footage.ts, cached in os.tmpdir()) indexed through the real pipeline on a temporary
 // store. Prints one JSON line: realtime factor, wall and CPU seconds per media minute per stage,
 // ffmpeg runs per video by kind, peak RSS.
-//   node dist/bench/indexing-real.js [--minutes 3] [--data ../shared/data]
-// CPU is this process plus its reaped children (ffmpeg), from /proc/self/stat. While stages run
-// side by side, each interval's CPU is shared equally among the stages running in it. ffmpeg runs
-// are counted by pointing the config at a wrapper script that logs its arguments.
+//   node dist/bench/indexing-real.js [--minutes 3] [--data ../shared/data] [--serial]
+// CPU is this process plus its children (ffmpeg): reaped ones from /proc/self/stat, running ones
+// from their own /proc/<pid>/stat, so a long decode counts while it runs, not when it exits.
+// While stages run side by side, each interval's CPU is shared equally among the stages running
+// in it (cpuSplit "even"): a cheap stage beside an expensive one is charged half of both.
+// --serial runs one stage at a time (stage concurrency 1): each interval then belongs to one
+// stage and the per-stage CPU is that stage's own (cpuSplit "exact"; a shared decode running
+// ahead for stages still waiting is charged to the stage running); its wall is not the pipeline's. ffmpeg runs are counted by pointing the config at a wrapper script that logs its
+// arguments and pid; their CPU is also reported on its own (ffmpegCpuSec, and per stage while it ran).
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,13 +25,33 @@ import { realFootage } from './real-footage.js';
 
 const TICKS_PER_SEC = 100;
 
-/** CPU seconds of this process and its reaped children so far. */
-function cpuSeconds(): number {
-  // Fields after the command name: utime stime cutime cstime are fields 14–17 of the line.
-  const stat = readFileSync('/proc/self/stat', 'utf8');
+/** utime stime cutime cstime (fields 14–17 of the line) of one process, in ticks; null once it is gone. */
+function statTicks(pid: number | 'self'): [number, number, number, number] | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-  return (utime! + stime! + cutime! + cstime!) / TICKS_PER_SEC;
+  return [11, 12, 13, 14].map((i) => Number(fields[i])) as [number, number, number, number];
+}
+
+/** Pids the counting wrapper logged (one per ffmpeg run; exec keeps the pid). */
+let childPidLog: string | null = null;
+
+/** CPU seconds of this process, its reaped children and its children still running; and of the children alone (ffmpeg). */
+function cpuSeconds(): { total: number; children: number } {
+  const [utime, stime, cutime, cstime] = statTicks('self')!;
+  let live = 0;
+  // A child not yet reaped is not in cutime: read its own counters (a zombie still has them).
+  const pids = childPidLog ? readFileSync(childPidLog, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+  for (const pid of pids) {
+    const ticks = statTicks(pid);
+    if (ticks) live += ticks[0] + ticks[1];
+  }
+  const children = cutime + cstime + live;
+  return { total: (utime + stime + children) / TICKS_PER_SEC, children: children / TICKS_PER_SEC };
 }
 
 /** Attributes wall and CPU time to the stages running, sharing each interval among them. */
@@ -36,13 +61,18 @@ class StageClock {
   private lastWall = performance.now();
   readonly wall = new Map<string, number>();
   readonly cpu = new Map<string, number>();
+  /** Of `cpu`, what ffmpeg spent (decoding) while the stage ran. */
+  readonly ffmpegCpu = new Map<string, number>();
   readonly started = new Map<string, number>();
 
   private settle(): void {
     const cpu = cpuSeconds();
     const wall = performance.now();
-    const share = this.running.size ? (cpu - this.lastCpu) / this.running.size : 0;
-    for (const name of this.running) this.cpu.set(name, (this.cpu.get(name) ?? 0) + share);
+    const n = this.running.size;
+    for (const name of this.running) {
+      this.cpu.set(name, (this.cpu.get(name) ?? 0) + (cpu.total - this.lastCpu.total) / n);
+      this.ffmpegCpu.set(name, (this.ffmpegCpu.get(name) ?? 0) + (cpu.children - this.lastCpu.children) / n);
+    }
     this.lastCpu = cpu;
     this.lastWall = wall;
   }
@@ -73,14 +103,16 @@ function instrumentStages(clock: StageClock): void {
   }
 }
 
-/** A shell wrapper that logs each ffmpeg command line, then becomes the real ffmpeg. */
-async function countingFfmpeg(dir: string, ffmpeg: string): Promise<{ bin: string; log: string }> {
+/** A shell wrapper that logs each ffmpeg command line and pid, then becomes the real ffmpeg. */
+async function countingFfmpeg(dir: string, ffmpeg: string): Promise<{ bin: string; log: string; pids: string }> {
   const bin = path.join(dir, 'ffmpeg-counting.sh');
   const log = path.join(dir, 'ffmpeg-runs.log');
-  await writeFile(bin, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${ffmpeg}' "$@"\n`);
+  const pids = path.join(dir, 'ffmpeg-pids.log');
+  await writeFile(bin, `#!/bin/sh\necho "$*" >> '${log}'\necho "$$" >> '${pids}'\nexec '${ffmpeg}' "$@"\n`);
   await chmod(bin, 0o755);
   await writeFile(log, '');
-  return { bin, log };
+  await writeFile(pids, '');
+  return { bin, log, pids };
 }
 
 /** ffmpeg runs by what they decode. */
@@ -102,7 +134,7 @@ export function classifyRuns(lines: readonly string[]): Record<string, number> {
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '3' }, data: { type: 'string', default: path.resolve('../shared/data') } } });
+  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '3' }, data: { type: 'string', default: path.resolve('../shared/data') }, serial: { type: 'boolean', default: false } } });
   const wantedSec = Math.round(Number(values.minutes) * 60);
   const base = loadConfig();
   const footage = await realFootage(resolveMediaTools(base).ffmpeg, values.data!, wantedSec);
@@ -113,12 +145,13 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-bench-real-'));
   try {
     const counting = await countingFfmpeg(work, resolveMediaTools(base).ffmpeg);
+    childPidLog = counting.pids;
     const config = {
       ...base,
       dataDir: path.join(work, 'store'),
       mediaRoots: [path.dirname(footage.file)],
       ffmpegPath: counting.bin,
-      indexing: { ...base.indexing, enrichmentStages: null },
+      indexing: { ...base.indexing, enrichmentStages: null, ...(values.serial ? { stageConcurrency: 1 } : {}) },
     };
     const clock = new StageClock();
     instrumentStages(clock);
@@ -129,7 +162,8 @@ async function main(): Promise<void> {
       const start = performance.now();
       const indexed = await app.indexNow({ path: footage.file });
       const wallSec = (performance.now() - start) / 1000;
-      const cpuSec = cpuSeconds() - cpuStart;
+      const cpuEnd = cpuSeconds();
+      const cpuSec = cpuEnd.total - cpuStart.total;
       const minutes = indexed.durationSec / 60;
       const perMinute = (m: Map<string, number>): Record<string, number> =>
         Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / minutes)]));
@@ -144,6 +178,9 @@ async function main(): Promise<void> {
           realtimeFactor: round(indexed.durationSec / wallSec),
           wallSecPerMediaMin: perMinute(clock.wall),
           cpuSecPerMediaMin: perMinute(clock.cpu),
+          ffmpegCpuSec: round(cpuEnd.children - cpuStart.children, 1),
+          ffmpegCpuSecPerMediaMin: perMinute(clock.ffmpegCpu),
+          cpuSplit: values.serial ? 'exact' : 'even',
           ffmpegRuns: { total: runs.length, ...classifyRuns(runs) },
           peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
           cores: os.availableParallelism(),

@@ -119,7 +119,10 @@ describe('faces stage', () => {
     // Bob's last sample (4.5 s) is one interval before the cut at 5 s: his track reaches the cut.
     expect(bobs.map((t) => [t.start, t.end])).toEqual([[0, 5], [5.75, 7.25]]);
     expect(new Set(bobs.map((t) => t.clusterId)).size).toBe(1);
-    expect(vectors.size).toBe(5 + 10 + 3);
+    // Every face is stored, but a still face is embedded only at its chain's ends and its 3 best
+    // (face-embedding-plan.ts): Alice 5 samples → 5, Bob 10 → 2 ends + 3 best, Bob again 3 → 3.
+    expect(output).toMatchObject({ faces: 18, embeddedFaces: 5 + 5 + 3 });
+    expect(vectors.size).toBe(5 + 5 + 3);
     expect([...vectors.values()][0]!.payload).toMatchObject({ videoId: 'v1', time: expect.any(Number) });
     // Box back in the video's pixels (decoded 320 wide, video 640 wide).
     const [face] = await store.appearances.getFaces([tracks[0]!.bestFaceId]);
@@ -140,7 +143,7 @@ describe('faces stage', () => {
     expect(clusters).toHaveLength(1);
     expect(clusters[0]!.size).toBe(3);
     expect(await store.appearances.getTracksOfCluster(clusters[0]!.id)).toHaveLength(3);
-    expect([...vectors.keys()].filter((id) => id.startsWith('v1:')).length).toBe(18);
+    expect([...vectors.keys()].filter((id) => id.startsWith('v1:')).length).toBe(13);
   });
 
   it('with a cast list, names a faint face among the cast that the open set leaves unknown', async () => {
