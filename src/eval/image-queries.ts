@@ -8,7 +8,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { extractFrame } from '../media/frames.js';
+import { streamFrames } from '../media/frames.js';
+import { probeMedia } from '../media/probe.js';
 import type { MediaTools } from '../media/tools.js';
 
 export const QUERY_TRANSFORMS = ['clean', 'half_jpegq30', 'crop70', 'hflip', 'subtitle_overlay', 'letterbox', 'pip_ui', 'gamma_color'] as const;
@@ -18,8 +19,14 @@ export function isQueryTransform(name: string): name is QueryTransform {
   return (QUERY_TRANSFORMS as readonly string[]).includes(name);
 }
 
-/** Bumped when a transform changes, so cached pictures of the old recipe are not reused. */
-const RECIPE_VERSION = 2;
+/**
+ * Bumped when a transform or the frame taken changes, so cached pictures of an old recipe are not
+ * reused. 3: the frame is the one whose presentation time is nearest `time` (ffmpeg's input seek
+ * landed 0.24 s late on the MPEG-PS GRID clips, so their pictures did not show their stated time).
+ */
+const RECIPE_VERSION = 3;
+/** Frames decoded before the asked time: the nearest one is found among true frame times, not by a seek. */
+const LEAD_SEC = 1;
 const CACHE_DIR = path.join(os.tmpdir(), 'vidsearch-image-queries');
 
 /** A subtitle line over the lower part of the picture, white with a dark outline (DejaVu is the fallback font). */
@@ -83,6 +90,18 @@ export async function applyTransform(frame: Buffer, transform: QueryTransform): 
   }
 }
 
+/** The full-size frame (PNG) whose presentation time is nearest `time`, on the timeline the indexer uses. */
+export async function frameAt(tools: MediaTools, videoFile: string, time: number): Promise<Buffer> {
+  const probe = await probeMedia(tools, videoFile);
+  let nearest: { time: number; data: Uint8Array; width: number; height: number } | null = null;
+  for await (const frame of streamFrames(tools, videoFile, { start: Math.max(0, time - LEAD_SEC), end: time + LEAD_SEC, width: probe.width, pixFmt: 'rgb24', probe })) {
+    if (!nearest || Math.abs(frame.time - time) < Math.abs(nearest.time - time)) nearest = { ...frame, data: Uint8Array.from(frame.data) };
+    if (frame.time > time) break;
+  }
+  if (!nearest) throw new Error(`no frame near ${time} s in ${videoFile}`);
+  return sharp(nearest.data, { raw: { width: nearest.width, height: nearest.height, channels: 3 } }).png().toBuffer();
+}
+
 /** The generated query picture (cached): the frame of `videoFile` at `time` after `transform`. */
 export async function generatedQuery(tools: MediaTools, videoFile: string, time: number, transform: QueryTransform): Promise<Buffer> {
   const key = createHash('sha256').update(`${RECIPE_VERSION}\0${path.resolve(videoFile)}\0${time}\0${transform}`).digest('hex').slice(0, 24);
@@ -92,7 +111,7 @@ export async function generatedQuery(tools: MediaTools, videoFile: string, time:
   } catch {
     // Not cached yet.
   }
-  const frame = await extractFrame(tools, videoFile, time, { format: 'png' });
+  const frame = await frameAt(tools, videoFile, time);
   const picture = await applyTransform(frame, transform);
   await mkdir(CACHE_DIR, { recursive: true });
   // Written aside and renamed: a concurrent run never reads half a file.

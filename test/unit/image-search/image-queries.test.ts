@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { generatedQuery, QUERY_TRANSFORMS } from '../../../src/eval/image-queries.js';
+import { frameAt, generatedQuery, QUERY_TRANSFORMS } from '../../../src/eval/image-queries.js';
+import { streamFrames } from '../../../src/media/frames.js';
 import { resolveMediaTools } from '../../../src/media/tools.js';
 import { repoRoot, sharedData } from '../../helpers/shared-data.js';
 
@@ -52,5 +53,16 @@ describe.skipIf(!clip)('screenshot transforms built by construction', () => {
     // The caption sits in the bottom band: the top 80 % is untouched.
     expect(diff(await grey('subtitle_overlay'), clean, 22)).toBeLessThan(4);
     expect(diff(await grey('gamma_color'), clean)).toBeGreaterThan(4);
+  });
+
+  it('takes the frame shown at the stated time, on the timeline the indexer decodes (not where a seek lands)', async () => {
+    const grey = async (png: Buffer | Uint8Array, raw = false) =>
+      sharp(png, raw ? { raw: { width: 360, height: 288, channels: 3 } } : undefined).resize(90, 72).greyscale().raw().toBuffer();
+    const decoded: { time: number; grey: Buffer }[] = [];
+    for await (const f of streamFrames(media, clip!, { start: 0.5, end: 1, width: 360, pixFmt: 'rgb24' })) decoded.push({ time: f.time, grey: await grey(f.data, true) });
+    const query = await grey(await frameAt(media, clip!, 0.72));
+    const diff = (a: Buffer) => a.reduce((sum, v, i) => sum + Math.abs(v - query[i]!), 0);
+    const nearest = decoded.reduce((a, b) => (diff(b.grey) < diff(a.grey) ? b : a));
+    expect(nearest.time).toBeCloseTo(0.72, 2);
   });
 });
