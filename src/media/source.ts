@@ -2,10 +2,13 @@
 // Each stage declares up front what it will read (frame streams at a rate and size, its shots'
 // keyframes, PCM at a sample rate). When a stage first asks for frames, one ffmpeg decode starts
 // with an output for every declared request of the stages that are running or ready to run, plus
-// the small requests of stages that come later (spooled to the temp folder until they start).
-// Requests of stages that cannot start yet and are too large to spool wait for a later decode
-// (in practice: the shot-aware stages, whose requests depend on the shots). Sound is decoded once,
-// at every declared rate, and kept for the job. A request nobody declared decodes on its own.
+// the requests of stages that come later (spooled to the temp folder until they start): small ones
+// always, large ones (faces, OCR) while the whole video's worth fits a disk budget; past it (long
+// videos) they wait for a later decode. Shot keyframes are known only once that decode is over, so
+// it also keeps the frames the shots stage picks keyframes among (as JPEGs, at every width the
+// shot-aware stages read); a resumed job whose shots were stored earlier decodes the keyframes by
+// a select filter instead. Sound is decoded once, at every declared rate, and kept for the job. A
+// request nobody declared decodes on its own.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DecodeSession, type FrameRequest, type FramesAtRequest, type SessionOutput } from './decode-session.js';
