@@ -1,7 +1,7 @@
 // Indexing speed on real footage, every stage on: a few minutes of real 720p video with sound
 // (bench/real-footage.ts, cached in os.tmpdir()) indexed through the real pipeline on a temporary
 // store. Prints one JSON line: realtime factor, wall and CPU seconds per media minute per stage,
-// ffmpeg runs per video by kind, peak RSS.
+// ffmpeg runs per video by kind, the job's own decode counts (its "decodes" artifact), peak RSS.
 //   node dist/bench/indexing-real.js [--minutes 3] [--data ../shared/data] [--serial]
 // CPU is this process plus its children (ffmpeg): reaped ones from /proc/self/stat, running ones
 // from their own /proc/<pid>/stat, so a long decode counts while it runs, not when it exits.
@@ -18,8 +18,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { INDEX_STAGES } from '../src/indexers/pipeline.js';
+import { DECODES_ARTIFACT, INDEX_STAGES } from '../src/indexers/pipeline.js';
 import { createLogger } from '../src/logger.js';
+import type { SourceStats } from '../src/media/source.js';
 import { resolveMediaTools } from '../src/media/tools.js';
 import { realFootage } from './real-footage.js';
 
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
       const perMinute = (m: Map<string, number>): Record<string, number> =>
         Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / minutes)]));
       const runs = (await readFile(counting.log, 'utf8')).split('\n').filter(Boolean);
+      const decodes = await app.store.catalog.getArtifact<SourceStats>(indexed.id, DECODES_ARTIFACT);
       console.log(
         JSON.stringify({
           bench: 'indexing-real',
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
           ffmpegCpuSecPerMediaMin: perMinute(clock.ffmpegCpu),
           cpuSplit: values.serial ? 'exact' : 'even',
           ffmpegRuns: { total: runs.length, ...classifyRuns(runs) },
+          decodes,
           peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
           cores: os.availableParallelism(),
           loadAvgAtStart: round(load),

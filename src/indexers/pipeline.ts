@@ -194,6 +194,9 @@ function progressOf(run: JobRun): number {
   return weight / run.totalWeight;
 }
 
+/** The catalog artifact with the job's decode counts (SourceStats); no stage has this name. */
+export const DECODES_ARTIFACT = 'decodes';
+
 /** Reloads the checkpoints of stages a resumed job already finished. */
 async function reloadCheckpoints(run: JobRun, stagesDone: readonly string[]): Promise<void> {
   for (const stage of run.stages) {
@@ -314,6 +317,8 @@ export async function runIndexPipeline(
   try {
     await reloadCheckpoints(run, job.stagesDone);
     await schedule(run, deps.config.indexing.stageConcurrency);
+    // What this run decoded (a resumed run counts only its own decodes), beside the checkpoints.
+    await store.catalog.putArtifact(videoId, DECODES_ARTIFACT, run.source.stats);
     await reporting;
     await store.catalog.updateVideo(videoId, { status: 'READY', error: null });
   } catch (err) {

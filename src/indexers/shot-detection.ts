@@ -275,15 +275,25 @@ function keepApart(candidates: readonly Candidate[], frames: readonly FrameFeatu
   return kept.sort((a, b) => a.time - b.time).map(({ time, kind, score }) => ({ time, kind, score }));
 }
 
-/** Chooses a representative frame in [from, to): sharp, not flat, away from the shot's edges. */
-export function chooseKeyframe(frames: readonly FrameFeatures[], from: number, to: number): FrameFeatures | null {
-  const inShot = frames.filter((f) => f.time >= from && f.time < to);
+/**
+ * Chooses a representative frame in [from, to): sharp, not flat, away from the shot's edges,
+ * among the keyframe candidates (every `every`-th of `frames`: the frames the job's decode keeps
+ * for the stages that read shot keyframes). A shot with no candidate at all (shorter than their
+ * spacing) gets the best of its own frames.
+ */
+export function chooseKeyframe(frames: readonly FrameFeatures[], from: number, to: number, every = 1): FrameFeatures | null {
+  const inShot: { frame: FrameFeatures; candidate: boolean }[] = [];
+  frames.forEach((frame, i) => {
+    if (frame.time >= from && frame.time < to) inShot.push({ frame, candidate: i % every === 0 });
+  });
   if (inShot.length === 0) return null;
   const margin = Math.floor(inShot.length * 0.15);
   const core = inShot.length > 2 * margin + 1 ? inShot.slice(margin, inShot.length - margin) : inShot;
-  const usable = core.filter((f) => !isFlat(f) && f.meanLuma > 0.06);
-  const pool = usable.length ? usable : core;
-  return pool.reduce((best, f) => (keyframeQuality(f) > keyframeQuality(best) ? f : best));
+  const coreCandidates = core.filter((f) => f.candidate);
+  const shotCandidates = inShot.filter((f) => f.candidate);
+  const pool = (coreCandidates.length ? coreCandidates : shotCandidates.length ? shotCandidates : core).map((f) => f.frame);
+  const usable = pool.filter((f) => !isFlat(f) && f.meanLuma > 0.06);
+  return (usable.length ? usable : pool).reduce((best, f) => (keyframeQuality(f) > keyframeQuality(best) ? f : best));
 }
 
 /** Higher is a better picture to show: sharp, reasonably exposed, not flat. */

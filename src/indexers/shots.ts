@@ -11,6 +11,13 @@ import type { Stage } from './stage.js';
 
 /** Width of the analysis frames: enough for colour and layout, cheap to decode and compare. */
 export const SHOT_ANALYSIS_WIDTH = 96;
+/**
+ * Shot keyframes are chosen among the analysis frames at about this rate, which the job's decode
+ * keeps (as JPEGs) at the widths the shot-aware stages read, so those stages decode nothing.
+ * 2 per second: a candidate in every shot of at least the minimum shot length (0.5 s), and a
+ * fifth of the cost and disk of keeping every 10-fps analysis frame.
+ */
+export const KEYFRAME_CANDIDATE_FPS = 2;
 /** Keyframe quality is kept for the best frame of every bucket of this many seconds. */
 const QUALITY_BUCKET_SEC = 0.5;
 
@@ -30,7 +37,7 @@ export function buildShots(videoId: string, frames: readonly FrameFeatures[], fp
   const starts = [{ time: 0, kind: 'START' as const }, ...boundaries.map((b) => ({ time: b.time, kind: b.kind }))];
   return starts.map((s, index) => {
     const end = index + 1 < starts.length ? starts[index + 1]!.time : durationSec;
-    const keyframe = chooseKeyframe(frames, s.time, end);
+    const keyframe = chooseKeyframe(frames, s.time, end, keyframeCandidateStride(fps));
     return {
       id: shotId(videoId, index),
       videoId,
@@ -54,6 +61,11 @@ function qualityBuckets(frames: readonly FrameFeatures[]): [number, number][] {
   return [...best.values()].sort((a, b) => a[0] - b[0]);
 }
 
+/** Every how many analysis frames one is a keyframe candidate. */
+export function keyframeCandidateStride(fps: number): number {
+  return Math.max(1, Math.round(fps / KEYFRAME_CANDIDATE_FPS));
+}
+
 /** The analysis stream; strict: a file that breaks mid-way fails here, before anything is stored. */
 export function shotFrameRequest(config: Config): FrameRequest {
   return { fps: config.indexing.shotSampleFps, width: SHOT_ANALYSIS_WIDTH, pixFmt: 'rgb24', strict: true };
@@ -63,7 +75,10 @@ export const shotsStage: Stage<{ probe: MediaProbe }, ShotsOutput> & { name: 'sh
   name: 'shots',
   weight: 5,
   needs: ['probe'],
-  media: (_video, config) => ({ frames: [shotFrameRequest(config)] }),
+  media: (_video, config) => {
+    const fps = config.indexing.shotSampleFps;
+    return { frames: [shotFrameRequest(config)], keyframeCandidates: { fps, every: keyframeCandidateStride(fps) } };
+  },
   async run(ctx, { probe }) {
     const fps = ctx.config.indexing.shotSampleFps;
     const frames: FrameFeatures[] = [];

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FrameChannel, type TimedRecord } from './frame-channel.js';
+import { JpegSplitter } from './jpeg-split.js';
 import { MediaDecodeError, outputSize, type PixelFormat } from './frames.js';
 import type { MediaProbe } from './probe.js';
 import { MediaProcessError, startTool, type RunningTool } from './process.js';
@@ -30,10 +31,26 @@ export interface FramesAtRequest {
   times: readonly number[];
 }
 
-export interface SessionOutput {
-  key: string;
-  request: FrameRequest | FramesAtRequest;
+/**
+ * Every `every`-th frame of an `fps` sampling (the same frames a FrameRequest at that fps gives),
+ * `width` wide, as high-quality JPEGs: a compact copy kept for stages that pick among them later.
+ */
+export interface EncodedFramesRequest {
+  encode: 'mjpeg';
+  width: number;
+  fps: number;
+  every: number;
 }
+
+/** Where an encoded output's pictures go, each with its media time. */
+export interface EncodedFrameSink {
+  add(time: number, jpeg: Buffer): void;
+  end(failure: Error | null): void;
+}
+
+export type SessionOutput =
+  | { key: string; request: FrameRequest | FramesAtRequest }
+  | { key: string; request: EncodedFramesRequest; sink: EncodedFrameSink };
 
 const SHOWINFO = /^\[showinfo@o(\d+) @ [^\]]+\]\s+n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
 const DECODER_ERROR = /^\[(?!showinfo@|Parsed_)[\w-]+ @ 0x[0-9a-f]+\].*(error|invalid|corrupt|conceal|truncat)/i;
@@ -41,9 +58,16 @@ const ALLOWED_MISSING_TAIL_SEC = 1.0;
 /** Seek targets are compared with this slack: a frame exactly at the target counts as at it. */
 const TIME_SLACK = 1e-4;
 
-function isFramesAt(request: FrameRequest | FramesAtRequest): request is FramesAtRequest {
+function isFramesAt(request: SessionOutput['request']): request is FramesAtRequest {
   return 'times' in request;
 }
+
+function isEncoded(output: SessionOutput): output is Extract<SessionOutput, { sink: EncodedFrameSink }> {
+  return 'encode' in output.request;
+}
+
+/** JPEG quality scale of ffmpeg's mjpeg encoder (2 = near-lossless; 1 costs much more disk). */
+const JPEG_QSCALE = 2;
 
 /**
  * select expression: a frame is taken when some target lies in (previously taken frame, this
@@ -61,7 +85,11 @@ function branchFilter(output: SessionOutput, index: number, probe: MediaProbe): 
   const { request } = output;
   const { width, height } = outputSize(probe, request.width);
   const steps: string[] = [];
-  if (isFramesAt(request)) {
+  if ('encode' in request) {
+    // The fps filter first, as the FrameRequest at that fps has it, so these are the same frames;
+    // then every n-th of them, scaled as a seek of its own would be (see below).
+    steps.push(`fps=${request.fps}`, `select='not(mod(n\\,${request.every}))'`, `scale=${width}:${height}:flags=bicubic`, 'format=yuvj420p');
+  } else if (isFramesAt(request)) {
     // extractFrame's scaler: the ffmpeg command line's default (bicubic), which a complex
     // filtergraph does not inherit, so it is named; the pixels then match a seek of its own.
     steps.push(selectAtTimes(request.times, probe.startTime), `scale=${width}:${height}:flags=bicubic`);
@@ -70,7 +98,8 @@ function branchFilter(output: SessionOutput, index: number, probe: MediaProbe): 
     else if (request.fps) steps.push(`fps=${request.fps}`);
     steps.push(`scale=${width}:${height}:flags=area`);
   }
-  steps.push(`format=${request.pixFmt}`, `showinfo@o${index}`);
+  if (!('encode' in request)) steps.push(`format=${request.pixFmt}`);
+  steps.push(`showinfo@o${index}`);
   return `[v${index}]${steps.join(',')}[o${index}]`;
 }
 
@@ -78,7 +107,11 @@ export function sessionArgs(filePath: string, probe: MediaProbe, outputs: readon
   const split = `[0:v:0]split=${outputs.length}${outputs.map((_, i) => `[v${i}]`).join('')}`;
   const graph = [split, ...outputs.map((o, i) => branchFilter(o, i, probe))].join(';');
   const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin', '-copyts', '-i', path.resolve(filePath), '-filter_complex', graph];
-  outputs.forEach((o, i) => args.push('-map', `[o${i}]`, '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', o.request.pixFmt, `pipe:${3 + i}`));
+  outputs.forEach((o, i) => {
+    args.push('-map', `[o${i}]`, '-vsync', '0');
+    if ('encode' in o.request) args.push('-c:v', 'mjpeg', '-q:v', String(JPEG_QSCALE), '-f', 'image2pipe', `pipe:${3 + i}`);
+    else args.push('-f', 'rawvideo', '-pix_fmt', o.request.pixFmt, `pipe:${3 + i}`);
+  });
   return args;
 }
 
@@ -128,6 +161,39 @@ class OutputRoute {
   }
 }
 
+/** Pairs an encoded output's pictures with their showinfo times and hands them to its sink. */
+class EncodedRoute {
+  private readonly splitter = new JpegSplitter();
+  private readonly pictures: Buffer[] = [];
+  private readonly times: number[] = [];
+  lastTime = 0;
+
+  constructor(private readonly sink: EncodedFrameSink) {}
+
+  addBytes(chunk: Buffer): void {
+    this.pictures.push(...this.splitter.push(chunk));
+    this.flush();
+  }
+
+  addTime(time: number): void {
+    this.times.push(time);
+    this.flush();
+  }
+
+  finish(failure: Error | null): void {
+    this.flush();
+    const unpaired = this.pictures.length || this.splitter.pendingBytes ? new Error('encoded frames without their times (or cut short)') : null;
+    this.sink.end(failure ?? unpaired);
+  }
+
+  private flush(): void {
+    while (this.pictures.length && this.times.length) {
+      this.lastTime = this.times.shift()!;
+      this.sink.add(this.lastTime, this.pictures.shift()!);
+    }
+  }
+}
+
 export interface DecodeSessionOptions {
   tools: MediaTools;
   filePath: string;
@@ -140,18 +206,26 @@ export interface DecodeSessionOptions {
 /** A running shared decode; `channel(key)` is where each output's frames arrive. */
 export class DecodeSession {
   private readonly routes = new Map<string, OutputRoute>();
+  /** Every output's route by output index (pipe:3 + index, showinfo@o<index>). */
+  private readonly byIndex: (OutputRoute | EncodedRoute)[] = [];
   private tool: RunningTool | null = null;
   private decodeProblem: { message: string; at: number } | null = null;
   private streams: Readable[] = [];
 
   constructor(private readonly opts: DecodeSessionOptions) {
     opts.outputs.forEach((output, index) => {
+      if (isEncoded(output)) {
+        this.byIndex.push(new EncodedRoute(output.sink));
+        return;
+      }
       const { width, height } = outputSize(opts.probe, output.request.width);
       const recordBytes = width * height * (output.request.pixFmt === 'gray' ? 1 : 3);
       const events = { hold: (held: boolean): void => this.hold(index, held), dropped: (): void => this.stopIfUnwanted() };
       const channel = new FrameChannel(FrameChannel.spoolFile(opts.spoolDir, `${index}-${output.key}`), recordBytes, events);
       const fps = 'fps' in output.request ? output.request.fps : undefined;
-      this.routes.set(output.key, new OutputRoute(channel, recordBytes, 1 / (fps || opts.probe.fps || 25)));
+      const route = new OutputRoute(channel, recordBytes, 1 / (fps || opts.probe.fps || 25));
+      this.routes.set(output.key, route);
+      this.byIndex.push(route);
     });
   }
 
@@ -165,7 +239,7 @@ export class DecodeSession {
 
   start(): void {
     const { tools, filePath, probe, outputs, signal } = this.opts;
-    const routes = outputs.map((o) => this.routes.get(o.key)!);
+    const routes = this.byIndex;
     let framesSeen = 0;
     const tool = startTool(tools.ffmpeg, sessionArgs(filePath, probe, outputs), {
       signal,
@@ -210,6 +284,7 @@ export class DecodeSession {
   }
 
   private finish(failure: Error | null): void {
+    for (const route of this.byIndex) if (route instanceof EncodedRoute) route.finish(failure);
     for (const [key, route] of this.routes) {
       route.flush(true);
       const output = this.opts.outputs.find((o) => o.key === key)!;
@@ -219,7 +294,7 @@ export class DecodeSession {
 
   /** What a consumer of this output learns at the end: strict outputs hear about damage too. */
   private failureFor(output: SessionOutput, route: OutputRoute, failure: Error | null): Error | null {
-    const strict = !isFramesAt(output.request) && output.request.strict;
+    const strict = 'strict' in output.request && output.request.strict;
     if (!strict) return failure;
     const { probe } = this.opts;
     if (failure instanceof MediaProcessError) return new MediaDecodeError(`decoding failed after ${route.lastTime.toFixed(2)} s: ${failure.message}`, route.lastTime);

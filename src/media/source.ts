@@ -2,14 +2,19 @@
 // Each stage declares up front what it will read (frame streams at a rate and size, its shots'
 // keyframes, PCM at a sample rate). When a stage first asks for frames, one ffmpeg decode starts
 // with an output for every declared request of the stages that are running or ready to run, plus
-// the small requests of stages that come later (spooled to the temp folder until they start).
-// Requests of stages that cannot start yet and are too large to spool wait for a later decode
-// (in practice: the shot-aware stages, whose requests depend on the shots). Sound is decoded once,
-// at every declared rate, and kept for the job. A request nobody declared decodes on its own.
+// the requests of stages that come later (spooled to the temp folder until they start): small ones
+// always, large ones (faces, OCR) while the whole video's worth fits a disk budget; past it (long
+// videos) they wait for a later decode. Shot keyframes are known only once that decode is over, so
+// it also keeps the frames the shots stage picks keyframes among (as JPEGs, at every width the
+// shot-aware stages read); a resumed job whose shots were stored earlier decodes the keyframes by
+// a select filter instead. Sound is decoded once, at every declared rate, and kept for the job. A
+// request nobody declared decodes on its own.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DecodeSession, type FrameRequest, type FramesAtRequest, type SessionOutput } from './decode-session.js';
 import { extractAudioPcm, extractFrame, outputSize, streamFrames, type RawFrame } from './frames.js';
+import { WAITING_SPOOL_LIMIT_BYTES } from './frame-channel.js';
+import { KeyframeCandidates } from './keyframe-candidates.js';
 import { probeMedia, type MediaProbe } from './probe.js';
 import { startTool } from './process.js';
 import { createSpoolFolder } from './spool-folder.js';
@@ -22,6 +27,12 @@ export interface MediaNeeds {
   frames?: FrameRequest[];
   /** The first frame at or after each stored shot's keyframe time, at this width. */
   shotKeyframes?: { width: number };
+  /**
+   * The frames this stage picks shot keyframes among (every `every`-th frame of its `fps`
+   * stream): kept, at each shotKeyframes width, from the decode that serves this stage, so the
+   * stages reading shot keyframes need no decode of their own.
+   */
+  keyframeCandidates?: { fps: number; every: number };
   audioRates?: number[];
 }
 
@@ -30,6 +41,13 @@ export type StageState = 'done' | 'running' | 'ready' | 'waiting';
 
 /** Requests this many bytes per media second or fewer are spooled for stages that start later. */
 const SPOOL_BYTES_PER_SEC = 1_000_000;
+/**
+ * Larger requests of stages that start later (faces, OCR: 3–5 MB per media second at 720p) are
+ * spooled too while the whole video's worth of all of them fits in this much disk: writing and
+ * reading the spool costs far less CPU than a second decode, but a long video would fill the
+ * temp folder, so past this it gets its second decode instead.
+ */
+const LARGE_SPOOL_BUDGET_BYTES = 4 * 1024 ** 3;
 /** Keyframes-only outputs are sized for one keyframe every this many seconds. */
 const ASSUMED_KEYFRAME_SEC = 2;
 
@@ -61,7 +79,11 @@ export interface MediaSourceOptions {
 export interface SourceStats {
   /** ffmpeg runs that decoded the picture stream (shared decodes + stray own decodes). */
   videoDecodes: number;
+  /** Single frames decoded with a seek of their own (a shot keyframe no decode served). */
+  frameSeeks: number;
   audioDecodes: number;
+  /** Disk the kept shot keyframe candidates took (every width). */
+  keyframeCandidateBytes: number;
 }
 
 /** The source as one stage sees it. */
@@ -81,10 +103,14 @@ export class MediaSource {
   private readonly sessions: DecodeSession[] = [];
   private readonly audioByRate = new Map<number, Promise<Float32Array>>();
   private readonly audioRates = new Set<number>();
+  /** Who picks shot keyframes among which frames (declared by the shots stage). */
+  private candidateSpec: { stage: string; fps: number; every: number } | null = null;
+  /** Shot keyframe candidates by width, kept from the decode that served the shots stage. */
+  private readonly candidates = new Map<number, KeyframeCandidates>();
   private probe: Promise<MediaProbe> | null = null;
   private spoolDir: string | null = null;
   private starting: Promise<void> = Promise.resolve();
-  readonly stats: SourceStats = { videoDecodes: 0, audioDecodes: 0 };
+  private readonly counts = { videoDecodes: 0, frameSeeks: 0, audioDecodes: 0 };
 
   constructor(private readonly opts: MediaSourceOptions) {}
 
@@ -99,6 +125,12 @@ export class MediaSource {
     for (const request of needs.frames ?? []) this.requests.push({ stage, key: frameRequestKey(request), request });
     if (needs.shotKeyframes) this.requests.push({ stage, key: SHOT_KEYFRAMES, request: { width: needs.shotKeyframes.width, shotKeyframes: true } });
     for (const rate of needs.audioRates ?? []) this.audioRates.add(rate);
+    if (needs.keyframeCandidates) this.candidateSpec = { stage, ...needs.keyframeCandidates };
+  }
+
+  get stats(): SourceStats {
+    const keyframeCandidateBytes = [...this.candidates.values()].reduce((sum, kept) => sum + kept.storedBytes, 0);
+    return { ...this.counts, keyframeCandidateBytes };
   }
 
   forStage(stage: string): StageSource {
@@ -118,6 +150,7 @@ export class MediaSource {
   /** Ends every decode and removes the spool files. */
   close(): void {
     for (const session of this.sessions) session.stop();
+    for (const kept of this.candidates.values()) kept.close();
     if (this.spoolDir) rmSync(this.spoolDir, { recursive: true, force: true });
   }
 
@@ -131,7 +164,7 @@ export class MediaSource {
     const channel = await this.channelFor(stage, key);
     const probe = await this.probed();
     if (!channel) {
-      this.stats.videoDecodes++;
+      this.counts.videoDecodes++;
       yield* streamFrames(this.opts.tools, this.opts.filePath, { ...request, probe, signal: request.signal ?? this.opts.signal });
       return;
     }
@@ -140,17 +173,32 @@ export class MediaSource {
   }
 
   private async frameAt(stage: string, cursor: KeyframeCursor, time: number, width: number): Promise<RawFrame> {
+    const kept = this.candidates.get(width);
+    const candidate = await kept?.frameAt(time);
+    if (candidate) return candidate;
+    // Every candidate is kept, and this time is none (a shot shorter than their spacing): a seek.
+    if (kept?.complete) return this.seek(time, width);
     if (!cursor.started) {
       const channel = await this.channelFor(stage, SHOT_KEYFRAMES);
       const probe = await this.probed();
-      const times = (channel ? await this.opts.shotKeyframeTimes() : null) ?? [];
+      const times = (channel ? await this.keyframeTimesToDecode(width) : null) ?? [];
       const size = outputSize(probe, width);
       cursor.start(channel ? channel.consume() : null, times, width, size);
     }
     const frame = await cursor.frameAt(time, width);
-    if (frame) return frame;
-    this.stats.videoDecodes++;
+    return frame ?? this.seek(time, width);
+  }
+
+  private seek(time: number, width: number): Promise<RawFrame> {
+    this.counts.frameSeeks++;
     return extractFrame(this.opts.tools, this.opts.filePath, time, { width, format: 'rgb24', signal: this.opts.signal });
+  }
+
+  /** The stored shots' keyframe times at this width that no kept candidate serves. */
+  private async keyframeTimesToDecode(width: number): Promise<number[] | null> {
+    const times = await this.opts.shotKeyframeTimes();
+    const kept = this.candidates.get(width);
+    return times && kept ? times.filter((t) => !kept.has(t)) : times;
   }
 
   /** The channel serving (stage, key), starting a shared decode if none serves it yet. */
@@ -179,24 +227,53 @@ export class MediaSource {
     const probe = await this.probed();
     const pending = this.requests.filter((d) => !this.assigned.has(`${d.stage}:${d.key}`) && this.opts.stageState(d.stage) !== 'done');
     const chosen: SessionOutput[] = [];
+    let largeSpoolBytes = 0;
+    const spoolable = (request: FrameRequest): boolean => {
+      const rate = bytesPerSecond(request, probe);
+      if (rate <= SPOOL_BYTES_PER_SEC) return true;
+      const whole = rate * probe.durationSec;
+      // Within the channel's own limit too, or it would give the output up part-way.
+      if (!Number.isFinite(whole) || whole > WAITING_SPOOL_LIMIT_BYTES || largeSpoolBytes + whole > LARGE_SPOOL_BUDGET_BYTES) return false;
+      largeSpoolBytes += whole;
+      return true;
+    };
     for (const d of pending) {
       const state = d.stage === stage && d.key === key ? 'running' : this.opts.stageState(d.stage);
       const startable = state === 'running' || state === 'ready';
       if ('shotKeyframes' in d.request) {
         // Few frames (one per shot): decoded for waiting stages too, once the shots are known.
-        const times = await this.opts.shotKeyframeTimes();
+        const times = await this.keyframeTimesToDecode(d.request.width);
         if (times?.length) chosen.push({ key: `${d.stage}:${d.key}`, request: { pixFmt: 'rgb24', width: d.request.width, times } satisfies FramesAtRequest });
         continue;
       }
-      if (startable || bytesPerSecond(d.request, probe) <= SPOOL_BYTES_PER_SEC) chosen.push({ key: `${d.stage}:${d.key}`, request: d.request });
+      if (startable || spoolable(d.request)) chosen.push({ key: `${d.stage}:${d.key}`, request: d.request });
     }
     if (chosen.length === 0) return;
     this.spoolDir ??= createSpoolFolder();
+    chosen.push(...this.candidateOutputs(chosen, this.spoolDir));
     const session = new DecodeSession({ tools: this.opts.tools, filePath: this.opts.filePath, probe, outputs: chosen, spoolDir: this.spoolDir, signal: this.opts.signal });
     session.start();
-    this.stats.videoDecodes++;
+    this.counts.videoDecodes++;
     this.sessions.push(session);
     for (const output of chosen) this.assigned.set(output.key, session);
+  }
+
+  /**
+   * When this decode serves the stage that picks shot keyframes, an output of its candidate
+   * frames at each width a shot-keyframe reader of this job asks for.
+   */
+  private candidateOutputs(chosen: readonly SessionOutput[], spoolDir: string): SessionOutput[] {
+    const spec = this.candidateSpec;
+    if (!spec || !chosen.some((o) => o.key.startsWith(`${spec.stage}:`))) return [];
+    const widths = new Set<number>();
+    for (const d of this.requests) {
+      if ('shotKeyframes' in d.request && this.opts.stageState(d.stage) !== 'done' && !this.candidates.has(d.request.width)) widths.add(d.request.width);
+    }
+    return [...widths].map((width) => {
+      const sink = new KeyframeCandidates(KeyframeCandidates.spoolFile(spoolDir, width));
+      this.candidates.set(width, sink);
+      return { key: `keyframe-candidates:${width}`, request: { encode: 'mjpeg', width, fps: spec.fps, every: spec.every }, sink } satisfies SessionOutput;
+    });
   }
 
   private async audio(sampleRate: number): Promise<Float32Array> {
@@ -205,7 +282,7 @@ export class MediaSource {
     if (known) return known;
     const rates = this.audioRates.has(sampleRate) ? [...this.audioRates] : [sampleRate];
     const decoded = rates.length === 1 ? [extractAudioPcm(this.opts.tools, this.opts.filePath, { sampleRate, channels: 1, signal: this.opts.signal })] : this.decodeAudioRates(rates);
-    this.stats.audioDecodes++;
+    this.counts.audioDecodes++;
     rates.forEach((rate, i) => {
       decoded[i]!.catch(() => undefined); // observed by whoever asks for that rate
       this.audioByRate.set(rate, decoded[i]!);

@@ -5,7 +5,7 @@ import { matchCuts } from '../../src/eval/shots.js';
 import { streamFrames } from '../../src/media/frames.js';
 import { splitIntoSegments } from '../../src/indexers/segments.js';
 import { chooseKeyframe, detectShotBoundaries, frameFeatures, type FrameFeatures } from '../../src/indexers/shot-detection.js';
-import { buildShots, SHOT_ANALYSIS_WIDTH } from '../../src/indexers/shots.js';
+import { buildShots, keyframeCandidateStride, SHOT_ANALYSIS_WIDTH } from '../../src/indexers/shots.js';
 import type { ShotRecord } from '../../src/domain.js';
 import { makeTempDir, makeTestVideo, testTools, type TestVideoSpec } from '../helpers/media.js';
 
@@ -74,10 +74,18 @@ describe('detectShotBoundaries', () => {
     for (const shot of [shots[0]!, shots[2]!]) {
       const key = frames.find((f) => Math.abs(f.time - shot.keyframeTime) < 1e-6)!;
       expect(key.stdLuma).toBeGreaterThan(0.05);
+      // One of the candidate frames the job's decode keeps for the shot-aware stages.
+      expect(frames.indexOf(key) % keyframeCandidateStride(FPS)).toBe(0);
       expect(shot.keyframeTime).toBeGreaterThan(shot.start);
       expect(shot.keyframeTime).toBeLessThan(shot.end);
     }
     expect(chooseKeyframe(frames, 100, 101)).toBeNull();
+    // A shot shorter than the candidates' spacing still gets a frame of its own.
+    const stride = keyframeCandidateStride(FPS);
+    const short = frames.slice(1, stride);
+    expect(short.length).toBeGreaterThan(0);
+    const picked = chooseKeyframe(frames, short[0]!.time, short[short.length - 1]!.time + 1e-3, stride)!;
+    expect(short).toContain(picked);
   });
 });
 
