@@ -10,7 +10,7 @@
 // wrong video, or the right video at the wrong moment. `--per-query <file>` writes one JSON line
 // per query (the top answer's confidences and whether it was right) for calibration fits.
 import { readFile, writeFile } from 'node:fs/promises';
-import type { ImageMatch, ImageSearchMethod } from '../services/image-search/index.js';
+import type { ImageMatch, ImageSearchMethod, PhaseTimings } from '../services/image-search/index.js';
 import { generatedQuery, isQueryTransform } from './image-queries.js';
 import { percentile, ratio } from './metrics.js';
 import { EvalInputError, type EvalContext, type EvalTask } from './types.js';
@@ -113,7 +113,8 @@ export const imageSearchTask: EvalTask = {
       const bytes = await queryBytes(query, pathById.get(query.video)!, ctx);
       for (const method of methods) {
         const start = performance.now();
-        const matches = await ctx.app.services.imageSearch.searchByImage({ image: bytes, first: 5 }, { method });
+        const phases: PhaseTimings = {};
+        const matches = await ctx.app.services.imageSearch.searchByImage({ image: bytes, first: 5 }, { method, phases });
         const ms = performance.now() - start;
         const mode = failureMode(matches, expected, query.time, tolerance);
         results.get(method)!.push({ transform: query.transform ?? 'unknown', half: query.half ?? null, rank: rankOfRightHit(matches, expected, query.time, tolerance), mode, ms });
@@ -133,6 +134,8 @@ export const imageSearchTask: EvalTask = {
               // For refitting timeConfidence from these rows (calibration.ts).
               stretchSec: top ? Math.round((top.to - top.from) * 100) / 100 : null,
               momentMargin: top?.momentMargin ?? null,
+              // Where the query's time went (ms per phase), for the cost of a change.
+              phases,
             }),
           );
         }

@@ -23,6 +23,12 @@ const WINDOW_CACHE_SIZE = 16;
 export const LOCALISE_WIDTH = THUMBNAIL_WIDTH;
 /** ffmpeg fallback: frames per second read for localisation (stored evidence has the index's rate). */
 const LOCALISE_FPS = 4;
+/**
+ * The moment's refinement reads every frame of the media up to this rate; faster media is sampled
+ * at it (the fps filter's labels are then off by at most 1/60 s, against the index's 0.5 s gaps):
+ * it bounds the decode at 30 frames per second of media. A rule, not a fit.
+ */
+const REFINE_MAX_FPS = 30;
 
 /** A frame of a verification window; features are unpacked only when looked at. */
 export interface WindowFrame {
@@ -61,6 +67,13 @@ export interface FrameSource {
   window(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<{ frames: WindowFrame[]; stored: boolean }>;
   /** Grey thumbnails of every sampled frame between two times (the index's, else ffmpeg's at LOCALISE_FPS). */
   thumbnails(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<GreyThumbnail[]>;
+  /**
+   * Grey thumbnails of every frame the media file holds between two times, at their own times
+   * (between the index's samples), up to REFINE_MAX_FPS. Not through ffmpeg's fps filter at the
+   * index's rate: it labels the frame it keeps with its output slot, up to half a sample period
+   * before the frame's own time.
+   */
+  decodedThumbnails(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<GreyThumbnail[]>;
 }
 
 export function createFrameSource(
@@ -103,6 +116,14 @@ export function createFrameSource(
     return frames;
   }
 
+  function decodedThumbnails(video: VideoRecord, start: number, end: number, fps: number | undefined, clock: PhaseClock, phase: 'localiseDecode' | 'refineDecode'): Promise<GreyThumbnail[]> {
+    return clock.time(phase, async () => {
+      const out: Promise<GreyThumbnail>[] = [];
+      for await (const frame of readFrames(video, { start, end, fps, width: VERIFY_WIDTH })) out.push(thumbnailOfFrame(frame));
+      return Promise.all(out);
+    });
+  }
+
   return {
     async window(video, start, end, clock) {
       const rows = await clock.time('verifyRead', () => store.frameEvidence.window(video.id, evidenceModel, start, end));
@@ -118,12 +139,10 @@ export function createFrameSource(
       const rows = await clock.time('localiseRead', () => store.frameEvidence.window(video.id, evidenceModel, start, end));
       // Stored thumbnails need no decode; rows of older indexes without one cost a JPEG decode each.
       if (rows.length > 0) return clock.time('localiseDecode', () => Promise.all(rows.map(thumbnailOfEvidence)));
-      return clock.time('localiseDecode', async () => {
-        const out: Promise<GreyThumbnail>[] = [];
-        for await (const frame of readFrames(video, { start, end, fps: LOCALISE_FPS, width: VERIFY_WIDTH })) out.push(thumbnailOfFrame(frame));
-        return Promise.all(out);
-      });
+      return decodedThumbnails(video, start, end, LOCALISE_FPS, clock, 'localiseDecode');
     },
+
+    decodedThumbnails: (video, start, end, clock) => decodedThumbnails(video, start, end, video.fps > REFINE_MAX_FPS ? REFINE_MAX_FPS : undefined, clock, 'refineDecode'),
   };
 }
 

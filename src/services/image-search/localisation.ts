@@ -125,12 +125,19 @@ export interface ScoredFrame {
   score: number;
 }
 
-/** Each frame scored against the screenshot aligned for it (frames whose alignment failed are left out). */
-export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame: GreyThumbnail, index: number) => AlignedQuery | null): ScoredFrame[] {
+/**
+ * Each frame scored against the screenshot aligned for it; given several alignments, its best
+ * score under them (frames whose alignment failed are left out).
+ */
+export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame: GreyThumbnail, index: number) => AlignedQuery | readonly AlignedQuery[] | null): ScoredFrame[] {
   const out: ScoredFrame[] = [];
   for (const [index, frame] of frames.entries()) {
     const aligned = alignedFor(frame, index);
-    const score = aligned ? photometricScore(aligned, frame) : null;
+    let score: number | null = null;
+    for (const a of aligned === null ? [] : Array.isArray(aligned) ? aligned : [aligned as AlignedQuery]) {
+      const s = photometricScore(a, frame);
+      if (s !== null && (score === null || s > score)) score = s;
+    }
     if (score !== null) out.push({ time: frame.time, score });
   }
   return out;
@@ -140,17 +147,18 @@ export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame
  * The moment among scored frames (time order). Frames scoring within the noise margin of the
  * best cannot be told apart from it; they need not be neighbours (a talking head's mouth closes
  * again and again: dev set, fit half, a frame 1.4 s away within 0.0004 of the best). `at` is the
- * time whose ±toleranceSec window holds the most of them (the middle of a plateau; between
- * windows holding as many, the one with the best frame): right whichever of them is the moment,
+ * time whose ±toleranceSec window covers the most of the time they stand for (the middle of a plateau,
+ * however densely its frames were sampled; between windows covering as much, the one with the best frame): right whichever of them is the moment,
  * when they lie close enough together. `from`/`to` span them. Null when no frame could be compared.
  */
 export function localise(scored: readonly ScoredFrame[], toleranceSec: number): Localisation | null {
   if (scored.length === 0) return null;
   const top = Math.max(...scored.map((s) => s.score));
   const tie = TIE_ABS + TIE_REL * Math.max(0, 1 - top);
+  const spans = frameSpans(scored);
   const tied = scored.filter((s) => s.score >= top - tie);
   const at = heaviestWindow(
-    tied.map((s) => ({ time: s.time, weight: s.score === top ? 1 + BEST_FRAME_BONUS : 1 })),
+    scored.flatMap((s, i) => (s.score >= top - tie ? [{ time: s.time, ...spans[i]!, weight: s.score === top ? 1 + BEST_FRAME_BONUS : 1 }] : [])),
     toleranceSec,
   );
   const near = scored.filter((s) => Math.abs(s.time - at) <= toleranceSec);
@@ -166,25 +174,39 @@ export function localise(scored: readonly ScoredFrame[], toleranceSec: number): 
 }
 
 /**
- * The time whose window [t − half, t + half] holds the most weight; where a run of times holds
- * about the same, the middle of that run. The held weight only changes at a frame's time ± half,
- * so the intervals between those points are scored by their middles.
+ * The time span each frame stands for: halfway to its neighbours. Frames decoded between the
+ * index's samples are denser; measured by time, not by number, a still stretch's middle does not
+ * move toward where more frames were decoded.
  */
-export function heaviestWindow(frames: readonly { time: number; weight: number }[], half: number): number {
-  const points = [...new Set(frames.flatMap((f) => [f.time - half, f.time + half]))].sort((a, b) => a - b);
-  const intervals: { from: number; to: number; held: number }[] = [];
-  for (let i = 0; i + 1 < points.length; i++) {
-    const mid = (points[i]! + points[i + 1]!) / 2;
-    intervals.push({ from: points[i]!, to: points[i + 1]!, held: frames.reduce((sum, f) => (Math.abs(f.time - mid) <= half ? sum + f.weight : sum), 0) });
-  }
-  if (intervals.length === 0) return frames[0]!.time;
-  const most = Math.max(...intervals.map((r) => r.held));
-  const level = most * (1 - PLATEAU_REL);
-  const peak = intervals.findIndex((r) => r.held >= level);
+export function frameSpans(frames: readonly { time: number }[]): { from: number; to: number }[] {
+  return frames.map((f, i) => ({
+    from: i > 0 ? (frames[i - 1]!.time + f.time) / 2 : f.time,
+    to: i + 1 < frames.length ? (f.time + frames[i + 1]!.time) / 2 : f.time,
+  }));
+}
+
+/**
+ * The time whose window [t − half, t + half] covers the most of the spans (each weighted, clipped
+ * to the first and last span's frame times: the stretch `from`/`to` reports); where a run of
+ * times covers about the same, the middle of that run. Coverage is linear between the points
+ * where a span edge meets a window edge, so it is evaluated there and the run's ends interpolated.
+ * Spans that cover nothing (a lone frame) fall back to the heaviest frame's time.
+ */
+export function heaviestWindow(spans: readonly { time: number; from: number; to: number; weight: number }[], half: number): number {
+  const first = Math.min(...spans.map((s) => s.time));
+  const final = Math.max(...spans.map((s) => s.time));
+  const clipped = spans.map((s) => ({ ...s, from: Math.max(first, s.from), to: Math.min(final, s.to) })).filter((s) => s.to > s.from);
+  if (clipped.length === 0) return spans.reduce((a, b) => (b.weight > a.weight ? b : a)).time;
+  const covered = (t: number) => clipped.reduce((sum, s) => sum + s.weight * Math.max(0, Math.min(s.to, t + half) - Math.max(s.from, t - half)), 0);
+  const points = [...new Set(clipped.flatMap((s) => [s.from - half, s.from + half, s.to - half, s.to + half]))].sort((a, b) => a - b);
+  const held = points.map(covered);
+  const level = Math.max(...held) * (1 - PLATEAU_REL);
+  const peak = held.findIndex((h) => h >= level);
   let last = peak;
-  while (last + 1 < intervals.length && intervals[last + 1]!.held >= level) last++;
-  const first = frames[0]!.time;
-  const final = frames[frames.length - 1]!.time;
-  // The run's middle, kept among the frames (a window edge may stick out beyond them).
-  return Math.min(final, Math.max(first, (intervals[peak]!.from + intervals[last]!.to) / 2));
+  while (last + 1 < points.length && held[last + 1]! >= level) last++;
+  // Where the coverage climbs to (falls from) the level between two points.
+  const crossing = (a: number, b: number) => points[a]! + ((level - held[a]!) / (held[b]! - held[a]!)) * (points[b]! - points[a]!);
+  const runFrom = peak > 0 ? crossing(peak - 1, peak) : points[peak]!;
+  const runTo = last + 1 < points.length ? crossing(last, last + 1) : points[last]!;
+  return Math.min(final, Math.max(first, (runFrom + runTo) / 2));
 }

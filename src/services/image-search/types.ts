@@ -48,7 +48,10 @@ export interface ImageMatch {
   momentMargin: number | null;
 }
 
-/** Where a query's time goes; `verifyDecode` and `localiseDecode` via ffmpeg are for old indexes only. */
+/**
+ * Where a query's time goes; `verifyDecode` and `localiseDecode` via ffmpeg are for old indexes
+ * only; `refineDecode` is the media read between the index's samples when they leave the moment open.
+ */
 export type ImageSearchPhase =
   | 'decode'
   | 'variants'
@@ -62,6 +65,7 @@ export type ImageSearchPhase =
   | 'orbMatch'
   | 'localiseRead'
   | 'localiseDecode'
+  | 'refineDecode'
   | 'localise'
   | 'answer';
 
@@ -92,8 +96,11 @@ export interface ImageSearchDeps {
   log: Logger;
   descriptor: ImageDescriptor;
   matcher: OrbMatcher;
-  /** RGB frames of a video between two media times, at `fps`, `width` pixels wide. */
-  readFrames(video: VideoRecord, opts: { start: number; end: number; fps: number; width: number }): AsyncIterable<VideoFrame>;
+  /**
+   * RGB frames of a video between two media times, at `fps` (omitted: every frame the file holds,
+   * at its own presentation time), `width` pixels wide.
+   */
+  readFrames(video: VideoRecord, opts: { start: number; end: number; fps?: number; width: number }): AsyncIterable<VideoFrame>;
   /** The first frame of a video or GIF file, encoded as PNG. */
   firstFrame(filePath: string): Promise<Buffer>;
   limits?: Partial<ImageSearchLimits>;

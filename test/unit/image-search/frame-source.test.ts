@@ -53,4 +53,22 @@ describe('frame source thumbnails', () => {
     expect(thumb.grey[40 * 160 + 10]).toBeGreaterThan(240);
     expect(Math.abs(thumb.grey[10 * 160 + 120]! - (240 / 320) * 120)).toBeLessThan(3);
   });
+
+  it('reads every frame of the media to refine the moment, at most 30 per second of it', async () => {
+    const asked: (number | undefined)[] = [];
+    const readFrames = async function* (_video: VideoRecord, opts: { start: number; end: number; fps?: number }) {
+      asked.push(opts.fps);
+      const fps = opts.fps ?? 25;
+      for (let i = 0; opts.start + i / fps <= opts.end + 1e-9; i++) yield { time: opts.start + i / fps, ...frame(40) };
+    };
+    const source = createFrameSource({ frameEvidence: new FakeFrameEvidenceRepository() }, 'm', new OrbMatcher(), readFrames);
+    const phases: PhaseTimings = {};
+    const at25 = await source.decodedThumbnails({ id: 'v25', fps: 25 } as VideoRecord, 1, 2, phaseClock(phases));
+    const at60 = await source.decodedThumbnails({ id: 'v60', fps: 60 } as VideoRecord, 1, 2, phaseClock(phases));
+    expect(asked).toEqual([undefined, 30]);
+    expect(at25).toHaveLength(26);
+    expect(at60).toHaveLength(31);
+    expect(at60[0]!.width).toBe(THUMBNAIL_WIDTH);
+    expect(phases.refineDecode!.calls).toBe(2);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
-import { alignQuery, heaviestWindow, localise, photometricScore, scoreFrames, type AlignedQuery } from '../../../src/services/image-search/localisation.js';
+import { alignQuery, frameSpans, heaviestWindow, localise, photometricScore, scoreFrames, type AlignedQuery } from '../../../src/services/image-search/localisation.js';
 import type { RawImage } from '../../../src/models/types.js';
 
 const W = 40;
@@ -60,10 +60,26 @@ describe('time localisation by pixels', () => {
   });
 
   it('the heaviest window is the middle of a plateau, and a lone frame is its own answer', () => {
-    expect(heaviestWindow([{ time: 3, weight: 1 }], 1)).toBe(3);
-    const still = [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4].map((time) => ({ time, weight: 1 }));
-    expect(heaviestWindow(still, 1)).toBe(2);
-    expect(heaviestWindow([...still.slice(0, 3), { time: 5, weight: 0.2 }], 1)).toBeCloseTo(0.5, 5);
+    const spanned = (times: number[]) => times.map((time, i) => ({ time, ...frameSpans(times.map((t) => ({ time: t })))[i]!, weight: 1 }));
+    expect(heaviestWindow([{ time: 3, from: 3, to: 3, weight: 1 }], 1)).toBe(3);
+    expect(heaviestWindow(spanned([0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4]), 1)).toBeCloseTo(2, 9);
+    // Two tied frames far apart: the answer is within the time the better one (a weight bonus) stands for.
+    const apart = heaviestWindow([{ time: 0.5, from: 0.25, to: 0.75, weight: 1.001 }, { time: 5, from: 4.75, to: 5.25, weight: 1 }], 1);
+    expect(apart).toBeGreaterThanOrEqual(0.5);
+    expect(apart).toBeLessThanOrEqual(0.75);
+  });
+
+  it('measures a still stretch by the time it covers, however densely its frames were sampled', () => {
+    // A still stretch 4–9.5 s sampled at 2 fps, with the frames of 4–5.5 s also decoded at 25 fps
+    // (the refinement's window): counted by frames, the dense part would pull the answer toward 4.7.
+    const sparse = [4, 4.5, 5, 5.5, 6, 6.5, 7, 7.5, 8, 8.5, 9, 9.5];
+    const dense = Array.from({ length: 38 }, (_, i) => Math.round((4 + i * 0.04) * 100) / 100);
+    const times = [...new Set([...sparse, ...dense])].sort((a, b) => a - b);
+    const spans = frameSpans(times.map((time) => ({ time })));
+    const mixed = times.map((time, i) => ({ time, ...spans[i]!, weight: 1 }));
+    expect(heaviestWindow(mixed, 1)).toBeCloseTo(6.75, 6);
+    // The same stretch from its 2 fps samples alone: the same answer.
+    expect(heaviestWindow(sparse.map((time, i) => ({ time, ...frameSpans(sparse.map((t) => ({ time: t })))[i]!, weight: 1 })), 1)).toBeCloseTo(6.75, 6);
   });
 
   it('scores a frame in the middle of a fade below the frame itself', () => {
