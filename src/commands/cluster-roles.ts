@@ -52,7 +52,7 @@ async function runImageSearchProcess(config: Config, log: Logger): Promise<void>
   const store = await openStore(config, log);
   const admission = imageProcessAdmission(config.admission);
   watchAdmission(admission);
-  const service = createLocalImageSearch({ store, log, media: resolveMediaTools(config) });
+  const service = createLocalImageSearch({ store, log, media: resolveMediaTools(config), config });
   answerPrimaryCalls(imageSearchHandlers(admittedImageSearch(service, admission)));
   // Ready once the CNN and the frame matrices are loaded (at 1M frames ~40–70 s): a first query
   // would otherwise wait that long inside its call. The primary holds calls until then, and

@@ -61,9 +61,10 @@ export interface ServiceDeps {
 }
 
 /** Image search in this process: its own CNN, ORB threads and frame matrix (loaded on first use). */
-export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools }): LocalImageSearchService {
+export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools; config: Config }): LocalImageSearchService {
   const matcher = new OrbMatcher(ORB_FEATURES, ratioTestThread());
-  return createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media) });
+  const refineMoment = deps.config.search.imageRefineMoment;
+  return createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media), refineMoment });
 }
 
 export function createServices(deps: ServiceDeps): Services {

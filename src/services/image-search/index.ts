@@ -46,7 +46,7 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
   const frames = createFrameSource(store, evidenceModel, matcher, deps.readFrames);
   const candidates = createCandidateSource(store, compactProjectionFor(descriptor));
   const verifier = createVerifier({ catalog: store.catalog, matcher, frames, log });
-  const locator = createLocator({ catalog: store.catalog, frames, matcher, log });
+  const locator = createLocator({ catalog: store.catalog, frames, matcher, log, refineMoment: deps.refineMoment });
 
   async function videoIdsFor(filter: ImageSearchFilter | null | undefined): Promise<string[] | null> {
     let ids = filter?.videoIds ? [...filter.videoIds] : null;

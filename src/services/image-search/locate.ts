@@ -42,8 +42,18 @@ const REFINE_HALF_SEC = 0.5;
 /** Refinement windows closer than this are decoded by one ffmpeg run (a start costs more than a second of decoding). */
 const REFINE_JOIN_SEC = 1.5;
 
-export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames: Pick<FrameSource, 'thumbnails' | 'decodedThumbnails'>; matcher: Pick<OrbMatcher, 'match'>; log: Logger }) {
+export interface LocatorDeps {
+  catalog: Pick<Catalog, 'getShots'>;
+  frames: Pick<FrameSource, 'thumbnails' | 'decodedThumbnails'>;
+  matcher: Pick<OrbMatcher, 'match'>;
+  log: Logger;
+  /** Decode the media around the best stored frames (default true): the moment between samples, at ~2.8× a query's time. */
+  refineMoment?: boolean;
+}
+
+export function createLocator(deps: LocatorDeps) {
   const { catalog, frames: source, matcher, log } = deps;
+  const refineMoment = deps.refineMoment ?? true;
 
   /** Homographies (screenshot → frame pixels) of the frames nearest the verified one, by time. */
   async function alignments(check: Verification, frames: readonly GreyThumbnail[], session: CascadeSession): Promise<Map<number, number[]>> {
@@ -116,7 +126,7 @@ export function createLocator(deps: { catalog: Pick<Catalog, 'getShots'>; frames
           return aligned.get(homography)!;
         };
         const scored = session.clock.timeSync('localise', () => scoreFrames(frames, (frame) => alignment(frame.time)));
-        const refined = await refine(check, query, { frames, scored }, { start, end }, homographyNear, session);
+        const refined = refineMoment ? await refine(check, query, { frames, scored }, { start, end }, homographyNear, session) : scored;
         return session.clock.timeSync('localise', () => withStoredBest(localise(refined, MOMENT_TOLERANCE_SEC), scored));
       } catch (err) {
         log.warn({ videoId: check.video.id, err }, 'image search: frames for localisation could not be read');

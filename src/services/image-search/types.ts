@@ -104,6 +104,8 @@ export interface ImageSearchDeps {
   /** The first frame of a video or GIF file, encoded as PNG. */
   firstFrame(filePath: string): Promise<Buffer>;
   limits?: Partial<ImageSearchLimits>;
+  /** Refine the moment from the media between the stored samples (locate.ts; default true). */
+  refineMoment?: boolean;
 }
 
 export interface ImageSearchLimits {

@@ -74,6 +74,20 @@ describe('locator: the moment between the index’s samples', () => {
     expect(stored.map((f) => f.time)).toContain(found!.bestTime);
   });
 
+  it('reads no media when the refinement is switched off (VIDSEARCH_IMAGE_REFINE_MOMENT=off) and answers a stored frame', async () => {
+    let decodes = 0;
+    const frames = {
+      thumbnails: async () => stored,
+      decodedThumbnails: async () => {
+        decodes += 1;
+        return [];
+      },
+    };
+    const found = await createLocator({ catalog, frames, matcher, log, refineMoment: false }).locate(check, session);
+    expect(decodes).toBe(0);
+    expect(stored.map((f) => f.time)).toContain(found!.at);
+  });
+
   it('keeps the stored frames when the media cannot be read', async () => {
     const frames = {
       thumbnails: async () => stored,
