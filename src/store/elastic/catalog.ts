@@ -37,32 +37,25 @@ import { checkCueSources, inOrder, updateVideoRow } from '../catalog-records.js'
 import type { Catalog, VideoFilter } from '../interfaces.js';
 import { bulkIndex, type BulkDocument } from './bulk.js';
 import { CUE_SOURCES, catalogIndexNames, migrateCatalogIndices, type CatalogIndex, type CatalogMigration, type GenerationSlot } from './catalog-schema.js';
+import {
+  artifactId,
+  BY_ID_ORDER,
+  CUE_ORDER,
+  generationId,
+  storedVideo,
+  toCue,
+  toSegment,
+  toShot,
+  toVideo,
+  type Generations,
+  type StoredArtifact,
+  type StoredCue,
+  type StoredSegment,
+  type StoredShot,
+  type StoredVideo,
+} from './catalog-documents.js';
 import { DEFAULT_BACKOFF, isNotFound, type Backoff, type ElasticRepositoryOptions } from './client.js';
 import { asc, CONFLICT_RETRIES, desc, ElasticDocuments, escapeWildcard, generationFlip, SCAN_PAGE, term, type Query, type Sort } from './documents.js';
-
-type Generations = Partial<Record<GenerationSlot, number>>;
-
-interface StoredVideo extends VideoRecord {
-  titleFolded: string | null;
-  /** Absent until the first replace; never written by putVideo (a partial update keeps it). */
-  generations?: Generations;
-}
-interface StoredShot extends ShotRecord {
-  generation: number;
-}
-interface StoredSegment extends SegmentRecord {
-  generation: number;
-}
-interface StoredCue extends CueRecord {
-  generation: number;
-}
-interface StoredArtifact {
-  videoId: string;
-  stage: string;
-  data: string;
-  updatedAt: string;
-}
-
 
 export interface ElasticCatalogOptions extends ElasticRepositoryOptions {
   /** Clock for generation numbers (ms). */
@@ -70,69 +63,6 @@ export interface ElasticCatalogOptions extends ElasticRepositoryOptions {
   /** Hits per search_after page when reading a whole set. */
   scanPage?: number;
 }
-
-function toVideo(doc: VideoRecord): VideoRecord {
-  return {
-    id: doc.id,
-    path: doc.path,
-    contentHash: doc.contentHash,
-    title: doc.title ?? null,
-    series: doc.series ?? null,
-    season: doc.season ?? null,
-    episode: doc.episode ?? null,
-    cast: doc.cast?.length ? [...doc.cast] : null,
-    durationSec: doc.durationSec,
-    fps: doc.fps,
-    width: doc.width,
-    height: doc.height,
-    rotation: doc.rotation,
-    startTime: doc.startTime,
-    hasAudio: doc.hasAudio,
-    status: doc.status,
-    error: doc.error ?? null,
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-  };
-}
-
-function storedVideo(video: VideoRecord): Omit<StoredVideo, 'generations'> {
-  return { ...toVideo(video), titleFolded: video.title === null ? null : caseFold(video.title) };
-}
-
-function toShot(doc: StoredShot): ShotRecord {
-  return { id: doc.id, videoId: doc.videoId, index: doc.index, start: doc.start, end: doc.end, keyframeTime: doc.keyframeTime, transition: doc.transition };
-}
-
-function toSegment(doc: StoredSegment): SegmentRecord {
-  return { id: doc.id, videoId: doc.videoId, index: doc.index, shotIndex: doc.shotIndex, start: doc.start, end: doc.end, keyframeTime: doc.keyframeTime };
-}
-
-function toCue(doc: StoredCue): CueRecord {
-  return {
-    id: doc.id,
-    videoId: doc.videoId,
-    segmentId: doc.segmentId ?? null,
-    start: doc.start,
-    end: doc.end,
-    text: doc.text,
-    kind: doc.kind,
-    source: doc.source,
-    lang: doc.lang ?? null,
-  };
-}
-
-/** `_id` of a record written under a generation: the same record in two generations are two documents. */
-function generationId(id: string, generation: number): string {
-  return `${id}@${generation}`;
-}
-
-function artifactId(videoId: string, stage: string): string {
-  return `${encodeURIComponent(videoId)}/${encodeURIComponent(stage)}`;
-}
-
-// Unique sort keys, so search_after pages never skip or repeat a document.
-const CUE_ORDER = [asc('start'), asc('id'), asc('generation')];
-const BY_ID_ORDER = [asc('id'), asc('generation')];
 
 export class ElasticCatalog implements Catalog {
   private readonly index: Record<CatalogIndex, string>;
