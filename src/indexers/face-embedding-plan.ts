@@ -11,7 +11,7 @@
 // The other faces borrow the embedding of the nearest embedded face of their chain (for the
 // tracker only; their own vector is never stored). Pure: no I/O, unit-tested on synthetic boxes.
 import type { Box } from '../models/types.js';
-import { iou } from './face-tracking.js';
+import { iou } from '../models/box.js';
 
 /**
  * Box overlap at which the next sampled frame's face is the same face in place. Not fitted: it is

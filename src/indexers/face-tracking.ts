@@ -1,5 +1,6 @@
 // Pure pieces of the faces stage: face quality, tracking through a shot, per-track identity
 // fusion and the time a track covers. No I/O here, so all of it is unit-tested with synthetic data.
+import { iou } from '../models/box.js';
 import type { Box, DetectedFace, RawImage } from '../models/types.js';
 import type { AppearanceSpanRecord, FaceTrackRecord } from '../store/appearances.js';
 
@@ -29,16 +30,6 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   minIou: 0.2,
   maxGapFrames: 2,
 };
-
-export function iou(a: Box, b: Box): number {
-  const x1 = Math.max(a.x, b.x);
-  const y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.width, b.x + b.width);
-  const y2 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a.width * a.height + b.width * b.height - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 export function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;

@@ -5,7 +5,6 @@ import {
   faceQuality,
   faceSpansFromTracks,
   fuseTrackEmbedding,
-  iou,
   laplacianVariance,
   pairKey,
   poseScore,
@@ -13,6 +12,7 @@ import {
   trackFaces,
   type SampledFace,
 } from '../../src/indexers/face-tracking.js';
+import { iou } from '../../src/models/box.js';
 import type { Box, RawImage } from '../../src/models/types.js';
 import type { FaceTrackRecord } from '../../src/store/appearances.js';
 

@@ -5,6 +5,7 @@ import type * as ort from 'onnxruntime-node';
 import { letterbox, scaledFloats, toGrey } from '../image.js';
 import { ort as runtime } from '../runtime.js';
 import type { Box, DetectedFace, FaceDetectOptions, FaceDetector, Point, RawImage } from '../types.js';
+import { iou } from '../box.js';
 import { cropResize } from './align.js';
 
 const INPUT_WIDTH = 320;
@@ -143,14 +144,6 @@ function clampBox(box: Box, image: RawImage): Box {
   const x = Math.max(0, box.x);
   const y = Math.max(0, box.y);
   return { x, y, width: Math.min(image.width, box.x + box.width) - x, height: Math.min(image.height, box.y + box.height) - y };
-}
-
-export function iou(a: Box, b: Box): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
 export function nonMaxSuppression<T extends { box: Box; score: number }>(candidates: T[], maxIou: number): T[] {
