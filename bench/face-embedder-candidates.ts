@@ -10,7 +10,7 @@
 // (MIT), which is not a dependency: pass the unpacked package's models folder.
 //   node dist/bench/face-embedder-candidates.js --half fit --models /path/to/human-models/models
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -179,8 +179,50 @@ function bestRule(appearances: readonly Appearance[]): { right: number; threshol
   return result;
 }
 
+/**
+ * A cohort of strangers for score normalisation: every picture of ../shared/data/faces_deepface
+ * (13 people, none of them in either half of the harder set), aligned, plus each crop degraded as
+ * small video faces are (shrunk to 28 px and back, blurred), so a blurred probe meets blurred strangers.
+ */
+async function cohortFaces(shared: string): Promise<Labelled[]> {
+  const sharp = (await import('sharp')).default;
+  const { detector } = await loadFaceModels({ modelDir: null });
+  const root = path.join(shared, 'faces_deepface');
+  const out: Labelled[] = [];
+  for (const person of readdirSync(root).sort()) {
+    for (const file of readdirSync(path.join(root, person)).sort()) {
+      const image = await decodeImage(path.join(root, person, file), { maxSide: 1600 });
+      const face = (await detector.detect(image)).sort((a, b) => b.box.width - a.box.width).find((f) => f.landmarks);
+      if (!face) continue;
+      const crop = await alignedCrop(image, face);
+      const raw = { raw: { width: SIDE, height: SIDE, channels: 3 as const } };
+      const small = await sharp(Buffer.from(crop.data), raw).resize(28, 28).raw().toBuffer();
+      const degraded = await sharp(small, { raw: { width: 28, height: 28, channels: 3 } }).resize(SIDE, SIDE).blur(1).raw().toBuffer();
+      out.push({ crop, actor: `cohort:${person}`, at: null }, { crop: { ...crop, data: new Uint8Array(degraded) }, actor: `cohort:${person}`, at: null });
+    }
+  }
+  return out;
+}
+
+/** Writes every vector (labelled faces, plain + mirrored templates, cohort) for offline rule fitting. */
+async function dumpVectors(file: string, faces: readonly Labelled[], cohort: readonly Labelled[], embedders: readonly [string, Embed][]): Promise<void> {
+  const round = (v: Float32Array): number[] => Array.from(v, (x) => Math.round(x * 1e4) / 1e4);
+  const rows: Record<string, unknown>[] = [];
+  for (const [set, list] of [['face', faces], ['cohort', cohort]] as const) {
+    for (const face of list) {
+      const row: Record<string, unknown> = { set: face.at ? set : set === 'face' ? 'template' : 'cohort', actor: face.actor, at: face.at };
+      for (const [name, embed] of embedders) {
+        row[name] = round(await embed(face.crop));
+        if (!face.at && set === 'face') row[`${name}:mirrored`] = round(await embed(mirrored(face.crop)));
+      }
+      rows.push(row);
+    }
+  }
+  writeFileSync(file, JSON.stringify(rows));
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { half: { type: 'string', default: 'fit' }, models: { type: 'string' } } });
+  const { values } = parseArgs({ options: { half: { type: 'string', default: 'fit' }, models: { type: 'string' }, dump: { type: 'string' } } });
   const shared = path.resolve(path.dirname(POSE_FIXTURE), '../../../shared/data');
   const faces = await labelledFaces(values.half === 'report' ? 'report' : 'fit', shared);
   const fixture = JSON.parse(readFileSync(POSE_FIXTURE, 'utf8')) as PoseFixture;
@@ -188,6 +230,7 @@ async function main(): Promise<void> {
   const embedders: [string, Embed][] = [['shipped faceplugin-512', shippedEmbed((await loadFaceModels({ modelDir: null })).embedder)]];
   // becauseofAI MobileFace (256-d, MXNet → TFJS); sirius-ai MobileFaceNet (TF → TFJS) scored near chance in every scaling tried.
   if (values.models) embedders.push(['human-models mobileface', await tfjsEmbed(path.join(values.models, 'mobileface.json'), 0, 1)]);
+  if (values.dump) return dumpVectors(values.dump, faces, await cohortFaces(shared), embedders);
   for (const [name, embed] of embedders) {
     const vectors: Float32Array[] = [];
     const templates: { actor: string; vector: Float32Array }[] = [];
