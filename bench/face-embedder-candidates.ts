@@ -11,7 +11,6 @@
 //   node dist/bench/face-embedder-candidates.js --half fit --models /path/to/human-models/models
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
@@ -21,8 +20,8 @@ import type { DetectedFace, FaceEmbedder, RawImage } from '../src/models/types.j
 import { resolveMediaTools } from '../src/media/tools.js';
 import { cosine } from '../src/indexers/face-tracking.js';
 import { buildPresencePose, POSE_FIXTURE, type PoseFixture } from './presence-pose-media.js';
+import { tfjsEmbed, type Embed } from './tfjs-embedder.js';
 
-const require = createRequire(import.meta.url);
 const SIDE = 112;
 
 interface Labelled {
@@ -94,39 +93,10 @@ function sourceSize(file: string, ffprobe: string): [number, number] {
   return [w ?? 0, h ?? 0];
 }
 
-type Embed = (crop: RawImage) => Promise<Float32Array>;
-
 /** The shipped embedder on an already aligned crop (its own alignment is then the identity). */
 function shippedEmbed(embedder: FaceEmbedder): Embed {
   const face: DetectedFace = { box: { x: 0, y: 0, width: SIDE, height: SIDE }, score: 1, landmarks: ARCFACE_TEMPLATE_112.map(([x, y]) => [x, y]) };
   return (crop) => embedder.embed(crop, face);
-}
-
-interface Tf {
-  setBackend(name: string): Promise<boolean>;
-  io: { fromMemory(artifacts: Record<string, unknown>): unknown };
-  loadGraphModel(handler: unknown): Promise<{ execute(x: unknown): unknown }>;
-  tidy<T>(fn: () => T): T;
-  tensor4d(values: Float32Array, shape: number[]): { sub(v: number): { div(v: number): unknown } };
-}
-
-/** A TFJS graph model taking [1, 112, 112, 3] RGB scaled as (pixel − mean) / std. */
-async function tfjsEmbed(modelFile: string, mean: number, std: number): Promise<Embed> {
-  const tf = require('@tensorflow/tfjs') as Tf;
-  const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(dir: string, usePlatformFetch: boolean): void };
-  wasm.setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`, false);
-  await tf.setBackend('wasm');
-  const json = JSON.parse(readFileSync(modelFile, 'utf8')) as { modelTopology: unknown; format: string; weightsManifest: { paths: string[]; weights: unknown[] }[] };
-  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(path.dirname(modelFile), p)))));
-  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, format: json.format, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData }));
-  return async (crop) => {
-    const out = tf.tidy(() => model.execute(tf.tensor4d(Float32Array.from(crop.data), [1, SIDE, SIDE, 3]).sub(mean).div(std))) as { data(): Promise<Float32Array>; dispose(): void };
-    const v = Float32Array.from(await out.data());
-    out.dispose();
-    const norm = Math.hypot(...v) || 1;
-    return v.map((x) => x / norm);
-  };
 }
 
 interface Appearance {

@@ -6,8 +6,9 @@
 // gallery's vectors, which removes the direction all faces share and so the hubs' head start, and
 // (2) a rule on the lead of the best actor over the runner-up only, for small tracks the shipped
 // rule left unknown, and only with a cast (closed set), where the runner-up is a cast member.
-// Pure code: the fitting bench (bench/face-second-opinion.ts) and unit tests use it directly.
-// Not switched on in the faces stage (src/models/faces/README.md, "A second face recogniser?").
+// Pure code: the benches (bench/face-second-opinion.ts fits it, face-second-opinion-pipeline.ts
+// measures it in the pipeline) and unit tests use it directly. Not switched on in the faces stage
+// (src/models/faces/README.md, "MobileFace as a calibrated second opinion").
 import { aggregateScores, type ActorScore, type ScoredFace } from './face-identity.js';
 import { cosine } from './face-tracking.js';
 
