@@ -10,8 +10,7 @@
 // (MIT), which is not a dependency: pass the unpacked package's models folder.
 //   node dist/bench/face-embedder-candidates.js --half fit --models /path/to/human-models/models
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
@@ -21,8 +20,8 @@ import type { DetectedFace, FaceEmbedder, RawImage } from '../src/models/types.j
 import { resolveMediaTools } from '../src/media/tools.js';
 import { cosine } from '../src/indexers/face-tracking.js';
 import { buildPresencePose, POSE_FIXTURE, type PoseFixture } from './presence-pose-media.js';
+import { tfjsEmbed, type Embed } from './tfjs-embedder.js';
 
-const require = createRequire(import.meta.url);
 const SIDE = 112;
 
 interface Labelled {
@@ -94,39 +93,10 @@ function sourceSize(file: string, ffprobe: string): [number, number] {
   return [w ?? 0, h ?? 0];
 }
 
-type Embed = (crop: RawImage) => Promise<Float32Array>;
-
 /** The shipped embedder on an already aligned crop (its own alignment is then the identity). */
 function shippedEmbed(embedder: FaceEmbedder): Embed {
   const face: DetectedFace = { box: { x: 0, y: 0, width: SIDE, height: SIDE }, score: 1, landmarks: ARCFACE_TEMPLATE_112.map(([x, y]) => [x, y]) };
   return (crop) => embedder.embed(crop, face);
-}
-
-interface Tf {
-  setBackend(name: string): Promise<boolean>;
-  io: { fromMemory(artifacts: Record<string, unknown>): unknown };
-  loadGraphModel(handler: unknown): Promise<{ execute(x: unknown): unknown }>;
-  tidy<T>(fn: () => T): T;
-  tensor4d(values: Float32Array, shape: number[]): { sub(v: number): { div(v: number): unknown } };
-}
-
-/** A TFJS graph model taking [1, 112, 112, 3] RGB scaled as (pixel − mean) / std. */
-async function tfjsEmbed(modelFile: string, mean: number, std: number): Promise<Embed> {
-  const tf = require('@tensorflow/tfjs') as Tf;
-  const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(dir: string, usePlatformFetch: boolean): void };
-  wasm.setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`, false);
-  await tf.setBackend('wasm');
-  const json = JSON.parse(readFileSync(modelFile, 'utf8')) as { modelTopology: unknown; format: string; weightsManifest: { paths: string[]; weights: unknown[] }[] };
-  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(path.dirname(modelFile), p)))));
-  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, format: json.format, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData }));
-  return async (crop) => {
-    const out = tf.tidy(() => model.execute(tf.tensor4d(Float32Array.from(crop.data), [1, SIDE, SIDE, 3]).sub(mean).div(std))) as { data(): Promise<Float32Array>; dispose(): void };
-    const v = Float32Array.from(await out.data());
-    out.dispose();
-    const norm = Math.hypot(...v) || 1;
-    return v.map((x) => x / norm);
-  };
 }
 
 interface Appearance {
@@ -179,8 +149,50 @@ function bestRule(appearances: readonly Appearance[]): { right: number; threshol
   return result;
 }
 
+/**
+ * A cohort of strangers for score normalisation: every picture of ../shared/data/faces_deepface
+ * (13 people, none of them in either half of the harder set), aligned, plus each crop degraded as
+ * small video faces are (shrunk to 28 px and back, blurred), so a blurred probe meets blurred strangers.
+ */
+async function cohortFaces(shared: string): Promise<Labelled[]> {
+  const sharp = (await import('sharp')).default;
+  const { detector } = await loadFaceModels({ modelDir: null });
+  const root = path.join(shared, 'faces_deepface');
+  const out: Labelled[] = [];
+  for (const person of readdirSync(root).sort()) {
+    for (const file of readdirSync(path.join(root, person)).sort()) {
+      const image = await decodeImage(path.join(root, person, file), { maxSide: 1600 });
+      const face = (await detector.detect(image)).sort((a, b) => b.box.width - a.box.width).find((f) => f.landmarks);
+      if (!face) continue;
+      const crop = await alignedCrop(image, face);
+      const raw = { raw: { width: SIDE, height: SIDE, channels: 3 as const } };
+      const small = await sharp(Buffer.from(crop.data), raw).resize(28, 28).raw().toBuffer();
+      const degraded = await sharp(small, { raw: { width: 28, height: 28, channels: 3 } }).resize(SIDE, SIDE).blur(1).raw().toBuffer();
+      out.push({ crop, actor: `cohort:${person}`, at: null }, { crop: { ...crop, data: new Uint8Array(degraded) }, actor: `cohort:${person}`, at: null });
+    }
+  }
+  return out;
+}
+
+/** Writes every vector (labelled faces, plain + mirrored templates, cohort) for offline rule fitting. */
+async function dumpVectors(file: string, faces: readonly Labelled[], cohort: readonly Labelled[], embedders: readonly [string, Embed][]): Promise<void> {
+  const round = (v: Float32Array): number[] => Array.from(v, (x) => Math.round(x * 1e4) / 1e4);
+  const rows: Record<string, unknown>[] = [];
+  for (const [set, list] of [['face', faces], ['cohort', cohort]] as const) {
+    for (const face of list) {
+      const row: Record<string, unknown> = { set: face.at ? set : set === 'face' ? 'template' : 'cohort', actor: face.actor, at: face.at };
+      for (const [name, embed] of embedders) {
+        row[name] = round(await embed(face.crop));
+        if (!face.at && set === 'face') row[`${name}:mirrored`] = round(await embed(mirrored(face.crop)));
+      }
+      rows.push(row);
+    }
+  }
+  writeFileSync(file, JSON.stringify(rows));
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { half: { type: 'string', default: 'fit' }, models: { type: 'string' } } });
+  const { values } = parseArgs({ options: { half: { type: 'string', default: 'fit' }, models: { type: 'string' }, dump: { type: 'string' } } });
   const shared = path.resolve(path.dirname(POSE_FIXTURE), '../../../shared/data');
   const faces = await labelledFaces(values.half === 'report' ? 'report' : 'fit', shared);
   const fixture = JSON.parse(readFileSync(POSE_FIXTURE, 'utf8')) as PoseFixture;
@@ -188,6 +200,7 @@ async function main(): Promise<void> {
   const embedders: [string, Embed][] = [['shipped faceplugin-512', shippedEmbed((await loadFaceModels({ modelDir: null })).embedder)]];
   // becauseofAI MobileFace (256-d, MXNet → TFJS); sirius-ai MobileFaceNet (TF → TFJS) scored near chance in every scaling tried.
   if (values.models) embedders.push(['human-models mobileface', await tfjsEmbed(path.join(values.models, 'mobileface.json'), 0, 1)]);
+  if (values.dump) return dumpVectors(values.dump, faces, await cohortFaces(shared), embedders);
   for (const [name, embed] of embedders) {
     const vectors: Float32Array[] = [];
     const templates: { actor: string; vector: Float32Array }[] = [];
