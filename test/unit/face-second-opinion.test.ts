@@ -1,7 +1,7 @@
 // A second recogniser's opinion (src/indexers/face-second-opinion.ts): gallery mean-centring and
 // the lead-only rule for small tracks.
 import { describe, expect, it } from 'vitest';
-import { centred, galleryMean, secondOpinion, secondOpinionCandidate, CentredGallery, type SecondOpinionRule } from '../../src/indexers/face-second-opinion.js';
+import { centred, galleryMean, secondOpinion, secondOpinionCandidate, CentredGallery, type SecondOpinionRule } from '../../bench/face-second-opinion-rule.js';
 import type { ScoredFace } from '../../src/indexers/face-identity.js';
 
 const RULE: SecondOpinionRule = { maxSidePx: 64, margin: 0.185 };

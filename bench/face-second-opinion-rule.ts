@@ -9,8 +9,8 @@
 // Pure code: the benches (bench/face-second-opinion.ts fits it, face-second-opinion-pipeline.ts
 // measures it in the pipeline) and unit tests use it directly. Not switched on in the faces stage
 // (src/models/faces/README.md, "MobileFace as a calibrated second opinion").
-import { aggregateScores, type ActorScore, type ScoredFace } from './face-identity.js';
-import { cosine } from './face-tracking.js';
+import { aggregateScores, type ActorScore, type ScoredFace } from '../src/indexers/face-identity.js';
+import { cosine } from '../src/indexers/face-tracking.js';
 
 export interface GalleryTemplate {
   actorId: string;
