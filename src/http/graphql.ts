@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { graphqlDuration, rejectedQueries } from '../observability/metrics.js';
 import type { RequestContext } from '../resolvers/context.js';
 import { createErrorFormatter } from '../resolvers/errors.js';
-import { checkQueryLimits, type QueryLimits } from '../resolvers/limits.js';
+import { QueryLimitChecker, type QueryLimits } from '../resolvers/limits.js';
 import { rootFieldWork, type Admission, type Release } from './admission.js';
 
 /**
@@ -17,6 +17,7 @@ import { rootFieldWork, type Admission, type Release } from './admission.js';
  * (released once the response is on its way), and times every request by its root field.
  */
 function requestRulesPlugin(limits: QueryLimits | undefined, admission: Admission | undefined): ApolloServerPlugin<RequestContext> {
+  const checker = limits && new QueryLimitChecker(limits);
   return {
     async requestDidStart() {
       const started = performance.now();
@@ -27,8 +28,8 @@ function requestRulesPlugin(limits: QueryLimits | undefined, admission: Admissio
           if (!operation) return;
           const first = operation.selectionSet.selections.find((s) => s.kind === 'Field');
           if (first?.kind === 'Field') field = first.name.value;
-          if (limits) {
-            const refusal = checkQueryLimits(schema, document, operation, request.variables ?? {}, limits);
+          if (checker) {
+            const refusal = checker.check(schema, document, operation, request.variables ?? {});
             if (refusal) {
               rejectedQueries.inc({ limit: refusal.limit });
               throw refusal;
