@@ -2,6 +2,7 @@
 // request rules are the same everywhere.
 import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from '../logger.js';
@@ -54,7 +55,12 @@ export function createApolloServer(opts: {
   limits?: QueryLimits;
   admission?: Admission;
 }): ApolloServer<RequestContext> {
-  const plugins: ApolloServerPlugin<RequestContext>[] = [requestRulesPlugin(opts.limits, opts.admission)];
+  const plugins: ApolloServerPlugin<RequestContext>[] = [
+    requestRulesPlugin(opts.limits, opts.admission),
+    // Apollo installs cache control by default: a hook on every resolved field working out
+    // @cacheControl hints the schema does not have (and no Cache-Control header comes of it).
+    ApolloServerPluginCacheControlDisabled(),
+  ];
   if (opts.httpServer) plugins.push(ApolloServerPluginDrainHttpServer({ httpServer: opts.httpServer }));
   return new ApolloServer<RequestContext>({
     schema: opts.schema,
