@@ -32,22 +32,43 @@ import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, queryLog, syntheticV
 import { seededRandom } from '../src/seeded-random.js';
 import { sampleTreeRss, treeCpuMs, treeRssKb } from './process-rss.js';
 
-const { values } = parseArgs({
-  options: {
-    segments: { type: 'string', default: '1000000' },
-    duration: { type: 'string', default: '60' },
-    connections: { type: 'string', default: '1,64' },
-    workers: { type: 'string', default: String(os.availableParallelism()) },
-    ops: { type: 'string', default: 'searchSegments,onlyWatch,searchByImage,matchAds' },
-    // 100 frame descriptors per video of 100 segments: as many frames as segments.
-    'frames-per-video': { type: 'string', default: '100' },
-    'cpu-prof-dir': { type: 'string' },
-    'keep-library': { type: 'string' },
-    // fixed: QUERY_MIX's ten queries cycled (mostly answered from the ranking cache after the
-    // first round); log: 4096 searches drawn from a Zipf-weighted log of 2000 distinct queries.
-    'query-mix': { type: 'string', default: 'fixed' },
-  },
-});
+const OPTIONS = {
+  segments: { type: 'string', default: '1000000' },
+  duration: { type: 'string', default: '60' },
+  connections: { type: 'string', default: '1,64' },
+  workers: { type: 'string', default: String(os.availableParallelism()) },
+  ops: { type: 'string', default: 'searchSegments,onlyWatch,searchByImage,matchAds' },
+  // 100 frame descriptors per video of 100 segments: as many frames as segments.
+  'frames-per-video': { type: 'string', default: '100' },
+  'cpu-prof-dir': { type: 'string' },
+  'keep-library': { type: 'string' },
+  // fixed: QUERY_MIX's ten queries cycled (mostly answered from the ranking cache after the
+  // first round); log: 4096 searches drawn from a Zipf-weighted log of 2000 distinct queries.
+  'query-mix': { type: 'string', default: 'fixed' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+const USAGE = `usage: node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 1,64] [--workers N]
+         [--ops searchSegments,onlyWatch,searchByImage,matchAds] [--query-mix fixed|log] [--frames-per-video 100]
+         [--cpu-prof-dir DIR]   V8 CPU profile of every server process, written when it exits
+         [--keep-library DIR]   build the library in DIR once and reuse it on later runs
+Prints one JSON line: answers/s, latency, refusals, errors and server CPU per answer per operation
+and connection count, and the server's RSS.`;
+
+/** The options, or usage on stdout (--help) or stderr (a bad option) and exit. */
+function parseOptions() {
+  try {
+    const { values } = parseArgs({ options: OPTIONS });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    return values;
+  } catch (err) {
+    process.stderr.write(`load: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
 const segments = Number(values.segments);
 const durationSec = Number(values.duration);
 const connectionCounts = values.connections.split(',').map(Number);

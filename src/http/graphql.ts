@@ -2,13 +2,14 @@
 // request rules are the same everywhere.
 import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from '../logger.js';
 import { graphqlDuration, rejectedQueries } from '../observability/metrics.js';
 import type { RequestContext } from '../resolvers/context.js';
 import { createErrorFormatter } from '../resolvers/errors.js';
-import { checkQueryLimits, type QueryLimits } from '../resolvers/limits.js';
+import { QueryLimitChecker, type QueryLimits } from '../resolvers/limits.js';
 import { rootFieldWork, type Admission, type Release } from './admission.js';
 
 /**
@@ -17,6 +18,7 @@ import { rootFieldWork, type Admission, type Release } from './admission.js';
  * (released once the response is on its way), and times every request by its root field.
  */
 function requestRulesPlugin(limits: QueryLimits | undefined, admission: Admission | undefined): ApolloServerPlugin<RequestContext> {
+  const checker = limits && new QueryLimitChecker(limits);
   return {
     async requestDidStart() {
       const started = performance.now();
@@ -27,8 +29,8 @@ function requestRulesPlugin(limits: QueryLimits | undefined, admission: Admissio
           if (!operation) return;
           const first = operation.selectionSet.selections.find((s) => s.kind === 'Field');
           if (first?.kind === 'Field') field = first.name.value;
-          if (limits) {
-            const refusal = checkQueryLimits(schema, document, operation, request.variables ?? {}, limits);
+          if (checker) {
+            const refusal = checker.check(schema, document, operation, request.variables ?? {});
             if (refusal) {
               rejectedQueries.inc({ limit: refusal.limit });
               throw refusal;
@@ -53,7 +55,12 @@ export function createApolloServer(opts: {
   limits?: QueryLimits;
   admission?: Admission;
 }): ApolloServer<RequestContext> {
-  const plugins: ApolloServerPlugin<RequestContext>[] = [requestRulesPlugin(opts.limits, opts.admission)];
+  const plugins: ApolloServerPlugin<RequestContext>[] = [
+    requestRulesPlugin(opts.limits, opts.admission),
+    // Apollo installs cache control by default: a hook on every resolved field working out
+    // @cacheControl hints the schema does not have (and no Cache-Control header comes of it).
+    ApolloServerPluginCacheControlDisabled(),
+  ];
   if (opts.httpServer) plugins.push(ApolloServerPluginDrainHttpServer({ httpServer: opts.httpServer }));
   return new ApolloServer<RequestContext>({
     schema: opts.schema,

@@ -16,6 +16,7 @@ import { Segment } from './types/segment.type.js';
 import { Tag } from './types/Tag.type.js';
 import { Video } from './types/video.type.js';
 
+/** Checked by the ads service (matchCount, locate), not class-validator: its @Args skip that pass. */
 @ArgsType()
 class AdMomentArgs {
   @Field(() => ID, { nullable: true })
@@ -63,13 +64,13 @@ export class AdResolver {
 
   @Authorized(...ACCESS.ads)
   @Query(() => [AdMatch], { description: 'Ads ranked for a moment: give segmentId, or videoId and time. Each match lists its reasons.' })
-  matchAds(@Ctx() ctx: RequestContext, @Args(() => AdMomentArgs) { segmentId, videoId, time, first }: AdMomentArgs) {
+  matchAds(@Ctx() ctx: RequestContext, @Args(() => AdMomentArgs, { validate: false }) { segmentId, videoId, time, first }: AdMomentArgs) {
     return ctx.services.ads.matchAds({ segmentId, videoId, time }, first);
   }
 
   @Authorized(...ACCESS.ads)
   @Query(() => AdMatching, { description: 'matchAds with the ads brand safety or targeting left out (by reason) and the segment’s visual risk: an empty answer says why' })
-  adMatching(@Ctx() ctx: RequestContext, @Args(() => AdMomentArgs) { segmentId, videoId, time, first }: AdMomentArgs) {
+  adMatching(@Ctx() ctx: RequestContext, @Args(() => AdMomentArgs, { validate: false }) { segmentId, videoId, time, first }: AdMomentArgs) {
     return ctx.services.ads.adMatching({ segmentId, videoId, time }, first);
   }
 

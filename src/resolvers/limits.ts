@@ -1,10 +1,24 @@
 // How much one GraphQL operation may ask for: selection depth (graphql-depth-limit) and an
 // estimated cost (graphql-query-complexity) in which a list multiplies what is selected inside it
 // by its page size. Both are checked once variables are known, before anything executes; a
-// refusal is QUERY_TOO_COMPLEX and says which limit it hit.
+// refusal is QUERY_TOO_COMPLEX and says which limit it hit. The server checks through
+// QueryLimitChecker, which remembers each parsed document's verdicts (Apollo hands the same
+// DocumentNode back for the same query text), so a repeated query costs no schema walk.
 import depthLimit from 'graphql-depth-limit';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
-import { getNamedType, getNullableType, GraphQLError, GraphQLList, isLeafType, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  GraphQLError,
+  GraphQLList,
+  isLeafType,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type TypeNode,
+} from 'graphql';
 import { DEFAULT_PAGE_SIZE } from '../services/pagination.js';
 
 export interface QueryLimits {
@@ -51,22 +65,19 @@ function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
   return operation.selectionSet.selections.every((s) => s.kind === 'Field' && s.name.value.startsWith('__'));
 }
 
-/** The first limit the operation breaks, as an error to throw; null when it is within both. */
-export function checkQueryLimits(
+function depthRefusal(schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits): QueryTooComplexError | null {
+  const depthErrors = validate(schema, document, [depthLimit(limits.maxDepth)]);
+  if (depthErrors.length === 0) return null;
+  return new QueryTooComplexError('depth', `query depth limit exceeded: selections may nest at most ${limits.maxDepth} levels deep`);
+}
+
+function complexityRefusal(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
   limits: QueryLimits,
 ): QueryTooComplexError | null {
-  // Tools fetch the schema with a deep but fixed introspection query.
-  if (isIntrospectionOnly(operation)) return null;
-
-  const depthErrors = validate(schema, document, [depthLimit(limits.maxDepth)]);
-  if (depthErrors.length > 0) {
-    return new QueryTooComplexError('depth', `query depth limit exceeded: selections may nest at most ${limits.maxDepth} levels deep`);
-  }
-
   let cost: number;
   try {
     cost = getComplexity({
@@ -87,4 +98,57 @@ export function checkQueryLimits(
     );
   }
   return null;
+}
+
+/** A kept refusal as a new error: every response gets its own error object. */
+function fresh(refusal: QueryTooComplexError): QueryTooComplexError {
+  return new QueryTooComplexError(refusal.limit, refusal.message);
+}
+
+function namedTypeOf(type: TypeNode): string {
+  return type.kind === 'NamedType' ? type.name.value : namedTypeOf(type.type);
+}
+
+/** Verdicts kept per page-size key of one document; past this many, its verdicts start over. */
+const MAX_VERDICTS_PER_DOCUMENT = 256;
+
+interface DocumentVerdicts {
+  depth: QueryTooComplexError | null;
+  /** By the JSON of the operation's Int variables: the only values the estimators read (`first`). */
+  complexity: Map<string, QueryTooComplexError | null>;
+}
+
+/**
+ * The first limit an operation breaks, as an error to throw; null when it is within both. Each
+ * document's verdicts are kept: the depth verdict depends on the document alone, the cost only on
+ * its Int variables (page sizes: pageSizeEstimator reads `first`, simpleEstimator nothing), so
+ * requests differing in other variables (ids, texts) share one verdict and a repeated query costs
+ * no schema walk. Keyed weakly by the parsed operation, which Apollo's document cache keeps.
+ */
+export class QueryLimitChecker {
+  private readonly verdicts = new WeakMap<OperationDefinitionNode, DocumentVerdicts>();
+
+  constructor(private readonly limits: QueryLimits) {}
+
+  check(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): QueryTooComplexError | null {
+    // Tools fetch the schema with a deep but fixed introspection query.
+    if (isIntrospectionOnly(operation)) return null;
+    let known = this.verdicts.get(operation);
+    if (!known) {
+      known = { depth: depthRefusal(schema, document, this.limits), complexity: new Map() };
+      this.verdicts.set(operation, known);
+    }
+    if (known.depth) return fresh(known.depth);
+    const pageSizes = (operation.variableDefinitions ?? []).filter((d) => namedTypeOf(d.type) === 'Int').map((d) => variables[d.variable.name.value] ?? null);
+    const key = JSON.stringify(pageSizes);
+    const kept = known.complexity.get(key);
+    if (kept !== undefined) return kept && fresh(kept);
+    // Variables that do not fit their types are the caller's input error, which execution reports
+    // (BAD_USER_INPUT, naming the variable): no complexity verdict, none kept.
+    if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return null;
+    const verdict = complexityRefusal(schema, document, operation, variables, this.limits);
+    if (known.complexity.size >= MAX_VERDICTS_PER_DOCUMENT) known.complexity.clear();
+    known.complexity.set(key, verdict);
+    return verdict;
+  }
 }

@@ -8,22 +8,16 @@
 // The embedded SQLite file is opened only for what is still set to `embedded`. With all three
 // remote, API and worker processes keep no state of their own: any number of them, on any
 // machine, share the servers (media files still have to be readable where workers run).
-import { Redis } from 'ioredis';
+// Each remote backend's modules (and their clients: @elastic/elasticsearch, BullMQ and ioredis,
+// Qdrant) are imported only when configured: held by every process, they cost ~50 MB of RSS each
+// in a server that uses none of them.
+import type { Redis } from 'ioredis';
 import { ConfigError, type Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { BullJobQueue } from './bullmq/job-queue.js';
-import { openAdsRepositories } from './elastic/ads.js';
-import { ElasticCatalog } from './elastic/catalog.js';
-import { CATALOG_SCHEMA_VERSION } from './elastic/catalog-schema.js';
-import { migrationSummary } from './elastic/documents.js';
-import { openMediaRepositories } from './elastic/media.js';
-import { openPresenceRepositories } from './elastic/presence.js';
-import { ElasticTextIndex } from './elastic/text-index.js';
 import { openEmbeddedStore } from './embedded/index.js';
 import type { Store } from './interfaces.js';
 import { moveLegacyVoiceClusters } from './legacy-voice-clusters.js';
-import { QdrantVectorIndex } from './qdrant/vector-index.js';
 
 type BackendConfig = Pick<
   Config,
@@ -35,7 +29,8 @@ function required(value: string | null, name: string, why: string): string {
   return value;
 }
 
-export function redisConnection(url: string): Redis {
+export async function redisConnection(url: string): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   // BullMQ workers block on Redis: ioredis must retry forever rather than fail a command.
   return new Redis(url, { maxRetriesPerRequest: null });
 }
@@ -46,7 +41,17 @@ export function usesEmbeddedFile(config: Pick<Config, 'store' | 'vectors' | 'que
 }
 
 /** Everything on Store but vectors and jobs, on Elasticsearch. */
-async function openElastic(config: BackendConfig, log: Logger | undefined, closers: (() => Promise<void>)[]): Promise<Omit<Store, 'vectors' | 'jobs' | 'schemaVersion' | 'close'>> {
+async function openElastic(config: BackendConfig, log: Logger | undefined, closers: (() => Promise<void>)[]): Promise<Omit<Store, 'vectors' | 'jobs' | 'close'>> {
+  const [{ ElasticTextIndex }, { ElasticCatalog }, { CATALOG_SCHEMA_VERSION }, { migrationSummary }, { openPresenceRepositories }, { openAdsRepositories }, { openMediaRepositories }] =
+    await Promise.all([
+      import('./elastic/text-index.js'),
+      import('./elastic/catalog.js'),
+      import('./elastic/catalog-schema.js'),
+      import('./elastic/documents.js'),
+      import('./elastic/presence.js'),
+      import('./elastic/ads.js'),
+      import('./elastic/media.js'),
+    ]);
   const { index, migration } = await ElasticTextIndex.open({
     url: required(config.elasticsearchUrl, 'ELASTICSEARCH_URL', 'VIDSEARCH_STORE=elastic'),
     apiKey: config.elasticsearchApiKey,
@@ -57,6 +62,7 @@ async function openElastic(config: BackendConfig, log: Logger | undefined, close
   const catalog = await ElasticCatalog.open(client);
   log?.info(migrationSummary(catalog.migration), 'Elasticsearch catalog ready');
   return {
+    schemaVersion: CATALOG_SCHEMA_VERSION,
     catalog: catalog.catalog,
     text: index,
     ...(await openPresenceRepositories(client, { log })),
@@ -89,11 +95,12 @@ export async function openStore(config: BackendConfig, log?: Logger): Promise<St
     const remote = config.store === 'elastic' ? await openElastic(config, log, closers) : null;
     const vectors =
       config.vectors === 'qdrant'
-        ? new QdrantVectorIndex({ url: required(config.qdrantUrl, 'QDRANT_URL', 'VIDSEARCH_VECTORS=qdrant'), apiKey: config.qdrantApiKey })
+        ? new (await import('./qdrant/vector-index.js')).QdrantVectorIndex({ url: required(config.qdrantUrl, 'QDRANT_URL', 'VIDSEARCH_VECTORS=qdrant'), apiKey: config.qdrantApiKey })
         : embedded!.vectors;
     let jobs = embedded?.jobs;
     if (config.queue === 'bullmq') {
-      const redis = redisConnection(required(config.redisUrl, 'REDIS_URL', 'VIDSEARCH_QUEUE=bullmq'));
+      const redis = await redisConnection(required(config.redisUrl, 'REDIS_URL', 'VIDSEARCH_QUEUE=bullmq'));
+      const { BullJobQueue } = await import('./bullmq/job-queue.js');
       // The lock outlives several missed heartbeats; staleness itself is decided by requeueStale.
       const queue = new BullJobQueue({ connection: redis, lockMs: Math.max(60_000, config.indexing.staleJobMs * 4) });
       jobs = queue;
@@ -102,12 +109,11 @@ export async function openStore(config: BackendConfig, log?: Logger): Promise<St
         await redis.quit();
       });
     }
-    // Later keys win: the embedded store's own schemaVersion and close are replaced.
+    // Later keys win: the embedded store's own close is replaced.
     const store: Store = {
       ...(remote ?? embedded!),
       vectors,
       jobs: jobs!,
-      schemaVersion: config.store === 'elastic' ? CATALOG_SCHEMA_VERSION : embedded!.schemaVersion,
       close,
     };
     await moveLegacyData(store, log);

@@ -5,7 +5,8 @@
 import { Converter } from 'opencc-js/t2cn';
 
 // 't' (OpenCC's generic traditional) covers Taiwan and Hong Kong variants well enough for matching.
-const toSimplified = Converter({ from: 't', to: 'cn' });
+// One converter per process (its tables are a few MB): the text index's tokens use it too.
+export const toSimplified = Converter({ from: 't', to: 'cn' });
 
 /** Anything that is not a letter, a digit or a mark: spaces, punctuation, symbols, emoji. */
 const SEPARATORS = /[^\p{L}\p{N}\p{M}]+/gu;

@@ -29,7 +29,7 @@ async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
   const child = spawn(redisBinary!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  const probe = redisConnection(url);
+  const probe = await redisConnection(url);
   probe.on('error', () => undefined); // refused until the server listens
   try {
     for (let i = 0; i < 100; i += 1) {
@@ -62,7 +62,7 @@ suite('bullmq job queue (real redis-server)', () => {
       store,
       async dispose() {
         await store.close();
-        const flush = redisConnection(redis.url);
+        const flush = await redisConnection(redis.url);
         await flush.flushall();
         flush.disconnect();
         await rm(dir, { recursive: true, force: true });
@@ -72,7 +72,7 @@ suite('bullmq job queue (real redis-server)', () => {
 
   describe('several worker processes', () => {
     it('share one queue: each job once, highest priority then newest, crash resume across instances', async () => {
-      const connections = [redisConnection(redis.url), redisConnection(redis.url), redisConnection(redis.url)];
+      const connections = await Promise.all([redisConnection(redis.url), redisConnection(redis.url), redisConnection(redis.url)]);
       const [api, workerA, workerB] = connections.map((connection) => new BullJobQueue({ connection, prefix: 'scale', lockMs: 60_000 }));
       try {
         const jobs = [];
@@ -107,7 +107,7 @@ suite('bullmq job queue (real redis-server)', () => {
     });
 
     it('a cancel from the API process reaches a job another process is running', async () => {
-      const connections = [redisConnection(redis.url), redisConnection(redis.url)];
+      const connections = await Promise.all([redisConnection(redis.url), redisConnection(redis.url)]);
       const [api, worker] = connections.map((connection) => new BullJobQueue({ connection, prefix: 'cancel', lockMs: 60_000 }));
       try {
         const job = await api!.enqueue({ kind: 'INDEX_VIDEO', videoId: 'v1', request: { path: '/m/v1.mp4' } });

@@ -2,6 +2,7 @@
 // run against every backend: embedded SQLite (the reference), the in-memory fakes, and
 // Elasticsearch when a cluster is reachable (test/store/elastic-presence.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { codeOf } from '../helpers/errors.js';
 import type { ActorRecord, ActorRepository, FaceTemplateRecord } from '../../src/store/actors.js';
 import type { AppearanceRepository, AppearanceSpanRecord, FaceClusterRecord, FaceRecord, FaceTrackRecord } from '../../src/store/appearances.js';
 
@@ -102,6 +103,7 @@ export function describePresenceConformance(name: string, open: () => Promise<Pr
         expect(second).toMatchObject({ hasNextPage: false, totalCount: 4 });
         const past = await actors.listActors(null, { first: 2, after: second.endCursor });
         expect(past).toMatchObject({ items: [], hasNextPage: false, endCursor: second.endCursor });
+        expect(await codeOf(actors.listActors(null, { first: 2, after: 'not a cursor' }))).toBe('BAD_USER_INPUT');
 
         expect((await actors.listActors('BUILD', { first: 10 })).items.map((a) => a.id)).toEqual(['a2']);
         expect((await actors.listActors('ob', { first: 10 })).items.map((a) => a.id)).toEqual(['a2', 'a3']);
@@ -239,6 +241,7 @@ export function describePresenceConformance(name: string, open: () => Promise<Pr
         const rest = await appearances.listClusters({}, { first: 3, after: first.endCursor });
         expect(rest.items.map((c) => c.id)).toEqual(['c0']);
         expect(rest).toMatchObject({ hasNextPage: false, totalCount: 4 });
+        expect(await codeOf(appearances.listClusters({}, { first: 3, after: 'not a cursor' }))).toBe('BAD_USER_INPUT');
         expect((await appearances.listClusters({ named: true }, { first: 5 })).items.map((c) => c.id)).toEqual(['c3']);
         const unnamed = await appearances.listClusters({ named: false }, { first: 1 });
         expect(unnamed.items.map((c) => c.id)).toEqual(['c2']);
@@ -310,6 +313,8 @@ export function describePresenceConformance(name: string, open: () => Promise<Pr
         expect(pages).toEqual([['x2', 'x0'], ['x1', 'v1-voice'], ['y1']]);
         await appearances.replaceFaceSpansOfVideos(new Map([['v1', []]]));
         expect((await appearances.listSpansOfActor('a', { first: 10 })).items.map((s) => s.id)).toEqual(['v1-voice', 'y1']);
+        // A cursor that is not one: the typed error every backend gives, not a plain Error.
+        expect(await codeOf(appearances.listSpansOfActor('a', { first: 2, after: 'not a cursor' }))).toBe('BAD_USER_INPUT');
         const none = await appearances.listSpansOfActor('nobody', { first: 10 });
         expect(none).toMatchObject({ items: [], hasNextPage: false, totalCount: 0 });
       });

@@ -2,6 +2,7 @@
 // vector index (collection 'actor_faces'); these tables keep names, aliases and template metadata.
 import type { Database } from 'better-sqlite3';
 import type { Page, PageArgs } from '../../domain.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { IN_JSON_LIST, jsonList, StatementCache } from './db.js';
 import type { ActorPatch, ActorRecord, ActorRepository, FaceTemplateRecord } from '../actors.js';
 
@@ -54,11 +55,6 @@ function toTemplate(row: TemplateRow): FaceTemplateRecord {
 /** LIKE pattern matching `text` literally anywhere. */
 function containsPattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-interface ListCursor {
-  name: string;
-  id: string;
 }
 
 export class EmbeddedActorRepository implements ActorRepository {
@@ -122,7 +118,7 @@ export class EmbeddedActorRepository implements ActorRepository {
     }
     const filterSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const totalCount = (this.db.prepare(`SELECT count(*) AS n FROM actors ${filterSql}`).get(...params) as { n: number }).n;
-    const after = page.after ? decodeListCursor(page.after) : null;
+    const after = page.after ? decodeCursor(page.after, { name: 'string', id: 'string' }) : null;
     const afterSql = after ? `${where.length ? 'AND' : 'WHERE'} (name > ? COLLATE NOCASE OR (name = ? COLLATE NOCASE AND id > ?))` : '';
     const rows = this.db
       .prepare(`SELECT * FROM actors ${filterSql} ${afterSql} ORDER BY name COLLATE NOCASE, id LIMIT ?`)
@@ -131,7 +127,7 @@ export class EmbeddedActorRepository implements ActorRepository {
     const last = items.at(-1);
     return {
       items,
-      endCursor: last ? encodeListCursor({ name: last.name, id: last.id }) : (page.after ?? null),
+      endCursor: last ? encodeCursor({ name: last.name, id: last.id }) : (page.after ?? null),
       hasNextPage: rows.length > page.first,
       totalCount,
     };
@@ -176,12 +172,3 @@ export class EmbeddedActorRepository implements ActorRepository {
   }
 }
 
-function encodeListCursor(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
-function decodeListCursor(raw: string): ListCursor {
-  const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<ListCursor>;
-  if (typeof parsed.name !== 'string' || typeof parsed.id !== 'string') throw new Error('bad actor list cursor');
-  return { name: parsed.name, id: parsed.id };
-}

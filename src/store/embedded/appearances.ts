@@ -2,6 +2,8 @@
 // the vector index (collection 'faces'); these tables keep tracks, faces, clusters and spans.
 import type { Database } from 'better-sqlite3';
 import type { Page, PageArgs } from '../../domain.js';
+import { BadInputError } from '../../errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { IN_JSON_LIST, jsonList, StatementCache } from './db.js';
 import {
   removeClusterMembers,
@@ -91,27 +93,6 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-interface OffsetCursor {
-  offset: number;
-}
-
-interface ClusterCursor {
-  createdAt: string;
-  id: string;
-}
-
-function encodeCursor(cursor: OffsetCursor | ClusterCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
-function decodeCursor(raw: string): Record<string, unknown> {
-  try {
-    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw new Error('bad cursor');
-  }
-}
-
 export class EmbeddedAppearanceRepository implements AppearanceRepository {
   /** The reads every onlyWatch / matchAds query makes. */
   private readonly reads: StatementCache;
@@ -190,8 +171,7 @@ export class EmbeddedAppearanceRepository implements AppearanceRepository {
   async listClusters(filter: ClusterFilter, page: PageArgs): Promise<Page<FaceClusterRecord>> {
     const where = filter.named === true ? 'actor_id IS NOT NULL' : filter.named === false ? 'actor_id IS NULL' : '1 = 1';
     const totalCount = (this.db.prepare(`SELECT count(*) AS n FROM face_clusters WHERE ${where}`).get() as { n: number }).n;
-    const after = page.after ? decodeCursor(page.after) : null;
-    if (after && (typeof after.createdAt !== 'string' || typeof after.id !== 'string')) throw new Error('bad cluster cursor');
+    const after = page.after ? decodeCursor(page.after, { createdAt: 'string', id: 'string' }) : null;
     const afterSql = after ? 'AND (created_at < ? OR (created_at = ? AND id < ?))' : '';
     const params = after ? [after.createdAt, after.createdAt, after.id] : [];
     const rows = this.db
@@ -274,9 +254,8 @@ export class EmbeddedAppearanceRepository implements AppearanceRepository {
 
   async listSpansOfActor(actorId: string, page: PageArgs): Promise<Page<AppearanceSpanRecord>> {
     const totalCount = (this.db.prepare('SELECT count(*) AS n FROM appearance_spans WHERE actor_id = ?').get(actorId) as { n: number }).n;
-    const after = page.after ? decodeCursor(page.after) : null;
-    const offset = after ? Number(after.offset) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new Error('bad appearance cursor');
+    const offset = page.after ? Number(decodeCursor(page.after, { offset: 'number' }).offset) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new BadInputError('after is not a valid cursor', { after: page.after });
     const rows = this.db
       .prepare('SELECT * FROM appearance_spans WHERE actor_id = ? ORDER BY video_id, start, id LIMIT ? OFFSET ?')
       .all(actorId, page.first, offset) as SpanRow[];

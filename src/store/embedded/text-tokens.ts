@@ -2,21 +2,10 @@
 // NFKC + traditional→simplified + lowercase, jieba words (Chinese) for ranking, and CJK character
 // bigrams and single characters so any Chinese substring can still be found as an exact phrase
 // when jieba segments query and text differently.
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
-import { Converter } from 'opencc-js/t2cn';
+import { toSimplified } from '../../text/normalize.js';
+import { wordSegmenter } from '../../text/segmenter.js';
 
-let jieba: Jieba | null = null;
-
-function segmenter(): Jieba {
-  // Loading the dictionary takes ~0.3 s: only when text is first indexed or searched.
-  jieba ??= Jieba.withDict(dict);
-  return jieba;
-}
-
-// 't' (OpenCC's generic traditional) covers Taiwan and Hong Kong variants: 們 and 们 index alike.
-const toSimplified = Converter({ from: 't', to: 'cn' });
-
+/** NFKC, traditional → simplified ('t' covers Taiwan and Hong Kong variants: 們 and 们 index alike), lower case. */
 export function normalizeText(text: string): string {
   return toSimplified(text.normalize('NFKC')).toLowerCase();
 }
@@ -51,7 +40,7 @@ export interface IndexedTokens {
 
 export function indexTokens(text: string): IndexedTokens {
   const normalized = normalizeText(text);
-  const words = segmenter()
+  const words = wordSegmenter()
     .cutForSearch(normalized, true)
     .filter((token) => WORD_LIKE.test(token));
   const grams = cjkRuns(normalized).map((run) => runGrams(run).join(' '));
@@ -88,7 +77,7 @@ export function queryTerms(query: string): QueryTerms {
   const normalized = normalizeText(query);
   const runs = [...new Set(cjkRuns(normalized))].map((run) => ({
     run,
-    words: withoutStopWords([...new Set(segmenter().cut(run, true))].filter((token) => WORD_LIKE.test(token)), false),
+    words: withoutStopWords([...new Set(wordSegmenter().cut(run, true))].filter((token) => WORD_LIKE.test(token)), false),
   }));
   const latinTerms = withoutStopWords(
     [...new Set(normalized.replace(CJK_RUN, ' ').split(/\s+/).filter((term) => WORD_LIKE.test(term)))],
