@@ -14,6 +14,7 @@ const ALL: Record<string, string[]> = {
   audio: ['audio.js'],
   presence: ['presence.js'],
   ocr: ['ocr.js'],
+  'ocr-profile': ['ocr-profile.js', '--minutes', '3'],
   ads: ['ads.js'],
   'image-search': ['image-search.js'],
   'nsfw-calibration': ['nsfw-calibration.js'],

@@ -23,6 +23,7 @@ import {
   BandWatcher,
   CueAssembler,
   MIN_TEXT_BLOCKS_TO_READ,
+  MIN_TEXT_BLOCKS_TO_RETRY,
   isSubtitleLike,
   regionChanged,
   regionSignature,
@@ -78,6 +79,8 @@ export interface OcrStageOutput {
   framesTextless: number;
   framesReused: number;
   framesSettling: number;
+  /** Of framesOcr, bands too sparse in text-like blocks for the retry views: the first look only. */
+  framesNoRetry: number;
   /** Shot keyframes looked at vs keyframes that reached OCR. */
   keyframes: number;
   keyframesOcr: number;
@@ -122,7 +125,8 @@ interface PendingRead<T> {
  * What OCR gets of a band: its columns with text-like blocks, padded on each side by the band's
  * height (a subtitle line is at most about half of it, so that is two glyphs beyond the last
  * text-like block: line ends with weak edges stay in), and at least twice as wide as the engine's
- * one-line shape (a one-word band the detector misses is still read whole as a line, engine.ts).
+ * one-line shape (chosen when a band the detector missed was read whole as a line, engine.ts;
+ * kept since the detector's looks and retries were fitted on crops of these sizes).
  * A band of scattered speckle is a small crop, not a 960-pixel strip for the detector and every
  * retry view; text over a busy background spreads text-like blocks across the band and gets
  * (nearly) all of it. `left` maps the crop's coordinates back to the frame's.
@@ -146,6 +150,19 @@ function bandCrop(frame: RawFrame, band: Band, columns: { left: number; right: n
     data.set(frame.data.subarray(row + left, row + right), y * width);
   }
   return { image: { data, width, height, channels: 1 }, left };
+}
+
+/**
+ * How a band crop is read. Never whole as one line when nothing is detected in it: the crop is
+ * padded by the band's height on each side, so its text does not touch the crop's sides (what that
+ * fallback is for, engine.ts); on the fit half of the short-cue set (v3) and the indexing-real
+ * footage the fallback read 63 bands, none to a line of even MIN_TEXT_SCORE, each a recogniser
+ * pass over the whole crop (~1 CPU-s per media minute of the real footage). Retried on enlarged
+ * views only with MIN_TEXT_BLOCKS_TO_RETRY text-like blocks. Reported on the held-out half and
+ * subtitles.json.
+ */
+function bandReadOptions(textBlocks: number): ReadOptions {
+  return { wholeLineFallback: false, retry: textBlocks >= MIN_TEXT_BLOCKS_TO_RETRY };
 }
 
 /** Lines read on a crop, in the coordinates of the image it was cut from `left` pixels into. */
@@ -232,6 +249,7 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         framesTextless: 0,
         framesReused: 0,
         framesSettling: 0,
+        framesNoRetry: 0,
         keyframes: 0,
         keyframesOcr: 0,
       };
@@ -277,8 +295,9 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
               bandReads.push({ meta, lines: Promise.resolve([]) });
             } else {
               output.framesOcr++;
+              if (reading.textBlocks < MIN_TEXT_BLOCKS_TO_RETRY) output.framesNoRetry++;
               const crop = bandCrop(frame, reading.band, reading.textColumns);
-              const { lines } = await submit(crop.image);
+              const { lines } = await submit(crop.image, bandReadOptions(reading.textBlocks));
               const shifted = lines.then((read) => shiftLines(read, crop.left));
               // Handled here so a failed reading is not an unhandled rejection before it is awaited.
               shifted.catch(() => undefined);

@@ -180,6 +180,15 @@ export function textLikeBlocks(signature: RegionSignature): number {
  */
 export const MIN_TEXT_BLOCKS_TO_READ = 2;
 
+/**
+ * Fewest text-like blocks for a band read to get the retry views (retries.ts) when its first look
+ * finds nothing confident: half the fewest any frame with a cue had on the fit half of the
+ * short-cue set (8, above). Sparser bands are motion or texture, not a cue the detector missed:
+ * on the indexing-real footage most band reads were such 2-3-block bands, each retried on the
+ * enlarged view (4× the first look's pixels) without a line found. Reported on the held-out half.
+ */
+export const MIN_TEXT_BLOCKS_TO_RETRY = 4;
+
 /** Pixel columns [left, right) of a region's text-like blocks, anywhere in it (null: none). */
 export function textColumns(signature: RegionSignature): { left: number; right: number } | null {
   let first = Infinity;

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createOcrStage, type OcrReader } from '../../src/indexers/ocr.js';
 import type { StageContext } from '../../src/indexers/stage.js';
-import { BandLocator, BandWatcher, MIN_TEXT_BLOCKS_TO_READ, type GreyFrame } from '../../src/indexers/subtitle-band.js';
+import { BandLocator, BandWatcher, MIN_TEXT_BLOCKS_TO_READ, MIN_TEXT_BLOCKS_TO_RETRY, type GreyFrame } from '../../src/indexers/subtitle-band.js';
 import type { RawFrame } from '../../src/media/frames.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
-import type { TextLine } from '../../src/models/ocr/types.js';
+import type { ReadOptions, TextLine } from '../../src/models/ocr/types.js';
 import type { RawImage } from '../../src/models/types.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 
@@ -57,15 +57,17 @@ describe('band reads and the text gate', () => {
 });
 
 /** A reader that "sees" the word wherever white pixels are, and counts what it was given. */
-function fakeReader(): OcrReader & { bands: number; frames: number; widest: number } {
+function fakeReader(): OcrReader & { bands: number; frames: number; widest: number; bandOptions: (ReadOptions | undefined)[] } {
   const reader = {
     size: 1,
     bands: 0,
     frames: 0,
     widest: 0,
-    read(image: RawImage): Promise<TextLine[]> {
+    bandOptions: [] as (ReadOptions | undefined)[],
+    read(image: RawImage, options?: ReadOptions): Promise<TextLine[]> {
       if (image.height === H) reader.frames++;
       else [reader.bands, reader.widest] = [reader.bands + 1, Math.max(reader.widest, image.width)];
+      if (image.height !== H) reader.bandOptions.push(options);
       // The box of the white pixels, in the coordinates of the image given (a crop of the band).
       let [left, right, top, bottom] = [Infinity, -1, Infinity, -1];
       image.data.forEach((v, i) => {
@@ -124,5 +126,18 @@ describe('ocr stage frame skipping', () => {
     expect(out.framesOcr).toBeLessThan(all.output.framesOcr);
     expect(all.output.framesTextless).toBe(0);
     expect(all.output.framesOcr).toBe(out.framesOcr + out.framesTextless);
+  });
+
+  it('never reads a band whole as one line, and retries only bands with enough text-like blocks', async () => {
+    expect(MIN_TEXT_BLOCKS_TO_RETRY).toBeGreaterThan(MIN_TEXT_BLOCKS_TO_READ);
+    const gated = await runStage();
+    // Bands that reach OCR through the text gate hold the word: retried when the first look fails.
+    expect(gated.reader.bandOptions.every((o) => o?.wholeLineFallback === false && o.retry === true)).toBe(true);
+    expect(gated.output.framesNoRetry).toBe(0);
+    // Without the gate, the smooth motion bands (no text-like blocks) get the first look only.
+    const all = await runStage(0);
+    const firstLookOnly = all.reader.bandOptions.filter((o) => o?.retry === false).length;
+    expect(firstLookOnly).toBe(all.output.framesOcr - gated.output.framesOcr);
+    expect(all.output.framesNoRetry).toBe(firstLookOnly);
   });
 });

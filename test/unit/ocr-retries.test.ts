@@ -1,8 +1,9 @@
 // Detection retries (src/models/ocr/retries.ts) with a scripted detector: when they run, which
 // views they try, and how boxes found on an enlarged view map back to the original image.
 import { describe, expect, it } from 'vitest';
+import { OcrEngine } from '../../src/models/ocr/engine.js';
 import { CONFIDENT_BOX, detectWithRetries } from '../../src/models/ocr/retries.js';
-import type { Quad, TextCrop } from '../../src/models/ocr/types.js';
+import type { Quad, TextCrop, TextRecognizer } from '../../src/models/ocr/types.js';
 import type { RawImage } from '../../src/models/types.js';
 
 const band: RawImage = { data: new Uint8Array(640 * 108).fill(210), width: 640, height: 108, channels: 1 };
@@ -64,5 +65,31 @@ describe('detection retries', () => {
     const retry = scripted([]);
     expect(await detectWithRetries(frame, scripted([[]]).detect, retry.detect)).toEqual([]);
     expect(retry.seen).toHaveLength(0);
+  });
+});
+
+describe('OcrEngine read options', () => {
+  const recognizer: TextRecognizer = { modelId: 'unused', recognize: async () => [] };
+  const detector = (answers: TextCrop[][]) => Object.assign(scripted(answers), { modelId: 'scripted' });
+
+  it('retries and falls back to the whole one-line image by default', async () => {
+    const retry = detector([]);
+    const engine = new OcrEngine(detector([[]]), recognizer, retry);
+    const crops = await engine.detect(band);
+    expect(retry.seen).toHaveLength(1);
+    expect(crops).toHaveLength(1);
+    expect(crops[0]!.detection.score).toBe(0);
+    expect(crops[0]!.image).toBe(band);
+  });
+
+  it('looks once and reads nothing whole when told not to retry or fall back', async () => {
+    const retry = detector([]);
+    const engine = new OcrEngine(detector([[]]), recognizer, retry);
+    expect(await engine.detect(band, { retry: false, wholeLineFallback: false })).toEqual([]);
+    expect(retry.seen).toHaveLength(0);
+    // Still retried when only the fallback is off.
+    const again = detector([]);
+    expect(await new OcrEngine(detector([[]]), recognizer, again).detect(band, { wholeLineFallback: false })).toEqual([]);
+    expect(again.seen).toHaveLength(1);
   });
 });

@@ -22,13 +22,17 @@ export class OcrEngine {
   ) {}
 
   /**
-   * Line crops of `image`, retried on altered views when nothing confident was found. When the
-   * detector still finds nothing in an image shaped like a single line, the whole image is that
-   * line (DB misses text that touches the image border).
+   * Line crops of `image`, retried on altered views when nothing confident was found (unless
+   * `options.retry` is false). When the detector still finds nothing in an image shaped like a
+   * single line, the whole image is that line (DB misses text that touches the image border),
+   * unless `options.wholeLineFallback` is false.
    */
   async detect(image: RawImage, options: ReadOptions = {}): Promise<TextCrop[]> {
-    const crops = await detectWithRetries(image, (i) => this.detector.detect(i, options), (i) => this.retryDetector.detect(i));
-    if (crops.length > 0 || !looksLikeOneLine(image)) return crops;
+    const crops =
+      options.retry === false
+        ? await this.detector.detect(image, options)
+        : await detectWithRetries(image, (i) => this.detector.detect(i, options), (i) => this.retryDetector.detect(i));
+    if (crops.length > 0 || options.wholeLineFallback === false || !looksLikeOneLine(image)) return crops;
     const w = image.width;
     const h = image.height;
     return [{ image, detection: { quad: [[0, 0], [w, 0], [w, h], [0, h]], score: 0 } }];

@@ -39,6 +39,10 @@ export interface ReadOptions {
    * lines are still cut out of the full image for the recogniser.
    */
   detectMaxSide?: number;
+  /** Look again at enlarged and inverted views when the first look finds nothing confident (retries.ts; default true). */
+  retry?: boolean;
+  /** Read an image shaped like one line whole when no line is detected in it (default true). */
+  wholeLineFallback?: boolean;
 }
 
 export interface TextDetector {
