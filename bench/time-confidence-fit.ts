@@ -1,11 +1,12 @@
 // Fits timeConfidence's moment model (calibration.ts MOMENT) from `eval --per-query` rows of the
-// look-alike/still dev set, on the fit half only, and prints the report half's reliability table
-// under the fitted model (all report answers: timeConfidence is the chance of the right video and
-// moment). Rows carry each top answer's similarity, localisation margin and stretch.
+// dev sets (look-alike/still, motion), on their fit halves only, and prints the report halves'
+// reliability tables: timeConfidence under the fitted model (all report answers: it is the chance
+// of the right video and moment) and similarity as the service answered it (the chance of the
+// right video). Rows carry each top answer's similarity, localisation margin and stretch.
 //   node dist/src/cli.js eval test/fixtures/image-search-lookalike.json --per-query rows.jsonl
-//   node dist/bench/time-confidence-fit.js rows.jsonl
+//   node dist/bench/time-confidence-fit.js rows.jsonl [more-rows.jsonl …] [--bias-only]
 import { readFile } from 'node:fs/promises';
-import { calibratedTimeConfidence, MOMENT_STRETCH_CAP_SEC } from '../src/services/image-search/calibration.js';
+import { calibratedTimeConfidence, MOMENT, MOMENT_STRETCH_CAP_SEC } from '../src/services/image-search/calibration.js';
 
 interface Row {
   half: 'fit' | 'report' | null;
@@ -58,18 +59,45 @@ function solve(a: number[][], b: number[]): number[] {
   return m.map((row, i) => row[k]! / row[i]!);
 }
 
-const rows = (await readFile(process.argv[2]!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Row);
+const files = await Promise.all(process.argv.slice(2).filter((arg) => !arg.startsWith('--')).map((file) => readFile(file, 'utf8')));
+const rows = files.flatMap((text) => text.trim().split('\n').map((line) => JSON.parse(line) as Row));
 const fit = samples(rows.filter((r) => r.half === 'fit'));
-const [bias, perMargin, perStretchSec] = fitLogistic(fit.map((s) => s.features), fit.map((s) => s.right)) as [number, number, number];
+/**
+ * The intercept alone, the slopes kept (`--bias-only`): when the fit halves hold only a few wrong
+ * moments, three parameters are not determined (a full refit turns a weight's sign), one is.
+ */
+function fitBias(x: readonly number[][], y: readonly number[], slopes: readonly number[]): number {
+  let b = 0;
+  for (let iteration = 0; iteration < 50; iteration++) {
+    let gradient = -0.01 * b;
+    let curvature = 0.01;
+    x.forEach((xi, n) => {
+      const p = 1 / (1 + Math.exp(-(b + xi.slice(1).reduce((sum, v, i) => sum + v * slopes[i]!, 0))));
+      gradient += y[n]! - p;
+      curvature += p * (1 - p);
+    });
+    b += gradient / curvature;
+  }
+  return b;
+}
+const [bias, perMargin, perStretchSec] = (
+  process.argv.includes('--bias-only')
+    ? [fitBias(fit.map((s) => s.features), fit.map((s) => s.right), [MOMENT.perMargin, MOMENT.perStretchSec]), MOMENT.perMargin, MOMENT.perStretchSec]
+    : fitLogistic(fit.map((s) => s.features), fit.map((s) => s.right))
+) as [number, number, number];
 const round = (v: number) => Math.round(v * 100) / 100;
 const moment = { bias: round(bias), perMargin: round(perMargin), perStretchSec: round(perStretchSec) };
 /** The answer's timeConfidence under the fitted model. */
 const confidence = (r: Row): number =>
   calibratedTimeConfidence(r.similarity!, r.momentMargin === null || r.stretchSec === null ? null : { margin: r.momentMargin, from: 0, to: r.stretchSec }, moment);
-const bins = [0, 0.5, 0.7, 0.8, 0.9, 1.0001];
 const report = rows.filter((r) => r.half === 'report' && r.similarity !== null);
-const table = bins.slice(0, -1).map((low, i) => {
-  const inBin = report.filter((r) => confidence(r) >= low && confidence(r) < bins[i + 1]!);
-  return { bin: `${low}-${Math.min(1, bins[i + 1]!)}`, answers: inBin.length, rightMoment: inBin.filter((r) => r.mode === 'right').length };
-});
-process.stdout.write(`${JSON.stringify({ fitSamples: fit.length, fitWrongMoments: fit.filter((s) => !s.right).length, moment, reportReliability: table })}\n`);
+/** Answers per confidence bin and how many of them were right. */
+function reliability(confidence: (r: Row) => number, right: (r: Row) => boolean, bins: readonly number[]) {
+  return bins.slice(0, -1).map((low, i) => {
+    const inBin = report.filter((r) => confidence(r) >= low && confidence(r) < bins[i + 1]!);
+    return { bin: `${low}-${Math.min(1, bins[i + 1]!)}`, answers: inBin.length, right: inBin.filter(right).length };
+  });
+}
+const reportReliability = reliability(confidence, (r) => r.mode === 'right', [0, 0.5, 0.7, 0.8, 0.9, 1.0001]);
+const similarityReliability = reliability((r) => r.similarity!, (r) => r.mode === 'right' || r.mode === 'wrongMoment', [0, 0.1, 0.7, 0.9, 1.0001]);
+process.stdout.write(`${JSON.stringify({ fitSamples: fit.length, fitWrongMoments: fit.filter((s) => !s.right).length, moment, reportReliability, similarityReliability })}\n`);

@@ -12,7 +12,7 @@ import type { FrameSource, GreyThumbnail } from './frame-source.js';
 import { LOCALISE_WIDTH, VERIFY_WIDTH } from './frame-source.js';
 import { alignQuery, localise, scoreFrames, type AlignedQuery, type Localisation, type ScoredFrame } from './localisation.js';
 import { MIN_INLIERS } from './calibration.js';
-import { axisAlignedOf, refinedAlignment } from './photometric-alignment.js';
+import { axisAlignedOf, contenderFits, refinedAlignment, toHomography } from './photometric-alignment.js';
 import type { RawImage } from '../../models/types.js';
 import type { CascadeSession, Verification } from './verification.js';
 
@@ -73,15 +73,19 @@ export function createLocator(deps: LocatorDeps) {
 
   /**
    * Scores with the media decoded around the best peaks: every frame there decoded; for each peak
-   * one alignment refined by pixels on the best frames nearest it (photometric-alignment.ts); every
-   * frame (stored ones outside the windows too) scored under each of those alignments, keeping
-   * its best: every frame gets the same choice, so none is favoured by an alignment fitted on it
-   * alone, and frames with the same pixels keep the same score (a still stretch stays one). A
-   * media file that cannot be read leaves the stored frames in the windows.
+   * one alignment refined by pixels on the best frames nearest it (photometric-alignment.ts), plus
+   * the verified frame's own map unrefined, plus one alignment refined on each contender's own
+   * frame (contenderFits); every frame (stored ones outside the windows too) scored under each of
+   * those alignments, keeping its best: every frame gets the same choice, and frames with the same
+   * pixels keep the same score (a still stretch stays one). The unrefined map stays because the
+   * refinement can drift from it: on a talking head the consensus of the frames it favours
+   * pulled the shift 2–5 px (at 320 px) off the screenshot's true geometry, which ORB's map held
+   * within 1 px (look-alike set, fit half: a half-size GRID screenshot answered 1.5 s off). A media
+   * file that cannot be read leaves the stored frames in the windows.
    */
-  async function refine(check: Verification, query: RawImage, stored: { frames: readonly GreyThumbnail[]; scored: ScoredFrame[] }, shot: { start: number; end: number }, homographyNear: (time: number) => number[], session: CascadeSession): Promise<ScoredFrame[]> {
+  async function refine(check: Verification, query: RawImage, stored: { frames: readonly GreyThumbnail[]; scored: ScoredFrame[] }, homographyNear: (time: number) => number[], session: CascadeSession): Promise<ScoredFrame[]> {
     const peaks = refinementPeaks(stored.scored);
-    const windows = refinementWindows(peaks, shot);
+    const windows = refinementWindows(peaks, { start: 0, end: check.video.durationSec > 0 ? check.video.durationSec : Infinity });
     const inWindows = (t: number) => windows.some((w) => w.start - 1e-6 <= t && t <= w.end + 1e-6);
     let frames: GreyThumbnail[] = [];
     try {
@@ -94,7 +98,11 @@ export function createLocator(deps: LocatorDeps) {
     frames.push(...stored.frames.filter((f) => !inWindows(f.time)));
     const nearestPeak = (t: number) => peaks.reduce((a, b) => (Math.abs(b - t) < Math.abs(a - t) ? b : a));
     return session.clock.timeSync('localise', () => {
-      const alignments = peaks.flatMap((peak) => refinedAlignment(query, frames.filter((f) => nearestPeak(f.time) === peak), axisAlignedOf(homographyNear(peak), query)) ?? []);
+      const fits = peaks.flatMap((peak) => refinedAlignment(query, frames.filter((f) => nearestPeak(f.time) === peak), axisAlignedOf(homographyNear(peak), query)) ?? []);
+      const verifiedMap = axisAlignedOf(homographyNear(check.frameTime), query);
+      const unrefined = alignQuery(query, toHomography(verifiedMap), VERIFY_WIDTH / LOCALISE_WIDTH, frames[0]!.width, frames[0]!.height);
+      if (unrefined) fits.push({ map: verifiedMap, aligned: unrefined });
+      const alignments = [...fits, ...contenderFits(query, frames, fits)].map((fit) => fit.aligned);
       return scoreFrames(frames, () => alignments).sort((a, b) => a.time - b.time);
     });
   }
@@ -126,8 +134,10 @@ export function createLocator(deps: LocatorDeps) {
           return aligned.get(homography)!;
         };
         const scored = session.clock.timeSync('localise', () => scoreFrames(frames, (frame) => alignment(frame.time)));
-        const refined = refineMoment ? await refine(check, query, { frames, scored }, { start, end }, homographyNear, session) : scored;
-        return session.clock.timeSync('localise', () => withStoredBest(localise(refined, MOMENT_TOLERANCE_SEC), scored));
+        const refined = refineMoment ? await refine(check, query, { frames, scored }, homographyNear, session) : scored;
+        const localisation = session.clock.timeSync('localise', () => withStoredBest(localise(refined, MOMENT_TOLERANCE_SEC), scored));
+        log.debug({ videoId: check.video.id, verifiedAt: check.frameTime, mirror: check.mirror, shot: { start, end }, stored: topScores(scored), refined: topScores(refined), localisation }, 'image search: moment');
+        return localisation;
       } catch (err) {
         log.warn({ videoId: check.video.id, err }, 'image search: frames for localisation could not be read');
         return null;
@@ -145,9 +155,15 @@ export function refinementPeaks(scored: readonly ScoredFrame[]): number[] {
     .map((p) => p.time);
 }
 
-/** Media windows to decode: REFINE_HALF_SEC around each peak (within the shot), windows closer than REFINE_JOIN_SEC joined. */
-export function refinementWindows(peaks: readonly number[], shot: { start: number; end: number }): { start: number; end: number }[] {
-  const spans = peaks.map((t) => ({ start: Math.max(shot.start, t - REFINE_HALF_SEC), end: Math.min(shot.end, t + REFINE_HALF_SEC) })).sort((a, b) => a.start - b.start);
+/**
+ * Media windows to decode: REFINE_HALF_SEC around each peak (within the media), windows closer
+ * than REFINE_JOIN_SEC joined. Not cut at the shot's bounds: a stored frame's label can lead its
+ * picture by half a sample gap, so the picture of the last stored frame before a cut can lie past
+ * the detected cut (test/fixtures/image-search-motion.json, fit half: a screenshot 0.2 s past the
+ * shot's end matched that frame, and its window, cut at the shot's end, held only the shot before).
+ */
+export function refinementWindows(peaks: readonly number[], media: { start: number; end: number }): { start: number; end: number }[] {
+  const spans = peaks.map((t) => ({ start: Math.max(media.start, t - REFINE_HALF_SEC), end: Math.min(media.end, t + REFINE_HALF_SEC) })).sort((a, b) => a.start - b.start);
   const windows: { start: number; end: number }[] = [];
   for (const span of spans) {
     const last = windows[windows.length - 1];
@@ -155,6 +171,11 @@ export function refinementWindows(peaks: readonly number[], shot: { start: numbe
     else windows.push({ ...span });
   }
   return windows;
+}
+
+/** The best few scores with their times (debug lines). */
+function topScores(scored: readonly ScoredFrame[]): string {
+  return [...scored].sort((a, b) => b.score - a.score).slice(0, 8).map((s) => `${s.time.toFixed(2)}:${s.score.toFixed(4)}`).join(' ');
 }
 
 /** The answer's evidence frame must be one the index stored (its picture is served): the best stored one near `at`. */

@@ -26,6 +26,13 @@ const LEVELS = [
 const MAX_SWEEPS = 3;
 /** Frames the consensus is taken over: the window's best-scoring ones under the starting map. */
 const CONSENSUS_FRAMES = 3;
+/**
+ * Contenders for an alignment of their own: one per CONTENDER_BIN_SEC (half the eval's ±1 s
+ * tolerance), the CONTENDERS best. Rules bounding the cost (each fit is ~50 resamplings of the
+ * screenshot), not fits.
+ */
+const CONTENDER_BIN_SEC = 0.5;
+const CONTENDERS = 4;
 
 /** screenshot (x, y) → frame (sx·x + tx, sy·y + ty), frame pixels at the sampled width. */
 export interface AxisAlignedMap {
@@ -114,16 +121,49 @@ function moves(level: { shift: number; scale: number }, centre: { x: number; y: 
   return out;
 }
 
+/** An alignment refined by pixels: its map and the screenshot resampled under it. */
+export interface RefinedFit {
+  map: AxisAlignedMap;
+  aligned: AlignedQuery;
+}
+
 /**
  * The screenshot aligned by `start` refined on the frames that score best under it (null when it
  * cannot be compared).
  */
-export function refinedAlignment(query: RawImage, frames: readonly GreyThumbnail[], start: AxisAlignedMap, thumbnailScale = VERIFY_WIDTH / LOCALISE_WIDTH): AlignedQuery | null {
+export function refinedAlignment(query: RawImage, frames: readonly GreyThumbnail[], start: AxisAlignedMap, thumbnailScale = VERIFY_WIDTH / LOCALISE_WIDTH): RefinedFit | null {
   if (frames.length === 0) return null;
   const first = alignQuery(query, toHomography(start), thumbnailScale, frames[0]!.width, frames[0]!.height);
   if (!first) return null;
   const initial = scoreFrames(frames, () => first);
   const byTime = new Map(frames.map((f) => [f.time, f]));
   const consensus = [...initial].sort((a, b) => b.score - a.score).slice(0, CONSENSUS_FRAMES).map((s) => byTime.get(s.time)!);
-  return refineAlignment(query, start, consensus, thumbnailScale)?.aligned ?? first;
+  const refined = refineAlignment(query, start, consensus, thumbnailScale);
+  return refined ? { map: refined.map, aligned: refined.aligned } : { map: start, aligned: first };
+}
+
+/**
+ * Alignments of the contenders, each refined on its own frame: the best frame of each
+ * CONTENDER_BIN_SEC (under the best of `fits`), the CONTENDERS best bins. The consensus fits are
+ * taken on the frames that score best under a start map that is off by a pixel or two, and favour
+ * those frames: on the look-alike set's fit half a recoloured GRID screenshot's true frame never
+ * got its own geometry and lost to a frame 0.6 s away. Given its own geometry a frame is compared
+ * fairly with the others that got theirs.
+ */
+export function contenderFits(query: RawImage, frames: readonly GreyThumbnail[], fits: readonly RefinedFit[], thumbnailScale = VERIFY_WIDTH / LOCALISE_WIDTH): RefinedFit[] {
+  const bins = new Map<number, { frame: GreyThumbnail; fit: RefinedFit; score: number }>();
+  for (const frame of frames) {
+    for (const fit of fits) {
+      const score = photometricScore(fit.aligned, frame);
+      const bin = Math.floor(frame.time / CONTENDER_BIN_SEC);
+      if (score !== null && score > (bins.get(bin)?.score ?? -Infinity)) bins.set(bin, { frame, fit, score });
+    }
+  }
+  return [...bins.values()]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, CONTENDERS)
+    .flatMap(({ frame, fit }) => {
+      const refined = refineAlignment(query, fit.map, [frame], thumbnailScale);
+      return refined ? [{ map: refined.map, aligned: refined.aligned }] : [];
+    });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VideoRecord } from '../../../src/domain.js';
+import type { ShotRecord, VideoRecord } from '../../../src/domain.js';
 import type { Logger } from '../../../src/logger.js';
 import type { LocalFeatures, OrbMatcher } from '../../../src/models/image-descriptors/local-features.js';
 import type { RawImage } from '../../../src/models/types.js';
@@ -16,7 +16,7 @@ describe('refinement between the index’s samples', () => {
     expect(refinementPeaks(scored([0.9]))).toEqual([0]);
   });
 
-  it('decodes half a second either side of each peak, inside the shot, joining windows that nearly touch', () => {
+  it('decodes half a second either side of each peak, inside the media, joining windows that nearly touch', () => {
     expect(refinementWindows([0.5, 3, 2], { start: 0.2, end: 10 })).toEqual([{ start: 0.2, end: 3.5 }]);
     expect(refinementWindows([1, 5], { start: 0, end: 5.2 })).toEqual([
       { start: 0.5, end: 1.5 },
@@ -52,7 +52,7 @@ describe('locator: the moment between the index’s samples', () => {
   const session = { clock: phaseClock(undefined), orientedQuery: async () => ({ grey: query, features: {} as LocalFeatures }) } as unknown as CascadeSession;
   const check = { video: { id: 'v1' } as VideoRecord, frameTime: 1, homography, mirror: false, inliers: 60 } as Verification;
   const stored = [0, 0.5, 1, 1.5, 2, 2.5].map((t) => thumb(t, true));
-  const log = { warn: () => {} } as unknown as Logger;
+  const log = { warn: () => {}, debug: () => {} } as unknown as Logger;
   const matcher = { match: async () => ({ inliers: 60, homography }) } as unknown as Pick<OrbMatcher, 'match'>;
   const catalog = { getShots: async () => [] };
 
@@ -86,6 +86,21 @@ describe('locator: the moment between the index’s samples', () => {
     const found = await createLocator({ catalog, frames, matcher, log, refineMoment: false }).locate(check, session);
     expect(decodes).toBe(0);
     expect(stored.map((f) => f.time)).toContain(found!.at);
+  });
+
+  it('decodes past the shot’s detected cut: a stored frame’s picture can lie after it', async () => {
+    const decoded: [number, number][] = [];
+    const frames = {
+      thumbnails: async () => stored,
+      decodedThumbnails: async (_v: VideoRecord, start: number, end: number) => {
+        decoded.push([start, end]);
+        return [];
+      },
+    };
+    const shotEndingAtLastSample = { getShots: async () => [{ start: 0, end: 2.5 } as ShotRecord] };
+    const video = { id: 'v1', durationSec: 10 } as VideoRecord;
+    await createLocator({ catalog: shotEndingAtLastSample, frames, matcher, log }).locate({ ...check, video, frameTime: 2.5 }, session);
+    expect(Math.max(...decoded.map(([, end]) => end))).toBeGreaterThan(2.5);
   });
 
   it('keeps the stored frames when the media cannot be read', async () => {

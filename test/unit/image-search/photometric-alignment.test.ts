@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RawImage } from '../../../src/models/types.js';
 import type { GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
-import { axisAlignedOf, refineAlignment, refinedAlignment, toHomography } from '../../../src/services/image-search/photometric-alignment.js';
+import { axisAlignedOf, contenderFits, refineAlignment, refinedAlignment, toHomography } from '../../../src/services/image-search/photometric-alignment.js';
 import { alignQuery, localise, photometricScore, scoreFrames } from '../../../src/services/image-search/localisation.js';
 
 const W = 80;
@@ -48,9 +48,22 @@ describe('photometric alignment', () => {
     expect(photometricScore(refined.aligned, frames[0]!)!).toBeGreaterThan(before + 0.05);
   });
 
+  it('gives contenders their own geometry: the frame the screenshot shows wins though the shared fit favoured another', () => {
+    const frames = [0, 1, 2, 3, 4, 5].map((i) => frame(i * 0.5, i * 2));
+    // A map two pixels off: it favours the frame at 1.5 s, whose mouth sits where the shift puts the screenshot's.
+    const off = { sx: 0.5, sy: 0.5, tx: 2, ty: 0.5 };
+    const shared = { map: off, aligned: alignQuery(screenshot(4), toHomography(off), 1, W, H)! };
+    const before = scoreFrames(frames, () => shared.aligned);
+    expect(localise(before, 0.3)!.at).toBeCloseTo(1.5, 5);
+    const own = contenderFits(screenshot(4), frames, [shared], 1);
+    expect(own.length).toBeGreaterThan(0);
+    const after = scoreFrames(frames, () => [shared.aligned, ...own.map((f) => f.aligned)]);
+    expect(localise(after, 0.3)!.at).toBeCloseTo(1, 5);
+  });
+
   it('aligns once, refined on the best frames: the frame the screenshot shows wins from a misaligned start', () => {
     const frames = [0, 1, 2, 3, 4, 5].map((i) => frame(i * 0.2, i * 2));
-    const aligned = refinedAlignment(screenshot(6), frames, { sx: 0.5, sy: 0.5, tx: 1.5, ty: 1 }, 1)!;
+    const { aligned } = refinedAlignment(screenshot(6), frames, { sx: 0.5, sy: 0.5, tx: 1.5, ty: 1 }, 1)!;
     const scored = scoreFrames(frames, () => aligned);
     expect(scored).toHaveLength(6);
     expect(localise(scored, 0.1)!.at).toBeCloseTo(0.6, 5);
