@@ -1,4 +1,4 @@
-// Objects: the real CenterNet (human, tfjs WASM) on a shared frame with people in it, and the
+// Objects: the real CenterNet (Human's model converted to ONNX) on a shared frame with people in it, and the
 // objects stage turning keyframe detections into OBJECT tags on every segment of the shot.
 import { pino } from 'pino';
 import sharp from 'sharp';
@@ -27,18 +27,18 @@ describe('object labels', () => {
 
 const frameWithPeople = sharedData('derived/screenshot_queries/q000.jpg');
 
-describe.skipIf(!frameWithPeople)('CenterNet on WASM', () => {
+describe.skipIf(!frameWithPeople)('CenterNet on ONNX Runtime', () => {
   it('finds the person in a drama frame with a box inside the picture', async () => {
     const detector = await loadObjectDetector();
     const { data, info } = await sharp(frameWithPeople!).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const objects = await detector.detect({ data, width: info.width, height: info.height, channels: 3 });
-    const person = objects.find((o) => o.label === 'person');
+    const [objects] = await detector.detect([{ data, width: info.width, height: info.height, channels: 3 }]);
+    const person = objects!.find((o) => o.label === 'person');
     expect(person?.score).toBeGreaterThan(0.5);
     expect(person?.labelZh).toBe('人');
     expect(person!.box.x).toBeGreaterThanOrEqual(0);
     expect(person!.box.x + person!.box.width).toBeLessThanOrEqual(info.width + 1e-6);
     // A blank frame holds nothing.
-    expect(await detector.detect({ data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64, channels: 3 })).toEqual([]);
+    expect(await detector.detect([{ data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64, channels: 3 }])).toEqual([[]]);
   }, 120_000);
 });
 
@@ -64,10 +64,12 @@ describe('objects stage', () => {
       const stage = createObjectsStage({
         detector: async () => ({
           modelId: 'fake',
-          detect: async (image) =>
-            image.data[0] === 1
-              ? [{ label: 'cup', labelZh: '杯子', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }, { label: 'cup', labelZh: '杯子', score: 0.4, box: { x: 0, y: 0, width: 5, height: 5 } }]
-              : [],
+          detect: async (images) =>
+            images.map((image) =>
+              image.data[0] === 1
+                ? [{ label: 'cup', labelZh: '杯子', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }, { label: 'cup', labelZh: '杯子', score: 0.4, box: { x: 0, y: 0, width: 5, height: 5 } }]
+                : [],
+            ),
         }),
         keyframe: async (_ctx, time) => ({ time, data: Buffer.alloc(640 * 360 * 3, time < 20 ? 1 : 2), width: 640, height: 360 }),
       });
