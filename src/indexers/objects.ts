@@ -33,10 +33,12 @@ export interface ObjectsStageDeps {
 }
 
 /**
- * Keyframes per detector call. Batching is measured to cost the same CPU per keyframe on these
- * 2 cores (see README, objects stage); 4 bounds the batch's activation memory (~40 MB a frame).
+ * Keyframes per detector call. The detector takes batches, but on these 2 cores a batch of 4 cost
+ * the same CPU per keyframe as single frames (185–216 against 190–254 ms over three alternating
+ * pairs of 16 real 640×360 keyframes, one intra-op thread) while holding the event loop longer
+ * per call (building the batch) and ~4× the activation memory: one at a time.
  */
-const KEYFRAMES_PER_RUN = 4;
+const KEYFRAMES_PER_RUN = 1;
 
 /**
  * ONNX Runtime threads for the detector: the cores divided among the stages that may run beside
