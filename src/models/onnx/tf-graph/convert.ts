@@ -202,6 +202,8 @@ class TfGraphConverter {
     const tensors = operands.flatMap((o) => ('tensor' in o ? [o.tensor] : []));
     if (tensors.length === 0) fail(node, 'two constant inputs (not folded)');
     const rank = Math.max(...tensors.map((x) => x.shape.length));
+    // Tensors of different ranks would broadcast on NCHW axes, not on TF's: refused.
+    if (tensors.some((x) => x.shape.length !== rank)) fail(node, 'tensors of different ranks');
     const names = operands.map((o, i) => ('tensor' in o ? o.tensor.value : this.broadcastConstant(node, o.constant, `${o.name}@${node.name}/${i}`, rank)));
     const shapes = operands.map((o) => ('tensor' in o ? o.tensor.shape : o.constant.shape));
     return this.out(this.graph.node(opType, names, node.name), broadcastShape(node, shapes, rank));
