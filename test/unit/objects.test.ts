@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { SegmentRecord, ShotRecord } from '../../src/domain.js';
-import { createObjectsStage } from '../../src/indexers/objects.js';
+import { createObjectsStage, objectDetectorThreads } from '../../src/indexers/objects.js';
 import type { StageContext } from '../../src/indexers/stage.js';
 import { canonicalObjectLabel, loadObjectDetector } from '../../src/models/objects/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -43,6 +43,13 @@ describe.skipIf(!frameWithPeople)('CenterNet on ONNX Runtime', () => {
 });
 
 describe('objects stage', () => {
+  it('gives the detector the cores divided among the jobs and stages that may run beside it, at least one', () => {
+    expect(objectDetectorThreads({ concurrency: 1, stageConcurrency: 2 }, 2)).toBe(1);
+    expect(objectDetectorThreads({ concurrency: 1, stageConcurrency: 1 }, 2)).toBe(2);
+    expect(objectDetectorThreads({ concurrency: 2, stageConcurrency: 3 }, 2)).toBe(1);
+    expect(objectDetectorThreads({ concurrency: 1, stageConcurrency: 2 }, 8)).toBe(4);
+  });
+
   it('tags every segment of a shot with the shot keyframe\'s objects, and reports a missing model as skipped', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-objects-'));
     const store = await openEmbeddedStore(dir);
