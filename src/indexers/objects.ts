@@ -1,6 +1,9 @@
 // Stage "objects": CenterNet (80 COCO classes) on each shot's keyframe; every segment of the shot
 // gets the shot's objects as OBJECT tags (source MODEL, score and box). One keyframe per shot is
-// the cost/recall trade-off: a shot rarely changes what is in it, and a frame costs ~0.6 s on WASM.
+// the cost/recall trade-off: a shot rarely changes what is in it. The detector runs on ONNX
+// Runtime's own thread (models/objects/centernet-onnx.ts), a few keyframes per call.
+import os from 'node:os';
+import type { IndexingConfig } from '../config.js';
 import type { SegmentRecord, ShotRecord, VideoRecord } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import type { RawFrame } from '../media/frames.js';
@@ -29,8 +32,25 @@ export interface ObjectsStageDeps {
   keyframe(ctx: StageContext, time: number): Promise<RawFrame>;
 }
 
+/**
+ * Keyframes per detector call. The detector takes batches, but on these 2 cores a batch of 4 cost
+ * the same CPU per keyframe as single frames (185–216 against 190–254 ms over three alternating
+ * pairs of 16 real 640×360 keyframes, one intra-op thread) while holding the event loop longer
+ * per call (building the batch) and ~4× the activation memory: one at a time.
+ */
+const KEYFRAMES_PER_RUN = 1;
+
+/**
+ * ONNX Runtime threads for the detector: the cores divided among the stages that may run beside
+ * it (jobs × stages at once), at least one — on 2 cores with the default 2 stages at once, one
+ * thread, so inference never competes with its own threads for a core another stage holds.
+ */
+export function objectDetectorThreads(indexing: Pick<IndexingConfig, 'concurrency' | 'stageConcurrency'>, cores = os.availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / (indexing.concurrency * indexing.stageConcurrency)));
+}
+
 const defaultDeps: ObjectsStageDeps = {
-  detector: () => loadObjectDetector(),
+  detector: (ctx) => loadObjectDetector({ intraOpThreads: objectDetectorThreads(ctx.config.indexing) }),
   keyframe: (ctx, time) => stageFrameAt(ctx, time, objectFrameWidth(ctx.video)),
 };
 
@@ -57,6 +77,20 @@ export function objectTags(shot: ShotRecord, segments: readonly SegmentRecord[],
     );
 }
 
+/** Keyframes decoded, then sent to the detector together (undecodable ones are counted and skipped). */
+async function decodeKeyframes(ctx: StageContext, deps: ObjectsStageDeps, shots: readonly ShotRecord[], output: ObjectsStageOutput): Promise<{ shot: ShotRecord; frame: RawFrame }[]> {
+  const decoded: { shot: ShotRecord; frame: RawFrame }[] = [];
+  for (const shot of shots) {
+    try {
+      decoded.push({ shot, frame: await deps.keyframe(ctx, shot.keyframeTime) });
+    } catch (err) {
+      output.failedKeyframes += 1;
+      ctx.log.debug({ shot: shot.index, err: errorMessage(err) }, 'keyframe not decoded');
+    }
+  }
+  return decoded;
+}
+
 export function createObjectsStage(overrides: Partial<ObjectsStageDeps> = {}): Stage<unknown, ObjectsStageOutput> {
   const deps: ObjectsStageDeps = { ...defaultDeps, ...overrides };
   return {
@@ -78,25 +112,19 @@ export function createObjectsStage(overrides: Partial<ObjectsStageDeps> = {}): S
       const [shots, segments] = await Promise.all([store.catalog.getShots(video.id), store.catalog.getSegmentsOfVideo(video.id)]);
       const tags: SegmentTagRecord[] = [];
       let detectMs = 0;
-      for (const [i, shot] of shots.entries()) {
-        if (ctx.signal.aborted) break;
-        let frame: RawFrame;
-        try {
-          frame = await deps.keyframe(ctx, shot.keyframeTime);
-        } catch (err) {
-          output.failedKeyframes += 1;
-          log.debug({ shot: shot.index, err: errorMessage(err) }, 'keyframe not decoded');
-          continue;
-        }
+      for (let start = 0; start < shots.length && !ctx.signal.aborted; start += KEYFRAMES_PER_RUN) {
+        const batch = await decodeKeyframes(ctx, deps, shots.slice(start, start + KEYFRAMES_PER_RUN), output);
         const started = performance.now();
-        const objects = await detector.detect({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+        const detected = await detector.detect(batch.map(({ frame }) => ({ data: frame.data, width: frame.width, height: frame.height, channels: 3 })));
         detectMs += performance.now() - started;
-        output.keyframes += 1;
-        const shotTags = objectTags(shot, segments, objects, video.width ? video.width / frame.width : 1);
-        tags.push(...shotTags);
-        for (const o of new Set(objects.map((x) => x.label))) output.labels[o] = (output.labels[o] ?? 0) + 1;
-        output.objects += objects.length;
-        ctx.reportProgress((i + 1) / shots.length);
+        batch.forEach(({ shot, frame }, i) => {
+          const objects = detected[i]!;
+          output.keyframes += 1;
+          tags.push(...objectTags(shot, segments, objects, video.width ? video.width / frame.width : 1));
+          for (const o of new Set(objects.map((x) => x.label))) output.labels[o] = (output.labels[o] ?? 0) + 1;
+          output.objects += objects.length;
+        });
+        ctx.reportProgress(Math.min(1, (start + KEYFRAMES_PER_RUN) / shots.length));
       }
       await store.tags.replaceVideoTags(video.id, ['OBJECT'], tags);
       output.msPerKeyframe = output.keyframes ? Math.round(detectMs / output.keyframes) : null;

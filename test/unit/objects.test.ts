@@ -1,11 +1,11 @@
-// Objects: the real CenterNet (human, tfjs WASM) on a shared frame with people in it, and the
+// Objects: the real CenterNet (Human's model converted to ONNX) on a shared frame with people in it, and the
 // objects stage turning keyframe detections into OBJECT tags on every segment of the shot.
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { SegmentRecord, ShotRecord } from '../../src/domain.js';
-import { createObjectsStage } from '../../src/indexers/objects.js';
+import { createObjectsStage, objectDetectorThreads } from '../../src/indexers/objects.js';
 import type { StageContext } from '../../src/indexers/stage.js';
 import { canonicalObjectLabel, loadObjectDetector } from '../../src/models/objects/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -27,22 +27,29 @@ describe('object labels', () => {
 
 const frameWithPeople = sharedData('derived/screenshot_queries/q000.jpg');
 
-describe.skipIf(!frameWithPeople)('CenterNet on WASM', () => {
+describe.skipIf(!frameWithPeople)('CenterNet on ONNX Runtime', () => {
   it('finds the person in a drama frame with a box inside the picture', async () => {
     const detector = await loadObjectDetector();
     const { data, info } = await sharp(frameWithPeople!).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const objects = await detector.detect({ data, width: info.width, height: info.height, channels: 3 });
-    const person = objects.find((o) => o.label === 'person');
+    const [objects] = await detector.detect([{ data, width: info.width, height: info.height, channels: 3 }]);
+    const person = objects!.find((o) => o.label === 'person');
     expect(person?.score).toBeGreaterThan(0.5);
     expect(person?.labelZh).toBe('人');
     expect(person!.box.x).toBeGreaterThanOrEqual(0);
     expect(person!.box.x + person!.box.width).toBeLessThanOrEqual(info.width + 1e-6);
     // A blank frame holds nothing.
-    expect(await detector.detect({ data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64, channels: 3 })).toEqual([]);
+    expect(await detector.detect([{ data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64, channels: 3 }])).toEqual([[]]);
   }, 120_000);
 });
 
 describe('objects stage', () => {
+  it('gives the detector the cores divided among the jobs and stages that may run beside it, at least one', () => {
+    expect(objectDetectorThreads({ concurrency: 1, stageConcurrency: 2 }, 2)).toBe(1);
+    expect(objectDetectorThreads({ concurrency: 1, stageConcurrency: 1 }, 2)).toBe(2);
+    expect(objectDetectorThreads({ concurrency: 2, stageConcurrency: 3 }, 2)).toBe(1);
+    expect(objectDetectorThreads({ concurrency: 1, stageConcurrency: 2 }, 8)).toBe(4);
+  });
+
   it('tags every segment of a shot with the shot keyframe\'s objects, and reports a missing model as skipped', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-objects-'));
     const store = await openEmbeddedStore(dir);
@@ -64,10 +71,12 @@ describe('objects stage', () => {
       const stage = createObjectsStage({
         detector: async () => ({
           modelId: 'fake',
-          detect: async (image) =>
-            image.data[0] === 1
-              ? [{ label: 'cup', labelZh: '杯子', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }, { label: 'cup', labelZh: '杯子', score: 0.4, box: { x: 0, y: 0, width: 5, height: 5 } }]
-              : [],
+          detect: async (images) =>
+            images.map((image) =>
+              image.data[0] === 1
+                ? [{ label: 'cup', labelZh: '杯子', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }, { label: 'cup', labelZh: '杯子', score: 0.4, box: { x: 0, y: 0, width: 5, height: 5 } }]
+                : [],
+            ),
         }),
         keyframe: async (_ctx, time) => ({ time, data: Buffer.alloc(640 * 360 * 3, time < 20 ? 1 : 2), width: 640, height: 360 }),
       });

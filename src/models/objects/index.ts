@@ -1,3 +1,4 @@
 // Object detection models: what the objects stage uses to tag shot keyframes.
-export { CENTERNET_MODEL_ID, loadObjectDetector, type DetectedObject, type ObjectDetector, type ObjectDetectorOptions } from './centernet.js';
+export { loadObjectDetector, type LoadObjectDetectorOptions } from './centernet-onnx.js';
+export { CENTERNET_MODEL_ID, type DetectedObject, type ObjectDetector, type ObjectDetectorOptions } from './detector.js';
 export { canonicalObjectLabel, COCO_LABELS_ZH } from './labels.js';

@@ -106,3 +106,6 @@ export function canonicalObjectLabel(name: string): string | null {
   if (key in COCO_LABELS_ZH) return key;
   return EN_BY_ZH.get(key) ?? ALIASES[key] ?? null;
 }
+
+/** The labels in class order: class i of the CenterNet heatmap is COCO_LABELS[i] (Human's labels.ts order). */
+export const COCO_LABELS: readonly string[] = Object.keys(COCO_LABELS_ZH);

@@ -9,7 +9,8 @@
 // BatchNormalization stays a node: ONNX Runtime folds it into the preceding Conv when it builds
 // the session.
 import type { LayersModel } from '@tensorflow/tfjs';
-import { buildOnnxModel, ONNX_INT64, type OnnxAttribute, type OnnxInitializer, type OnnxNode } from './proto.js';
+import { convKernel, depthwiseKernel, GraphBuilder, UnsupportedModelError, windowGeometry, type Pair } from './graph-builder.js';
+import { buildOnnxModel } from './proto.js';
 
 export interface KerasWeight {
   /** Last part of the variable name: kernel, depthwise_kernel, bias, gamma, beta, moving_mean, moving_variance. */
@@ -43,7 +44,7 @@ export interface OnnxOutputSpec {
   gemP?: number;
 }
 
-export class UnsupportedLayerError extends Error {
+export class UnsupportedLayerError extends UnsupportedModelError {
   override name = 'UnsupportedLayerError';
 }
 
@@ -73,82 +74,10 @@ interface Converted {
   shape: number[];
 }
 
-type Pair = [number, number];
-
 function pair(value: unknown, what: string): Pair {
   if (typeof value === 'number') return [value, value];
   if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) return value as Pair;
   throw new UnsupportedLayerError(`${what} must be a number or a pair, got ${JSON.stringify(value)}`);
-}
-
-/** Pads [top, left, bottom, right] and output size for a sliding window over an H×W map. */
-function windowGeometry(inputHW: Pair, kernel: Pair, strides: Pair, dilation: Pair, padding: unknown): { pads: number[]; outputHW: Pair } {
-  const extent = [0, 1].map((i) => (kernel[i]! - 1) * dilation[i]! + 1);
-  if (padding === 'valid') {
-    return { pads: [0, 0, 0, 0], outputHW: [0, 1].map((i) => Math.floor((inputHW[i]! - extent[i]!) / strides[i]!) + 1) as Pair };
-  }
-  if (padding === 'same') {
-    const outputHW = [0, 1].map((i) => Math.ceil(inputHW[i]! / strides[i]!)) as Pair;
-    const total = [0, 1].map((i) => Math.max(0, (outputHW[i]! - 1) * strides[i]! + extent[i]! - inputHW[i]!));
-    // TF puts the smaller half before: floor(total / 2) on top/left, the rest bottom/right.
-    const before = total.map((t) => Math.floor(t / 2));
-    return { pads: [before[0]!, before[1]!, total[0]! - before[0]!, total[1]! - before[1]!], outputHW };
-  }
-  throw new UnsupportedLayerError(`padding ${JSON.stringify(padding)}`);
-}
-
-/** HWIO (Keras Conv2D) → OIHW (ONNX Conv). */
-function convKernel(weight: KerasWeight): Float32Array {
-  const [kh, kw, cin, cout] = weight.shape as [number, number, number, number];
-  const out = new Float32Array(weight.values.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + y) * kw + x] = weight.values[((y * kw + x) * cin + i) * cout + o]!;
-  return out;
-}
-
-/** H×W×C×M (Keras DepthwiseConv2D) → (C·M)×1×H×W (grouped ONNX Conv, group C; output channel c·M + m as in TF). */
-function depthwiseKernel(weight: KerasWeight): Float32Array {
-  const [kh, kw, channels, multiplier] = weight.shape as [number, number, number, number];
-  const out = new Float32Array(weight.values.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let c = 0; c < channels; c++)
-        for (let m = 0; m < multiplier; m++) out[((c * multiplier + m) * kh + y) * kw + x] = weight.values[((y * kw + x) * channels + c) * multiplier + m]!;
-  return out;
-}
-
-class GraphBuilder {
-  readonly nodes: OnnxNode[] = [];
-  readonly initializers: OnnxInitializer[] = [];
-  private readonly scalars = new Map<number, string>();
-
-  node(opType: string, inputs: string[], output: string, attributes?: Record<string, OnnxAttribute>): string {
-    this.nodes.push({ opType, inputs, outputs: [output], attributes });
-    return output;
-  }
-
-  weight(name: string, dims: number[], values: Float32Array): string {
-    this.initializers.push({ name, dims, values });
-    return name;
-  }
-
-  /** A float scalar constant (shared by every node that needs the same value). */
-  scalar(value: number): string {
-    let name = this.scalars.get(value);
-    if (!name) {
-      name = `const_${this.scalars.size}`;
-      this.initializers.push({ name, dims: [], values: [value] });
-      this.scalars.set(value, name);
-    }
-    return name;
-  }
-
-  int64s(name: string, values: number[]): string {
-    this.initializers.push({ name, dims: [values.length], values, elemType: ONNX_INT64 });
-    return name;
-  }
 }
 
 function weightOf(layer: KerasLayer, role: string): KerasWeight {
@@ -186,7 +115,7 @@ function convertConv(graph: GraphBuilder, layer: KerasLayer, input: Converted): 
   const { pads, outputHW } = windowGeometry([input.shape[2]!, input.shape[3]!], [kh, kw], strides, dilation, layer.config.padding);
   const inputs = [
     input.value,
-    graph.weight(`${layer.name}/W`, [outChannels, depthwise ? 1 : channels, kh, kw], depthwise ? depthwiseKernel(kernel) : convKernel(kernel)),
+    graph.weight(`${layer.name}/W`, [outChannels, depthwise ? 1 : channels, kh, kw], (depthwise ? depthwiseKernel : convKernel)(kernel.shape, kernel.values)),
   ];
   if (layer.config.useBias) inputs.push(graph.weight(`${layer.name}/B`, [outChannels], weightOf(layer, 'bias').values));
   const conv = graph.node('Conv', inputs, `${layer.name}/conv`, {

@@ -39,6 +39,7 @@ const ONNX_SCHEMA = {
             name: { type: 'string', id: 1 },
             f: { type: 'float', id: 2 },
             i: { type: 'int64', id: 3 },
+            s: { type: 'bytes', id: 4 },
             ints: { rule: 'repeated', type: 'int64', id: 8 },
             type: { type: 'int32', id: 20 },
           },
@@ -68,6 +69,7 @@ export const ONNX_INT64 = 7;
 /** AttributeProto.AttributeType values used here. */
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
+const ATTR_STRING = 3;
 const ATTR_INTS = 7;
 
 const ModelProto = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
@@ -81,7 +83,7 @@ export interface OnnxValueInfo {
   elemType?: number;
 }
 
-export type OnnxAttribute = number | number[] | { float: number };
+export type OnnxAttribute = number | number[] | { float: number } | string;
 
 export interface OnnxNode {
   opType: string;
@@ -123,6 +125,7 @@ function valueInfo(value: OnnxValueInfo): Record<string, unknown> {
 function attribute(name: string, value: OnnxAttribute): Record<string, unknown> {
   if (Array.isArray(value)) return { name, type: ATTR_INTS, ints: value };
   if (typeof value === 'object') return { name, type: ATTR_FLOAT, f: value.float };
+  if (typeof value === 'string') return { name, type: ATTR_STRING, s: new TextEncoder().encode(value) };
   return { name, type: ATTR_INT, i: value };
 }
 
