@@ -15,7 +15,7 @@ function recordingService() {
   const service: ImageSearchService = {
     async searchByImage(request, options) {
       seen.push({ request, options });
-      if (options?.phases) options.phases.cnn = { ms: 12.5, calls: 2 };
+      if (options?.phases) options.phases.cnn = { ms: 12.5, cpuMs: 10, calls: 2 };
       return [match];
     },
     async matchFrame(videoId, time) {
@@ -39,10 +39,10 @@ describe('image search in another process', () => {
     const phases = {};
     const matches = await remote.searchByImage({ image: upload, filter: { series: 'S', videoIds: ['v1'] }, first: 5 }, { method: 'colorlayout', phases });
     expect(matches).toEqual([match]);
-    expect(phases).toEqual({ cnn: { ms: 12.5, calls: 2 } });
+    expect(phases).toEqual({ cnn: { ms: 12.5, cpuMs: 10, calls: 2 } });
     expect(Buffer.compare(seen[0]!.request.image!, upload)).toBe(0);
     expect(seen[0]!.request).toMatchObject({ imageBase64: null, filter: { series: 'S', videoIds: ['v1'] }, first: 5 });
-    expect(seen[0]!.options).toEqual({ method: 'colorlayout', phases: { cnn: { ms: 12.5, calls: 2 } } });
+    expect(seen[0]!.options).toEqual({ method: 'colorlayout', phases: { cnn: { ms: 12.5, cpuMs: 10, calls: 2 } } });
 
     // imageBase64 stays imageBase64 (its own limits and data: prefix); no options, none measured.
     await remote.searchByImage({ imageBase64: 'data:image/png;base64,AAAA' });

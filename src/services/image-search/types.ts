@@ -69,8 +69,8 @@ export type ImageSearchPhase =
   | 'localise'
   | 'answer';
 
-/** Milliseconds and calls per phase, summed over one query (filled in when the caller passes it). */
-export type PhaseTimings = Partial<Record<ImageSearchPhase, { ms: number; calls: number }>>;
+/** Wall and CPU milliseconds and calls per phase, summed over one query (filled in when the caller passes it). */
+export type PhaseTimings = Partial<Record<ImageSearchPhase, { ms: number; cpuMs: number; calls: number }>>;
 
 export interface ImageSearchOptions {
   method?: ImageSearchMethod;

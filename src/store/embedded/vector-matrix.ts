@@ -4,7 +4,8 @@
 // bench/vectors.ts); filtered scans, and machines where the native module does not load, use JS.
 // Cosine matrices also keep an int8 copy: the native scan reads a quarter of the bytes (1M ×
 // 128-d: ~37 → ~15 ms) and shortlists a few times `limit` rows, which are rescored exactly from
-// the float rows, so scores stay exact; only rows the int8 rounding pushes past the shortlist
+// the float rows (an int8-only matrix, below: 1.25x, each a SQLite read), so scores stay exact;
+// only rows the int8 rounding pushes past the shortlist
 // can be missed (near-ties deep in a crowd of near-duplicates). L2 matrices keep one too, on a
 // scale set by the largest magnitude stored so far (re-coded when a larger one arrives, with
 // headroom, so re-codes stay rare): ColorLayout's 33-d rows scan in a quarter of the bytes.
@@ -31,6 +32,14 @@ const L2_HEADROOM = 1.25;
 /** Rows the int8 scan shortlists for exact rescoring: limit × factor + slack. */
 const INT8_OVERSAMPLE = 4;
 const INT8_SLACK = 64;
+/**
+ * The same factor for an int8-only matrix, whose rescoring reads each shortlisted row from SQLite
+ * (~10–20 µs a row at 1M frames in a multi-GB file: 864 rows for a 200-row search was ~40 % of the
+ * frame scan's CPU). At 1M frames (bench image-search's synthetic crowd) the rescored top 200 of
+ * a 314-row shortlist was the 864-row one's exactly, for the image-search.json queries (fitted)
+ * and the image-search-hard.json ones (reported); 264 rows already lost a row (overlap 0.999).
+ */
+const INT8_ONLY_OVERSAMPLE = 1.25;
 
 function toInt8(vector: Float32Array, scale: number, out: Int8Array, offset: number): void {
   for (let i = 0; i < vector.length; i += 1) out[offset + i] = Math.max(-127, Math.min(127, Math.round(vector[i]! * scale)));
@@ -279,10 +288,15 @@ export class VectorMatrix {
     const { dim } = this;
     const query = new Int8Array(dim);
     toInt8(q, this.codeScale, query, 0);
-    const shortlist = Math.min(this.size, limit * INT8_OVERSAMPLE + INT8_SLACK);
+    const shortlist = Math.min(this.size, this.shortlistFor(limit));
     const metric = this.metric === 'l2' ? native.MetricKind.L2sq : native.MetricKind.IP;
     const { keys } = native.exactSearch(codes.subarray(0, this.size * dim), query, dim, shortlist, metric, 1) as { keys: BigUint64Array };
     return this.rescore(Array.from(keys, Number), q, limit);
+  }
+
+  /** Rows an int8 scan shortlists for the exact rescoring of `limit`. */
+  private shortlistFor(limit: number): number {
+    return Math.ceil(limit * (this.stored ? INT8_ONLY_OVERSAMPLE : INT8_OVERSAMPLE)) + INT8_SLACK;
   }
 
   /**
@@ -292,7 +306,7 @@ export class VectorMatrix {
   private int8ScanSearch(q: Float32Array, limit: number, test: PayloadTest | null): VectorHit[] {
     const { dim } = this;
     const codes = this.codes!;
-    const shortlist = limit * INT8_OVERSAMPLE + INT8_SLACK;
+    const shortlist = this.shortlistFor(limit);
     const passing: number[] = [];
     for (let row = 0; row < this.ids.length; row += 1) if (!test || test(this.payloads[row]!)) passing.push(row);
     if (passing.length <= shortlist) return this.rescore(passing, q, limit);
