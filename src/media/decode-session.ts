@@ -49,7 +49,8 @@ export interface EncodedFrameSink {
 }
 
 export type SessionOutput =
-  | { key: string; request: FrameRequest | FramesAtRequest }
+  /** paced: kept in memory only, holding the decode while its reader is behind (frame-channel.ts). */
+  | { key: string; request: FrameRequest | FramesAtRequest; paced?: boolean }
   | { key: string; request: EncodedFramesRequest; sink: EncodedFrameSink };
 
 const SHOWINFO = /^\[showinfo@o(\d+) @ [^\]]+\]\s+n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
@@ -221,7 +222,7 @@ export class DecodeSession {
       const { width, height } = outputSize(opts.probe, output.request.width);
       const recordBytes = width * height * (output.request.pixFmt === 'gray' ? 1 : 3);
       const events = { hold: (held: boolean): void => this.hold(index, held), dropped: (): void => this.stopIfUnwanted() };
-      const channel = new FrameChannel(FrameChannel.spoolFile(opts.spoolDir, `${index}-${output.key}`), recordBytes, events);
+      const channel = new FrameChannel(FrameChannel.spoolFile(opts.spoolDir, `${index}-${output.key}`), recordBytes, events, output.paced ?? false);
       const fps = 'fps' in output.request ? output.request.fps : undefined;
       const route = new OutputRoute(channel, recordBytes, 1 / (fps || opts.probe.fps || 25));
       this.routes.set(output.key, route);
