@@ -79,6 +79,8 @@ export interface SourceStats {
   /** Single frames decoded with a seek of their own (a shot keyframe no decode served). */
   frameSeeks: number;
   audioDecodes: number;
+  /** Large outputs (faces, OCR) read as the decode went, held in memory (never spooled). */
+  pacedOutputs: number;
   /** Disk the kept shot keyframe candidates took (every width). */
   keyframeCandidateBytes: number;
 }
@@ -107,7 +109,7 @@ export class MediaSource {
   private probe: Promise<MediaProbe> | null = null;
   private spoolDir: string | null = null;
   private starting: Promise<void> = Promise.resolve();
-  private readonly counts = { videoDecodes: 0, frameSeeks: 0, audioDecodes: 0 };
+  private readonly counts = { videoDecodes: 0, frameSeeks: 0, audioDecodes: 0, pacedOutputs: 0 };
 
   constructor(private readonly opts: MediaSourceOptions) {}
 
@@ -246,6 +248,7 @@ export class MediaSource {
     this.counts.videoDecodes++;
     this.sessions.push(session);
     for (const output of chosen) this.assigned.set(output.key, session);
+    this.counts.pacedOutputs += chosen.filter((o) => 'paced' in o && o.paced).length;
   }
 
   /**
