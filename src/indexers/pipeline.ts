@@ -6,8 +6,8 @@
 // so a job resumed after a crash (or a graceful hand-back) skips finished stages and reloads their
 // outputs instead of decoding again. A stage that `awaits` stages starts once its `needs` are done
 // and waits for those inside its run (faces and OCR read their frames during the job's one decode,
-// before the shots are known), outside the stage slots. To add a stage: write it in its own file, declare what it
-// needs, and put it in INDEX_STAGES after those stages.
+// before the shots are known), outside the stage slots. To add a stage: write it in its own file,
+// declare what it needs, and put it in INDEX_STAGES after those stages.
 import type { Config } from '../config.js';
 import type { JobRecord, VideoRecord } from '../domain.js';
 import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
@@ -98,8 +98,9 @@ export function checkStageOrder(stages: readonly PipelineStage[]): void {
 }
 
 /**
- * The stages each one waits for before it starts: its `needs` (not its `awaits`) and the chosen ones of its `after`; a stage that
- * declares neither waits for every stage listed before it (the order alone was its contract).
+ * The stages each one waits for before it starts: its `needs` (not its `awaits`) and the chosen
+ * ones of its `after`; a stage that declares neither waits for every stage listed before it (the
+ * order alone was its contract).
  */
 export function stagePrerequisites(stages: readonly PipelineStage[]): Map<string, string[]> {
   const listed = new Set(stages.map((s) => s.name));
