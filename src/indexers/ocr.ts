@@ -5,6 +5,9 @@
 //    they are accurate to one sample. Kind SUBTITLE.
 //  - On-screen text (titles, signs): the frame at each shot's keyframe time, skipped when it looks
 //    like the previous OCR'd keyframe; lines that are subtitles are left out. Kind ON_SCREEN_TEXT.
+//    The band is read as the job's one decode goes by (the stage starts before the shots are
+//    known); the frames that may be keyframes are kept meanwhile (ocr-keyframes.ts) and read once
+//    the shots and segments are stored.
 // Everything is written as OCR cues with catalog.replaceCues, so a re-run replaces cleanly.
 import { availableParallelism } from 'node:os';
 import type { CueRecord, SegmentRecord, VideoRecord } from '../domain.js';
@@ -16,8 +19,10 @@ import { sharedOcrPool } from '../models/ocr/pool.js';
 import type { Quad, ReadOptions, TextLine } from '../models/ocr/types.js';
 import { ModelIntegrityError } from '../models/runtime.js';
 import type { RawImage } from '../models/types.js';
-import type { Stage, StageContext } from './stage.js';
-import { stageFrames } from './stage-media.js';
+import { greyOf, OcrKeyframeKeeper } from './ocr-keyframes.js';
+import { keyframeCandidateStride } from './shots.js';
+import { awaitPrerequisites, type Stage, type StageContext } from './stage.js';
+import { stageFrameAt, stageFrames } from './stage-media.js';
 import {
   BandLocator,
   BandWatcher,
@@ -84,6 +89,8 @@ export interface OcrStageOutput {
   /** Shot keyframes looked at vs keyframes that reached OCR. */
   keyframes: number;
   keyframesOcr: number;
+  /** Keyframes between the kept candidate frames (shots shorter than their spacing): decoded on their own. */
+  keyframesDecoded: number;
 }
 
 export interface OcrReader {
@@ -94,6 +101,8 @@ export interface OcrReader {
 export interface OcrStageDeps {
   reader(ctx: StageContext): OcrReader;
   frames(ctx: StageContext, request: { fps: number; width: number }): AsyncIterable<RawFrame>;
+  /** The stream's frame at `time` (a keyframe no kept frame serves), grey. */
+  frameAt(ctx: StageContext, time: number, width: number): Promise<RawFrame>;
   /** Bands with fewer text-like blocks are read as "no text" without OCR (0: every band goes to OCR). */
   minTextBlocksToRead: number;
 }
@@ -102,6 +111,7 @@ const defaultDeps: OcrStageDeps = {
   // One worker per core but one, so ffmpeg keeps a core to decode.
   reader: () => sharedOcrPool(Math.max(1, availableParallelism() - 1)),
   frames: (ctx, request) => stageFrames(ctx, { fps: request.fps, width: request.width, pixFmt: 'gray' }),
+  frameAt: async (ctx, time, width) => greyOf(await stageFrameAt(ctx, time, width)),
   minTextBlocksToRead: MIN_TEXT_BLOCKS_TO_READ,
 };
 
@@ -229,15 +239,14 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
   return {
     name: 'ocr',
     weight: 3,
-    // Reads the stored shots (keyframe times) and segments (cue → segment).
-    needs: ['shots', 'segments'],
+    needs: ['probe'],
+    // Reads the stored shots (keyframe times) and segments (cue → segment) after the band.
+    awaits: ['shots', 'segments'],
     media: (video) => ({ frames: [ocrFrameRequest(video)] }),
     async run(ctx) {
       const { video, store, log } = ctx;
       const width = ocrFrameRequest(video).width;
       const reader = deps.reader(ctx);
-      const slots = keySlots(await store.catalog.getShots(video.id), video.durationSec);
-      const segmentOf = segmentFinder(await store.catalog.getSegmentsOfVideo(video.id));
       const output: OcrStageOutput = {
         subtitleCues: 0,
         onScreenCues: 0,
@@ -252,6 +261,7 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         framesNoRetry: 0,
         keyframes: 0,
         keyframesOcr: 0,
+        keyframesDecoded: 0,
       };
 
       let locator: BandLocator | null = null;
@@ -275,8 +285,8 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
       };
 
       const watcher = new BandWatcher(MAX_SETTLE_SEC, FORCE_READ_SEC);
-      let lastKeyRead: { signature: RegionSignature; lines: Promise<TextLine[]> } | null = null;
-      let slotIndex = 0;
+      const shotFps = ctx.config.indexing.shotSampleFps;
+      const keeper = new OcrKeyframeKeeper(keyframeCandidateStride(shotFps) / shotFps, 0.5 / BAND_FPS);
       let lastTime = 0;
 
       try {
@@ -315,22 +325,30 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
               }
             }
           }
+          await keeper.add(frame);
+          ctx.reportProgress(video.durationSec > 0 ? Math.min(0.9, frame.time / video.durationSec) : 0);
+        }
 
-          // The first frame at or after each shot's keyframe time stands for the shot.
-          while (slotIndex < slots.length && frame.time + 0.5 / BAND_FPS >= slots[slotIndex]!.time) {
-            const slot = slots[slotIndex++]!;
-            output.keyframes++;
-            const whole = regionSignature(frame.data, frame.width, { top: 0, bottom: frame.height });
-            if (lastKeyRead && !regionChanged(lastKeyRead.signature, whole)) {
-              keyReads.push({ meta: { slot }, lines: lastKeyRead.lines });
-              continue;
-            }
-            output.keyframesOcr++;
-            const { lines } = await submit(wholeFrame(frame), { detectMaxSide: KEYFRAME_DETECT_SIDE });
-            lastKeyRead = { signature: whole, lines };
-            keyReads.push({ meta: { slot }, lines });
+        await awaitPrerequisites(ctx);
+        const slots = keySlots(await store.catalog.getShots(video.id), video.durationSec);
+        const segmentOf = segmentFinder(await store.catalog.getSegmentsOfVideo(video.id));
+        let lastKeyRead: { signature: RegionSignature; lines: Promise<TextLine[]> } | null = null;
+        for (const slot of slots) {
+          // The first frame at or after the shot's keyframe time stands for the shot.
+          const found = keeper.frameAt(slot.time);
+          if (!found) break;
+          output.keyframes++;
+          if (!found.frame) output.keyframesDecoded++;
+          const frame = found.frame ?? (await deps.frameAt(ctx, found.time, width));
+          const whole = regionSignature(frame.data, frame.width, { top: 0, bottom: frame.height });
+          if (lastKeyRead && !regionChanged(lastKeyRead.signature, whole)) {
+            keyReads.push({ meta: { slot }, lines: lastKeyRead.lines });
+            continue;
           }
-          ctx.reportProgress(video.durationSec > 0 ? Math.min(0.99, frame.time / video.durationSec) : 0);
+          output.keyframesOcr++;
+          const { lines } = await submit(wholeFrame(frame), { detectMaxSide: KEYFRAME_DETECT_SIDE });
+          lastKeyRead = { signature: whole, lines };
+          keyReads.push({ meta: { slot }, lines });
         }
 
         const assembler = new CueAssembler(MIN_CUE_SEC);
@@ -374,6 +392,8 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         // Missing or altered OCR models: the video is still indexed, without OCR text.
         log.warn({ err: err.message }, 'ocr stage skipped');
         return { ...output, skipped: err.message };
+      } finally {
+        keeper.close();
       }
     },
   };

@@ -4,8 +4,10 @@
 // source (src/media/source.ts): one decode feeds every stage that is running or ready. Each
 // stage's output is checkpointed as a catalog artifact before the job records the stage as done,
 // so a job resumed after a crash (or a graceful hand-back) skips finished stages and reloads their
-// outputs instead of decoding again. To add a stage: write it in its own file, declare what it
-// needs, and put it in INDEX_STAGES after those stages.
+// outputs instead of decoding again. A stage that `awaits` stages starts once its `needs` are done
+// and waits for those inside its run (faces and OCR read their frames during the job's one decode,
+// before the shots are known), outside the stage slots. To add a stage: write it in its own file,
+// declare what it needs, and put it in INDEX_STAGES after those stages.
 import type { Config } from '../config.js';
 import type { JobRecord, VideoRecord } from '../domain.js';
 import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
@@ -46,8 +48,8 @@ export const INDEX_STAGES: readonly PipelineStage[] = [
   fingerprintsStage, // one 4 fps/128 px + 8 kHz pass: head/tail fingerprints → series intro/outro; picture/sound signals
   technicalCuesStage, // black, bars, slates, borders, freezes, silence from the fingerprints signals (no decode)
   subtitlesStage, // sidecar and embedded subtitle cues
-  ocrStage, // burned-in subtitles and on-screen text (needs shots)
-  facesStage, // face tracks, identities, FACE spans (needs shots)
+  ocrStage, // burned-in subtitles and on-screen text (reads frames from the start, awaits shots and segments)
+  facesStage, // face tracks, identities, FACE spans (reads frames from the start, awaits shots)
   voicesStage, // speech turns, identities, VOICE spans (links to face tracks)
   objectsStage, // COCO objects on shot keyframes → OBJECT tags
   qualityStage, // per-shot sharpness (faces too), blockiness, brightness, contrast on grey I-frames → clean posters
@@ -75,12 +77,17 @@ export interface PipelineHooks {
   onProgress(progress: PipelineProgress): Promise<void>;
 }
 
-/** Throws when a stage is listed before a stage it `needs` or runs `after` (or needs one that is not listed). */
+/** What a stage needs, started or not: its `needs` and `awaits`. */
+function allNeeds(stage: PipelineStage): string[] {
+  return [...(stage.needs ?? []), ...(stage.awaits ?? [])];
+}
+
+/** Throws when a stage is listed before a stage it `needs`, `awaits` or runs `after` (or needs one that is not listed). */
 export function checkStageOrder(stages: readonly PipelineStage[]): void {
   const seen = new Set<string>();
   const listed = new Set(stages.map((s) => s.name));
   for (const stage of stages) {
-    for (const need of stage.needs ?? []) {
+    for (const need of allNeeds(stage)) {
       if (!seen.has(need)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} needs ${need}, which does not run before it`);
     }
     for (const before of stage.after ?? []) {
@@ -91,8 +98,9 @@ export function checkStageOrder(stages: readonly PipelineStage[]): void {
 }
 
 /**
- * The stages each one waits for: its `needs` and the chosen ones of its `after`; a stage that
- * declares neither waits for every stage listed before it (the order alone was its contract).
+ * The stages each one waits for before it starts: its `needs` (not its `awaits`) and the chosen
+ * ones of its `after`; a stage that declares neither waits for every stage listed before it (the
+ * order alone was its contract).
  */
 export function stagePrerequisites(stages: readonly PipelineStage[]): Map<string, string[]> {
   const listed = new Set(stages.map((s) => s.name));
@@ -146,7 +154,7 @@ export function selectStages(all: readonly PipelineStage[], enrichment: readonly
   // A chosen stage brings the stages it reads from (scenes needs faces and objects, …).
   const chosen = new Set([...ESSENTIAL_STAGES, ...enrichment]);
   for (const stage of [...all].reverse()) {
-    if (chosen.has(stage.name)) for (const need of stage.needs ?? []) chosen.add(need);
+    if (chosen.has(stage.name)) for (const need of allNeeds(stage)) chosen.add(need);
   }
   return all.filter((s) => chosen.has(s.name));
 }
@@ -177,6 +185,8 @@ interface JobRun {
   source: MediaSource;
   /** Aborted when an essential stage fails: the other stages stop. */
   failed: AbortController;
+  /** Resolved when that stage is done (checkpointed), for stages that await it. */
+  finished: Map<string, { promise: Promise<void>; resolve(): void }>;
   report(stage: string): void;
 }
 
@@ -205,13 +215,28 @@ async function reloadCheckpoints(run: JobRun, stagesDone: readonly string[]): Pr
     // Marked done but its checkpoint is gone: it runs again.
     if (saved === null) continue;
     run.outputs[stage.name] = saved;
-    run.done.add(stage.name);
+    markDone(run, stage.name);
   }
+}
+
+function markDone(run: JobRun, stage: string): void {
+  run.done.add(stage);
+  run.finished.get(stage)?.resolve();
+}
+
+/** Resolves once every stage of `names` that this job runs is done; rejects when `signal` aborts. */
+async function whenDone(run: JobRun, names: readonly string[], signal: AbortSignal): Promise<void> {
+  const pending = names.flatMap((name) => (run.done.has(name) ? [] : [run.finished.get(name)?.promise ?? Promise.resolve()]));
+  if (pending.length === 0) return;
+  signal.throwIfAborted();
+  await Promise.race([Promise.all(pending), rejectOnAbort(signal)]);
 }
 
 /** Runs one stage to its checkpoint; an essential stage's failure is thrown. */
 async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
   const { deps, hooks, videoId } = run;
+  // Running from the first instant: a decode the other stages start now serves this stage too.
+  run.running.set(stage.name, 0);
   const video = (await deps.store.catalog.getVideo(videoId)) as VideoRecord;
   let lastReport = 0;
   const report = (fraction: number): void => {
@@ -227,9 +252,11 @@ async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
   const timer = setTimeout(() => deadline.abort(new StageTimeoutError(stage.name, timeoutMs)), timeoutMs);
   const signal = AbortSignal.any([hooks.signal, run.failed.signal, deadline.signal]);
   const log = deps.log.child({ stage: stage.name });
-  const ctx: StageContext = { ...deps, video, signal, log, source: run.source.forStage(stage.name), reportProgress: report };
+  const ctx: StageContext = {
+    ...deps, video, signal, log, source: run.source.forStage(stage.name), reportProgress: report,
+    awaitPrerequisites: () => whenDone(run, stage.awaits ?? [], signal),
+  };
 
-  run.running.set(stage.name, 0);
   run.report(stage.name);
   const started = performance.now();
   const elapsedSec = (): number => (performance.now() - started) / 1000;
@@ -256,22 +283,30 @@ async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
   await deps.store.catalog.putArtifact(videoId, stage.name, output ?? null);
   run.outputs[stage.name] = output;
   run.running.delete(stage.name);
-  run.done.add(stage.name);
+  markDone(run, stage.name);
   log.debug({ ms: Math.round(performance.now() - started) }, 'stage finished');
   run.report(stage.name);
 }
 
-/** Starts every stage whose prerequisites are done, at most `limit` at once, until all are done. */
+/**
+ * Starts every stage whose prerequisites are done, at most `limit` at once (stages that `await`
+ * others take no slot: they read the shared decode, which the slotted stages drive), until all
+ * are done.
+ */
 async function schedule(run: JobRun, limit: number): Promise<void> {
   const prerequisites = stagePrerequisites(run.stages);
   const inFlight = new Map<string, Promise<void>>();
+  const slots = new Set<string>();
   let failure: { error: unknown } | null = null;
   const isReady = (stage: PipelineStage): boolean =>
     !run.done.has(stage.name) && !inFlight.has(stage.name) && prerequisites.get(stage.name)!.every((name) => run.done.has(name));
   for (;;) {
     for (const stage of run.stages) {
-      if (failure || inFlight.size >= limit || run.hooks.signal.aborted) break;
+      if (failure || run.hooks.signal.aborted) break;
       if (!isReady(stage)) continue;
+      const slotted = !stage.awaits?.length;
+      if (slotted && [...inFlight.keys()].filter((name) => slots.has(name)).length >= limit) continue;
+      if (slotted) slots.add(stage.name);
       const running = runStage(run, stage).catch((error: unknown) => {
         failure ??= { error };
         run.failed.abort(error);
@@ -304,6 +339,7 @@ export async function runIndexPipeline(
   let reported = 0;
   const run: JobRun = {
     deps, hooks, videoId, stages, outputs: {}, done: new Set(), running: new Map(), failed: new AbortController(),
+    finished: new Map(stages.map((s) => [s.name, deferred()])),
     totalWeight: stages.reduce((sum, s) => sum + s.weight, 0),
     source: null as unknown as MediaSource,
     // Reports go out one at a time, and progress never goes back while stages overlap.
@@ -332,6 +368,12 @@ export async function runIndexPipeline(
     run.source.close();
     deps.log.debug({ videoId, ...run.source.stats }, 'decodes of the job');
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** The job's shared decodes, told which stages can start and what each will read. */

@@ -22,6 +22,16 @@ export interface StageContext {
   source?: StageSource;
   /** Progress inside the current stage, 0..1. */
   reportProgress(fraction: number): void;
+  /**
+   * Resolves once the stage's `awaits` are done (rejects when the job stops). Absent when the stage
+   * runs on its own (tests): what it awaits is taken as stored already.
+   */
+  awaitPrerequisites?(): Promise<void>;
+}
+
+/** Waits, inside a stage's run, for the stages it `awaits` (nothing to wait for outside a job). */
+export async function awaitPrerequisites(ctx: StageContext): Promise<void> {
+  await ctx.awaitPrerequisites?.();
 }
 
 export interface Stage<I, O> {
@@ -39,6 +49,13 @@ export interface Stage<I, O> {
    * are chosen this one waits for them; choosing this one does not bring them in.
    */
   readonly after?: readonly string[];
+  /**
+   * Stages this one needs but waits for inside `run` (awaitPrerequisites), so it starts once its
+   * `needs` are done and reads the video from the start beside them: its per-frame work runs during
+   * the job's one decode, and what needs these stages' results runs once they are done. Such a
+   * stage does not take one of the job's stage slots (the shared decode paces it).
+   */
+  readonly awaits?: readonly string[];
   /** What the stage will read from the video (called once the probe filled in the record). */
   media?(video: VideoRecord, config: Config): MediaNeeds;
   run(ctx: StageContext, input: I): Promise<O>;

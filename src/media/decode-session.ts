@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FrameChannel, type TimedRecord } from './frame-channel.js';
 import { JpegSplitter } from './jpeg-split.js';
+import { RecordAssembler } from './record-assembler.js';
 import { MediaDecodeError, outputSize, type PixelFormat } from './frames.js';
 import type { MediaProbe } from './probe.js';
 import { MediaProcessError, startTool, type RunningTool } from './process.js';
@@ -49,7 +50,8 @@ export interface EncodedFrameSink {
 }
 
 export type SessionOutput =
-  | { key: string; request: FrameRequest | FramesAtRequest }
+  /** paced: kept in memory only, holding the decode while its reader is behind (frame-channel.ts). */
+  | { key: string; request: FrameRequest | FramesAtRequest; paced?: boolean }
   | { key: string; request: EncodedFramesRequest; sink: EncodedFrameSink };
 
 const SHOWINFO = /^\[showinfo@o(\d+) @ [^\]]+\]\s+n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
@@ -119,29 +121,22 @@ export function sessionArgs(filePath: string, probe: MediaProbe, outputs: readon
 class OutputRoute {
   private readonly frames: Buffer[] = [];
   private readonly times: number[] = [];
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly records: RecordAssembler;
   lastTime = 0;
   count = 0;
 
   constructor(
     readonly channel: FrameChannel,
-    readonly recordBytes: number,
+    recordBytes: number,
     private readonly stepSec: number,
-  ) {}
+  ) {
+    this.records = new RecordAssembler(recordBytes);
+  }
 
   addBytes(chunk: Buffer): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < this.recordBytes) return;
-    const joined = Buffer.concat(this.pending, this.pendingBytes);
-    let offset = 0;
-    for (; joined.length - offset >= this.recordBytes; offset += this.recordBytes) {
-      this.frames.push(Buffer.from(joined.subarray(offset, offset + this.recordBytes)));
-    }
-    const rest = joined.subarray(offset);
-    this.pending = rest.length ? [rest] : [];
-    this.pendingBytes = rest.length;
+    const complete = this.records.push(chunk);
+    if (complete.length === 0) return;
+    this.frames.push(...complete);
     this.flush(false);
   }
 
@@ -221,7 +216,7 @@ export class DecodeSession {
       const { width, height } = outputSize(opts.probe, output.request.width);
       const recordBytes = width * height * (output.request.pixFmt === 'gray' ? 1 : 3);
       const events = { hold: (held: boolean): void => this.hold(index, held), dropped: (): void => this.stopIfUnwanted() };
-      const channel = new FrameChannel(FrameChannel.spoolFile(opts.spoolDir, `${index}-${output.key}`), recordBytes, events);
+      const channel = new FrameChannel(FrameChannel.spoolFile(opts.spoolDir, `${index}-${output.key}`), recordBytes, events, output.paced ?? false);
       const fps = 'fps' in output.request ? output.request.fps : undefined;
       const route = new OutputRoute(channel, recordBytes, 1 / (fps || opts.probe.fps || 25));
       this.routes.set(output.key, route);

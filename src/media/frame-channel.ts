@@ -3,7 +3,10 @@
 // starts after the decode did reads its frames from the spool; a stage slower than the decoder
 // lets the others (the shots stage above all) run ahead instead of pacing them. Only a stage that
 // is reading holds the decoder back, once its unread spool passes a budget; a stage that has not
-// started never does (it could be waiting for a slot that the held decode keeps busy).
+// started never does (it could be waiting for a slot that the held decode keeps busy). A PACED
+// channel (large frames for a stage that is running: faces, OCR) never spools: past a few frames
+// in memory it holds the decoder until its stage has read them, so memory stays bounded and the
+// slowest such stage sets the pace of the decode.
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
@@ -14,6 +17,8 @@ export interface TimedRecord {
 
 /** Frames a reading stage keeps in memory before later ones go to the spool. */
 const MEMORY_FRAMES = 4;
+/** Frames a paced channel holds before the decoder waits (it goes on below half of it). */
+export const PACED_FRAMES = 8;
 /** Unread spool of a reading stage above which the decoder waits for it. */
 export const SPOOL_BUDGET_BYTES = 256 * 1024 * 1024;
 /**
@@ -45,6 +50,7 @@ export class FrameChannel {
       hold(held: boolean): void;
       dropped(): void;
     },
+    private readonly paced = false,
   ) {}
 
   static spoolFile(dir: string, key: string): string {
@@ -57,6 +63,12 @@ export class FrameChannel {
 
   push(record: TimedRecord): void {
     if (this.dropped) return;
+    if (this.paced) {
+      this.queue.push(record);
+      if (this.queue.length >= PACED_FRAMES) this.setHolding(true);
+      this.wake();
+      return;
+    }
     // Memory only while nothing older waits in the spool, so the order is kept.
     if (this.attached && this.written === this.read && this.queue.length < MEMORY_FRAMES) this.queue.push(record);
     else this.spool(record);
@@ -88,6 +100,7 @@ export class FrameChannel {
       for (;;) {
         const next = this.queue.shift() ?? (this.read < this.written ? this.readSpooled() : undefined);
         if (next) {
+          if (this.paced && this.queue.length <= PACED_FRAMES / 2) this.setHolding(false);
           this.holdIfBehind();
           yield next;
           continue;
@@ -106,7 +119,7 @@ export class FrameChannel {
   }
 
   private holdIfBehind(): void {
-    if (!this.attached || this.dropped) return;
+    if (!this.attached || this.dropped || this.paced) return;
     const unread = this.unreadSpoolBytes();
     if (unread > SPOOL_BUDGET_BYTES) this.setHolding(true);
     else if (unread < SPOOL_BUDGET_BYTES / 2) this.setHolding(false);

@@ -3,6 +3,7 @@
 // fixed-size records (raw frames, PCM) so no frame ever goes through a temp file.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { RecordAssembler } from './record-assembler.js';
 
 const STDERR_TAIL_CHARS = 4000;
 const DEFAULT_STALL_MS = 120_000;
@@ -148,34 +149,25 @@ export async function* streamToolRecords(
       tool.kill();
     }, stallMs);
   };
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const records = new RecordAssembler(recordBytes);
   try {
     watch();
     for await (const chunk of tool.child.stdout as AsyncIterable<Buffer>) {
       watch();
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes < recordBytes) continue;
-      let joined = Buffer.concat(pending, pendingBytes);
-      let offset = 0;
-      while (joined.length - offset >= recordBytes) {
-        // A copy, so the consumer may keep the record after the next one arrives. The clock
-        // stops while the consumer works: a slow consumer is not a stalled ffmpeg.
+      for (const record of records.push(chunk)) {
+        // The consumer may keep the record after the next one arrives (RecordAssembler). The
+        // clock stops while the consumer works: a slow consumer is not a stalled ffmpeg.
         if (stallTimer) clearTimeout(stallTimer);
-        yield Buffer.from(joined.subarray(offset, offset + recordBytes));
+        yield record;
         watch();
-        offset += recordBytes;
       }
-      joined = joined.subarray(offset);
-      pending = joined.length ? [joined] : [];
-      pendingBytes = joined.length;
     }
     await tool.exited.catch((err: unknown) => {
       if (stalled) throw new MediaProcessError(`${describe(command)} produced nothing for ${stallMs} ms`, null, tool.stderrTail(), true);
       throw err;
     });
-    if (pendingBytes > 0 && opts.allowPartialTail) yield Buffer.concat(pending, pendingBytes);
+    const tail = records.tail();
+    if (tail && opts.allowPartialTail) yield tail;
   } finally {
     if (stallTimer) clearTimeout(stallTimer);
     tool.kill();

@@ -2,9 +2,11 @@
 // Each stage declares up front what it will read (frame streams at a rate and size, its shots'
 // keyframes, PCM at a sample rate). When a stage first asks for frames, one ffmpeg decode starts
 // with an output for every declared request of the stages that are running or ready to run, plus
-// the requests of stages that come later (spooled to the temp folder until they start): small ones
-// always, large ones (faces, OCR) while the whole video's worth fits a disk budget; past it (long
-// videos) they wait for a later decode. Shot keyframes are known only once that decode is over, so
+// the small requests of stages that come later (spooled to the temp folder until they start).
+// Large requests (faces, OCR) are served only to stages already running, which read their frames
+// as the decode goes (those stages await the shots inside their run): held in memory, they pace
+// the decode, so nothing large is spooled and no video length needs a second decode; a large
+// request of a stage that is not running yet decodes on its own when it starts. Shot keyframes are known only once that decode is over, so
 // it also keeps the frames the shots stage picks keyframes among (as JPEGs, at every width the
 // shot-aware stages read); a resumed job whose shots were stored earlier decodes the keyframes by
 // a select filter instead. Sound is decoded once, at every declared rate, and kept for the job. A
@@ -13,7 +15,6 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DecodeSession, type FrameRequest, type FramesAtRequest, type SessionOutput } from './decode-session.js';
 import { extractAudioPcm, extractFrame, outputSize, streamFrames, type RawFrame } from './frames.js';
-import { WAITING_SPOOL_LIMIT_BYTES } from './frame-channel.js';
 import { KeyframeCandidates } from './keyframe-candidates.js';
 import { probeMedia, type MediaProbe } from './probe.js';
 import { startTool } from './process.js';
@@ -39,15 +40,11 @@ export interface MediaNeeds {
 /** A stage's state in the scheduler, as far as the source cares. */
 export type StageState = 'done' | 'running' | 'ready' | 'waiting';
 
-/** Requests this many bytes per media second or fewer are spooled for stages that start later. */
-const SPOOL_BYTES_PER_SEC = 1_000_000;
 /**
- * Larger requests of stages that start later (faces, OCR: 3–5 MB per media second at 720p) are
- * spooled too while the whole video's worth of all of them fits in this much disk: writing and
- * reading the spool costs far less CPU than a second decode, but a long video would fill the
- * temp folder, so past this it gets its second decode instead.
+ * Requests this many bytes per media second or fewer are spooled for stages that start later;
+ * larger ones (faces, OCR: 3–5 MB per media second at 720p) are paced outputs of running stages.
  */
-const LARGE_SPOOL_BUDGET_BYTES = 4 * 1024 ** 3;
+const SPOOL_BYTES_PER_SEC = 1_000_000;
 /** Keyframes-only outputs are sized for one keyframe every this many seconds. */
 const ASSUMED_KEYFRAME_SEC = 2;
 
@@ -82,6 +79,8 @@ export interface SourceStats {
   /** Single frames decoded with a seek of their own (a shot keyframe no decode served). */
   frameSeeks: number;
   audioDecodes: number;
+  /** Large outputs (faces, OCR) read as the decode went, held in memory (never spooled). */
+  pacedOutputs: number;
   /** Disk the kept shot keyframe candidates took (every width). */
   keyframeCandidateBytes: number;
 }
@@ -110,7 +109,7 @@ export class MediaSource {
   private probe: Promise<MediaProbe> | null = null;
   private spoolDir: string | null = null;
   private starting: Promise<void> = Promise.resolve();
-  private readonly counts = { videoDecodes: 0, frameSeeks: 0, audioDecodes: 0 };
+  private readonly counts = { videoDecodes: 0, frameSeeks: 0, audioDecodes: 0, pacedOutputs: 0 };
 
   constructor(private readonly opts: MediaSourceOptions) {}
 
@@ -227,26 +226,19 @@ export class MediaSource {
     const probe = await this.probed();
     const pending = this.requests.filter((d) => !this.assigned.has(`${d.stage}:${d.key}`) && this.opts.stageState(d.stage) !== 'done');
     const chosen: SessionOutput[] = [];
-    let largeSpoolBytes = 0;
-    const spoolable = (request: FrameRequest): boolean => {
-      const rate = bytesPerSecond(request, probe);
-      if (rate <= SPOOL_BYTES_PER_SEC) return true;
-      const whole = rate * probe.durationSec;
-      // Within the channel's own limit too, or it would give the output up part-way.
-      if (!Number.isFinite(whole) || whole > WAITING_SPOOL_LIMIT_BYTES || largeSpoolBytes + whole > LARGE_SPOOL_BUDGET_BYTES) return false;
-      largeSpoolBytes += whole;
-      return true;
-    };
     for (const d of pending) {
       const state = d.stage === stage && d.key === key ? 'running' : this.opts.stageState(d.stage);
-      const startable = state === 'running' || state === 'ready';
       if ('shotKeyframes' in d.request) {
         // Few frames (one per shot): decoded for waiting stages too, once the shots are known.
         const times = await this.keyframeTimesToDecode(d.request.width);
         if (times?.length) chosen.push({ key: `${d.stage}:${d.key}`, request: { pixFmt: 'rgb24', width: d.request.width, times } satisfies FramesAtRequest });
         continue;
       }
-      if (startable || spoolable(d.request)) chosen.push({ key: `${d.stage}:${d.key}`, request: d.request });
+      const large = bytesPerSecond(d.request, probe) > SPOOL_BYTES_PER_SEC;
+      // A large output of a stage not running yet would hold the decode (or fill the disk) for a
+      // reader that may wait for a slot: it decodes on its own later.
+      if (large && state !== 'running') continue;
+      chosen.push({ key: `${d.stage}:${d.key}`, request: d.request, paced: large });
     }
     if (chosen.length === 0) return;
     this.spoolDir ??= createSpoolFolder();
@@ -256,6 +248,7 @@ export class MediaSource {
     this.counts.videoDecodes++;
     this.sessions.push(session);
     for (const output of chosen) this.assigned.set(output.key, session);
+    this.counts.pacedOutputs += chosen.filter((o) => 'paced' in o && o.paced).length;
   }
 
   /**

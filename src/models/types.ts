@@ -44,3 +44,16 @@ export interface FaceEmbedder {
   /** L2-normalised embedding of one face (the embedder aligns the crop itself). */
   embed(image: RawImage, face: DetectedFace): Promise<Float32Array>;
 }
+
+/**
+ * An embedder that runs on a crop aligned from the frame first (`embed` = `embedAligned(align)`):
+ * the crop can be cut while the frame goes by and embedded later, once it is known to be needed.
+ */
+export interface AligningFaceEmbedder extends FaceEmbedder {
+  align(image: RawImage, face: DetectedFace): Promise<RawImage>;
+  embedAligned(aligned: RawImage): Promise<Float32Array>;
+}
+
+export function isAligningEmbedder(embedder: FaceEmbedder): embedder is AligningFaceEmbedder {
+  return 'align' in embedder && 'embedAligned' in embedder;
+}

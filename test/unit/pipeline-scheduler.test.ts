@@ -76,6 +76,27 @@ describe('stage scheduler', () => {
     for (const name of ['a', 'b', 'c']) expect(await store.catalog.getArtifact('vid_sched', name)).toEqual({ ran: name });
   });
 
+  it('starts a stage that `awaits` others beside them, outside the slots, and lets it wait inside its run', async () => {
+    const reader: PipelineStage = {
+      name: 'reader',
+      weight: 1,
+      needs: ['probe'],
+      awaits: ['shots'],
+      run: async (ctx) => {
+        events.push('reader:start');
+        await ctx.awaitPrerequisites!();
+        events.push('reader:after-shots');
+        return { ran: 'reader' };
+      },
+    };
+    // One slot: shots holds it, and the reader (which takes none) runs beside it; awaiting inside
+    // its run, it never blocks shots.
+    await run(await newJob(), [timed('probe', 5, { needs: [] }), timed('shots', 80, { needs: ['probe'] }), reader, timed('text', 5, { needs: ['shots', 'reader'] })], 1);
+    expect(events.indexOf('reader:start')).toBeLessThan(events.indexOf('shots:end'));
+    expect(events.indexOf('reader:after-shots')).toBeGreaterThan(events.indexOf('shots:end'));
+    expect(events.indexOf('text:start')).toBeGreaterThan(events.indexOf('reader:after-shots'));
+  });
+
   it('waits for chosen `after` stages, ignores absent ones, and keeps the order of stages that declare nothing', () => {
     const stages = [timed('probe', 1), timed('faces', 1, { needs: ['probe'] }), timed('voices', 1, { needs: ['probe'], after: ['faces', 'ocr'] }), timed('legacy', 1)];
     const prerequisites = stagePrerequisites(stages);

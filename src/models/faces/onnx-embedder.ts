@@ -3,7 +3,7 @@
 import type * as ort from 'onnxruntime-node';
 import { cropRegion } from '../image.js';
 import { ort as runtime } from '../runtime.js';
-import type { DetectedFace, FaceEmbedder, Point, RawImage } from '../types.js';
+import type { AligningFaceEmbedder, DetectedFace, Point, RawImage } from '../types.js';
 import { ARCFACE_TEMPLATE_112, alignFace, cropResize } from './align.js';
 
 export interface EmbedderPreprocessing {
@@ -17,7 +17,7 @@ export interface EmbedderPreprocessing {
 /** ArcFace-style normalisation, which most exported recognisers use (default for user models). */
 export const ARCFACE_PREPROCESSING: EmbedderPreprocessing = { inputSize: 112, mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] };
 
-export class OnnxFaceEmbedder implements FaceEmbedder {
+export class OnnxFaceEmbedder implements AligningFaceEmbedder {
   readonly modelId: string;
   readonly dim: number;
   private readonly inputName: string;
@@ -36,8 +36,16 @@ export class OnnxFaceEmbedder implements FaceEmbedder {
   }
 
   async embed(image: RawImage, face: DetectedFace): Promise<Float32Array> {
+    return this.embedAligned(await this.align(image, face));
+  }
+
+  /** The aligned crop `embed` runs the network on: it needs only the face's neighbourhood. */
+  align(image: RawImage, face: DetectedFace): Promise<RawImage> {
+    return this.alignedCrop(image, face, this.preprocessing.inputSize);
+  }
+
+  async embedAligned(aligned: RawImage): Promise<Float32Array> {
     const size = this.preprocessing.inputSize;
-    const aligned = await this.alignedCrop(image, face, size);
     const pixels = size * size;
     const input = new Float32Array(3 * pixels);
     const { mean, std } = this.preprocessing;

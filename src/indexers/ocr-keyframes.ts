@@ -1,0 +1,74 @@
+// The grey frames of the OCR stream that may stand for a shot's keyframe, kept while the job's one
+// decode goes by, before the shots are known. A shot's keyframe is chosen among the shots stage's
+// candidate frames, one every `periodSec` from its first frame (shots.ts: KEYFRAME_CANDIDATE_FPS),
+// and the OCR stream samples the same timeline, so the first OCR frame at or after each candidate
+// time is kept (deflated, in a record file: a long
+// video's worth stays on disk); the first stream frame at or after a keyframe time is then found
+// exactly as a walk of the stream would find it. A keyframe time that falls between kept frames
+// (a shot too short to hold a candidate) is decoded on its own by the caller.
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRawSync } from 'node:zlib';
+import type { RawFrame } from '../media/frames.js';
+import { RecordFile, type RecordRef } from '../media/record-file.js';
+
+const deflate = promisify(deflateRaw);
+/** Fastest deflate: a grey 960-px frame shrinks to about a third in a few ms (on the thread pool). */
+const DEFLATE_LEVEL = 1;
+
+export class OcrKeyframeKeeper {
+  private readonly times: number[] = [];
+  private readonly kept = new Map<number, { ref: RecordRef; width: number; height: number; length: number }>();
+  private readonly file = new RecordFile('ocr-keyframes');
+  private cursor = 0;
+
+  /**
+   * @param periodSec spacing of the shots stage's keyframe candidates
+   * @param halfStepSec half the stream's frame spacing: a frame this close before a time stands for it
+   */
+  constructor(
+    private readonly periodSec: number,
+    private readonly halfStepSec: number,
+  ) {}
+
+  /** Index of the last candidate time this stream time stands for (times from the first frame). */
+  private candidateIndex(time: number): number {
+    return Math.floor((time + this.halfStepSec - this.times[0]!) / this.periodSec + 1e-6);
+  }
+
+  /** The next frame of the stream, in order. */
+  async add(frame: RawFrame): Promise<void> {
+    const index = this.times.length;
+    this.times.push(frame.time);
+    // Kept when some candidate time falls after the previous frame's reach and within this one's.
+    if (index > 0 && this.candidateIndex(frame.time) === this.candidateIndex(this.times[index - 1]!)) return;
+    const packed = await deflate(frame.data, { level: DEFLATE_LEVEL });
+    this.kept.set(index, { ref: this.file.append(packed), width: frame.width, height: frame.height, length: frame.data.length });
+  }
+
+  /**
+   * The first stream frame at or after `time` (within half a step): its pixels when kept, only its
+   * time when not (`data` null), null when the stream ended before it. Call with increasing times.
+   */
+  frameAt(time: number): { time: number; frame: RawFrame | null } | null {
+    while (this.cursor < this.times.length && this.times[this.cursor]! + this.halfStepSec < time) this.cursor++;
+    if (this.cursor >= this.times.length) return null;
+    const frameTime = this.times[this.cursor]!;
+    const entry = this.kept.get(this.cursor);
+    if (!entry) return { time: frameTime, frame: null };
+    const data = inflateRawSync(this.file.read(entry.ref));
+    if (data.length !== entry.length) throw new Error(`kept OCR frame at ${frameTime} s is ${data.length} bytes, expected ${entry.length}`);
+    return { time: frameTime, frame: { time: frameTime, data, width: entry.width, height: entry.height } };
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
+
+/** A decoded RGB frame as the grey stream has it (BT.601 luma, full range). */
+export function greyOf(frame: RawFrame): RawFrame {
+  const pixels = frame.width * frame.height;
+  const data = Buffer.allocUnsafe(pixels);
+  for (let i = 0, o = 0; i < pixels; i++, o += 3) data[i] = Math.round(0.299 * frame.data[o]! + 0.587 * frame.data[o + 1]! + 0.114 * frame.data[o + 2]!);
+  return { ...frame, data };
+}
