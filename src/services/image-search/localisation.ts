@@ -161,8 +161,11 @@ export function localise(scored: readonly ScoredFrame[], toleranceSec: number): 
     scored.flatMap((s, i) => (s.score >= top - tie ? [{ time: s.time, ...spans[i]!, weight: s.score === top ? 1 + BEST_FRAME_BONUS : 1 }] : [])),
     toleranceSec,
   );
-  const near = scored.filter((s) => Math.abs(s.time - at) <= toleranceSec);
-  const elsewhere = scored.filter((s) => Math.abs(s.time - at) > toleranceSec);
+  // The answer's neighbourhood reaches at least its nearest frame: with frames sparser than the
+  // tolerance, `at` (between two tied frames) may have none within it.
+  const reach = Math.max(toleranceSec, Math.min(...scored.map((s) => Math.abs(s.time - at))));
+  const near = scored.filter((s) => Math.abs(s.time - at) <= reach);
+  const elsewhere = scored.filter((s) => Math.abs(s.time - at) > reach);
   const best = near.reduce((a, b) => (b.score > a.score ? b : a), near[0]!);
   return {
     at,

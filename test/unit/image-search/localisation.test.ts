@@ -94,6 +94,14 @@ describe('time localisation by pixels', () => {
     expect(localise([], 1)).toBeNull();
   });
 
+  it('answers between tied frames sparser than the tolerance, with the nearest frame as the best', () => {
+    const moment = localise([{ time: 0, score: 0.9 }, { time: 4, score: 0.9 }, { time: 8, score: 0.2 }], 0.5)!;
+    expect(moment.at).toBeGreaterThanOrEqual(0);
+    expect(moment.at).toBeLessThanOrEqual(4);
+    expect([0, 4]).toContain(moment.bestTime);
+    expect(moment.margin).toBeCloseTo(0.7, 5);
+  });
+
   it('masks the subtitle band: a caption burned into the screenshot does not move the answer', () => {
     const captioned = card(8);
     for (let y = H - 5; y < H - 1; y++) for (let x = 2; x < W - 2; x++) captioned[y * W + x] = 255;
