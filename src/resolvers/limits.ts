@@ -109,19 +109,27 @@ function namedTypeOf(type: TypeNode): string {
   return type.kind === 'NamedType' ? type.name.value : namedTypeOf(type.type);
 }
 
-/** Verdicts kept per page-size key of one document; past this many, its verdicts start over. */
+/** Variable types whose values can change an operation's cost (see DocumentVerdicts.complexity). */
+const COST_INPUT_TYPES = new Set(['Int', 'Boolean']);
+
+/** Verdicts kept per cost-input key of one document; past this many, its verdicts start over. */
 const MAX_VERDICTS_PER_DOCUMENT = 256;
 
 interface DocumentVerdicts {
   depth: QueryTooComplexError | null;
-  /** By the JSON of the operation's Int variables: the only values the estimators read (`first`). */
+  /**
+   * By the JSON of the operation's Int and Boolean variables: the only values the cost depends on
+   * (page sizes such as `first`, and the conditions of `@include`/`@skip`, which decide whether a
+   * selection is counted at all).
+   */
   complexity: Map<string, QueryTooComplexError | null>;
 }
 
 /**
  * The first limit an operation breaks, as an error to throw; null when it is within both. Each
  * document's verdicts are kept: the depth verdict depends on the document alone, the cost only on
- * its Int variables (page sizes: pageSizeEstimator reads `first`, simpleEstimator nothing), so
+ * its Int and Boolean variables (page sizes: pageSizeEstimator reads `first`, simpleEstimator
+ * nothing; `@include`/`@skip` conditions decide which selections count), so
  * requests differing in other variables (ids, texts) share one verdict and a repeated query costs
  * no schema walk. Keyed weakly by the parsed operation, which Apollo's document cache keeps.
  */
@@ -139,8 +147,10 @@ export class QueryLimitChecker {
       this.verdicts.set(operation, known);
     }
     if (known.depth) return fresh(known.depth);
-    const pageSizes = (operation.variableDefinitions ?? []).filter((d) => namedTypeOf(d.type) === 'Int').map((d) => variables[d.variable.name.value] ?? null);
-    const key = JSON.stringify(pageSizes);
+    const costInputs = (operation.variableDefinitions ?? [])
+      .filter((d) => COST_INPUT_TYPES.has(namedTypeOf(d.type)))
+      .map((d) => variables[d.variable.name.value] ?? null);
+    const key = JSON.stringify(costInputs);
     const kept = known.complexity.get(key);
     if (kept !== undefined) return kept && fresh(kept);
     // Variables that do not fit their types are the caller's input error, which execution reports

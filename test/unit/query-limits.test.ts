@@ -1,5 +1,5 @@
 // QueryLimitChecker keeps each document's verdicts: they must follow the page sizes a request
-// asks for (Int variables), never leak from one request's page sizes to another's, and leave
+// asks for (Int variables) and the selections it includes (Boolean variables), never leak from one request's page sizes to another's, and leave
 // variables of the wrong type to execution's BAD_USER_INPUT.
 import { buildSchema, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,13 @@ describe('QueryLimitChecker', () => {
     expect(check({ n: 5, t: 'b' })).toBeNull();
     expect(check({ n: 100, t: 'b' })).toBe('complexity');
     expect(check({ n: 20, t: 'c' })).toBeNull();
+  });
+
+  it('decides by the Boolean variables of @include too: a selection skipped once is counted when included', () => {
+    const document = parse('query($more: Boolean!) { items(first: 100) { id children(first: 100) @include(if: $more) { id } } }');
+    const check = (variables: Record<string, unknown>) => checker.check(schema, document, operationOf(document), variables)?.extensions.limit ?? null;
+    expect(check({ more: false })).toBeNull();
+    expect(check({ more: true })).toBe('complexity');
   });
 
   it('refuses a document too deep every time, each with its own error object', () => {
