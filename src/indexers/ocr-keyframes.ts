@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { deflateRaw, inflateRawSync } from 'node:zlib';
 import type { RawFrame } from '../media/frames.js';
 import { RecordFile, type RecordRef } from '../media/record-file.js';
+import { toGrey } from '../models/image.js';
 
 const deflate = promisify(deflateRaw);
 /** Fastest deflate: a grey 960-px frame shrinks to about a third in a few ms (on the thread pool). */
@@ -65,10 +66,8 @@ export class OcrKeyframeKeeper {
   }
 }
 
-/** A decoded RGB frame as the grey stream has it (BT.601 luma, full range). */
+/** A decoded RGB frame as the grey stream has it (BT.601 luma, full range: the models' toGrey). */
 export function greyOf(frame: RawFrame): RawFrame {
-  const pixels = frame.width * frame.height;
-  const data = Buffer.allocUnsafe(pixels);
-  for (let i = 0, o = 0; i < pixels; i++, o += 3) data[i] = Math.round(0.299 * frame.data[o]! + 0.587 * frame.data[o + 1]! + 0.114 * frame.data[o + 2]!);
-  return { ...frame, data };
+  const grey = toGrey({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+  return { ...frame, data: Buffer.from(grey.data.buffer, grey.data.byteOffset, grey.data.byteLength) };
 }
