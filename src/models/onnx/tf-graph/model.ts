@@ -93,11 +93,17 @@ export function parseTfGraphModel(json: TfGraphModelJson, weightData: Buffer): T
   return { nodes, consts };
 }
 
+/** A tfjs model's model.json as parsed JSON, and its weight shards (beside it) joined in manifest order. */
+export async function readTfModelFiles<Json extends { weightsManifest: { paths: string[] }[] }>(file: string): Promise<{ json: Json; weights: Buffer }> {
+  const json = JSON.parse(await readFile(file, 'utf8')) as Json;
+  const shards = await Promise.all(json.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(path.join(path.dirname(file), p)))));
+  return { json, weights: Buffer.concat(shards) };
+}
+
 /** Reads model.json and its weight shards from disk. */
 export async function readTfGraphModel(file: string): Promise<TfGraphModel> {
-  const json = JSON.parse(await readFile(file, 'utf8')) as TfGraphModelJson;
-  const shards = await Promise.all(json.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(path.join(path.dirname(file), p)))));
-  return parseTfGraphModel(json, Buffer.concat(shards));
+  const { json, weights } = await readTfModelFiles<TfGraphModelJson>(file);
+  return parseTfGraphModel(json, weights);
 }
 
 const decode = (base64: string): string => Buffer.from(base64, 'base64').toString('utf8');
