@@ -33,12 +33,25 @@ import type {
   TextSearchResult,
   VectorFilter,
   VectorIndex,
+  VectorPayload,
   VectorPoint,
   VectorRecord,
 } from '../../src/store/interfaces.js';
 import { boundedTotal } from '../../src/store/interfaces.js';
-import { payloadTest } from '../../src/store/embedded/vector-matrix.js';
 import { checkCueSources } from '../../src/store/catalog-records.js';
+
+/** The filter as a test of payloads: the semantics every vector backend implements (the embedded matrix on its columns). */
+export function payloadTest(filter: VectorFilter | undefined): ((payload: VectorPayload) => boolean) | null {
+  if (!filter) return null;
+  const videoIds = filter.videoIds ? new Set(filter.videoIds) : null;
+  const actorIds = filter.actorIds ? new Set(filter.actorIds) : null;
+  const equals = filter.equals ? Object.entries(filter.equals) : [];
+  if (!videoIds && !actorIds && equals.length === 0) return null;
+  return (payload) =>
+    (!videoIds || (payload.videoId !== undefined && videoIds.has(payload.videoId))) &&
+    (!actorIds || (payload.actorId !== undefined && actorIds.has(payload.actorId))) &&
+    equals.every(([key, value]) => payload[key] === value);
+}
 
 export class FakeCatalog implements Catalog {
   readonly videos = new Map<string, VideoRecord>();
