@@ -27,11 +27,16 @@ const program = configureCliOutput(new Command())
 
 program
   .command('serve')
-  .description('serve the GraphQL API (and run indexing jobs, in a child process that exits when the queue is empty)')
+  .description('serve the GraphQL API (and run indexing jobs, in a child process that exits when the queue is empty); runs with NODE_ENV=production unless NODE_ENV is set')
   .option('--port <n>', 'port (default VIDSEARCH_PORT or 4000)', portOption)
   .option('--workers <n>', 'processes answering HTTP (default VIDSEARCH_WORKERS or one per core)', intOption)
   .option('--no-worker', 'do not run indexing jobs')
   .action(async (opts: { port?: number; workers?: number; worker: boolean }) => {
+    // Without NODE_ENV=production graphql-js checks every instanceof against a second copy of
+    // itself (~3 % of the CPU of a cheap query) and Express runs in development mode. graphql reads
+    // it once, when it loads: set here, before serve's modules load, and inherited by every
+    // process serve forks (the Docker image sets it too). An explicit NODE_ENV is kept.
+    process.env.NODE_ENV ??= 'production';
     const { serveCommand } = await import('./commands/serve.js');
     // Through the environment, so the defaults that follow the worker count (admission) follow the flag too.
     const env = opts.workers === undefined ? process.env : { ...process.env, VIDSEARCH_WORKERS: String(opts.workers) };

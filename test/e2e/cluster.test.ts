@@ -6,7 +6,7 @@
 // errors across processes, and that process is replaced too; a SIGKILLed worker is replaced and
 // only requests it held fail; SIGTERM stops every process.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -116,6 +116,8 @@ describe('vidsearch serve --workers 2', () => {
       VIDSEARCH_MAX_QUERIES: '3',
       VIDSEARCH_QUERY_QUEUE: '5',
       VIDSEARCH_MAX_IMAGE_SEARCHES: '1',
+      // Set, so serve keeps it (unset it would be production: e2e/serve-env.test.ts).
+      NODE_ENV: 'test',
     };
     child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '2', '--no-worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -148,6 +150,10 @@ describe('vidsearch serve --workers 2', () => {
       const seen = await Promise.all([0, 1, 2, 3].map(() => gql<{ ad: { title: string } | null }>(url, KEYS.writes, read, { id: 'shared_ad' })));
       expect(seen.map((s) => s.ad?.title)).toEqual([title, title, title, title]);
     }
+  });
+
+  it.runIf(process.platform === 'linux')('keeps the NODE_ENV it was started with in its workers', () => {
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('NODE_ENV=test');
   });
 
   it('splits admission limits so the workers’ shares add up to the configured ones', async () => {
