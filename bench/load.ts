@@ -2,7 +2,12 @@
 // over a synthetic library (segments, cues, text, appearance spans, frame descriptors — as many as
 // segments by default —, ads and tags, all written through the store interfaces). Each operation
 // gets one run per connection count (1 and 64 by default; same server, same library):
-// searchSegments, onlyWatch, searchByImage, matchAds. Prints one JSON line: per operation and
+// searchSegments, onlyWatch, searchByImage, searchByImageMatch, matchAds. The synthetic frames have
+// no stored evidence, so searchByImage (a drawn still) measures the no-match path; with
+// --real-clip (default: a 10 s clip of ../shared/data, when present) the clip is indexed into the
+// library once (`vidsearch index`; a kept library remembers it) and searchByImageMatch sends
+// screenshots of it (frames ffmpeg grabs from the clip, 640 px JPEG), which take the match path
+// (the bench reports how many of them found the clip). Prints one JSON line: per operation and
 // connection count p50/p99 latency of answered requests, answered and refused (429 RATE_LIMITED:
 // admission control or the rate limiter saying "come back later") per second, errors (transport
 // errors, timeouts, other non-2xx and GraphQL errors; goal 0), a responsiveness probe (a cheap
@@ -16,7 +21,10 @@
 //   node dist/bench/load.js [--segments 1000000] [--duration 60] [--connections 1,64] [--workers 2] [--ops searchSegments,onlyWatch] [--query-mix fixed|log]
 //                           [--cpu-prof-dir DIR]   (V8 CPU profile of the server, written when it exits)
 //                           [--keep-library DIR]   (build the library in DIR once and reuse it on later runs)
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,16 +40,23 @@ import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, queryLog, syntheticV
 import { seededRandom } from '../src/seeded-random.js';
 import { sampleTreeRss, treeCpuMs, treeRssKb } from './process-rss.js';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Tears of Steel, 10 s (four shots): real footage among the synthetic frames. */
+const DEFAULT_REAL_CLIP = path.resolve(here, '../../../shared/data/video_blender/clip_01_tears_of_steel.mp4');
+/** Seconds of the real clip the screenshot queries show (one per shot or so). */
+const SCREENSHOT_TIMES = [1.5, 4.5, 7.5];
+
 const OPTIONS = {
   segments: { type: 'string', default: '1000000' },
   duration: { type: 'string', default: '60' },
   connections: { type: 'string', default: '1,64' },
   workers: { type: 'string', default: String(os.availableParallelism()) },
-  ops: { type: 'string', default: 'searchSegments,onlyWatch,searchByImage,matchAds' },
+  ops: { type: 'string', default: 'searchSegments,onlyWatch,searchByImage,searchByImageMatch,matchAds' },
   // 100 frame descriptors per video of 100 segments: as many frames as segments.
   'frames-per-video': { type: 'string', default: '100' },
   'cpu-prof-dir': { type: 'string' },
   'keep-library': { type: 'string' },
+  'real-clip': { type: 'string', default: DEFAULT_REAL_CLIP },
   // fixed: QUERY_MIX's ten queries cycled (mostly answered from the ranking cache after the
   // first round); log: 4096 searches drawn from a Zipf-weighted log of 2000 distinct queries.
   'query-mix': { type: 'string', default: 'fixed' },
@@ -51,6 +66,8 @@ const USAGE = `usage: node dist/bench/load.js [--segments 1000000] [--duration 6
          [--ops searchSegments,onlyWatch,searchByImage,matchAds] [--query-mix fixed|log] [--frames-per-video 100]
          [--cpu-prof-dir DIR]   V8 CPU profile of every server process, written when it exits
          [--keep-library DIR]   build the library in DIR once and reuse it on later runs
+         [--real-clip FILE]     a clip indexed into the library, screenshots of which searchByImageMatch sends
+                                (default: ../shared/data's Tears of Steel clip; '' for none)
 Prints one JSON line: answers/s, latency, refusals, errors and server CPU per answer per operation
 and connection count, and the server's RSS.`;
 
@@ -84,12 +101,35 @@ const DRAIN_LIMIT_MS = 120_000;
 const WARM_LIMIT_MS = 120_000;
 /** Longest wait for the image-search process to load (1M frames on a machine other jobs load: over 2 min). */
 const IMAGES_LOAD_LIMIT_MS = 600_000;
-const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
+const cli = path.resolve(here, '../src/cli.js');
 
 type Body = { query: string; variables: Record<string, unknown> };
 
 /** Request bodies per operation; autocannon cycles through them on every connection. */
-async function bodies(casts: string[][]): Promise<Record<string, Body[]>> {
+const IMAGE_QUERY = 'query($b: String!) { searchByImage(imageBase64: $b, first: 5) { at similarity video { id } } }';
+
+/** A frame of `clip` at `sec` as a 640 px wide JPEG, as a screenshot of the playing video would be. */
+async function screenshot(clip: string, sec: number): Promise<Buffer> {
+  const args = ['-v', 'error', '-ss', String(sec), '-i', clip, '-frames:v', '1', '-vf', 'scale=640:-2', '-q:v', '3', '-f', 'image2pipe', '-vcodec', 'mjpeg', '-'];
+  const { stdout } = await promisify(execFile)(ffmpegInstaller.path, args, { encoding: 'buffer', maxBuffer: 16 << 20 });
+  return stdout;
+}
+
+/** Indexes `clip` into the library unless a kept library already has it; the clip's video id. */
+async function indexRealClip(dataDir: string, clip: string): Promise<string> {
+  const marker = path.join(dataDir, 'bench-load-real-clip.json');
+  const kept = await readFile(marker, 'utf8').then((text) => JSON.parse(text) as { clip: string; videoId: string }).catch(() => null);
+  if (kept?.clip === clip) return kept.videoId;
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, 'index', clip, '--title', 'bench real clip'], {
+    env: { ...process.env, VIDSEARCH_DATA_DIR: dataDir, VIDSEARCH_MEDIA_ROOTS: path.dirname(clip), VIDSEARCH_LOG_LEVEL: 'error' },
+    maxBuffer: 16 << 20,
+  });
+  const { id } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { id: string };
+  await writeFile(marker, JSON.stringify({ clip, videoId: id }));
+  return id;
+}
+
+async function bodies(casts: string[][], realClip: string | null): Promise<Record<string, Body[]>> {
   const random = seededRandom(7);
   const videos = casts.length;
   const someVideo = (): number => Math.floor(random() * videos);
@@ -104,7 +144,8 @@ async function bodies(casts: string[][]): Promise<Record<string, Body[]>> {
       const actorIds = [...new Set(Array.from({ length: 1 + (i % 3) }, () => casts[v]![Math.floor(random() * 8)]!))];
       return { query: 'query($v: ID!, $a: [ID!]!, $m: OnlyWatchMode!) { onlyWatch(videoId: $v, actorIds: $a, mode: $m) { totalSec share spans { start end } } }', variables: { v: syntheticVideoId(v), a: actorIds, m: i % 2 ? 'ALL' : 'ANY' } };
     }),
-    searchByImage: [{ query: 'query($b: String!) { searchByImage(imageBase64: $b, first: 5) { at similarity video { id } } }', variables: { b: still.toString('base64') } }],
+    searchByImage: [{ query: IMAGE_QUERY, variables: { b: still.toString('base64') } }],
+    searchByImageMatch: realClip ? await Promise.all(SCREENSHOT_TIMES.map(async (sec) => ({ query: IMAGE_QUERY, variables: { b: (await screenshot(realClip, sec)).toString('base64') } }))) : [],
     matchAds: Array.from({ length: 64 }, () => {
       const v = someVideo();
       return { query: 'query($s: ID!) { matchAds(segmentId: $s, first: 5) { score ad { id } reasons { kind value } } }', variables: { s: `${syntheticVideoId(v)}_s${Math.floor(random() * SEGMENTS_PER_VIDEO)}` } };
@@ -189,6 +230,27 @@ async function imagesReady(url: string): Promise<number | null> {
     if (performance.now() - started > IMAGES_LOAD_LIMIT_MS) return null;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/** The real clip to index: --real-clip, or the default when ../shared/data is there; null for none. */
+function realClipToIndex(): string | null {
+  const clip = values['real-clip'];
+  if (!clip) return null;
+  if (existsSync(clip)) return path.resolve(clip);
+  if (clip !== DEFAULT_REAL_CLIP) throw new Error(`--real-clip ${clip}: no such file`);
+  process.stderr.write(`bench: ${clip} is missing: searchByImageMatch is skipped\n`);
+  return null;
+}
+
+/** How many of the image queries answer with `videoId` first. */
+async function findingVideo(url: string, list: readonly Body[], videoId: string): Promise<number> {
+  let found = 0;
+  for (const body of list) {
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
+    const answer = (await res.json()) as { data?: { searchByImage: { video: { id: string } }[] } };
+    if (answer.data?.searchByImage[0]?.video.id === videoId) found += 1;
+  }
+  return found;
 }
 
 const loadAverage = (): number[] => os.loadavg().map((v) => Number(v.toFixed(2)));
@@ -286,6 +348,8 @@ const dataDir = keepDir ?? (await mkdtemp(path.join(os.tmpdir(), 'vidsearch-benc
 let server: ReturnType<typeof spawn> | null = null;
 try {
   const { fixtures, librarySec, buildSec } = keepDir ? await keptLibrary(keepDir) : await buildLibrary(dataDir);
+  const realClip = realClipToIndex();
+  const realClipVideoId = realClip ? await indexRealClip(dataDir, realClip) : null;
 
   const profileFlags = values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof-dir'])}`] : [];
   const child = spawn(process.execPath, [...profileFlags, cli, 'serve', '--no-worker', '--port', '0', '--workers', String(workers)], {
@@ -316,13 +380,17 @@ try {
   // The image-search process loads its CNN and frame matrices at start (at 1M frames ~40–70 s);
   // image searches wait for it, so the bench does too, and reports how long it took.
   const imageSearchLoadSec = await imagesReady(url);
-  const requestsByOp = await bodies(fixtures.casts);
+  const requestsByOp = await bodies(fixtures.casts, realClip);
   const probeBody: Body = { query: 'query($v: ID!) { video(id: $v) { id title } }', variables: { v: syntheticVideoId(0) } };
   const rssSampler = sampleTreeRss(child.pid!);
   const results: Record<string, unknown> = {};
   for (const op of values.ops.split(',')) {
     const list = requestsByOp[op];
     if (!list) throw new Error(`unknown operation ${op} (known: ${Object.keys(requestsByOp).join(', ')})`);
+    if (list.length === 0) {
+      results[op] = { skipped: 'no --real-clip' };
+      continue;
+    }
     const drainSec = await drain(url);
     // Each distinct request once first: model loading and caches (statements, the pages of the
     // text index each query reads, each worker's vector matrices) warm before the clock starts, so
@@ -343,7 +411,8 @@ try {
     }
     const fewest = byConnections[Math.min(...connectionCounts)]!;
     const most = byConnections[Math.max(...connectionCounts)]!;
-    results[op] = { ...byConnections, scaling: fewest.answeredPerSec > 0 ? Number((most.answeredPerSec / fewest.answeredPerSec).toFixed(2)) : null };
+    const found = op === 'searchByImageMatch' && realClipVideoId ? { screenshotsFindingTheClip: `${await findingVideo(url, list, realClipVideoId)}/${list.length}` } : {};
+    results[op] = { ...byConnections, ...found, scaling: fewest.answeredPerSec > 0 ? Number((most.answeredPerSec / fewest.answeredPerSec).toFixed(2)) : null };
   }
   const peakSumKb = await rssSampler.stop();
   const rss = await treeRssKb(child.pid!);
@@ -358,6 +427,7 @@ try {
       buildSec,
       imageSearchLoadSec,
       workers,
+      realClip: realClip ? { path: realClip, videoId: realClipVideoId } : null,
       queryMix: values['query-mix'],
       connections: connectionCounts,
       durationSecPerRun: durationSec,
