@@ -4,6 +4,8 @@
 // 3. verification.ts — ORB + homography on stored frames, each video's best candidate first,
 //    until one passes with a margin or the budget is spent. Upright variants first; the mirrored
 //    ones (CNN passes, scans) only when the upright pass leaves the answer open.
+//    A match counts only when its homography can be a screenshot's (screenshot-geometry.ts: not
+//    folded, collapsed or turned); a mirrored upload is matched flipped back (query.ts).
 // 4. locate.ts, localisation.ts — within the winning video's shot, the moment by pixels (aligned NCC).
 // 5. calibration.ts — `similarity` (right video) and `timeConfidence` (right moment).
 import type { VideoRecord } from '../../domain.js';

@@ -14,6 +14,7 @@ import { alignQuery, localise, scoreFrames, type AlignedQuery, type Localisation
 import { MIN_INLIERS } from './calibration.js';
 import { axisAlignedOf, contenderFits, refinedAlignment, toHomography } from './photometric-alignment.js';
 import type { RawImage } from '../../models/types.js';
+import { plausibleScreenshotMap } from './screenshot-geometry.js';
 import type { CascadeSession, Verification } from './verification.js';
 
 /** Localisation compares frames of the verified frame's shot at most this far from it. */
@@ -66,7 +67,7 @@ export function createLocator(deps: LocatorDeps) {
         continue;
       }
       const match = await session.clock.time('orbMatch', () => matcher.match(query.features, frame.features!()));
-      if (match.homography && match.inliers >= MIN_INLIERS) out.set(frame.time, match.homography);
+      if (match.inliers >= MIN_INLIERS && plausibleScreenshotMap(match.homography, query.grey)) out.set(frame.time, match.homography!);
     }
     return out;
   }

@@ -14,6 +14,7 @@ import { calibratedSimilarity, MIN_INLIERS } from './calibration.js';
 import { cascadeOrder } from './candidates.js';
 import type { FrameSource, WindowFrame } from './frame-source.js';
 import type { PhaseClock } from './phases.js';
+import { plausibleScreenshotMap } from './screenshot-geometry.js';
 import type { Group, OrientedQuery, QueryVariant } from './types.js';
 
 /**
@@ -148,8 +149,10 @@ export function createVerifier(deps: { catalog: Pick<Catalog, 'getVideo'>; match
     for (const frame of seeds) {
       const match = await session.clock.time('orbMatch', () => matcher.match(query.features, frame.features()));
       session.matches++;
-      if (!best || match.inliers > best.inliers) best = { group, video, inliers: match.inliers, frameTime: frame.time, mirror, homography: match.homography, stored };
-      if (match.inliers >= STRONG_SEED) break;
+      // A map no screenshot can have (folded, collapsed, turned) is no evidence, however many matches it holds.
+      const inliers = plausibleScreenshotMap(match.homography, query.grey) ? match.inliers : 0;
+      if (!best || inliers > best.inliers) best = { group, video, inliers, frameTime: frame.time, mirror, homography: inliers > 0 ? match.homography : null, stored };
+      if (inliers >= STRONG_SEED) break;
     }
     return best;
   }

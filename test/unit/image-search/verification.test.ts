@@ -21,7 +21,7 @@ function verification(videoId: string, inliers: number): Verification {
 }
 
 /** A library where each video's frames match the screenshot with a fixed number of inliers. */
-function library(inliersByVideo: Record<string, number>) {
+function library(inliersByVideo: Record<string, number>, maps: Record<string, number[]> = {}) {
   const videos = new Map(Object.keys(inliersByVideo).map((id) => [id, makeVideo({ id, durationSec: 30 })]));
   const matched: string[] = [];
   const verifier = createVerifier({
@@ -36,14 +36,14 @@ function library(inliersByVideo: Record<string, number>) {
       match: async (_query, frame) => {
         const video = (frame as LocalFeatures & { video: string }).video;
         matched.push(video);
-        return { inliers: inliersByVideo[video]!, matches: inliersByVideo[video]!, homography: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+        return { inliers: inliersByVideo[video]!, matches: inliersByVideo[video]!, homography: maps[video] ?? [1, 0, 0, 0, 1, 0, 0, 0, 1] };
       },
     },
     log: pino({ level: 'silent' }),
   });
   const session = (): CascadeSession => ({
     clock: phaseClock(undefined),
-    orientedQuery: async () => ({ grey: { data: new Uint8Array(1), width: 1, height: 1, channels: 1 }, features: NO_FEATURES }),
+    orientedQuery: async () => ({ grey: { data: new Uint8Array(1), width: 640, height: 360, channels: 1 }, features: NO_FEATURES }),
     candidates: 0,
     matches: 0,
     checked: new Map(),
@@ -76,6 +76,15 @@ describe('verification cascade', () => {
     expect(strongest(verified, false).certain).toBe(false);
     expect(strongest([verification('a', 150)], true).certain).toBe(false);
     expect(strongest([verification('a', 150)], false).certain).toBe(true);
+  });
+
+  it('counts no inliers for a map no screenshot can have: the true clip with fewer but sane inliers wins', async () => {
+    // Fit half (constructed low-texture pan): 37 inliers on a map collapsing the screenshot onto a line.
+    const collapsed = [-0.119, -1.706, 131.04, -0.12, -1.725, 132.48, -0.001, -0.013, 1];
+    const { verifier, session } = library({ lookalike: 37, truth: 15 }, { lookalike: collapsed });
+    const verified = await verifier.cascade(collapse([ranked('lookalike', 1, 1), ranked('truth', 1, 0.9)], 40), VARIANTS, session());
+    expect(verified.find((v) => v.video.id === 'lookalike')!.inliers).toBe(0);
+    expect(strongest(verified, false).best!.video.id).toBe('truth');
   });
 
   it('stops at the candidate budget when nothing passes', async () => {
