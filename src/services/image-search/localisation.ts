@@ -65,67 +65,44 @@ export interface AlignedQuery {
 export function alignQuery(query: RawImage, homography: readonly number[], scale: number, width: number, height: number): AlignedQuery | null {
   const inverse = invert3x3(homography);
   if (!inverse) return null;
+  const [a, b, c, d, e, f, g, h, i] = inverse as [number, number, number, number, number, number, number, number, number];
   const values = new Float32Array(width * height);
   const mask = new Uint8Array(width * height);
   const border = Math.round(BORDER * Math.min(width, height));
-  const rows = { from: border, to: Math.min(height * (1 - FRAME_SUBTITLE_BAND), height - border) };
-  const columns = { from: border, to: width - border };
+  const frameBand = height * (1 - FRAME_SUBTITLE_BAND);
   const queryBand = query.height * (1 - QUERY_SUBTITLE_BAND);
-  const sample = (k: number, qx: number, qy: number) => {
-    if (qx < 0 || qy < 0 || qx >= query.width || qy >= queryBand) return;
-    values[k] = query.data[(qy * query.width + qx) * query.channels]!;
-    mask[k] = 1;
-  };
-  resample(inverse as Homography, scale, rows, columns, width, sample);
-  const counted: number[] = [];
+  let count = 0;
   let sum = 0;
-  for (let k = 0; k < mask.length; k++) {
-    if (!mask[k]) continue;
-    counted.push(k);
-    sum += values[k]!;
-  }
-  const count = counted.length;
-  if (count < MIN_COVERAGE * width * height) return null;
-  const mean = sum / count;
-  const centred = new Float64Array(count);
-  let sumQQ = 0;
-  for (let j = 0; j < count; j++) {
-    const q = values[counted[j]!]! - mean;
-    centred[j] = q;
-    sumQQ += q * q;
-  }
-  return { values, mask, width, height, count, mean, counted: Int32Array.from(counted), centred, sumQQ };
-}
-
-type Homography = [number, number, number, number, number, number, number, number, number];
-
-/**
- * Calls `sample` with the screenshot pixel (floored) under each thumbnail pixel of the rows and
- * columns, in row order, through `inverse` (frame → screenshot). A scale-and-shift map (every
- * alignment the refinement tries) is separable: each column's x and each row's y are computed
- * once, with the same arithmetic as the general per-pixel path (the zero terms it drops add ±0).
- */
-function resample(inverse: Homography, scale: number, rows: { from: number; to: number }, columns: { from: number; to: number }, width: number, sample: (k: number, qx: number, qy: number) => void): void {
-  const [a, b, c, d, e, f, g, h, i] = inverse;
-  if (b === 0 && d === 0 && g === 0 && h === 0) {
-    if (!(i > 0)) return;
-    const qxOf = new Float64Array(Math.max(0, columns.to - columns.from));
-    for (let x = columns.from; x < columns.to; x++) qxOf[x - columns.from] = Math.floor((a * ((x + 0.5) * scale) + c) / i);
-    for (let y = rows.from; y < rows.to; y++) {
-      const qy = Math.floor((e * ((y + 0.5) * scale) + f) / i);
-      for (let x = columns.from; x < columns.to; x++) sample(y * width + x, qxOf[x - columns.from]!, qy);
-    }
-    return;
-  }
-  for (let y = rows.from; y < rows.to; y++) {
-    for (let x = columns.from; x < columns.to; x++) {
+  for (let y = border; y < Math.min(frameBand, height - border); y++) {
+    for (let x = border; x < width - border; x++) {
       const fx = (x + 0.5) * scale;
       const fy = (y + 0.5) * scale;
       const w = g * fx + h * fy + i;
       if (w <= 0) continue;
-      sample(y * width + x, Math.floor((a * fx + b * fy + c) / w), Math.floor((d * fx + e * fy + f) / w));
+      const qx = Math.floor((a * fx + b * fy + c) / w);
+      const qy = Math.floor((d * fx + e * fy + f) / w);
+      if (qx < 0 || qy < 0 || qx >= query.width || qy >= queryBand) continue;
+      const k = y * width + x;
+      const v = query.data[(qy * query.width + qx) * query.channels]!;
+      values[k] = v;
+      mask[k] = 1;
+      count++;
+      sum += v;
     }
   }
+  if (count < MIN_COVERAGE * width * height) return null;
+  const mean = sum / count;
+  const counted = new Int32Array(count);
+  const centred = new Float64Array(count);
+  let sumQQ = 0;
+  for (let k = 0, j = 0; k < mask.length; k++) {
+    if (!mask[k]) continue;
+    const q = values[k]! - mean;
+    counted[j] = k;
+    centred[j++] = q;
+    sumQQ += q * q;
+  }
+  return { values, mask, width, height, count, mean, counted, centred, sumQQ };
 }
 
 /** NCC over the masked pixels less the luminance penalty; null when sizes differ or a side is flat. */

@@ -1,5 +1,5 @@
-// alignQuery's separable path (scale-and-shift maps: every alignment the refinement tries) and
-// photometricScore's precomputed sums must give exactly what the per-pixel definition gives:
+// alignQuery (with the counted pixels and centred values it now keeps) and photometricScore's
+// precomputed sums must give exactly what the per-pixel definition gives:
 // the moment's ranking compares scores that differ in the fourth decimal. The reference below is
 // that definition, written out plainly.
 import { describe, expect, it } from 'vitest';
@@ -67,7 +67,7 @@ describe('alignQuery and photometricScore against their per-pixel definition', (
     const height = 90 + Math.floor(random() * 270);
     const query: RawImage = { data: Uint8Array.from({ length: width * height }, byte), width, height, channels: 1 };
     const [sx, sy, tx, ty] = [0.3 + random(), 0.3 + random(), random() * 80 - 40, random() * 50 - 25];
-    // Even cases: a scale and shift (the separable path); odd ones: a projective map.
+    // Even cases: a scale and shift (every refinement try); odd ones: a projective map (ORB's).
     const homography = n % 2 === 0 ? [sx, 0, tx, 0, sy, ty, 0, 0, 1] : [sx, random() * 0.05, tx, random() * 0.05, sy, ty, random() * 1e-4, random() * 1e-4, 1];
     return { query, homography };
   });
