@@ -80,26 +80,29 @@ function quantAc(value: number): number {
 /** The 33 quantised coefficients of an RGB image (LIRE ColorLayout with 21 Y and 6+6 chroma terms). */
 export function colorLayout(image: RawImage): ColorLayout {
   if (image.channels !== 3) throw new Error('colorLayout needs an RGB image');
-  const sums = [new Float64Array(64), new Float64Array(64), new Float64Array(64)] as const;
+  const sumY = new Float64Array(64);
+  const sumCb = new Float64Array(64);
+  const sumCr = new Float64Array(64);
   const counts = new Int32Array(64);
   const { width, height, data } = image;
+  // Each column's block, once per picture rather than once per pixel (a query pays this twice).
+  const blockColumn = Int32Array.from({ length: width }, (_, x) => Math.floor(x / (width / 8)));
   for (let y = 0; y < height; y++) {
     const blockRow = Math.floor(y / (height / 8)) << 3;
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
+    for (let x = 0, o = y * width * 3; x < width; x++, o += 3) {
       const r = data[o]!;
       const g = data[o + 1]!;
       const b = data[o + 2]!;
-      const k = blockRow + Math.floor(x / (width / 8));
+      const k = blockRow + blockColumn[x]!;
       const luma = (0.299 * r + 0.587 * g + 0.114 * b) / 256;
       // LIRE truncates per pixel before averaging; kept for exact parity.
-      sums[0][k] += Math.trunc(219 * luma + 16.5);
-      sums[1][k] += Math.trunc(224 * 0.564 * (b / 256 - luma) + 128.5);
-      sums[2][k] += Math.trunc(224 * 0.713 * (r / 256 - luma) + 128.5);
+      sumY[k] += Math.trunc(219 * luma + 16.5);
+      sumCb[k] += Math.trunc(224 * 0.564 * (b / 256 - luma) + 128.5);
+      sumCr[k] += Math.trunc(224 * 0.713 * (r / 256 - luma) + 128.5);
       counts[k]! += 1;
     }
   }
-  const shapes = sums.map((sum) => Int32Array.from(sum, (s, k) => (counts[k]! > 0 ? Math.trunc(s / counts[k]!) : 0)));
+  const shapes = [sumY, sumCb, sumCr].map((sum) => Int32Array.from(sum, (s, k) => (counts[k]! > 0 ? Math.trunc(s / counts[k]!) : 0)));
   for (const shape of shapes) forwardDct(shape);
   const [yShape, cbShape, crShape] = shapes as [Int32Array, Int32Array, Int32Array];
   const y = new Int32Array(COLOR_LAYOUT_Y_COEFFS);

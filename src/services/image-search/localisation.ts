@@ -48,6 +48,14 @@ export interface AlignedQuery {
   height: number;
   count: number;
   mean: number;
+  /**
+   * The counted pixels' indices (ascending) and their values less the mean, with the sum of their
+   * squares: what every photometricScore against this alignment reads (an alignment is scored
+   * against up to hundreds of frames), computed once, in the order the score sums them.
+   */
+  counted: Int32Array;
+  centred: Float64Array;
+  sumQQ: number;
 }
 
 /**
@@ -83,24 +91,33 @@ export function alignQuery(query: RawImage, homography: readonly number[], scale
     }
   }
   if (count < MIN_COVERAGE * width * height) return null;
-  return { values, mask, width, height, count, mean: sum / count };
+  const mean = sum / count;
+  const counted = new Int32Array(count);
+  const centred = new Float64Array(count);
+  let sumQQ = 0;
+  for (let k = 0, j = 0; k < mask.length; k++) {
+    if (!mask[k]) continue;
+    const q = values[k]! - mean;
+    counted[j] = k;
+    centred[j++] = q;
+    sumQQ += q * q;
+  }
+  return { values, mask, width, height, count, mean, counted, centred, sumQQ };
 }
 
 /** NCC over the masked pixels less the luminance penalty; null when sizes differ or a side is flat. */
 export function photometricScore(query: AlignedQuery, frame: GreyThumbnail): number | null {
   if (frame.width !== query.width || frame.height !== query.height) return null;
+  const { counted, centred, sumQQ } = query;
+  const grey = frame.grey;
   let sumF = 0;
   let sumFF = 0;
   let sumQF = 0;
-  let sumQQ = 0;
-  for (let k = 0; k < query.mask.length; k++) {
-    if (!query.mask[k]) continue;
-    const v = frame.grey[k]!;
-    const q = query.values[k]! - query.mean;
+  for (let j = 0; j < counted.length; j++) {
+    const v = grey[counted[j]!]!;
     sumF += v;
     sumFF += v * v;
-    sumQF += q * v;
-    sumQQ += q * q;
+    sumQF += centred[j]! * v;
   }
   const n = query.count;
   const meanF = sumF / n;

