@@ -1,8 +1,10 @@
 // One ffmpeg decode of a video's picture stream feeding several outputs at once: the decoded
 // frames are split inside ffmpeg, each branch sampled and scaled as one stage asked (rate, size,
 // pixel format, keyframes only, or the first frame at given times), and written to its own pipe
-// (pipe:3, pipe:4, …). Frame times come from a named showinfo per branch, as in streamFrames, so
-// every branch yields exactly the frames and pixels a decode of its own would have given.
+// (pipe:3, pipe:4, …). Branches sampled alike (same fps, same select) share that sampling and
+// split after it; each then scales to its own size and format. Frame times come from a named
+// showinfo per branch, as in streamFrames, so every branch yields exactly the frames and pixels a
+// decode of its own would have given.
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FrameChannel, type TimedRecord } from './frame-channel.js';
