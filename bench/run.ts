@@ -10,6 +10,7 @@ const ALL: Record<string, string[]> = {
   indexing: ['indexing.js', '--minutes', '10', '--stages', 'foundation'],
   'indexing-full': ['indexing.js', '--minutes', '2', '--stages', 'all'],
   'indexing-real': ['indexing-real.js', '--minutes', '3'],
+  'decode-graph': ['decode-graph.js', '--minutes', '3'],
   search: ['search.js'],
   audio: ['audio.js'],
   presence: ['presence.js'],

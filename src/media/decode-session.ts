@@ -1,8 +1,10 @@
 // One ffmpeg decode of a video's picture stream feeding several outputs at once: the decoded
 // frames are split inside ffmpeg, each branch sampled and scaled as one stage asked (rate, size,
 // pixel format, keyframes only, or the first frame at given times), and written to its own pipe
-// (pipe:3, pipe:4, …). Frame times come from a named showinfo per branch, as in streamFrames, so
-// every branch yields exactly the frames and pixels a decode of its own would have given.
+// (pipe:3, pipe:4, …). Branches sampled alike (same fps, same select) share that sampling and
+// split after it; each then scales to its own size and format. Frame times come from a named
+// showinfo per branch, as in streamFrames, so every branch yields exactly the frames and pixels a
+// decode of its own would have given.
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FrameChannel, type TimedRecord } from './frame-channel.js';
@@ -83,35 +85,87 @@ function selectAtTimes(times: readonly number[], startTime: number): string {
   return `select='${terms.join('+') || '0'}'`;
 }
 
-function branchFilter(output: SessionOutput, index: number, probe: MediaProbe): string {
-  const { request } = output;
+/**
+ * One output's filters in order: first how frames are sampled (fps, select: which frames pass,
+ * pixels untouched), then one step that makes its pixels (scale to its size and pixel format).
+ */
+export function branchSteps(request: SessionOutput['request'], probe: MediaProbe): string[] {
   const { width, height } = outputSize(probe, request.width);
-  const steps: string[] = [];
   if ('encode' in request) {
     // The fps filter first, as the FrameRequest at that fps has it, so these are the same frames;
     // then every n-th of them, scaled as a seek of its own would be (see below).
-    steps.push(`fps=${request.fps}`, `select='not(mod(n\\,${request.every}))'`, `scale=${width}:${height}:flags=bicubic`, 'format=yuvj420p');
-  } else if (isFramesAt(request)) {
+    return [`fps=${request.fps}`, `select='not(mod(n\\,${request.every}))'`, `scale=${width}:${height}:flags=bicubic,format=yuvj420p`];
+  }
+  if (isFramesAt(request)) {
     // extractFrame's scaler: the ffmpeg command line's default (bicubic), which a complex
     // filtergraph does not inherit, so it is named; the pixels then match a seek of its own.
-    steps.push(selectAtTimes(request.times, probe.startTime), `scale=${width}:${height}:flags=bicubic`);
-  } else {
-    if (request.keyframesOnly) steps.push("select='eq(key\\,1)'");
-    else if (request.fps) steps.push(`fps=${request.fps}`);
-    steps.push(`scale=${width}:${height}:flags=area`);
+    return [selectAtTimes(request.times, probe.startTime), `scale=${width}:${height}:flags=bicubic,format=${request.pixFmt}`];
   }
-  if (!('encode' in request)) steps.push(`format=${request.pixFmt}`);
-  steps.push(`showinfo@o${index}`);
-  return `[v${index}]${steps.join(',')}[o${index}]`;
+  const sampling = request.keyframesOnly ? ["select='eq(key\\,1)'"] : request.fps ? [`fps=${request.fps}`] : [];
+  return [...sampling, `scale=${width}:${height}:flags=area,format=${request.pixFmt}`];
+}
+
+interface StepNode {
+  step: string;
+  children: StepNode[];
+  /** Outputs whose filters end at this node. */
+  outputs: number[];
+}
+
+/**
+ * The outputs' filter chains merged where they begin alike: outputs sampled the same way (the
+ * OCR and shots streams at 10 fps, the keyframe candidates at every width, the 2 fps streams)
+ * share that sampling, run once, and split after it. Every output still gets its own filters'
+ * frames and pixels: a shared step is the same filter on the same frames. Only sampling steps
+ * are ever shared, since the pixel step is an output's own (two outputs with the same one are
+ * the same request).
+ */
+function stepTree(chains: readonly string[][]): StepNode {
+  const root: StepNode = { step: '', children: [], outputs: [] };
+  chains.forEach((chain, index) => {
+    let node = root;
+    for (const step of chain) {
+      let child = node.children.find((c) => c.step === step);
+      if (!child) node.children.push((child = { step, children: [], outputs: [] }));
+      node = child;
+    }
+    node.outputs.push(index);
+  });
+  return root;
+}
+
+/**
+ * The filtergraph of a tree: each node's step, then a split into its children and outputs. Each
+ * output ends in its named showinfo, which gives its frame times (no checksums: computing them
+ * cost a sixth of the decode's instructions, and nothing reads them).
+ */
+function treeGraph(root: StepNode, input: string): string {
+  const chains: string[] = [];
+  let labels = 0;
+  const emit = (node: StepNode, from: string, steps: string[]): void => {
+    const ends = [...node.outputs.map((o) => ({ output: o })), ...node.children.map((child) => ({ child }))];
+    // A lone way on continues this chain; several fork with a split.
+    if (ends.length === 1 && node.children.length === 1) return emit(node.children[0]!, from, [...steps, node.children[0]!.step]);
+    const outs = ends.map((end) => ('output' in end ? `[u${end.output}]` : `[s${labels++}]`));
+    const filters = ends.length > 1 ? [...steps, `split=${ends.length}`] : steps;
+    chains.push(`${from}${filters.join(',')}${outs.join('')}`);
+    ends.forEach((end, i) => {
+      if ('output' in end) chains.push(`${outs[i]}showinfo@o${end.output}=checksum=0[o${end.output}]`);
+      else emit(end.child, outs[i]!, [end.child.step]);
+    });
+  };
+  emit(root, input, []);
+  return chains.join(';');
 }
 
 export function sessionArgs(filePath: string, probe: MediaProbe, outputs: readonly SessionOutput[]): string[] {
-  const split = `[0:v:0]split=${outputs.length}${outputs.map((_, i) => `[v${i}]`).join('')}`;
-  const graph = [split, ...outputs.map((o, i) => branchFilter(o, i, probe))].join(';');
+  const graph = treeGraph(stepTree(outputs.map((o) => branchSteps(o.request, probe))), '[0:v:0]');
   const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin', '-copyts', '-i', path.resolve(filePath), '-filter_complex', graph];
   outputs.forEach((o, i) => {
     args.push('-map', `[o${i}]`, '-vsync', '0');
-    if ('encode' in o.request) args.push('-c:v', 'mjpeg', '-q:v', String(JPEG_QSCALE), '-f', 'image2pipe', `pipe:${3 + i}`);
+    // Huffman tables: the standard ones, not ones fitted to each picture (a second pass over it
+    // for a few % fewer bytes); the pictures are the same.
+    if ('encode' in o.request) args.push('-c:v', 'mjpeg', '-q:v', String(JPEG_QSCALE), '-huffman', 'default', '-f', 'image2pipe', `pipe:${3 + i}`);
     else args.push('-f', 'rawvideo', '-pix_fmt', o.request.pixFmt, `pipe:${3 + i}`);
   });
   return args;

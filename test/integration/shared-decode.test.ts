@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -45,9 +46,16 @@ describe('a shared decode session', () => {
     ];
     const times = [0.5, 1.31, 3.0];
     const spoolDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-spool-test-'));
+    // Keyframe candidates at two widths: they share r0's 10 fps sampling inside the graph.
+    const jpegs = new Map<number, { time: number; jpeg: Buffer }[]>([[64, []], [128, []]]);
+    const encoded = [...jpegs].map(([width, kept]) => ({
+      key: `c${width}`,
+      request: { encode: 'mjpeg' as const, width, fps: 10, every: 5 },
+      sink: { add: (time: number, jpeg: Buffer): number => kept.push({ time, jpeg }), end: (): void => undefined },
+    }));
     const session = new DecodeSession({
       tools: testTools, filePath: clip, probe, spoolDir, signal: new AbortController().signal,
-      outputs: [...requests.map((request, i) => ({ key: `r${i}`, request })), { key: 'at', request: { pixFmt: 'rgb24', width: 64, times } }],
+      outputs: [...requests.map((request, i) => ({ key: `r${i}`, request })), { key: 'at', request: { pixFmt: 'rgb24', width: 64, times } }, ...encoded],
     });
     session.start();
     // r0 is read live from the start; the others spool and are read after it ended.
@@ -55,6 +63,11 @@ describe('a shared decode session', () => {
     const own = await collect(streamFrames(testTools, clip, { ...requests[0]!, probe }));
     expect(live.map((f) => f.time)).toEqual(own.map((f) => f.time));
     expect(live.every((f, i) => f.data.equals(own[i]!.data))).toBe(true);
+    // Every 5th frame of the 10 fps stream, at each width (the JPEG's own header says its size).
+    for (const [width, kept] of jpegs) {
+      expect(kept.map((k) => k.time)).toEqual(live.filter((_, i) => i % 5 === 0).map((f) => f.time));
+      for (const { jpeg } of kept) expect(await sharp(jpeg).metadata()).toMatchObject({ width, height: (width * 9) / 16 });
+    }
     for (const [i, request] of requests.entries()) {
       if (i === 0) continue;
       const shared = await collect(session.channel(`r${i}`)!.consume());
