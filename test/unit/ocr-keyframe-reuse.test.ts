@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { ShotRecord } from '../../src/domain.js';
 import { createOcrStage, type OcrReader } from '../../src/indexers/ocr.js';
-import { RepeatedKeyframes } from '../../src/indexers/ocr-keyframes.js';
+import { OcrKeyframeKeeper, RepeatedKeyframes } from '../../src/indexers/ocr-keyframes.js';
 import type { StageContext } from '../../src/indexers/stage.js';
 import { regionChanged, regionChangeShare, regionSignature, type Band } from '../../src/indexers/subtitle-band.js';
 import type { RawFrame } from '../../src/media/frames.js';
@@ -152,5 +152,24 @@ describe('ocr stage on repeated keyframes', () => {
       [0, 1, 'SALE'],
       [2, 3, 'SALE'],
     ]);
+  });
+});
+
+describe('kept keyframe candidates', () => {
+  it('gives back the exact pixels of the first frame at or after a candidate time', async () => {
+    const keeper = new OcrKeyframeKeeper(0.5, 0.05);
+    const frames = Array.from({ length: 12 }, (_, i) => ({ time: i / 10, data: Buffer.from(noise(W * H, i + 1)), width: W, height: H }));
+    try {
+      for (const f of frames) await keeper.add(f);
+      for (const time of [0, 0.5, 1.0]) {
+        const found = keeper.frameAt(time)!;
+        expect(found.time).toBeCloseTo(time, 6);
+        expect(Buffer.compare(found.frame!.data, frames[Math.round(time * 10)]!.data)).toBe(0);
+      }
+      // Between candidates: the time of the frame, not its pixels (decoded on its own).
+      expect(keeper.frameAt(1.1)).toEqual({ time: 1.1, frame: null });
+    } finally {
+      keeper.close();
+    }
   });
 });
