@@ -4,7 +4,8 @@
 //    the heavy model). Readings merge into cues whose boundaries are the band-change onsets, so
 //    they are accurate to one sample. Kind SUBTITLE.
 //  - On-screen text (titles, signs): the frame at each shot's keyframe time, skipped when it looks
-//    like the previous OCR'd keyframe; lines that are subtitles are left out. Kind ON_SCREEN_TEXT.
+//    like a keyframe already read (its reading reused), first looked at small and read no further
+//    when nothing in it looks like text; lines that are subtitles are left out. Kind ON_SCREEN_TEXT.
 //    The band is read as the job's one decode goes by (the stage starts before the shots are
 //    known); the frames that may be keyframes are kept meanwhile (ocr-keyframes.ts) and read once
 //    the shots and segments are stored.
