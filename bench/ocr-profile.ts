@@ -53,7 +53,19 @@ class Ledger {
   }
 }
 
-/** Model inference CPU by model, told apart by input shape (cls: 48×192; det: batch 1 of any height; rec: 48 high). */
+/** What the serial reader is reading now: its detector passes are counted under it. */
+let reading: 'band' | 'keyframe' = 'band';
+
+/**
+ * Model inference CPU by model, told apart by input shape (cls: 48×192; det: batch 1 of any
+ * height; rec: 48 high); detector passes by what is read, a keyframe's small presence look
+ * (longest side ≤ 480) apart from its full look.
+ */
+function detName(dims: readonly number[]): string {
+  if (reading === 'band') return 'infer.det.band';
+  return Math.max(dims[2]!, dims[3]!) <= 480 ? 'infer.det.keyframePresence' : 'infer.det.keyframe';
+}
+
 function instrumentInference(ledger: Ledger): void {
   // The factory's prototype is the class the sessions are made of (onnxruntime-common).
   const proto = (ort.InferenceSession as unknown as { prototype: { run: (...args: unknown[]) => Promise<unknown> } }).prototype;
@@ -61,7 +73,7 @@ function instrumentInference(ledger: Ledger): void {
   proto.run = async function (this: unknown, ...args: unknown[]) {
     const feeds = args[0] as Record<string, ort.Tensor>;
     const dims = Object.values(feeds)[0]!.dims;
-    const model = dims[2] === 48 ? (dims[3] === 192 ? 'infer.cls' : 'infer.rec') : 'infer.det';
+    const model = dims[2] === 48 ? (dims[3] === 192 ? 'infer.cls' : 'infer.rec') : detName(dims);
     return ledger.time(model, () => run.apply(this, args));
   };
 }
@@ -92,6 +104,7 @@ class SerialReader implements OcrReader {
   read(image: RawImage, options?: ReadOptions) {
     const kind = image.height > 400 ? 'keyframe' : 'band';
     const work = this.tail.then(async () => {
+      reading = kind;
       const crops = await this.ledger.time(`detect.${kind}`, () => this.engine.detect(image, options));
       const fallback = crops.length === 1 && crops[0]!.detection.score === 0;
       if (fallback) this.ledger.add('fallbackWholeBand', 0);

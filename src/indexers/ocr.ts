@@ -4,7 +4,8 @@
 //    the heavy model). Readings merge into cues whose boundaries are the band-change onsets, so
 //    they are accurate to one sample. Kind SUBTITLE.
 //  - On-screen text (titles, signs): the frame at each shot's keyframe time, skipped when it looks
-//    like the previous OCR'd keyframe; lines that are subtitles are left out. Kind ON_SCREEN_TEXT.
+//    like a keyframe already read (its reading reused), first looked at small and read no further
+//    when nothing in it looks like text; lines that are subtitles are left out. Kind ON_SCREEN_TEXT.
 //    The band is read as the job's one decode goes by (the stage starts before the shots are
 //    known); the frames that may be keyframes are kept meanwhile (ocr-keyframes.ts) and read once
 //    the shots and segments are stored.
@@ -19,7 +20,7 @@ import { sharedOcrPool } from '../models/ocr/pool.js';
 import type { Quad, ReadOptions, TextLine } from '../models/ocr/types.js';
 import { ModelIntegrityError } from '../models/runtime.js';
 import type { RawImage } from '../models/types.js';
-import { greyOf, OcrKeyframeKeeper } from './ocr-keyframes.js';
+import { greyOf, OcrKeyframeKeeper, RepeatedKeyframes } from './ocr-keyframes.js';
 import { keyframeCandidateStride } from './shots.js';
 import { awaitPrerequisites, type Stage, type StageContext } from './stage.js';
 import { stageFrameAt, stageFrames } from './stage-media.js';
@@ -30,11 +31,9 @@ import {
   MIN_TEXT_BLOCKS_TO_READ,
   MIN_TEXT_BLOCKS_TO_RETRY,
   isSubtitleLike,
-  regionChanged,
   regionSignature,
   sameLine,
   type Band,
-  type RegionSignature,
   type TimedText,
 } from './subtitle-band.js';
 
@@ -64,6 +63,16 @@ const KEYFRAME_FALLBACK_SEC = 5;
  * px, 5 of 5 lines were found at 960, 640 and 480.
  */
 const KEYFRAME_DETECT_SIDE = 640;
+/**
+ * A keyframe is first looked at this small (~0.5× the CPU of the 640 look) and read no further
+ * when no pixel of it looks like text (detector.ts presenceMaxSide). Fitted on the 57 keyframes of
+ * the indexing-real footage: every keyframe whose 640 look read a line at MIN_ON_SCREEN_SCORE had
+ * text pixels at 480 (at 320 two of them had none), and 45 of 57 had none at 480. Reported on
+ * ocr.json's images as 960-px frames (text pixels at 480 in 11 of 11) and subtitles.json.
+ */
+const KEYFRAME_PRESENCE_SIDE = 480;
+/** Readings of earlier keyframes kept to be found again by picture (ocr-keyframes.ts), ~8 MB. */
+const REPEATED_KEYFRAMES_KEPT = 128;
 
 export interface OcrStageOutput {
   /** Why nothing was read (models missing); absent when the stage ran. */
@@ -86,9 +95,13 @@ export interface OcrStageOutput {
   framesSettling: number;
   /** Of framesOcr, bands too sparse in text-like blocks for the retry views: the first look only. */
   framesNoRetry: number;
-  /** Shot keyframes looked at vs keyframes that reached OCR. */
+  /**
+   * Shot keyframes looked at, those that reached OCR, and those whose picture nearly repeated an
+   * earlier read keyframe (its reading reused).
+   */
   keyframes: number;
   keyframesOcr: number;
+  keyframesRepeated: number;
   /** Keyframes between the kept candidate frames (shots shorter than their spacing): decoded on their own. */
   keyframesDecoded: number;
 }
@@ -261,6 +274,7 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         framesNoRetry: 0,
         keyframes: 0,
         keyframesOcr: 0,
+        keyframesRepeated: 0,
         keyframesDecoded: 0,
       };
 
@@ -332,7 +346,7 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
         await awaitPrerequisites(ctx);
         const slots = keySlots(await store.catalog.getShots(video.id), video.durationSec);
         const segmentOf = segmentFinder(await store.catalog.getSegmentsOfVideo(video.id));
-        let lastKeyRead: { signature: RegionSignature; lines: Promise<TextLine[]> } | null = null;
+        const repeated = new RepeatedKeyframes<Promise<TextLine[]>>(REPEATED_KEYFRAMES_KEPT);
         for (const slot of slots) {
           // The first frame at or after the shot's keyframe time stands for the shot.
           const found = keeper.frameAt(slot.time);
@@ -341,13 +355,15 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
           if (!found.frame) output.keyframesDecoded++;
           const frame = found.frame ?? (await deps.frameAt(ctx, found.time, width));
           const whole = regionSignature(frame.data, frame.width, { top: 0, bottom: frame.height });
-          if (lastKeyRead && !regionChanged(lastKeyRead.signature, whole)) {
-            keyReads.push({ meta: { slot }, lines: lastKeyRead.lines });
+          const earlier = repeated.find(whole);
+          if (earlier) {
+            output.keyframesRepeated++;
+            keyReads.push({ meta: { slot }, lines: earlier });
             continue;
           }
           output.keyframesOcr++;
-          const { lines } = await submit(wholeFrame(frame), { detectMaxSide: KEYFRAME_DETECT_SIDE });
-          lastKeyRead = { signature: whole, lines };
+          const { lines } = await submit(wholeFrame(frame), { detectMaxSide: KEYFRAME_DETECT_SIDE, presenceMaxSide: KEYFRAME_PRESENCE_SIDE });
+          repeated.add(whole, lines);
           keyReads.push({ meta: { slot }, lines });
         }
 

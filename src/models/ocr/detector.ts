@@ -81,18 +81,36 @@ export class DbTextDetector implements TextDetector {
     return { ...this.options, maxSide: side, maxPixels: Math.min(this.options.maxPixels, side * side) };
   }
 
+  /** The model's text-probability map of `image` seen within `limits`, and the input size it is on. */
+  private async probabilityMap(image: RawImage, limits: DbDetectorOptions): Promise<{ probability: Float32Array; width: number; height: number }> {
+    const session = await loadManifestSession(this.modelId);
+    const input = detectionInputSize(image.width, image.height, limits);
+    const tensor = await toDetectionTensor(image, input.width, input.height);
+    const output = (await session.run({ [session.inputNames[0]!]: tensor }))[session.outputNames[0]!]!;
+    return { probability: output.data as Float32Array, ...input };
+  }
+
+  /**
+   * Whether a smaller look (`side` pixels long) sees any pixel of text at all: the map above the
+   * threshold anywhere, even in a region too weak or small to be a box.
+   */
+  private async textSeen(image: RawImage, side: number): Promise<boolean> {
+    const { probability } = await this.probabilityMap(image, this.limits({ detectMaxSide: side }));
+    for (let i = 0; i < probability.length; i++) if (probability[i]! > this.options.binaryThreshold) return true;
+    return false;
+  }
+
   /** Line boxes in image pixels, without cutting them out. */
   async detectBoxes(image: RawImage, options: ReadOptions = {}): Promise<DetectedText[]> {
     if (image.width < 4 || image.height < 4) return [];
-    const session = await loadManifestSession(this.modelId);
-    const input = detectionInputSize(image.width, image.height, this.limits(options));
-    const tensor = await toDetectionTensor(image, input.width, input.height);
-    const output = (await session.run({ [session.inputNames[0]!]: tensor }))[session.outputNames[0]!]!;
-    const probability = output.data as Float32Array;
-    const scaleX = image.width / input.width;
-    const scaleY = image.height / input.height;
+    const limits = this.limits(options);
+    const presence = options.presenceMaxSide;
+    if (presence !== undefined && presence < limits.maxSide && !(await this.textSeen(image, presence))) return [];
+    const { probability, width, height } = await this.probabilityMap(image, limits);
+    const scaleX = image.width / width;
+    const scaleY = image.height / height;
     const boxes: DetectedText[] = [];
-    for (const region of connectedRegions(probability, input.width, input.height, this.options.binaryThreshold)) {
+    for (const region of connectedRegions(probability, width, height, this.options.binaryThreshold)) {
       if (region.meanProbability < this.options.boxThreshold) continue;
       const kernel = minAreaRect(region.outline);
       if (Math.min(kernel.length, kernel.breadth) < this.options.minBoxSide) continue;

@@ -1,5 +1,5 @@
 // PP-OCRv4 line recogniser (SVTR + CTC) with the PP-OCR angle classifier in front: crops are
-// checked for 180° flips, scaled to 48 pixels high, batched by similar width, and decoded greedily
+// checked for 180° flips, scaled to 48 pixels high, read one by one, and decoded greedily
 // with the dictionary shipped beside the model.
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -16,7 +16,7 @@ const REC_MAX_WIDTH = 2400;
 const CLS_WIDTH = 192;
 /** PaddleOCR flips a line only when the classifier is this sure it is upside down. */
 const CLS_FLIP_THRESHOLD = 0.9;
-const BATCH_SIZE = 6;
+const CLS_BATCH_SIZE = 6;
 
 let dictionary: Promise<string[]> | null = null;
 
@@ -100,8 +100,8 @@ export class CtcTextRecognizer implements TextRecognizer {
   private async upsideDown(crops: readonly RawImage[]): Promise<boolean[]> {
     const session = await loadManifestSession('ppocr-cls-v2');
     const flipped: boolean[] = [];
-    for (let start = 0; start < crops.length; start += BATCH_SIZE) {
-      const batch = crops.slice(start, start + BATCH_SIZE);
+    for (let start = 0; start < crops.length; start += CLS_BATCH_SIZE) {
+      const batch = crops.slice(start, start + CLS_BATCH_SIZE);
       const data = new Float32Array(batch.length * 3 * REC_HEIGHT * CLS_WIDTH);
       for (let i = 0; i < batch.length; i++) await lineTensor(batch[i]!, REC_HEIGHT, CLS_WIDTH, data, i * 3 * REC_HEIGHT * CLS_WIDTH);
       const tensor = new ort.Tensor('float32', data, [batch.length, 3, REC_HEIGHT, CLS_WIDTH]);
@@ -127,25 +127,24 @@ export class CtcTextRecognizer implements TextRecognizer {
     });
   }
 
-  /** CTC decoding of upright crops, batched by similar aspect ratio. */
+  /**
+   * CTC decoding of upright crops, one crop per model call, padded to its own width (at least
+   * REC_MIN_WIDTH). Not batched: on the 38 line crops of the indexing-real footage's band and
+   * keyframe reads (single-threaded sessions, as the pool runs them), a crop cost 100-102 ms CPU
+   * alone against 154-160 ms in batches of six of similar aspect, padded to the batch's widest.
+   */
   private async read(crops: readonly RawImage[]): Promise<{ text: string; score: number }[]> {
     const labels = await loadDictionary();
     const session = await loadManifestSession(this.modelId);
-    // Similar widths share a batch, so little of each batch is padding.
-    const order = crops.map((_, i) => i).sort((a, b) => crops[a]!.width / crops[a]!.height - crops[b]!.width / crops[b]!.height);
-    const results: { text: string; score: number }[] = new Array(crops.length);
-    for (let start = 0; start < order.length; start += BATCH_SIZE) {
-      const batch = order.slice(start, start + BATCH_SIZE);
-      const widest = Math.max(...batch.map((i) => Math.ceil((REC_HEIGHT * crops[i]!.width) / crops[i]!.height)));
-      const width = Math.min(REC_MAX_WIDTH, Math.max(REC_MIN_WIDTH, widest));
-      const size = 3 * REC_HEIGHT * width;
-      const data = new Float32Array(batch.length * size);
-      for (let k = 0; k < batch.length; k++) await lineTensor(crops[batch[k]!]!, REC_HEIGHT, width, data, k * size);
-      const tensor = new ort.Tensor('float32', data, [batch.length, 3, REC_HEIGHT, width]);
+    const results: { text: string; score: number }[] = [];
+    for (const crop of crops) {
+      const width = Math.min(REC_MAX_WIDTH, Math.max(REC_MIN_WIDTH, Math.ceil((REC_HEIGHT * crop.width) / crop.height)));
+      const data = new Float32Array(3 * REC_HEIGHT * width);
+      await lineTensor(crop, REC_HEIGHT, width, data, 0);
+      const tensor = new ort.Tensor('float32', data, [1, 3, REC_HEIGHT, width]);
       const output = (await session.run({ [session.inputNames[0]!]: tensor }))[session.outputNames[0]!]!;
       const [, steps, classes] = output.dims as [number, number, number];
-      const probabilities = output.data as Float32Array;
-      for (let k = 0; k < batch.length; k++) results[batch[k]!] = ctcGreedyDecode(probabilities, steps, classes, labels, k * steps * classes);
+      results.push(ctcGreedyDecode(output.data as Float32Array, steps, classes, labels));
     }
     return results;
   }

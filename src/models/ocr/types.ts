@@ -39,6 +39,11 @@ export interface ReadOptions {
    * lines are still cut out of the full image for the recogniser.
    */
   detectMaxSide?: number;
+  /**
+   * Look first at this smaller size (a fraction of the cost) and stop there, with no line found,
+   * when not one pixel of it looks like text: most shot keyframes hold no text at all.
+   */
+  presenceMaxSide?: number;
   /** Look again at enlarged and inverted views when the first look finds nothing confident (retries.ts; default true). */
   retry?: boolean;
   /** Read an image shaped like one line whole when no line is detected in it (default true). */
