@@ -18,7 +18,10 @@ import { repoRoot } from '../helpers/shared-data.js';
 const CLI = path.join(repoRoot, 'dist/src/cli.js');
 const RATE_BURST = 40;
 const REQUEST_TIMEOUT_MS = 15_000;
-const KEYS = { writes: 'w-key', rate: 'r-key', kill: 'k-key' };
+// One key per test that counts answers: every key shares one burst across the run, so a test that
+// spends a variable number of requests (the image-search replacement waits in a loop) must not
+// leave another test's requests to the rate limiter (429s counted as failed requests).
+const KEYS = { writes: 'w-key', rate: 'r-key', kill: 'k-key', killWorker: 'kw-key' };
 
 interface Answer {
   status: number;
@@ -214,7 +217,7 @@ describe('vidsearch serve --workers 2', () => {
       for (let i = 0; i < perLoop; i += 1) {
         if (loop === 0 && i === 2) process.kill(victim, 'SIGKILL');
         try {
-          const answer = await request(url, '/graphql', { key: KEYS.kill, body: query });
+          const answer = await request(url, '/graphql', { key: KEYS.killWorker, body: query });
           if (answer.status === 200) answered += 1;
           else failed += 1;
         } catch {
