@@ -1,17 +1,14 @@
 // Which band samples the OCR stage spends the heavy model on (issue 20): near-duplicates of the
 // last read band reuse its reading, bands without text-like edges are "no text" without OCR, and
 // every sample is counted in the stage output. Synthetic frames and a fake reader, no models.
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { createOcrStage, type OcrReader } from '../../src/indexers/ocr.js';
-import type { StageContext } from '../../src/indexers/stage.js';
 import { BandLocator, BandWatcher, MIN_TEXT_BLOCKS_TO_READ, MIN_TEXT_BLOCKS_TO_RETRY, type GreyFrame } from '../../src/indexers/subtitle-band.js';
 import type { RawFrame } from '../../src/media/frames.js';
-import { resolveMediaTools } from '../../src/media/tools.js';
 import type { ReadOptions, TextLine } from '../../src/models/ocr/types.js';
 import type { RawImage } from '../../src/models/types.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
+import { stageContextOf } from '../helpers/stage-context.js';
 
 const W = 960;
 const H = 540;
@@ -87,15 +84,7 @@ async function runStage(minTextBlocksToRead?: number) {
   const store = createFakeStore();
   const video = makeVideo({ durationSec: 3, width: W, height: H, status: 'INDEXING' });
   await store.catalog.putVideo(video);
-  const ctx: StageContext = {
-    video,
-    store,
-    media: resolveMediaTools({ ffmpegPath: null, ffprobePath: null }),
-    config: loadConfig({}, process.cwd()),
-    log: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-    reportProgress: () => undefined,
-  };
+  const ctx = stageContextOf(video, store);
   const reader = fakeReader();
   async function* frames(): AsyncGenerator<RawFrame> {
     for (const f of clip()) yield { ...f, data: Buffer.from(f.data) };

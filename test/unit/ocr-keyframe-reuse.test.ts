@@ -1,19 +1,16 @@
 // Shot keyframes whose picture nearly repeats one already read take its reading (issue 20): not
 // only the previous keyframe, any kept one (dialogue cuts back and forth, footage repeats). Also
 // the band signature's fast path against a per-block reference. Synthetic frames, a fake reader.
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import type { ShotRecord } from '../../src/domain.js';
 import { createOcrStage, type OcrReader } from '../../src/indexers/ocr.js';
 import { OcrKeyframeKeeper, RepeatedKeyframes } from '../../src/indexers/ocr-keyframes.js';
-import type { StageContext } from '../../src/indexers/stage.js';
 import { regionChanged, regionChangeShare, regionSignature, type Band } from '../../src/indexers/subtitle-band.js';
 import type { RawFrame } from '../../src/media/frames.js';
-import { resolveMediaTools } from '../../src/media/tools.js';
 import type { ReadOptions, TextLine } from '../../src/models/ocr/types.js';
 import type { RawImage } from '../../src/models/types.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
+import { stageContextOf } from '../helpers/stage-context.js';
 
 const W = 960;
 const H = 540;
@@ -118,15 +115,7 @@ describe('ocr stage on repeated keyframes', () => {
     await store.catalog.putVideo(video);
     const shots: ShotRecord[] = [0, 1, 2, 3].map((i) => ({ id: `s${i}`, videoId: video.id, index: i, start: i, end: i + 1, keyframeTime: i + 0.5, transition: i ? 'CUT' : 'START' }));
     await store.catalog.replaceStructure(video.id, shots, []);
-    const ctx: StageContext = {
-      video,
-      store,
-      media: resolveMediaTools({ ffmpegPath: null, ffprobePath: null }),
-      config: loadConfig({}, process.cwd()),
-      log: pino({ level: 'silent' }),
-      signal: new AbortController().signal,
-      reportProgress: () => undefined,
-    };
+    const ctx = stageContextOf(video, store);
     const pictures = [picture(1, true), picture(2, false)];
     async function* frames(): AsyncGenerator<RawFrame> {
       for (let i = 0; i < 40; i++) yield { time: i / 10, data: Buffer.from(pictures[Math.floor(i / 10) % 2]!), width: W, height: H };
