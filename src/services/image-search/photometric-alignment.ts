@@ -67,6 +67,13 @@ export function axisAlignedOf(homography: readonly number[], query: { width: num
   return { sx, sy, tx: centre.x - sx * cx, ty: centre.y - sy * cy };
 }
 
+/** An axis-aligned map, the query aligned by it, and its mean photometric score over the frames. */
+export interface Refinement {
+  map: AxisAlignedMap;
+  aligned: AlignedQuery;
+  score: number;
+}
+
 /**
  * The map refined to the best mean score over `frames`; the aligned screenshot returned with it.
  * Null when the starting map cannot be compared (too little overlap, degenerate).
@@ -76,17 +83,17 @@ export function refineAlignment(
   start: AxisAlignedMap,
   frames: readonly GreyThumbnail[],
   thumbnailScale: number,
-): { map: AxisAlignedMap; aligned: AlignedQuery; score: number } | null {
+): Refinement | null {
   if (frames.length === 0 || !(start.sx > 0) || !(start.sy > 0)) return null;
   const { width, height } = frames[0]!;
   // A step can land on a map tried before (a sweep's step back, the next level's first moves:
   // ~16 % of the tries on the dev and hard sets); the same numbers give the same result, kept.
-  const tried = new Map<string, { map: AxisAlignedMap; aligned: AlignedQuery; score: number } | null>();
+  const tried = new Map<string, Refinement | null>();
   const evaluate = (map: AxisAlignedMap) => {
     const key = `${map.sx} ${map.sy} ${map.tx} ${map.ty}`;
     if (tried.has(key)) return tried.get(key)!;
     const aligned = alignQuery(query, toHomography(map), thumbnailScale, width, height);
-    let result: { map: AxisAlignedMap; aligned: AlignedQuery; score: number } | null = null;
+    let result: Refinement | null = null;
     if (aligned) {
       let sum = 0;
       for (const frame of frames) sum += photometricScore(aligned, frame) ?? -1;
