@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { enrolPresenceActors, emptyPresenceTally, parsePresenceManifest, presenceScores, tallyPresenceVideo, type PresenceManifest } from '../src/eval/presence.js';
 import type { EvalContext } from '../src/eval/types.js';
 import { confidenceAbove, weightedMeanSide } from '../src/indexers/face-identity.js';
-import { CentredGallery, secondOpinion, CAST_SECOND_OPINION_RULE } from './face-second-opinion-rule.js';
+import { CentredGallery, secondOpinion, CAST_SECOND_OPINION_RULE } from '../src/indexers/face-second-opinion.js';
 import { faceSpansFromTracks } from '../src/indexers/face-tracking.js';
 import { resolveMediaTools } from '../src/media/tools.js';
 import { decodeImage } from '../src/models/image.js';

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { identifyTrack, weightedMeanSide, CAST_TRACK_IDENTITY_RULE, DEFAULT_TRACK_IDENTITY_RULE, type ActorScore } from '../src/indexers/face-identity.js';
-import { galleryMean, CentredGallery, secondOpinionCandidate, CAST_SECOND_OPINION_RULE, type GalleryTemplate, type SecondOpinion } from './face-second-opinion-rule.js';
+import { galleryMean, CentredGallery, secondOpinionCandidate, CAST_SECOND_OPINION_RULE, type GalleryTemplate, type SecondOpinion } from '../src/indexers/face-second-opinion.js';
 import { cosine } from '../src/indexers/face-tracking.js';
 
 const SHIPPED = 'shipped faceplugin-512';

@@ -56,7 +56,7 @@ async function score(app: App, ctx: EvalContext, manifest: PresenceManifest, ind
   const tally = emptyPresenceTally(manifest);
   for (const item of indexed) {
     const video = { ...item.video, cast: withCast ? item.cast : null };
-    await reidentifyVideoFaces(app.store, video, (embedding, among) => app.services.actors.scoreFace(embedding, undefined, among), rule);
+    await reidentifyVideoFaces(app.store, video, (embedding, among) => app.services.actors.scoreFace(embedding, undefined, among), { propagation: rule, secondOpinion: null });
     await tallyPresenceVideo(ctx, manifest, item.entry, video, actorIdOf, tally);
   }
   return presenceScores(tally.total);

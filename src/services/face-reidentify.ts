@@ -10,7 +10,7 @@ import { FACE_DECODE_WIDTH } from '../indexers/faces.js';
 import { CAST_TRACK_IDENTITY_RULE, DEFAULT_TRACK_IDENTITY_RULE } from '../indexers/face-identity.js';
 import { faceSpansFromTracks, pairKey } from '../indexers/face-tracking.js';
 import type { PropagationRule } from '../indexers/face-propagation.js';
-import { identifyVideoTracks, isPropagated, type FaceScorer, type TrackEvidence } from '../indexers/face-video-identity.js';
+import { identifyVideoTracks, isPropagated, type FaceScorer, type SecondOpinionScorer, type TrackEvidence } from '../indexers/face-video-identity.js';
 import { FACES_COLLECTION, trackIdentitySource, type FaceRecord, type FaceTrackRecord } from '../store/appearances.js';
 import type { Store } from '../store/interfaces.js';
 
@@ -59,17 +59,24 @@ async function storedEvidence(store: Store, video: VideoRecord, tracks: readonly
     // A kept name lends itself on only when it is evidence (an editor's, a match): a propagated
     // one passed on would start the chain propagation never builds.
     const identity = track.actorId && source !== 'PROPAGATED' ? { actorId: track.actorId, similarity: track.similarity ?? 1, runnerUp: 0, confidence: track.confidence } : null;
-    return { embedding: track.embedding, faces: withVectors, editorDecision: keep ? { identity } : null };
+    const thumbnails = faces.filter((f) => f.trackId === track.id && f.thumbnail).map((f) => ({ quality: f.quality, jpeg: f.thumbnail! }));
+    return { embedding: track.embedding, faces: withVectors, thumbnails, editorDecision: keep ? { identity } : null };
   });
 }
 
-/** `propagation`: the rule to propagate names with (default the fitted one; bench/propagation-fit.ts sweeps it). */
-export async function reidentifyVideoFaces(store: Store, video: VideoRecord, score: FaceScorer, propagation?: PropagationRule): Promise<ReidentifyResult> {
+export interface ReidentifyOptions {
+  /** The rule to propagate names with (default the fitted one; bench/propagation-fit.ts sweeps it). */
+  propagation?: PropagationRule;
+  /** Asked about small unknown tracks when the video has a cast, as the faces stage asks it. */
+  secondOpinion?: SecondOpinionScorer | null;
+}
+
+export async function reidentifyVideoFaces(store: Store, video: VideoRecord, score: FaceScorer, options: ReidentifyOptions = {}): Promise<ReidentifyResult> {
   const tracks = await store.appearances.getTracksOfVideo(video.id);
   if (tracks.length === 0) return { tracks: 0, changed: 0 };
   const faces = await store.appearances.getFacesOfTracks(tracks.map((t) => t.id));
   const evidence = await storedEvidence(store, video, tracks, faces);
-  const identities = await identifyVideoTracks(evidence, storedCannotLink(tracks, faces), score, { cast: video.cast ?? null, ...(propagation ? { propagation } : {}) });
+  const identities = await identifyVideoTracks(evidence, storedCannotLink(tracks, faces), score, { cast: video.cast ?? null, ...options });
   let changed = 0;
   const updated = tracks.map((track, k): FaceTrackRecord => {
     if (evidence[k]!.editorDecision) return track;

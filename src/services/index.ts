@@ -30,6 +30,7 @@ import { createVideoService, type VideoService } from './video.service.js';
 import { createVisualModerationService, type VisualModerationService } from './visual-moderation.js';
 import { createVoiceClusterService, type VoiceClusterService } from './voice-clusters.js';
 import { createVoiceService, type VoiceService } from './voices.js';
+import { secondOpinionScorerFor } from './face-second-opinion.js';
 
 export interface Services {
   videos: VideoService;
@@ -109,7 +110,7 @@ export function createServices(deps: ServiceDeps): Services {
   const derivedFiles = { purgeVideo: async (videoId: string) => void (await Promise.all([media.purgeVideo(videoId), clips.purgeVideo(videoId)])) };
   const actors = createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices });
   return {
-    videos: createVideoService({ store, derivedFiles, log, scoreFace: (embedding, among) => actors.scoreFace(embedding, undefined, among) }),
+    videos: createVideoService({ store, derivedFiles, log, scoreFace: (embedding, among) => actors.scoreFace(embedding, undefined, among), secondOpinion: secondOpinionScorerFor(store.actors) }),
     indexing: createIndexingService({ store, inspector, config, log }),
     search: createSearchService({ store, log, imageSearch, hybridWeights: config.search.hybridWeights }),
     media,

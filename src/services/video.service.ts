@@ -4,7 +4,7 @@
 import type { CueKind, CueRecord, SegmentRecord, ShotRecord, VideoMetadataPatch, VideoRecord } from '../domain.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { FaceScorer } from '../indexers/face-video-identity.js';
+import type { FaceScorer, SecondOpinionScorer } from '../indexers/face-video-identity.js';
 import { FACES_COLLECTION } from '../store/appearances.js';
 import type { ActorRepository } from '../store/actors.js';
 import type { Store, VideoFilter } from '../store/interfaces.js';
@@ -93,6 +93,8 @@ export interface VideoServiceDeps {
   log: Logger;
   /** Scores a stored face against the enrolled actors (a cast change re-identifies the video's tracks). */
   scoreFace: FaceScorer;
+  /** Asked about small unknown tracks at that re-identification, as the faces stage asks it. */
+  secondOpinion?: SecondOpinionScorer | null;
 }
 
 /** Same cast (as a set), null and [] both meaning none. */
@@ -126,7 +128,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       // A new cast changes who the video's tracks can be: judge the stored tracks again now
       // (closed set over the new cast, open set when cleared) rather than at the next indexing.
       if (checked.cast !== undefined && !sameCast(before.cast, updated.cast)) {
-        const result = await reidentifyVideoFaces(store, updated, deps.scoreFace);
+        const result = await reidentifyVideoFaces(store, updated, deps.scoreFace, { secondOpinion: deps.secondOpinion ?? null });
         log.info({ videoId: id, ...result }, 'cast changed: face tracks re-identified');
       }
       return updated;

@@ -12,13 +12,14 @@ import { loadFaceModels, type FaceModels } from '../../models/faces/index.js';
 import { createActorService, type ActorService } from '../../services/actors.js';
 import { FACES_COLLECTION } from '../../store/appearances.js';
 import type { ActorScore } from '../face-identity.js';
-import { identifyVideoTracks, isPropagated } from '../face-video-identity.js';
+import { identifyVideoTracks, isPropagated, type SecondOpinionScorer, type TrackEvidence } from '../face-video-identity.js';
+import { secondOpinionScorerFor } from '../../services/face-second-opinion.js';
 import { faceSpansFromTracks } from '../face-tracking.js';
 import { awaitPrerequisites, type Stage, type StageContext } from '../stage.js';
 import { stageFrames } from '../stage-media.js';
 import { buildRecords, clusterUnknowns, finishClusters } from './records.js';
 import { sampleFaces } from './sampling.js';
-import { trackShots } from './tracks.js';
+import { trackShots, type DraftTrack } from './tracks.js';
 
 /** Decoded frame width: enough pixels for a face to embed well, far cheaper than full HD. */
 export const FACE_DECODE_WIDTH = 960;
@@ -58,12 +59,15 @@ export interface FacesStageDeps {
   frames(ctx: StageContext, request: FrameRequest): AsyncIterable<RawFrame>;
   /** The enrolled actors closest to one face, best first; only those of `among` (a cast) when given (ActorService.scoreFace). */
   scoreFace(ctx: StageContext, embedding: Float32Array, among: readonly string[] | null): Promise<ActorScore[]>;
+  /** The second recogniser asked about small unknown tracks when the video has a cast (null: none). */
+  secondOpinion(ctx: StageContext): SecondOpinionScorer | null;
 }
 
 const defaultDeps: FacesStageDeps = {
   models: (ctx) => loadFaceModels({ modelDir: ctx.config.modelDir }),
   frames: (ctx, request) => stageFrames(ctx, faceFrameRequest(ctx.video, request.fps, request.width), request.signal),
   scoreFace: (ctx, embedding, among) => actorServiceFor(ctx).scoreFace(embedding, undefined, among),
+  secondOpinion: (ctx) => secondOpinionScorerFor(ctx.store.actors),
 };
 
 /** The RGB stream faces are detected in (never wider than the video). */
@@ -95,6 +99,16 @@ async function shotsOf(ctx: StageContext): Promise<ShotRecord[]> {
   return [{ id: `${ctx.video.id}:whole`, videoId: ctx.video.id, index: 0, start: 0, end: ctx.video.durationSec, keyframeTime: 0, transition: 'START' }];
 }
 
+/** What a draft track is judged on: its embedded faces, and its thumbnails (the crops its best faces keep). */
+function trackEvidence(draft: DraftTrack): TrackEvidence {
+  const embedded = draft.faces.filter((f) => f.embedded);
+  return {
+    embedding: draft.embedding,
+    faces: embedded.map((f) => ({ quality: f.quality, side: Math.min(f.face.box.width, f.face.box.height), embedding: f.embedding })),
+    thumbnails: draft.faces.flatMap((f) => (f.crop ? [{ quality: f.quality, jpeg: f.crop }] : [])),
+  };
+}
+
 export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage<unknown, FacesStageOutput> {
   const deps: FacesStageDeps = { ...defaultDeps, ...overrides };
   return {
@@ -124,8 +138,8 @@ export function createFacesStage(overrides: Partial<FacesStageDeps> = {}): Stage
           fps,
           progress: (fraction) => progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * fraction),
         });
-        const evidence = drafts.map((draft) => ({ embedding: draft.embedding, faces: draft.faces.filter((f) => f.embedded).map((f) => ({ quality: f.quality, side: Math.min(f.face.box.width, f.face.box.height), embedding: f.embedding })) }));
-        const identities = await identifyVideoTracks(evidence, cannotLink, (embedding, among) => deps.scoreFace(ctx, embedding, among), { cast: video.cast ?? null });
+        const evidence = drafts.map(trackEvidence);
+        const identities = await identifyVideoTracks(evidence, cannotLink, (embedding, among) => deps.scoreFace(ctx, embedding, among), { cast: video.cast ?? null, secondOpinion: deps.secondOpinion(ctx) });
 
         const clusterResult = await clusterUnknowns(ctx, drafts, identities, cannotLink, modelId);
         const { tracks, faces } = buildRecords(video, drafts, identities, clusterResult.assigned, modelId, samples.scale);

