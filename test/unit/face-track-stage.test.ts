@@ -65,6 +65,8 @@ function fakeDeps(appearances: Appearance[]): Partial<FacesStageDeps> {
       ]
         .filter((s) => !among || among.includes(s.actorId))
         .sort((a, b) => b.similarity - a.similarity),
+    // The second recogniser has tests of its own (face-second-opinion*.test.ts).
+    secondOpinion: () => null,
   };
 }
 

@@ -67,7 +67,7 @@ const defaultDeps: FacesStageDeps = {
   models: (ctx) => loadFaceModels({ modelDir: ctx.config.modelDir }),
   frames: (ctx, request) => stageFrames(ctx, faceFrameRequest(ctx.video, request.fps, request.width), request.signal),
   scoreFace: (ctx, embedding, among) => actorServiceFor(ctx).scoreFace(embedding, undefined, among),
-  secondOpinion: (ctx) => secondOpinionScorerFor(ctx.store.actors),
+  secondOpinion: (ctx) => (ctx.video.cast?.length ? secondOpinionScorerFor(ctx.store.actors) : null),
 };
 
 /** The RGB stream faces are detected in (never wider than the video). */
