@@ -6,7 +6,9 @@
 // person in a shot), whether a track of that shot was named after them, by pose, blur, size and
 // "tiny-crowd", without propagation and with the default rule, and every propagation candidate
 // (an unknown track's best link to a confidently named actor, its lead, right or wrong by the
-// fixture's placement) — what the link threshold is read off.
+// fixture's placement) — what the link threshold is read off. With a cast, the default rule is
+// also scored with the second recogniser's opinion (services/face-second-opinion.ts) as the
+// pipeline asks it ("secondOpinion": true), the rest without it.
 //   node dist/bench/propagation-fit.js --half fit [--grid]     (fit the rule: sweep the grid)
 //   node dist/bench/propagation-fit.js --half report           (report: default rule vs none)
 import { spawnSync } from 'node:child_process';
@@ -24,6 +26,8 @@ import type { EvalContext } from '../src/eval/types.js';
 import { DEFAULT_PROPAGATION_RULE, type PropagationRule } from '../src/indexers/face-propagation.js';
 import { resolveMediaTools } from '../src/media/tools.js';
 import { reidentifyVideoFaces } from '../src/services/face-reidentify.js';
+import { secondOpinionScorerFor } from '../src/services/face-second-opinion.js';
+import type { SecondOpinionScorer } from '../src/indexers/face-video-identity.js';
 import type { VideoRecord } from '../src/domain.js';
 import { cosine } from '../src/indexers/face-tracking.js';
 import type { FaceTrackRecord } from '../src/store/appearances.js';
@@ -52,11 +56,11 @@ interface Indexed {
   cast: string[];
 }
 
-async function score(app: App, ctx: EvalContext, manifest: PresenceManifest, indexed: readonly Indexed[], actorIdOf: Map<string, string>, rule: PropagationRule, withCast: boolean) {
+async function score(app: App, ctx: EvalContext, manifest: PresenceManifest, indexed: readonly Indexed[], actorIdOf: Map<string, string>, rule: PropagationRule, withCast: boolean, secondOpinion: SecondOpinionScorer | null = null) {
   const tally = emptyPresenceTally(manifest);
   for (const item of indexed) {
     const video = { ...item.video, cast: withCast ? item.cast : null };
-    await reidentifyVideoFaces(app.store, video, (embedding, among) => app.services.actors.scoreFace(embedding, undefined, among), { propagation: rule, secondOpinion: null });
+    await reidentifyVideoFaces(app.store, video, (embedding, among) => app.services.actors.scoreFace(embedding, undefined, among), { propagation: rule, secondOpinion });
     await tallyPresenceVideo(ctx, manifest, item.entry, video, actorIdOf, tally);
   }
   return presenceScores(tally.total);
@@ -179,6 +183,11 @@ async function main(): Promise<void> {
       for (const rule of [NO_PROPAGATION, DEFAULT_PROPAGATION_RULE]) {
         await score(app, ctx, manifest, indexed, actorIdOf, rule, withCast);
         console.log(JSON.stringify({ half, cast: withCast, rule, appearances: await appearanceRecall(app, indexed, fixture, actorIdOf, tools.ffprobe) }));
+      }
+      if (withCast) {
+        const opinion = secondOpinionScorerFor(app.store.actors);
+        const result = await score(app, ctx, manifest, indexed, actorIdOf, DEFAULT_PROPAGATION_RULE, true, opinion);
+        console.log(JSON.stringify({ half, cast: true, secondOpinion: true, ...result, appearances: await appearanceRecall(app, indexed, fixture, actorIdOf, tools.ffprobe) }));
       }
     }
   } finally {

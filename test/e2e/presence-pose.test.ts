@@ -35,7 +35,8 @@ describe.skipIf(!available)('presence on the harder set, report half', () => {
     expect(result.precision).toBeGreaterThanOrEqual(0.95);
     // Measured 0.710 at precision 0.957 with the cast rule fitted on the fit half (faces README);
     // 0.667 at 0.963 once the half gained its 'scene' video (small, blurred faces of people seen
-    // large in an earlier shot).
-    expect(result.recall).toBeGreaterThan(0.64);
+    // large in an earlier shot); 0.718 at 0.959 with MobileFace's second opinion on small tracks
+    // left unknown (its rule fitted on the fit half), which this bound needs.
+    expect(result.recall).toBeGreaterThan(0.7);
   }, 300_000);
 });
