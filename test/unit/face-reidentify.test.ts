@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { cosine } from '../../src/indexers/face-tracking.js';
 import type { ActorScore } from '../../src/indexers/face-identity.js';
+import type { SecondOpinionScorer } from '../../src/indexers/face-video-identity.js';
 import { storedCannotLink } from '../../src/services/face-reidentify.js';
 import { createVideoService } from '../../src/services/video.service.js';
 import { FACES_COLLECTION, trackIdentitySource, type FaceRecord, type FaceTrackRecord } from '../../src/store/appearances.js';
@@ -67,6 +68,27 @@ describe('re-identification when the cast changes', () => {
     [small, edited] = await store.appearances.getTracksOfVideo(video.id);
     expect(small).toMatchObject({ actorId: null, similarity: null, confidence: 0 });
     expect(edited).toMatchObject({ actorId: 'carl', confidence: 1 });
+  });
+
+  it('asks the second recogniser, with the stored thumbnails, about a small track the new cast leaves unknown', async () => {
+    const store = createFakeStore();
+    const video = await seed(store);
+    // Track 0 gets the stored crops of its faces; with Ann and Bob both on the cast its shipped
+    // scores (0.31 vs 0.28) leave it unknown, and the second opinion is asked.
+    const tracks = await store.appearances.getTracksOfVideo(video.id);
+    const faces = (await store.appearances.getFacesOfTracks(tracks.map((t) => t.id))).map((f) => (f.trackId === tracks[0]!.id ? { ...f, thumbnail: Buffer.from(`crop of ${f.id}`) } : f));
+    await store.raw.appearances.replaceVideoFaces(video.id, { tracks, faces, spans: [], clusters: [] });
+    const asked: { thumbnails: string[]; cast: string[] }[] = [];
+    const secondOpinion: SecondOpinionScorer = async (thumbnails, cast) => {
+      asked.push({ thumbnails: thumbnails.map((t) => t.jpeg.toString()), cast: [...cast] });
+      return thumbnails.map((t) => ({ quality: t.quality, scores: [{ actorId: 'bob', similarity: 0.4 }, { actorId: 'ann', similarity: 0.1 }] }));
+    };
+    const videos = createVideoService({ store, derivedFiles: { purgeVideo: async () => undefined }, log, scoreFace, secondOpinion });
+    await videos.update(video.id, { cast: ['ann', 'bob'] });
+    expect(asked).toEqual([{ thumbnails: [0, 1, 2].map((j) => `crop of ${video.id}:face:${j}`), cast: ['ann', 'bob'] }]);
+    const [small] = await store.appearances.getTracksOfVideo(video.id);
+    expect(small).toMatchObject({ actorId: 'bob', similarity: expect.closeTo(0.4, 5) });
+    expect(small!.confidence).toBeGreaterThan(0.5);
   });
 
   it('does not touch the tracks when the cast stays the same or another field changes', async () => {
