@@ -11,8 +11,11 @@ import { rivalInliers, type Verification } from './verification.js';
 export interface AnswerInput {
   groups: readonly Group[];
   verified: readonly Verification[];
-  /** The strongest verification's localisation, when it ran. */
-  localised: { verification: Verification; localisation: Localisation } | null;
+  /**
+   * The localised answer: the strongest verification's, or, when nothing verified, the first
+   * stage's leading candidate's (unverified-moment.ts).
+   */
+  localised: { verification: Verification; localisation: Localisation } | { group: Group; localisation: Localisation } | null;
   videos: ReadonlyMap<string, VideoRecord>;
 }
 
@@ -31,7 +34,7 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
     const inliers = check?.inliers ?? 0;
     const rival = rivalInliers(verified, group.videoId);
     const similarity = calibratedSimilarity(inliers, rival);
-    const located = localised && check === localised.verification ? localised.localisation : null;
+    const located = localisationOf(localised, key, check);
     const at = located?.at ?? check?.frameTime ?? group.time;
     matches.push({
       video,
@@ -49,6 +52,13 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
     });
   }
   return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity || b.fused - a.fused)).map(({ fused: _fused, ...match }) => match);
+}
+
+/** The localisation that belongs to the candidate at `key` (verified by `check`), if any. */
+function localisationOf(localised: AnswerInput['localised'], key: string, check: Verification | undefined): Localisation | null {
+  if (!localised) return null;
+  if ('verification' in localised) return check === localised.verification ? localised.localisation : null;
+  return !check && key === `${localised.group.videoId}:${localised.group.time}` ? localised.localisation : null;
 }
 
 /**

@@ -23,6 +23,7 @@ import { phaseClock, type PhaseClock } from './phases.js';
 import { cropImage, loadQuery, mirrored, orientedQueries, queryVariants } from './query.js';
 import type { Group, ImageMatch, ImageSearchDeps, ImageSearchFilter, ImageSearchLimits, ImageSearchService, QueryVariant } from './types.js';
 import { MIN_INLIERS } from './calibration.js';
+import { locateUnverified, mirroredBox } from './unverified-moment.js';
 import { createVerifier, strongest, type CascadeSession } from './verification.js';
 
 export { calibratedSimilarity, calibratedTimeConfidence } from './calibration.js';
@@ -96,8 +97,29 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
       verified = await verifier.cascade(groups, variants, session);
     }
     const best = strongest(verified, false).best;
-    const localisation = best && best.inliers >= MIN_INLIERS ? await locator.locate(best, session) : null;
-    return { groups, verified, localised: best && localisation ? { verification: best, localisation } : null };
+    if (!best || best.inliers < MIN_INLIERS) return { groups, verified, localised: await unverifiedLead(groups, variants, session) };
+    const localisation = await locator.locate(best, session);
+    return { groups, verified, localised: localisation ? { verification: best, localisation } : null };
+  }
+
+  /** Nothing verified: the first stage's leading candidate (the answer's order), its moment found by pixels. */
+  async function unverifiedLead(groups: readonly Group[], variants: readonly QueryVariant[], session: CascadeSession) {
+    const lead = groups.reduce<Group | null>((a, b) => (!a || b.fused > a.fused ? b : a), null);
+    const video = lead ? await store.catalog.getVideo(lead.videoId) : null;
+    if (!lead || !video) return null;
+    const regions = variants.filter((v) => !v.mirror).map((v) => v.region);
+    const [upright, flipped] = await Promise.all([session.orientedQuery(false), session.orientedQuery(true)]);
+    const queries = [
+      { grey: upright.grey, regions },
+      { grey: flipped.grey, regions: regions.map((r) => mirroredBox(r, flipped.grey.width)) },
+    ];
+    try {
+      const localisation = await locateUnverified(frames, video, lead.time, queries, session.clock);
+      return localisation ? { group: lead, localisation } : null;
+    } catch (err) {
+      log.warn({ videoId: video.id, err }, 'image search: frames for the unverified moment could not be read');
+      return null;
+    }
   }
 
   return {
