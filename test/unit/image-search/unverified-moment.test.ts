@@ -4,7 +4,7 @@ import type { RawImage } from '../../../src/models/types.js';
 import { rankedMatches } from '../../../src/services/image-search/answer.js';
 import type { GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
 import type { Group } from '../../../src/services/image-search/types.js';
-import { mirroredBox, unverifiedMoment, wholeFrameAlignment } from '../../../src/services/image-search/unverified-moment.js';
+import { cropAlignment, mirroredBox, unverifiedMoment } from '../../../src/services/image-search/unverified-moment.js';
 
 // Thumbnails 40×30 stand for frames 80×60 (VERIFY_WIDTH / LOCALISE_WIDTH = 2).
 const W = 40;
@@ -43,11 +43,17 @@ function screenshot(grey: Float32Array, bar: number, mirror = false): RawImage {
 }
 
 const frames = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => thumb(i * 0.5, frame(i * 2)));
+/** A still backdrop with a block moving across it: no crop or mirror image of one frame looks like another frame. */
+const moving = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => {
+  const grey = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) grey[y * W + x] = 50 + ((x * 7 + y * 13) % 40) + (x >= 4 + 3 * i && x < 10 + 3 * i && y > 6 && y < 16 ? 120 : 0);
+  return thumb(i * 0.5, grey);
+});
 
 describe('the moment when nothing verifies', () => {
   it('maps the content region onto the whole frame', () => {
     const shot = screenshot(frames[3]!.grey as Float32Array, 10);
-    const aligned = wholeFrameAlignment(shot, { x: 0, y: 10, width: 2 * W, height: 2 * H }, { width: W, height: H })!;
+    const aligned = cropAlignment(shot, { x: 0, y: 10, width: 2 * W, height: 2 * H }, { width: W, height: H })!;
     // Above the masked subtitle band every counted pixel samples the frame's own pixel (through the gamma curve).
     const k = 8 * W + 20;
     expect(aligned.mask[k]).toBe(1);
@@ -62,16 +68,28 @@ describe('the moment when nothing verifies', () => {
   });
 
   it('finds the frame of a mirrored screenshot when it is also tried flipped back', () => {
-    const shot = screenshot(frames[2]!.grey as Float32Array, 0, true);
+    const shot = screenshot(moving[2]!.grey as Float32Array, 0, true);
     const region = { x: 0, y: 0, width: 2 * W, height: 2 * H };
     const unflipped: RawImage = { ...shot, data: Uint8Array.from({ length: shot.data.length }, (_, i) => shot.data[Math.floor(i / shot.width) * shot.width + (shot.width - 1 - (i % shot.width))]!) };
-    const upright = unverifiedMoment(frames, [{ grey: shot, regions: [region] }])!;
-    const both = unverifiedMoment(frames, [
+    const upright = unverifiedMoment(moving, [{ grey: shot, regions: [region] }])!;
+    const both = unverifiedMoment(moving, [
       { grey: shot, regions: [region] },
       { grey: unflipped, regions: [mirroredBox(region, shot.width)] },
     ])!;
     expect(Math.abs(upright.at - 1)).toBeGreaterThan(1);
     expect(both.at).toBe(1);
+  });
+
+  it('finds the frame of a cropped screenshot (70 % of each side, off centre)', () => {
+    // 28×21 thumbnail pixels from (6, 0), at the frame's scale: 56×42.
+    const source = moving[5]!.grey;
+    const data = new Uint8Array(56 * 42);
+    for (let y = 0; y < 42; y++) for (let x = 0; x < 56; x++) data[y * 56 + x] = source[Math.floor(y / 2) * W + 6 + Math.floor(x / 2)]!;
+    const shot: RawImage = { data, width: 56, height: 42, channels: 1 };
+    const found = unverifiedMoment(moving, [{ grey: shot, regions: [{ x: 0, y: 0, width: 56, height: 42 }] }])!;
+    expect(found.at).toBe(2.5);
+    const aligned = cropAlignment(shot, { x: 0, y: 0, width: 56, height: 42 }, { width: W, height: H }, { share: 0.7, placeX: 0.5, placeY: 0 })!;
+    expect(aligned.values[8 * W + 20]).toBe(source[8 * W + 20]);
   });
 
   it('has no answer without frames or comparable regions', () => {
