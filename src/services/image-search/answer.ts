@@ -26,7 +26,7 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
   for (const v of verified) if (v.inliers >= MIN_INLIERS) byKey.set(`${v.group.videoId}:${v.group.time}`, v);
   const candidates = new Map<string, Group>(groups.map((g) => [`${g.videoId}:${g.time}`, g]));
   for (const [key, v] of byKey) if (!candidates.has(key)) candidates.set(key, v.group);
-  const matches: (Omit<ImageMatch, 'segmentId'> & { fused: number })[] = [];
+  const matches: (Omit<ImageMatch, 'segmentId'> & { fused: number; chosen: boolean })[] = [];
   for (const [key, group] of candidates) {
     const video = videos.get(group.videoId);
     if (!video) continue;
@@ -49,9 +49,12 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
       rivalInliers: rival,
       momentMargin: located?.margin ?? null,
       fused: group.fused,
+      chosen: located !== null && !check,
     });
   }
-  return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity || b.fused - a.fused)).map(({ fused: _fused, ...match }) => match);
+  // Nothing verified: the candidate the pixels chose (unverified-moment.ts) leads the equally unproven others.
+  const lead = (m: { chosen: boolean }) => Number(m.chosen);
+  return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity || lead(b) - lead(a) || b.fused - a.fused)).map(({ fused: _fused, chosen: _chosen, ...match }) => match);
 }
 
 /** The localisation that belongs to the candidate at `key` (verified by `check`), if any. */

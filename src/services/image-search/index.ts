@@ -23,7 +23,7 @@ import { phaseClock, type PhaseClock } from './phases.js';
 import { cropImage, loadQuery, mirrored, orientedQueries, queryVariants } from './query.js';
 import type { Group, ImageMatch, ImageSearchDeps, ImageSearchFilter, ImageSearchLimits, ImageSearchService, QueryVariant } from './types.js';
 import { MIN_INLIERS } from './calibration.js';
-import { locateUnverified, mirroredBox } from './unverified-moment.js';
+import { chooseUnverified, mirroredBox } from './unverified-moment.js';
 import { createVerifier, strongest, type CascadeSession } from './verification.js';
 
 export { calibratedSimilarity, calibratedTimeConfidence } from './calibration.js';
@@ -102,11 +102,11 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
     return { groups, verified, localised: localisation ? { verification: best, localisation } : null };
   }
 
-  /** Nothing verified: the first stage's leading candidate (the answer's order), its moment found by pixels. */
+  /** Nothing verified: of the first stage's leading candidates, the one whose frames look most like the screenshot, its moment by pixels. */
   async function unverifiedLead(groups: readonly Group[], variants: readonly QueryVariant[], session: CascadeSession) {
-    const lead = groups.reduce<Group | null>((a, b) => (!a || b.fused > a.fused ? b : a), null);
-    const video = lead ? await store.catalog.getVideo(lead.videoId) : null;
-    if (!lead || !video) return null;
+    const ordered = [...groups].sort((a, b) => b.fused - a.fused);
+    const videos = new Map((await store.catalog.getVideos([...new Set(ordered.map((g) => g.videoId))])).filter((v): v is VideoRecord => v !== null).map((v) => [v.id, v]));
+    const candidates = ordered.flatMap((group) => (videos.has(group.videoId) ? [{ group, video: videos.get(group.videoId)! }] : []));
     const regions = variants.filter((v) => !v.mirror).map((v) => v.region);
     const [upright, flipped] = await Promise.all([session.orientedQuery(false), session.orientedQuery(true)]);
     const queries = [
@@ -114,10 +114,10 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
       { grey: flipped.grey, regions: regions.map((r) => mirroredBox(r, flipped.grey.width)) },
     ];
     try {
-      const localisation = await locateUnverified(frames, video, lead.time, queries, session.clock);
-      return localisation ? { group: lead, localisation } : null;
+      const chosen = await chooseUnverified(frames, candidates, queries, session.clock);
+      return chosen ? { group: chosen.candidate.group, localisation: chosen.localisation } : null;
     } catch (err) {
-      log.warn({ videoId: video.id, err }, 'image search: frames for the unverified moment could not be read');
+      log.warn({ err }, 'image search: frames for the unverified moment could not be read');
       return null;
     }
   }

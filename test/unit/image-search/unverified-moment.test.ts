@@ -3,8 +3,9 @@ import type { VideoRecord } from '../../../src/domain.js';
 import type { RawImage } from '../../../src/models/types.js';
 import { rankedMatches } from '../../../src/services/image-search/answer.js';
 import type { GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
+import { phaseClock } from '../../../src/services/image-search/phases.js';
 import type { Group } from '../../../src/services/image-search/types.js';
-import { cropAlignment, mirroredBox, unverifiedMoment } from '../../../src/services/image-search/unverified-moment.js';
+import { chooseUnverified, cropAlignment, mirroredBox, unverifiedMoment } from '../../../src/services/image-search/unverified-moment.js';
 
 // Thumbnails 40×30 stand for frames 80×60 (VERIFY_WIDTH / LOCALISE_WIDTH = 2).
 const W = 40;
@@ -103,13 +104,41 @@ describe('the moment when nothing verifies', () => {
   });
 });
 
-describe('the answer when nothing verifies', () => {
-  const video = (id: string) => ({ id }) as VideoRecord;
-  const group = (videoId: string, time: number, fused: number): Group => ({ videoId, time, from: time, to: time, score: 0.5, fused, variant: 0, shortlisted: [time] });
+const video = (id: string) => ({ id, durationSec: 60 }) as VideoRecord;
+const group = (videoId: string, time: number, fused: number): Group => ({ videoId, time, from: time, to: time, score: 0.5, fused, variant: 0, shortlisted: [time] });
+const noClock = phaseClock(undefined);
 
-  it('puts the leading candidate at its moment found by pixels, with the unverified confidences', () => {
-    const lead = group('a', 10, 0.9);
-    const other = group('b', 4, 0.5);
+describe('choosing among the first stage’s candidates when nothing verifies', () => {
+  // Video "a" holds `moving` at 10–14 s, video "b" the pan `frames` at 20–24 s.
+  const source = {
+    async thumbnails(v: VideoRecord, start: number, end: number) {
+      const [offset, pool] = v.id === 'a' ? [10, moving] : [20, frames];
+      return pool.map((f) => ({ ...f, time: f.time + offset })).filter((f) => f.time >= start && f.time <= end);
+    },
+  };
+  const region = { x: 0, y: 0, width: 2 * W, height: 2 * H };
+
+  it('picks the candidate whose frames look like the screenshot, its moment within a second of the candidate', async () => {
+    const shot = screenshot(moving[6]!.grey as Float32Array, 0);
+    const first = { group: group('b', 22, 0.9), video: video('b') };
+    const second = { group: group('a', 12.5, 0.8), video: video('a') };
+    const chosen = (await chooseUnverified(source, [first, second], [{ grey: shot, regions: [region] }], noClock))!;
+    expect(chosen.candidate).toBe(second);
+    expect(chosen.localisation.at).toBe(13);
+  });
+
+  it('looks no further than the leading five', async () => {
+    const shot = screenshot(moving[6]!.grey as Float32Array, 0);
+    const others = [20.5, 21, 21.5, 22, 22.5].map((t) => ({ group: group('b', t, 0.9), video: video('b') }));
+    const chosen = (await chooseUnverified(source, [...others, { group: group('a', 12.5, 0.1), video: video('a') }], [{ grey: shot, regions: [region] }], noClock))!;
+    expect(chosen.candidate.video.id).toBe('b');
+  });
+});
+
+describe('the answer when nothing verifies', () => {
+  it('puts the candidate the pixels chose first, at its moment, with the unverified confidences', () => {
+    const lead = group('a', 10, 0.5);
+    const other = group('b', 4, 0.9);
     const localisation = { at: 14.5, from: 14, to: 15, margin: 0.2, bestTime: 14.5 };
     const [top, second] = rankedMatches({ groups: [lead, other], verified: [], localised: { group: lead, localisation }, videos: new Map([['a', video('a')], ['b', video('b')]]) });
     expect(top).toMatchObject({ at: 14.5, from: 14, to: 15, momentMargin: 0.2, inliers: 0, frameTime: null });
