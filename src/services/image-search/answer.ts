@@ -1,5 +1,12 @@
 // The answer list: verified candidates with their calibrated confidences, then the unverified
 // ones in first-stage order; one answer per (video, moment).
+// When nothing verifies (ORB finds < MIN_INLIERS on recoloured, blurred or low-texture frames),
+// the first stage's frame stays the moment: searching by pixels instead (the screenshot's content
+// region as the whole frame or a crop of it, both orientations, localisation's score) was tried
+// three ways (branch acc23: the leader's ±20 s; with crops; among the first 5 candidates only).
+// Each fixed the motion set's fit-half miss (Tears of Steel, 70 % crop, 8 s off) but lost on
+// held-out Sintel, whose first-stage frames were already right for 12 of 17 unverified screenshots:
+// report half 0.875 → 0.85 / 0.80 / 0.80, hard set 0.938 unchanged (2 fixed, 2 broken).
 import type { VideoRecord } from '../../domain.js';
 import { calibratedSimilarity, calibratedTimeConfidence } from './calibration.js';
 import { SAME_MOMENT_SEC } from './candidates.js';
@@ -11,11 +18,8 @@ import { rivalInliers, type Verification } from './verification.js';
 export interface AnswerInput {
   groups: readonly Group[];
   verified: readonly Verification[];
-  /**
-   * The localised answer: the strongest verification's, or, when nothing verified, the first
-   * stage's leading candidate's (unverified-moment.ts).
-   */
-  localised: { verification: Verification; localisation: Localisation } | { group: Group; localisation: Localisation } | null;
+  /** The strongest verification's localisation, when it ran. */
+  localised: { verification: Verification; localisation: Localisation } | null;
   videos: ReadonlyMap<string, VideoRecord>;
 }
 
@@ -26,7 +30,7 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
   for (const v of verified) if (v.inliers >= MIN_INLIERS) byKey.set(`${v.group.videoId}:${v.group.time}`, v);
   const candidates = new Map<string, Group>(groups.map((g) => [`${g.videoId}:${g.time}`, g]));
   for (const [key, v] of byKey) if (!candidates.has(key)) candidates.set(key, v.group);
-  const matches: (Omit<ImageMatch, 'segmentId'> & { fused: number; chosen: boolean })[] = [];
+  const matches: (Omit<ImageMatch, 'segmentId'> & { fused: number })[] = [];
   for (const [key, group] of candidates) {
     const video = videos.get(group.videoId);
     if (!video) continue;
@@ -34,7 +38,7 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
     const inliers = check?.inliers ?? 0;
     const rival = rivalInliers(verified, group.videoId);
     const similarity = calibratedSimilarity(inliers, rival);
-    const located = localisationOf(localised, key, check);
+    const located = localised && check === localised.verification ? localised.localisation : null;
     const at = located?.at ?? check?.frameTime ?? group.time;
     matches.push({
       video,
@@ -49,19 +53,9 @@ export function rankedMatches(input: AnswerInput): Omit<ImageMatch, 'segmentId'>
       rivalInliers: rival,
       momentMargin: located?.margin ?? null,
       fused: group.fused,
-      chosen: located !== null && !check,
     });
   }
-  // Nothing verified: the candidate the pixels chose (unverified-moment.ts) leads the equally unproven others.
-  const lead = (m: { chosen: boolean }) => Number(m.chosen);
-  return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity || lead(b) - lead(a) || b.fused - a.fused)).map(({ fused: _fused, chosen: _chosen, ...match }) => match);
-}
-
-/** The localisation that belongs to the candidate at `key` (verified by `check`), if any. */
-function localisationOf(localised: AnswerInput['localised'], key: string, check: Verification | undefined): Localisation | null {
-  if (!localised) return null;
-  if ('verification' in localised) return check === localised.verification ? localised.localisation : null;
-  return !check && key === `${localised.group.videoId}:${localised.group.time}` ? localised.localisation : null;
+  return mergeSameMoments(matches.sort((a, b) => b.similarity - a.similarity || b.fused - a.fused)).map(({ fused: _fused, ...match }) => match);
 }
 
 /**

@@ -23,7 +23,6 @@ import { phaseClock, type PhaseClock } from './phases.js';
 import { cropImage, loadQuery, mirrored, orientedQueries, queryVariants } from './query.js';
 import type { Group, ImageMatch, ImageSearchDeps, ImageSearchFilter, ImageSearchLimits, ImageSearchService, QueryVariant } from './types.js';
 import { MIN_INLIERS } from './calibration.js';
-import { chooseUnverified, mirroredBox } from './unverified-moment.js';
 import { createVerifier, strongest, type CascadeSession } from './verification.js';
 
 export { calibratedSimilarity, calibratedTimeConfidence } from './calibration.js';
@@ -97,29 +96,8 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
       verified = await verifier.cascade(groups, variants, session);
     }
     const best = strongest(verified, false).best;
-    if (!best || best.inliers < MIN_INLIERS) return { groups, verified, localised: await unverifiedLead(groups, variants, session) };
-    const localisation = await locator.locate(best, session);
-    return { groups, verified, localised: localisation ? { verification: best, localisation } : null };
-  }
-
-  /** Nothing verified: of the first stage's leading candidates, the one whose frames look most like the screenshot, its moment by pixels. */
-  async function unverifiedLead(groups: readonly Group[], variants: readonly QueryVariant[], session: CascadeSession) {
-    const ordered = [...groups].sort((a, b) => b.fused - a.fused);
-    const videos = new Map((await store.catalog.getVideos([...new Set(ordered.map((g) => g.videoId))])).filter((v): v is VideoRecord => v !== null).map((v) => [v.id, v]));
-    const candidates = ordered.flatMap((group) => (videos.has(group.videoId) ? [{ group, video: videos.get(group.videoId)! }] : []));
-    const regions = variants.filter((v) => !v.mirror).map((v) => v.region);
-    const [upright, flipped] = await Promise.all([session.orientedQuery(false), session.orientedQuery(true)]);
-    const queries = [
-      { grey: upright.grey, regions },
-      { grey: flipped.grey, regions: regions.map((r) => mirroredBox(r, flipped.grey.width)) },
-    ];
-    try {
-      const chosen = await chooseUnverified(frames, candidates, queries, session.clock);
-      return chosen ? { group: chosen.candidate.group, localisation: chosen.localisation } : null;
-    } catch (err) {
-      log.warn({ err }, 'image search: frames for the unverified moment could not be read');
-      return null;
-    }
+    const localisation = best && best.inliers >= MIN_INLIERS ? await locator.locate(best, session) : null;
+    return { groups, verified, localised: best && localisation ? { verification: best, localisation } : null };
   }
 
   return {
