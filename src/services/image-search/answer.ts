@@ -1,5 +1,12 @@
 // The answer list: verified candidates with their calibrated confidences, then the unverified
 // ones in first-stage order; one answer per (video, moment).
+// When nothing verifies (ORB finds < MIN_INLIERS on recoloured, blurred or low-texture frames),
+// the first stage's frame stays the moment: searching by pixels instead (the screenshot's content
+// region as the whole frame or a crop of it, both orientations, localisation's score) was tried
+// three ways (branch acc23: the leader's ±20 s; with crops; among the first 5 candidates only).
+// Each fixed the motion set's fit-half miss (Tears of Steel, 70 % crop, 8 s off) but lost on
+// held-out Sintel, whose first-stage frames were already right for 12 of 17 unverified screenshots:
+// report half 0.875 → 0.85 / 0.80 / 0.80, hard set 0.938 unchanged (2 fixed, 2 broken).
 import type { VideoRecord } from '../../domain.js';
 import { calibratedSimilarity, calibratedTimeConfidence } from './calibration.js';
 import { SAME_MOMENT_SEC } from './candidates.js';
