@@ -13,14 +13,10 @@
 // then rescored from the vectors as stored (SQLite), read for the shortlist's rows alone, which
 // saves four bytes per dimension and row (1M frames × 128-d: 512 MB) for a read of a few hundred
 // rows per search. Scores are the same: the stored vector is normalised as `set` would.
-// A large int8-only matrix also keeps one sign bit per dimension (sign-codes.ts): its unfiltered
-// search ranks every row by Hamming distance first, a sixteenth of the int8 bytes, and runs the
-// native int8 scan on the nearest SIGN_SHORTLIST_FACTOR × its shortlist rows only.
 import { createRequire } from 'node:module';
 import type { VectorFilter, VectorHit, VectorMetric, VectorPayload } from '../interfaces.js';
 import { RowIds } from './row-ids.js';
 import { RowPayloads, type RowTest } from './row-payloads.js';
-import { SignCodes } from './sign-codes.js';
 
 type UsearchModule = typeof import('usearch');
 
@@ -46,17 +42,6 @@ const INT8_SLACK = 64;
  * and the image-search-hard.json ones (reported); 264 rows already lost a row (overlap 0.999).
  */
 const INT8_ONLY_OVERSAMPLE = 1.25;
-/**
- * Rows the sign-bit (Hamming) pre-scan keeps for the int8 scan: this many times the int8
- * shortlist (image search's 200 → 314 → ~10k rows of 1M), used once the matrix holds at least
- * SIGN_MIN_FRACTION⁻¹ times that many rows (below, the pre-scan saves too little of the scan).
- * Set on bench/sign-prescan.ts's "fit" crowd (1M rows like bench/image-search.ts's, 20 queries):
- * the exact top 200 kept 0.999 as the full int8 scan's, the query's source frame always in it,
- * CPU 43 → 29 ms a search; its "report" crowd (other seed, noise, shot length), looked at after:
- * 1.0 as the full scan, 45 → 30 ms.
- */
-const SIGN_SHORTLIST_FACTOR = 32;
-const SIGN_MIN_FRACTION = 1 / 16;
 
 function toInt8(vector: Float32Array, scale: number, out: Int8Array, offset: number): void {
   for (let i = 0; i < vector.length; i += 1) out[offset + i] = Math.max(-127, Math.min(127, Math.round(vector[i]! * scale)));
@@ -131,8 +116,6 @@ export class VectorMatrix {
   private readonly payloads: RowPayloads;
   /** Where each row is stored, as `set` was told (NaN: not told); int8-only matrices only (the rescoring reads it). */
   private locators: Float64Array | null;
-  /** Sign bits of the rows, for the Hamming pre-scan of a int8-only matrix; null otherwise. */
-  private readonly signs: SignCodes | null;
 
   /** Where rescoring reads float rows when the matrix keeps int8 rows only; null when it keeps both. */
   private readonly stored: StoredRows | null;
@@ -141,7 +124,6 @@ export class VectorMatrix {
    * @param simd use the native exact scan when available (false: always the JS loop).
    * @param stored keep int8 rows only and rescore from these (cosine with the native scan only;
    *   otherwise ignored: the float rows stay).
-   * @param signPrescan give an int8-only matrix the sign-bit pre-scan (false: benches compare without).
    */
   constructor(
     readonly dim: number,
@@ -149,7 +131,6 @@ export class VectorMatrix {
     initialCapacity = 1024,
     private readonly simd = true,
     stored: StoredRows | null = null,
-    signPrescan = true,
   ) {
     this.codes = metric !== 'dot' && simd && simdModule() !== null ? new Int8Array(dim * initialCapacity) : null;
     this.stored = stored && metric === 'cosine' && this.codes ? stored : null;
@@ -158,7 +139,6 @@ export class VectorMatrix {
     this.ids = new RowIds(initialCapacity);
     this.payloads = new RowPayloads(initialCapacity);
     this.locators = this.stored ? new Float64Array(initialCapacity) : null;
-    this.signs = this.stored && signPrescan && SignCodes.supports(dim) ? new SignCodes(dim, initialCapacity) : null;
   }
 
   /** Whether the matrix keeps int8 rows only (rescoring reads the stored vectors). */
@@ -181,7 +161,6 @@ export class VectorMatrix {
     if (!this.stored) this.data.set(stored, row * this.dim);
     if (this.metric === 'l2') this.widenL2Scale(stored);
     if (this.codes) toInt8(stored, this.codeScale, this.codes, row * this.dim);
-    this.signs?.set(row, stored);
   }
 
   /** Room for `rows` rows (doubling), in the float rows kept and the codes. */
@@ -195,7 +174,6 @@ export class VectorMatrix {
     const capacity = this.codes ? this.codes.length : this.data.length;
     if (length <= capacity) return;
     const grownLength = Math.max(capacity * 2, length);
-    this.signs?.grow(grownLength / this.dim);
     if (!this.stored) {
       const grown = new Float32Array(grownLength);
       grown.set(this.data);
@@ -225,7 +203,6 @@ export class VectorMatrix {
       if (!this.stored) this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       this.codes?.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       if (this.locators) this.locators[row] = this.locators[last]!;
-      this.signs?.move(last, row);
     }
     this.ids.remove(row);
     this.payloads.remove(row);
@@ -295,22 +272,8 @@ export class VectorMatrix {
     toInt8(q, this.codeScale, query, 0);
     const shortlist = Math.min(this.size, this.shortlistFor(limit));
     const metric = this.metric === 'l2' ? native.MetricKind.L2sq : native.MetricKind.IP;
-    const nearest = this.signs ? this.signNearest(this.signs, q, shortlist) : null;
-    if (nearest) {
-      // The int8 scan over the Hamming-nearest rows alone, gathered into one block.
-      const block = new Int8Array(nearest.length * dim);
-      nearest.forEach((row, i) => block.set(codes.subarray(row * dim, (row + 1) * dim), i * dim));
-      const { keys } = native.exactSearch(block, query, dim, Math.min(shortlist, nearest.length), metric, 1) as { keys: BigUint64Array };
-      return this.rescore(Array.from(keys, (key) => nearest[Number(key)]!), q, limit);
-    }
     const { keys } = native.exactSearch(codes.subarray(0, this.size * dim), query, dim, shortlist, metric, 1) as { keys: BigUint64Array };
     return this.rescore(Array.from(keys, Number), q, limit);
-  }
-
-  /** The rows nearest `q` by sign bits for an int8 shortlist of `shortlist` rows; null when the matrix is too small for the pre-scan to pay. */
-  private signNearest(signs: SignCodes, q: Float32Array, shortlist: number): number[] | null {
-    const keep = shortlist * SIGN_SHORTLIST_FACTOR;
-    return keep <= this.size * SIGN_MIN_FRACTION ? signs.nearest(q, this.size, keep) : null;
   }
 
   /** Rows an int8 scan shortlists for the exact rescoring of `limit`. */
