@@ -10,6 +10,8 @@
 //    scans: clustered like video (a frame per 0.5 s around a per-shot centre), the centres drawn
 //    near the real frames' descriptors so that they crowd the shortlists. They have no full
 //    descriptor (1M × 1280-d would be 5.1 GB), so the re-rank reads back only real frames' vectors.
+//  - noMatch: CPU and phases of drawn stills nothing verifies (the load bench's kind of query):
+//    the path that describes and scans every variant, both orientations;
 //  - scan: the compact collection's exact scan alone, with the real queries' projected vectors;
 //    recallAt200: how often the frame the full descriptor ranks first (among the real frames,
 //    the only ones with full descriptors) is inside that compact top 200 amid the synthetic crowd.
@@ -50,6 +52,16 @@ const LAYOUT_SHOT_NOISE = 2;
 const LAYOUT_FRAME_NOISE = 1;
 
 const random = seededRandom(11);
+const NO_MATCH_QUERIES = 8;
+
+/** A flat-coloured 320×180 still with an inner rectangle (a region the query side tries too), colours varying with `i`. */
+async function drawnStill(i: number): Promise<Buffer> {
+  const hue = (k: number) => `#${[0, 1, 2].map((c) => ((37 * (i + 1) * (c + k + 1)) % 200 + 40).toString(16).padStart(2, '0')).join('')}`;
+  return sharp({ create: { width: 320, height: 180, channels: 3, background: hue(0) } })
+    .composite([{ input: { create: { width: 120, height: 80, channels: 3, background: hue(3) } }, left: 40 + 10 * i, top: 50 }])
+    .jpeg()
+    .toBuffer();
+}
 const log = pino({ level: 'silent' });
 
 function percentiles(samples: number[]): { p50Ms: number; p99Ms: number } {
@@ -221,6 +233,20 @@ try {
     queryVectors.push({ full: vector!, compact: compact.project(vector!) });
   }
 
+  // No-match queries (drawn stills, as bench/load.ts sends: nothing verifies, so both orientations
+  // of both regions are described and scanned): CPU and phases of the path issue 21 measures.
+  const noMatchCpu: number[] = [];
+  const noMatchPhases: PhaseTimings[] = [];
+  for (let i = 0; i < NO_MATCH_QUERIES; i++) {
+    const still = await drawnStill(i);
+    const cpuStart = process.cpuUsage();
+    const phases: PhaseTimings = {};
+    await service.searchByImage({ image: still, first: 5 }, { phases });
+    const used = process.cpuUsage(cpuStart);
+    noMatchCpu.push((used.user + used.system) / 1000);
+    noMatchPhases.push(phases);
+  }
+
   // The first-stage scan alone (one per query variant in searchByImage).
   const scans: number[] = [];
   let recalled = 0;
@@ -266,6 +292,7 @@ try {
         slowest: slowestBreakdown(wall, phaseSamples),
         loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100,
       },
+      noMatch: { queries: NO_MATCH_QUERIES, cpu: percentiles(noMatchCpu), phases: phaseSummary(noMatchPhases) },
       scan: { frames: compactFrames, dim: compact.dim, limit: 200, ...percentiles(scans), recallAt200: Math.round((recalled / queryVectors.length) * 1000) / 1000 },
     })}\n`,
   );
