@@ -207,7 +207,8 @@ export function createQualityStage(overrides: Partial<QualityStageDeps> = {}): S
     needs: ['segments'],
     // Uses the faces' boxes when the faces stage runs, but works without them.
     after: ['faces'],
-    media: (video) => ({ frames: [{ keyframesOnly: true, width: qualityWidth(video), pixFmt: 'gray' }], shotKeyframes: { width: qualityWidth(video) } }),
+    // Reads luma only (toGrey): its shot keyframes may come without colour.
+    media: (video) => ({ frames: [{ keyframesOnly: true, width: qualityWidth(video), pixFmt: 'gray' }], shotKeyframes: { width: qualityWidth(video), grey: true } }),
     async run(ctx) {
       const { store, video, log } = ctx;
       const width = qualityWidth(video);
