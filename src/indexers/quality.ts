@@ -207,7 +207,8 @@ export function createQualityStage(overrides: Partial<QualityStageDeps> = {}): S
     needs: ['segments'],
     // Uses the faces' boxes when the faces stage runs, but works without them.
     after: ['faces'],
-    media: (video) => ({ frames: [{ keyframesOnly: true, width: qualityWidth(video), pixFmt: 'gray' }], shotKeyframes: { width: qualityWidth(video) } }),
+    // Reads luma only (toGrey): its shot keyframes may come without colour.
+    media: (video) => ({ frames: [{ keyframesOnly: true, width: qualityWidth(video), pixFmt: 'gray' }], shotKeyframes: { width: qualityWidth(video), grey: true } }),
     async run(ctx) {
       const { store, video, log } = ctx;
       const width = qualityWidth(video);
@@ -227,6 +228,9 @@ export function createQualityStage(overrides: Partial<QualityStageDeps> = {}): S
         measure(frame, frame.time);
         if (video.durationSec > 0) ctx.reportProgress(0.8 * Math.min(1, frame.time / video.durationSec));
       }
+      // Known limit: a keyframe served from the job's kept JPEG candidates carries the JPEG's own
+      // 8-px grid, which blockinessOf reads as coding blocks (bench footage, 30 frames at 1280:
+      // 30 flagged blocky from the JPEGs, 0 from the raw luma, at q2 and q1 alike).
       for (const shot of shots.filter((s) => !measured.some((f) => f.time >= s.start && f.time < s.end))) {
         if (ctx.signal.aborted) break;
         try {

@@ -1,8 +1,10 @@
 // The pictures a shot keyframe can be chosen from, at one width, kept from the job's first decode
 // so that the stages reading shot keyframes need no decode of their own: JPEGs (ffmpeg's mjpeg at
-// near-lossless quality) appended to one spool file, indexed by media time. The shots stage
-// picks each shot's keyframe among these same frames, so every stored keyframe time is here
-// (save for a shot shorter than the candidates' spacing, which the caller decodes otherwise).
+// near-lossless quality) appended to one spool file, indexed by media time. At a width only grey
+// readers ask for (quality) they carry the luma alone (flat chroma: decoded, R = G = B = luma).
+// The shots stage picks each shot's keyframe among these same frames, so every stored keyframe
+// time is here (save for a shot shorter than the candidates' spacing, which the caller decodes
+// otherwise).
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';

@@ -26,8 +26,12 @@ export type { FrameRequest } from './decode-session.js';
 /** What a stage will read from the video. */
 export interface MediaNeeds {
   frames?: FrameRequest[];
-  /** The first frame at or after each stored shot's keyframe time, at this width. */
-  shotKeyframes?: { width: number };
+  /**
+   * The first frame at or after each stored shot's keyframe time, at this width; `grey`: the
+   * stage reads only their luma (the kept candidates at a width only grey readers ask for then
+   * carry no colour, which costs the decode less).
+   */
+  shotKeyframes?: { width: number; grey?: boolean };
   /**
    * The frames this stage picks shot keyframes among (every `every`-th frame of its `fps`
    * stream): kept, at each shotKeyframes width, from the decode that serves this stage, so the
@@ -59,7 +63,7 @@ interface Declared {
   stage: string;
   key: string;
   /** Null for shot keyframes until their times are known. */
-  request: FrameRequest | { width: number; shotKeyframes: true };
+  request: FrameRequest | { width: number; shotKeyframes: true; grey: boolean };
 }
 
 export interface MediaSourceOptions {
@@ -122,7 +126,7 @@ export class MediaSource {
 
   private declare(stage: string, needs: MediaNeeds): void {
     for (const request of needs.frames ?? []) this.requests.push({ stage, key: frameRequestKey(request), request });
-    if (needs.shotKeyframes) this.requests.push({ stage, key: SHOT_KEYFRAMES, request: { width: needs.shotKeyframes.width, shotKeyframes: true } });
+    if (needs.shotKeyframes) this.requests.push({ stage, key: SHOT_KEYFRAMES, request: { width: needs.shotKeyframes.width, shotKeyframes: true, grey: !!needs.shotKeyframes.grey } });
     for (const rate of needs.audioRates ?? []) this.audioRates.add(rate);
     if (needs.keyframeCandidates) this.candidateSpec = { stage, ...needs.keyframeCandidates };
   }
@@ -258,14 +262,17 @@ export class MediaSource {
   private candidateOutputs(chosen: readonly SessionOutput[], spoolDir: string): SessionOutput[] {
     const spec = this.candidateSpec;
     if (!spec || !chosen.some((o) => o.key.startsWith(`${spec.stage}:`))) return [];
-    const widths = new Set<number>();
+    // width → whether every reader at that width reads only grey
+    const widths = new Map<number, boolean>();
     for (const d of this.requests) {
-      if ('shotKeyframes' in d.request && this.opts.stageState(d.stage) !== 'done' && !this.candidates.has(d.request.width)) widths.add(d.request.width);
+      if (!('shotKeyframes' in d.request) || this.opts.stageState(d.stage) === 'done' || this.candidates.has(d.request.width)) continue;
+      widths.set(d.request.width, (widths.get(d.request.width) ?? true) && d.request.grey);
     }
-    return [...widths].map((width) => {
+    return [...widths].map(([width, grey]) => {
       const sink = new KeyframeCandidates(KeyframeCandidates.spoolFile(spoolDir, width));
       this.candidates.set(width, sink);
-      return { key: `keyframe-candidates:${width}`, request: { encode: 'mjpeg', width, fps: spec.fps, every: spec.every }, sink } satisfies SessionOutput;
+      const request = { encode: 'mjpeg', width, fps: spec.fps, every: spec.every, ...(grey ? { grey } : {}) } as const;
+      return { key: `keyframe-candidates:${width}`, request, sink } satisfies SessionOutput;
     });
   }
 

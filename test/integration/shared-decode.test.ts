@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { DecodeSession, type FrameRequest } from '../../src/media/decode-session.js';
+import { DecodeSession, type EncodedFrameSink, type FrameRequest, type SessionOutput } from '../../src/media/decode-session.js';
 import { extractAudioPcm, extractFrame, streamFrames, type RawFrame } from '../../src/media/frames.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { watchToolSpawns } from '../../src/media/process.js';
@@ -46,13 +46,13 @@ describe('a shared decode session', () => {
     ];
     const times = [0.5, 1.31, 3.0];
     const spoolDir = await mkdtemp(path.join(os.tmpdir(), 'vidsearch-spool-test-'));
-    // Keyframe candidates at two widths: they share r0's 10 fps sampling inside the graph.
+    // Keyframe candidates at two widths: they share r0's 10 fps sampling inside the graph; and
+    // the 128 ones again for a grey-only reader.
     const jpegs = new Map<number, { time: number; jpeg: Buffer }[]>([[64, []], [128, []]]);
-    const encoded = [...jpegs].map(([width, kept]) => ({
-      key: `c${width}`,
-      request: { encode: 'mjpeg' as const, width, fps: 10, every: 5 },
-      sink: { add: (time: number, jpeg: Buffer): number => kept.push({ time, jpeg }), end: (): void => undefined },
-    }));
+    const greyJpegs: { time: number; jpeg: Buffer }[] = [];
+    const sinkOf = (kept: { time: number; jpeg: Buffer }[]): EncodedFrameSink => ({ add: (time, jpeg) => void kept.push({ time, jpeg }), end: () => undefined });
+    const encoded: SessionOutput[] = [...jpegs].map(([width, kept]) => ({ key: `c${width}`, request: { encode: 'mjpeg' as const, width, fps: 10, every: 5 }, sink: sinkOf(kept) }));
+    encoded.push({ key: 'g128', request: { encode: 'mjpeg', width: 128, fps: 10, every: 5, grey: true } as const, sink: sinkOf(greyJpegs) });
     const session = new DecodeSession({
       tools: testTools, filePath: clip, probe, spoolDir, signal: new AbortController().signal,
       outputs: [...requests.map((request, i) => ({ key: `r${i}`, request })), { key: 'at', request: { pixFmt: 'rgb24', width: 64, times } }, ...encoded],
@@ -67,6 +67,24 @@ describe('a shared decode session', () => {
     for (const [width, kept] of jpegs) {
       expect(kept.map((k) => k.time)).toEqual(live.filter((_, i) => i % 5 === 0).map((f) => f.time));
       for (const { jpeg } of kept) expect(await sharp(jpeg).metadata()).toMatchObject({ width, height: (width * 9) / 16 });
+    }
+    // Grey candidates: the same frames, R = G = B = the colour JPEG's luma (within its rounding,
+    // where no channel of the colour one is clipped: clipping loses luma there, not here).
+    const colour = jpegs.get(128)!;
+    expect(greyJpegs.map((k) => k.time)).toEqual(colour.map((k) => k.time));
+    for (const [k, { jpeg }] of greyJpegs.entries()) {
+      const grey = await sharp(jpeg).removeAlpha().toColourspace('srgb').raw().toBuffer();
+      const rgb = await sharp(colour[k]!.jpeg).removeAlpha().toColourspace('srgb').raw().toBuffer();
+      let coloured = 0;
+      let worst = 0;
+      for (let p = 0; p < grey.length; p += 3) {
+        if (grey[p] !== grey[p + 1] || grey[p] !== grey[p + 2]) coloured++;
+        if ([rgb[p]!, rgb[p + 1]!, rgb[p + 2]!].some((v) => v === 0 || v === 255)) continue;
+        const luma = (rgb[p]! * 299 + rgb[p + 1]! * 587 + rgb[p + 2]! * 114) / 1000;
+        worst = Math.max(worst, Math.abs(grey[p]! - luma));
+      }
+      expect(coloured).toBe(0);
+      expect(worst).toBeLessThanOrEqual(2);
     }
     for (const [i, request] of requests.entries()) {
       if (i === 0) continue;
@@ -84,6 +102,37 @@ describe('a shared decode session', () => {
       expect(at[k]!.data.equals(seeked.data)).toBe(true);
     }
     await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  it('keeps grey candidates at a width only grey readers ask for, colour ones where any reader wants colour', async () => {
+    const spawns: string[][] = [];
+    const stop = watchToolSpawns((_, args) => spawns.push([...args]));
+    const shots: FrameRequest = { fps: 10, width: 96, pixFmt: 'rgb24', strict: true };
+    const source = new MediaSource({
+      tools: testTools, filePath: clip, signal: new AbortController().signal,
+      stageState: () => 'running', shotKeyframeTimes: async () => null,
+      declarations: async () => [
+        { stage: 'shots', needs: { frames: [shots], keyframeCandidates: { fps: 10, every: 5 } } },
+        { stage: 'greyOnly', needs: { shotKeyframes: { width: 128, grey: true } } },
+        { stage: 'greyToo', needs: { shotKeyframes: { width: 64, grey: true } } },
+        { stage: 'colour', needs: { shotKeyframes: { width: 64 } } },
+      ],
+    });
+    try {
+      const frames = await collect(source.forStage('shots').frames(shots));
+      const graph = spawns.find((a) => a.includes('-filter_complex'))!.join(' ');
+      expect(graph).toContain('scale=128:72:flags=bicubic,format=gray,format=yuvj420p');
+      expect(graph).toContain('scale=64:36:flags=bicubic,format=yuvj420p');
+      expect(graph).not.toContain('scale=64:36:flags=bicubic,format=gray');
+      const grey = await source.forStage('greyOnly').frameAt(frames[5]!.time, 128);
+      const colour = await source.forStage('colour').frameAt(frames[5]!.time, 64);
+      const isGrey = (data: Buffer): boolean => data.every((v, i) => i % 3 === 0 || v === data[i - (i % 3)]);
+      expect(isGrey(grey.data)).toBe(true);
+      expect(isGrey(colour.data)).toBe(false);
+    } finally {
+      stop();
+      source.close();
+    }
   });
 
   it('decodes the sound once for several rates, sample for sample', async () => {

@@ -63,6 +63,12 @@ describe('the shared decode graph', () => {
     expect(branchSteps(outputs[6]!.request, probe)).toEqual(['fps=10', "select='not(mod(n\\,5))'", 'scale=640:360:flags=bicubic,format=yuvj420p']);
   });
 
+  it("gives grey-only JPEG outputs the scaler's luma and flat chroma", () => {
+    const grey = { encode: 'mjpeg', width: 1280, fps: 10, every: 5, grey: true } as const;
+    expect(branchSteps(grey, probe).at(-1)).toBe('scale=1280:720:flags=bicubic,format=gray,format=yuvj420p');
+    expect(branchSteps({ ...grey, grey: false }, probe).at(-1)).toBe('scale=1280:720:flags=bicubic,format=yuvj420p');
+  });
+
   it('encodes JPEG outputs with the standard Huffman tables, raw ones in their pixel format', () => {
     const jpeg = args.indexOf('[o6]');
     expect(args.slice(jpeg + 1, jpeg + 10)).toEqual(['-vsync', '0', '-c:v', 'mjpeg', '-q:v', '2', '-huffman', 'default', '-f']);
