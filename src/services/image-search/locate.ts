@@ -90,7 +90,7 @@ export function createLocator(deps: LocatorDeps) {
     const inWindows = (t: number) => windows.some((w) => w.start - 1e-6 <= t && t <= w.end + 1e-6);
     let frames: GreyThumbnail[] = [];
     try {
-      for (const w of windows) frames.push(...(await source.decodedThumbnails(check.video, w.start, w.end, session.clock)));
+      frames = await source.decodedThumbnails(check.video, windows, session.clock);
     } catch (err) {
       log.warn({ videoId: check.video.id, err }, 'image search: the media could not be read to refine the moment');
       frames = [];
