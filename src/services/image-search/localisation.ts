@@ -199,6 +199,24 @@ export function photometricScore(query: AlignedQuery, frame: GreyThumbnail): num
   return ncc - LUMINANCE_WEIGHT * Math.abs(Math.log((meanF + 8) / (query.mean + 8)));
 }
 
+/** A frame's score against an aligned screenshot (photometricScore, or one remembering its results). */
+export type FrameScorer = (query: AlignedQuery, frame: GreyThumbnail) => number | null;
+
+/**
+ * photometricScore remembering each (alignment, frame) pair's score: the moment's refinement
+ * scores every frame under its refined fits twice (to pick the contenders, then with the
+ * contenders' own fits), ~frames × fits scores (~25 µs each) a query computed once instead.
+ */
+export function rememberingScorer(): FrameScorer {
+  const memo = new WeakMap<AlignedQuery, Map<GreyThumbnail, number | null>>();
+  return (query, frame) => {
+    let byFrame = memo.get(query);
+    if (!byFrame) memo.set(query, (byFrame = new Map()));
+    if (!byFrame.has(frame)) byFrame.set(frame, photometricScore(query, frame));
+    return byFrame.get(frame)!;
+  };
+}
+
 export interface Localisation {
   at: number;
   from: number;
@@ -218,16 +236,20 @@ export interface ScoredFrame {
  * Each frame scored against the screenshot aligned for it; given several alignments, its best
  * score under them (frames whose alignment failed are left out).
  */
-export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame: GreyThumbnail, index: number) => AlignedQuery | readonly AlignedQuery[] | null): ScoredFrame[] {
+export function scoreFrames(
+  frames: readonly GreyThumbnail[],
+  alignedFor: (frame: GreyThumbnail, index: number) => AlignedQuery | readonly AlignedQuery[] | null,
+  score: FrameScorer = photometricScore,
+): ScoredFrame[] {
   const out: ScoredFrame[] = [];
   for (const [index, frame] of frames.entries()) {
     const aligned = alignedFor(frame, index);
-    let score: number | null = null;
+    let best: number | null = null;
     for (const a of aligned === null ? [] : Array.isArray(aligned) ? aligned : [aligned as AlignedQuery]) {
-      const s = photometricScore(a, frame);
-      if (s !== null && (score === null || s > score)) score = s;
+      const s = score(a, frame);
+      if (s !== null && (best === null || s > best)) best = s;
     }
-    if (score !== null) out.push({ time: frame.time, score });
+    if (best !== null) out.push({ time: frame.time, score: best });
   }
   return out;
 }
