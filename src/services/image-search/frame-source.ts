@@ -8,7 +8,7 @@ import { extractFrame, streamFrames } from '../../media/frames.js';
 import type { MediaProbe } from '../../media/probe.js';
 import type { MediaTools } from '../../media/tools.js';
 import { unpackFeatures, type LocalFeatures, type OrbMatcher } from '../../models/image-descriptors/local-features.js';
-import { greyThumbnail, greyThumbnailOfEncoded, THUMBNAIL_WIDTH } from '../../models/image-descriptors/grey-thumbnail.js';
+import { greyThumbnailOfEncoded, greyThumbnails, THUMBNAIL_WIDTH } from '../../models/image-descriptors/grey-thumbnail.js';
 import type { RawImage } from '../../models/types.js';
 import type { FrameEvidence, Store } from '../../store/interfaces.js';
 import type { PhaseClock } from './phases.js';
@@ -29,6 +29,12 @@ const LOCALISE_FPS = 4;
  * it bounds the decode at 30 frames per second of media. A rule, not a fit.
  */
 const REFINE_MAX_FPS = 30;
+/**
+ * Decoded frames resized together (greyThumbnails): a batch's set-up is shared by its frames, and
+ * a full batch is resized while ffmpeg decodes the next; ~2.5 MB of 320-px RGB frames. Not fitted:
+ * any size past a few frames saves most of the per-call cost.
+ */
+const THUMBNAIL_BATCH = 16;
 
 /** A frame of a verification window; features are unpacked only when looked at. */
 export interface WindowFrame {
@@ -57,9 +63,10 @@ async function thumbnailOfEvidence(row: FrameEvidence): Promise<GreyThumbnail> {
   return { time: row.time, grey, width, height, repeat: row.repeat, features: () => (unpacked ??= unpackFeatures(row.features)) };
 }
 
-async function thumbnailOfFrame(frame: VideoFrame): Promise<GreyThumbnail> {
-  const { width, height, grey } = await greyThumbnail({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
-  return { time: frame.time, grey, width, height, repeat: false, features: null };
+/** Decoded frames' thumbnails, in one resize (greyThumbnails: the same pixels as one by one). */
+async function thumbnailsOfFrames(frames: readonly VideoFrame[]): Promise<GreyThumbnail[]> {
+  const thumbnails = await greyThumbnails(frames.map((f) => ({ data: f.data, width: f.width, height: f.height, channels: 3 })));
+  return thumbnails.map(({ width, height, grey }, k) => ({ time: frames[k]!.time, grey, width, height, repeat: false, features: null }));
 }
 
 export interface FrameSource {
@@ -68,12 +75,13 @@ export interface FrameSource {
   /** Grey thumbnails of every sampled frame between two times (the index's, else ffmpeg's at LOCALISE_FPS). */
   thumbnails(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<GreyThumbnail[]>;
   /**
-   * Grey thumbnails of every frame the media file holds between two times, at their own times
-   * (between the index's samples), up to REFINE_MAX_FPS. Not through ffmpeg's fps filter at the
-   * index's rate: it labels the frame it keeps with its output slot, up to half a sample period
-   * before the frame's own time.
+   * Grey thumbnails of every frame the media file holds in the windows (in their order), at their
+   * own times (between the index's samples), up to REFINE_MAX_FPS. Not through ffmpeg's fps filter
+   * at the index's rate: it labels the frame it keeps with its output slot, up to half a sample
+   * period before the frame's own time. The windows are decoded at once, an ffmpeg run each: most
+   * of a run's wall time is its start and the seek from a keyframe, which two runs overlap on two cores.
    */
-  decodedThumbnails(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<GreyThumbnail[]>;
+  decodedThumbnails(video: VideoRecord, windows: readonly { start: number; end: number }[], clock: PhaseClock): Promise<GreyThumbnail[]>;
 }
 
 export function createFrameSource(
@@ -116,12 +124,21 @@ export function createFrameSource(
     return frames;
   }
 
-  function decodedThumbnails(video: VideoRecord, start: number, end: number, fps: number | undefined, clock: PhaseClock, phase: 'localiseDecode' | 'refineDecode'): Promise<GreyThumbnail[]> {
-    return clock.time(phase, async () => {
-      const out: Promise<GreyThumbnail>[] = [];
-      for await (const frame of readFrames(video, { start, end, fps, width: VERIFY_WIDTH })) out.push(thumbnailOfFrame(frame));
-      return Promise.all(out);
-    });
+  /** The thumbnails of the frames ffmpeg decodes between two times (every frame, or `fps` of them a second). */
+  async function decodeThumbnails(video: VideoRecord, start: number, end: number, fps: number | undefined): Promise<GreyThumbnail[]> {
+    const batches: Promise<GreyThumbnail[]>[] = [];
+    let batch: VideoFrame[] = [];
+    // Each full batch is resized while ffmpeg decodes the next.
+    const flush = () => {
+      if (batch.length > 0) batches.push(thumbnailsOfFrames(batch));
+      batch = [];
+    };
+    for await (const frame of readFrames(video, { start, end, fps, width: VERIFY_WIDTH })) {
+      batch.push(frame);
+      if (batch.length >= THUMBNAIL_BATCH) flush();
+    }
+    flush();
+    return (await Promise.all(batches)).flat();
   }
 
   return {
@@ -139,10 +156,13 @@ export function createFrameSource(
       const rows = await clock.time('localiseRead', () => store.frameEvidence.window(video.id, evidenceModel, start, end));
       // Stored thumbnails need no decode; rows of older indexes without one cost a JPEG decode each.
       if (rows.length > 0) return clock.time('localiseDecode', () => Promise.all(rows.map(thumbnailOfEvidence)));
-      return decodedThumbnails(video, start, end, LOCALISE_FPS, clock, 'localiseDecode');
+      return clock.time('localiseDecode', () => decodeThumbnails(video, start, end, LOCALISE_FPS));
     },
 
-    decodedThumbnails: (video, start, end, clock) => decodedThumbnails(video, start, end, video.fps > REFINE_MAX_FPS ? REFINE_MAX_FPS : undefined, clock, 'refineDecode'),
+    async decodedThumbnails(video, windows, clock) {
+      const fps = video.fps > REFINE_MAX_FPS ? REFINE_MAX_FPS : undefined;
+      return clock.time('refineDecode', async () => (await Promise.all(windows.map((w) => decodeThumbnails(video, w.start, w.end, fps)))).flat());
+    },
   };
 }
 

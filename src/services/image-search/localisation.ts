@@ -40,10 +40,8 @@ const PLATEAU_REL = 1e-6;
 /** The best frame's extra weight: breaks ties between windows holding as many frames, nothing more. */
 const BEST_FRAME_BONUS = 1e-3;
 
-/** The screenshot resampled onto a thumbnail grid of the frame, with the pixels that count. */
+/** The screenshot resampled onto a thumbnail grid of the frame: the pixels that count and their values. */
 export interface AlignedQuery {
-  values: Float32Array;
-  mask: Uint8Array;
   width: number;
   height: number;
   count: number;
@@ -65,16 +63,58 @@ export interface AlignedQuery {
 export function alignQuery(query: RawImage, homography: readonly number[], scale: number, width: number, height: number): AlignedQuery | null {
   const inverse = invert3x3(homography);
   if (!inverse) return null;
-  const [a, b, c, d, e, f, g, h, i] = inverse as [number, number, number, number, number, number, number, number, number];
-  const values = new Float32Array(width * height);
-  const mask = new Uint8Array(width * height);
   const border = Math.round(BORDER * Math.min(width, height));
-  const frameBand = height * (1 - FRAME_SUBTITLE_BAND);
-  const queryBand = query.height * (1 - QUERY_SUBTITLE_BAND);
+  const area: SampledArea = {
+    rows: { from: border, to: Math.min(height * (1 - FRAME_SUBTITLE_BAND), height - border) },
+    cols: { from: border, to: width - border },
+    width,
+    height,
+    scale,
+    queryBand: query.height * (1 - QUERY_SUBTITLE_BAND),
+  };
+  const [, b, , d, , , g, h] = inverse;
+  const { counted, values: centred, sum } = b === 0 && d === 0 && g === 0 && h === 0 ? sampleAxisAligned(query, inverse, area) : sampleProjective(query, inverse, area);
+  const count = counted.length;
+  if (count < MIN_COVERAGE * width * height) return null;
+  const mean = sum / count;
+  let sumQQ = 0;
+  for (let j = 0; j < count; j++) {
+    const q = centred[j]! - mean;
+    centred[j] = q;
+    sumQQ += q * q;
+  }
+  return { width, height, count, mean, counted, centred, sumQQ };
+}
+
+/** The thumbnail pixels a screenshot may cover (borders and the subtitle band excluded), and how frame pixels relate to them. */
+interface SampledArea {
+  rows: { from: number; to: number };
+  cols: { from: number; to: number };
+  width: number;
+  height: number;
+  /** Frame pixels per thumbnail pixel. */
+  scale: number;
+  /** Screenshot rows from this one down are its subtitle band. */
+  queryBand: number;
+}
+
+/** The thumbnail pixels sampled (indices, row-major), the screenshot's grey value at each, and their sum. */
+interface Sampled {
+  counted: Int32Array;
+  values: Float64Array;
+  sum: number;
+}
+
+/** Each thumbnail pixel projected through the inverse homography (any map). */
+function sampleProjective(query: RawImage, inverse: readonly number[], area: SampledArea): Sampled {
+  const [a, b, c, d, e, f, g, h, i] = inverse as [number, number, number, number, number, number, number, number, number];
+  const { rows, cols, width, height, scale, queryBand } = area;
+  const counted = new Int32Array(width * height);
+  const values = new Float64Array(width * height);
   let count = 0;
   let sum = 0;
-  for (let y = border; y < Math.min(frameBand, height - border); y++) {
-    for (let x = border; x < width - border; x++) {
+  for (let y = rows.from; y < rows.to; y++) {
+    for (let x = cols.from; x < cols.to; x++) {
       const fx = (x + 0.5) * scale;
       const fy = (y + 0.5) * scale;
       const w = g * fx + h * fy + i;
@@ -82,27 +122,59 @@ export function alignQuery(query: RawImage, homography: readonly number[], scale
       const qx = Math.floor((a * fx + b * fy + c) / w);
       const qy = Math.floor((d * fx + e * fy + f) / w);
       if (qx < 0 || qy < 0 || qx >= query.width || qy >= queryBand) continue;
-      const k = y * width + x;
       const v = query.data[(qy * query.width + qx) * query.channels]!;
-      values[k] = v;
-      mask[k] = 1;
-      count++;
+      counted[count] = y * width + x;
+      values[count++] = v;
       sum += v;
     }
   }
-  if (count < MIN_COVERAGE * width * height) return null;
-  const mean = sum / count;
-  const counted = new Int32Array(count);
-  const centred = new Float64Array(count);
-  let sumQQ = 0;
-  for (let k = 0, j = 0; k < mask.length; k++) {
-    if (!mask[k]) continue;
-    const q = values[k]! - mean;
-    counted[j] = k;
-    centred[j++] = q;
-    sumQQ += q * q;
+  return { counted: counted.slice(0, count), values: values.slice(0, count), sum };
+}
+
+/**
+ * A map without rotation, shear or perspective (every refinement try is one, ~50 a fit): a
+ * thumbnail column samples one screenshot column and a row one row, so the projection is done
+ * once per row and per column, with sampleProjective's arithmetic (its zero terms add exactly
+ * nothing): the same pixels in the same order, the same sums
+ * (test/unit/image-search/localisation-parity.test.ts), without the per-pixel divisions and tests.
+ */
+function sampleAxisAligned(query: RawImage, inverse: readonly number[], area: SampledArea): Sampled {
+  const [a, , c, , e, f, , , i] = inverse as [number, number, number, number, number, number, number, number, number];
+  const { rows, cols, width, scale, queryBand } = area;
+  // w = g·fx + h·fy + i is i everywhere: with i ≤ 0 no pixel is sampled.
+  const sampledRows: number[] = [];
+  const rowOffsets: number[] = [];
+  const sampledCols: number[] = [];
+  const colOffsets: number[] = [];
+  for (let y = rows.from; y < rows.to && i > 0; y++) {
+    const qy = Math.floor((e * ((y + 0.5) * scale) + f) / i);
+    if (qy >= 0 && qy < queryBand) {
+      sampledRows.push(y);
+      rowOffsets.push(qy * query.width * query.channels);
+    }
   }
-  return { values, mask, width, height, count, mean, counted, centred, sumQQ };
+  for (let x = cols.from; x < cols.to && i > 0; x++) {
+    const qx = Math.floor((a * ((x + 0.5) * scale) + c) / i);
+    if (qx >= 0 && qx < query.width) {
+      sampledCols.push(x);
+      colOffsets.push(qx * query.channels);
+    }
+  }
+  const counted = new Int32Array(sampledRows.length * sampledCols.length);
+  const values = new Float64Array(counted.length);
+  let sum = 0;
+  let j = 0;
+  for (let r = 0; r < sampledRows.length; r++) {
+    const base = sampledRows[r]! * width;
+    const rowOffset = rowOffsets[r]!;
+    for (let n = 0; n < sampledCols.length; n++) {
+      const v = query.data[rowOffset + colOffsets[n]!]!;
+      counted[j] = base + sampledCols[n]!;
+      values[j++] = v;
+      sum += v;
+    }
+  }
+  return { counted, values, sum };
 }
 
 /** NCC over the masked pixels less the luminance penalty; null when sizes differ or a side is flat. */
@@ -127,6 +199,24 @@ export function photometricScore(query: AlignedQuery, frame: GreyThumbnail): num
   return ncc - LUMINANCE_WEIGHT * Math.abs(Math.log((meanF + 8) / (query.mean + 8)));
 }
 
+/** A frame's score against an aligned screenshot (photometricScore, or one remembering its results). */
+export type FrameScorer = (query: AlignedQuery, frame: GreyThumbnail) => number | null;
+
+/**
+ * photometricScore remembering each (alignment, frame) pair's score: the moment's refinement
+ * scores every frame under its refined fits twice (to pick the contenders, then with the
+ * contenders' own fits), ~frames × fits scores (~25 µs each) a query computed once instead.
+ */
+export function rememberingScorer(): FrameScorer {
+  const memo = new WeakMap<AlignedQuery, Map<GreyThumbnail, number | null>>();
+  return (query, frame) => {
+    let byFrame = memo.get(query);
+    if (!byFrame) memo.set(query, (byFrame = new Map()));
+    if (!byFrame.has(frame)) byFrame.set(frame, photometricScore(query, frame));
+    return byFrame.get(frame)!;
+  };
+}
+
 export interface Localisation {
   at: number;
   from: number;
@@ -146,16 +236,20 @@ export interface ScoredFrame {
  * Each frame scored against the screenshot aligned for it; given several alignments, its best
  * score under them (frames whose alignment failed are left out).
  */
-export function scoreFrames(frames: readonly GreyThumbnail[], alignedFor: (frame: GreyThumbnail, index: number) => AlignedQuery | readonly AlignedQuery[] | null): ScoredFrame[] {
+export function scoreFrames(
+  frames: readonly GreyThumbnail[],
+  alignedFor: (frame: GreyThumbnail, index: number) => AlignedQuery | readonly AlignedQuery[] | null,
+  score: FrameScorer = photometricScore,
+): ScoredFrame[] {
   const out: ScoredFrame[] = [];
   for (const [index, frame] of frames.entries()) {
     const aligned = alignedFor(frame, index);
-    let score: number | null = null;
+    let best: number | null = null;
     for (const a of aligned === null ? [] : Array.isArray(aligned) ? aligned : [aligned as AlignedQuery]) {
-      const s = photometricScore(a, frame);
-      if (s !== null && (score === null || s > score)) score = s;
+      const s = score(a, frame);
+      if (s !== null && (best === null || s > best)) best = s;
     }
-    if (score !== null) out.push({ time: frame.time, score });
+    if (best !== null) out.push({ time: frame.time, score: best });
   }
   return out;
 }

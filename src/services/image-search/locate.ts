@@ -10,7 +10,7 @@ import type { OrbMatcher } from '../../models/image-descriptors/local-features.j
 import type { Catalog } from '../../store/interfaces.js';
 import type { FrameSource, GreyThumbnail } from './frame-source.js';
 import { LOCALISE_WIDTH, VERIFY_WIDTH } from './frame-source.js';
-import { alignQuery, localise, scoreFrames, type AlignedQuery, type Localisation, type ScoredFrame } from './localisation.js';
+import { alignQuery, localise, rememberingScorer, scoreFrames, type AlignedQuery, type Localisation, type ScoredFrame } from './localisation.js';
 import { MIN_INLIERS } from './calibration.js';
 import { axisAlignedOf, contenderFits, refinedAlignment, toHomography } from './photometric-alignment.js';
 import type { RawImage } from '../../models/types.js';
@@ -90,7 +90,7 @@ export function createLocator(deps: LocatorDeps) {
     const inWindows = (t: number) => windows.some((w) => w.start - 1e-6 <= t && t <= w.end + 1e-6);
     let frames: GreyThumbnail[] = [];
     try {
-      for (const w of windows) frames.push(...(await source.decodedThumbnails(check.video, w.start, w.end, session.clock)));
+      frames = await source.decodedThumbnails(check.video, windows, session.clock);
     } catch (err) {
       log.warn({ videoId: check.video.id, err }, 'image search: the media could not be read to refine the moment');
       frames = [];
@@ -103,8 +103,9 @@ export function createLocator(deps: LocatorDeps) {
       const verifiedMap = axisAlignedOf(homographyNear(check.frameTime), query);
       const unrefined = alignQuery(query, toHomography(verifiedMap), VERIFY_WIDTH / LOCALISE_WIDTH, frames[0]!.width, frames[0]!.height);
       if (unrefined) fits.push({ map: verifiedMap, aligned: unrefined });
-      const alignments = [...fits, ...contenderFits(query, frames, fits)].map((fit) => fit.aligned);
-      return scoreFrames(frames, () => alignments).sort((a, b) => a.time - b.time);
+      const score = rememberingScorer();
+      const alignments = [...fits, ...contenderFits(query, frames, fits, VERIFY_WIDTH / LOCALISE_WIDTH, score)].map((fit) => fit.aligned);
+      return scoreFrames(frames, () => alignments, score).sort((a, b) => a.time - b.time);
     });
   }
 

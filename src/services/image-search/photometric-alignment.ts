@@ -11,7 +11,7 @@
 import type { RawImage } from '../../models/types.js';
 import type { GreyThumbnail } from './frame-source.js';
 import { LOCALISE_WIDTH, VERIFY_WIDTH } from './frame-source.js';
-import { alignQuery, photometricScore, scoreFrames, type AlignedQuery } from './localisation.js';
+import { alignQuery, photometricScore, scoreFrames, type AlignedQuery, type FrameScorer } from './localisation.js';
 
 /**
  * Descent steps (frame pixels for the shift, share of the scale), coarse to fine; a sweep at a
@@ -166,13 +166,19 @@ export function refinedAlignment(query: RawImage, frames: readonly GreyThumbnail
  * got its own geometry and lost to a frame 0.6 s away. Given its own geometry a frame is compared
  * fairly with the others that got theirs.
  */
-export function contenderFits(query: RawImage, frames: readonly GreyThumbnail[], fits: readonly RefinedFit[], thumbnailScale = VERIFY_WIDTH / LOCALISE_WIDTH): RefinedFit[] {
+export function contenderFits(
+  query: RawImage,
+  frames: readonly GreyThumbnail[],
+  fits: readonly RefinedFit[],
+  thumbnailScale = VERIFY_WIDTH / LOCALISE_WIDTH,
+  score: FrameScorer = photometricScore,
+): RefinedFit[] {
   const bins = new Map<number, { frame: GreyThumbnail; fit: RefinedFit; score: number }>();
   for (const frame of frames) {
     for (const fit of fits) {
-      const score = photometricScore(fit.aligned, frame);
+      const s = score(fit.aligned, frame);
       const bin = Math.floor(frame.time / CONTENDER_BIN_SEC);
-      if (score !== null && score > (bins.get(bin)?.score ?? -Infinity)) bins.set(bin, { frame, fit, score });
+      if (s !== null && s > (bins.get(bin)?.score ?? -Infinity)) bins.set(bin, { frame, fit, score: s });
     }
   }
   return [...bins.values()]

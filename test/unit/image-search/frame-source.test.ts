@@ -63,12 +63,25 @@ describe('frame source thumbnails', () => {
     };
     const source = createFrameSource({ frameEvidence: new FakeFrameEvidenceRepository() }, 'm', new OrbMatcher(), readFrames);
     const phases: PhaseTimings = {};
-    const at25 = await source.decodedThumbnails({ id: 'v25', fps: 25 } as VideoRecord, 1, 2, phaseClock(phases));
-    const at60 = await source.decodedThumbnails({ id: 'v60', fps: 60 } as VideoRecord, 1, 2, phaseClock(phases));
+    const at25 = await source.decodedThumbnails({ id: 'v25', fps: 25 } as VideoRecord, [{ start: 1, end: 2 }], phaseClock(phases));
+    const at60 = await source.decodedThumbnails({ id: 'v60', fps: 60 } as VideoRecord, [{ start: 1, end: 2 }], phaseClock(phases));
     expect(asked).toEqual([undefined, 30]);
     expect(at25).toHaveLength(26);
     expect(at60).toHaveLength(31);
     expect(at60[0]!.width).toBe(THUMBNAIL_WIDTH);
     expect(phases.refineDecode!.calls).toBe(2);
+  });
+
+  it('decodes several windows in one timed call, their frames in window order', async () => {
+    const readFrames = async function* (_video: VideoRecord, opts: { start: number; end: number }) {
+      // The later window's frames come first: order must not depend on which run finishes first.
+      await new Promise((resolve) => setTimeout(resolve, opts.start < 5 ? 30 : 0));
+      for (let t = opts.start; t <= opts.end + 1e-9; t += 0.25) yield { time: t, ...frame(40) };
+    };
+    const source = createFrameSource({ frameEvidence: new FakeFrameEvidenceRepository() }, 'm', new OrbMatcher(), readFrames);
+    const phases: PhaseTimings = {};
+    const frames = await source.decodedThumbnails({ id: 'v', fps: 25 } as VideoRecord, [{ start: 1, end: 2 }, { start: 6, end: 7 }], phaseClock(phases));
+    expect(frames.map((f) => f.time)).toEqual([1, 1.25, 1.5, 1.75, 2, 6, 6.25, 6.5, 6.75, 7]);
+    expect(phases.refineDecode!.calls).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
-import { alignQuery, frameSpans, heaviestWindow, localise, photometricScore, scoreFrames, type AlignedQuery } from '../../../src/services/image-search/localisation.js';
+import { alignQuery, frameSpans, heaviestWindow, localise, photometricScore, rememberingScorer, scoreFrames, type AlignedQuery } from '../../../src/services/image-search/localisation.js';
 import type { RawImage } from '../../../src/models/types.js';
 
 const W = 40;
@@ -80,6 +80,19 @@ describe('time localisation by pixels', () => {
     expect(heaviestWindow(mixed, 1)).toBeCloseTo(6.75, 6);
     // The same stretch from its 2 fps samples alone: the same answer.
     expect(heaviestWindow(sparse.map((time, i) => ({ time, ...frameSpans(sparse.map((t) => ({ time: t })))[i]!, weight: 1 })), 1)).toBeCloseTo(6.75, 6);
+  });
+
+  it('a remembering scorer gives photometricScore’s scores, computing each alignment and frame pair once', () => {
+    const frames = [0, 1, 2].map((i) => thumb(i * 0.5, card(i * 2)));
+    const queries = [card(2), card(4)].map((grey) => alignQuery(asQuery(grey), IDENTITY, 1, W, H)!);
+    const score = rememberingScorer();
+    const first = scoreFrames(frames, () => queries, score);
+    expect(first).toEqual(scoreFrames(frames, () => queries));
+    // Changing a frame's pixels in place does not change its remembered score: it was not recomputed.
+    const before = score(queries[0]!, frames[1]!);
+    (frames[1]!.grey as Float32Array).fill(0).set(card(9).subarray(0, W * 10));
+    expect(score(queries[0]!, frames[1]!)).toBe(before);
+    expect(photometricScore(queries[0]!, frames[1]!)).not.toBe(before);
   });
 
   it('scores a frame in the middle of a fade below the frame itself', () => {

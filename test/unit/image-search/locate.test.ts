@@ -60,10 +60,12 @@ describe('locator: the moment between the index’s samples', () => {
     const decoded: [number, number][] = [];
     const frames = {
       thumbnails: async () => stored,
-      decodedThumbnails: async (_v: VideoRecord, start: number, end: number) => {
-        decoded.push([start, end]);
+      decodedThumbnails: async (_v: VideoRecord, windows: readonly { start: number; end: number }[]) => {
         const out: GreyThumbnail[] = [];
-        for (let t = Math.ceil(start / 0.04) * 0.04; t <= end + 1e-9; t += 0.04) out.push(thumb(Math.round(t * 100) / 100, false));
+        for (const { start, end } of windows) {
+          decoded.push([start, end]);
+          for (let t = Math.ceil(start / 0.04) * 0.04; t <= end + 1e-9; t += 0.04) out.push(thumb(Math.round(t * 100) / 100, false));
+        }
         return out;
       },
     };
@@ -92,8 +94,8 @@ describe('locator: the moment between the index’s samples', () => {
     const decoded: [number, number][] = [];
     const frames = {
       thumbnails: async () => stored,
-      decodedThumbnails: async (_v: VideoRecord, start: number, end: number) => {
-        decoded.push([start, end]);
+      decodedThumbnails: async (_v: VideoRecord, windows: readonly { start: number; end: number }[]) => {
+        decoded.push(...windows.map((w): [number, number] => [w.start, w.end]));
         return [];
       },
     };
