@@ -18,8 +18,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import type { ObjectsStageOutput } from '../src/indexers/objects.js';
-import type { OcrStageOutput } from '../src/indexers/ocr.js';
 import { DECODES_ARTIFACT, INDEX_STAGES } from '../src/indexers/pipeline.js';
 import { createLogger } from '../src/logger.js';
 import type { SourceStats } from '../src/media/source.js';
@@ -172,8 +170,6 @@ async function main(): Promise<void> {
         Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / minutes)]));
       const runs = (await readFile(counting.log, 'utf8')).split('\n').filter(Boolean);
       const decodes = await app.store.catalog.getArtifact<SourceStats>(indexed.id, DECODES_ARTIFACT);
-      const objects = await app.store.catalog.getArtifact<Partial<ObjectsStageOutput>>(indexed.id, 'objects');
-      const ocr = await app.store.catalog.getArtifact<Partial<OcrStageOutput>>(indexed.id, 'ocr');
       console.log(
         JSON.stringify({
           bench: 'indexing-real',
@@ -189,8 +185,6 @@ async function main(): Promise<void> {
           cpuSplit: values.serial ? 'exact' : 'even',
           ffmpegRuns: { total: runs.length, ...classifyRuns(runs) },
           decodes,
-          // Work a picture stage took over from an earlier keyframe whose picture nearly repeats (repeated-keyframes.ts).
-          keyframesReused: { objects: `${objects?.keyframesRepeated ?? '-'}/${objects?.keyframes ?? '-'}`, ocr: `${ocr?.keyframesRepeated ?? '-'}/${ocr?.keyframes ?? '-'}` },
           peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
           cores: os.availableParallelism(),
           loadAvgAtStart: round(load),

@@ -18,7 +18,6 @@ import { COLOR_LAYOUT_DIM, COLOR_LAYOUT_MODEL_ID, colorLayout, colorLayoutVector
 import { trimFlatBorders } from '../models/image-descriptors/content-rect.js';
 import { OrbMatcher, packFeatures } from '../models/image-descriptors/local-features.js';
 import { MobileNetDescriptor, type ImageDescriptor } from '../models/image-descriptors/mobilenet.js';
-import { packedOrbExtractor, type PackedOrbExtractor } from '../models/image-descriptors/orb-extract-thread.js';
 import { compactProjectionFor } from '../models/image-descriptors/projection.js';
 import { greyThumbnail } from '../models/image-descriptors/grey-thumbnail.js';
 import type { RawImage } from '../models/types.js';
@@ -114,20 +113,13 @@ export function createFramesStage(deps: FramesStageDeps = {}): Stage<unknown, Fr
   const descriptor = deps.descriptor ?? new MobileNetDescriptor();
   const matcher = deps.matcher ?? new OrbMatcher();
   const evidenceModel = frameEvidenceModel(matcher);
-  // The default extractor runs on its own thread, beside the stages sharing the decode.
-  const extractFeatures: PackedOrbExtractor = deps.matcher ? async (image) => packFeatures(await matcher.extract(image)) : packedOrbExtractor();
   const compact = compactProjectionFor(descriptor);
 
   async function evidenceOf(image: RawImage, time: number, repeat: boolean): Promise<FrameEvidence> {
-    // Three independent pieces, made side by side (sharp's threads, the ORB thread).
-    const [picture, features, thumbnail] = await Promise.all([
-      sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-        .jpeg({ quality: EVIDENCE_JPEG_QUALITY })
-        .toBuffer(),
-      extractFeatures(image),
-      greyThumbnail(image),
-    ]);
-    return { time, picture, features, repeat, thumbnail };
+    const picture = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+      .jpeg({ quality: EVIDENCE_JPEG_QUALITY })
+      .toBuffer();
+    return { time, picture, features: packFeatures(await matcher.extract(image)), repeat, thumbnail: await greyThumbnail(image) };
   }
 
   async function store(ctx: StageContext, video: VideoRecord, batch: KeptFrame[]): Promise<void> {
