@@ -62,25 +62,6 @@ export async function sha256File(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
 }
 
-/** What the models use of a session: ONNX Runtime's own, or one that runs on a thread (onnx/threaded-session.ts). */
-export interface OnnxSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: ort.InferenceSession.FeedsType): Promise<ort.InferenceSession.ReturnType>;
-}
-
-/** A model file's bytes, refused when `expectedSha256` is given and differs. */
-export async function readVerifiedModel(file: string, expectedSha256?: string): Promise<Uint8Array> {
-  const bytes = await readFile(file);
-  if (expectedSha256) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== expectedSha256) {
-      throw new ModelIntegrityError(`${file} has sha256 ${actual}, the manifest expects ${expectedSha256}`);
-    }
-  }
-  return bytes;
-}
-
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /**
@@ -93,7 +74,13 @@ export function loadOnnxSession(file: string, expectedSha256?: string): Promise<
   let session = sessions.get(key);
   if (!session) {
     session = (async () => {
-      const bytes = await readVerifiedModel(file, expectedSha256);
+      const bytes = await readFile(file);
+      if (expectedSha256) {
+        const actual = createHash('sha256').update(bytes).digest('hex');
+        if (actual !== expectedSha256) {
+          throw new ModelIntegrityError(`${file} has sha256 ${actual}, the manifest expects ${expectedSha256}`);
+        }
+      }
       // Two cores are shared with ffmpeg and other stages: one intra-op thread per session
       // keeps inference from starving the decoder.
       return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 });

@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadThreadedManifestSession } from '../onnx/threaded-session.js';
-import { loadOnnxSession, ort, sha256File } from '../runtime.js';
+import { loadManifestSession, loadOnnxSession, ort, sha256File } from '../runtime.js';
 import type { FaceDetector, FaceEmbedder } from '../types.js';
 import { ARCFACE_PREPROCESSING, OnnxFaceEmbedder, type EmbedderPreprocessing } from './onnx-embedder.js';
 import { UltraFaceDetector } from './ultraface.js';
@@ -48,19 +47,15 @@ export function loadFaceModels(opts: { modelDir: string | null }): Promise<FaceM
   return models;
 }
 
-/**
- * The shipped models run on threads of their own (onnx/threaded-session.ts): the faces stage calls
- * them per frame while the other stages read the same decode on the event loop.
- */
 async function loadShippedDetector(): Promise<FaceDetector> {
-  const [detect, landmarks] = await Promise.all([loadThreadedManifestSession(DETECTOR_MODEL_ID), loadThreadedManifestSession(LANDMARK_MODEL_ID)]);
+  const [detect, landmarks] = await Promise.all([loadManifestSession(DETECTOR_MODEL_ID), loadManifestSession(LANDMARK_MODEL_ID)]);
   return new UltraFaceDetector(detect, landmarks, `${DETECTOR_MODEL_ID}+${LANDMARK_MODEL_ID}`);
 }
 
 async function loadEmbedder(modelDir: string | null): Promise<FaceEmbedder> {
   const userFile = modelDir ? path.join(modelDir, USER_EMBEDDER_FILE) : null;
   if (userFile && existsSync(userFile)) return loadUserEmbedder(userFile);
-  return new OnnxFaceEmbedder(await loadThreadedManifestSession(EMBEDDER_MODEL_ID), EMBEDDER_MODEL_ID, 512, SHIPPED_PREPROCESSING);
+  return new OnnxFaceEmbedder(await loadManifestSession(EMBEDDER_MODEL_ID), EMBEDDER_MODEL_ID, 512, SHIPPED_PREPROCESSING);
 }
 
 /**

@@ -1,7 +1,8 @@
 // A face embedder for any ONNX network that takes an aligned RGB face (NCHW float) and returns
 // one vector: the shipped 512-d model and user models from VIDSEARCH_MODEL_DIR alike.
+import type * as ort from 'onnxruntime-node';
 import { cropRegion } from '../image.js';
-import { ort as runtime, type OnnxSession } from '../runtime.js';
+import { ort as runtime } from '../runtime.js';
 import type { AligningFaceEmbedder, DetectedFace, Point, RawImage } from '../types.js';
 import { ARCFACE_TEMPLATE_112, alignFace, cropResize } from './align.js';
 
@@ -23,7 +24,7 @@ export class OnnxFaceEmbedder implements AligningFaceEmbedder {
   private readonly outputName: string;
 
   constructor(
-    private readonly session: OnnxSession,
+    private readonly session: ort.InferenceSession,
     modelId: string,
     dim: number,
     private readonly preprocessing: EmbedderPreprocessing = ARCFACE_PREPROCESSING,

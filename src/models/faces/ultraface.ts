@@ -1,8 +1,9 @@
 // Face detector: the Ultra-Light-Fast-Generic-Face-Detector RFB-320 network (boxes + scores)
 // followed by a 68-point landmark network on each box, reduced to the five ArcFace points.
 // Both ONNX files ship in faceplugin-face-recognition-js (see manifest.json for licence/hash).
+import type * as ort from 'onnxruntime-node';
 import { letterbox, scaledFloats, toGrey } from '../image.js';
-import { ort as runtime, type OnnxSession } from '../runtime.js';
+import { ort as runtime } from '../runtime.js';
 import type { Box, DetectedFace, FaceDetectOptions, FaceDetector, Point, RawImage } from '../types.js';
 import { iou } from '../box.js';
 import { cropResize } from './align.js';
@@ -32,8 +33,8 @@ export class UltraFaceDetector implements FaceDetector {
   private readonly retryMargin: number;
 
   constructor(
-    private readonly detectSession: OnnxSession,
-    private readonly landmarkSession: OnnxSession,
+    private readonly detectSession: ort.InferenceSession,
+    private readonly landmarkSession: ort.InferenceSession,
     modelId: string,
     options: UltraFaceOptions = {},
   ) {

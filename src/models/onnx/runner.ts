@@ -26,9 +26,6 @@ export interface OnnxRunnerOptions {
 }
 
 export interface OnnxRunner {
-  /** The model's input and output names, as its session lists them. */
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
   /** Runs float inputs; the input buffers may be handed to the thread (do not reuse them). */
   run(feeds: FloatTensors): Promise<FloatTensors>;
   /** Settles when the runner can run no more (its thread died or it was closed). */
@@ -40,8 +37,8 @@ export interface OnnxRunner {
 export type RunnerInit = { build: ModelBuilder } | { serve: Uint8Array; options: OnnxRunnerOptions };
 export type RunnerRequest = { id: number; feeds: FloatTensors };
 export type RunnerReply = { id: number; ok: true; outputs: FloatTensors } | { id: number; ok: false; error: string };
-/** First message of a thread: the built model (build role), or readiness and the model's names (serve role). */
-export type RunnerStatus = { ok: true; model?: Uint8Array; inputNames?: string[]; outputNames?: string[] } | { ok: false; error: string };
+/** First message of a thread: the built model (build role), or readiness (serve role). */
+export type RunnerStatus = { ok: true; model?: Uint8Array } | { ok: false; error: string };
 
 export async function buildModel(builder: ModelBuilder): Promise<Uint8Array> {
   const exported = ((await import(builder.module)) as Record<string, unknown>)[builder.exportName];
@@ -57,8 +54,6 @@ export async function openSessionRunner(bytes: Uint8Array, options: OnnxRunnerOp
   let close!: () => void;
   const ended = new Promise<void>((resolve) => (close = resolve));
   return {
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
     ended,
     async run(feeds) {
       const tensors = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]));
@@ -83,11 +78,7 @@ class ThreadRunner implements OnnxRunner {
   private exitError: Error | null = null;
   readonly ended: Promise<void>;
 
-  constructor(
-    private readonly worker: Worker,
-    readonly inputNames: readonly string[],
-    readonly outputNames: readonly string[],
-  ) {
+  constructor(private readonly worker: Worker) {
     this.ended = new Promise((resolve) => {
       worker.once('exit', (code) => {
         this.exitError = new Error(`ONNX worker exited with code ${code}`);
@@ -124,7 +115,7 @@ class ThreadRunner implements OnnxRunner {
 }
 
 /** Starts a thread and waits for its first message (a failure, an error or an early exit rejects). */
-function startThread(script: URL, init: RunnerInit, transferList: ArrayBuffer[]): Promise<{ worker: Worker; status: Extract<RunnerStatus, { ok: true }> }> {
+function startThread(script: URL, init: RunnerInit, transferList: ArrayBuffer[]): Promise<{ worker: Worker; status: { ok: true; model?: Uint8Array } }> {
   const worker = new Worker(script, { workerData: init, transferList });
   return new Promise((resolve, reject) => {
     // Only our own listeners come off: Worker keeps internal ones (they start its message port).
@@ -157,31 +148,16 @@ async function openThreadRunner(script: URL, builder: ModelBuilder, options: Onn
   await built.worker.terminate();
   const model = built.status.model;
   if (!model) throw new Error(`${builder.exportName} built no model`);
-  return serveOnThread(script, model, options);
-}
-
-async function serveOnThread(script: URL, model: Uint8Array, options: OnnxRunnerOptions): Promise<OnnxRunner> {
   const served = await startThread(script, { serve: model, options }, [model.buffer as ArrayBuffer]);
-  return new ThreadRunner(served.worker, served.status.inputNames ?? [], served.status.outputNames ?? []);
+  return new ThreadRunner(served.worker);
 }
-
-const sessionWorkerScript = (): URL | null => {
-  const script = new URL('./session-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(script)) ? script : null;
-};
 
 /**
  * A runner on its own thread when the compiled worker script is present (it is after `tsc`),
  * else in this thread (under vitest the sources are TypeScript, which a worker cannot load).
  */
 export async function openOnnxRunner(builder: ModelBuilder, options: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
-  const script = sessionWorkerScript();
-  if (script) return openThreadRunner(script, builder, options);
+  const script = new URL('./session-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(script))) return openThreadRunner(script, builder, options);
   return openSessionRunner(await buildModel(builder), options);
-}
-
-/** A runner of model bytes the caller has (read and verified), on its own thread when it can be (as openOnnxRunner). */
-export async function openOnnxRunnerFor(model: Uint8Array, options: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
-  const script = sessionWorkerScript();
-  return script ? serveOnThread(script, model, options) : openSessionRunner(model, options);
 }

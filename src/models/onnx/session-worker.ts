@@ -20,7 +20,7 @@ try {
         (error: unknown) => port.postMessage({ id: request.id, ok: false, error: errorText(error) } satisfies RunnerReply),
       );
     });
-    port.postMessage({ ok: true, inputNames: [...runner.inputNames], outputNames: [...runner.outputNames] } satisfies RunnerStatus);
+    port.postMessage({ ok: true } satisfies RunnerStatus);
   }
 } catch (error) {
   port.postMessage({ ok: false, error: errorText(error) } satisfies RunnerStatus);
