@@ -18,6 +18,7 @@ const ALL: Record<string, string[]> = {
   'ocr-profile': ['ocr-profile.js', '--minutes', '3'],
   ads: ['ads.js'],
   'image-search': ['image-search.js'],
+  'keyframe-reuse': ['keyframe-reuse.js'],
   'nsfw-calibration': ['nsfw-calibration.js'],
   'idle-rss': ['idle-rss.js'],
 };

@@ -1,7 +1,11 @@
 // Stage "objects": CenterNet (80 COCO classes) on each shot's keyframe; every segment of the shot
 // gets the shot's objects as OBJECT tags (source MODEL, score and box). One keyframe per shot is
 // the cost/recall trade-off: a shot rarely changes what is in it. The detector runs on ONNX
-// Runtime's own thread (models/objects/centernet-onnx.ts), a few keyframes per call.
+// Runtime's own thread (models/objects/centernet-onnx.ts), one keyframe per call: the detector takes
+// batches, but on these 2 cores a batch of 4 cost the same CPU per keyframe as single frames
+// (185–216 against 190–254 ms over three alternating pairs of 16 real 640×360 keyframes, one
+// intra-op thread) while holding the event loop longer per call and ~4× the activation memory. A keyframe
+// whose picture nearly repeats one already detected (repeated-keyframes.ts) takes its detections.
 import os from 'node:os';
 import type { IndexingConfig } from '../config.js';
 import type { SegmentRecord, ShotRecord, VideoRecord } from '../domain.js';
@@ -9,6 +13,7 @@ import { errorMessage } from '../errors.js';
 import type { RawFrame } from '../media/frames.js';
 import { loadObjectDetector, type DetectedObject, type ObjectDetector } from '../models/objects/index.js';
 import type { SegmentTagRecord } from '../store/ads.js';
+import { RepeatedKeyframes, wholeFrameSignature } from './repeated-keyframes.js';
 import type { Stage, StageContext } from './stage.js';
 import { stageFrameAt } from './stage-media.js';
 
@@ -19,6 +24,8 @@ export interface ObjectsStageOutput {
   /** Why nothing was detected (model failed to load), else null. */
   skipped: string | null;
   keyframes: number;
+  /** Of `keyframes`, those whose picture nearly repeated an earlier detected one (its detections reused). */
+  keyframesRepeated: number;
   /** Keyframes that could not be decoded (their shot gets no objects). */
   failedKeyframes: number;
   objects: number;
@@ -32,13 +39,8 @@ export interface ObjectsStageDeps {
   keyframe(ctx: StageContext, time: number): Promise<RawFrame>;
 }
 
-/**
- * Keyframes per detector call. The detector takes batches, but on these 2 cores a batch of 4 cost
- * the same CPU per keyframe as single frames (185–216 against 190–254 ms over three alternating
- * pairs of 16 real 640×360 keyframes, one intra-op thread) while holding the event loop longer
- * per call (building the batch) and ~4× the activation memory: one at a time.
- */
-const KEYFRAMES_PER_RUN = 1;
+/** Detections of earlier keyframes kept to be found again by picture: a 640-px signature is 29 KB. */
+const REPEATED_KEYFRAMES_KEPT = 128;
 
 /**
  * ONNX Runtime threads for the detector: the cores divided among the stages that may run beside
@@ -77,18 +79,15 @@ export function objectTags(shot: ShotRecord, segments: readonly SegmentRecord[],
     );
 }
 
-/** Keyframes decoded, then sent to the detector together (undecodable ones are counted and skipped). */
-async function decodeKeyframes(ctx: StageContext, deps: ObjectsStageDeps, shots: readonly ShotRecord[], output: ObjectsStageOutput): Promise<{ shot: ShotRecord; frame: RawFrame }[]> {
-  const decoded: { shot: ShotRecord; frame: RawFrame }[] = [];
-  for (const shot of shots) {
-    try {
-      decoded.push({ shot, frame: await deps.keyframe(ctx, shot.keyframeTime) });
-    } catch (err) {
-      output.failedKeyframes += 1;
-      ctx.log.debug({ shot: shot.index, err: errorMessage(err) }, 'keyframe not decoded');
-    }
+/** A shot's keyframe, or null when it cannot be decoded (counted; the shot gets no objects). */
+async function decodeKeyframe(ctx: StageContext, deps: ObjectsStageDeps, shot: ShotRecord, output: ObjectsStageOutput): Promise<RawFrame | null> {
+  try {
+    return await deps.keyframe(ctx, shot.keyframeTime);
+  } catch (err) {
+    output.failedKeyframes += 1;
+    ctx.log.debug({ shot: shot.index, err: errorMessage(err) }, 'keyframe not decoded');
+    return null;
   }
-  return decoded;
 }
 
 export function createObjectsStage(overrides: Partial<ObjectsStageDeps> = {}): Stage<unknown, ObjectsStageOutput> {
@@ -100,7 +99,7 @@ export function createObjectsStage(overrides: Partial<ObjectsStageDeps> = {}): S
     media: (video) => ({ shotKeyframes: { width: objectFrameWidth(video) } }),
     async run(ctx) {
       const { store, video, log } = ctx;
-      const output: ObjectsStageOutput = { skipped: null, keyframes: 0, failedKeyframes: 0, objects: 0, labels: {}, msPerKeyframe: null, modelId: null };
+      const output: ObjectsStageOutput = { skipped: null, keyframes: 0, keyframesRepeated: 0, failedKeyframes: 0, objects: 0, labels: {}, msPerKeyframe: null, modelId: null };
       let detector: ObjectDetector;
       try {
         detector = await deps.detector(ctx);
@@ -111,24 +110,31 @@ export function createObjectsStage(overrides: Partial<ObjectsStageDeps> = {}): S
       output.modelId = detector.modelId;
       const [shots, segments] = await Promise.all([store.catalog.getShots(video.id), store.catalog.getSegmentsOfVideo(video.id)]);
       const tags: SegmentTagRecord[] = [];
+      const repeated = new RepeatedKeyframes<DetectedObject[]>(REPEATED_KEYFRAMES_KEPT);
       let detectMs = 0;
-      for (let start = 0; start < shots.length && !ctx.signal.aborted; start += KEYFRAMES_PER_RUN) {
-        const batch = await decodeKeyframes(ctx, deps, shots.slice(start, start + KEYFRAMES_PER_RUN), output);
-        const started = performance.now();
-        const detected = await detector.detect(batch.map(({ frame }) => ({ data: frame.data, width: frame.width, height: frame.height, channels: 3 })));
-        detectMs += performance.now() - started;
-        batch.forEach(({ shot, frame }, i) => {
-          const objects = detected[i]!;
-          output.keyframes += 1;
-          tags.push(...objectTags(shot, segments, objects, video.width ? video.width / frame.width : 1));
-          for (const o of new Set(objects.map((x) => x.label))) output.labels[o] = (output.labels[o] ?? 0) + 1;
-          output.objects += objects.length;
-        });
-        ctx.reportProgress(Math.min(1, (start + KEYFRAMES_PER_RUN) / shots.length));
+      for (const [i, shot] of shots.entries()) {
+        if (ctx.signal.aborted) break;
+        const frame = await decodeKeyframe(ctx, deps, shot, output);
+        if (!frame) continue;
+        const signature = wholeFrameSignature(frame);
+        let objects = repeated.find(signature);
+        if (objects) output.keyframesRepeated += 1;
+        else {
+          const started = performance.now();
+          [objects] = (await detector.detect([{ data: frame.data, width: frame.width, height: frame.height, channels: 3 }])) as [DetectedObject[]];
+          detectMs += performance.now() - started;
+          repeated.add(signature, objects);
+        }
+        output.keyframes += 1;
+        tags.push(...objectTags(shot, segments, objects, video.width ? video.width / frame.width : 1));
+        for (const o of new Set(objects.map((x) => x.label))) output.labels[o] = (output.labels[o] ?? 0) + 1;
+        output.objects += objects.length;
+        ctx.reportProgress((i + 1) / shots.length);
       }
       await store.tags.replaceVideoTags(video.id, ['OBJECT'], tags);
-      output.msPerKeyframe = output.keyframes ? Math.round(detectMs / output.keyframes) : null;
-      log.info({ keyframes: output.keyframes, objects: output.objects }, 'objects tagged');
+      const detectedKeyframes = output.keyframes - output.keyframesRepeated;
+      output.msPerKeyframe = detectedKeyframes ? Math.round(detectMs / detectedKeyframes) : null;
+      log.info({ keyframes: output.keyframes, repeated: output.keyframesRepeated, objects: output.objects }, 'objects tagged');
       return output;
     },
   };

@@ -11,7 +11,6 @@ import { constants, deflateRaw, inflateRawSync } from 'node:zlib';
 import type { RawFrame } from '../media/frames.js';
 import { RecordFile, type RecordRef } from '../media/record-file.js';
 import { toGrey } from '../models/image.js';
-import { regionChanged, type RegionSignature } from './subtitle-band.js';
 
 const deflate = promisify(deflateRaw);
 /**
@@ -76,30 +75,4 @@ export class OcrKeyframeKeeper {
 export function greyOf(frame: RawFrame): RawFrame {
   const grey = toGrey({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
   return { ...frame, data: Buffer.from(grey.data.buffer, grey.data.byteOffset, grey.data.byteLength) };
-}
-
-/**
- * The readings of the shot keyframes read so far, found again by picture: a keyframe whose block
- * signature (subtitle-band.ts) nearly repeats one already read, by the test that calls a band
- * "unchanged" (at most 2 % of the blocks changed; not fitted here), takes that reading instead of
- * another. Not only the previous keyframe: dialogue cuts back and forth between the same shots,
- * and footage repeats. On the indexing-real footage 9 of 57 keyframes repeated an earlier one
- * that was not the previous. The most recent `capacity` readings are kept (a signature of a
- * 960-px frame is 64 KB), looked at newest first.
- */
-export class RepeatedKeyframes<T> {
-  private readonly read: { signature: RegionSignature; reading: T }[] = [];
-
-  constructor(private readonly capacity: number) {}
-
-  /** The reading of a kept keyframe this picture nearly repeats, or null. */
-  find(signature: RegionSignature): T | null {
-    for (let i = this.read.length - 1; i >= 0; i--) if (!regionChanged(this.read[i]!.signature, signature)) return this.read[i]!.reading;
-    return null;
-  }
-
-  add(signature: RegionSignature, reading: T): void {
-    this.read.push({ signature, reading });
-    if (this.read.length > this.capacity) this.read.shift();
-  }
 }

@@ -20,7 +20,8 @@ import { sharedOcrPool } from '../models/ocr/pool.js';
 import type { Quad, ReadOptions, TextLine } from '../models/ocr/types.js';
 import { ModelIntegrityError } from '../models/runtime.js';
 import type { RawImage } from '../models/types.js';
-import { greyOf, OcrKeyframeKeeper, RepeatedKeyframes } from './ocr-keyframes.js';
+import { greyOf, OcrKeyframeKeeper } from './ocr-keyframes.js';
+import { RepeatedKeyframes, wholeFrameSignature } from './repeated-keyframes.js';
 import { keyframeCandidateStride } from './shots.js';
 import { awaitPrerequisites, type Stage, type StageContext } from './stage.js';
 import { stageFrameAt, stageFrames } from './stage-media.js';
@@ -31,7 +32,6 @@ import {
   MIN_TEXT_BLOCKS_TO_READ,
   MIN_TEXT_BLOCKS_TO_RETRY,
   isSubtitleLike,
-  regionSignature,
   sameLine,
   type Band,
   type TimedText,
@@ -71,7 +71,7 @@ const KEYFRAME_DETECT_SIDE = 640;
  * ocr.json's images as 960-px frames (text pixels at 480 in 11 of 11) and subtitles.json.
  */
 const KEYFRAME_PRESENCE_SIDE = 480;
-/** Readings of earlier keyframes kept to be found again by picture (ocr-keyframes.ts), ~8 MB. */
+/** Readings of earlier keyframes kept to be found again by picture (repeated-keyframes.ts), ~8 MB. */
 const REPEATED_KEYFRAMES_KEPT = 128;
 
 export interface OcrStageOutput {
@@ -354,7 +354,7 @@ export function createOcrStage(overrides: Partial<OcrStageDeps> = {}): Stage<unk
           output.keyframes++;
           if (!found.frame) output.keyframesDecoded++;
           const frame = found.frame ?? (await deps.frameAt(ctx, found.time, width));
-          const whole = regionSignature(frame.data, frame.width, { top: 0, bottom: frame.height });
+          const whole = wholeFrameSignature(frame);
           const earlier = repeated.find(whole);
           if (earlier) {
             output.keyframesRepeated++;

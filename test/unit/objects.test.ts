@@ -9,7 +9,8 @@ import { createObjectsStage, objectDetectorThreads } from '../../src/indexers/ob
 import type { StageContext } from '../../src/indexers/stage.js';
 import { canonicalObjectLabel, loadObjectDetector } from '../../src/models/objects/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { makeVideo } from '../helpers/fake-store.js';
+import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
+import { stageContextOf } from '../helpers/stage-context.js';
 import { sharedData } from '../helpers/shared-data.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -78,10 +79,10 @@ describe('objects stage', () => {
                 : [],
             ),
         }),
-        keyframe: async (_ctx, time) => ({ time, data: Buffer.alloc(640 * 360 * 3, time < 20 ? 1 : 2), width: 640, height: 360 }),
+        keyframe: async (_ctx, time) => ({ time, data: Buffer.alloc(640 * 360 * 3, time < 20 ? 1 : 100), width: 640, height: 360 }),
       });
       const output = await stage.run(ctx, {});
-      expect(output).toMatchObject({ skipped: null, keyframes: 2, objects: 2, labels: { cup: 1 } });
+      expect(output).toMatchObject({ skipped: null, keyframes: 2, keyframesRepeated: 0, objects: 2, labels: { cup: 1 } });
       const [g0, g1, g2] = await store.tags.getTagsOfSegments(['g0', 'g1', 'g2']);
       expect(g0).toEqual([{ videoId: video.id, segmentId: 'g0', kind: 'OBJECT', label: 'cup', score: 0.9, source: 'MODEL', box: { x: 20, y: 20, width: 40, height: 40 } }]);
       expect(g1!.map((t) => t.label)).toEqual(['cup']);
@@ -94,4 +95,52 @@ describe('objects stage', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('reuses the detections of an earlier keyframe whose picture nearly repeats, not of one that changed', async () => {
+    const store = createFakeStore();
+    const video = makeVideo({ width: 640, height: 360, durationSec: 40 });
+    await store.catalog.putVideo(video);
+    const times = [2, 12, 22, 32];
+    const shots: ShotRecord[] = times.map((t, index) => ({ id: `sh${index}`, videoId: video.id, index, start: t - 2, end: t + 8, keyframeTime: t, transition: 'CUT' }));
+    const segments: SegmentRecord[] = shots.map((s) => ({ id: `g${s.index}`, videoId: video.id, index: s.index, shotIndex: s.index, start: s.start, end: s.end, keyframeTime: s.keyframeTime }));
+    await store.catalog.replaceStructure(video.id, shots, segments);
+    // Shot 0: a pattern; shot 1: another; shot 2: shot 0's picture with sensor noise (±2 levels);
+    // shot 3: shot 0's picture with a bright 96×96 square in it (4 % of the blocks changed).
+    const pictures: Record<number, Buffer> = { 2: pattern(3), 12: pattern(5), 22: withNoise(pattern(3)), 32: withSquare(pattern(3)) };
+    const detected: number[] = [];
+    const stage = createObjectsStage({
+      detector: async () => ({
+        modelId: 'fake',
+        detect: async (images) =>
+          images.map((image) => {
+            detected.push(image.width);
+            return [{ label: `object${detected.length}`, labelZh: '', score: 0.9, box: { x: 1, y: 1, width: 2, height: 2 } }];
+          }),
+      }),
+      keyframe: async (_ctx, time) => ({ time, data: pictures[time]!, width: 640, height: 360 }),
+    });
+    const output = await stage.run(stageContextOf(video, store), {});
+    expect(output).toMatchObject({ keyframes: 4, keyframesRepeated: 1, objects: 4 });
+    expect(detected).toHaveLength(3);
+    const tags = await store.tags.getTagsOfSegments(['g0', 'g1', 'g2', 'g3']);
+    expect(tags.map((t) => t.map((tag) => tag.label))).toEqual([['object1'], ['object2'], ['object1'], ['object3']]);
+  });
 });
+
+/** A 640×360 RGB picture of diagonal stripes; `period` sets their width. */
+function pattern(period: number): Buffer {
+  const data = Buffer.alloc(640 * 360 * 3);
+  for (let y = 0; y < 360; y++) for (let x = 0; x < 640; x++) data.fill(40 + (((x + y) >> period) % 2) * 120, (y * 640 + x) * 3, (y * 640 + x) * 3 + 3);
+  return data;
+}
+
+function withNoise(picture: Buffer): Buffer {
+  const out = Buffer.from(picture);
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! + ((i * 7919) % 5) - 2;
+  return out;
+}
+
+function withSquare(picture: Buffer): Buffer {
+  const out = Buffer.from(picture);
+  for (let y = 100; y < 196; y++) out.fill(250, (y * 640 + 200) * 3, (y * 640 + 296) * 3);
+  return out;
+}

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ShotRecord } from '../../src/domain.js';
 import { createOcrStage, type OcrReader } from '../../src/indexers/ocr.js';
-import { OcrKeyframeKeeper, RepeatedKeyframes } from '../../src/indexers/ocr-keyframes.js';
+import { OcrKeyframeKeeper } from '../../src/indexers/ocr-keyframes.js';
+import { RepeatedKeyframes } from '../../src/indexers/repeated-keyframes.js';
 import { regionChanged, regionChangeShare, regionSignature, type Band } from '../../src/indexers/subtitle-band.js';
 import type { RawFrame } from '../../src/media/frames.js';
 import type { ReadOptions, TextLine } from '../../src/models/ocr/types.js';
