@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_STAGES } from '../../src/indexers/pipeline.js';
 import { runFfmpeg } from '../helpers/media.js';
-import { CLI, gql, stagesRun, startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
+import { CLI, gql, stagesRun, startServeProcess, waitForStderr, type ServeProcess } from '../helpers/serve-process.js';
 
 const STAGES = INDEX_STAGES.map((s) => s.name);
 
@@ -115,7 +115,7 @@ describe('crash and shutdown safety of `vidsearch serve`', () => {
     // Life 1: no API keys → localhost only, said at start.
     const first = await startLife(env);
     expect(new URL(first.url).hostname).toBe('127.0.0.1');
-    expect(first.stderr()).toMatch(/no VIDSEARCH_API_KEYS configured: listening on localhost only/);
+    await waitForStderr(first, /no VIDSEARCH_API_KEYS configured: listening on localhost only/);
     expect(await (await fetch(`${first.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
 
@@ -150,7 +150,7 @@ describe('crash and shutdown safety of `vidsearch serve`', () => {
     // Life 3: the killed worker's heartbeat is stale after 1 s; the job is re-queued and resumed.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const third = await startLife(env);
-    expect(third.stderr()).toMatch(/re-queued jobs of a worker that stopped/);
+    await waitForStderr(third, /re-queued jobs of a worker that stopped/);
     const finished = await waitForJob(third.url, jobId, () => false);
     expect(finished).toMatchObject({ status: 'SUCCEEDED', error: null, attempts: 3 });
     // Stages that finished in an earlier life never ran again.

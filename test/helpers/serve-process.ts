@@ -34,6 +34,19 @@ export async function startServeProcess(env: NodeJS.ProcessEnv): Promise<ServePr
   return { child, url, stderr: () => stderr, exited };
 }
 
+/**
+ * Waits until the server's stderr matches `pattern` (its pino logs and its own lines reach the pipe
+ * by separate writes, so a log line written first can arrive after the URL line under load).
+ */
+export async function waitForStderr(life: ServeProcess, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(life.stderr())) {
+    if (Date.now() > deadline) throw new Error(`stderr did not match ${pattern} in ${timeoutMs} ms:\n${life.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return life.stderr();
+}
+
 /** Posts a GraphQL operation (no API key: the server listens on localhost only); throws on errors. */
 export async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
