@@ -62,6 +62,15 @@ export async function sha256File(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
 }
 
+/** A manifest model's file, after checking its sha256 against the manifest (ModelIntegrityError when it differs). */
+export async function verifiedManifestModelPath(id: string): Promise<string> {
+  const file = manifestModelPath(id);
+  const expected = manifestEntry(id).sha256;
+  const actual = await sha256File(file);
+  if (actual !== expected) throw new ModelIntegrityError(`${file} has sha256 ${actual}, the manifest expects ${expected}`);
+  return file;
+}
+
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /**

@@ -8,7 +8,7 @@
 // graph has ops (Pad, Maximum/Minimum PReLU, MatMul) the tf-graph → ONNX converter does not
 // handle, and it runs for a few faces per small unknown track only (~12 ms of CPU per face).
 import { readTfModelFiles } from '../onnx/tf-graph/model.js';
-import { manifestEntry, manifestModelPath, ModelIntegrityError, sha256File } from '../runtime.js';
+import { verifiedManifestModelPath } from '../runtime.js';
 import type { RawImage } from '../types.js';
 
 export const MOBILEFACE_MODEL_ID = 'human-mobileface';
@@ -47,17 +47,13 @@ export function loadMobileFace(): Promise<SecondFaceEmbedder> {
 }
 
 async function load(): Promise<SecondFaceEmbedder> {
-  for (const id of [MOBILEFACE_MODEL_ID, WEIGHTS_ID]) {
-    const file = manifestModelPath(id);
-    const actual = await sha256File(file);
-    if (actual !== manifestEntry(id).sha256) throw new ModelIntegrityError(`${file} has sha256 ${actual}, the manifest expects ${manifestEntry(id).sha256}`);
-  }
+  const [graph] = await Promise.all([MOBILEFACE_MODEL_ID, WEIGHTS_ID].map(verifiedManifestModelPath));
   const tf = await import('@tensorflow/tfjs');
   tf.enableProdMode();
   await import('@tensorflow/tfjs-backend-wasm');
   if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
   await tf.ready();
-  const { json, weights } = await readTfModelFiles<TfGraphJson>(manifestModelPath(MOBILEFACE_MODEL_ID));
+  const { json, weights } = await readTfModelFiles<TfGraphJson>(graph!);
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   const model = await tf.loadGraphModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology as object, format: json.format, weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as never, weightData }),

@@ -12,7 +12,7 @@ import { openOnnxRunner, type OnnxRunner } from '../onnx/runner.js';
 import { convertTfGraph, resizeBilinear } from '../onnx/tf-graph/convert.js';
 import { readTfGraphModel, type TfGraphModel } from '../onnx/tf-graph/model.js';
 import { IdleReleasedModel } from '../idle-release.js';
-import { manifestEntry, manifestModelPath, ModelIntegrityError, sha256File } from '../runtime.js';
+import { verifiedManifestModelPath } from '../runtime.js';
 import type { RawImage } from '../types.js';
 import { decodeCenterNet, type CenterNetGeometry } from './centernet-decode.js';
 import { CENTERNET_MODEL_ID, DEFAULT_OBJECT_OPTIONS, finishDetections, toRgb, type DetectedObject, type ObjectDetector, type ObjectDetectorOptions } from './detector.js';
@@ -77,12 +77,8 @@ export function centerNetToOnnx(model: TfGraphModel): Uint8Array {
 
 /** Reads Human's model files (their sha256 checked against the manifest) and converts them; called by name on the runner's build thread. */
 export async function buildCenterNetOnnx(): Promise<Uint8Array> {
-  const files = [CENTERNET_MODEL_ID, `${CENTERNET_MODEL_ID}-weights`].map((id) => ({ id, file: manifestModelPath(id) }));
-  for (const { id, file } of files) {
-    const actual = await sha256File(file);
-    if (actual !== manifestEntry(id).sha256) throw new ModelIntegrityError(`${file} has sha256 ${actual}, the manifest expects ${manifestEntry(id).sha256}`);
-  }
-  return centerNetToOnnx(await readTfGraphModel(files[0]!.file));
+  const [graph] = await Promise.all([CENTERNET_MODEL_ID, `${CENTERNET_MODEL_ID}-weights`].map(verifiedManifestModelPath));
+  return centerNetToOnnx(await readTfGraphModel(graph!));
 }
 
 /** Runs same-size frames in batches of at most MAX_BATCH; one result list per frame. */

@@ -3,7 +3,7 @@
 // with the dictionary shipped beside the model.
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { ModelIntegrityError, loadManifestSession, manifestEntry, manifestModelPath, ort, sha256File } from '../runtime.js';
+import { loadManifestSession, ort, verifiedManifestModelPath } from '../runtime.js';
 import type { RawImage } from '../types.js';
 import { rotate180 } from './geometry.js';
 import type { RecognizedText, TextRecognizer } from './types.js';
@@ -23,10 +23,7 @@ let dictionary: Promise<string[]> | null = null;
 /** CTC labels: index 0 is the blank, then the dictionary, then the space the model was trained with. */
 function loadDictionary(): Promise<string[]> {
   dictionary ??= (async () => {
-    const file = manifestModelPath('ppocr-keys-v1');
-    const expected = manifestEntry('ppocr-keys-v1').sha256;
-    const actual = await sha256File(file);
-    if (actual !== expected) throw new ModelIntegrityError(`${file} has sha256 ${actual}, the manifest expects ${expected}`);
+    const file = await verifiedManifestModelPath('ppocr-keys-v1');
     const keys = (await readFile(file, 'utf8')).split(/\r?\n/).filter((line, i, all) => line !== '' || i < all.length - 1);
     return ['', ...keys, ' '];
   })();
