@@ -11,12 +11,18 @@ export const toSimplified = Converter({ from: 't', to: 'cn' });
 /** Anything that is not a letter, a digit or a mark: spaces, punctuation, symbols, emoji. */
 const SEPARATORS = /[^\p{L}\p{N}\p{M}]+/gu;
 
+/** Only ASCII: NFKC leaves such text as it is, and no OpenCC dictionary entry is made of ASCII. */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
 /**
  * NFKC (folds full-width ASCII, compatibility ideographs, circled digits), then traditional →
- * simplified, lower-case, and every space/punctuation/symbol removed.
+ * simplified, lower-case, and every space/punctuation/symbol removed. ASCII text skips the first
+ * two steps, which cannot change it (the OpenCC pass walks its dictionary trie character by
+ * character: most of the cost of normalising an English word).
  */
 export function normalizeText(text: string): string {
-  return toSimplified(text.normalize('NFKC')).toLowerCase().replace(SEPARATORS, '');
+  const folded = ASCII_ONLY.test(text) ? text : toSimplified(text.normalize('NFKC'));
+  return folded.toLowerCase().replace(SEPARATORS, '');
 }
 
 /**

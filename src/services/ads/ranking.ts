@@ -156,13 +156,18 @@ export function rankAds(
   const ranked = candidates.filter((i) => score[i]! > 0).sort((a, b) => score[b]! - score[a]! || a - b);
 
   const allText = [...moment.focusText, ...moment.contextText];
-  const normalizedText = allText.map(normalizeText).join('\n');
+  // Both worked out on first need: an ad without exclude keywords or flag avoidance needs neither.
+  let normalizedText: string | null = null;
   let flags: { list: string }[] | null = null;
   const sceneScore = (label: string): number => Math.max(m.tagScore.get(`SCENE:${label}`) ?? 0, m.tagScore.get(`MOOD:${label}`) ?? 0);
   const exclusionOf = (index: number): ExclusionReason | null => {
     const ad = inv.ads[index]!;
     if ((ad.flightStart && options.today < ad.flightStart) || (ad.flightEnd && options.today > ad.flightEnd)) return 'OUT_OF_FLIGHT';
-    if (inv.excludes[index]!.some((k) => normalizedText.includes(k))) return 'EXCLUDE_KEYWORD';
+    const excludes = inv.excludes[index]!;
+    if (excludes.length > 0) {
+      const text = (normalizedText ??= allText.map(normalizeText).join('\n'));
+      if (excludes.some((k) => text.includes(k))) return 'EXCLUDE_KEYWORD';
+    }
     if (ad.brandSafety.avoidFlagged) {
       flags ??= options.flagsOf(allText);
       const lists = ad.brandSafety.avoidLists;
