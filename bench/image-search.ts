@@ -11,7 +11,7 @@
 //    near the real frames' descriptors so that they crowd the shortlists. They have no full
 //    descriptor (1M × 1280-d would be 5.1 GB), so the re-rank reads back only real frames' vectors.
 //  - noMatch: CPU and phases of drawn stills nothing verifies (the load bench's kind of query):
-//    the path that describes and scans every variant, both orientations;
+//    the path that describes and scans every variant (both regions upright, the whole picture mirrored);
 //  - scan: the compact collection's exact scan alone, with the real queries' projected vectors;
 //    recallAt200: how often the frame the full descriptor ranks first (among the real frames,
 //    the only ones with full descriptors) is inside that compact top 200 amid the synthetic crowd.
@@ -233,8 +233,9 @@ try {
     queryVectors.push({ full: vector!, compact: compact.project(vector!) });
   }
 
-  // No-match queries (drawn stills, as bench/load.ts sends: nothing verifies, so both orientations
-  // of both regions are described and scanned): CPU and phases of the path issue 21 measures.
+  // No-match queries (drawn stills, as bench/load.ts sends: nothing verifies, so both regions
+  // upright and the whole picture mirrored are described and scanned): CPU and phases of the path
+  // issue 21 measures.
   const noMatchCpu: number[] = [];
   const noMatchPhases: PhaseTimings[] = [];
   for (let i = 0; i < NO_MATCH_QUERIES; i++) {

@@ -35,7 +35,7 @@ import type { AddressInfo } from 'node:net';
 import { mediaRouter } from '../../src/http/media-routes.js';
 import { MediaUrlSigner } from '../../src/http/media-urls.js';
 import type { MediaService } from '../../src/services/media.service.js';
-import { createImageSearchService, sniffContainer, type PhaseTimings } from '../../src/services/image-search/index.js';
+import { createImageSearchService, queryVariants, sniffContainer, type PhaseTimings } from '../../src/services/image-search/index.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 import { repoRoot } from '../helpers/shared-data.js';
 
@@ -132,6 +132,25 @@ describe('content rectangle', () => {
     expect(Math.abs(box.y - 40)).toBeLessThanOrEqual(1);
     expect(Math.abs(box.width - 160)).toBeLessThanOrEqual(2);
     expect(Math.abs(box.height - 90)).toBeLessThanOrEqual(2);
+  });
+
+  it('gives the CNN a player page\'s frame upright only, and the whole picture in both orientations', () => {
+    const page = paste(flat(400, 300, [128, 128, 128]), flat(400, 40, [30, 30, 30]), 0, 260);
+    const screenshot = paste(page, blocks(160, 90, 5, 30), 50, 40);
+    const whole = { x: 0, y: 0, width: 400, height: 300 };
+    const variants = queryVariants(screenshot);
+    expect(variants.map((v) => ({ whole: v.region.width === whole.width && v.region.height === whole.height, mirror: v.mirror }))).toEqual([
+      { whole: true, mirror: false },
+      { whole: false, mirror: false },
+      { whole: true, mirror: true },
+    ]);
+    expect(variants[2]!.region).toEqual(variants[0]!.region);
+    const gradient = flat(200, 120, [0, 0, 0]);
+    for (let y = 0; y < 120; y++) for (let x = 0; x < 200; x++) gradient.data.set([x, y * 2, 255 - x], (y * 200 + x) * 3);
+    expect(queryVariants(gradient)).toEqual([
+      { region: { x: 0, y: 0, width: 200, height: 120 }, mirror: false },
+      { region: { x: 0, y: 0, width: 200, height: 120 }, mirror: true },
+    ]);
   });
 
   it('finds no inner rectangle in a picture without straight outlines', () => {

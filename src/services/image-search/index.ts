@@ -1,5 +1,6 @@
 // Image-to-drama search (以图搜剧): a screenshot in, the episode and timestamp out. Stages:
-// 1. query.ts — the upload checked and decoded; the regions the CNN describes, both orientations.
+// 1. query.ts — the upload checked and decoded; the regions the CNN describes (upright; the whole
+//    picture mirrored too).
 // 2. candidates.ts — CNN (compact scan, exact re-rank) and ColorLayout ranks fused into candidates.
 // 3. verification.ts — ORB + homography on stored frames, each video's best candidate first,
 //    until one passes with a margin or the budget is spent. Upright variants first; the mirrored
