@@ -2,7 +2,7 @@
 // else (a stage run on its own, as tests do) with a decode of its own. Same frames either way.
 import { abortError } from '../media/process.js';
 import { extractAudioPcm, extractFrame, streamAudioPcm, streamFrames, type RawFrame } from '../media/frames.js';
-import type { FrameRequest } from '../media/source.js';
+import type { FrameRequest, ShotKeyframe } from '../media/source.js';
 import type { StageContext } from './stage.js';
 
 export async function* stageFrames(ctx: StageContext, request: FrameRequest, signal: AbortSignal = ctx.signal): AsyncGenerator<RawFrame> {
@@ -17,8 +17,8 @@ export async function* stageFrames(ctx: StageContext, request: FrameRequest, sig
   }
 }
 
-/** The frame at a time (an accurate seek), `width` wide, RGB. */
-export function stageFrameAt(ctx: StageContext, time: number, width: number): Promise<RawFrame> {
+/** The frame at a time (an accurate seek), `width` wide, RGB; with the stage's luma measure when a kept candidate served it. */
+export function stageFrameAt(ctx: StageContext, time: number, width: number): Promise<ShotKeyframe> {
   if (ctx.source) return ctx.source.frameAt(time, width);
   return extractFrame(ctx.media, ctx.video.path, time, { width, format: 'rgb24', signal: ctx.signal });
 }

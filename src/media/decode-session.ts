@@ -1,18 +1,20 @@
 // One ffmpeg decode of a video's picture stream feeding several outputs at once: the decoded
 // frames are split inside ffmpeg, each branch sampled and scaled as one stage asked (rate, size,
-// pixel format, keyframes only, or the first frame at given times), and written to its own pipe
-// (pipe:3, pipe:4, …). Branches sampled alike (same fps, same select) share that sampling and
-// split after it; each then scales to its own size and format. Frame times come from a named
+// pixel format, keyframes only, the first frame at given times, JPEGs, or the luma of a JPEG
+// output's pictures as decoded), and written to its own pipe (pipe:3, pipe:4, …). Branches
+// sampled alike (same fps, same select) share that sampling and split after it; each then scales
+// to its own size and format. Frame times come from a named
 // showinfo per branch, as in streamFrames, so every branch yields exactly the frames and pixels a
 // decode of its own would have given.
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { FrameChannel, type TimedRecord } from './frame-channel.js';
+import { FrameChannel } from './frame-channel.js';
 import { JpegSplitter } from './jpeg-split.js';
 import { RecordAssembler } from './record-assembler.js';
-import { MediaDecodeError, outputSize, type PixelFormat } from './frames.js';
+import { MediaDecodeError, outputSize, type PixelFormat, type RawFrame } from './frames.js';
 import type { MediaProbe } from './probe.js';
 import { MediaProcessError, startTool, type RunningTool } from './process.js';
+import { OutputRoute, SinkRoute } from './session-routes.js';
 import type { MediaTools } from './tools.js';
 
 /** What one stage wants from the picture stream. */
@@ -53,10 +55,25 @@ export interface EncodedFrameSink {
   end(failure: Error | null): void;
 }
 
+/**
+ * The luma of exactly the pictures an encoded output encodes, as decoded: before the JPEG's
+ * coding, for a measure that coding would change (its own 8-px grid reads as coding blocks).
+ */
+export interface EncodedLumaRequest {
+  lumaOf: EncodedFramesRequest;
+}
+
+/** Where that luma goes, picture by picture with its media time, as it comes (nothing kept). */
+export interface LumaSink {
+  addLuma(frame: RawFrame): void;
+  lumaEnded(failure: Error | null): void;
+}
+
 export type SessionOutput =
   /** paced: kept in memory only, holding the decode while its reader is behind (frame-channel.ts). */
   | { key: string; request: FrameRequest | FramesAtRequest; paced?: boolean }
-  | { key: string; request: EncodedFramesRequest; sink: EncodedFrameSink };
+  | { key: string; request: EncodedFramesRequest; sink: EncodedFrameSink }
+  | { key: string; request: EncodedLumaRequest; sink: LumaSink };
 
 const SHOWINFO = /^\[showinfo@o(\d+) @ [^\]]+\]\s+n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/;
 const DECODER_ERROR = /^\[(?!showinfo@|Parsed_)[\w-]+ @ 0x[0-9a-f]+\].*(error|invalid|corrupt|conceal|truncat)/i;
@@ -70,6 +87,10 @@ function isFramesAt(request: SessionOutput['request']): request is FramesAtReque
 
 function isEncoded(output: SessionOutput): output is Extract<SessionOutput, { sink: EncodedFrameSink }> {
   return 'encode' in output.request;
+}
+
+function isLuma(output: SessionOutput): output is Extract<SessionOutput, { sink: LumaSink }> {
+  return 'lumaOf' in output.request;
 }
 
 /** JPEG quality scale of ffmpeg's mjpeg encoder (2 = near-lossless; 1 costs much more disk). */
@@ -103,6 +124,11 @@ function selectAtTimes(times: readonly number[], startTime: number): string {
  * pixels untouched), then one step that makes its pixels (scale to its size and pixel format).
  */
 export function branchSteps(request: SessionOutput['request'], probe: MediaProbe): string[] {
+  if ('lumaOf' in request) {
+    // The JPEG's picture is full-range luma (with flat or real chroma): its luma plane alone, the
+    // very bytes the encoder gets (checked bit for bit on the bench footage, grey and colour).
+    return [...branchSteps(request.lumaOf, probe), 'format=gray'];
+  }
   const { width, height } = outputSize(probe, request.width);
   if ('encode' in request) {
     // The fps filter first, as the FrameRequest at that fps has it, so these are the same frames;
@@ -179,81 +205,9 @@ export function sessionArgs(filePath: string, probe: MediaProbe, outputs: readon
     // Huffman tables: the standard ones, not ones fitted to each picture (a second pass over it
     // for a few % fewer bytes); the pictures are the same.
     if ('encode' in o.request) args.push('-c:v', 'mjpeg', '-q:v', String(JPEG_QSCALE), '-huffman', 'default', '-f', 'image2pipe', `pipe:${3 + i}`);
-    else args.push('-f', 'rawvideo', '-pix_fmt', o.request.pixFmt, `pipe:${3 + i}`);
+    else args.push('-f', 'rawvideo', '-pix_fmt', 'lumaOf' in o.request ? 'gray' : o.request.pixFmt, `pipe:${3 + i}`);
   });
   return args;
-}
-
-/** Pairs frames (stdout records) with their showinfo times, which may arrive in either order. */
-class OutputRoute {
-  private readonly frames: Buffer[] = [];
-  private readonly times: number[] = [];
-  private readonly records: RecordAssembler;
-  lastTime = 0;
-  count = 0;
-
-  constructor(
-    readonly channel: FrameChannel,
-    recordBytes: number,
-    private readonly stepSec: number,
-  ) {
-    this.records = new RecordAssembler(recordBytes);
-  }
-
-  addBytes(chunk: Buffer): void {
-    const complete = this.records.push(chunk);
-    if (complete.length === 0) return;
-    this.frames.push(...complete);
-    this.flush(false);
-  }
-
-  addTime(time: number): void {
-    this.times.push(time);
-    this.flush(false);
-  }
-
-  /** Hands on every frame whose time is known (at the end: all, guessing missing times). */
-  flush(final: boolean): void {
-    while (this.frames.length && (this.times.length || final)) {
-      const time = this.times.shift() ?? this.lastTime + this.stepSec;
-      this.lastTime = time;
-      this.count++;
-      this.channel.push({ time, data: this.frames.shift()! } satisfies TimedRecord);
-    }
-  }
-}
-
-/** Pairs an encoded output's pictures with their showinfo times and hands them to its sink. */
-class EncodedRoute {
-  private readonly splitter = new JpegSplitter();
-  private readonly pictures: Buffer[] = [];
-  private readonly times: number[] = [];
-  lastTime = 0;
-
-  constructor(private readonly sink: EncodedFrameSink) {}
-
-  addBytes(chunk: Buffer): void {
-    this.pictures.push(...this.splitter.push(chunk));
-    this.flush();
-  }
-
-  addTime(time: number): void {
-    this.times.push(time);
-    this.flush();
-  }
-
-  finish(failure: Error | null): void {
-    this.flush();
-    const unpaired = this.pictures.length || this.splitter.pendingBytes ? new Error('encoded frames without their times (or cut short)') : null;
-    this.sink.end(failure ?? unpaired);
-  }
-
-  private flush(): void {
-    while (this.pictures.length && this.times.length) {
-      this.lastTime = this.times.shift()!;
-      this.sink.add(this.lastTime, this.pictures.shift()!);
-    }
-  }
 }
 
 export interface DecodeSessionOptions {
@@ -269,7 +223,7 @@ export interface DecodeSessionOptions {
 export class DecodeSession {
   private readonly routes = new Map<string, OutputRoute>();
   /** Every output's route by output index (pipe:3 + index, showinfo@o<index>). */
-  private readonly byIndex: (OutputRoute | EncodedRoute)[] = [];
+  private readonly byIndex: (OutputRoute | SinkRoute)[] = [];
   private tool: RunningTool | null = null;
   private decodeProblem: { message: string; at: number } | null = null;
   private streams: Readable[] = [];
@@ -277,7 +231,14 @@ export class DecodeSession {
   constructor(private readonly opts: DecodeSessionOptions) {
     opts.outputs.forEach((output, index) => {
       if (isEncoded(output)) {
-        this.byIndex.push(new EncodedRoute(output.sink));
+        this.byIndex.push(new SinkRoute(new JpegSplitter(), output.sink));
+        return;
+      }
+      if (isLuma(output)) {
+        const { sink } = output;
+        const { width, height } = outputSize(opts.probe, output.request.lumaOf.width);
+        const receiver = { add: (time: number, data: Buffer): void => sink.addLuma({ time, data, width, height }), end: (failure: Error | null): void => sink.lumaEnded(failure) };
+        this.byIndex.push(new SinkRoute(new RecordAssembler(width * height), receiver));
         return;
       }
       const { width, height } = outputSize(opts.probe, output.request.width);
@@ -346,7 +307,7 @@ export class DecodeSession {
   }
 
   private finish(failure: Error | null): void {
-    for (const route of this.byIndex) if (route instanceof EncodedRoute) route.finish(failure);
+    for (const route of this.byIndex) if (route instanceof SinkRoute) route.finish(failure);
     for (const [key, route] of this.routes) {
       route.flush(true);
       const output = this.opts.outputs.find((o) => o.key === key)!;

@@ -8,14 +8,15 @@
 // the decode, so nothing large is spooled and no video length needs a second decode; a large
 // request of a stage that is not running yet decodes on its own when it starts. Shot keyframes are known only once that decode is over, so
 // it also keeps the frames the shots stage picks keyframes among (as JPEGs, at every width the
-// shot-aware stages read); a resumed job whose shots were stored earlier decodes the keyframes by
+// shot-aware stages read, with the measures of their luma as decoded that a reader declared,
+// taken in that decode where the JPEG's coding would change them); a resumed job whose shots were stored earlier decodes the keyframes by
 // a select filter instead. Sound is decoded once, at every declared rate, and kept for the job. A
 // request nobody declared decodes on its own.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DecodeSession, type FrameRequest, type FramesAtRequest, type SessionOutput } from './decode-session.js';
 import { extractAudioPcm, extractFrame, outputSize, streamFrames, type RawFrame } from './frames.js';
-import { KeyframeCandidates } from './keyframe-candidates.js';
+import { KeyframeCandidates, type LumaMeasure } from './keyframe-candidates.js';
 import { probeMedia, type MediaProbe } from './probe.js';
 import { startTool } from './process.js';
 import { createSpoolFolder } from './spool-folder.js';
@@ -31,7 +32,15 @@ export interface MediaNeeds {
    * stage reads only their luma (the kept candidates at a width only grey readers ask for then
    * carry no colour, which costs the decode less).
    */
-  shotKeyframes?: { width: number; grey?: boolean };
+  shotKeyframes?: {
+    width: number;
+    grey?: boolean;
+    /**
+     * A measure the kept JPEG copy would change (its own coding): taken on each candidate's
+     * luma as decoded, in the same decode, and served with the candidate (ShotKeyframe).
+     */
+    lumaMeasure?: LumaMeasure;
+  };
   /**
    * The frames this stage picks shot keyframes among (every `every`-th frame of its `fps`
    * stream): kept, at each shotKeyframes width, from the decode that serves this stage, so the
@@ -63,7 +72,15 @@ interface Declared {
   stage: string;
   key: string;
   /** Null for shot keyframes until their times are known. */
-  request: FrameRequest | { width: number; shotKeyframes: true; grey: boolean };
+  request: FrameRequest | { width: number; shotKeyframes: true; grey: boolean; lumaMeasure?: LumaMeasure };
+}
+
+/**
+ * A shot keyframe. `lumaMeasure`: the reading stage's declared measure of its luma as decoded,
+ * when it comes from a kept JPEG candidate (else the stage measures the pixels it got).
+ */
+export interface ShotKeyframe extends RawFrame {
+  lumaMeasure?: number;
 }
 
 export interface MediaSourceOptions {
@@ -93,7 +110,7 @@ export interface SourceStats {
 export interface StageSource {
   frames(request: FrameRequest & { signal?: AbortSignal }): AsyncIterable<RawFrame>;
   /** The frame at a shot keyframe time (call in time order); other times decode on their own. */
-  frameAt(time: number, width: number): Promise<RawFrame>;
+  frameAt(time: number, width: number): Promise<ShotKeyframe>;
   audio(sampleRate: number): Promise<Float32Array>;
 }
 
@@ -126,7 +143,10 @@ export class MediaSource {
 
   private declare(stage: string, needs: MediaNeeds): void {
     for (const request of needs.frames ?? []) this.requests.push({ stage, key: frameRequestKey(request), request });
-    if (needs.shotKeyframes) this.requests.push({ stage, key: SHOT_KEYFRAMES, request: { width: needs.shotKeyframes.width, shotKeyframes: true, grey: !!needs.shotKeyframes.grey } });
+    if (needs.shotKeyframes) {
+      const { width, grey, lumaMeasure } = needs.shotKeyframes;
+      this.requests.push({ stage, key: SHOT_KEYFRAMES, request: { width, shotKeyframes: true, grey: !!grey, ...(lumaMeasure ? { lumaMeasure } : {}) } });
+    }
     for (const rate of needs.audioRates ?? []) this.audioRates.add(rate);
     if (needs.keyframeCandidates) this.candidateSpec = { stage, ...needs.keyframeCandidates };
   }
@@ -175,10 +195,13 @@ export class MediaSource {
     for await (const record of channel.consume()) yield { time: record.time, data: record.data, width, height };
   }
 
-  private async frameAt(stage: string, cursor: KeyframeCursor, time: number, width: number): Promise<RawFrame> {
+  private async frameAt(stage: string, cursor: KeyframeCursor, time: number, width: number): Promise<ShotKeyframe> {
     const kept = this.candidates.get(width);
     const candidate = await kept?.frameAt(time);
-    if (candidate) return candidate;
+    if (candidate) {
+      const lumaMeasure = candidate.lumaMeasures.get(stage);
+      return lumaMeasure === undefined ? candidate.frame : { ...candidate.frame, lumaMeasure };
+    }
     // Every candidate is kept, and this time is none (a shot shorter than their spacing): a seek.
     if (kept?.complete) return this.seek(time, width);
     if (!cursor.started) {
@@ -257,22 +280,27 @@ export class MediaSource {
 
   /**
    * When this decode serves the stage that picks shot keyframes, an output of its candidate
-   * frames at each width a shot-keyframe reader of this job asks for.
+   * frames at each width a shot-keyframe reader of this job asks for (and of their luma, where
+   * a reader declared a measure of it).
    */
   private candidateOutputs(chosen: readonly SessionOutput[], spoolDir: string): SessionOutput[] {
     const spec = this.candidateSpec;
     if (!spec || !chosen.some((o) => o.key.startsWith(`${spec.stage}:`))) return [];
-    // width → whether every reader at that width reads only grey
-    const widths = new Map<number, boolean>();
+    // width → whether every reader at that width reads only grey, and the readers' luma measures
+    const widths = new Map<number, { grey: boolean; measures: Map<string, LumaMeasure> }>();
     for (const d of this.requests) {
       if (!('shotKeyframes' in d.request) || this.opts.stageState(d.stage) === 'done' || this.candidates.has(d.request.width)) continue;
-      widths.set(d.request.width, (widths.get(d.request.width) ?? true) && d.request.grey);
+      const readers = widths.get(d.request.width) ?? { grey: true, measures: new Map<string, LumaMeasure>() };
+      readers.grey &&= d.request.grey;
+      if (d.request.lumaMeasure) readers.measures.set(d.stage, d.request.lumaMeasure);
+      widths.set(d.request.width, readers);
     }
-    return [...widths].map(([width, grey]) => {
-      const sink = new KeyframeCandidates(KeyframeCandidates.spoolFile(spoolDir, width));
+    return [...widths].flatMap(([width, { grey, measures }]) => {
+      const sink = new KeyframeCandidates(KeyframeCandidates.spoolFile(spoolDir, width), measures);
       this.candidates.set(width, sink);
       const request = { encode: 'mjpeg', width, fps: spec.fps, every: spec.every, ...(grey ? { grey } : {}) } as const;
-      return { key: `keyframe-candidates:${width}`, request, sink } satisfies SessionOutput;
+      const jpegs = { key: `keyframe-candidates:${width}`, request, sink } satisfies SessionOutput;
+      return measures.size ? [jpegs, { key: `keyframe-candidate-luma:${width}`, request: { lumaOf: request }, sink } satisfies SessionOutput] : [jpegs];
     });
   }
 

@@ -76,6 +76,21 @@ describe('the shared decode graph', () => {
     expect(args.slice(raw + 1, raw + 8)).toEqual(['-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:4']);
   });
 
+  it("takes a JPEG output's luma from its very picture: one scale, split before the encoder, raw grey on its own pipe", () => {
+    const jpeg = { encode: 'mjpeg', width: 1280, fps: 10, every: 5, grey: true } as const;
+    const luma: SessionOutput[] = [
+      { key: 'candidates', request: jpeg, sink },
+      { key: 'luma', request: { lumaOf: jpeg }, sink: { addLuma: (): void => undefined, lumaEnded: (): void => undefined } },
+    ];
+    expect(branchSteps(luma[1]!.request, probe)).toEqual([...branchSteps(jpeg, probe), 'format=gray']);
+    const lumaArgs = sessionArgs('/v/clip.mp4', probe, luma);
+    const lumaGraph = graphOf(lumaArgs);
+    expect(count(lumaGraph, 'scale=1280:720:flags=bicubic')).toBe(1);
+    expect(lumaGraph).toContain('[s0]format=gray[u1]');
+    const raw = lumaArgs.indexOf('[o1]');
+    expect(lumaArgs.slice(raw + 1, raw + 8)).toEqual(['-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:4']);
+  });
+
   it('chains a lone output straight, without a split', () => {
     const one = graphOf(sessionArgs('/v/clip.mp4', probe, [outputs[0]!]));
     expect(one).toEqual(['[0:v:0]fps=10,scale=96:54:flags=area,format=rgb24[u0]', '[u0]showinfo@o0=checksum=0[o0]']);
