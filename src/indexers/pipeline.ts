@@ -6,8 +6,11 @@
 // so a job resumed after a crash (or a graceful hand-back) skips finished stages and reloads their
 // outputs instead of decoding again. A stage that `awaits` stages starts once its `needs` are done
 // and waits for those inside its run (faces and OCR read their frames during the job's one decode,
-// before the shots are known), outside the stage slots. To add a stage: write it in its own file,
-// declare what it needs, and put it in INDEX_STAGES after those stages.
+// before the shots are known), outside the stage slots; one that `awaitsAfter` stages does the same
+// for stages it reads only when they run (voices works out speech and speakers during the decode,
+// then waits for the face tracks). When slots are scarce, the stage with the heaviest chain of
+// stages behind it starts first. To add a stage: write it in its own file, declare what it needs,
+// and put it in INDEX_STAGES after those stages.
 import type { Config } from '../config.js';
 import type { JobRecord, VideoRecord } from '../domain.js';
 import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
@@ -90,7 +93,7 @@ export function checkStageOrder(stages: readonly PipelineStage[]): void {
     for (const need of allNeeds(stage)) {
       if (!seen.has(need)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} needs ${need}, which does not run before it`);
     }
-    for (const before of stage.after ?? []) {
+    for (const before of [...(stage.after ?? []), ...(stage.awaitsAfter ?? [])]) {
       if (listed.has(before) && !seen.has(before)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} runs after ${before}, which is listed after it`);
     }
     seen.add(stage.name);
@@ -224,6 +227,16 @@ function markDone(run: JobRun, stage: string): void {
   run.finished.get(stage)?.resolve();
 }
 
+/** What a stage waits for inside its run: its `awaits` and the chosen ones of its `awaitsAfter`. */
+function inRunPrerequisites(run: JobRun, stage: PipelineStage): string[] {
+  return [...(stage.awaits ?? []), ...(stage.awaitsAfter ?? []).filter((name) => run.finished.has(name))];
+}
+
+/** A stage that waits inside its run starts early beside the others and takes no stage slot. */
+function takesSlot(stage: PipelineStage): boolean {
+  return !stage.awaits?.length && !stage.awaitsAfter?.length;
+}
+
 /** Resolves once every stage of `names` that this job runs is done; rejects when `signal` aborts. */
 async function whenDone(run: JobRun, names: readonly string[], signal: AbortSignal): Promise<void> {
   const pending = names.flatMap((name) => (run.done.has(name) ? [] : [run.finished.get(name)?.promise ?? Promise.resolve()]));
@@ -254,7 +267,7 @@ async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
   const log = deps.log.child({ stage: stage.name });
   const ctx: StageContext = {
     ...deps, video, signal, log, source: run.source.forStage(stage.name), reportProgress: report,
-    awaitPrerequisites: () => whenDone(run, stage.awaits ?? [], signal),
+    awaitPrerequisites: () => whenDone(run, inRunPrerequisites(run, stage), signal),
   };
 
   run.report(stage.name);
@@ -289,29 +302,54 @@ async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
 }
 
 /**
- * Starts every stage whose prerequisites are done, at most `limit` at once (stages that `await`
- * others take no slot: they read the shared decode, which the slotted stages drive), until all
- * are done.
+ * Each stage's claim on a free slot: its weight plus the heaviest chain of stages waiting for it
+ * (before they start or inside their run), so what holds up the most work starts first — objects,
+ * which scenes and highlights wait for, before fingerprints. Weights are the stages' relative costs.
+ */
+export function criticalPathWeights(stages: readonly PipelineStage[]): Map<string, number> {
+  const prerequisites = stagePrerequisites(stages);
+  const weights = new Map<string, number>();
+  // Listed order puts every stage after what it waits for: dependents are scored first.
+  for (const stage of [...stages].reverse()) {
+    const waiting = stages.filter((s) => [...prerequisites.get(s.name)!, ...(s.awaits ?? []), ...(s.awaitsAfter ?? [])].includes(stage.name));
+    weights.set(stage.name, stage.weight + Math.max(0, ...waiting.map((s) => weights.get(s.name)!)));
+  }
+  return weights;
+}
+
+/**
+ * Starts every stage whose prerequisites are done, heaviest chain first and at most `limit` at
+ * once (stages that wait inside their run take no slot: they read the shared decode, which the
+ * slotted stages drive, or do early what needs no other stage), until all are done.
  */
 async function schedule(run: JobRun, limit: number): Promise<void> {
   const prerequisites = stagePrerequisites(run.stages);
+  const pathWeights = criticalPathWeights(run.stages);
+  // Stable: equal chains keep the listed order.
+  const byClaim = [...run.stages].sort((a, b) => pathWeights.get(b.name)! - pathWeights.get(a.name)!);
   const inFlight = new Map<string, Promise<void>>();
   const slots = new Set<string>();
   let failure: { error: unknown } | null = null;
   const isReady = (stage: PipelineStage): boolean =>
     !run.done.has(stage.name) && !inFlight.has(stage.name) && prerequisites.get(stage.name)!.every((name) => run.done.has(name));
   for (;;) {
-    for (const stage of run.stages) {
+    for (const stage of byClaim) {
       if (failure || run.hooks.signal.aborted) break;
       if (!isReady(stage)) continue;
-      const slotted = !stage.awaits?.length;
-      if (slotted && [...inFlight.keys()].filter((name) => slots.has(name)).length >= limit) continue;
+      const slotted = takesSlot(stage);
+      if (slotted && slots.size >= limit) continue;
       if (slotted) slots.add(stage.name);
       const running = runStage(run, stage).catch((error: unknown) => {
         failure ??= { error };
         run.failed.abort(error);
       });
-      inFlight.set(stage.name, running.finally(() => inFlight.delete(stage.name)));
+      inFlight.set(
+        stage.name,
+        running.finally(() => {
+          inFlight.delete(stage.name);
+          slots.delete(stage.name);
+        }),
+      );
     }
     if (inFlight.size === 0) break;
     await Promise.race(inFlight.values());

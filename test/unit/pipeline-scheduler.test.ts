@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobRecord } from '../../src/domain.js';
-import { runIndexPipeline, stagePrerequisites, type PipelineStage } from '../../src/indexers/pipeline.js';
+import { criticalPathWeights, runIndexPipeline, stagePrerequisites, type PipelineStage } from '../../src/indexers/pipeline.js';
 import { createLogger } from '../../src/logger.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -21,7 +21,7 @@ let config: Config;
 let events: string[];
 
 /** A stage that logs its start and end and takes `ms`. */
-function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'needs' | 'after'>> = {}, fail = false): PipelineStage {
+function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'needs' | 'after' | 'weight'>> = {}, fail = false): PipelineStage {
   return {
     name,
     weight: 1,
@@ -95,6 +95,55 @@ describe('stage scheduler', () => {
     expect(events.indexOf('reader:start')).toBeLessThan(events.indexOf('shots:end'));
     expect(events.indexOf('reader:after-shots')).toBeGreaterThan(events.indexOf('shots:end'));
     expect(events.indexOf('text:start')).toBeGreaterThan(events.indexOf('reader:after-shots'));
+  });
+
+  it('starts a stage that `awaitsAfter` a chosen stage outside the slots, and lets it wait for it inside its run', async () => {
+    const voices: PipelineStage = {
+      name: 'voices',
+      weight: 1,
+      needs: ['probe'],
+      awaitsAfter: ['faces'],
+      run: async (ctx) => {
+        events.push('voices:start');
+        await ctx.awaitPrerequisites!();
+        events.push('voices:after-faces');
+        return { ran: 'voices' };
+      },
+    };
+    // One slot, held by faces: voices starts beside it all the same and goes on once faces is done.
+    await run(await newJob(), [timed('probe', 5, { needs: [] }), timed('faces', 80, { needs: ['probe'] }), voices], 1);
+    expect(events.indexOf('voices:start')).toBeLessThan(events.indexOf('faces:end'));
+    expect(events.indexOf('voices:after-faces')).toBeGreaterThan(events.indexOf('faces:end'));
+  });
+
+  it('neither waits for nor brings in an `awaitsAfter` stage that is not chosen', async () => {
+    const voices: PipelineStage = {
+      name: 'voices',
+      weight: 1,
+      needs: ['probe'],
+      awaitsAfter: ['faces'],
+      run: async (ctx) => {
+        await ctx.awaitPrerequisites!();
+        events.push('voices:done');
+        return {};
+      },
+    };
+    await run(await newJob(), [timed('probe', 5, { needs: [] }), voices]);
+    expect(events).toEqual(['probe:start', 'probe:end', 'voices:done']);
+  });
+
+  it('gives a free slot to the stage with the heaviest chain of stages behind it', async () => {
+    const stages = [
+      timed('probe', 5, { needs: [] }),
+      timed('light', 40, { needs: ['probe'], weight: 2 }),
+      timed('objects', 40, { needs: ['probe'], weight: 1 }),
+      timed('scenes', 5, { needs: ['objects'], weight: 2 }),
+    ];
+    expect(Object.fromEntries(criticalPathWeights(stages))).toEqual({ scenes: 2, objects: 3, light: 2, probe: 4 });
+    // One slot: objects (3 with scenes behind it) goes before light (2), though listed after it.
+    await run(await newJob(), stages, 1);
+    expect(events.indexOf('objects:start')).toBeLessThan(events.indexOf('light:start'));
+    expect(events.indexOf('scenes:start')).toBeGreaterThan(events.indexOf('objects:end'));
   });
 
   it('waits for chosen `after` stages, ignores absent ones, and keeps the order of stages that declare nothing', () => {
