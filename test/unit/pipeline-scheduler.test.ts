@@ -1,7 +1,8 @@
 // The stage scheduler: independent stages run side by side (up to stageConcurrency), a stage starts
 // only after what it `needs` and the chosen stages it runs `after`, stages that declare neither keep
-// the listed order, an essential failure stops the stages running beside it, and a resumed job
-// reloads its checkpoints instead of running those stages again.
+// the listed order, stages that wait inside their run start early outside the slots, a free slot
+// goes to the heaviest chain of stages behind it, an essential failure stops the stages running
+// beside it, and a resumed job reloads its checkpoints instead of running those stages again.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,21 @@ function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'need
       });
       if (fail) throw new Error(`${name} broke`);
       events.push(`${name}:end`);
+      return { ran: name };
+    },
+  };
+}
+
+/** A stage that logs its start, waits for what it awaits inside its run, and logs that. */
+function waiting(name: string, deps: Pick<PipelineStage, 'needs' | 'awaits' | 'awaitsAfter'>): PipelineStage {
+  return {
+    name,
+    weight: 1,
+    ...deps,
+    run: async (ctx) => {
+      events.push(`${name}:start`);
+      await ctx.awaitPrerequisites!();
+      events.push(`${name}:waited`);
       return { ran: name };
     },
   };
@@ -77,59 +93,25 @@ describe('stage scheduler', () => {
   });
 
   it('starts a stage that `awaits` others beside them, outside the slots, and lets it wait inside its run', async () => {
-    const reader: PipelineStage = {
-      name: 'reader',
-      weight: 1,
-      needs: ['probe'],
-      awaits: ['shots'],
-      run: async (ctx) => {
-        events.push('reader:start');
-        await ctx.awaitPrerequisites!();
-        events.push('reader:after-shots');
-        return { ran: 'reader' };
-      },
-    };
     // One slot: shots holds it, and the reader (which takes none) runs beside it; awaiting inside
     // its run, it never blocks shots.
+    const reader = waiting('reader', { needs: ['probe'], awaits: ['shots'] });
     await run(await newJob(), [timed('probe', 5, { needs: [] }), timed('shots', 80, { needs: ['probe'] }), reader, timed('text', 5, { needs: ['shots', 'reader'] })], 1);
     expect(events.indexOf('reader:start')).toBeLessThan(events.indexOf('shots:end'));
-    expect(events.indexOf('reader:after-shots')).toBeGreaterThan(events.indexOf('shots:end'));
-    expect(events.indexOf('text:start')).toBeGreaterThan(events.indexOf('reader:after-shots'));
+    expect(events.indexOf('reader:waited')).toBeGreaterThan(events.indexOf('shots:end'));
+    expect(events.indexOf('text:start')).toBeGreaterThan(events.indexOf('reader:waited'));
   });
 
   it('starts a stage that `awaitsAfter` a chosen stage outside the slots, and lets it wait for it inside its run', async () => {
-    const voices: PipelineStage = {
-      name: 'voices',
-      weight: 1,
-      needs: ['probe'],
-      awaitsAfter: ['faces'],
-      run: async (ctx) => {
-        events.push('voices:start');
-        await ctx.awaitPrerequisites!();
-        events.push('voices:after-faces');
-        return { ran: 'voices' };
-      },
-    };
     // One slot, held by faces: voices starts beside it all the same and goes on once faces is done.
-    await run(await newJob(), [timed('probe', 5, { needs: [] }), timed('faces', 80, { needs: ['probe'] }), voices], 1);
+    await run(await newJob(), [timed('probe', 5, { needs: [] }), timed('faces', 80, { needs: ['probe'] }), waiting('voices', { needs: ['probe'], awaitsAfter: ['faces'] })], 1);
     expect(events.indexOf('voices:start')).toBeLessThan(events.indexOf('faces:end'));
-    expect(events.indexOf('voices:after-faces')).toBeGreaterThan(events.indexOf('faces:end'));
+    expect(events.indexOf('voices:waited')).toBeGreaterThan(events.indexOf('faces:end'));
   });
 
   it('neither waits for nor brings in an `awaitsAfter` stage that is not chosen', async () => {
-    const voices: PipelineStage = {
-      name: 'voices',
-      weight: 1,
-      needs: ['probe'],
-      awaitsAfter: ['faces'],
-      run: async (ctx) => {
-        await ctx.awaitPrerequisites!();
-        events.push('voices:done');
-        return {};
-      },
-    };
-    await run(await newJob(), [timed('probe', 5, { needs: [] }), voices]);
-    expect(events).toEqual(['probe:start', 'probe:end', 'voices:done']);
+    await run(await newJob(), [timed('probe', 5, { needs: [] }), waiting('voices', { needs: ['probe'], awaitsAfter: ['faces'] })]);
+    expect(events).toEqual(['probe:start', 'probe:end', 'voices:start', 'voices:waited']);
   });
 
   it('gives a free slot to the stage with the heaviest chain of stages behind it', async () => {
