@@ -1,7 +1,9 @@
 // Indexing speed on real footage, every stage on: a few minutes of real 720p video with sound
 // (bench/real-footage.ts, cached in os.tmpdir()) indexed through the real pipeline on a temporary
 // store. Prints one JSON line: realtime factor, wall and CPU seconds per media minute per stage,
-// ffmpeg runs per video by kind, the job's own decode counts (its "decodes" artifact), peak RSS.
+// when each stage started and ended (seconds into the job: what runs after the decode, and what
+// waits for what), the cores the job kept busy in each 5 s, ffmpeg runs per video by kind, the
+// job's own decode counts (its "decodes" artifact), peak RSS.
 //   node dist/bench/indexing-real.js [--minutes 3] [--data ../shared/data] [--serial]
 // CPU is this process plus its children (ffmpeg): reaped ones from /proc/self/stat, running ones
 // from their own /proc/<pid>/stat, so a long decode counts while it runs, not when it exits.

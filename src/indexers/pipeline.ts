@@ -7,10 +7,9 @@
 // outputs instead of decoding again. A stage that `awaits` stages starts once its `needs` are done
 // and waits for those inside its run (faces and OCR read their frames during the job's one decode,
 // before the shots are known), outside the stage slots; one that `awaitsAfter` stages does the same
-// for stages it reads only when they run (voices works out speech and speakers during the decode,
-// then waits for the face tracks). When slots are scarce, the stage with the heaviest chain of
-// stages behind it starts first. To add a stage: write it in its own file, declare what it needs,
-// and put it in INDEX_STAGES after those stages.
+// for stages it reads only when they run (stage-order.ts: what waits for what, and which stage a
+// free slot goes to). To add a stage: write it in its own file, declare what it needs, and put it
+// in INDEX_STAGES after those stages.
 import type { Config } from '../config.js';
 import type { JobRecord, VideoRecord } from '../domain.js';
 import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
@@ -33,6 +32,7 @@ import { qualityStage } from './quality.js';
 import { segmentsStage } from './segments.js';
 import { shotsStage } from './shots.js';
 import type { Stage, StageContext } from './stage.js';
+import { allNeeds, checkStageOrder, criticalPathWeights, stagePrerequisites, takesSlot } from './stage-order.js';
 import { technicalCuesStage } from './technical-cues.js';
 import { subtitlesStage } from './subtitles.js';
 import { textStage } from './text.js';
@@ -78,41 +78,6 @@ export interface PipelineProgress {
 export interface PipelineHooks {
   signal: AbortSignal;
   onProgress(progress: PipelineProgress): Promise<void>;
-}
-
-/** What a stage needs, started or not: its `needs` and `awaits`. */
-function allNeeds(stage: PipelineStage): string[] {
-  return [...(stage.needs ?? []), ...(stage.awaits ?? [])];
-}
-
-/** Throws when a stage is listed before a stage it `needs`, `awaits` or runs `after` (or needs one that is not listed). */
-export function checkStageOrder(stages: readonly PipelineStage[]): void {
-  const seen = new Set<string>();
-  const listed = new Set(stages.map((s) => s.name));
-  for (const stage of stages) {
-    for (const need of allNeeds(stage)) {
-      if (!seen.has(need)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} needs ${need}, which does not run before it`);
-    }
-    for (const before of [...(stage.after ?? []), ...(stage.awaitsAfter ?? [])]) {
-      if (listed.has(before) && !seen.has(before)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} runs after ${before}, which is listed after it`);
-    }
-    seen.add(stage.name);
-  }
-}
-
-/**
- * The stages each one waits for before it starts: its `needs` (not its `awaits`) and the chosen
- * ones of its `after`; a stage that declares neither waits for every stage listed before it (the
- * order alone was its contract).
- */
-export function stagePrerequisites(stages: readonly PipelineStage[]): Map<string, string[]> {
-  const listed = new Set(stages.map((s) => s.name));
-  return new Map(
-    stages.map((stage, i) => {
-      if (stage.needs === undefined && stage.after === undefined) return [stage.name, stages.slice(0, i).map((s) => s.name)];
-      return [stage.name, [...(stage.needs ?? []), ...(stage.after ?? []).filter((name) => listed.has(name))]];
-    }),
-  );
 }
 
 /** Intra-stage progress is reported at most this often (stages may report per frame). */
@@ -232,11 +197,6 @@ function inRunPrerequisites(run: JobRun, stage: PipelineStage): string[] {
   return [...(stage.awaits ?? []), ...(stage.awaitsAfter ?? []).filter((name) => run.finished.has(name))];
 }
 
-/** A stage that waits inside its run starts early beside the others and takes no stage slot. */
-function takesSlot(stage: PipelineStage): boolean {
-  return !stage.awaits?.length && !stage.awaitsAfter?.length;
-}
-
 /** Resolves once every stage of `names` that this job runs is done; rejects when `signal` aborts. */
 async function whenDone(run: JobRun, names: readonly string[], signal: AbortSignal): Promise<void> {
   const pending = names.flatMap((name) => (run.done.has(name) ? [] : [run.finished.get(name)?.promise ?? Promise.resolve()]));
@@ -299,22 +259,6 @@ async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
   markDone(run, stage.name);
   log.debug({ ms: Math.round(performance.now() - started) }, 'stage finished');
   run.report(stage.name);
-}
-
-/**
- * Each stage's claim on a free slot: its weight plus the heaviest chain of stages waiting for it
- * (before they start or inside their run), so what holds up the most work starts first — objects,
- * which scenes and highlights wait for, before fingerprints. Weights are the stages' relative costs.
- */
-export function criticalPathWeights(stages: readonly PipelineStage[]): Map<string, number> {
-  const prerequisites = stagePrerequisites(stages);
-  const weights = new Map<string, number>();
-  // Listed order puts every stage after what it waits for: dependents are scored first.
-  for (const stage of [...stages].reverse()) {
-    const waiting = stages.filter((s) => [...prerequisites.get(s.name)!, ...(s.awaits ?? []), ...(s.awaitsAfter ?? [])].includes(stage.name));
-    weights.set(stage.name, stage.weight + Math.max(0, ...waiting.map((s) => weights.get(s.name)!)));
-  }
-  return weights;
 }
 
 /**
