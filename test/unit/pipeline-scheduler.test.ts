@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobRecord } from '../../src/domain.js';
 import { runIndexPipeline, type PipelineStage } from '../../src/indexers/pipeline.js';
+import type { StageContext } from '../../src/indexers/stage.js';
 import { criticalPathWeights, stagePrerequisites } from '../../src/indexers/stage-order.js';
 import { createLogger } from '../../src/logger.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
@@ -22,38 +23,35 @@ let store: Store;
 let config: Config;
 let events: string[];
 
-/** A stage that logs its start and end and takes `ms`. */
-function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'needs' | 'after' | 'weight'>> = {}, fail = false): PipelineStage {
+/** A stage that logs its start, does `work`, then logs `${name}:${last}`. */
+function logged(name: string, deps: Partial<PipelineStage>, last: string, work: (ctx: StageContext) => Promise<void>): PipelineStage {
   return {
     name,
     weight: 1,
     ...deps,
     run: async (ctx) => {
       events.push(`${name}:start`);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, ms);
-        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error(`${name} stopped`))), { once: true });
-      });
-      if (fail) throw new Error(`${name} broke`);
-      events.push(`${name}:end`);
+      await work(ctx);
+      events.push(`${name}:${last}`);
       return { ran: name };
     },
   };
 }
 
+/** A stage that logs its start and end and takes `ms`. */
+function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'needs' | 'after' | 'weight'>> = {}, fail = false): PipelineStage {
+  return logged(name, deps, 'end', async (ctx) => {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error(`${name} stopped`))), { once: true });
+    });
+    if (fail) throw new Error(`${name} broke`);
+  });
+}
+
 /** A stage that logs its start, waits for what it awaits inside its run, and logs that. */
 function waiting(name: string, deps: Pick<PipelineStage, 'needs' | 'awaits' | 'awaitsAfter'>): PipelineStage {
-  return {
-    name,
-    weight: 1,
-    ...deps,
-    run: async (ctx) => {
-      events.push(`${name}:start`);
-      await ctx.awaitPrerequisites!();
-      events.push(`${name}:waited`);
-      return { ran: name };
-    },
-  };
+  return logged(name, deps, 'waited', (ctx) => ctx.awaitPrerequisites!());
 }
 
 function newJob(stagesDone: string[] = []): Promise<JobRecord> {
