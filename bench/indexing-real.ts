@@ -1,7 +1,9 @@
 // Indexing speed on real footage, every stage on: a few minutes of real 720p video with sound
 // (bench/real-footage.ts, cached in os.tmpdir()) indexed through the real pipeline on a temporary
 // store. Prints one JSON line: realtime factor, wall and CPU seconds per media minute per stage,
-// ffmpeg runs per video by kind, the job's own decode counts (its "decodes" artifact), peak RSS.
+// when each stage started and ended (seconds into the job: what runs after the decode, and what
+// waits for what), the cores the job kept busy in each 5 s, ffmpeg runs per video by kind, the
+// job's own decode counts (its "decodes" artifact), peak RSS.
 //   node dist/bench/indexing-real.js [--minutes 3] [--data ../shared/data] [--serial]
 // CPU is this process plus its children (ffmpeg): reaped ones from /proc/self/stat, running ones
 // from their own /proc/<pid>/stat, so a long decode counts while it runs, not when it exits.
@@ -25,6 +27,8 @@ import { resolveMediaTools } from '../src/media/tools.js';
 import { realFootage } from './real-footage.js';
 
 const TICKS_PER_SEC = 100;
+/** Width of the windows the busy-cores timeline is sampled in. */
+const BUSY_WINDOW_SEC = 5;
 
 /** utime stime cutime cstime (fields 14–17 of the line) of one process, in ticks; null once it is gone. */
 function statTicks(pid: number | 'self'): [number, number, number, number] | null {
@@ -65,6 +69,8 @@ class StageClock {
   /** Of `cpu`, what ffmpeg spent (decoding) while the stage ran. */
   readonly ffmpegCpu = new Map<string, number>();
   readonly started = new Map<string, number>();
+  /** When each stage started and ended (performance.now(), ms). */
+  readonly spans = new Map<string, [number, number]>();
 
   private settle(): void {
     const cpu = cpuSeconds();
@@ -81,12 +87,26 @@ class StageClock {
     this.settle();
     this.running.add(name);
     this.started.set(name, performance.now());
+    this.spans.set(name, [performance.now(), Number.NaN]);
   }
   end(name: string): void {
     this.settle();
     this.running.delete(name);
     this.wall.set(name, (this.wall.get(name) ?? 0) + (performance.now() - (this.started.get(name) ?? this.lastWall)) / 1000);
+    this.spans.set(name, [this.spans.get(name)?.[0] ?? this.lastWall, performance.now()]);
   }
+}
+
+/** Cores busy (process + children CPU per wall second) in each window of `windowSec`, sampled in the background. */
+function sampleBusyCores(windowSec: number): { stop(): number[] } {
+  const busy: number[] = [];
+  let last = cpuSeconds().total;
+  const timer = setInterval(() => {
+    const now = cpuSeconds().total;
+    busy.push(round((now - last) / windowSec, 1));
+    last = now;
+  }, windowSec * 1000);
+  return { stop: () => (clearInterval(timer), busy) };
 }
 
 /** Wraps every stage's run so the clock sees it start and end (works for any scheduling). */
@@ -161,8 +181,10 @@ async function main(): Promise<void> {
       const load = os.loadavg()[0]!;
       const cpuStart = cpuSeconds();
       const start = performance.now();
+      const busy = sampleBusyCores(BUSY_WINDOW_SEC);
       const indexed = await app.indexNow({ path: footage.file });
       const wallSec = (performance.now() - start) / 1000;
+      const busyCores = busy.stop();
       const cpuEnd = cpuSeconds();
       const cpuSec = cpuEnd.total - cpuStart.total;
       const minutes = indexed.durationSec / 60;
@@ -180,6 +202,8 @@ async function main(): Promise<void> {
           realtimeFactor: round(indexed.durationSec / wallSec),
           wallSecPerMediaMin: perMinute(clock.wall),
           cpuSecPerMediaMin: perMinute(clock.cpu),
+          stageSpansSec: Object.fromEntries([...clock.spans].map(([name, span]) => [name, span.map((ms) => round((ms - start) / 1000, 1))])),
+          busyCoresPer5s: busyCores,
           ffmpegCpuSec: round(cpuEnd.children - cpuStart.children, 1),
           ffmpegCpuSecPerMediaMin: perMinute(clock.ffmpegCpu),
           cpuSplit: values.serial ? 'exact' : 'even',

@@ -6,8 +6,10 @@
 // so a job resumed after a crash (or a graceful hand-back) skips finished stages and reloads their
 // outputs instead of decoding again. A stage that `awaits` stages starts once its `needs` are done
 // and waits for those inside its run (faces and OCR read their frames during the job's one decode,
-// before the shots are known), outside the stage slots. To add a stage: write it in its own file,
-// declare what it needs, and put it in INDEX_STAGES after those stages.
+// before the shots are known), outside the stage slots; one that `awaitsAfter` stages does the same
+// for stages it reads only when they run (stage-order.ts: what waits for what, and which stage a
+// free slot goes to). To add a stage: write it in its own file, declare what it needs, and put it
+// in INDEX_STAGES after those stages.
 import type { Config } from '../config.js';
 import type { JobRecord, VideoRecord } from '../domain.js';
 import { AppError, errorMessage, UnsupportedMediaError } from '../errors.js';
@@ -30,6 +32,7 @@ import { qualityStage } from './quality.js';
 import { segmentsStage } from './segments.js';
 import { shotsStage } from './shots.js';
 import type { Stage, StageContext } from './stage.js';
+import { allNeeds, checkStageOrder, criticalPathWeights, stagePrerequisites, takesSlot } from './stage-order.js';
 import { technicalCuesStage } from './technical-cues.js';
 import { subtitlesStage } from './subtitles.js';
 import { textStage } from './text.js';
@@ -75,41 +78,6 @@ export interface PipelineProgress {
 export interface PipelineHooks {
   signal: AbortSignal;
   onProgress(progress: PipelineProgress): Promise<void>;
-}
-
-/** What a stage needs, started or not: its `needs` and `awaits`. */
-function allNeeds(stage: PipelineStage): string[] {
-  return [...(stage.needs ?? []), ...(stage.awaits ?? [])];
-}
-
-/** Throws when a stage is listed before a stage it `needs`, `awaits` or runs `after` (or needs one that is not listed). */
-export function checkStageOrder(stages: readonly PipelineStage[]): void {
-  const seen = new Set<string>();
-  const listed = new Set(stages.map((s) => s.name));
-  for (const stage of stages) {
-    for (const need of allNeeds(stage)) {
-      if (!seen.has(need)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} needs ${need}, which does not run before it`);
-    }
-    for (const before of stage.after ?? []) {
-      if (listed.has(before) && !seen.has(before)) throw new AppError('INTERNAL_SERVER_ERROR', `stage ${stage.name} runs after ${before}, which is listed after it`);
-    }
-    seen.add(stage.name);
-  }
-}
-
-/**
- * The stages each one waits for before it starts: its `needs` (not its `awaits`) and the chosen
- * ones of its `after`; a stage that declares neither waits for every stage listed before it (the
- * order alone was its contract).
- */
-export function stagePrerequisites(stages: readonly PipelineStage[]): Map<string, string[]> {
-  const listed = new Set(stages.map((s) => s.name));
-  return new Map(
-    stages.map((stage, i) => {
-      if (stage.needs === undefined && stage.after === undefined) return [stage.name, stages.slice(0, i).map((s) => s.name)];
-      return [stage.name, [...(stage.needs ?? []), ...(stage.after ?? []).filter((name) => listed.has(name))]];
-    }),
-  );
 }
 
 /** Intra-stage progress is reported at most this often (stages may report per frame). */
@@ -224,6 +192,11 @@ function markDone(run: JobRun, stage: string): void {
   run.finished.get(stage)?.resolve();
 }
 
+/** What a stage waits for inside its run: its `awaits` and the chosen ones of its `awaitsAfter`. */
+function inRunPrerequisites(run: JobRun, stage: PipelineStage): string[] {
+  return [...(stage.awaits ?? []), ...(stage.awaitsAfter ?? []).filter((name) => run.finished.has(name))];
+}
+
 /** Resolves once every stage of `names` that this job runs is done; rejects when `signal` aborts. */
 async function whenDone(run: JobRun, names: readonly string[], signal: AbortSignal): Promise<void> {
   const pending = names.flatMap((name) => (run.done.has(name) ? [] : [run.finished.get(name)?.promise ?? Promise.resolve()]));
@@ -254,7 +227,7 @@ async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
   const log = deps.log.child({ stage: stage.name });
   const ctx: StageContext = {
     ...deps, video, signal, log, source: run.source.forStage(stage.name), reportProgress: report,
-    awaitPrerequisites: () => whenDone(run, stage.awaits ?? [], signal),
+    awaitPrerequisites: () => whenDone(run, inRunPrerequisites(run, stage), signal),
   };
 
   run.report(stage.name);
@@ -289,29 +262,38 @@ async function runStage(run: JobRun, stage: PipelineStage): Promise<void> {
 }
 
 /**
- * Starts every stage whose prerequisites are done, at most `limit` at once (stages that `await`
- * others take no slot: they read the shared decode, which the slotted stages drive), until all
- * are done.
+ * Starts every stage whose prerequisites are done, heaviest chain first and at most `limit` at
+ * once (stages that wait inside their run take no slot: they read the shared decode, which the
+ * slotted stages drive, or do early what needs no other stage), until all are done.
  */
 async function schedule(run: JobRun, limit: number): Promise<void> {
   const prerequisites = stagePrerequisites(run.stages);
+  const pathWeights = criticalPathWeights(run.stages);
+  // Stable: equal chains keep the listed order.
+  const byClaim = [...run.stages].sort((a, b) => pathWeights.get(b.name)! - pathWeights.get(a.name)!);
   const inFlight = new Map<string, Promise<void>>();
   const slots = new Set<string>();
   let failure: { error: unknown } | null = null;
   const isReady = (stage: PipelineStage): boolean =>
     !run.done.has(stage.name) && !inFlight.has(stage.name) && prerequisites.get(stage.name)!.every((name) => run.done.has(name));
   for (;;) {
-    for (const stage of run.stages) {
+    for (const stage of byClaim) {
       if (failure || run.hooks.signal.aborted) break;
       if (!isReady(stage)) continue;
-      const slotted = !stage.awaits?.length;
-      if (slotted && [...inFlight.keys()].filter((name) => slots.has(name)).length >= limit) continue;
+      const slotted = takesSlot(stage);
+      if (slotted && slots.size >= limit) continue;
       if (slotted) slots.add(stage.name);
       const running = runStage(run, stage).catch((error: unknown) => {
         failure ??= { error };
         run.failed.abort(error);
       });
-      inFlight.set(stage.name, running.finally(() => inFlight.delete(stage.name)));
+      inFlight.set(
+        stage.name,
+        running.finally(() => {
+          inFlight.delete(stage.name);
+          slots.delete(stage.name);
+        }),
+      );
     }
     if (inFlight.size === 0) break;
     await Promise.race(inFlight.values());

@@ -21,7 +21,7 @@ import { errorMessage } from '../errors.js';
 import type { RawFrame } from '../media/frames.js';
 import { loadVoiceModels, VOICE_SAMPLE_RATE, type SpeechSegment } from '../models/voice/index.js';
 import type { SegmentTagRecord } from '../store/ads.js';
-import type { Stage, StageContext } from './stage.js';
+import { awaitPrerequisites, type Stage, type StageContext } from './stage.js';
 import { stageAudio, stageFrames } from './stage-media.js';
 
 export const SCENE_FRAME_FPS = 2;
@@ -213,16 +213,14 @@ export function createScenesStage(overrides: Partial<ScenesStageDeps> = {}): Sta
   return {
     name: 'scenes',
     weight: 2,
-    needs: ['segments', 'faces', 'objects'],
+    needs: ['segments'],
+    // Pictures and sound are measured while the faces and objects stages still run; their stored
+    // results are read once they are done.
+    awaits: ['faces', 'objects'],
     media: () => ({ frames: [SCENE_FRAMES], audioRates: [VOICE_SAMPLE_RATE] }),
     async run(ctx) {
       const { store, video, log } = ctx;
-      const [shots, segments, tracks, objectTags] = await Promise.all([
-        store.catalog.getShots(video.id),
-        store.catalog.getSegmentsOfVideo(video.id),
-        store.appearances.getTracksOfVideo(video.id),
-        store.tags.getTagsOfVideo(video.id),
-      ]);
+      const [shots, segments] = await Promise.all([store.catalog.getShots(video.id), store.catalog.getSegmentsOfVideo(video.id)]);
 
       // Pictures: one pass at low rate and size.
       const frames: FrameStats[] = [];
@@ -251,6 +249,9 @@ export function createScenesStage(overrides: Partial<ScenesStageDeps> = {}): Sta
         }
       }
       ctx.reportProgress(0.9);
+
+      await awaitPrerequisites(ctx);
+      const [tracks, objectTags] = await Promise.all([store.appearances.getTracksOfVideo(video.id), store.tags.getTagsOfVideo(video.id)]);
 
       // Faces: the largest face per sampled time (faces stage output, stored).
       const faces = tracks.length ? await store.appearances.getFacesOfTracks(tracks.map((t) => t.id)) : [];

@@ -23,7 +23,7 @@ export interface StageContext {
   /** Progress inside the current stage, 0..1. */
   reportProgress(fraction: number): void;
   /**
-   * Resolves once the stage's `awaits` are done (rejects when the job stops). Absent when the stage
+   * Resolves once the stage's `awaits` (and the chosen ones of its `awaitsAfter`) are done (rejects when the job stops). Absent when the stage
    * runs on its own (tests): what it awaits is taken as stored already.
    */
   awaitPrerequisites?(): Promise<void>;
@@ -56,6 +56,13 @@ export interface Stage<I, O> {
    * stage does not take one of the job's stage slots (the shared decode paces it).
    */
   readonly awaits?: readonly string[];
+  /**
+   * Like `after` (this one reads their stored results when they run; choosing this one does not
+   * bring them in), but waited for inside `run` like `awaits`: the stage starts once its `needs`
+   * are done, does the work that needs none of these (voices: speech and speaker vectors during
+   * the decode) and then waits at awaitPrerequisites. Takes no stage slot either.
+   */
+  readonly awaitsAfter?: readonly string[];
   /** What the stage will read from the video (called once the probe filled in the record). */
   media?(video: VideoRecord, config: Config): MediaNeeds;
   run(ctx: StageContext, input: I): Promise<O>;

@@ -12,7 +12,7 @@ import { createVoiceService, type VoiceMatch, type VoiceQuery, type VoiceService
 import type { FaceTrackRecord } from '../store/appearances.js';
 import type { VoiceClusterOrigin, VoiceClusterWithVector, VoiceTurnRecord } from '../store/voice-clusters.js';
 import { activeSpeakerTrack, clusterVoices, MIN_TURN_SEC, speakerTurns, type SpeakerTurn, type TimedTrack } from './diarisation.js';
-import type { Stage, StageContext } from './stage.js';
+import { awaitPrerequisites, type Stage, type StageContext } from './stage.js';
 import { stageAudio } from './stage-media.js';
 import { voiceSpans } from './voice-spans.js';
 import { namesFromVoices, type SpeakerLink } from './voice-face-link.js';
@@ -150,8 +150,9 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
     name: 'voices',
     weight: 1,
     needs: ['probe'],
-    // Links speech to the face tracks on screen when the faces stage runs.
-    after: ['faces'],
+    // Links speech to the face tracks on screen when the faces stage runs: speech and speaker
+    // vectors need no faces, so they are worked out (during the decode) before waiting for them.
+    awaitsAfter: ['faces'],
     media: () => ({ audioRates: [VOICE_SAMPLE_RATE] }),
     async run(ctx) {
       const { video, store, log } = ctx;
@@ -191,6 +192,7 @@ export function createVoicesStage(overrides: Partial<VoicesStageDeps> = {}): Sta
 
       // Two turns are one voice when their score passes the threshold for turn-length speech.
       const labels = clusterVoices(turnScores(embedded.map((e) => e.vector), embedder.scoring), embedder.scoring.threshold(MIN_TURN_SEC));
+      await awaitPrerequisites(ctx);
       const tracks = await store.appearances.getTracksOfVideo(video.id);
       const clusters: VoiceClusterSummary[] = [];
       const speakerLinks: SpeakerLink[] = [];

@@ -1,14 +1,17 @@
 // The stage scheduler: independent stages run side by side (up to stageConcurrency), a stage starts
 // only after what it `needs` and the chosen stages it runs `after`, stages that declare neither keep
-// the listed order, an essential failure stops the stages running beside it, and a resumed job
-// reloads its checkpoints instead of running those stages again.
+// the listed order, stages that wait inside their run start early outside the slots, a free slot
+// goes to the heaviest chain of stages behind it, an essential failure stops the stages running
+// beside it, and a resumed job reloads its checkpoints instead of running those stages again.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobRecord } from '../../src/domain.js';
-import { runIndexPipeline, stagePrerequisites, type PipelineStage } from '../../src/indexers/pipeline.js';
+import { runIndexPipeline, type PipelineStage } from '../../src/indexers/pipeline.js';
+import type { StageContext } from '../../src/indexers/stage.js';
+import { criticalPathWeights, stagePrerequisites } from '../../src/indexers/stage-order.js';
 import { createLogger } from '../../src/logger.js';
 import { resolveMediaTools } from '../../src/media/tools.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -20,23 +23,35 @@ let store: Store;
 let config: Config;
 let events: string[];
 
-/** A stage that logs its start and end and takes `ms`. */
-function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'needs' | 'after'>> = {}, fail = false): PipelineStage {
+/** A stage that logs its start, does `work`, then logs `${name}:${last}`. */
+function logged(name: string, deps: Partial<PipelineStage>, last: string, work: (ctx: StageContext) => Promise<void>): PipelineStage {
   return {
     name,
     weight: 1,
     ...deps,
     run: async (ctx) => {
       events.push(`${name}:start`);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, ms);
-        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error(`${name} stopped`))), { once: true });
-      });
-      if (fail) throw new Error(`${name} broke`);
-      events.push(`${name}:end`);
+      await work(ctx);
+      events.push(`${name}:${last}`);
       return { ran: name };
     },
   };
+}
+
+/** A stage that logs its start and end and takes `ms`. */
+function timed(name: string, ms: number, deps: Partial<Pick<PipelineStage, 'needs' | 'after' | 'weight'>> = {}, fail = false): PipelineStage {
+  return logged(name, deps, 'end', async (ctx) => {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error(`${name} stopped`))), { once: true });
+    });
+    if (fail) throw new Error(`${name} broke`);
+  });
+}
+
+/** A stage that logs its start, waits for what it awaits inside its run, and logs that. */
+function waiting(name: string, deps: Pick<PipelineStage, 'needs' | 'awaits' | 'awaitsAfter'>): PipelineStage {
+  return logged(name, deps, 'waited', (ctx) => ctx.awaitPrerequisites!());
 }
 
 function newJob(stagesDone: string[] = []): Promise<JobRecord> {
@@ -77,24 +92,39 @@ describe('stage scheduler', () => {
   });
 
   it('starts a stage that `awaits` others beside them, outside the slots, and lets it wait inside its run', async () => {
-    const reader: PipelineStage = {
-      name: 'reader',
-      weight: 1,
-      needs: ['probe'],
-      awaits: ['shots'],
-      run: async (ctx) => {
-        events.push('reader:start');
-        await ctx.awaitPrerequisites!();
-        events.push('reader:after-shots');
-        return { ran: 'reader' };
-      },
-    };
     // One slot: shots holds it, and the reader (which takes none) runs beside it; awaiting inside
     // its run, it never blocks shots.
+    const reader = waiting('reader', { needs: ['probe'], awaits: ['shots'] });
     await run(await newJob(), [timed('probe', 5, { needs: [] }), timed('shots', 80, { needs: ['probe'] }), reader, timed('text', 5, { needs: ['shots', 'reader'] })], 1);
     expect(events.indexOf('reader:start')).toBeLessThan(events.indexOf('shots:end'));
-    expect(events.indexOf('reader:after-shots')).toBeGreaterThan(events.indexOf('shots:end'));
-    expect(events.indexOf('text:start')).toBeGreaterThan(events.indexOf('reader:after-shots'));
+    expect(events.indexOf('reader:waited')).toBeGreaterThan(events.indexOf('shots:end'));
+    expect(events.indexOf('text:start')).toBeGreaterThan(events.indexOf('reader:waited'));
+  });
+
+  it('starts a stage that `awaitsAfter` a chosen stage outside the slots, and lets it wait for it inside its run', async () => {
+    // One slot, held by faces: voices starts beside it all the same and goes on once faces is done.
+    await run(await newJob(), [timed('probe', 5, { needs: [] }), timed('faces', 80, { needs: ['probe'] }), waiting('voices', { needs: ['probe'], awaitsAfter: ['faces'] })], 1);
+    expect(events.indexOf('voices:start')).toBeLessThan(events.indexOf('faces:end'));
+    expect(events.indexOf('voices:waited')).toBeGreaterThan(events.indexOf('faces:end'));
+  });
+
+  it('neither waits for nor brings in an `awaitsAfter` stage that is not chosen', async () => {
+    await run(await newJob(), [timed('probe', 5, { needs: [] }), waiting('voices', { needs: ['probe'], awaitsAfter: ['faces'] })]);
+    expect(events).toEqual(['probe:start', 'probe:end', 'voices:start', 'voices:waited']);
+  });
+
+  it('gives a free slot to the stage with the heaviest chain of stages behind it', async () => {
+    const stages = [
+      timed('probe', 5, { needs: [] }),
+      timed('light', 40, { needs: ['probe'], weight: 2 }),
+      timed('objects', 40, { needs: ['probe'], weight: 1 }),
+      timed('scenes', 5, { needs: ['objects'], weight: 2 }),
+    ];
+    expect(Object.fromEntries(criticalPathWeights(stages))).toEqual({ scenes: 2, objects: 3, light: 2, probe: 4 });
+    // One slot: objects (3 with scenes behind it) goes before light (2), though listed after it.
+    await run(await newJob(), stages, 1);
+    expect(events.indexOf('objects:start')).toBeLessThan(events.indexOf('light:start'));
+    expect(events.indexOf('scenes:start')).toBeGreaterThan(events.indexOf('objects:end'));
   });
 
   it('waits for chosen `after` stages, ignores absent ones, and keeps the order of stages that declare nothing', () => {

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { resolveMediaTools } from '../../src/media/tools.js';
-import { DEFAULT_VAD_OPTIONS, loadSileroVad, segmentsFromProbabilities } from '../../src/models/voice/silero-vad.js';
+import type * as ort from 'onnxruntime-node';
+import { DEFAULT_VAD_OPTIONS, loadSileroVad, segmentsFromProbabilities, SileroVad } from '../../src/models/voice/silero-vad.js';
 import { VOICE_SAMPLE_RATE } from '../../src/models/voice/types.js';
 import { sharedData } from '../helpers/shared-data.js';
 
@@ -34,6 +35,45 @@ describe('segmentsFromProbabilities', () => {
     expect(padded[0]!.start).toBe(0);
     expect(padded[0]!.end).toBeCloseTo(padded[1]!.start);
     expect(padded[1]!.end).toBeCloseTo(12 * W);
+  });
+});
+
+/** A stand-in for the model that counts its runs: probability 0.9 in every window. */
+function countingSession(): { session: ort.InferenceSession; runs: () => number } {
+  let runs = 0;
+  const session = {
+    outputNames: ['output', 'stateN'],
+    run: async () => {
+      runs++;
+      return { output: { data: Float32Array.of(0.9) }, stateN: { data: new Float32Array(256) } };
+    },
+  };
+  return { session: session as unknown as ort.InferenceSession, runs: () => runs };
+}
+
+describe('SileroVad runs', () => {
+  it('runs the model once for callers passing the same samples (voices and scenes read one track)', async () => {
+    const { session, runs } = countingSession();
+    const vad = new SileroVad(session);
+    const pcm = new Float32Array(VOICE_SAMPLE_RATE);
+    const windows = Math.ceil(pcm.length / 512);
+    const [first, second] = await Promise.all([vad.detect(pcm), vad.detect(pcm)]);
+    expect(second).toEqual(first);
+    expect(runs()).toBe(windows);
+    // The same sound in another buffer is run again: what is shared is the decoded track itself.
+    await vad.detect(new Float32Array(VOICE_SAMPLE_RATE));
+    expect(runs()).toBe(2 * windows);
+  });
+
+  it('runs it again for a caller whose run was started by a caller that stopped', async () => {
+    const { session } = countingSession();
+    const vad = new SileroVad(session);
+    const pcm = new Float32Array(VOICE_SAMPLE_RATE);
+    const stopped = new AbortController();
+    stopped.abort(new Error('job cancelled'));
+    const [abandoned, kept] = await Promise.allSettled([vad.detect(pcm, {}, stopped.signal), vad.detect(pcm)]);
+    expect(abandoned.status).toBe('rejected');
+    expect(kept.status === 'fulfilled' && kept.value.length).toBe(1);
   });
 });
 

@@ -24,7 +24,33 @@ export class SileroVad implements Vad {
   readonly modelId = SILERO_MODEL_ID;
   readonly windowSec = WINDOW / VOICE_SAMPLE_RATE;
 
+  /**
+   * Probabilities of the sound tracks already run, by their samples: a job's voices and scenes
+   * stages read the same decoded track and would otherwise each run the model over all of it.
+   * Callers never change the samples they pass.
+   */
+  private readonly runs = new WeakMap<Float32Array, Promise<Float32Array>>();
+
   constructor(private readonly session: ort.InferenceSession) {}
+
+  /** The probabilities of `pcm`, run once for every caller passing the same samples. */
+  private async sharedProbabilities(pcm: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
+    const earlier = this.runs.get(pcm);
+    if (earlier) {
+      try {
+        return await earlier;
+      } catch {
+        // The caller that started it stopped (or it failed): this caller runs it for itself.
+        signal?.throwIfAborted();
+      }
+    }
+    const run = this.probabilities(pcm, signal);
+    this.runs.set(pcm, run);
+    run.catch(() => {
+      if (this.runs.get(pcm) === run) this.runs.delete(pcm);
+    });
+    return run;
+  }
 
   async probabilities(pcm: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
     const windows = Math.ceil(pcm.length / WINDOW);
@@ -52,7 +78,7 @@ export class SileroVad implements Vad {
   }
 
   async detect(pcm: Float32Array, options: Partial<VadOptions> = {}, signal?: AbortSignal): Promise<SpeechSegment[]> {
-    const probs = await this.probabilities(pcm, signal);
+    const probs = await this.sharedProbabilities(pcm, signal);
     return segmentsFromProbabilities(probs, this.windowSec, pcm.length / VOICE_SAMPLE_RATE, { ...DEFAULT_VAD_OPTIONS, ...options });
   }
 }
