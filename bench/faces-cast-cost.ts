@@ -110,6 +110,8 @@ function summary(passes: readonly Pass[], videoMinutes: number): Record<string, 
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '1' } } });
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number ≥ 1');
   const config = loadConfig({ ...process.env, VIDSEARCH_STAGES: 'faces' });
   const media = resolveMediaTools(config);
   const built = buildPresencePose(shared, media.ffmpeg);
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
     const none: Pass[] = [];
     const cast: Pass[] = [];
     const loadBefore = os.loadavg()[0];
-    for (let round = 0; round < Number(values.rounds); round++) {
+    for (let round = 0; round < rounds; round++) {
       none.push(await runPass(app, config, media, videos, false));
       cast.push(await runPass(app, config, media, videos, true));
       cast.push(await runPass(app, config, media, videos, true));
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
     const withoutCast = summary(none, videoMinutes);
     const withCast = summary(cast, videoMinutes);
     console.log(JSON.stringify({
-      bench: 'faces-cast-cost', videos: videos.length, videoSec: Number((videoMinutes * 60).toFixed(1)), order: 'none, cast, cast, none per round', rounds: Number(values.rounds),
+      bench: 'faces-cast-cost', videos: videos.length, videoSec: Number((videoMinutes * 60).toFixed(1)), order: 'none, cast, cast, none per round', rounds,
       warmUpCpuSec: { noCast: Number(warmNone.cpuSec.toFixed(2)), cast: Number(warmCast.cpuSec.toFixed(2)) },
       withoutCast, withCast, castOverNoCastCpu: Number((withCast.cpuSecPerVideoMinute! / withoutCast.cpuSecPerVideoMinute!).toFixed(3)),
       perPassCpuSec: { none: none.map((p) => Number(p.cpuSec.toFixed(2))), cast: cast.map((p) => Number(p.cpuSec.toFixed(2))) },
