@@ -7,7 +7,9 @@
 // videos; passes alternate none, cast, cast, none so drifting load hits both alike, after one
 // untimed warm-up pass of each (model loading is a one-off per process, reported apart).
 // CPU is this process's (detection, embedding, MobileFace); the frame decode runs in ffmpeg
-// children and is the same request with and without a cast. One JSON line on stdout.
+// children and is the same request with and without a cast. The thumbnails MobileFace embeds for
+// the second opinion are counted too: a cast's extra work, independent of the machine's load.
+// One JSON line on stdout.
 //   node dist/bench/faces-cast-cost.js [--rounds 1]
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,11 +23,11 @@ import { loadConfig, type Config } from '../src/config.js';
 import type { VideoRecord } from '../src/domain.js';
 import { enrolPresenceActors, parsePresenceManifest } from '../src/eval/presence.js';
 import type { EvalContext } from '../src/eval/types.js';
-import { facesStage } from '../src/indexers/faces.js';
-import type { FacesStageOutput } from '../src/indexers/faces.js';
+import { createFacesStage, type FacesStageOutput } from '../src/indexers/faces.js';
 import { createLogger } from '../src/logger.js';
 import { probeMedia } from '../src/media/probe.js';
 import { resolveMediaTools, type MediaTools } from '../src/media/tools.js';
+import { secondOpinionScorerFor } from '../src/services/face-second-opinion.js';
 import { buildPresencePose } from './presence-pose-media.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,7 +44,22 @@ interface Pass {
   cpuSec: number;
   wallSec: number;
   outputs: FacesStageOutput[];
+  /** Thumbnails MobileFace embedded for the second opinion: a cast's extra work, counted (load-independent). */
+  opinionThumbnails: number;
 }
+
+let opinionThumbnails = 0;
+/** The stage as shipped, its second opinion counting the thumbnails it is asked about. */
+const facesStage = createFacesStage({
+  secondOpinion: (ctx) => {
+    if (!ctx.video.cast?.length) return null;
+    const scorer = secondOpinionScorerFor(ctx.store.actors);
+    return (thumbnails, cast) => {
+      opinionThumbnails += thumbnails.length;
+      return scorer(thumbnails, cast);
+    };
+  },
+});
 
 /** `source` scaled to 1280x720 in `cacheDir` (made once; keyed by its folder too, which for the harder set carries the fixture's hash). */
 async function at720p(ffmpeg: string, source: string, cacheDir: string): Promise<string> {
@@ -82,6 +99,7 @@ async function benchVideos(media: MediaTools, castManifests: string[], cacheDir:
 async function runPass(app: App, config: Config, media: MediaTools, videos: readonly BenchVideo[], withCast: boolean): Promise<Pass> {
   const log = createLogger('warn');
   const outputs: FacesStageOutput[] = [];
+  const thumbnailsBefore = opinionThumbnails;
   const cpu = process.cpuUsage();
   const start = performance.now();
   for (const { record } of videos) {
@@ -91,7 +109,7 @@ async function runPass(app: App, config: Config, media: MediaTools, videos: read
     outputs.push(await facesStage.run(ctx, undefined));
   }
   const used = process.cpuUsage(cpu);
-  return { cpuSec: (used.user + used.system) / 1e6, wallSec: (performance.now() - start) / 1000, outputs };
+  return { cpuSec: (used.user + used.system) / 1e6, wallSec: (performance.now() - start) / 1000, outputs, opinionThumbnails: opinionThumbnails - thumbnailsBefore };
 }
 
 function summary(passes: readonly Pass[], videoMinutes: number): Record<string, number> {
@@ -105,6 +123,7 @@ function summary(passes: readonly Pass[], videoMinutes: number): Record<string, 
     identifiedTracks: sum('identifiedTracks'),
     unknownTracks: sum('unknownTracks'),
     embeddedFaces: sum('embeddedFaces'),
+    secondOpinionThumbnails: passes[0]!.opinionThumbnails,
   };
 }
 
