@@ -9,7 +9,7 @@
 // (the manifests name the enrolment pictures in ../shared/data, which must be a media root).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,23 @@ function run(ffmpeg: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${result.stderr.toString()}`);
 }
 
+/**
+ * Makes `out` through `make(scratch)` on a scratch name of this process, then renames it into
+ * place: the cache trusts any file that exists, so a build killed half-way, or two processes
+ * (a bench and a test) building the same set at once, must never leave a half-written file there.
+ */
+function writeOnce(out: string, make: (scratch: string) => void): string {
+  if (existsSync(out)) return out;
+  const scratch = `${out}.${process.pid}.tmp${path.extname(out)}`;
+  try {
+    make(scratch);
+    renameSync(scratch, out);
+  } finally {
+    rmSync(scratch, { force: true });
+  }
+  return out;
+}
+
 /** One shot: a coloured canvas with every item scaled, filtered and overlaid. */
 function renderShot(ffmpeg: string, shared: string, fixture: PoseFixture, shot: PoseShot, crf: number, out: string): void {
   const [width, height] = fixture.canvas;
@@ -102,11 +119,9 @@ export function buildPresencePose(shared: string, ffmpeg: string, outRoot = os.t
   const dir = path.join(outRoot, `vidsearch-presence-pose-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
   mkdirSync(dir, { recursive: true });
   const actors = fixture.actors.map((actor) => {
-    const frames = (actor.facesFromFrames ?? []).map((frame, k) => {
-      const out = path.join(dir, `${actor.id}-enrol-${k}.png`);
-      if (!existsSync(out)) run(ffmpeg, ['-ss', String(frame.time), '-i', path.join(shared, frame.video), '-frames:v', '1', out]);
-      return out;
-    });
+    const frames = (actor.facesFromFrames ?? []).map((frame, k) =>
+      writeOnce(path.join(dir, `${actor.id}-enrol-${k}.png`), (scratch) => run(ffmpeg, ['-ss', String(frame.time), '-i', path.join(shared, frame.video), '-frames:v', '1', scratch])),
+    );
     return { id: actor.id, faces: [...actor.faces.map((f) => path.join(shared, f)), ...frames] };
   });
   const manifests = {} as Record<'fit' | 'report', string>;
@@ -123,18 +138,23 @@ export function buildPresencePose(shared: string, ffmpeg: string, outRoot = os.t
 }
 
 function renderVideo(ffmpeg: string, shared: string, fixture: PoseFixture, video: PoseVideo, dir: string): string {
-  const out = path.join(dir, `${video.name}.mp4`);
-  if (existsSync(out)) return out;
-  const parts = video.shots.map((shot, k) => {
-    const part = path.join(dir, `${video.name}-shot${k}.mp4`);
-    renderShot(ffmpeg, shared, fixture, shot, video.crf ?? 20, part);
-    return part;
+  return writeOnce(path.join(dir, `${video.name}.mp4`), (scratch) => {
+    // The shots and their list are this process's own too, and go once the video is joined.
+    const parts = video.shots.map((shot, k) => {
+      const part = `${scratch}-shot${k}.mp4`;
+      renderShot(ffmpeg, shared, fixture, shot, video.crf ?? 20, part);
+      return part;
+    });
+    const list = `${scratch}.txt`;
+    const joined = `${scratch}-joined.mp4`;
+    writeFileSync(list, parts.map((p) => `file '${p}'`).join('\n'));
+    try {
+      run(ffmpeg, ['-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', joined]);
+      run(ffmpeg, ['-i', joined, '-c', 'copy', scratch]);
+    } finally {
+      for (const file of [...parts, list, joined]) rmSync(file, { force: true });
+    }
   });
-  const list = path.join(dir, `${video.name}.txt`);
-  writeFileSync(list, parts.map((p) => `file '${p}'`).join('\n'));
-  run(ffmpeg, ['-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', `${out}.tmp.mp4`]);
-  run(ffmpeg, ['-i', `${out}.tmp.mp4`, '-c', 'copy', out]);
-  return out;
 }
 
 /** Every labelled item is on screen for its whole shot. */

@@ -14,6 +14,7 @@ const ALL: Record<string, string[]> = {
   search: ['search.js'],
   audio: ['audio.js'],
   presence: ['presence.js'],
+  'faces-cast-cost': ['faces-cast-cost.js'],
   ocr: ['ocr.js'],
   'ocr-profile': ['ocr-profile.js', '--minutes', '3'],
   ads: ['ads.js'],
