@@ -71,21 +71,22 @@ export interface RunningTool {
   kill(): void;
 }
 
-let launcher: ToolLauncher | null = null;
+/** undefined: none asked for; null: asked for, none can run here. */
+let launcher: ToolLauncher | null | undefined;
 
 /**
  * Starts ffmpeg/ffprobe through a small launcher process from now on (tool-launcher.ts), where
  * one can run. Call it while this process is still small: the launcher is forked from it.
  */
 export function launchToolsFromSmallProcess(log: Pick<Logger, 'warn' | 'error'>, script?: string): ToolLauncher | null {
-  launcher ??= createToolLauncher(log, script);
+  if (launcher === undefined) launcher = createToolLauncher(log, script);
   return launcher;
 }
 
 /** Ends the launcher (tools start directly again); its running tools are killed. */
 export async function stopToolLauncher(): Promise<void> {
   const stopping = launcher;
-  launcher = null;
+  launcher = undefined;
   await stopping?.stop();
 }
 

@@ -64,14 +64,21 @@ export interface ServiceDeps {
 
 /**
  * Image search in this process: its own CNN, ORB threads and frame matrix (loaded on first use).
- * Its ffmpeg runs (the moment's refinement decodes) start from a small launcher process, forked
- * now while this process is small: with the frame matrix loaded each start would fork ~1 GB.
+ * Its ffmpeg runs (the moment's refinement decodes) start from a small launcher process, forked at
+ * the service's first use, before it loads its frame matrices (~1 GB at 1M frames): from then on
+ * every start from this process would fork all of that. Not at creation: a server that never
+ * searches by image keeps no extra process.
  */
 export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools; config: Config }): LocalImageSearchService {
-  launchToolsFromSmallProcess(deps.log);
   const matcher = new OrbMatcher(ORB_FEATURES, ratioTestThread());
   const refineMoment = deps.config.search.imageRefineMoment;
-  return createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media), refineMoment });
+  const service = createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media), refineMoment });
+  const launch = (): void => void launchToolsFromSmallProcess(deps.log);
+  return {
+    ...service,
+    warmUp: () => (launch(), service.warmUp()),
+    searchByImage: (request, options) => (launch(), service.searchByImage(request, options)),
+  };
 }
 
 export function createServices(deps: ServiceDeps): Services {

@@ -7,10 +7,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { streamFrames } from '../../src/media/frames.js';
 import { launchToolsFromSmallProcess, MediaProcessError, runTool, startTool, stopToolLauncher, streamToolRecords, watchToolSpawns } from '../../src/media/process.js';
 import type { ToolLauncher } from '../../src/media/tool-launcher.js';
+import { makeTempDir, makeTestVideo, testTools } from '../helpers/media.js';
 import { repoRoot } from '../helpers/shared-data.js';
-import { testTools } from '../helpers/media.js';
 
 const SCRIPT = path.join(repoRoot, 'dist/src/media/tool-launcher-main.js');
 const compiled = existsSync(SCRIPT);
@@ -78,6 +79,25 @@ describe.skipIf(!compiled)('tool launcher', () => {
     expect(seen).toEqual([testTools.ffmpeg]);
     expect(launched).toHaveLength(50);
     expect(Buffer.concat(launched).equals(direct)).toBe(true);
+  });
+
+  it('decodes frames with the same times and pixels as a direct start (stdout and showinfo lines on stderr)', async () => {
+    const { dir, cleanup } = await makeTempDir();
+    try {
+      const clip = (await makeTestVideo({ dir, durationSec: 2, cuts: [1] })).path;
+      const decode = async () => {
+        const frames: { time: number; data: Buffer }[] = [];
+        for await (const f of streamFrames(testTools, clip, { start: 0.5, end: 1.5, width: 64, pixFmt: 'rgb24' })) frames.push({ time: f.time, data: Buffer.from(f.data) });
+        return frames;
+      };
+      const launched = await decode();
+      await stopToolLauncher();
+      const direct = await decode();
+      expect(launched.length).toBeGreaterThan(20);
+      expect(launched).toEqual(direct);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('delivers stderr lines and extra outputs (pipe:3)', async () => {
