@@ -16,8 +16,9 @@
 //    recallAt200: how often the frame the full descriptor ranks first (among the real frames,
 //    the only ones with full descriptors) is inside that compact top 200 amid the synthetic crowd.
 //   npx tsc -p tsconfig.json && IMAGE_BENCH_SYNTHETIC=1000000 node dist/bench/image-search.js
-// ffmpeg's CPU (verification decodes of indexes without stored evidence, in child processes)
-// is not in the CPU figures; the CNN's thread is.
+// ffmpeg's CPU (the moment's refinement decodes; verification decodes of indexes without stored
+// evidence) and the tool launcher's (~7 ms a start, src/media/tool-launcher.ts) are not in the CPU
+// figures: other processes. The CNN's thread is.
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
