@@ -282,7 +282,7 @@ export class DecodeSession {
     this.streams = tool.outputs;
     tool.outputs.forEach((stream, i) => stream.on('data', (chunk: Buffer) => routes[i]!.addBytes(chunk)));
     // ffmpeg's stdout is unused: drain it so it never blocks.
-    tool.child.stdout.resume();
+    tool.stdout.resume();
     const ended = Promise.all(tool.outputs.map((s) => new Promise<void>((resolve) => s.once('close', () => resolve()))));
     void Promise.all([tool.exited, ended]).then(
       () => this.finish(null),

@@ -1,9 +1,12 @@
-// Child processes for ffmpeg/ffprobe: spawned without a shell, with a timeout and AbortSignal,
-// stderr kept (its tail) for error messages, and stdout either collected or streamed in
-// fixed-size records (raw frames, PCM) so no frame ever goes through a temp file.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// Child processes for ffmpeg/ffprobe: spawned without a shell (by this process, or by the small
+// launcher of tool-launcher.ts once one runs), with a timeout and AbortSignal, stderr kept (its
+// tail) for error messages, and stdout either collected or streamed in fixed-size records (raw
+// frames, PCM) so no frame ever goes through a temp file.
+import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import type { Logger } from '../logger.js';
 import { RecordAssembler } from './record-assembler.js';
+import { createToolLauncher, type SpawnedTool, type ToolEnd, type ToolLauncher } from './tool-launcher.js';
 
 const STDERR_TAIL_CHARS = 4000;
 const DEFAULT_STALL_MS = 120_000;
@@ -60,7 +63,7 @@ function describe(command: string): string {
  * MediaProcessError otherwise (or with the abort reason when the signal fired).
  */
 export interface RunningTool {
-  child: ChildProcessWithoutNullStreams;
+  stdout: Readable;
   /** The readable ends of `extraOutputs` (pipe:3 first). */
   outputs: Readable[];
   exited: Promise<void>;
@@ -68,60 +71,93 @@ export interface RunningTool {
   kill(): void;
 }
 
+/** undefined: none asked for; null: asked for, none can run here. */
+let launcher: ToolLauncher | null | undefined;
+
+/**
+ * Starts ffmpeg/ffprobe through a small launcher process from now on (tool-launcher.ts), where
+ * one can run. Call it while this process is still small: the launcher is forked from it.
+ */
+export function launchToolsFromSmallProcess(log: Pick<Logger, 'warn' | 'error'>, script?: string): ToolLauncher | null {
+  if (launcher === undefined) launcher = createToolLauncher(log, script);
+  return launcher;
+}
+
+/** Ends the launcher (tools start directly again); its running tools are killed. */
+export async function stopToolLauncher(): Promise<void> {
+  const stopping = launcher;
+  launcher = undefined;
+  await stopping?.stop();
+}
+
+/** A tool started by this process itself (no launcher, or none ready yet). */
+function spawnDirectly(command: string, args: readonly string[], extraOutputs: number): SpawnedTool {
+  const extra = Array.from({ length: extraOutputs }, () => 'pipe' as const);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe', ...extra] });
+  const ended = new Promise<ToolEnd>((resolve) => {
+    child.once('error', (err) => resolve({ kind: 'not-started', message: err.message }));
+    child.once('close', (code, signal) => resolve({ kind: 'exited', code, signal }));
+  });
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  return { stdout: child.stdout!, stderr: child.stderr!, outputs: child.stdio.slice(3) as Readable[], kill, ended };
+}
+
+/** Why a tool ended badly, as MediaProcessError; null when it exited with code 0. */
+function failureOf(command: string, end: ToolEnd, tail: string, timeoutMs: number | undefined, timedOut: boolean): MediaProcessError | null {
+  if (end.kind === 'not-started') return new MediaProcessError(`${describe(command)} could not start: ${end.message}`, null, '');
+  if (end.kind === 'lost') return new MediaProcessError(`${describe(command)} ${end.message}`, null, tail);
+  if (end.code === 0) return null;
+  const why = timedOut ? `timed out after ${timeoutMs} ms` : end.code === null ? `killed by ${end.signal}` : `exited with code ${end.code}`;
+  const lastLines = tail.trim().split('\n').slice(-3).join(' | ');
+  return new MediaProcessError(`${describe(command)} ${why}${lastLines ? `: ${lastLines}` : ''}`, end.code, tail, timedOut);
+}
+
 export function startTool(command: string, args: readonly string[], opts: ProcessOptions): RunningTool {
   if (opts.signal?.aborted) throw abortError(opts.signal);
-  const extra = Array.from({ length: opts.extraOutputs ?? 0 }, () => 'pipe' as const);
   for (const listener of spawnListeners) listener(command, args);
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe', ...extra] }) as ChildProcessWithoutNullStreams;
-  const outputs = child.stdio.slice(3) as Readable[];
-  child.stdin.end();
+  const extraOutputs = opts.extraOutputs ?? 0;
+  const tool = launcher?.spawn(command, args, extraOutputs) ?? spawnDirectly(command, args, extraOutputs);
   let tail = '';
   let partialLine = '';
   let timedOut = false;
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  tool.stderr.setEncoding('utf8');
+  tool.stderr.on('data', (chunk: string) => {
     tail = (tail + chunk).slice(-STDERR_TAIL_CHARS);
     if (!opts.onStderrLine) return;
     const lines = (partialLine + chunk).split(/\r?\n|\r/);
     partialLine = lines.pop() ?? '';
     for (const line of lines) opts.onStderrLine(line);
   });
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
   const timer = opts.timeoutMs
     ? setTimeout(() => {
         timedOut = true;
-        kill();
+        tool.kill();
       }, opts.timeoutMs)
     : null;
-  const onAbort = (): void => kill();
+  const onAbort = (): void => tool.kill();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const exited = new Promise<void>((resolve, reject) => {
-    child.once('error', (err) => reject(new MediaProcessError(`${describe(command)} could not start: ${err.message}`, null, '')));
-    child.once('close', (code, signalName) => {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (partialLine && opts.onStderrLine) opts.onStderrLine(partialLine);
-      opts.onClose?.();
-      if (opts.signal?.aborted) return reject(abortError(opts.signal));
-      if (code === 0) return resolve();
-      const why = timedOut ? `timed out after ${opts.timeoutMs} ms` : code === null ? `killed by ${signalName}` : `exited with code ${code}`;
-      const lastLines = tail.trim().split('\n').slice(-3).join(' | ');
-      reject(new MediaProcessError(`${describe(command)} ${why}${lastLines ? `: ${lastLines}` : ''}`, code, tail, timedOut));
-    });
+  const exited = tool.ended.then((end) => {
+    if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (partialLine && opts.onStderrLine) opts.onStderrLine(partialLine);
+    opts.onClose?.();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    const failure = failureOf(command, end, tail, opts.timeoutMs, timedOut);
+    if (failure) throw failure;
   });
   // Callers that stream may stop listening early; the rejection is still observed there.
   exited.catch(() => undefined);
-  return { child, outputs, exited, stderrTail: () => tail, kill };
+  return { stdout: tool.stdout, outputs: tool.outputs, exited, stderrTail: () => tail, kill: () => tool.kill() };
 }
 
 /** Runs a tool to the end and returns its whole stdout. */
 export async function runTool(command: string, args: readonly string[], opts: ProcessOptions = {}): Promise<Buffer> {
   const tool = startTool(command, args, opts);
   const chunks: Buffer[] = [];
-  tool.child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  tool.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   await tool.exited;
   return Buffer.concat(chunks);
 }
@@ -152,7 +188,7 @@ export async function* streamToolRecords(
   const records = new RecordAssembler(recordBytes);
   try {
     watch();
-    for await (const chunk of tool.child.stdout as AsyncIterable<Buffer>) {
+    for await (const chunk of tool.stdout as AsyncIterable<Buffer>) {
       watch();
       for (const record of records.push(chunk)) {
         // The consumer may keep the record after the next one arrives (RecordAssembler). The

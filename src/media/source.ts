@@ -323,7 +323,7 @@ export class MediaSource {
     const args = audioArgs(this.opts.filePath, rates);
     const chunks = rates.map(() => [] as Buffer[]);
     const tool = startTool(this.opts.tools.ffmpeg, args, { signal: this.opts.signal, extraOutputs: rates.length });
-    tool.child.stdout.resume();
+    tool.stdout.resume();
     const closed = tool.outputs.map((stream, i) => {
       stream.on('data', (c: Buffer) => chunks[i]!.push(c));
       return new Promise<void>((resolve) => stream.once('close', () => resolve()));

@@ -7,6 +7,7 @@ import { extractAudioPcm, extractFrame } from '../media/frames.js';
 import { loadFaceModels } from '../models/faces/index.js';
 import { loadVoiceModels, VOICE_SAMPLE_RATE } from '../models/voice/index.js';
 import { contentHash, probeMedia } from '../media/probe.js';
+import { launchToolsFromSmallProcess } from '../media/process.js';
 import type { MediaTools } from '../media/tools.js';
 import type { Store } from '../store/interfaces.js';
 import { createActorService, type ActorService } from './actors.js';
@@ -61,11 +62,23 @@ export interface ServiceDeps {
   imageSearch?: ImageSearchService;
 }
 
-/** Image search in this process: its own CNN, ORB threads and frame matrix (loaded on first use). */
+/**
+ * Image search in this process: its own CNN, ORB threads and frame matrix (loaded on first use).
+ * Its ffmpeg runs (the moment's refinement decodes) start from a small launcher process, forked at
+ * the service's first use, before it loads its frame matrices (~1 GB at 1M frames): from then on
+ * every start from this process would fork all of that. Not at creation: a server that never
+ * searches by image keeps no extra process.
+ */
 export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools; config: Config }): LocalImageSearchService {
   const matcher = new OrbMatcher(ORB_FEATURES, ratioTestThread());
   const refineMoment = deps.config.search.imageRefineMoment;
-  return createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media), refineMoment });
+  const service = createImageSearchService({ store: deps.store, log: deps.log, descriptor: new MobileNetDescriptor(), matcher, ...ffmpegFrameSource(deps.media), refineMoment });
+  const launch = (): void => void launchToolsFromSmallProcess(deps.log);
+  return {
+    ...service,
+    warmUp: () => (launch(), service.warmUp()),
+    searchByImage: (request, options) => (launch(), service.searchByImage(request, options)),
+  };
 }
 
 export function createServices(deps: ServiceDeps): Services {
