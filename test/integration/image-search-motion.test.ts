@@ -10,6 +10,8 @@
 //   (indexed as a distractor only; its queries are the held-out half) matched with 12 on a folded
 //   map and was answered with similarity 0.77. No screenshot has a folded map
 //   (screenshot-geometry.ts): the answer is the right video, its similarity low (unverified).
+// - A recoloured low-texture frame: no ORB match at all while the screenshot's keypoints were
+//   taken at its own 640 px, 53 inliers at the stored frames' 320 px (query.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +65,16 @@ describe.skipIf(clip === null || distractor === null)('image search on moving fo
     const [top] = await service.searchByImage({ image, first: 3 });
     expect(top?.video.id).toBe(videoId);
     expect(Math.abs(top!.at - time)).toBeLessThanOrEqual(1);
+  }, 180_000);
+
+  it('8.417 s, gamma_color of a low-texture frame: verified once its keypoints are taken at the stored frames’ scale', async () => {
+    // Before (query.ts), the 640-px screenshot matched the 320-px stored frames only through its
+    // coarsest ORB levels: 0 inliers, answered unverified at the first stage's frame.
+    const image = await generatedQuery(media, clip!, 8.417, 'gamma_color');
+    const [top] = await service.searchByImage({ image, first: 3 });
+    expect(top?.video.id).toBe(videoId);
+    expect(top!.inliers).toBeGreaterThanOrEqual(20);
+    expect(Math.abs(top!.at - 8.417)).toBeLessThanOrEqual(1);
   }, 180_000);
 
   it('8.083 s, crop70 of a low-texture frame: a folded map to another video is no evidence', async () => {

@@ -1,6 +1,6 @@
 // Image-to-drama search (以图搜剧): a screenshot in, the episode and timestamp out. Stages:
 // 1. query.ts — the upload checked and decoded; the regions the CNN describes (upright; the whole
-//    picture mirrored too).
+//    picture mirrored too); ORB keypoints taken at the scale of the frames the index stored.
 // 2. candidates.ts — CNN (compact scan, exact re-rank) and ColorLayout ranks fused into candidates.
 // 3. verification.ts — ORB + homography on stored frames, each video's best candidate first,
 //    until one passes with a margin or the budget is spent. Upright variants first; the mirrored
@@ -81,7 +81,9 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
     const variants: QueryVariant[] = [...found.filter((v) => !v.mirror), ...found.filter((v) => v.mirror)];
     const upright = variants.filter((v) => !v.mirror).length;
     const describe = (vs: QueryVariant[]) => clock.time('cnn', () => descriptor.describe(vs.map((v) => ({ image, region: v.region, mirror: v.mirror }))));
-    const session: CascadeSession = { clock, orientedQuery: orientedQueries(image, matcher, clock), candidates: 0, matches: 0, checked: new Map(), tried: new Map(), mirrorFirst: null };
+    // ORB sees the narrowest upright region at the stored frames' scale: a player page's inner picture, else the trimmed one.
+    const contentWidth = Math.min(...variants.slice(0, upright).map((v) => v.region.width));
+    const session: CascadeSession = { clock, orientedQuery: orientedQueries(image, contentWidth, matcher, clock), candidates: 0, matches: 0, checked: new Map(), tried: new Map(), mirrorFirst: null };
     const state = newCandidateState();
     const content = cropImage(image, variants[0]!.region);
     // The CNN runs on its own thread: the screenshot's ORB features are extracted meanwhile.

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { BadInputError, PayloadTooLargeError, UnsupportedMediaError } from '../../errors.js';
+import { FRAME_DECODE_WIDTH } from '../../indexers/frames.js';
 import { findInnerRectangles, trimFlatBorders } from '../../models/image-descriptors/content-rect.js';
-import type { OrbMatcher } from '../../models/image-descriptors/local-features.js';
+import type { LocalFeatures, OrbMatcher } from '../../models/image-descriptors/local-features.js';
 import { decodeImage, toGrey } from '../../models/image.js';
 import type { Box, RawImage } from '../../models/types.js';
 import type { PhaseClock } from './phases.js';
@@ -106,15 +107,38 @@ export async function mirrored(image: RawImage): Promise<RawImage> {
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: image.channels };
 }
 
+/**
+ * The screenshot's ORB features, extracted with its content region at the width of the frames the
+ * index stored ORB features of (FRAME_DECODE_WIDTH); the keypoints in the screenshot's own pixels.
+ * ORB's 8-level pyramid (×1.2 a level) puts ~4/5 of its keypoints on its 4 finest levels: a
+ * screenshot whose picture is twice the stored frame's width (any upload of ≥ 640 px: it is worked
+ * on at up to QUERY_MAX_SIDE) matched only with its coarsest levels, ~1/5 of its keypoints, which on
+ * low-texture footage left too few matches to verify. A rule (the scale the stored features have),
+ * not a fit; never enlarged.
+ */
+export async function orbFeaturesAtStoredScale(picture: RawImage, contentWidth: number, matcher: Pick<OrbMatcher, 'extract'>): Promise<LocalFeatures> {
+  const scale = Math.min(1, FRAME_DECODE_WIDTH / Math.max(1, contentWidth));
+  const width = Math.round(picture.width * scale);
+  const height = Math.round(picture.height * scale);
+  if (width === picture.width || width < 1 || height < 1) return matcher.extract(picture);
+  const { data } = await sharp(picture.data, { raw: { width: picture.width, height: picture.height, channels: picture.channels } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const features = await matcher.extract({ data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height, channels: picture.channels });
+  const points = Float32Array.from(features.points, (v, i) => v * (i % 2 === 0 ? picture.width / width : picture.height / height));
+  return { ...features, points };
+}
+
 /** The screenshot's grey levels and ORB features per orientation, each computed once per search. */
-export function orientedQueries(image: RawImage, matcher: OrbMatcher, clock: PhaseClock): (mirror: boolean) => Promise<OrientedQuery> {
+export function orientedQueries(image: RawImage, contentWidth: number, matcher: OrbMatcher, clock: PhaseClock): (mirror: boolean) => Promise<OrientedQuery> {
   const queries = new Map<boolean, Promise<OrientedQuery>>();
   return (mirror) => {
     let query = queries.get(mirror);
     if (!query) {
       query = (async () => {
         const picture = mirror ? await mirrored(image) : image;
-        return { grey: toGrey(picture), features: await clock.time('orbExtract', () => matcher.extract(picture)) };
+        return { grey: toGrey(picture), features: await clock.time('orbExtract', () => orbFeaturesAtStoredScale(picture, contentWidth, matcher)) };
       })();
       queries.set(mirror, query);
     }

@@ -30,15 +30,17 @@ const MAX_MATCHES = 40;
  * query variant ranked a candidate says little about the screenshot's orientation; ORB does
  * (its descriptors are not mirror-invariant). A candidate matched in one orientation with fewer
  * than DECISIVE_INLIERS is matched in the other too: a mirrored screenshot still matches the
- * upright frame on symmetric structure (a centred face, a studio backdrop) — up to 31 inliers on
- * the fit half — while the right orientation gives several times more. The first
+ * upright frame on symmetric structure (a centred face, a studio backdrop) — up to 42 inliers on
+ * the fit halves (look-alike, motion, constructed pans) since the screenshot's keypoints are taken
+ * at the stored frames' scale (query.ts; 31 before, when the threshold was 40: it is raised by
+ * that headroom, ×1.3) — while the right orientation gives several times more. The first
  * BOTH_ORIENTATIONS candidates try both even when theirs found nothing; later
  * ones only when theirs would lead every candidate so far (≥ MIN_INLIERS): orientation matters
  * for the answer, and a look-alike corpus whose every clip shares some backdrop inliers would
  * otherwise spend the match budget twice as fast.
  * Once the other orientation has won a candidate by MARGIN_RATIO, later candidates try it first.
  */
-const DECISIVE_INLIERS = 40;
+const DECISIVE_INLIERS = 55;
 const BOTH_ORIENTATIONS = 3;
 /** Seconds read around a candidate's span, at most MAX_SPAN_SEC in all (the shortlist's collapse distance). */
 const WINDOW_SEC = 2;
