@@ -38,7 +38,7 @@ import { compactProjectionFor } from '../src/models/image-descriptors/projection
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { addLoadFixtures, buildSyntheticLibrary, QUERY_MIX, queryLog, syntheticVideoId, type LoadFixtures } from './synthetic-library.js';
 import { seededRandom } from '../src/seeded-random.js';
-import { sampleTreeRss, treeCpuMs, treeRssKb } from './process-rss.js';
+import { sampleTreeRss, treeCpuMsByRole, treeRssKb } from './process-rss.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Tears of Steel, 10 s (four shots): real footage among the synthetic frames. */
@@ -304,7 +304,8 @@ interface RunResult {
 async function runLoad(url: string, serverPid: number, list: readonly Body[], connections: number, probeBody: Body): Promise<RunResult> {
   const drainSec = await drain(url);
   const loadBefore = loadAverage();
-  const cpuBefore = await treeCpuMs(serverPid);
+  const cpuBefore = await treeCpuMsByRole(serverPid);
+  const startedUs = process.hrtime.bigint() / 1000n;
   const probe = startProbe(url, probeBody);
   const result = await autocannon({
     url: `${url}/graphql`,
@@ -318,7 +319,10 @@ async function runLoad(url: string, serverPid: number, list: readonly Body[], co
     verifyBody: (body) => typeof body === 'string' && (!body.includes('"errors"') || body.includes('"code":"RATE_LIMITED"')),
   });
   const probed = await probe.stop();
-  const serverCpuMs = (await treeCpuMs(serverPid)) - cpuBefore;
+  const endedUs = process.hrtime.bigint() / 1000n;
+  const cpuAfter = await treeCpuMsByRole(serverPid);
+  const cpuByRole = Object.fromEntries(Object.entries(cpuAfter).map(([role, ms]) => [role, ms - (cpuBefore[role] ?? 0)]));
+  const serverCpuMs = Object.values(cpuByRole).reduce((sum, ms) => sum + ms, 0);
   const refused = result.statusCodeStats?.['429']?.count ?? 0;
   const answered = (result.statusCodeStats?.['200']?.count ?? 0) - result.mismatches;
   return {
@@ -332,6 +336,8 @@ async function runLoad(url: string, serverPid: number, list: readonly Body[], co
     // Server CPU (every process) per answer, probes and refusals included: the per-query cost,
     // comparable across runs on a machine other work shares.
     serverCpuMsPerAnswer: answered > 0 ? Number((serverCpuMs / answered).toFixed(2)) : null,
+    // The same by process (primary, http: the HTTP workers together, images, tool-launcher, …).
+    serverCpuMsPerAnswerByRole: answered > 0 ? Object.fromEntries(Object.entries(cpuByRole).map(([role, ms]) => [role, Number((ms / answered).toFixed(2))])) : null,
     refusedPerSec: Number((refused / durationSec).toFixed(1)),
     refused,
     errors: result.errors + result.timeouts + (result.non2xx - refused) + result.mismatches,
@@ -340,6 +346,8 @@ async function runLoad(url: string, serverPid: number, list: readonly Body[], co
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadAverage(),
     drainSecBefore: drainSec,
+    // The run's span on the monotonic clock V8 CPU profiles use (--cpu-prof-dir): cut a profile to it.
+    monotonicSpanUs: [Number(startedUs), Number(endedUs)],
   };
 }
 

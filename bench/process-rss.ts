@@ -1,6 +1,7 @@
 // RSS and CPU time of a process and its descendants, read from /proc (Linux): what a server holds
 // and spends with all its workers and children together.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 
 /** How often sampleTreeRss looks. */
 const RSS_SAMPLE_MS = 500;
@@ -52,13 +53,30 @@ async function cpuMs(pid: number): Promise<number> {
 }
 
 /**
- * CPU time spent so far by the process and its live descendants, in ms: the difference of two
- * readings around a run is what the server spent on it (a bystander's load does not count,
- * unlike wall-clock rates on a shared machine).
+ * What a server process is: `primary` (the root), its cluster role (VIDSEARCH_CLUSTER_ROLE: http,
+ * images, jobs), `tool-launcher`, else its program's name (an ffmpeg the launcher runs).
  */
-export async function treeCpuMs(pid: number): Promise<number> {
-  const all = await Promise.all((await processTree(pid)).map(cpuMs));
-  return all.reduce((sum, ms) => sum + ms, 0);
+async function processRole(pid: number, root: number): Promise<string> {
+  if (pid === root) return 'primary';
+  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  // Before the environment: the launcher inherits the image-search process's role variable.
+  if (cmdline.some((arg) => arg.endsWith('tool-launcher-main.js'))) return 'tool-launcher';
+  const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+  return /(?:^|\0)VIDSEARCH_CLUSTER_ROLE=([^\0]+)/.exec(environ)?.[1] ?? (path.basename(cmdline[0] ?? '') || 'other');
+}
+
+/**
+ * CPU time spent so far by the process and its live descendants, in ms, by role (processRole;
+ * processes of one role summed): the difference of two readings around a run is what each part
+ * of the server spent on it (a bystander's load does not count, unlike wall-clock rates on a
+ * shared machine).
+ */
+export async function treeCpuMsByRole(pid: number): Promise<Record<string, number>> {
+  const pids = await processTree(pid);
+  const [roles, times] = await Promise.all([Promise.all(pids.map((p) => processRole(p, pid))), Promise.all(pids.map(cpuMs))]);
+  const byRole: Record<string, number> = {};
+  roles.forEach((role, i) => (byRole[role] = (byRole[role] ?? 0) + times[i]!));
+  return byRole;
 }
 
 /** Samples the server's total RSS until stopped; the highest sum seen. */

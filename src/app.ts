@@ -8,7 +8,7 @@ import { JobRunner, type JobRunnerEvents } from './jobs/runner.js';
 import { createLogger, type Logger } from './logger.js';
 import { resolveMediaTools, type MediaTools } from './media/tools.js';
 import { createServices, type Services } from './services/index.js';
-import type { ImageSearchService } from './services/image-search/index.js';
+import type { ImageSearcher } from './services/image-search/index.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/interfaces.js';
 
@@ -30,8 +30,8 @@ export interface App {
 export interface CreateAppOptions {
   log?: Logger;
   runnerEvents?: JobRunnerEvents;
-  /** Image search answered by another process (see ServiceDeps.imageSearch). */
-  imageSearch?: ImageSearchService;
+  /** Image searches answered by another process (see ServiceDeps.imageSearch). */
+  imageSearch?: ImageSearcher;
 }
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {

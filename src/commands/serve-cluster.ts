@@ -91,7 +91,6 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
   const buckets = new TokenBuckets(config.limits.ratePerSec, config.limits.rateBurst);
   const aggregator = new AggregatorRegistry();
   const images = imageProcessSlot();
-  const passToImages = (method: string) => async (args: unknown) => callWorker(await images.ready(IMAGE_CALL_TIMEOUT_MS), method, args, imageCallTimeoutMs(config));
   answerWorkerCalls({
     [PRIMARY_METHODS.leaseTokens]: (args) => {
       const { key, want } = args as LeaseRequest;
@@ -99,8 +98,7 @@ async function runPrimary(config: Config, log: Logger, opts: ClusterServeOptions
     },
     [PRIMARY_METHODS.metrics]: () => aggregator.clusterMetrics(),
     [PRIMARY_METHODS.status]: (): ClusterStatus => ({ serving: serving.size, configured: size, replaced, imageSearch: images.isReady() ? 'ready' : 'loading' }),
-    [IMAGE_SEARCH_METHODS.search]: passToImages(IMAGE_SEARCH_METHODS.search),
-    [IMAGE_SEARCH_METHODS.matchFrame]: passToImages(IMAGE_SEARCH_METHODS.matchFrame),
+    [IMAGE_SEARCH_METHODS.search]: async (args) => callWorker(await images.ready(IMAGE_CALL_TIMEOUT_MS), IMAGE_SEARCH_METHODS.search, args, imageCallTimeoutMs(config)),
   });
 
   const fork = (role: Role): void => {

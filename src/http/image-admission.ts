@@ -7,7 +7,7 @@
 // ServerBusyError it stands for (429, Retry-After) again in the HTTP worker.
 import type { AdmissionConfig } from '../config.js';
 import { AppError } from '../errors.js';
-import type { ImageSearchService } from '../services/image-search/index.js';
+import type { ImageSearcher } from '../services/image-search/index.js';
 import { Admission, gateLimitsFrom, ServerBusyError, type AdmissionKind, type RefusalReason, type Release } from './admission.js';
 
 /** The kinds the image-search process admits; an HTTP worker of the cluster takes no slot for them. */
@@ -19,7 +19,7 @@ export function imageProcessAdmission(config: AdmissionConfig): Admission {
 }
 
 /** `service` whose searches (plain or the picture side of a hybrid search) each hold an imageSearch slot while they run. */
-export function admittedImageSearch(service: ImageSearchService, admission: Admission): ImageSearchService {
+export function admittedImageSearch(service: ImageSearcher, admission: Admission): ImageSearcher {
   return {
     async searchByImage(request, options) {
       let release: Release;
@@ -34,7 +34,6 @@ export function admittedImageSearch(service: ImageSearchService, admission: Admi
         release();
       }
     },
-    matchFrame: (videoId, time) => service.matchFrame(videoId, time),
   };
 }
 

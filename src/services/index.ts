@@ -16,7 +16,8 @@ import { createClipService, type ClipService } from './clips.js';
 import { cutClip, keyframeTimes } from '../media/clips.js';
 import { createFaceClusterService, type FaceClusterService } from './face-clusters.js';
 import { createHighlightsService, type HighlightsService } from './highlights.js';
-import { createImageSearchService, ffmpegFrameSource, type ImageSearchService, type LocalImageSearchService } from './image-search/index.js';
+import { frameEvidenceModel } from '../indexers/frames.js';
+import { createImageSearchService, ffmpegFrameSource, storedMatchFrame, type ImageSearcher, type ImageSearchService, type LocalImageSearchService } from './image-search/index.js';
 import { MobileNetDescriptor } from '../models/image-descriptors/mobilenet.js';
 import { ORB_FEATURES, OrbMatcher } from '../models/image-descriptors/local-features.js';
 import { ratioTestThread } from '../models/image-descriptors/ratio-test-thread.js';
@@ -58,8 +59,11 @@ export interface ServiceDeps {
   media: MediaTools;
   config: Config;
   log: Logger;
-  /** Image search answered elsewhere (serve --workers: the one image-search process); absent, this process runs its own. */
-  imageSearch?: ImageSearchService;
+  /**
+   * Image searches answered elsewhere (serve --workers: the one image-search process); absent,
+   * this process runs its own. Either way a match's stored frame is read here (storedMatchFrame).
+   */
+  imageSearch?: ImageSearcher;
 }
 
 /**
@@ -69,6 +73,9 @@ export interface ServiceDeps {
  * every start from this process would fork all of that. Not at creation: a server that never
  * searches by image keeps no extra process.
  */
+/** The frame evidence image search verifies against: the rows of its ORB matcher's model (no OpenCV is loaded for the id). */
+const SEARCH_EVIDENCE_MODEL = frameEvidenceModel(new OrbMatcher(ORB_FEATURES));
+
 export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools; config: Config }): LocalImageSearchService {
   const matcher = new OrbMatcher(ORB_FEATURES, ratioTestThread());
   const refineMoment = deps.config.search.imageRefineMoment;
@@ -118,7 +125,9 @@ export function createServices(deps: ServiceDeps): Services {
     cacheDir: path.join(config.dataDir, 'cache'),
     log,
   });
-  const imageSearch = deps.imageSearch ?? createLocalImageSearch(deps);
+  const imageSearch: ImageSearchService = deps.imageSearch
+    ? { searchByImage: deps.imageSearch.searchByImage.bind(deps.imageSearch), matchFrame: storedMatchFrame(store.frameEvidence, SEARCH_EVIDENCE_MODEL) }
+    : createLocalImageSearch(deps);
   // Cached keyframes and exported clips go with their video.
   const derivedFiles = { purgeVideo: async (videoId: string) => void (await Promise.all([media.purgeVideo(videoId), clips.purgeVideo(videoId)])) };
   const actors = createActorService({ store, config, log, models: () => loadFaceModels({ modelDir: config.modelDir }), voices });

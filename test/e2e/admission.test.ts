@@ -188,7 +188,7 @@ describe('image searches admitted by the image-search process, as in serve --wor
         metrics: () => metricsRegistry.metrics(),
         status: async () => ({ serving: 2, configured: 2, replaced: 0, imageSearch: 'ready' as const }),
       };
-      workers.push(await startServer({ config, store, services: { ...core, imageSearch }, log }, { port: 0, host: '127.0.0.1', cluster }));
+      workers.push(await startServer({ config, store, services: { ...core, imageSearch: { ...imageSearch, matchFrame: async () => null } }, log }, { port: 0, host: '127.0.0.1', cluster }));
     }
   });
 

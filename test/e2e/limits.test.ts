@@ -155,6 +155,7 @@ describe('query, page and payload limits', () => {
     expect(text).toMatch(/^vidsearch_graphql_rejected_total\{limit="complexity"\} [1-9]/m);
     expect(text).toMatch(/^vidsearch_jobs\{status="QUEUED"\} 0$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
     expect(text).toContain('# TYPE vidsearch_index_stage_duration_seconds histogram');
   });
 });

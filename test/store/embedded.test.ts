@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EmbeddedCatalog } from '../../src/store/embedded/catalog.js';
 import { DATABASE_FILE } from '../../src/store/embedded/db.js';
+import { EmbeddedFrameEvidenceRepository } from '../../src/store/embedded/frame-evidence.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
 import { EmbeddedTextIndex } from '../../src/store/embedded/text-index.js';
@@ -197,6 +199,36 @@ describe('embedded store', () => {
       expect(plan.filter((detail) => detail.startsWith('SCAN vector_changes'))).toEqual([]);
       db.prepare("INSERT INTO vector_changes (collection, id) VALUES ('c', 'a'), ('c', 'b')").run();
       expect(db.prepare(CHANGE_LOG_ENDS_SQL).get()).toEqual({ first: 1, last: 2 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('prepares the reads an image search repeats (evidence windows, the segment at a time) once per connection', async () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    try {
+      const evidence = new EmbeddedFrameEvidenceRepository(db);
+      const catalog = new EmbeddedCatalog(db);
+      const frame = (time: number, repeat: boolean) => ({ time, picture: new Uint8Array([1]), features: new Uint8Array([2]), repeat, thumbnail: null });
+      // A window opening on a repeat also reads the frame it repeats (the second statement).
+      await evidence.add('v1', 'm', [frame(1, false), frame(2, true), frame(3, false)]);
+      db.prepare("INSERT INTO segments (id, video_id, idx, shot_index, start, \"end\", keyframe_time) VALUES ('v1_s0', 'v1', 0, 0, 0, 5, 1)").run();
+      const reads = async () => ({
+        window: (await evidence.window('v1', 'm', 1.5, 3)).map((f) => f.time),
+        segment: (await catalog.segmentAt('v1', 2))?.id,
+      });
+      const prepare = db.prepare.bind(db);
+      let prepared = 0;
+      db.prepare = ((sql: string) => {
+        prepared += 1;
+        return prepare(sql);
+      }) as typeof db.prepare;
+      expect(await reads()).toEqual({ window: [1, 2, 3], segment: 'v1_s0' });
+      const first = prepared;
+      expect(first).toBe(3);
+      expect(await reads()).toEqual({ window: [1, 2, 3], segment: 'v1_s0' });
+      expect(prepared).toBe(first);
     } finally {
       db.close();
     }

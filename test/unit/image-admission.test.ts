@@ -6,21 +6,20 @@ import { loadConfig } from '../../src/config.js';
 import { ServerBusyError } from '../../src/http/admission.js';
 import { admittedImageSearch, asServerBusy, imageProcessAdmission } from '../../src/http/image-admission.js';
 import { AppError } from '../../src/errors.js';
-import type { ImageMatch, ImageSearchService } from '../../src/services/image-search/index.js';
+import type { ImageMatch, ImageSearcher } from '../../src/services/image-search/index.js';
 import { imageSearchHandlers, remoteImageSearch } from '../../src/services/image-search/remote.js';
 
 /** A search that runs until the test finishes it. */
 function heldService() {
   const running: (() => void)[] = [];
-  const service: ImageSearchService = {
+  const service: ImageSearcher = {
     searchByImage: () => new Promise<ImageMatch[]>((resolve) => running.push(() => resolve([]))),
-    matchFrame: async () => null,
   };
   return { service, running };
 }
 
 /** An HTTP worker's view of the image-search process: JSON across, refusals turned back into 429s. */
-function workerOf(handlers: ReturnType<typeof imageSearchHandlers>): ImageSearchService {
+function workerOf(handlers: ReturnType<typeof imageSearchHandlers>): ImageSearcher {
   return remoteImageSearch(async (method, args) => {
     try {
       return JSON.parse(JSON.stringify(await handlers[method]!(JSON.parse(JSON.stringify(args)))));

@@ -15,7 +15,7 @@ import { frameEvidenceModel } from '../../indexers/frames.js';
 import { compactProjectionFor } from '../../models/image-descriptors/projection.js';
 import type { RawImage } from '../../models/types.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../models/image.js';
-import type { VectorFilter } from '../../store/interfaces.js';
+import type { FrameEvidenceRepository, VectorFilter } from '../../store/interfaces.js';
 import { rankedMatches } from './answer.js';
 import { collapse, createCandidateSource, newCandidateState } from './candidates.js';
 import { createFrameSource } from './frame-source.js';
@@ -109,11 +109,7 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
       await Promise.all([descriptor.describe([{ image: probe }]), matcher.extract(probe), candidates.warmUp()]);
     },
 
-    async matchFrame(videoId, time) {
-      // The window may lead with the frame a repeat repeats: only the exact time answers.
-      const rows = await store.frameEvidence.window(videoId, evidenceModel, time, time);
-      return rows.find((f) => Math.abs(f.time - time) < 0.0005)?.picture ?? null;
-    },
+    matchFrame: storedMatchFrame(store.frameEvidence, evidenceModel),
 
     async searchByImage(request, options = {}) {
       const first = request.first ?? DEFAULT_FIRST;
@@ -138,6 +134,15 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
         return matches;
       });
     },
+  };
+}
+
+/** The stored JPEG of the frame a match was verified on (`evidenceModel`'s rows), or null: one store read, no model. */
+export function storedMatchFrame(frameEvidence: FrameEvidenceRepository, evidenceModel: string): ImageSearchService['matchFrame'] {
+  return async (videoId, time) => {
+    // The window may lead with the frame a repeat repeats: only the exact time answers.
+    const rows = await frameEvidence.window(videoId, evidenceModel, time, time);
+    return rows.find((f) => Math.abs(f.time - time) < 0.0005)?.picture ?? null;
   };
 }
 

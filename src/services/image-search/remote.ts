@@ -2,10 +2,12 @@
 // holds the frame matrix, the CNN and the ORB threads for every serving worker (each worker would
 // otherwise hold its own ~600 MB at 100k frames); serving workers call it through the cluster
 // primary (src/commands/serve-cluster.ts). Requests and answers cross as JSON: bytes as base64.
-import type { ImageMatch, ImageSearchFilter, ImageSearchMethod, ImageSearchService, PhaseTimings } from './types.js';
+// Only searches cross: a match's stored frame (thumbnails) is read from the store by the worker
+// itself (storedMatchFrame), not queued behind the searches that process is running.
+import type { ImageMatch, ImageSearcher, ImageSearchFilter, ImageSearchMethod, PhaseTimings } from './types.js';
 
 /** The image-search process's methods. */
-export const IMAGE_SEARCH_METHODS = { search: 'images.search', matchFrame: 'images.matchFrame' } as const;
+export const IMAGE_SEARCH_METHODS = { search: 'images.search' } as const;
 
 export type RemoteCall = (method: string, args: unknown) => Promise<unknown>;
 
@@ -25,13 +27,8 @@ interface SearchAnswer {
   phases: PhaseTimings | null;
 }
 
-interface FrameCall {
-  videoId: string;
-  time: number;
-}
-
-/** An ImageSearchService whose every call runs in the process `call` reaches. */
-export function remoteImageSearch(call: RemoteCall): ImageSearchService {
+/** An ImageSearcher whose every search runs in the process `call` reaches. */
+export function remoteImageSearch(call: RemoteCall): ImageSearcher {
   return {
     async searchByImage(request, options = {}) {
       const args: SearchCall = {
@@ -46,15 +43,11 @@ export function remoteImageSearch(call: RemoteCall): ImageSearchService {
       if (options.phases && answer.phases) Object.assign(options.phases, answer.phases);
       return answer.matches;
     },
-    async matchFrame(videoId, time) {
-      const jpeg = (await call(IMAGE_SEARCH_METHODS.matchFrame, { videoId, time } satisfies FrameCall)) as string | null;
-      return jpeg === null ? null : Buffer.from(jpeg, 'base64');
-    },
   };
 }
 
 /** The handlers of the process that serves `service` to remoteImageSearch callers. */
-export function imageSearchHandlers(service: ImageSearchService): Record<string, (args: unknown) => Promise<unknown>> {
+export function imageSearchHandlers(service: ImageSearcher): Record<string, (args: unknown) => Promise<unknown>> {
   return {
     async [IMAGE_SEARCH_METHODS.search](raw) {
       const args = raw as SearchCall;
@@ -64,11 +57,6 @@ export function imageSearchHandlers(service: ImageSearchService): Record<string,
         { ...(args.method ? { method: args.method } : {}), ...(phases ? { phases } : {}) },
       );
       return { matches, phases: phases ?? null } satisfies SearchAnswer;
-    },
-    async [IMAGE_SEARCH_METHODS.matchFrame](raw) {
-      const { videoId, time } = raw as FrameCall;
-      const jpeg = await service.matchFrame(videoId, time);
-      return jpeg === null ? null : Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength).toString('base64');
     },
   };
 }

@@ -84,6 +84,12 @@ export interface ImageSearchService {
   matchFrame(videoId: string, time: number): Promise<Uint8Array | null>;
 }
 
+/**
+ * Searches alone: what the image-search process of `serve --workers N` answers. A match's stored
+ * frame is a store read any process makes itself (storedMatchFrame), not a call to that process.
+ */
+export type ImageSearcher = Pick<ImageSearchService, 'searchByImage'>;
+
 export interface VideoFrame {
   time: number;
   data: Uint8Array;

@@ -288,8 +288,8 @@ export class EmbeddedCatalog implements Catalog {
 
   async segmentAt(videoId: string, time: number): Promise<SegmentRecord | null> {
     // The containing segment; at (or past) the end, and in any gap, the latest segment started by then.
-    const row = this.db
-      .prepare('SELECT * FROM segments WHERE video_id = ? AND start <= ? ORDER BY (? < "end") DESC, idx DESC LIMIT 1')
+    const row = this.reads
+      .get('SELECT * FROM segments WHERE video_id = ? AND start <= ? ORDER BY (? < "end") DESC, idx DESC LIMIT 1')
       .get(videoId, time, time) as SegmentRow | undefined;
     return row ? toSegment(row) : null;
   }

@@ -4,7 +4,7 @@
 // have none) beside them, its width in its own column. A trigger drops a video's rows with its catalog row, the
 // way every derived row goes with its video.
 import type { FrameEvidence, FrameEvidenceRepository } from '../interfaces.js';
-import type { SqliteDatabase } from './db.js';
+import { StatementCache, type SqliteDatabase } from './db.js';
 
 /** Appended to the embedded store's migration list. */
 export const FRAME_EVIDENCE_MIGRATION_SQL = `
@@ -51,7 +51,12 @@ function blobOf(bytes: Uint8Array): Buffer {
 }
 
 export class EmbeddedFrameEvidenceRepository implements FrameEvidenceRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  /** window's reads: an image search verifies up to 30 candidates, each a window read (preparing cost as much as the read). */
+  private readonly reads: StatementCache;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.reads = new StatementCache(db);
+  }
 
   async add(videoId: string, model: string, frames: readonly FrameEvidence[]): Promise<void> {
     const write = this.db.prepare(
@@ -67,13 +72,13 @@ export class EmbeddedFrameEvidenceRepository implements FrameEvidenceRepository 
 
   async window(videoId: string, model: string, from: number, to: number): Promise<FrameEvidence[]> {
     const fromMs = Math.ceil(from * 1000);
-    const rows = this.db
-      .prepare(`SELECT ${EVIDENCE_COLUMNS} FROM frame_evidence WHERE video_id = ? AND time_ms BETWEEN ? AND ? AND model = ? ORDER BY time_ms`)
+    const rows = this.reads
+      .get(`SELECT ${EVIDENCE_COLUMNS} FROM frame_evidence WHERE video_id = ? AND time_ms BETWEEN ? AND ? AND model = ? ORDER BY time_ms`)
       .all(videoId, fromMs, Math.floor(to * 1000), model) as EvidenceRow[];
     if (rows[0]?.repeat === 1) {
       // The frame the leading repeats repeat: a still shot that began before the range.
-      const lead = this.db
-        .prepare(`SELECT ${EVIDENCE_COLUMNS} FROM frame_evidence WHERE video_id = ? AND time_ms < ? AND model = ? AND repeat = 0 ORDER BY time_ms DESC LIMIT 1`)
+      const lead = this.reads
+        .get(`SELECT ${EVIDENCE_COLUMNS} FROM frame_evidence WHERE video_id = ? AND time_ms < ? AND model = ? AND repeat = 0 ORDER BY time_ms DESC LIMIT 1`)
         .get(videoId, fromMs, model) as EvidenceRow | undefined;
       if (lead) rows.unshift(lead);
     }
