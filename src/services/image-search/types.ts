@@ -86,6 +86,7 @@ export interface ImageSearchService {
 
 export interface VideoFrame {
   time: number;
+  /** RGB from readFrames, grey from readThumbnails; row-major. */
   data: Uint8Array;
   width: number;
   height: number;
@@ -101,6 +102,11 @@ export interface ImageSearchDeps {
    * at its own presentation time), `width` pixels wide.
    */
   readFrames(video: VideoRecord, opts: { start: number; end: number; fps?: number; width: number }): AsyncIterable<VideoFrame>;
+  /**
+   * The same frames as grey thumbnails THUMBNAIL_WIDTH wide (grey-thumbnail.ts), resized by the
+   * decoder from the `width` of readFrames: one byte a pixel to read instead of twelve.
+   */
+  readThumbnails(video: VideoRecord, opts: { start: number; end: number; fps?: number; width: number }): AsyncIterable<VideoFrame>;
   /** The first frame of a video or GIF file, encoded as PNG. */
   firstFrame(filePath: string): Promise<Buffer>;
   limits?: Partial<ImageSearchLimits>;
