@@ -108,7 +108,8 @@ export function createLocator(deps: LocatorDeps) {
     try {
       // The windows' frames: those decoded ahead that lie in them, and the rest of the windows now.
       const rest = windows.flatMap((w) => outsideOf(w, ahead.span));
-      const [early, late] = await Promise.all([ahead.frames, rest.length > 0 ? source.decodedThumbnails(check.video, rest, session.clock) : []]);
+      const decoded = Promise.all([ahead.frames, rest.length > 0 ? source.decodedThumbnails(check.video, rest, session.clock) : []]);
+      const [early, late] = await session.clock.time('refineWait', () => decoded);
       frames = mergedByTime(early.filter((f) => inWindows(f.time)), late);
     } catch (err) {
       log.warn({ videoId: check.video.id, err }, 'image search: the media could not be read to refine the moment');

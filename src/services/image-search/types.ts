@@ -50,7 +50,10 @@ export interface ImageMatch {
 
 /**
  * Where a query's time goes; `verifyDecode` and `localiseDecode` via ffmpeg are for old indexes
- * only; `refineDecode` is the media read between the index's samples when they leave the moment open.
+ * only; `refineDecode` is the media read between the index's samples when they leave the moment
+ * open: it starts beside the alignment and scoring of the stored frames (locate.ts), so its wall
+ * and CPU overlap theirs (CPU is the whole process's); `refineWait` is the part of it the
+ * localisation waits for.
  */
 export type ImageSearchPhase =
   | 'decode'
@@ -66,6 +69,7 @@ export type ImageSearchPhase =
   | 'localiseRead'
   | 'localiseDecode'
   | 'refineDecode'
+  | 'refineWait'
   | 'localise'
   | 'answer';
 

@@ -6,6 +6,7 @@ import type { RawImage } from '../../../src/models/types.js';
 import { LOCALISE_WIDTH, VERIFY_WIDTH, type GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
 import { createLocator, mergedByTime, outsideOf, refinementPeaks, refinementWindows } from '../../../src/services/image-search/locate.js';
 import { phaseClock } from '../../../src/services/image-search/phases.js';
+import type { PhaseTimings } from '../../../src/services/image-search/types.js';
 import type { CascadeSession, Verification } from '../../../src/services/image-search/verification.js';
 
 const scored = (scores: number[]) => scores.map((score, i) => ({ time: i * 0.5, score }));
@@ -108,8 +109,11 @@ describe('locator: the moment between the index’s samples', () => {
       },
     };
     const recording = { match: async () => (events.push('match'), { inliers: 60, homography }) } as unknown as Pick<OrbMatcher, 'match'>;
-    const found = await createLocator({ catalog, frames, matcher: recording, log }).locate(check, session);
+    const phases: PhaseTimings = {};
+    const found = await createLocator({ catalog, frames, matcher: recording, log }).locate(check, { ...session, clock: phaseClock(phases) });
     expect(events[0]).toBe('decode');
+    // What localisation still waited for is timed apart from the decode that ran beside it.
+    expect(phases.refineWait!.calls).toBe(1);
     expect(events).toContain('match');
     expect(decoded[0]).toEqual([0.5, 1.5]);
     // The other windows' decodes only touch the first at its ends.
