@@ -25,6 +25,12 @@ export interface StreamFramesOptions {
   width: number;
   /** Omitted → keeps the displayed aspect ratio (rounded to an even number). */
   height?: number;
+  /**
+   * A second, smaller size: the frame scaled to `width` (area) is resized again to this width by
+   * lanczos in RGB, then converted to `pixFmt` — what sharp's default resize of that frame would
+   * give, within a grey level on average, without piping the larger frames out.
+   */
+  finalWidth?: number;
   pixFmt: PixelFormat;
   start?: number;
   end?: number;
@@ -66,6 +72,11 @@ export function outputSize(probe: Pick<MediaProbe, 'width' | 'height'>, width: n
   return { width: w, height: height !== undefined ? even(height) : even((w * probe.height) / probe.width) };
 }
 
+/** The second size of StreamFramesOptions.finalWidth: the aspect of the first, rounded as sharp rounds a resize. */
+function finalSize(scaled: { width: number; height: number }, finalWidth: number): { width: number; height: number } {
+  return { width: finalWidth, height: Math.max(1, Math.round((scaled.height * finalWidth) / scaled.width)) };
+}
+
 /** Frame times from showinfo lines, handed out in order as the frames arrive on stdout. */
 class FrameTimeQueue {
   private readonly times: number[] = [];
@@ -96,14 +107,17 @@ class FrameTimeQueue {
 
 export async function* streamFrames(tools: MediaTools, filePath: string, opts: StreamFramesOptions): AsyncGenerator<RawFrame> {
   const probe = opts.probe ?? (await probeMedia(tools, filePath, { signal: opts.signal }));
-  const { width, height } = outputSize(probe, opts.width, opts.height);
+  const scaled = outputSize(probe, opts.width, opts.height);
+  const { width, height } = opts.finalWidth ? finalSize(scaled, opts.finalWidth) : scaled;
   const start = Math.max(0, opts.start ?? 0);
   const end = opts.end ?? Number.POSITIVE_INFINITY;
 
   const filters: string[] = [];
   if (!opts.keyframesOnly && opts.fps) filters.push(`fps=${opts.fps}`);
   // showinfo for the frame times only: its per-plane checksums cost a sixth of a decode's CPU.
-  filters.push(`scale=${width}:${height}:flags=area`, `format=${opts.pixFmt}`, 'showinfo=checksum=0');
+  filters.push(`scale=${scaled.width}:${scaled.height}:flags=area`);
+  if (opts.finalWidth) filters.push('format=rgb24', `scale=${width}:${height}:flags=lanczos`);
+  filters.push(`format=${opts.pixFmt}`, 'showinfo=checksum=0');
   const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin'];
   if (opts.keyframesOnly) args.push('-skip_frame', 'nokey');
   // -copyts keeps original timestamps, so showinfo's pts_time − start_time is the media time.

@@ -35,6 +35,7 @@ import type { AddressInfo } from 'node:net';
 import { mediaRouter } from '../../src/http/media-routes.js';
 import { MediaUrlSigner } from '../../src/http/media-urls.js';
 import type { MediaService } from '../../src/services/media.service.js';
+import type { VideoRecord } from '../../src/domain.js';
 import { createImageSearchService, queryVariants, sniffContainer, type PhaseTimings } from '../../src/services/image-search/index.js';
 import { createFakeStore, makeVideo } from '../helpers/fake-store.js';
 import { repoRoot } from '../helpers/shared-data.js';
@@ -269,6 +270,7 @@ describe('upload checks', () => {
     descriptor,
     matcher: new OrbMatcher(),
     readFrames: async function* () {},
+    readThumbnails: async function* () {},
     firstFrame: async () => Buffer.alloc(0),
     limits: { maxBytes: 200_000, maxPixels: 1_000_000 },
   });
@@ -278,7 +280,7 @@ describe('upload checks', () => {
     const store = createFakeStore();
     const described: number[] = [];
     const counting: ImageDescriptor = { ...descriptor, describe: async (inputs) => (described.push(inputs.length), descriptor.describe(inputs)) };
-    const warmed = createImageSearchService({ store, log: pino({ level: 'silent' }), descriptor: counting, matcher: new OrbMatcher(), readFrames: async function* () {}, firstFrame: async () => Buffer.alloc(0) });
+    const warmed = createImageSearchService({ store, log: pino({ level: 'silent' }), descriptor: counting, matcher: new OrbMatcher(), readFrames: async function* () {}, readThumbnails: async function* () {}, firstFrame: async () => Buffer.alloc(0) });
     await warmed.warmUp();
     expect(described).toEqual([1]);
     expect(store.callCount('vectors.search')).toBe(2);
@@ -444,18 +446,25 @@ describe('verification on stored evidence', () => {
       await index(stored, true);
       await index(old, false);
       const decodedWindows: string[] = [];
+      const readFrames = async function* (video: VideoRecord, opts: { start: number; end: number; fps?: number }) {
+        // No fps: every frame of the file (a 25 fps one), as localisation's refinement reads them.
+        const fps = opts.fps ?? 25;
+        decodedWindows.push(`${video.id}:${opts.fps ?? 'every frame'}`);
+        for (let time = Math.ceil(opts.start * fps) / fps; time <= opts.end; time += 1 / fps) {
+          const image = time < 4 ? early : late;
+          yield { time, data: image.data, width: image.width, height: image.height };
+        }
+      };
       const service = createImageSearchService({
         store,
         log: pino({ level: 'silent' }),
         descriptor,
         matcher,
-        readFrames: async function* (video, opts) {
-          // No fps: every frame of the file (a 25 fps one), as localisation's refinement reads them.
-          const fps = opts.fps ?? 25;
-          decodedWindows.push(`${video.id}:${opts.fps ?? 'every frame'}`);
-          for (let time = Math.ceil(opts.start * fps) / fps; time <= opts.end; time += 1 / fps) {
-            const image = time < 4 ? early : late;
-            yield { time, data: image.data, width: image.width, height: image.height };
+        readFrames,
+        readThumbnails: async function* (video, opts) {
+          for await (const frame of readFrames(video, opts)) {
+            const { grey, width, height } = await greyThumbnail({ ...frame, channels: 3 });
+            yield { time: frame.time, data: grey, width, height };
           }
         },
         firstFrame: async () => Buffer.alloc(0),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedMediaError } from '../../src/errors.js';
 import { extractAudioPcm, extractFrame, MediaDecodeError, streamFrames, type RawFrame } from '../../src/media/frames.js';
+import { greyThumbnail } from '../../src/models/image-descriptors/grey-thumbnail.js';
 import { contentHash, interpretProbe, parseFfmpegInputInfo, probeMedia } from '../../src/media/probe.js';
 import { MediaProcessError, runTool, streamToolRecords } from '../../src/media/process.js';
 import { makeAudioOnly, makeSurroundVideo, makeTempDir, makeTestVideo, runFfmpeg, testTools } from '../helpers/media.js';
@@ -93,6 +94,20 @@ describe('streamFrames', () => {
     expect(frames[0]!).toMatchObject({ width: 64, height: 36 });
     expect(frames[0]!.data.length).toBe(64 * 36 * 3);
     frames.forEach((f, i) => expect(f.time).toBeCloseTo(i / 10, 2));
+  });
+
+  it('resizes again to a final width in the decoder: grey thumbnails within a grey level of sharp’s resize of the larger frames', async () => {
+    const window = { start: 0.5, end: 1.2 };
+    const frames = await collect(streamFrames(testTools, clip, { ...window, width: 320, pixFmt: 'rgb24' }));
+    const thumbnails = await collect(streamFrames(testTools, clip, { ...window, width: 320, finalWidth: 160, pixFmt: 'gray' }));
+    expect(thumbnails.map((t) => t.time)).toEqual(frames.map((f) => f.time));
+    expect(thumbnails[0]!).toMatchObject({ width: 160, height: 90 });
+    expect(thumbnails[0]!.data.length).toBe(160 * 90);
+    for (const [k, frame] of frames.entries()) {
+      const reference = await greyThumbnail({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+      const difference = reference.grey.reduce((sum, level, i) => sum + Math.abs(level - thumbnails[k]!.data[i]!), 0) / reference.grey.length;
+      expect(difference).toBeLessThan(1);
+    }
   });
 
   it('honours start/end and keyframes-only decoding', async () => {

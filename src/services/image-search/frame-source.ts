@@ -4,11 +4,11 @@
 // features).
 import { access } from 'node:fs/promises';
 import type { VideoRecord } from '../../domain.js';
-import { extractFrame, streamFrames } from '../../media/frames.js';
+import { extractFrame, streamFrames, type StreamFramesOptions } from '../../media/frames.js';
 import type { MediaProbe } from '../../media/probe.js';
 import type { MediaTools } from '../../media/tools.js';
 import { unpackFeatures, type LocalFeatures, type OrbMatcher } from '../../models/image-descriptors/local-features.js';
-import { greyThumbnailOfEncoded, greyThumbnails, THUMBNAIL_WIDTH } from '../../models/image-descriptors/grey-thumbnail.js';
+import { greyThumbnailOfEncoded, THUMBNAIL_WIDTH } from '../../models/image-descriptors/grey-thumbnail.js';
 import type { RawImage } from '../../models/types.js';
 import type { FrameEvidence, Store } from '../../store/interfaces.js';
 import type { PhaseClock } from './phases.js';
@@ -29,13 +29,6 @@ const LOCALISE_FPS = 4;
  * it bounds the decode at 30 frames per second of media. A rule, not a fit.
  */
 const REFINE_MAX_FPS = 30;
-/**
- * Decoded frames resized together (greyThumbnails): a batch's set-up is shared by its frames, and
- * a full batch is resized while ffmpeg decodes the next; ~2.5 MB of 320-px RGB frames. Not fitted:
- * any size past a few frames saves most of the per-call cost.
- */
-const THUMBNAIL_BATCH = 16;
-
 /** A frame of a verification window; features are unpacked only when looked at. */
 export interface WindowFrame {
   time: number;
@@ -63,12 +56,6 @@ async function thumbnailOfEvidence(row: FrameEvidence): Promise<GreyThumbnail> {
   return { time: row.time, grey, width, height, repeat: row.repeat, features: () => (unpacked ??= unpackFeatures(row.features)) };
 }
 
-/** Decoded frames' thumbnails, in one resize (greyThumbnails: the same pixels as one by one). */
-async function thumbnailsOfFrames(frames: readonly VideoFrame[]): Promise<GreyThumbnail[]> {
-  const thumbnails = await greyThumbnails(frames.map((f) => ({ data: f.data, width: f.width, height: f.height, channels: 3 })));
-  return thumbnails.map(({ width, height, grey }, k) => ({ time: frames[k]!.time, grey, width, height, repeat: false, features: null }));
-}
-
 export interface FrameSource {
   /** Frames around a candidate; `stored` says whether they came from the index (else ffmpeg). */
   window(video: VideoRecord, start: number, end: number, clock: PhaseClock): Promise<{ frames: WindowFrame[]; stored: boolean }>;
@@ -88,8 +75,9 @@ export function createFrameSource(
   store: Pick<Store, 'frameEvidence'>,
   evidenceModel: string,
   matcher: OrbMatcher,
-  readFrames: ImageSearchDeps['readFrames'],
+  media: Pick<ImageSearchDeps, 'readFrames' | 'readThumbnails'>,
 ): FrameSource {
+  const { readFrames, readThumbnails } = media;
   // ffmpeg-decoded windows (older indexes); insertion-ordered: the first key is the least recently used.
   const windowCache = new Map<string, Promise<WindowFrame[]>>();
 
@@ -126,19 +114,11 @@ export function createFrameSource(
 
   /** The thumbnails of the frames ffmpeg decodes between two times (every frame, or `fps` of them a second). */
   async function decodeThumbnails(video: VideoRecord, start: number, end: number, fps: number | undefined): Promise<GreyThumbnail[]> {
-    const batches: Promise<GreyThumbnail[]>[] = [];
-    let batch: VideoFrame[] = [];
-    // Each full batch is resized while ffmpeg decodes the next.
-    const flush = () => {
-      if (batch.length > 0) batches.push(thumbnailsOfFrames(batch));
-      batch = [];
-    };
-    for await (const frame of readFrames(video, { start, end, fps, width: VERIFY_WIDTH })) {
-      batch.push(frame);
-      if (batch.length >= THUMBNAIL_BATCH) flush();
+    const thumbnails: GreyThumbnail[] = [];
+    for await (const { time, data, width, height } of readThumbnails(video, { start, end, fps, width: VERIFY_WIDTH })) {
+      thumbnails.push({ time, grey: data, width, height, repeat: false, features: null });
     }
-    flush();
-    return (await Promise.all(batches)).flat();
+    return thumbnails;
   }
 
   return {
@@ -166,32 +146,39 @@ export function createFrameSource(
   };
 }
 
-/** The media side of the service, on ffmpeg: windows of frames for verification, first frames of uploads. */
-export function ffmpegFrameSource(tools: MediaTools): Pick<ImageSearchDeps, 'readFrames' | 'firstFrame'> {
+/** The catalog's word on a video, as a probe would say it: saves an ffprobe run per window. */
+function probeOfRecord(video: VideoRecord): MediaProbe {
   return {
-    async *readFrames(video, opts) {
-      // A moved or deleted file fails here in microseconds, not after an ffmpeg start per window.
-      await access(video.path);
-      // The catalog already holds what a probe would say: saves an ffprobe run per window.
-      const probe: MediaProbe = {
-        durationSec: video.durationSec,
-        fps: video.fps,
-        width: video.width,
-        height: video.height,
-        rotation: video.rotation,
-        startTime: video.startTime,
-        hasVideo: true,
-        hasAudio: video.hasAudio,
-        variableFrameRate: false,
-        formatName: '',
-        videoCodec: null,
-        audioStreams: [],
-        subtitleStreams: [],
-      };
-      for await (const frame of streamFrames(tools, video.path, { ...opts, pixFmt: 'rgb24', probe })) {
-        yield { time: frame.time, data: new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length), width: frame.width, height: frame.height };
-      }
-    },
+    durationSec: video.durationSec,
+    fps: video.fps,
+    width: video.width,
+    height: video.height,
+    rotation: video.rotation,
+    startTime: video.startTime,
+    hasVideo: true,
+    hasAudio: video.hasAudio,
+    variableFrameRate: false,
+    formatName: '',
+    videoCodec: null,
+    audioStreams: [],
+    subtitleStreams: [],
+  };
+}
+
+/** The media side of the service, on ffmpeg: windows of frames for verification and localisation, first frames of uploads. */
+export function ffmpegFrameSource(tools: MediaTools): Pick<ImageSearchDeps, 'readFrames' | 'readThumbnails' | 'firstFrame'> {
+  async function* decode(video: VideoRecord, opts: StreamFramesOptions): AsyncGenerator<VideoFrame> {
+    // A moved or deleted file fails here in microseconds, not after an ffmpeg start per window.
+    await access(video.path);
+    for await (const frame of streamFrames(tools, video.path, { ...opts, probe: probeOfRecord(video) })) {
+      yield { time: frame.time, data: new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length), width: frame.width, height: frame.height };
+    }
+  }
+  return {
+    readFrames: (video, opts) => decode(video, { ...opts, pixFmt: 'rgb24' }),
+    // ffmpeg resizes and converts (StreamFramesOptions.finalWidth): a 320-px RGB frame through a
+    // pipe and a sharp resize cost ~2.4 ms of this process's CPU, its thumbnail ~0.1 ms.
+    readThumbnails: (video, opts) => decode(video, { ...opts, finalWidth: THUMBNAIL_WIDTH, pixFmt: 'gray' }),
     firstFrame: (filePath) => extractFrame(tools, filePath, 0, { format: 'png' }),
   };
 }

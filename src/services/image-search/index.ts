@@ -46,7 +46,7 @@ export function createImageSearchService(deps: ImageSearchDeps): LocalImageSearc
   const { store, log, descriptor, matcher } = deps;
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const evidenceModel = frameEvidenceModel(matcher);
-  const frames = createFrameSource(store, evidenceModel, matcher, deps.readFrames);
+  const frames = createFrameSource(store, evidenceModel, matcher, deps);
   const candidates = createCandidateSource(store, compactProjectionFor(descriptor));
   const verifier = createVerifier({ catalog: store.catalog, matcher, frames, log });
   const locator = createLocator({ catalog: store.catalog, frames, matcher, log, refineMoment: deps.refineMoment });

@@ -5,6 +5,7 @@
 // nearest matched frame's. Repeats too: a talking head's repeats differ by less than the
 // near-duplicate threshold, yet one shared alignment favours the frame it was fitted on by more
 // than the mouth tells the frames apart (dev set, fit half: the answer drifted to that frame).
+import type { VideoRecord } from '../../domain.js';
 import type { Logger } from '../../logger.js';
 import type { OrbMatcher } from '../../models/image-descriptors/local-features.js';
 import type { Catalog } from '../../store/interfaces.js';
@@ -15,6 +16,7 @@ import { MIN_INLIERS } from './calibration.js';
 import { axisAlignedOf, contenderFits, refinedAlignment, toHomography } from './photometric-alignment.js';
 import type { RawImage } from '../../models/types.js';
 import { plausibleScreenshotMap } from './screenshot-geometry.js';
+import type { PhaseClock } from './phases.js';
 import type { CascadeSession, Verification } from './verification.js';
 
 /** Localisation compares frames of the verified frame's shot at most this far from it. */
@@ -33,7 +35,8 @@ export const MOMENT_TOLERANCE_SEC = 1;
  * (distinct local maxima), REFINE_HALF_SEC either side (the sample gap: the index's fps filter
  * labels a frame up to half a gap before its own time), every frame at its own time (at most 30
  * per second: frame-source.ts). Rules, not fits: they bound the decode at 3 s of media per query,
- * 6 s when windows are joined (two gaps under REFINE_JOIN_SEC), i.e. ≤ 180 frames.
+ * 6 s when windows are joined (two gaps under REFINE_JOIN_SEC), i.e. ≤ 180 frames. The verified
+ * frame's window is decoded ahead, while the stored frames are aligned and scored (decodeAhead).
  * It is not skipped when the stored frames look decisive: on the look-alike set's fit half a score
  * margin of 0.108 (stored frames only) still answered 1.1 s off on a talking head, and the
  * answers it changed had margins from 0.001 to 0.108, so no stored-frame margin marks a settled moment.
@@ -84,13 +87,30 @@ export function createLocator(deps: LocatorDeps) {
    * within 1 px (look-alike set, fit half: a half-size GRID screenshot answered 1.5 s off). A media
    * file that cannot be read leaves the stored frames in the windows.
    */
-  async function refine(check: Verification, query: RawImage, stored: { frames: readonly GreyThumbnail[]; scored: ScoredFrame[] }, homographyNear: (time: number) => number[], session: CascadeSession): Promise<ScoredFrame[]> {
+  /**
+   * The verified frame's refinement window, decoded while the shot's stored frames are aligned
+   * and scored (ORB matches, NCC): the verified frame is nearly always one of the best peaks, so
+   * most of the decode overlaps that work instead of following it.
+   */
+  function decodeAhead(check: Verification, clock: PhaseClock): DecodedAhead {
+    const span = refinementWindows([check.frameTime], mediaSpan(check.video))[0]!;
+    const frames = source.decodedThumbnails(check.video, [span], clock);
+    // Awaited by refine; a localisation that ends before it must not leave the failure unobserved.
+    frames.catch(() => undefined);
+    return { span, frames };
+  }
+
+  async function refine(check: Verification, query: RawImage, stored: { frames: readonly GreyThumbnail[]; scored: ScoredFrame[] }, homographyNear: (time: number) => number[], ahead: DecodedAhead, session: CascadeSession): Promise<ScoredFrame[]> {
     const peaks = refinementPeaks(stored.scored);
-    const windows = refinementWindows(peaks, { start: 0, end: check.video.durationSec > 0 ? check.video.durationSec : Infinity });
+    const windows = refinementWindows(peaks, mediaSpan(check.video));
     const inWindows = (t: number) => windows.some((w) => w.start - 1e-6 <= t && t <= w.end + 1e-6);
     let frames: GreyThumbnail[] = [];
     try {
-      frames = await source.decodedThumbnails(check.video, windows, session.clock);
+      // The windows' frames: those decoded ahead that lie in them, and the rest of the windows now.
+      const rest = windows.flatMap((w) => outsideOf(w, ahead.span));
+      const decoded = Promise.all([ahead.frames, rest.length > 0 ? source.decodedThumbnails(check.video, rest, session.clock) : []]);
+      const [early, late] = await session.clock.time('refineWait', () => decoded);
+      frames = mergedByTime(early.filter((f) => inWindows(f.time)), late);
     } catch (err) {
       log.warn({ videoId: check.video.id, err }, 'image search: the media could not be read to refine the moment');
       frames = [];
@@ -112,6 +132,7 @@ export function createLocator(deps: LocatorDeps) {
   return {
     async locate(check: Verification, session: CascadeSession): Promise<Localisation | null> {
       if (!check.homography) return null;
+      const ahead = refineMoment ? decodeAhead(check, session.clock) : null;
       const shots = await catalog.getShots(check.video.id);
       const shot = shots.find((s) => s.start <= check.frameTime && check.frameTime <= s.end);
       const start = Math.max(shot?.start ?? 0, check.frameTime - HALF_SPAN_SEC);
@@ -136,7 +157,7 @@ export function createLocator(deps: LocatorDeps) {
           return aligned.get(homography)!;
         };
         const scored = session.clock.timeSync('localise', () => scoreFrames(frames, (frame) => alignment(frame.time)));
-        const refined = refineMoment ? await refine(check, query, { frames, scored }, homographyNear, session) : scored;
+        const refined = ahead ? await refine(check, query, { frames, scored }, homographyNear, ahead, session) : scored;
         const localisation = session.clock.timeSync('localise', () => withStoredBest(localise(refined, MOMENT_TOLERANCE_SEC), scored));
         log.debug({ videoId: check.video.id, verifiedAt: check.frameTime, mirror: check.mirror, shot: { start, end }, stored: topScores(scored), refined: topScores(refined), localisation }, 'image search: moment');
         return localisation;
@@ -164,15 +185,43 @@ export function refinementPeaks(scored: readonly ScoredFrame[]): number[] {
  * the detected cut (test/fixtures/image-search-motion.json, fit half: a screenshot 0.2 s past the
  * shot's end matched that frame, and its window, cut at the shot's end, held only the shot before).
  */
-export function refinementWindows(peaks: readonly number[], media: { start: number; end: number }): { start: number; end: number }[] {
+export function refinementWindows(peaks: readonly number[], media: Span): Span[] {
   const spans = peaks.map((t) => ({ start: Math.max(media.start, t - REFINE_HALF_SEC), end: Math.min(media.end, t + REFINE_HALF_SEC) })).sort((a, b) => a.start - b.start);
-  const windows: { start: number; end: number }[] = [];
+  const windows: Span[] = [];
   for (const span of spans) {
     const last = windows[windows.length - 1];
     if (last && span.start - last.end < REFINE_JOIN_SEC) last.end = Math.max(last.end, span.end);
     else windows.push({ ...span });
   }
   return windows;
+}
+
+type Span = { start: number; end: number };
+
+/** Frames decoded ahead of the refinement: those of `span`. */
+interface DecodedAhead {
+  span: Span;
+  frames: Promise<GreyThumbnail[]>;
+}
+
+/** The media's time span (the whole timeline when its duration is unknown). */
+function mediaSpan(video: VideoRecord): Span {
+  return { start: 0, end: video.durationSec > 0 ? video.durationSec : Infinity };
+}
+
+/** The parts of `window` outside `span`, each sharing its end with the span (a frame there is read twice, merged once). */
+export function outsideOf(window: Span, span: Span): Span[] {
+  if (window.end < span.start || window.start > span.end) return [window];
+  const parts: Span[] = [];
+  if (window.start < span.start) parts.push({ start: window.start, end: span.start });
+  if (window.end > span.end) parts.push({ start: span.end, end: window.end });
+  return parts;
+}
+
+/** Two runs' frames in time order, a frame both read (same time) once. */
+export function mergedByTime(a: readonly GreyThumbnail[], b: readonly GreyThumbnail[]): GreyThumbnail[] {
+  const sorted = [...a, ...b].sort((x, y) => x.time - y.time);
+  return sorted.filter((f, i) => i === 0 || f.time - sorted[i - 1]!.time > 1e-6);
 }
 
 /** The best few scores with their times (debug lines). */

@@ -50,7 +50,10 @@ export interface ImageMatch {
 
 /**
  * Where a query's time goes; `verifyDecode` and `localiseDecode` via ffmpeg are for old indexes
- * only; `refineDecode` is the media read between the index's samples when they leave the moment open.
+ * only; `refineDecode` is the media read between the index's samples when they leave the moment
+ * open: it starts beside the alignment and scoring of the stored frames (locate.ts), so its wall
+ * and CPU overlap theirs (CPU is the whole process's); `refineWait` is the part of it the
+ * localisation waits for.
  */
 export type ImageSearchPhase =
   | 'decode'
@@ -66,6 +69,7 @@ export type ImageSearchPhase =
   | 'localiseRead'
   | 'localiseDecode'
   | 'refineDecode'
+  | 'refineWait'
   | 'localise'
   | 'answer';
 
@@ -92,6 +96,7 @@ export type ImageSearcher = Pick<ImageSearchService, 'searchByImage'>;
 
 export interface VideoFrame {
   time: number;
+  /** RGB from readFrames, grey from readThumbnails; row-major. */
   data: Uint8Array;
   width: number;
   height: number;
@@ -107,6 +112,11 @@ export interface ImageSearchDeps {
    * at its own presentation time), `width` pixels wide.
    */
   readFrames(video: VideoRecord, opts: { start: number; end: number; fps?: number; width: number }): AsyncIterable<VideoFrame>;
+  /**
+   * The same frames as grey thumbnails THUMBNAIL_WIDTH wide (grey-thumbnail.ts), resized by the
+   * decoder from the `width` of readFrames: one byte a pixel to read instead of twelve.
+   */
+  readThumbnails(video: VideoRecord, opts: { start: number; end: number; fps?: number; width: number }): AsyncIterable<VideoFrame>;
   /** The first frame of a video or GIF file, encoded as PNG. */
   firstFrame(filePath: string): Promise<Buffer>;
   limits?: Partial<ImageSearchLimits>;

@@ -36,7 +36,7 @@ describe('frame source thumbnails', () => {
       { time: 1, picture: Uint8Array.of(1, 2, 3), features: new Uint8Array(0), repeat: false, thumbnail: stored },
       { time: 1.5, picture, features: new Uint8Array(0), repeat: false },
     ]);
-    const source = createFrameSource({ frameEvidence: evidence }, 'm', new OrbMatcher(), () => noFrames());
+    const source = createFrameSource({ frameEvidence: evidence }, 'm', new OrbMatcher(), { readFrames: noFrames, readThumbnails: noFrames });
     const phases: PhaseTimings = {};
     const [first, second] = await source.thumbnails(video, 0, 2, phaseClock(phases));
     expect(first!.grey).toBe(stored.grey);
@@ -56,12 +56,13 @@ describe('frame source thumbnails', () => {
 
   it('reads every frame of the media to refine the moment, at most 30 per second of it', async () => {
     const asked: (number | undefined)[] = [];
-    const readFrames = async function* (_video: VideoRecord, opts: { start: number; end: number; fps?: number }) {
+    const { grey, width, height } = await greyThumbnail(frame(40));
+    const readThumbnails = async function* (_video: VideoRecord, opts: { start: number; end: number; fps?: number }) {
       asked.push(opts.fps);
       const fps = opts.fps ?? 25;
-      for (let i = 0; opts.start + i / fps <= opts.end + 1e-9; i++) yield { time: opts.start + i / fps, ...frame(40) };
+      for (let i = 0; opts.start + i / fps <= opts.end + 1e-9; i++) yield { time: opts.start + i / fps, data: grey, width, height };
     };
-    const source = createFrameSource({ frameEvidence: new FakeFrameEvidenceRepository() }, 'm', new OrbMatcher(), readFrames);
+    const source = createFrameSource({ frameEvidence: new FakeFrameEvidenceRepository() }, 'm', new OrbMatcher(), { readFrames: noFrames, readThumbnails });
     const phases: PhaseTimings = {};
     const at25 = await source.decodedThumbnails({ id: 'v25', fps: 25 } as VideoRecord, [{ start: 1, end: 2 }], phaseClock(phases));
     const at60 = await source.decodedThumbnails({ id: 'v60', fps: 60 } as VideoRecord, [{ start: 1, end: 2 }], phaseClock(phases));
@@ -73,12 +74,13 @@ describe('frame source thumbnails', () => {
   });
 
   it('decodes several windows in one timed call, their frames in window order', async () => {
-    const readFrames = async function* (_video: VideoRecord, opts: { start: number; end: number }) {
+    const { grey, width, height } = await greyThumbnail(frame(40));
+    const readThumbnails = async function* (_video: VideoRecord, opts: { start: number; end: number }) {
       // The later window's frames come first: order must not depend on which run finishes first.
       await new Promise((resolve) => setTimeout(resolve, opts.start < 5 ? 30 : 0));
-      for (let t = opts.start; t <= opts.end + 1e-9; t += 0.25) yield { time: t, ...frame(40) };
+      for (let t = opts.start; t <= opts.end + 1e-9; t += 0.25) yield { time: t, data: grey, width, height };
     };
-    const source = createFrameSource({ frameEvidence: new FakeFrameEvidenceRepository() }, 'm', new OrbMatcher(), readFrames);
+    const source = createFrameSource({ frameEvidence: new FakeFrameEvidenceRepository() }, 'm', new OrbMatcher(), { readFrames: noFrames, readThumbnails });
     const phases: PhaseTimings = {};
     const frames = await source.decodedThumbnails({ id: 'v', fps: 25 } as VideoRecord, [{ start: 1, end: 2 }, { start: 6, end: 7 }], phaseClock(phases));
     expect(frames.map((f) => f.time)).toEqual([1, 1.25, 1.5, 1.75, 2, 6, 6.25, 6.5, 6.75, 7]);

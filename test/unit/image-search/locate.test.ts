@@ -4,8 +4,9 @@ import type { Logger } from '../../../src/logger.js';
 import type { LocalFeatures, OrbMatcher } from '../../../src/models/image-descriptors/local-features.js';
 import type { RawImage } from '../../../src/models/types.js';
 import { LOCALISE_WIDTH, VERIFY_WIDTH, type GreyThumbnail } from '../../../src/services/image-search/frame-source.js';
-import { createLocator, refinementPeaks, refinementWindows } from '../../../src/services/image-search/locate.js';
+import { createLocator, mergedByTime, outsideOf, refinementPeaks, refinementWindows } from '../../../src/services/image-search/locate.js';
 import { phaseClock } from '../../../src/services/image-search/phases.js';
+import type { PhaseTimings } from '../../../src/services/image-search/types.js';
 import type { CascadeSession, Verification } from '../../../src/services/image-search/verification.js';
 
 const scored = (scores: number[]) => scores.map((score, i) => ({ time: i * 0.5, score }));
@@ -22,6 +23,22 @@ describe('refinement between the index’s samples', () => {
       { start: 0.5, end: 1.5 },
       { start: 4.5, end: 5.2 },
     ]);
+  });
+});
+
+describe('refinement frames decoded ahead', () => {
+  it('leaves the parts of a window outside the span decoded ahead, sharing its ends', () => {
+    expect(outsideOf({ start: 0.5, end: 3.5 }, { start: 1, end: 2 })).toEqual([
+      { start: 0.5, end: 1 },
+      { start: 2, end: 3.5 },
+    ]);
+    expect(outsideOf({ start: 1, end: 2 }, { start: 1, end: 2 })).toEqual([]);
+    expect(outsideOf({ start: 4, end: 5 }, { start: 1, end: 2 })).toEqual([{ start: 4, end: 5 }]);
+  });
+
+  it('merges two runs’ frames in time order, a frame both read once', () => {
+    const frame = (time: number) => ({ time, grey: new Uint8Array(1), width: 1, height: 1, repeat: false, features: null });
+    expect(mergedByTime([frame(1), frame(1.04), frame(2)], [frame(0.96), frame(2), frame(2.04)]).map((f) => f.time)).toEqual([0.96, 1, 1.04, 2, 2.04]);
   });
 });
 
@@ -74,6 +91,34 @@ describe('locator: the moment between the index’s samples', () => {
     expect(found!.at).toBeCloseTo(truth, 5);
     // The evidence picture stays a stored frame.
     expect(stored.map((f) => f.time)).toContain(found!.bestTime);
+  });
+
+  it('starts decoding the verified frame’s window before aligning the stored frames, and reads none of it twice', async () => {
+    const events: string[] = [];
+    const decoded: [number, number][] = [];
+    const frames = {
+      thumbnails: async () => stored,
+      decodedThumbnails: async (_v: VideoRecord, windows: readonly { start: number; end: number }[]) => {
+        events.push('decode');
+        const out: GreyThumbnail[] = [];
+        for (const { start, end } of windows) {
+          decoded.push([start, end]);
+          for (let t = Math.ceil(start / 0.04 - 1e-9) * 0.04; t <= end + 1e-9; t += 0.04) out.push(thumb(Math.round(t * 100) / 100, false));
+        }
+        return out;
+      },
+    };
+    const recording = { match: async () => (events.push('match'), { inliers: 60, homography }) } as unknown as Pick<OrbMatcher, 'match'>;
+    const phases: PhaseTimings = {};
+    const found = await createLocator({ catalog, frames, matcher: recording, log }).locate(check, { ...session, clock: phaseClock(phases) });
+    expect(events[0]).toBe('decode');
+    // What localisation still waited for is timed apart from the decode that ran beside it.
+    expect(phases.refineWait!.calls).toBe(1);
+    expect(events).toContain('match');
+    expect(decoded[0]).toEqual([0.5, 1.5]);
+    // The other windows' decodes only touch the first at its ends.
+    for (const [start, end] of decoded.slice(1)) expect(end <= 0.5 + 1e-9 || start >= 1.5 - 1e-9).toBe(true);
+    expect(found!.at).toBeCloseTo(truth, 5);
   });
 
   it('reads no media when the refinement is switched off (VIDSEARCH_IMAGE_REFINE_MOMENT=off) and answers a stored frame', async () => {
