@@ -18,20 +18,23 @@ function reserve(rows: number): void {
   codes = grown;
 }
 
-/** Whether `ops` only append slots 0, 1, … with their bytes in order (a first load): the bytes can be adopted as they are. */
-function isFirstLoad(ops: Int32Array, bytes: Int8Array): boolean {
-  if (size !== 0 || bytes.byteOffset !== 0 || ops.length / 3 !== bytes.length / dim) return false;
-  for (let i = 0; i < ops.length; i += 3) if (ops[i] !== SHARD_OP.write || ops[i + 1] !== i / 3 || ops[i + 2] !== (i / 3) * dim) return false;
+/**
+ * Whether the first `opCount` of `ops` only append slots 0, 1, … with their bytes in order (a
+ * first load): the bytes can be adopted as they are, spare room included.
+ */
+function isFirstLoad(ops: Int32Array, opCount: number, bytes: Int8Array): boolean {
+  if (size !== 0 || bytes.byteOffset !== 0) return false;
+  for (let i = 0; i < opCount; i += 3) if (ops[i] !== SHARD_OP.write || ops[i + 1] !== i / 3 || ops[i + 2] !== (i / 3) * dim) return false;
   return true;
 }
 
-function apply(ops: Int32Array, bytes: Int8Array): void {
-  if (isFirstLoad(ops, bytes)) {
+function apply(ops: Int32Array, opCount: number, bytes: Int8Array): void {
+  if (isFirstLoad(ops, opCount, bytes)) {
     codes = bytes;
-    size = ops.length / 3;
+    size = opCount / 3;
     return;
   }
-  for (let i = 0; i < ops.length; i += 3) {
+  for (let i = 0; i < opCount; i += 3) {
     const [op, a, b] = [ops[i]!, ops[i + 1]!, ops[i + 2]!];
     if (op === SHARD_OP.write) {
       reserve(a + 1);
@@ -50,7 +53,7 @@ function answer(request: ShardRequest): ShardReply | null {
       dim = request.dim;
       return null;
     case 'apply':
-      apply(request.ops, request.bytes);
+      apply(request.ops, request.opCount, request.bytes);
       return null;
     case 'nearest':
       return { id: request.id, ok: true, ...nearestCodes(native!, codes.subarray(0, size * dim), dim, request.query, request.k, request.metric) };

@@ -50,9 +50,12 @@ class PendingWrites {
     this.byteCount += this.dim;
   }
 
-  /** The queued writes as a message, and empty again. */
-  take(): { ops: Int32Array<ArrayBuffer>; bytes: Int8Array<ArrayBuffer> } {
-    const taken = { ops: this.ops.slice(0, this.opCount), bytes: this.byteCount === this.bytes.length ? this.bytes : this.bytes.slice(0, this.byteCount) };
+  /**
+   * The queued writes as a message, and empty again. The arrays go whole (transferred, never
+   * copied: a first load's are the shard's size) with the count of ops used.
+   */
+  take(): { ops: Int32Array<ArrayBuffer>; opCount: number; bytes: Int8Array<ArrayBuffer> } {
+    const taken = { ops: this.ops, opCount: this.opCount, bytes: this.bytes };
     this.ops = new Int32Array(0);
     this.bytes = new Int8Array(0);
     this.opCount = this.byteCount = 0;
@@ -203,8 +206,8 @@ export class ShardedRowCodes implements RowCodes {
 
   private flush(shard: Shard): void {
     if (shard.pending.opCount === 0) return;
-    const { ops, bytes } = shard.pending.take();
-    shard.worker.postMessage({ type: 'apply', ops, bytes } satisfies ShardRequest, [ops.buffer, bytes.buffer]);
+    const { ops, opCount, bytes } = shard.pending.take();
+    shard.worker.postMessage({ type: 'apply', ops, opCount, bytes } satisfies ShardRequest, [ops.buffer, bytes.buffer]);
   }
 
   private ask(shard: Shard, scan: DistributiveOmit<Extract<ShardRequest, { id: number }>, 'id'>): Promise<CodeCandidates> {
