@@ -139,12 +139,12 @@ for (const { n, dim } of configs) {
   const reference = new VectorMatrix(dim, 'cosine', n, false);
   for (let i = 0; i < n; i += 1) reference.set(String(i), row(i), {});
   const jsSamples: number[] = [];
-  const truth = queries.map((q) => {
+  const truth: string[][] = [];
+  for (const q of queries) {
     const t0 = performance.now();
-    const ids = reference.search(q, K).map((h) => h.id);
+    truth.push((await reference.search(q, K)).map((h) => h.id));
     jsSamples.push(performance.now() - t0);
-    return ids;
-  });
+  }
   if (METHODS.has('exact-js')) console.log(JSON.stringify({ n, dim, method: 'exact-js', buildSec: 0, ...timings(jsSamples), recallAt10: 1 }));
 
   if (METHODS.has('exact')) await benchStore(n, dim, row, queries, truth);

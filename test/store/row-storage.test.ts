@@ -161,7 +161,7 @@ describe('RowPayloads', () => {
 });
 
 describe('VectorMatrix on compact rows', () => {
-  it('searches, scrolls and counts as a brute force over the same points, after overwrites and removals', () => {
+  it('searches, scrolls and counts as a brute force over the same points, after overwrites and removals', async () => {
     const random = seededRandom(9);
     const dim = 8;
     const matrix = new VectorMatrix(dim, 'dot', 4, false);
@@ -185,7 +185,7 @@ describe('VectorMatrix on compact rows', () => {
       .map(([id, p]) => ({ id, payload: p.payload, score: p.vector.reduce((s, v, i) => s + v * query[i]!, 0) }))
       .sort((a, b) => b.score - a.score)
       .slice(0, 10);
-    const hits = matrix.search(query, 10, filter);
+    const hits = await matrix.search(query, 10, filter);
     expect(hits.map((h) => [h.id, h.payload])).toEqual(expected.map((h) => [h.id, h.payload]));
     hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!.score, 5));
     expect(matrix.size).toBe(points.size);

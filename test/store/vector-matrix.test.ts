@@ -18,7 +18,7 @@ describe('VectorMatrix', () => {
   });
 
   for (const metric of ['cosine', 'dot', 'l2'] as VectorMetric[]) {
-    it(`native and JS scans return the same ${metric} neighbours and scores`, () => {
+    it(`native and JS scans return the same ${metric} neighbours and scores`, async () => {
       const random = seeded(42);
       const dim = 48;
       const native = new VectorMatrix(dim, metric);
@@ -35,8 +35,8 @@ describe('VectorMatrix', () => {
       }
       for (let q = 0; q < 5; q += 1) {
         const query = Float32Array.from({ length: dim }, random);
-        const a = native.search(query, 10);
-        const b = plain.search(query, 10);
+        const a = await native.search(query, 10);
+        const b = await plain.search(query, 10);
         expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
         a.forEach((hit, i) => expect(hit.score).toBeCloseTo(b[i]!.score, 3));
         expect(a[0]!.payload).toEqual(b[0]!.payload);
@@ -45,7 +45,7 @@ describe('VectorMatrix', () => {
     });
   }
 
-  it('int8 cosine shortlist, rescored exactly, keeps the exact neighbours of clustered vectors', () => {
+  it('int8 cosine shortlist, rescored exactly, keeps the exact neighbours of clustered vectors', async () => {
     // mulberry32: the float LCG above cycles within a few thousand draws, which makes exact ties.
     const random = seededRandom(11);
     const uniform = () => random() - 0.5;
@@ -71,8 +71,8 @@ describe('VectorMatrix', () => {
     }
     for (let q = 0; q < 3; q += 1) {
       const query = jitter(jitter(scene, 0.6), 0.15);
-      const a = native.search(query, 200);
-      const b = plain.search(query, 200);
+      const a = await native.search(query, 200);
+      const b = await plain.search(query, 200);
       expect(a.slice(0, 20).map((h) => h.id)).toEqual(b.slice(0, 20).map((h) => h.id));
       a.slice(0, 20).forEach((hit, i) => expect(hit.score).toBeCloseTo(b[i]!.score, 5));
       const exact = new Set(b.map((h) => h.id));
@@ -80,7 +80,7 @@ describe('VectorMatrix', () => {
     }
   });
 
-  it('int8 L2 shortlist keeps the exact neighbours of ColorLayout-like rows, also after a larger magnitude re-codes the rows', () => {
+  it('int8 L2 shortlist keeps the exact neighbours of ColorLayout-like rows, also after a larger magnitude re-codes the rows', async () => {
     const random = seededRandom(5);
     const dim = 33;
     const weight = (i: number) => Math.sqrt(i === 0 || i === 21 || i === 27 ? 4 : i < 3 ? 2 : 1);
@@ -98,8 +98,8 @@ describe('VectorMatrix', () => {
     }
     for (let q = 0; q < 5; q += 1) {
       const query = layout(Array.from({ length: dim }, () => 10 + 40 * random()), 4);
-      const a = native.search(query, 40);
-      const b = plain.search(query, 40);
+      const a = await native.search(query, 40);
+      const b = await plain.search(query, 40);
       expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
       a.forEach((hit, i) => expect(hit.score).toBeCloseTo(b[i]!.score, 3));
     }
@@ -134,29 +134,29 @@ describe('VectorMatrix', () => {
       return { floats, int8, stored, reads, misplaced, random };
     }
 
-    it('finds the same neighbours with the same scores as the float rows, filtered or not', () => {
+    it('finds the same neighbours with the same scores as the float rows, filtered or not', async () => {
       const { floats, int8, reads, misplaced, random } = twins();
       expect(int8.int8Only).toBe(true);
       expect(floats.int8Only).toBe(false);
       for (let q = 0; q < 5; q += 1) {
         const query = Float32Array.from({ length: dim }, random);
-        expect(int8.search(query, 10)).toEqual(floats.search(query, 10));
+        expect(await int8.search(query, 10)).toEqual(await floats.search(query, 10));
         // ~700 rows pass: shortlisted on int8 in JS; the float matrix scans them exactly.
-        expect(int8.search(query, 10, { videoIds: ['v3'] })).toEqual(floats.search(query, 10, { videoIds: ['v3'] }));
+        expect(await int8.search(query, 10, { videoIds: ['v3'] })).toEqual(await floats.search(query, 10, { videoIds: ['v3'] }));
         // 1 row of each id set passes: every passing row rescored.
-        expect(int8.search(query, 3, { videoIds: ['v3'], equals: { videoId: 'v3' } })).toEqual(floats.search(query, 3, { videoIds: ['v3'], equals: { videoId: 'v3' } }));
+        expect(await int8.search(query, 3, { videoIds: ['v3'], equals: { videoId: 'v3' } })).toEqual(await floats.search(query, 3, { videoIds: ['v3'], equals: { videoId: 'v3' } }));
       }
       // Reads are for the shortlists only, never the whole matrix.
       expect(Math.max(...reads)).toBeLessThanOrEqual(Math.ceil(10 * 1.25) + 64);
       expect(misplaced).toEqual([]);
     });
 
-    it('skips a shortlisted row whose vector is no longer stored', () => {
+    it('skips a shortlisted row whose vector is no longer stored', async () => {
       const { int8, stored, random } = twins();
       const query = Float32Array.from({ length: dim }, random);
-      const [best] = int8.search(query, 1);
+      const [best] = await int8.search(query, 1);
       stored.delete(best!.id);
-      expect(int8.search(query, 5).map((h) => h.id)).not.toContain(best!.id);
+      expect((await int8.search(query, 5)).map((h) => h.id)).not.toContain(best!.id);
     });
 
     it('keeps float rows for dot and L2 matrices whatever it is given', () => {
@@ -167,10 +167,10 @@ describe('VectorMatrix', () => {
     });
   });
 
-  it('returns copies of payloads', () => {
+  it('returns copies of payloads', async () => {
     const matrix = new VectorMatrix(2, 'dot');
     matrix.set('a', Float32Array.from([1, 0]), { videoId: 'v1' });
-    matrix.search(Float32Array.from([1, 0]), 1)[0]!.payload.videoId = 'changed';
-    expect(matrix.search(Float32Array.from([1, 0]), 1)[0]!.payload).toEqual({ videoId: 'v1' });
+    (await matrix.search(Float32Array.from([1, 0]), 1))[0]!.payload.videoId = 'changed';
+    expect((await matrix.search(Float32Array.from([1, 0]), 1))[0]!.payload).toEqual({ videoId: 'v1' });
   });
 });

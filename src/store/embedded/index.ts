@@ -24,10 +24,11 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     db.close();
     throw err;
   }
+  const vectors = new EmbeddedVectorIndex(db);
   return {
     catalog: new EmbeddedCatalog(db),
     text: new EmbeddedTextIndex(db),
-    vectors: new EmbeddedVectorIndex(db),
+    vectors,
     jobs: new EmbeddedJobQueue(db),
     actors: new EmbeddedActorRepository(db),
     appearances: new EmbeddedAppearanceRepository(db),
@@ -41,6 +42,7 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     voiceClusters: new EmbeddedVoiceClusterRepository(db),
     schemaVersion,
     async close() {
+      await vectors.close();
       if (db.open) db.close();
     },
   };

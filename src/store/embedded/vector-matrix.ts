@@ -13,12 +13,15 @@
 // then rescored from the vectors as stored (SQLite), read for the shortlist's rows alone, which
 // saves four bytes per dimension and row (1M frames × 128-d: 512 MB) for a read of a few hundred
 // rows per search. Scores are the same: the stored vector is normalised as `set` would.
-import { createRequire } from 'node:module';
+// The codes live behind RowCodes: in process, or split across scan threads for large matrices
+// (sharded-codes.ts). Either way the shortlist is the `shortlist` rows nearest by int8 distance,
+// ties by id, and the answer the best `limit` by exact score, ties by id: the same hits in the
+// same order however the rows are split.
 import type { VectorFilter, VectorHit, VectorMetric, VectorPayload } from '../interfaces.js';
+import { simdModule, type CodeCandidates, type UsearchModule } from './code-scan.js';
+import { LocalRowCodes, type RowCodes } from './row-codes.js';
 import { RowIds } from './row-ids.js';
 import { RowPayloads, type RowTest } from './row-payloads.js';
-
-type UsearchModule = typeof import('usearch');
 
 /** Below this many rows the JS loop is as fast as a native call. */
 const SIMD_MIN_ROWS = 2_048;
@@ -47,22 +50,18 @@ function toInt8(vector: Float32Array, scale: number, out: Int8Array, offset: num
   for (let i = 0; i < vector.length; i += 1) out[offset + i] = Math.max(-127, Math.min(127, Math.round(vector[i]! * scale)));
 }
 
-let usearch: UsearchModule | null | undefined;
-
 /** Whether unfiltered scans run natively here (for benches and tests). */
 export function nativeScanAvailable(): boolean {
   return simdModule() !== null;
 }
 
-function simdModule(): UsearchModule | null {
-  if (usearch === undefined) {
-    try {
-      usearch = createRequire(import.meta.url)('usearch') as UsearchModule;
-    } catch {
-      usearch = null;
-    }
-  }
-  return usearch;
+/** Where a matrix keeps its codes: given the dimension and the rows to make room for. */
+export type RowCodesFactory = (dim: number, capacity: number) => RowCodes;
+
+const localCodes: RowCodesFactory = (dim, capacity) => new LocalRowCodes(dim, capacity);
+
+function byId(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -81,20 +80,25 @@ function l2Normalize(vector: Float32Array): Float32Array {
   return out;
 }
 
-/** The `limit` best (highest) scores seen so far, kept sorted descending. */
+/** The `limit` best (highest) scores seen so far, kept sorted descending; equal scores in `precedes` order. */
 class TopK {
   readonly rows: number[] = [];
   readonly scores: number[] = [];
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly precedes: (row: number, other: number) => boolean,
+  ) {}
 
-  get threshold(): number {
-    return this.scores.length < this.limit ? -Infinity : this.scores[this.scores.length - 1]!;
+  /** Whether (row, score) ranks before the entry at `at`. */
+  private before(row: number, score: number, at: number): boolean {
+    const other = this.scores[at]!;
+    return score > other || (score === other && this.precedes(row, this.rows[at]!));
   }
 
   offer(row: number, score: number): void {
-    if (score <= this.threshold) return;
+    if (this.scores.length >= this.limit && !this.before(row, score, this.scores.length - 1)) return;
     let at = this.scores.length;
-    while (at > 0 && this.scores[at - 1]! < score) at -= 1;
+    while (at > 0 && this.before(row, score, at - 1)) at -= 1;
     this.scores.splice(at, 0, score);
     this.rows.splice(at, 0, row);
     if (this.scores.length > this.limit) {
@@ -108,9 +112,13 @@ export class VectorMatrix {
   /** Float rows (cosine: normalised); empty when the matrix keeps int8 rows only (`stored` given). */
   private data: Float32Array;
   /** int8 copy of the rows for the native scan (cosine and L2); null for dot or without SIMD. */
-  private codes: Int8Array | null;
+  private readonly codes: RowCodes | null;
   /** int8 steps per unit of the codes (cosine: fixed by dim; L2: 127 / (headroom × largest magnitude)). */
   private codeScale: number;
+  /** Rows the float rows, codes and locators have room for. */
+  private capacity: number;
+  /** One row's codes, reused by every write. */
+  private readonly scratch: Int8Array;
   /** Ids and payloads by row, in typed arrays (1M frames: ~80 MB off the JS heap, not ~240 MB on it). */
   private readonly ids: RowIds;
   private readonly payloads: RowPayloads;
@@ -124,6 +132,7 @@ export class VectorMatrix {
    * @param simd use the native exact scan when available (false: always the JS loop).
    * @param stored keep int8 rows only and rescore from these (cosine with the native scan only;
    *   otherwise ignored: the float rows stay).
+   * @param codesIn where the int8 codes live (default: in this thread).
    */
   constructor(
     readonly dim: number,
@@ -131,23 +140,39 @@ export class VectorMatrix {
     initialCapacity = 1024,
     private readonly simd = true,
     stored: StoredRows | null = null,
+    codesIn: RowCodesFactory = localCodes,
   ) {
-    this.codes = metric !== 'dot' && simd && simdModule() !== null ? new Int8Array(dim * initialCapacity) : null;
+    this.capacity = initialCapacity;
+    this.codes = metric !== 'dot' && simd && simdModule() !== null ? codesIn(dim, initialCapacity) : null;
     this.stored = stored && metric === 'cosine' && this.codes ? stored : null;
     this.data = new Float32Array(this.stored ? 0 : dim * initialCapacity);
     this.codeScale = metric === 'cosine' ? int8Scale(dim) : 0;
+    this.scratch = new Int8Array(dim);
     this.ids = new RowIds(initialCapacity);
     this.payloads = new RowPayloads(initialCapacity);
     this.locators = this.stored ? new Float64Array(initialCapacity) : null;
   }
+
+  /** Equal scores rank by id: an order that does not depend on where rows sit. */
+  private readonly idPrecedes = (row: number, other: number): boolean => this.ids.idOf(row) < this.ids.idOf(other);
 
   /** Whether the matrix keeps int8 rows only (rescoring reads the stored vectors). */
   get int8Only(): boolean {
     return this.stored !== null;
   }
 
+  /** Whether the codes were lost (a scan thread died): searches fail until the matrix is loaded again. */
+  get lost(): boolean {
+    return this.codes?.lost ?? false;
+  }
+
   get size(): number {
     return this.ids.size;
+  }
+
+  /** Ends the scan threads, if the codes have any. */
+  close(): Promise<void> {
+    return this.codes?.close() ?? Promise.resolve();
   }
 
   /** @param locator where the row is stored (SQLite: its rowid), for the rescoring of an int8-only matrix. */
@@ -160,29 +185,29 @@ export class VectorMatrix {
     if (this.locators) this.locators[row] = locator ?? NaN;
     if (!this.stored) this.data.set(stored, row * this.dim);
     if (this.metric === 'l2') this.widenL2Scale(stored);
-    if (this.codes) toInt8(stored, this.codeScale, this.codes, row * this.dim);
+    this.writeCodes(row, stored);
   }
 
-  /** Room for `rows` rows (doubling), in the float rows kept and the codes. */
+  private writeCodes(row: number, vector: Float32Array): void {
+    if (!this.codes) return;
+    toInt8(vector, this.codeScale, this.scratch, 0);
+    this.codes.write(row, this.scratch);
+  }
+
+  /** Room for `rows` rows (doubling), in the float rows kept, the codes and the locators. */
   private grow(rows: number): void {
-    if (this.locators && rows > this.locators.length) {
-      const grownLocators = new Float64Array(Math.max(this.locators.length * 2, rows));
+    if (rows <= this.capacity) return;
+    this.capacity = Math.max(this.capacity * 2, rows);
+    this.codes?.reserve(this.capacity);
+    if (this.locators) {
+      const grownLocators = new Float64Array(this.capacity);
       grownLocators.set(this.locators);
       this.locators = grownLocators;
     }
-    const length = rows * this.dim;
-    const capacity = this.codes ? this.codes.length : this.data.length;
-    if (length <= capacity) return;
-    const grownLength = Math.max(capacity * 2, length);
     if (!this.stored) {
-      const grown = new Float32Array(grownLength);
+      const grown = new Float32Array(this.capacity * this.dim);
       grown.set(this.data);
       this.data = grown;
-    }
-    if (this.codes) {
-      const grownCodes = new Int8Array(grownLength);
-      grownCodes.set(this.codes);
-      this.codes = grownCodes;
     }
   }
 
@@ -192,7 +217,7 @@ export class VectorMatrix {
     for (let i = 0; i < vector.length; i += 1) largest = Math.max(largest, Math.abs(vector[i]!));
     if (!this.codes || largest === 0 || (this.codeScale > 0 && largest * this.codeScale <= 127)) return;
     this.codeScale = 127 / (L2_HEADROOM * largest);
-    for (let row = 0; row < this.size; row += 1) toInt8(this.data.subarray(row * this.dim, (row + 1) * this.dim), this.codeScale, this.codes, row * this.dim);
+    for (let row = 0; row < this.size; row += 1) this.writeCodes(row, this.data.subarray(row * this.dim, (row + 1) * this.dim));
   }
 
   remove(id: string): void {
@@ -201,21 +226,21 @@ export class VectorMatrix {
     const last = this.size - 1;
     if (row !== last) {
       if (!this.stored) this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
-      this.codes?.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       if (this.locators) this.locators[row] = this.locators[last]!;
     }
+    this.codes?.remove(row);
     this.ids.remove(row);
     this.payloads.remove(row);
   }
 
-  search(query: Float32Array, limit: number, filter?: VectorFilter): VectorHit[] {
+  async search(query: Float32Array, limit: number, filter?: VectorFilter): Promise<VectorHit[]> {
     const test = this.payloads.test(filter);
     const q = this.metric === 'cosine' ? l2Normalize(query) : query;
     const native = this.simd && !test && this.size >= SIMD_MIN_ROWS ? simdModule() : null;
     if (native) return this.nativeSearch(native, q, limit);
     if (this.stored) return this.int8ScanSearch(q, limit, test);
     const { dim, data } = this;
-    const top = new TopK(limit);
+    const top = new TopK(limit, this.idPrecedes);
     for (let row = 0; row < this.size; row += 1) {
       if (test && !test(row)) continue;
       const base = row * dim;
@@ -239,8 +264,8 @@ export class VectorMatrix {
     }));
   }
 
-  private nativeSearch(native: UsearchModule, q: Float32Array, limit: number): VectorHit[] {
-    if (this.codes && this.codeScale > 0) return this.int8Search(native, this.codes, q, limit);
+  private async nativeSearch(native: UsearchModule, q: Float32Array, limit: number): Promise<VectorHit[]> {
+    if (this.codes && this.codeScale > 0) return this.int8Search(this.codes, q, limit);
     const metric = this.metric === 'l2' ? native.MetricKind.L2sq : native.MetricKind.IP;
     // One thread: concurrent API requests already use the other cores.
     const { keys, distances } = native.exactSearch(this.data.subarray(0, this.size * this.dim), q, this.dim, Math.min(limit, this.size), metric, 1) as {
@@ -265,15 +290,24 @@ export class VectorMatrix {
     return rows.slice(0, Math.max(0, limit)).map(({ row, id }) => ({ id, payload: this.payloads.get(row) }));
   }
 
-  /** Shortlist on the int8 rows natively, then rescore the shortlist exactly on the float rows. */
-  private int8Search(native: UsearchModule, codes: Int8Array, q: Float32Array, limit: number): VectorHit[] {
-    const { dim } = this;
-    const query = new Int8Array(dim);
+  private queryCodes(q: Float32Array): Int8Array {
+    const query = new Int8Array(this.dim);
     toInt8(q, this.codeScale, query, 0);
-    const shortlist = Math.min(this.size, this.shortlistFor(limit));
-    const metric = this.metric === 'l2' ? native.MetricKind.L2sq : native.MetricKind.IP;
-    const { keys } = native.exactSearch(codes.subarray(0, this.size * dim), query, dim, shortlist, metric, 1) as { keys: BigUint64Array };
-    return this.rescore(Array.from(keys, Number), q, limit);
+    return query;
+  }
+
+  /** Shortlist on the int8 rows natively, then rescore the shortlist exactly on the float rows. */
+  private async int8Search(codes: RowCodes, q: Float32Array, limit: number): Promise<VectorHit[]> {
+    const shortlist = this.shortlistFor(limit);
+    const candidates = await codes.nearest(this.queryCodes(q), shortlist, this.metric === 'l2' ? 'l2sq' : 'ip');
+    return this.rescore(this.nearestById(candidates, shortlist), q, limit);
+  }
+
+  /** The `count` nearest candidates, ties by id (the candidates are tie-complete, so this is the same set however they were scanned). */
+  private nearestById({ rows, distances }: CodeCandidates, count: number): number[] {
+    const order = rows.map((row, i) => ({ row, distance: distances[i]!, id: this.ids.idOf(row) }));
+    order.sort((a, b) => a.distance - b.distance || byId(a.id, b.id));
+    return order.slice(0, count).map((entry) => entry.row);
   }
 
   /** Rows an int8 scan shortlists for the exact rescoring of `limit`. */
@@ -283,33 +317,23 @@ export class VectorMatrix {
 
   /**
    * A int8-only matrix's filtered (or small) scan: every row that passes when they are few enough
-   * to rescore them all (exact), else a shortlist by the int8 dot product in JS.
+   * to rescore them all (exact), else a shortlist by the int8 dot product.
    */
-  private int8ScanSearch(q: Float32Array, limit: number, test: RowTest | null): VectorHit[] {
-    const { dim } = this;
-    const codes = this.codes!;
+  private async int8ScanSearch(q: Float32Array, limit: number, test: RowTest | null): Promise<VectorHit[]> {
     const shortlist = this.shortlistFor(limit);
     const passing: number[] = [];
     for (let row = 0; row < this.size; row += 1) if (!test || test(row)) passing.push(row);
     if (passing.length <= shortlist) return this.rescore(passing, q, limit);
-    const query = new Int8Array(dim);
-    toInt8(q, this.codeScale, query, 0);
-    const top = new TopK(shortlist);
-    for (const row of passing) {
-      const base = row * dim;
-      let score = 0;
-      for (let i = 0; i < dim; i += 1) score += codes[base + i]! * query[i]!;
-      top.offer(row, score);
-    }
-    return this.rescore(top.rows, q, limit);
+    const candidates = await this.codes!.nearestAmong(passing, this.queryCodes(q), shortlist);
+    return this.rescore(this.nearestById(candidates, shortlist), q, limit);
   }
 
-  /** The `limit` best of `rows` by their exact score: the float rows kept, or the stored vectors read for these rows alone. */
+  /** The `limit` best of `rows` by their exact score, ties by id: the float rows kept, or the stored vectors read for these rows alone. */
   private rescore(rows: readonly number[], q: Float32Array, limit: number): VectorHit[] {
     const { dim } = this;
     const l2 = this.metric === 'l2';
     const vectorOf = this.stored ? this.storedRowReader(rows) : (row: number) => this.data.subarray(row * dim, (row + 1) * dim);
-    const top = new TopK(limit);
+    const top = new TopK(limit, this.idPrecedes);
     for (const row of rows) {
       const v = vectorOf(row);
       if (!v) continue;
