@@ -66,6 +66,9 @@ export interface ServiceDeps {
   imageSearch?: ImageSearcher;
 }
 
+/** The frame evidence image search verifies against: the rows of its ORB matcher's model (no OpenCV is loaded for the id). */
+const SEARCH_EVIDENCE_MODEL = frameEvidenceModel(new OrbMatcher(ORB_FEATURES));
+
 /**
  * Image search in this process: its own CNN, ORB threads and frame matrix (loaded on first use).
  * Its ffmpeg runs (the moment's refinement decodes) start from a small launcher process, forked at
@@ -73,9 +76,6 @@ export interface ServiceDeps {
  * every start from this process would fork all of that. Not at creation: a server that never
  * searches by image keeps no extra process.
  */
-/** The frame evidence image search verifies against: the rows of its ORB matcher's model (no OpenCV is loaded for the id). */
-const SEARCH_EVIDENCE_MODEL = frameEvidenceModel(new OrbMatcher(ORB_FEATURES));
-
 export function createLocalImageSearch(deps: { store: Store; log: Logger; media: MediaTools; config: Config }): LocalImageSearchService {
   const matcher = new OrbMatcher(ORB_FEATURES, ratioTestThread());
   const refineMoment = deps.config.search.imageRefineMoment;

@@ -76,18 +76,6 @@ export function createLocator(deps: LocatorDeps) {
   }
 
   /**
-   * Scores with the media decoded around the best peaks: every frame there decoded; for each peak
-   * one alignment refined by pixels on the best frames nearest it (photometric-alignment.ts), plus
-   * the verified frame's own map unrefined, plus one alignment refined on each contender's own
-   * frame (contenderFits); every frame (stored ones outside the windows too) scored under each of
-   * those alignments, keeping its best: every frame gets the same choice, and frames with the same
-   * pixels keep the same score (a still stretch stays one). The unrefined map stays because the
-   * refinement can drift from it: on a talking head the consensus of the frames it favours
-   * pulled the shift 2–5 px (at 320 px) off the screenshot's true geometry, which ORB's map held
-   * within 1 px (look-alike set, fit half: a half-size GRID screenshot answered 1.5 s off). A media
-   * file that cannot be read leaves the stored frames in the windows.
-   */
-  /**
    * The verified frame's refinement window, decoded while the shot's stored frames are aligned
    * and scored (ORB matches, NCC): the verified frame is nearly always one of the best peaks, so
    * most of the decode overlaps that work instead of following it.
@@ -100,6 +88,18 @@ export function createLocator(deps: LocatorDeps) {
     return { span, frames };
   }
 
+  /**
+   * Scores with the media decoded around the best peaks: every frame there decoded; for each peak
+   * one alignment refined by pixels on the best frames nearest it (photometric-alignment.ts), plus
+   * the verified frame's own map unrefined, plus one alignment refined on each contender's own
+   * frame (contenderFits); every frame (stored ones outside the windows too) scored under each of
+   * those alignments, keeping its best: every frame gets the same choice, and frames with the same
+   * pixels keep the same score (a still stretch stays one). The unrefined map stays because the
+   * refinement can drift from it: on a talking head the consensus of the frames it favours
+   * pulled the shift 2–5 px (at 320 px) off the screenshot's true geometry, which ORB's map held
+   * within 1 px (look-alike set, fit half: a half-size GRID screenshot answered 1.5 s off). A media
+   * file that cannot be read leaves the stored frames in the windows.
+   */
   async function refine(check: Verification, query: RawImage, stored: { frames: readonly GreyThumbnail[]; scored: ScoredFrame[] }, homographyNear: (time: number) => number[], ahead: DecodedAhead, session: CascadeSession): Promise<ScoredFrame[]> {
     const peaks = refinementPeaks(stored.scored);
     const windows = refinementWindows(peaks, mediaSpan(check.video));

@@ -20,8 +20,15 @@ export interface RowCodes {
   close(): Promise<void>;
 }
 
+/** A copy of `array` with room for at least `length` elements (doubling). */
+export function grownCopy<T extends Int32Array<ArrayBuffer> | Int8Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(array: T, length: number): T {
+  const grown = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, length));
+  grown.set(array);
+  return grown;
+}
+
 export class LocalRowCodes implements RowCodes {
-  private codes: Int8Array;
+  private codes: Int8Array<ArrayBuffer>;
   private count = 0;
   readonly lost = false;
 
@@ -32,12 +39,21 @@ export class LocalRowCodes implements RowCodes {
     this.codes = new Int8Array(dim * capacity);
   }
 
+  /** Codes already laid out row-major, `count` rows of them (a scan thread's first load), kept without a copy. */
+  static adopting(dim: number, codes: Int8Array<ArrayBuffer>, count: number): LocalRowCodes {
+    const local = new LocalRowCodes(dim, 0);
+    local.codes = codes;
+    local.count = count;
+    return local;
+  }
+
+  /** Rows held. */
+  get size(): number {
+    return this.count;
+  }
+
   reserve(rows: number): void {
-    const length = rows * this.dim;
-    if (length <= this.codes.length) return;
-    const grown = new Int8Array(Math.max(this.codes.length * 2, length));
-    grown.set(this.codes);
-    this.codes = grown;
+    if (rows * this.dim > this.codes.length) this.codes = grownCopy(this.codes, rows * this.dim);
   }
 
   write(row: number, codes: Int8Array): void {
@@ -56,7 +72,7 @@ export class LocalRowCodes implements RowCodes {
     return nearestCodes(simdModule()!, this.codes.subarray(0, this.count * this.dim), this.dim, query, k, metric);
   }
 
-  async nearestAmong(rows: readonly number[], query: Int8Array, k: number): Promise<CodeCandidates> {
+  async nearestAmong(rows: ArrayLike<number>, query: Int8Array, k: number): Promise<CodeCandidates> {
     return nearestAmong(this.codes, this.dim, rows, query, k);
   }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../errors.js';
 import type { CodeCandidates, CodeMetric } from './code-scan.js';
-import type { RowCodes } from './row-codes.js';
+import { grownCopy, type RowCodes } from './row-codes.js';
 import { SHARD_OP, type ShardReply, type ShardRequest } from './shard-protocol.js';
 
 /** Scan threads per sharded matrix: VIDSEARCH_SCAN_THREADS, else one per core. */
@@ -61,12 +61,6 @@ class PendingWrites {
     this.opCount = this.byteCount = 0;
     return taken;
   }
-}
-
-function grownCopy<T extends Int32Array<ArrayBuffer> | Int8Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(array: T, length: number): T {
-  const grown = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, length));
-  grown.set(array);
-  return grown;
 }
 
 interface Shard {
